@@ -1,0 +1,109 @@
+/*
+ * config.ts — the one typed, validated machine/run configuration.
+ *
+ * Every knob that shapes the SharedArrayBuffer (DESIGN.md §1) or selects a
+ * policy (§2: RmapScheme, LockImpl + lock scheme, ReplacementPolicy) lives
+ * here. Defaults build a machine that runs a workload in seconds.
+ *
+ * Validation is zod; a bad value becomes a ConfigError whose one-line message
+ * names the field ("config.cpus: must be >= 1"), which the CLI prints with
+ * exit code 2. Nothing here is shared memory; no locking.
+ */
+import { z } from 'zod';
+
+export const RMAP_SCHEMES = ['scan', 'ptechain', 'vmnode', 'ptechain25', 'hint', 'objrmap'] as const;
+export const LOCK_SCHEMES = ['bkl', '2.4', 'split'] as const;
+export const LOCK_IMPLS = ['tas', 'ttas', 'ticket', 'mcs', 'futex'] as const;
+export const POLICIES = ['swapout', 'clock', '2q', 'clockpro', 'clockpro-approx'] as const;
+
+export type RmapSchemeName = (typeof RMAP_SCHEMES)[number];
+export type LockSchemeName = (typeof LOCK_SCHEMES)[number];
+export type LockImplName = (typeof LOCK_IMPLS)[number];
+export type PolicyName = (typeof POLICIES)[number];
+
+const MiB = 1024 * 1024;
+const PAGE = 4096;
+
+/** Parse "64M", "1G", "4096K", "65536" (bytes) into bytes; NaN if malformed. */
+export function parseSize(s: string | number): number {
+  if (typeof s === 'number') return s;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([KMGkmg]?)(?:i?[Bb])?\s*$/.exec(s);
+  if (!m) return NaN;
+  const mult = { '': 1, K: 1024, M: MiB, G: 1024 * MiB }[m[2]!.toUpperCase() as '' | 'K' | 'M' | 'G'];
+  return Math.round(Number(m[1]) * mult);
+}
+
+const size = (min: number, max: number) =>
+  z
+    .union([z.number(), z.string()])
+    .transform((v, ctx) => {
+      const n = parseSize(v);
+      if (!Number.isFinite(n)) {
+        ctx.addIssue({ code: 'custom', message: `not a size: ${JSON.stringify(v)} (use e.g. 64M)` });
+        return z.NEVER;
+      }
+      return n;
+    })
+    .pipe(
+      z
+        .number()
+        .int()
+        .min(min, `must be at least ${min / MiB} MiB`)
+        .max(max, `must be at most ${max / MiB} MiB`)
+        .refine((n) => n % PAGE === 0, 'must be a multiple of 4 KiB'),
+    );
+
+export const ConfigSchema = z
+  .object({
+    /** simulated RAM in bytes (i386 without PAE: at most 4 GiB) */
+    mem: size(1 * MiB, 4096 * MiB).default(64 * MiB),
+    /** swap area size in bytes; 0 = no swap */
+    swap: z
+      .union([z.number(), z.string()])
+      .transform((v) => parseSize(v))
+      .pipe(z.number().int().min(0).max(4096 * MiB).refine((n) => n % PAGE === 0, 'must be a multiple of 4 KiB'))
+      .default(64 * MiB),
+    /** simulated CPUs running the workload (kswapd gets its own slot) */
+    cpus: z.number().int().min(1, 'must be >= 1').max(64, 'must be <= 64').default(2),
+    maxMm: z.number().int().min(1).max(65536).default(256),
+    maxVma: z.number().int().min(4).max(1 << 20).default(8192),
+    maxFiles: z.number().int().min(1).max(65536).default(64),
+    /** pages each simulated file holds (its size) */
+    filePages: z.number().int().min(1).max(1 << 20).default(4096),
+    /** rmap pool entries (vm_nodes / pte_chain blocks / anon objects) */
+    rmapPool: z.number().int().min(0).max(1 << 24).optional(),
+    rmap: z.enum(RMAP_SCHEMES).default('scan'),
+    locks: z.enum(LOCK_SCHEMES).default('split'),
+    lockImpl: z.enum(LOCK_IMPLS).default('ticket'),
+    policy: z.enum(POLICIES).default('2q'),
+    /** nonresident bucket size in bytes: one cache line */
+    nrBucketBytes: z.union([z.literal(64), z.literal(128)]).default(64),
+    /** per-CPU trace ring entries (profile); 0 = off */
+    traceRing: z.number().int().min(0).max(1 << 20).default(0),
+    /** lockdep on: on in tests, optional in benchmarks */
+    lockdep: z.boolean().default(false),
+    /** lock hold-time accounting (costs two clock reads per acquisition) */
+    holdTime: z.boolean().default(false),
+    /** debug assertions (assertHeld etc.) */
+    debug: z.boolean().default(false),
+    seed: z.number().int().min(0).max(0x7fffffff).default(1),
+  })
+  .strict();
+
+export type Config = z.output<typeof ConfigSchema>;
+export type ConfigInput = z.input<typeof ConfigSchema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Validate a partial config; throws ConfigError with a one-line message naming the field. */
+export function makeConfig(input: unknown = {}): Config {
+  const r = ConfigSchema.safeParse(input ?? {});
+  if (r.success) return r.data;
+  const issue = r.error.issues[0]!;
+  const field = issue.path.length ? issue.path.join('.') : '(root)';
+  let msg = issue.message;
+  if (issue.code === 'unrecognized_keys') msg = `unknown field(s) ${issue.keys.join(', ')}`;
+  throw new ConfigError(`config.${field}: ${msg}`);
+}

@@ -1,0 +1,75 @@
+/*
+ * vmstat.ts — the per-CPU event counters, with the kernel's /proc/vmstat names.
+ *
+ * Each CPU bumps its own copy in its own padded per-CPU area with a plain
+ * store (only that CPU writes it, as the kernel's __count_vm_event); they are
+ * summed after the run stops (all workers joined), so no Atomics are needed.
+ * Source: include/linux/vm_event_item.h (2.6 era names), REFERENCE.md §4, §6.
+ */
+export const VMSTAT_NAMES = [
+  'pgfault',
+  'pgmajfault',
+  'pgalloc_normal',
+  'pgfree',
+  'pgalloc_high_order',
+  'pcp_refill',
+  'pcp_drain',
+  'cow_fault',
+  'cow_reuse',
+  'zero_fill',
+  'file_fault',
+  'shared_anon_fault',
+  'segv',
+  'sigbus',
+  'nr_tlb_remote_flush',
+  'nr_tlb_local_flush_all',
+  'pgscan_kswapd',
+  'pgscan_direct',
+  'pgsteal_kswapd',
+  'pgsteal_direct',
+  'pgactivate',
+  'pgdeactivate',
+  'pgrefill',
+  'pgrotated',
+  'pswpin',
+  'pswpout',
+  'swap_ra',
+  'swap_ra_hit',
+  'allocstall_normal',
+  'oom_kill',
+  'kswapd_wake',
+  'workingset_refault_anon',
+  'workingset_refault_file',
+  'workingset_activate_anon',
+  'workingset_activate_file',
+  'workingset_nodes_recycled',
+  'nr_unmap_fail',
+  'swap_read_error',
+  'swap_write_error',
+  'pgmigrate_success',
+  'pgmigrate_fail',
+  'compact_stall',
+  'fork',
+  'exit',
+  'exec',
+  'mmap',
+  'munmap',
+  'mremap',
+  'pte_chain_alloc',
+  'rmap_walk',
+  'rmap_walk_pte',
+  'page_writeback',
+  'pgpgin',
+  'pgpgout',
+  'touch',
+  'oracle_fail',
+] as const;
+
+export type VmstatName = (typeof VMSTAT_NAMES)[number];
+
+/** Index of a counter in a CPU's vmstat block (constant-folded at call sites). */
+export const VM: { readonly [K in VmstatName]: number } = Object.fromEntries(
+  VMSTAT_NAMES.map((n, i) => [n, i]),
+) as { [K in VmstatName]: number };
+
+export const NR_VMSTAT = VMSTAT_NAMES.length;

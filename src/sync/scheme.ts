@@ -1,0 +1,160 @@
+/*
+ * scheme.ts — the lock *scheme*: which lock guards what (DESIGN.md §4).
+ *
+ * MM code never names a lock word; it asks the scheme ("lock the pte table
+ * that maps this address", "lock the LRU"), so the same fault path runs under
+ * every scheme:
+ *
+ *   bkl    one global, recursive lock (lock_kernel) taken at every MM entry
+ *          (mmap_sem calls map onto it); everything inside is serialized, so
+ *          the inner locks are no-ops.
+ *   2.4    per-mm mmap_sem (rwsem) and page_table_lock (all of an mm's page
+ *          tables, rss), global pagemap_lru_lock (which also guards the pte
+ *          chains, as in the early 2.4-rmap patches), global pagecache_lock,
+ *          the zone lock on every allocation (no per-CPU lists).
+ *   split  per-mm mmap_sem; one spinlock per page-table page in its struct
+ *          page (2.6.15 "split page table lock"), page_table_lock only for
+ *          populating the pgd; per-page chain bit-locks (PG_chainlock);
+ *          per-mapping tree_lock; per-CPU page lists and LRU pagevecs.
+ *
+ * The lock order (written once, in index.ts) holds in every scheme.
+ */
+import type { CpuBase } from '../machine/cpu.js';
+import { LS_BKL, LS_24 } from '../machine/cpu.js';
+import {
+  G_BKL,
+  G_LRU,
+  G_PAGECACHE,
+  G_SWAP,
+  G_ZONE,
+  G_MMLIST,
+  PG_PTL,
+  MM_MMAP_SEM,
+  MM_PAGE_TABLE_LOCK,
+  I_TREE_LOCK,
+  globalLine,
+  mmBase,
+  pageStruct,
+  inodeBase,
+} from '../machine/layout.js';
+import {
+  C_BKL,
+  C_MMAP_SEM,
+  C_PAGE_TABLE_LOCK,
+  C_PTL,
+  C_LRU_LOCK,
+  C_ZONE_LOCK,
+  C_PAGECACHE_LOCK,
+  C_TREE_LOCK,
+  C_SWAP_LOCK,
+  C_MMLIST_LOCK,
+} from './classes.js';
+import { spin_lock, spin_unlock, spin_trylock } from './spinlock.js';
+import { down_read, up_read, down_write, up_write } from './rwsem.js';
+import { pte_chain_lock, pte_chain_unlock } from './pagelock.js';
+
+/* ---- the big kernel lock: recursive per CPU (task->lock_depth) ---- */
+export function lock_kernel(cpu: CpuBase, site: number): void {
+  if (cpu.bklDepth++ === 0) spin_lock(cpu, globalLine(cpu.l, G_BKL), C_BKL, site);
+}
+export function unlock_kernel(cpu: CpuBase): void {
+  if (--cpu.bklDepth === 0) spin_unlock(cpu, globalLine(cpu.l, G_BKL), C_BKL);
+}
+
+/* ---- mmap_sem ---- */
+export function mmap_read_lock(cpu: CpuBase, mm: number, site: number): void {
+  if (cpu.lockScheme === LS_BKL) lock_kernel(cpu, site);
+  else down_read(cpu, mmBase(cpu.l, mm) + MM_MMAP_SEM, C_MMAP_SEM, site);
+}
+export function mmap_read_unlock(cpu: CpuBase, mm: number): void {
+  if (cpu.lockScheme === LS_BKL) unlock_kernel(cpu);
+  else up_read(cpu, mmBase(cpu.l, mm) + MM_MMAP_SEM, C_MMAP_SEM);
+}
+export function mmap_write_lock(cpu: CpuBase, mm: number, site: number): void {
+  if (cpu.lockScheme === LS_BKL) lock_kernel(cpu, site);
+  else down_write(cpu, mmBase(cpu.l, mm) + MM_MMAP_SEM, C_MMAP_SEM, site);
+}
+export function mmap_write_unlock(cpu: CpuBase, mm: number): void {
+  if (cpu.lockScheme === LS_BKL) unlock_kernel(cpu);
+  else up_write(cpu, mmBase(cpu.l, mm) + MM_MMAP_SEM, C_MMAP_SEM);
+}
+
+/* ---- page-table locks ---- */
+/** Word offset of the lock guarding the ptes in page-table page `ptPfn` of `mm` (-1: none, bkl). */
+export function pte_lockptr(cpu: CpuBase, mm: number, ptPfn: number): number {
+  switch (cpu.lockScheme) {
+    case LS_BKL:
+      return -1;
+    case LS_24:
+      return mmBase(cpu.l, mm) + MM_PAGE_TABLE_LOCK;
+    default:
+      return pageStruct(cpu.l, ptPfn) + PG_PTL;
+  }
+}
+const ptlClass = (cpu: CpuBase) => (cpu.lockScheme === LS_24 ? C_PAGE_TABLE_LOCK : C_PTL);
+
+/** pte_offset_map_lock: lock the table holding the pte. Returns the lock taken (for pte_unlock). */
+export function pte_lock(cpu: CpuBase, mm: number, ptPfn: number, site: number): number {
+  const off = pte_lockptr(cpu, mm, ptPfn);
+  if (off >= 0) spin_lock(cpu, off, ptlClass(cpu), site);
+  return off;
+}
+export function pte_trylock(cpu: CpuBase, mm: number, ptPfn: number, site: number): number {
+  const off = pte_lockptr(cpu, mm, ptPfn);
+  if (off < 0) return off;
+  return spin_trylock(cpu, off, ptlClass(cpu), site) ? off : -2;
+}
+export function pte_unlock(cpu: CpuBase, off: number): void {
+  if (off >= 0) spin_unlock(cpu, off, ptlClass(cpu));
+}
+
+/** mm->page_table_lock: populating the pgd (every scheme but bkl). */
+export function mm_ptl_lock(cpu: CpuBase, mm: number, site: number): void {
+  if (cpu.lockScheme !== LS_BKL) spin_lock(cpu, mmBase(cpu.l, mm) + MM_PAGE_TABLE_LOCK, C_PAGE_TABLE_LOCK, site);
+}
+export function mm_ptl_unlock(cpu: CpuBase, mm: number): void {
+  if (cpu.lockScheme !== LS_BKL) spin_unlock(cpu, mmBase(cpu.l, mm) + MM_PAGE_TABLE_LOCK, C_PAGE_TABLE_LOCK);
+}
+
+/* ---- global lines ---- */
+function globalLock(cpu: CpuBase, g: number, cls: number, site: number): void {
+  if (cpu.lockScheme !== LS_BKL) spin_lock(cpu, globalLine(cpu.l, g), cls, site);
+}
+function globalUnlock(cpu: CpuBase, g: number, cls: number): void {
+  if (cpu.lockScheme !== LS_BKL) spin_unlock(cpu, globalLine(cpu.l, g), cls);
+}
+export const lru_lock = (cpu: CpuBase, site: number) => globalLock(cpu, G_LRU, C_LRU_LOCK, site);
+export const lru_unlock = (cpu: CpuBase) => globalUnlock(cpu, G_LRU, C_LRU_LOCK);
+export const zone_lock = (cpu: CpuBase, site: number) => globalLock(cpu, G_ZONE, C_ZONE_LOCK, site);
+export const zone_unlock = (cpu: CpuBase) => globalUnlock(cpu, G_ZONE, C_ZONE_LOCK);
+export const swap_lock = (cpu: CpuBase, site: number) => globalLock(cpu, G_SWAP, C_SWAP_LOCK, site);
+export const swap_unlock = (cpu: CpuBase) => globalUnlock(cpu, G_SWAP, C_SWAP_LOCK);
+export const mmlist_lock = (cpu: CpuBase, site: number) => globalLock(cpu, G_MMLIST, C_MMLIST_LOCK, site);
+export const mmlist_unlock = (cpu: CpuBase) => globalUnlock(cpu, G_MMLIST, C_MMLIST_LOCK);
+
+/** The page-cache lock for a mapping: global pagecache_lock (2.4) or mapping->tree_lock (split). */
+export function mapping_lock(cpu: CpuBase, inode: number, site: number): void {
+  if (cpu.lockScheme === LS_BKL) return;
+  if (cpu.lockScheme === LS_24) spin_lock(cpu, globalLine(cpu.l, G_PAGECACHE), C_PAGECACHE_LOCK, site);
+  else spin_lock(cpu, inodeBase(cpu.l, inode) + I_TREE_LOCK, C_TREE_LOCK, site);
+}
+export function mapping_unlock(cpu: CpuBase, inode: number): void {
+  if (cpu.lockScheme === LS_BKL) return;
+  if (cpu.lockScheme === LS_24) spin_unlock(cpu, globalLine(cpu.l, G_PAGECACHE), C_PAGECACHE_LOCK);
+  else spin_unlock(cpu, inodeBase(cpu.l, inode) + I_TREE_LOCK, C_TREE_LOCK);
+}
+
+/** The lock over one page's reverse-map chain: PG_chainlock (split) or pagemap_lru_lock (2.4). */
+export function chain_lock(cpu: CpuBase, pfn: number, site: number): void {
+  if (cpu.lockScheme === LS_BKL) return;
+  if (cpu.lockScheme === LS_24) spin_lock(cpu, globalLine(cpu.l, G_LRU), C_LRU_LOCK, site);
+  else pte_chain_lock(cpu, pfn, site);
+}
+export function chain_unlock(cpu: CpuBase, pfn: number): void {
+  if (cpu.lockScheme === LS_BKL) return;
+  if (cpu.lockScheme === LS_24) spin_unlock(cpu, globalLine(cpu.l, G_LRU), C_LRU_LOCK);
+  else pte_chain_unlock(cpu, pfn);
+}
+
+/** Does this scheme use per-CPU page lists and pagevecs? */
+export const usesPcp = (cpu: CpuBase) => cpu.lockScheme !== LS_24 && cpu.lockScheme !== LS_BKL;
