@@ -16,6 +16,9 @@ export const LOCK_SCHEMES = ['bkl', '2.4', 'split'] as const;
 export const LOCK_IMPLS = ['tas', 'ttas', 'ticket', 'mcs', 'futex'] as const;
 export const POLICIES = ['swapout', 'clock', '2q', 'clockpro', 'clockpro-approx'] as const;
 
+/** Deliberate bugs the stress tests plant to prove they can fail. */
+export const INJECTIONS = ['none', 'no_zone_lock', 'no_pte_lock', 'no_lru_lock'] as const;
+
 export type RmapSchemeName = (typeof RMAP_SCHEMES)[number];
 export type LockSchemeName = (typeof LOCK_SCHEMES)[number];
 export type LockImplName = (typeof LOCK_IMPLS)[number];
@@ -87,6 +90,8 @@ export const ConfigSchema = z
     /** debug assertions (assertHeld etc.) */
     debug: z.boolean().default(false),
     seed: z.number().int().min(0).max(0x7fffffff).default(1),
+    /** fault injection for tests: run with one lock class removed */
+    inject: z.enum(INJECTIONS).default('none'),
   })
   .strict();
 

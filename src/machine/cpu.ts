@@ -12,6 +12,7 @@
  * the run stops or at a stop-the-world checkpoint.
  */
 import type { Machine } from './machine.js';
+import { INJECTIONS } from '../config.js';
 import type { Layout } from './layout.js';
 import {
   percpuBase,
@@ -68,7 +69,14 @@ export interface CpuBase {
   mcsFree: number;
   /** recursion depth of the big kernel lock (lock_depth) */
   bklDepth: number;
+  /** planted bug (config.inject): INJECT_* */
+  readonly inject: number;
 }
+
+export const INJECT_NONE = 0;
+export const INJECT_NO_ZONE_LOCK = 1;
+export const INJECT_NO_PTE_LOCK = 2;
+export const INJECT_NO_LRU_LOCK = 3;
 
 export function makeCpuBase(m: Machine, id: number): CpuBase {
   const l = m.layout;
@@ -100,6 +108,7 @@ export function makeCpuBase(m: Machine, id: number): CpuBase {
     tlbBatch: 0,
     mcsFree: (1 << MCS_LEVELS) - 1,
     bklDepth: 0,
+    inject: INJECTIONS.indexOf(m.cfg.inject),
   };
 }
 

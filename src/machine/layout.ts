@@ -64,7 +64,7 @@ export const H_LOCK_IMPL = 7;
 export const H_POLICY = 8;
 export const H_FLAGS = 9;
 export const H_SEED = 10;
-export const H_NR_SLOTS_CPU = 11; // cpus + 1 (kswapd)
+export const H_NR_SLOTS_CPU = 11; // cpus + 2 (kswapd, monitor)
 /* run state: each on its own line so the barrier/stop spinning bounces nothing else */
 export const H_BARRIER = 16; // CPUs checked in
 export const H_GATE = 32; // 0 closed, 1 open (Atomics.wait/notify)
@@ -72,6 +72,10 @@ export const H_STOP = 33; // 1 = stop requested
 export const H_ERROR = 34; // cpu+1 of the first CPU that threw
 export const H_STW = 48; // stop-the-world checkpoint word (sim/)
 export const H_STW_PARKED = 49;
+export const H_RUNNING = 50; // CPUs still running their workload
+/** CPU slot ids beyond the workload CPUs */
+export const kswapdCpu = (l: { nrCpus: number }) => l.nrCpus;
+export const monitorCpu = (l: { nrCpus: number }) => l.nrCpus + 1;
 export const HF_LOCKDEP = 1;
 export const HF_HOLDTIME = 2;
 export const HF_DEBUG = 4;
@@ -236,7 +240,7 @@ export const LD_FIRST_CPU = 6;
 
 export interface Layout {
   readonly nrCpus: number;
-  readonly nrCpuSlots: number; // cpus + kswapd
+  readonly nrCpuSlots: number; // cpus + kswapd + monitor
   readonly nrFrames: number;
   readonly nrSwap: number;
   readonly header: number;
@@ -303,7 +307,7 @@ export function computeLayout(cfg: Config): Layout {
   const nrFrames = cfg.mem >>> PAGE_SHIFT;
   const nrSwap = cfg.swap >>> PAGE_SHIFT;
   const nrCpus = cfg.cpus;
-  const nrCpuSlots = nrCpus + 1;
+  const nrCpuSlots = nrCpus + 2; // + kswapd + the monitor (main thread: checker, setup)
   let o = 0;
   const header = o;
   o += HDR_WORDS;

@@ -5,7 +5,14 @@
  * *site* is a place in the MM code that acquires one (lock_stat's
  * "contention points"). Both are small ints fixed here, in one list, so every
  * worker agrees on them without registration at run time.
+ *
+ * A class's kind decides lockdep's sleep-in-spin check (Spin vs the sleeping
+ * kinds) and lock_stat's rows (RW classes get -W / -R rows). The test_*
+ * classes exist for test/sync and bench/locks.ts only; MM code never takes
+ * them. Not shared memory; no locking.
  */
+import { MAX_LOCK_CLASSES, MAX_LOCK_SITES } from '../machine/layout.js';
+
 export const enum LockKind {
   Spin = 0,
   Sleep = 1,
@@ -61,6 +68,9 @@ export const C_TEST_MUTEX = 20;
 export const C_TEST_RWSEM = 21;
 export const NR_LOCK_CLASSES = LOCK_CLASSES.length;
 
+/** Kind per class as a typed array: the lockdep hot path reads it monomorphically. */
+export const CLASS_KIND: Int8Array = Int8Array.from(LOCK_CLASSES, (c) => c.kind);
+
 /** Call sites (lock_stat contention points). Add new ones at the end. */
 export const LOCK_SITES = [
   'unknown',
@@ -112,3 +122,6 @@ export type LockSiteName = (typeof LOCK_SITES)[number];
 export const SITE: { readonly [K in LockSiteName]: number } = Object.fromEntries(
   LOCK_SITES.map((n, i) => [n, i]),
 ) as { [K in LockSiteName]: number };
+
+if (LOCK_CLASSES.length > MAX_LOCK_CLASSES) throw new Error(`classes.ts: ${LOCK_CLASSES.length} lock classes > MAX_LOCK_CLASSES`);
+if (LOCK_SITES.length > MAX_LOCK_SITES) throw new Error(`classes.ts: ${LOCK_SITES.length} lock sites > MAX_LOCK_SITES`);

@@ -20,7 +20,7 @@
  * The lock order (written once, in index.ts) holds in every scheme.
  */
 import type { CpuBase } from '../machine/cpu.js';
-import { LS_BKL, LS_24 } from '../machine/cpu.js';
+import { LS_BKL, LS_24, INJECT_NO_ZONE_LOCK, INJECT_NO_PTE_LOCK, INJECT_NO_LRU_LOCK } from '../machine/cpu.js';
 import {
   G_BKL,
   G_LRU,
@@ -82,6 +82,7 @@ export function mmap_write_unlock(cpu: CpuBase, mm: number): void {
 /* ---- page-table locks ---- */
 /** Word offset of the lock guarding the ptes in page-table page `ptPfn` of `mm` (-1: none, bkl). */
 export function pte_lockptr(cpu: CpuBase, mm: number, ptPfn: number): number {
+  if (cpu.inject === INJECT_NO_PTE_LOCK) return -1; // planted bug (tests only)
   switch (cpu.lockScheme) {
     case LS_BKL:
       return -1;
@@ -123,10 +124,18 @@ function globalLock(cpu: CpuBase, g: number, cls: number, site: number): void {
 function globalUnlock(cpu: CpuBase, g: number, cls: number): void {
   if (cpu.lockScheme !== LS_BKL) spin_unlock(cpu, globalLine(cpu.l, g), cls);
 }
-export const lru_lock = (cpu: CpuBase, site: number) => globalLock(cpu, G_LRU, C_LRU_LOCK, site);
-export const lru_unlock = (cpu: CpuBase) => globalUnlock(cpu, G_LRU, C_LRU_LOCK);
-export const zone_lock = (cpu: CpuBase, site: number) => globalLock(cpu, G_ZONE, C_ZONE_LOCK, site);
-export const zone_unlock = (cpu: CpuBase) => globalUnlock(cpu, G_ZONE, C_ZONE_LOCK);
+export function lru_lock(cpu: CpuBase, site: number): void {
+  if (cpu.inject !== INJECT_NO_LRU_LOCK) globalLock(cpu, G_LRU, C_LRU_LOCK, site);
+}
+export function lru_unlock(cpu: CpuBase): void {
+  if (cpu.inject !== INJECT_NO_LRU_LOCK) globalUnlock(cpu, G_LRU, C_LRU_LOCK);
+}
+export function zone_lock(cpu: CpuBase, site: number): void {
+  if (cpu.inject !== INJECT_NO_ZONE_LOCK) globalLock(cpu, G_ZONE, C_ZONE_LOCK, site);
+}
+export function zone_unlock(cpu: CpuBase): void {
+  if (cpu.inject !== INJECT_NO_ZONE_LOCK) globalUnlock(cpu, G_ZONE, C_ZONE_LOCK);
+}
 export const swap_lock = (cpu: CpuBase, site: number) => globalLock(cpu, G_SWAP, C_SWAP_LOCK, site);
 export const swap_unlock = (cpu: CpuBase) => globalUnlock(cpu, G_SWAP, C_SWAP_LOCK);
 export const mmlist_lock = (cpu: CpuBase, site: number) => globalLock(cpu, G_MMLIST, C_MMLIST_LOCK, site);

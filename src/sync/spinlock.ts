@@ -1,34 +1,42 @@
 /*
- * spinlock.ts — spin_lock / spin_unlock / spin_trylock: the one entry point
- * for every spinning lock, whatever its implementation.
+ * spinlock.ts — spin_lock / spin_trylock / spin_unlock: the one entry point
+ * for every spinning lock, whatever its implementation, plus the bookkeeping
+ * every lock type shares (lock_stat, hold time, lockdep, debug holder).
  *
  * The implementation (tas, ttas, ticket, mcs, futex) is chosen when the
- * machine is built (config.lockImpl) and read from cpu.lockImpl; the switch is
- * on a constant per run, so the branch predicts perfectly and each call site
- * stays monomorphic. Around the raw lock this adds lock_stat (contentions,
- * bounces, wait time measured only when the fast path failed), optional hold
- * time, and lockdep.
+ * machine is built (config.lockImpl) and read from cpu.lockImpl; the switch
+ * is on a value constant for the run, so the branch predicts perfectly and
+ * each call site stays monomorphic. The fast path is one trylock and the
+ * lock_stat counters; the clock is read only when it fails (lock_stat times
+ * waits, not acquisitions), and with config.holdTime.
  *
- * Every lock is LOCK_WORDS words at word offset `off` (layout.ts LK_*).
+ * Footprint: every lock is LOCK_WORDS words, 16-byte aligned, at word offset
+ * `off` (layout.ts LK_*): LK_STATE/LK_AUX belong to the implementation,
+ * LK_LAST to lock_stat (last acquirer, for bounces), LK_HOLDER to the debug
+ * holder check (assertHeld) and the rwsem writer.
+ *
  * Locking rule for LK_LAST / LK_HOLDER: written only by the holder.
+ * The hot path allocates nothing.
  */
 import type { CpuBase } from '../machine/cpu.js';
-import { LK_HOLDER, MCS_LEVELS } from '../machine/layout.js';
+import { LK_AUX, LK_HOLDER, LK_STATE, LOCK_WORDS, MCS_LEVELS, PC_LOCKDEP_DEPTH } from '../machine/layout.js';
 import { tas_lock, tas_trylock, tas_unlock } from './tas.js';
 import { ttas_lock, ttas_trylock, ttas_unlock } from './ttas.js';
 import { ticket_lock, ticket_trylock, ticket_unlock } from './ticket.js';
 import { mcs_lock, mcs_trylock, mcs_unlock } from './mcs.js';
 import { futex_lock, futex_trylock, futex_unlock } from './futex.js';
 import { lockstatAcquired, lockstatHeld } from './lockstat.js';
-import { lockdepAcquire, lockdepRelease } from './lockdep.js';
-import { LOCK_CLASSES } from './classes.js';
+import { lockdepAcquire, lockdepHeldIndex, lockdepHolds, lockdepReleaseAt } from './lockdep.js';
+import { LOCK_CLASSES, CLASS_KIND, LockKind } from './classes.js';
 
+/* indexes into config LOCK_IMPLS (H_LOCK_IMPL) */
 export const IMPL_TAS = 0;
 export const IMPL_TTAS = 1;
 export const IMPL_TICKET = 2;
 export const IMPL_MCS = 3;
 export const IMPL_FUTEX = 4;
 
+/** Take a free MCS queue node of this CPU (one per lock held or awaited at once). */
 function mcsNode(cpu: CpuBase): number {
   const free = cpu.mcsFree;
   if (free === 0) throw new Error(`cpu ${cpu.id}: more than ${MCS_LEVELS} MCS locks held at once`);
@@ -37,7 +45,7 @@ function mcsNode(cpu: CpuBase): number {
   return cpu.id * MCS_LEVELS + level;
 }
 
-/** Raw acquire: returns spins (0 = got it at once). */
+/** Raw acquire: returns 0 if got at once, > 0 iterations (or sleeps) waited, < 0 contended uncounted. */
 export function raw_lock(cpu: CpuBase, off: number): number {
   const w = cpu.w;
   switch (cpu.lockImpl) {
@@ -96,44 +104,71 @@ export function raw_unlock(cpu: CpuBase, off: number): void {
   }
 }
 
-/** Bookkeeping shared by every lock type once the lock is held. */
-export function acquired(cpu: CpuBase, off: number, cls: number, read: number, site: number, t0: number, spins: number): void {
-  // spins: 0 = uncontended; > 0 spun that often; < 0 contended without counting spins
-  lockstatAcquired(cpu, off, cls, read, site, spins !== 0 ? performance.now() - t0 : -1, spins < 0 ? 0 : spins);
-  if (cpu.holdTime) cpu.holdStart[Math.max(0, heldTop(cpu))] = performance.now();
-  if (cpu.debug && read === 0) cpu.w[off + LK_HOLDER] = cpu.id + 1;
-}
+/* ---- bookkeeping shared by every lock type ---- */
 
-function heldTop(cpu: CpuBase): number {
-  return cpu.w[cpu.pc + 4 /* PC_LOCKDEP_DEPTH */]! - 1;
-}
-
-/** Bookkeeping before a release. */
-export function releasing(cpu: CpuBase, off: number, cls: number, read: number): void {
-  if (cpu.debug && read === 0) cpu.w[off + LK_HOLDER] = 0;
-  if (cpu.lockdep || cpu.holdTime) {
-    const slot = lockdepRelease(cpu, cls);
-    if (cpu.holdTime) lockstatHeld(cpu, cls, read, performance.now() - cpu.holdStart[slot]!);
-  }
-}
-
-/** Called before blocking: lockdep must see the order before a deadlock can happen. */
+/** Called before blocking (lockdep must see the order before a deadlock can happen), after success for trylocks. */
 export function acquiring(cpu: CpuBase, cls: number, site: number, trylock: boolean): void {
   if (cpu.lockdep || cpu.holdTime) lockdepAcquire(cpu, cls, site, trylock);
 }
 
+/**
+ * lock_stat and hold-time start once a lock is held, without the debug
+ * holder word (for locks whose footprint has no LK_HOLDER, PG_chainlock).
+ * `spins`: 0 = uncontended (t0 unused); > 0 waited that often; < 0 contended, uncounted.
+ */
+export function lock_acquired(cpu: CpuBase, off: number, cls: number, read: number, site: number, t0: number, spins: number): void {
+  lockstatAcquired(cpu, off, cls, read, site, spins !== 0 ? performance.now() - t0 : -1, spins < 0 ? 0 : spins);
+  if (cpu.holdTime) cpu.holdStart[cpu.w[cpu.pc + PC_LOCKDEP_DEPTH]! - 1] = performance.now();
+}
+
+/** Bookkeeping once the lock is held (see lock_acquired); debug builds record the holder. */
+export function acquired(cpu: CpuBase, off: number, cls: number, read: number, site: number, t0: number, spins: number): void {
+  lock_acquired(cpu, off, cls, read, site, t0, spins);
+  if (cpu.debug && read === 0) cpu.w[off + LK_HOLDER] = cpu.id + 1;
+}
+
+/** Bookkeeping before a release, without the debug holder word: hold time, lockdep pop. */
+export function lock_releasing(cpu: CpuBase, cls: number, read: number): void {
+  if (cpu.lockdep || cpu.holdTime) {
+    const i = lockdepHeldIndex(cpu, cls);
+    if (cpu.holdTime) lockstatHeld(cpu, cls, read, performance.now() - cpu.holdStart[i]!);
+    lockdepReleaseAt(cpu, i);
+  }
+}
+
+/** Bookkeeping before a release (see lock_releasing); debug builds clear the holder. */
+export function releasing(cpu: CpuBase, off: number, cls: number, read: number): void {
+  if (cpu.debug && read === 0) cpu.w[off + LK_HOLDER] = 0;
+  lock_releasing(cpu, cls, read);
+}
+
+/* ---- the API ---- */
+
+/**
+ * spin_lock_init: zero the LOCK_WORDS words of a lock at `off` (a reused
+ * table slot). Checks the footprint lies in the buffer and is 16-byte
+ * aligned. Not for a lock anyone may hold.
+ */
+export function spin_lock_init(w: Int32Array, off: number): void {
+  if (!Number.isInteger(off) || off < 0 || off + LOCK_WORDS > w.length) throw new RangeError(`lock at word ${off}: outside the machine`);
+  if (off % LOCK_WORDS !== 0) throw new RangeError(`lock at word ${off}: not ${LOCK_WORDS * 4}-byte aligned`);
+  for (let i = 0; i < LOCK_WORDS; i++) Atomics.store(w, off + i, 0);
+}
+
+/** Acquire the spinning lock at `off` (class `cls`) for call site `site`. */
 export function spin_lock(cpu: CpuBase, off: number, cls: number, site: number): void {
   acquiring(cpu, cls, site, false);
   if (raw_trylock(cpu, off)) {
     acquired(cpu, off, cls, 0, site, 0, 0);
     return;
   }
-  // contended: only now pay for the clock (lock_stat times waits, not acquisitions)
+  // contended: only now pay for the clock
   const t0 = performance.now();
   const spins = raw_lock(cpu, off);
   acquired(cpu, off, cls, 0, site, t0, spins === 0 ? -1 : spins);
 }
 
+/** Try once; true if now held. A failed trylock is not a contention (the kernel does not count it either). */
 export function spin_trylock(cpu: CpuBase, off: number, cls: number, site: number): boolean {
   if (!raw_trylock(cpu, off)) return false;
   acquiring(cpu, cls, site, true);
@@ -146,9 +181,30 @@ export function spin_unlock(cpu: CpuBase, off: number, cls: number): void {
   raw_unlock(cpu, off);
 }
 
-/** Debug-build contract check: "called with the lock held" (lockdep_assert_held). */
+/** Is the lock at `off` held by anybody (spin_is_locked; diagnostics only)? */
+export function spin_is_locked(cpu: CpuBase, off: number): boolean {
+  if (cpu.lockImpl === IMPL_TICKET) return Atomics.load(cpu.w, off + LK_STATE) !== Atomics.load(cpu.w, off + LK_AUX);
+  return Atomics.load(cpu.w, off + LK_STATE) !== 0;
+}
+
+/**
+ * Debug-build contract check, "called with the lock held"
+ * (lockdep_assert_held): the lock at `off` of class `cls` is held by this
+ * CPU. Exclusive holds are checked on the lock itself (LK_HOLDER). A read
+ * hold of an rwsem has no owner word; it is checked against this CPU's held
+ * stack, i.e. per class (needs lockdep or holdTime; without them a read hold
+ * cannot be checked and passes). No-op unless config.debug.
+ */
 export function assertHeld(cpu: CpuBase, off: number, cls: number): void {
-  if (cpu.debug && cpu.w[off + LK_HOLDER] !== cpu.id + 1) {
-    throw new Error(`assertHeld: cpu ${cpu.id} does not hold ${LOCK_CLASSES[cls]!.name} @${off}`);
+  if (!cpu.debug) return;
+  const me = cpu.id + 1;
+  if (cpu.w[off + LK_HOLDER] === me) return;
+  if (
+    CLASS_KIND[cls] === LockKind.RW &&
+    Atomics.load(cpu.w, off + LK_STATE) !== 0 &&
+    (!(cpu.lockdep || cpu.holdTime) || lockdepHolds(cpu, cls))
+  ) {
+    return;
   }
+  throw new Error(`assertHeld: cpu ${cpu.id} does not hold ${LOCK_CLASSES[cls]!.name} @${off}`);
 }

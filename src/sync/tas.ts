@@ -1,19 +1,30 @@
 /*
- * tas.ts — test-and-set spinlock: one word, 0 = free, 1 = held.
- * Every spin iteration is a compareExchange, so waiters keep pulling the
- * line exclusive (the bus-locked xchg loop of early SMP kernels).
- * Footprint: LK_STATE. Returns the number of failed attempts (0 = uncontended).
+ * tas.ts — test-and-set spinlock, the bus-locked `xchg` loop of the first SMP
+ * kernels (2.0 spin_lock: `lock; btsl` and retry).
+ *
+ * Footprint: LK_STATE of a LOCK_WORDS lock (0 free, 1 held).
+ * Every spin iteration is a compareExchange, so each waiter keeps pulling the
+ * lock's cache line exclusive while the holder tries to write the data next to
+ * it: the implementation that collapses worst under contention, kept as the
+ * baseline.
+ *
+ * Locking rule: only the holder stores 0 (tas_unlock). Memory ordering: the
+ * Atomics operations are sequentially consistent, so the holder's plain
+ * stores inside the critical section are visible to the next acquirer.
  */
+import { LK_STATE } from '../machine/layout.js';
+
 export function tas_trylock(w: Int32Array, off: number): boolean {
-  return Atomics.compareExchange(w, off, 0, 1) === 0;
+  return Atomics.compareExchange(w, off + LK_STATE, 0, 1) === 0;
 }
 
+/** Acquire; returns the number of failed attempts (0 = uncontended). */
 export function tas_lock(w: Int32Array, off: number): number {
   let spins = 0;
-  while (Atomics.compareExchange(w, off, 0, 1) !== 0) spins++;
+  while (Atomics.compareExchange(w, off + LK_STATE, 0, 1) !== 0) spins++;
   return spins;
 }
 
 export function tas_unlock(w: Int32Array, off: number): void {
-  Atomics.store(w, off, 0);
+  Atomics.store(w, off + LK_STATE, 0);
 }

@@ -1,24 +1,40 @@
 /*
- * ticket.ts — ticket spinlock (Linux 2.6.25 x86): FIFO hand-over.
- * LK_STATE = next ticket to hand out, LK_AUX = ticket now served. A CPU takes
- * a ticket with Atomics.add and spins until it is served; unlock serves the
- * next one. Int32 wrap-around is harmless: only equality is compared.
+ * ticket.ts — ticket spinlock (Nick Piggin, Linux 2.6.25 x86): FIFO hand-over.
+ *
+ * Footprint: LK_STATE = next ticket to hand out ("tail"), LK_AUX = ticket now
+ * served ("head"), in one LOCK_WORDS lock. A CPU takes a ticket with
+ * Atomics.add on the tail and spins until the head reaches it; unlock
+ * advances the head, serving the next ticket, so waiters get the lock in the
+ * order they took tickets (the test in test/sync proves it). Int32 wrap-around
+ * is harmless: only equality is compared, and Atomics.add wraps mod 2^32.
+ *
+ * The price of fairness: the hand-over goes to exactly one CPU; if that CPU
+ * is descheduled (an oversubscribed host), everybody behind it waits too.
+ *
+ * Locking rule: LK_AUX is written only by the holder (ticket_unlock).
  */
-import { LK_AUX } from '../machine/layout.js';
+import { LK_STATE, LK_AUX } from '../machine/layout.js';
 
 export function ticket_trylock(w: Int32Array, off: number): boolean {
-  const serving = Atomics.load(w, off + LK_AUX);
-  return Atomics.compareExchange(w, off, serving, (serving + 1) | 0) === serving;
+  const head = Atomics.load(w, off + LK_AUX);
+  // free iff tail == head; take ticket `head` by advancing tail in one CAS
+  return Atomics.compareExchange(w, off + LK_STATE, head, (head + 1) | 0) === head;
 }
 
+/** Acquire; returns the iterations spent waiting for our ticket (0 = served at once). */
 export function ticket_lock(w: Int32Array, off: number): number {
-  const my = Atomics.add(w, off, 1);
+  const my = Atomics.add(w, off + LK_STATE, 1);
   let spins = 0;
   while (Atomics.load(w, off + LK_AUX) !== my) spins++;
   return spins;
 }
 
 export function ticket_unlock(w: Int32Array, off: number): void {
-  // only the holder writes "serving"
+  // only the holder writes the head, so a plain read of it is exact
   Atomics.store(w, off + LK_AUX, (w[off + LK_AUX]! + 1) | 0);
+}
+
+/** CPUs holding or queued for the lock: tail - head (ticket_spin_is_contended when > 1). */
+export function ticket_nr_queued(w: Int32Array, off: number): number {
+  return (Atomics.load(w, off + LK_STATE) - Atomics.load(w, off + LK_AUX)) | 0;
 }

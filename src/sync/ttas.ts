@@ -1,29 +1,48 @@
 /*
- * ttas.ts — test-and-test-and-set with exponential backoff.
- * Waiters spin on a plain (shared-state) load and try the compareExchange only
- * when the word reads free; after each failure they back off for a growing,
- * jittered number of iterations (Anderson 1990), capped at TTAS_MAX_BACKOFF.
- * Footprint: LK_STATE (0 free, 1 held).
+ * ttas.ts — test-and-test-and-set spinlock with exponential backoff
+ * (Anderson, "The performance of spin lock alternatives for shared-memory
+ * multiprocessors", IEEE TPDS 1990; Linux 2.2–2.6.24 x86 spin_lock spun on a
+ * plain `cmpb $0` read before retrying the locked decrement).
+ *
+ * Footprint: LK_STATE of a LOCK_WORDS lock (0 free, 1 held).
+ * Waiters spin on a load, which keeps the line shared in every waiter's cache
+ * and costs the holder nothing; only when the word reads free do they try the
+ * compareExchange. A waiter that loses that race backs off for a jittered,
+ * doubling number of iterations (capped at TTAS_MAX_BACKOFF) before it looks
+ * again, so the thundering herd after each release thins out.
+ *
+ * The backoff delay is a loop of Atomics.load on the lock word: JavaScript
+ * has no `pause` instruction and an empty loop would be folded away by the
+ * JIT; a sequentially consistent load cannot be, and it reads a line this CPU
+ * already holds shared.
+ *
+ * Locking rule: only the holder stores 0 (ttas_unlock).
  */
-const TTAS_MAX_BACKOFF = 1024;
+import { LK_STATE } from '../machine/layout.js';
+
+export const TTAS_MIN_BACKOFF = 4;
+export const TTAS_MAX_BACKOFF = 1024;
 
 export function ttas_trylock(w: Int32Array, off: number): boolean {
-  return Atomics.load(w, off) === 0 && Atomics.compareExchange(w, off, 0, 1) === 0;
+  return Atomics.load(w, off + LK_STATE) === 0 && Atomics.compareExchange(w, off + LK_STATE, 0, 1) === 0;
 }
 
+/** Acquire; returns the iterations spent waiting (0 = uncontended). */
 export function ttas_lock(w: Int32Array, off: number): number {
+  const o = off + LK_STATE;
   let spins = 0;
-  let backoff = 4;
+  let backoff = TTAS_MIN_BACKOFF;
   for (;;) {
-    while (Atomics.load(w, off) !== 0) spins++;
-    if (Atomics.compareExchange(w, off, 0, 1) === 0) return spins;
-    // lost the race: back off before looking again
-    const n = backoff + ((spins * 7919) & (backoff - 1));
-    for (let i = 0; i < n; i++) spins++;
+    while (Atomics.load(w, o) !== 0) spins++;
+    if (Atomics.compareExchange(w, o, 0, 1) === 0) return spins;
+    // lost the race for a free lock: back off before looking again
+    const n = backoff + (Math.imul(spins + backoff, 0x9e3779b1) >>> 22) % backoff;
+    for (let i = 0; i < n; i++) Atomics.load(w, o);
+    spins += n;
     if (backoff < TTAS_MAX_BACKOFF) backoff <<= 1;
   }
 }
 
 export function ttas_unlock(w: Int32Array, off: number): void {
-  Atomics.store(w, off, 0);
+  Atomics.store(w, off + LK_STATE, 0);
 }

@@ -1,0 +1,124 @@
+/*
+ * mm_struct.ts — address spaces: the mm table (layout MM_*).
+ *
+ * mm_alloc builds a fresh mm (pgd, mm_users = 1, no VMAs, unlocked mmap_sem
+ * and page_table_lock) from the mm table's slab; mm_free returns it. An mm is
+ * on the global mmlist (init_mm.mmlist, under mmlist_lock) while alive, as in
+ * 2.4, so that swap_out and swapoff can find every address space.
+ *
+ * Locking: the slot's fields belong to whoever holds the mm's mmap_sem for
+ * writing, except MM_RSS (Atomics.add: faults under split ptls race on it, as
+ * 2.6.16's atomic mm counters) and the mmlist links (mmlist_lock).
+ */
+import type { CpuBase } from '../machine/cpu.js';
+import {
+  NIL,
+  MM_WORDS,
+  MM_PGD,
+  MM_USERS,
+  MM_RSS,
+  MM_MMAP,
+  MM_MMAP_CACHE,
+  MM_MAP_COUNT,
+  MM_ANON,
+  MM_MMLIST_NEXT,
+  MM_MMLIST_PREV,
+  MM_SWAP_ADDRESS,
+  MM_OWNER_CPU,
+  MM_NR_PTES,
+  MM_TOTAL_VM,
+  MM_FREE_NEXT,
+  MM_GEN,
+  MM_MMAP_SEM,
+  G_MMALLOC,
+  G_MMLIST,
+  FL_HEAD,
+  globalLine,
+  mmBase,
+} from '../machine/layout.js';
+import { C_MM_ALLOC } from '../sync/classes.js';
+import { SITE } from '../sync/classes.js';
+import { mmlist_lock, mmlist_unlock } from '../sync/scheme.js';
+import { kmem_cache_alloc, kmem_cache_free, type SlabCache } from './slab.js';
+import { pgd_alloc, pgd_free } from './pgtable.js';
+
+const MMLIST_HEAD = FL_HEAD; // word in the G_MMLIST line: first mm on mmlist + 1
+
+export function mmCache(cpu: CpuBase): SlabCache {
+  return {
+    line: G_MMALLOC,
+    cls: C_MM_ALLOC,
+    site: SITE.mm_alloc,
+    base: cpu.l.mmTable,
+    objWords: MM_WORDS,
+    nextWord: MM_FREE_NEXT,
+    max: cpu.l.maxMm,
+  };
+}
+
+/** Allocate and initialise an mm; NIL if the table is full or no memory for a pgd. */
+export function mm_alloc(cpu: CpuBase, cache: SlabCache): number {
+  const mm = kmem_cache_alloc(cpu, cache);
+  if (mm < 0) return NIL;
+  const w = cpu.w;
+  const b = mmBase(cpu.l, mm);
+  const gen = w[b + MM_GEN]! + 1;
+  w.fill(0, b, b + MM_WORDS);
+  w[b + MM_GEN] = gen;
+  w[b + MM_MMAP] = NIL;
+  w[b + MM_MMAP_CACHE] = NIL;
+  w[b + MM_ANON] = NIL;
+  w[b + MM_USERS] = 1;
+  w[b + MM_OWNER_CPU] = cpu.id;
+  const pgd = pgd_alloc(cpu, mm);
+  if (pgd < 0) {
+    w[b + MM_PGD] = NIL;
+    kmem_cache_free(cpu, cache, mm);
+    return NIL;
+  }
+  w[b + MM_PGD] = pgd;
+  // link at the head of init_mm.mmlist
+  const g = globalLine(cpu.l, G_MMLIST);
+  mmlist_lock(cpu, SITE.mmlist);
+  const first = w[g + MMLIST_HEAD]! - 1;
+  w[b + MM_MMLIST_NEXT] = first;
+  w[b + MM_MMLIST_PREV] = NIL;
+  if (first >= 0) w[mmBase(cpu.l, first) + MM_MMLIST_PREV] = mm;
+  w[g + MMLIST_HEAD] = mm + 1;
+  mmlist_unlock(cpu);
+  return mm;
+}
+
+/** Free an mm whose VMAs and page tables are gone (exit_mmap done). */
+export function mm_free(cpu: CpuBase, cache: SlabCache, mm: number): void {
+  const w = cpu.w;
+  const b = mmBase(cpu.l, mm);
+  const g = globalLine(cpu.l, G_MMLIST);
+  mmlist_lock(cpu, SITE.mmlist);
+  const next = w[b + MM_MMLIST_NEXT]!;
+  const prev = w[b + MM_MMLIST_PREV]!;
+  if (prev >= 0) w[mmBase(cpu.l, prev) + MM_MMLIST_NEXT] = next;
+  else w[g + MMLIST_HEAD] = next + 1;
+  if (next >= 0) w[mmBase(cpu.l, next) + MM_MMLIST_PREV] = prev;
+  mmlist_unlock(cpu);
+  pgd_free(cpu, w[b + MM_PGD]!);
+  w[b + MM_PGD] = NIL;
+  kmem_cache_free(cpu, cache, mm);
+}
+
+/** First mm on the mmlist (NIL if none); walk with MM_MMLIST_NEXT under mmlist_lock. */
+export const mmlist_first = (cpu: CpuBase) => cpu.w[globalLine(cpu.l, G_MMLIST) + MMLIST_HEAD]! - 1;
+
+export const mm_in_use = (w: Int32Array, l: CpuBase['l'], mm: number) => w[mmBase(l, mm) + MM_PGD]! !== NIL;
+
+export {
+  MM_PGD,
+  MM_USERS,
+  MM_RSS,
+  MM_MMAP,
+  MM_MAP_COUNT,
+  MM_SWAP_ADDRESS,
+  MM_TOTAL_VM,
+  MM_NR_PTES,
+  MM_MMAP_SEM,
+};

@@ -1,0 +1,39 @@
+/*
+ * rmap/index.ts — page_add_rmap / page_remove_rmap and the scheme registry.
+ *
+ * _mapcount (-1 based, atomic as in 2.6) counts the ptes mapping a page; the
+ * scheme's hooks keep its reverse pointers. Called with the pte lock held.
+ */
+import type { CpuBase } from '../machine/cpu.js';
+import { PG_MAPCOUNT, pageStruct } from '../machine/layout.js';
+import type { RmapSchemeName } from '../config.js';
+import type { RmapScheme } from './types.js';
+import { scanScheme } from './scan.js';
+
+export function page_add_rmap(cpu: CpuBase, r: RmapScheme, pfn: number, pteAddr: number, vma: number, addr: number): void {
+  Atomics.add(cpu.w, pageStruct(cpu.l, pfn) + PG_MAPCOUNT, 1);
+  r.add(cpu, pfn, pteAddr, vma, addr);
+}
+
+export function page_remove_rmap(cpu: CpuBase, r: RmapScheme, pfn: number, pteAddr: number, vma: number, addr: number): void {
+  r.remove(cpu, pfn, pteAddr, vma, addr);
+  Atomics.sub(cpu.w, pageStruct(cpu.l, pfn) + PG_MAPCOUNT, 1);
+}
+
+/** page_mapcount: number of ptes mapping pfn. */
+export const page_mapcount = (w: Int32Array, l: CpuBase['l'], pfn: number) => w[pageStruct(l, pfn) + PG_MAPCOUNT]! + 1;
+
+const SCHEMES: Partial<Record<RmapSchemeName, RmapScheme>> = { scan: scanScheme };
+
+/** Register a scheme implementation (each rmap/*.ts file registers itself). */
+export function registerRmapScheme(name: RmapSchemeName, s: RmapScheme): void {
+  SCHEMES[name] = s;
+}
+
+export function rmapSchemeByName(name: RmapSchemeName): RmapScheme {
+  const s = SCHEMES[name];
+  if (!s) throw new Error(`rmap scheme '${name}' is not available in this build`);
+  return s;
+}
+
+export * from './types.js';

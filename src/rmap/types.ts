@@ -1,0 +1,36 @@
+/*
+ * types.ts — the RmapScheme interface: how to find every pte that maps a
+ * physical page (DESIGN.md §3; seeds 000, 001, 003, 004; REFERENCE.md §3).
+ *
+ * The generic page_add_rmap / page_remove_rmap (rmap/index.ts) keep
+ * _mapcount and call the scheme's hooks; a scheme adds whatever reverse
+ * pointers it keeps. Walks write (mm, address, pte address) triples into a
+ * caller-provided Int32Array (CPU scratch), so nothing is allocated.
+ *
+ * Locking contract for every scheme: add/remove are called with the pte lock
+ * of `pteAddr` held (the scheme takes its own chain/object lock inside);
+ * walk is called either at a quiescent point (checker) or by reclaim with the
+ * page lock held, and then takes its locks in the order of src/sync/index.ts.
+ */
+import type { CpuBase } from '../machine/cpu.js';
+
+export const SWAP_SUCCESS = 0;
+export const SWAP_AGAIN = 1;
+export const SWAP_FAIL = 2;
+
+export interface RmapScheme {
+  readonly name: string;
+  /** order of pte-table allocations (1 when a chain page sits beside each table) */
+  readonly ptOrder: number;
+  /** record that the pte at pteAddr (in mm at addr, inside vma) now maps pfn */
+  add(cpu: CpuBase, pfn: number, pteAddr: number, vma: number, addr: number): void;
+  /** forget that mapping */
+  remove(cpu: CpuBase, pfn: number, pteAddr: number, vma: number, addr: number): void;
+  /**
+   * Every mapping of pfn as (mm, addr, pteAddr) triples in out; returns the
+   * number of triples, or -1 if it could not walk without blocking (SWAP_AGAIN).
+   */
+  walk(cpu: CpuBase, pfn: number, out: Int32Array): number;
+  /** bytes of reverse-map metadata the scheme uses right now */
+  metadataBytes(cpu: CpuBase): number;
+}

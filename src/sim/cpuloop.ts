@@ -1,0 +1,108 @@
+/*
+ * cpuloop.ts — one simulated CPU's life inside its worker thread.
+ *
+ * attach to the machine → build the CPU context and the workload instance →
+ * check in at the start barrier and sleep on the gate (so every CPU starts
+ * together, whatever its worker's start-up skew) → run whole operations until
+ * the stop flag or the op budget → tear down → report. Between operations a
+ * CPU holds no lock, which is where it parks for a stop-the-world checkpoint
+ * (H_STW): it counts itself in H_STW_PARKED and sleeps until H_STW clears.
+ *
+ * A throwing operation stops the whole run: the CPU records itself in
+ * H_ERROR (first one wins), raises H_STOP and returns the error with its CPU
+ * and operation named; the other CPUs stop at their next boundary.
+ *
+ * Per-CPU counters go to the CPU's own padded area: the loop adds no shared
+ * hot line (the stop/STW words are only read until someone writes them).
+ */
+import { attachMachine } from '../machine/machine.js';
+import { H_BARRIER, H_GATE, H_STOP, H_ERROR, H_STW, H_STW_PARKED, H_RUNNING, PC_OPS, PC_STATE } from '../machine/layout.js';
+import { makeCpu } from '../vm/cpu.js';
+import { workloadByName, type WorkloadSpec, type WorkloadSetup } from '../workload/index.js';
+
+export interface CpuTask {
+  sab: SharedArrayBuffer;
+  cpu: number;
+  spec: WorkloadSpec;
+  setup: WorkloadSetup;
+  /** operations this CPU runs at most (0 = until the stop flag) */
+  opsBudget: number;
+}
+
+export interface CpuResult {
+  cpu: number;
+  ops: number;
+  units: number;
+  elapsedMs: number;
+  failures: string[];
+  extra: Record<string, number>;
+  error?: { cpu: number; op: string; message: string; stack?: string };
+}
+
+function park(w: Int32Array): void {
+  Atomics.add(w, H_STW_PARKED, 1);
+  Atomics.notify(w, H_STW_PARKED);
+  while (Atomics.load(w, H_STW) !== 0) Atomics.wait(w, H_STW, 1, 50);
+  Atomics.sub(w, H_STW_PARKED, 1);
+  Atomics.notify(w, H_STW_PARKED);
+}
+
+export function runCpuTask(t: CpuTask): CpuResult {
+  const m = attachMachine(t.sab);
+  const w = m.w;
+  const cpu = makeCpu(m, t.cpu);
+  const res: CpuResult = { cpu: t.cpu, ops: 0, units: 0, elapsedMs: 0, failures: [], extra: {} };
+  let inst;
+  try {
+    const wl = workloadByName(t.spec.name);
+    if (!wl) throw new Error(`unknown workload '${t.spec.name}'`);
+    cpu.op = 'setup';
+    inst = wl.create(cpu, t.spec, t.setup);
+  } catch (e) {
+    fail(w, res, t.cpu, 'setup', e);
+  }
+  // start barrier: check in, then wait for the coordinator to open the gate
+  Atomics.add(w, H_BARRIER, 1);
+  Atomics.notify(w, H_BARRIER);
+  while (Atomics.load(w, H_GATE) === 0) Atomics.wait(w, H_GATE, 0, 100);
+  if (!inst) {
+    Atomics.sub(w, H_RUNNING, 1);
+    return res;
+  }
+  w[cpu.pc + PC_STATE] = 1;
+  const t0 = performance.now();
+  let ops = 0;
+  let units = 0;
+  try {
+    cpu.op = t.spec.name;
+    while (Atomics.load(w, H_STOP) === 0 && (t.opsBudget === 0 || ops < t.opsBudget)) {
+      if (Atomics.load(w, H_STW) !== 0) park(w);
+      units += inst.step();
+      ops++;
+      w[cpu.pc + PC_OPS] = ops;
+    }
+    res.elapsedMs = performance.now() - t0;
+    cpu.op = 'exit';
+    // stay available for checkpoints until every CPU is done, then tear down
+    inst.end();
+    const r = inst.result();
+    res.failures = r.failures;
+    res.extra = r.extra ?? {};
+  } catch (e) {
+    res.elapsedMs = performance.now() - t0;
+    fail(w, res, t.cpu, cpu.op, e);
+  }
+  res.ops = ops;
+  res.units = units;
+  w[cpu.pc + PC_STATE] = 2;
+  Atomics.sub(w, H_RUNNING, 1);
+  Atomics.notify(w, H_STW_PARKED);
+  return res;
+}
+
+function fail(w: Int32Array, res: CpuResult, cpu: number, op: string, e: unknown): void {
+  const err = e instanceof Error ? e : new Error(String(e));
+  Atomics.compareExchange(w, H_ERROR, 0, cpu + 1);
+  Atomics.store(w, H_STOP, 1);
+  res.error = { cpu, op, message: err.message, stack: err.stack };
+}

@@ -1,0 +1,165 @@
+/*
+ * run.ts — the run orchestrator (DESIGN.md §5): build the machine, set the
+ * workload up, start one piscina task per simulated CPU, release them
+ * together from the barrier, stop them on the flag (duration) or let them
+ * finish their op budget, optionally stop the world at checkpoints to run the
+ * invariant checker, and collect one results object.
+ *
+ * Workers run compiled JavaScript (dist/workers/cpu.js) when this module is
+ * compiled; under tsx/vitest (this file is .ts) they load workers/cpu.ts
+ * through `--import tsx` (TOOLCHAIN.md: ~230 ms per worker start, which the
+ * barrier absorbs).
+ */
+import { Piscina } from 'piscina';
+import { availableParallelism } from 'node:os';
+import { bootMachine } from './boot.js';
+import { makeCpu, type Cpu } from '../vm/cpu.js';
+import type { Machine } from '../machine/machine.js';
+import {
+  H_BARRIER,
+  H_GATE,
+  H_STOP,
+  H_ERROR,
+  H_STW,
+  H_STW_PARKED,
+  H_RUNNING,
+  monitorCpu,
+} from '../machine/layout.js';
+import { workloadByName, type WorkloadSpec, type WorkloadSetup } from '../workload/index.js';
+import type { CpuResult, CpuTask } from './cpuloop.js';
+import { check_invariants, type CheckResult } from './checker.js';
+import { drain_all_pages } from '../mm/page_alloc.js';
+import { truncate_inode_pages } from '../mm/filemap.js';
+import './register.js';
+
+export interface RunOptions {
+  /** machine config (config.ts input) */
+  config: Record<string, unknown>;
+  spec: WorkloadSpec;
+  /** stop after this long (ms) … */
+  durationMs?: number;
+  /** … or after this many operations per CPU */
+  opsPerCpu?: number;
+  /** stop-the-world invariant checks during the run */
+  checkpoints?: number;
+  /** after the run: exit everything, drop caches, and require every frame free */
+  checkEmpty?: boolean;
+  /** called with (doneFraction) while running, for progress bars */
+  onProgress?: (f: number) => void;
+}
+
+export interface RunOutcome {
+  m: Machine;
+  perCpu: CpuResult[];
+  durationMs: number;
+  checker: CheckResult;
+  checkpoints: { done: number; violations: string[] };
+  error?: CpuResult['error'];
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function workerFile(): { filename: string; execArgv: string[] } {
+  const ts = import.meta.url.endsWith('.ts');
+  const filename = new URL(`../../workers/cpu.${ts ? 'ts' : 'js'}`, import.meta.url).href;
+  return { filename, execArgv: ts ? ['--import', 'tsx'] : [] };
+}
+
+async function waitFor(w: Int32Array, idx: number, pred: (v: number) => boolean, failFast?: () => boolean): Promise<void> {
+  for (;;) {
+    const v = Atomics.load(w, idx);
+    if (pred(v)) return;
+    if (failFast?.()) return;
+    const r = Atomics.waitAsync(w, idx, v, 20);
+    if (r.async) await r.value;
+  }
+}
+
+/** Stop the world, run the checker on the monitor CPU, restart. */
+async function checkpoint(m: Machine, monitor: Cpu): Promise<string[]> {
+  const w = m.w;
+  Atomics.store(w, H_STW, 1);
+  await waitFor(w, H_STW_PARKED, (v) => v >= Atomics.load(w, H_RUNNING));
+  const r = check_invariants(monitor);
+  Atomics.store(w, H_STW, 0);
+  Atomics.notify(w, H_STW);
+  return r.violations;
+}
+
+export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
+  const m = bootMachine(opts.config);
+  const w = m.w;
+  const n = m.cfg.cpus;
+  const wl = workloadByName(opts.spec.name);
+  if (!wl) throw new Error(`unknown workload '${opts.spec.name}'`);
+  const monitor = makeCpu(m, monitorCpu(m.layout));
+  const setup: WorkloadSetup = wl.setup(monitor, opts.spec, n);
+  const { filename, execArgv } = workerFile();
+  const pool = new Piscina({ filename, minThreads: n, maxThreads: n, idleTimeout: 1000, execArgv });
+  Atomics.store(w, H_RUNNING, n);
+  const tasks: Promise<CpuResult>[] = [];
+  for (let c = 0; c < n; c++) {
+    const t: CpuTask = { sab: m.sab, cpu: c, spec: opts.spec, setup, opsBudget: opts.opsPerCpu ?? 0 };
+    tasks.push(pool.run(t));
+  }
+  let crashed: unknown;
+  const all = Promise.all(tasks).catch((e) => {
+    crashed = e;
+    Atomics.store(w, H_STOP, 1);
+    return [] as CpuResult[];
+  });
+  await waitFor(w, H_BARRIER, (v) => v >= n, () => crashed !== undefined);
+  const t0 = performance.now();
+  Atomics.store(w, H_GATE, 1);
+  Atomics.notify(w, H_GATE);
+  const cpVio: string[] = [];
+  let cpDone = 0;
+  const total = opts.durationMs ?? 0;
+  const nCheck = opts.checkpoints ?? 0;
+  if (total > 0) {
+    const slice = total / (nCheck + 1);
+    for (let i = 0; i <= nCheck; i++) {
+      const end = t0 + slice * (i + 1);
+      while (performance.now() < end && Atomics.load(w, H_STOP) === 0 && Atomics.load(w, H_RUNNING) > 0) {
+        await sleep(Math.min(50, Math.max(1, end - performance.now())));
+        opts.onProgress?.((performance.now() - t0) / total);
+      }
+      if (i < nCheck && Atomics.load(w, H_STOP) === 0 && Atomics.load(w, H_RUNNING) > 0) {
+        cpVio.push(...(await checkpoint(m, monitor)));
+        cpDone++;
+      }
+    }
+    Atomics.store(w, H_STOP, 1);
+  } else if (nCheck > 0) {
+    // op-budget run: checkpoints at fixed intervals while CPUs are running
+    while (Atomics.load(w, H_RUNNING) > 0 && cpDone < nCheck && Atomics.load(w, H_STOP) === 0) {
+      await sleep(100);
+      if (Atomics.load(w, H_RUNNING) > 0) {
+        cpVio.push(...(await checkpoint(m, monitor)));
+        cpDone++;
+      }
+    }
+  }
+  const perCpu = await all;
+  // the run lasted from the gate until the slowest CPU stopped working
+  const durationMs = perCpu.length ? Math.max(...perCpu.map((r) => r.elapsedMs)) : performance.now() - t0;
+  await pool.destroy();
+  const errCpu = Atomics.load(w, H_ERROR) - 1;
+  let error = perCpu.find((r) => r.error)?.error;
+  if (!error && crashed !== undefined) {
+    error = { cpu: errCpu, op: 'worker', message: crashed instanceof Error ? crashed.message : String(crashed) };
+  }
+  wl.teardown(monitor, setup);
+  let checker: CheckResult;
+  if (opts.checkEmpty && !error) {
+    for (const files of setup.files) for (const ino of files) truncate_inode_pages(monitor, ino);
+    for (const ino of setup.sharedFiles) truncate_inode_pages(monitor, ino);
+    drain_all_pages(monitor);
+    checker = check_invariants(monitor, { expectEmpty: true });
+  } else {
+    checker = check_invariants(monitor);
+  }
+  return { m, perCpu, durationMs, checker, checkpoints: { done: cpDone, violations: cpVio }, error };
+}
+
+export const hostCores = availableParallelism();

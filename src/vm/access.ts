@@ -1,0 +1,80 @@
+/*
+ * access.ts — the simulated MMU: a user-mode load or store by a task.
+ *
+ * The hardware walk reads pgd → pte without locks; a present pte that allows
+ * the access gets its accessed (and, for a store, dirty) bit set with
+ * Atomics.or, exactly as the i386 page walker does, and the data moves
+ * between the frame and the caller's buffer. Anything else raises a page
+ * fault (handle_mm_fault) and the access is retried; a fault that fails is
+ * returned to the task as SIGSEGV / SIGBUS / OOM.
+ *
+ * The walk and the data access are bracketed by tlb_access_begin/end, so a
+ * CPU that clears ptes and frees pages (flush_tlb_others) waits for accesses
+ * still using the old translation — the TLB-shootdown IPI acknowledgement.
+ */
+import { PAGE_WORDS, MM_PGD, mmBase } from '../machine/layout.js';
+import { VM } from '../machine/vmstat.js';
+import { tlb_access_begin, tlb_access_end } from '../mm/tlb.js';
+import { _PAGE_PRESENT, _PAGE_RW, _PAGE_ACCESSED, _PAGE_DIRTY } from '../mm/pte.js';
+import { handle_mm_fault } from './fault.js';
+import type { Cpu } from './cpu.js';
+
+export const ACCESS_OK = 0;
+
+/**
+ * Copy n words between buf and the page at addr (word-aligned, within one
+ * page): store if write, else load. Returns ACCESS_OK or a VM_FAULT_* error.
+ */
+export function user_access(cpu: Cpu, mm: number, addr: number, write: boolean, buf: Int32Array, n: number): number {
+  const w = cpu.w;
+  const frames = cpu.l.frames;
+  const want = write ? _PAGE_PRESENT | _PAGE_RW : _PAGE_PRESENT;
+  const bits = write ? _PAGE_ACCESSED | _PAGE_DIRTY : _PAGE_ACCESSED;
+  const wordInPage = (addr & 0xfff) >>> 2;
+  cpu.w[cpu.vm + VM.touch]!++;
+  for (;;) {
+    tlb_access_begin(cpu);
+    const pgd = w[mmBase(cpu.l, mm) + MM_PGD]!;
+    const e = Atomics.load(w, frames + pgd * PAGE_WORDS + (addr >>> 22));
+    if (e !== 0) {
+      const ptep = frames + ((e >>> 12) << 10) + ((addr >>> 12) & 0x3ff);
+      const pte = Atomics.load(w, ptep);
+      if ((pte & want) === want) {
+        if ((pte & bits) !== bits) Atomics.or(w, ptep, bits);
+        const f = frames + (pte >>> 12) * PAGE_WORDS + wordInPage;
+        if (write) for (let i = 0; i < n; i++) w[f + i] = buf[i]!;
+        else for (let i = 0; i < n; i++) buf[i] = w[f + i]!;
+        tlb_access_end(cpu);
+        return ACCESS_OK;
+      }
+    }
+    tlb_access_end(cpu);
+    const r = handle_mm_fault(cpu, mm, addr, write);
+    if (r < 0) return r;
+  }
+}
+
+/** One-word store (the page_fault1 inner loop). */
+export function user_write_word(cpu: Cpu, mm: number, addr: number, value: number): number {
+  const w = cpu.w;
+  const frames = cpu.l.frames;
+  for (;;) {
+    tlb_access_begin(cpu);
+    const pgd = w[mmBase(cpu.l, mm) + MM_PGD]!;
+    const e = Atomics.load(w, frames + pgd * PAGE_WORDS + (addr >>> 22));
+    if (e !== 0) {
+      const ptep = frames + ((e >>> 12) << 10) + ((addr >>> 12) & 0x3ff);
+      const pte = Atomics.load(w, ptep);
+      if ((pte & (_PAGE_PRESENT | _PAGE_RW)) === (_PAGE_PRESENT | _PAGE_RW)) {
+        if ((pte & (_PAGE_ACCESSED | _PAGE_DIRTY)) !== (_PAGE_ACCESSED | _PAGE_DIRTY))
+          Atomics.or(w, ptep, _PAGE_ACCESSED | _PAGE_DIRTY);
+        w[frames + (pte >>> 12) * PAGE_WORDS + ((addr & 0xfff) >>> 2)] = value;
+        tlb_access_end(cpu);
+        return ACCESS_OK;
+      }
+    }
+    tlb_access_end(cpu);
+    const r = handle_mm_fault(cpu, mm, addr, true);
+    if (r < 0) return r;
+  }
+}

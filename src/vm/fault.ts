@@ -1,0 +1,287 @@
+/*
+ * fault.ts — the page-fault handler: handle_mm_fault and its cases.
+ *
+ *   handle_mm_fault   mmap_sem(read) → find_vma → access check → pte_alloc
+ *                     → pte lock → dispatch on the pte:
+ *     none, anonymous private   do_anonymous_page (ZERO_PAGE on read,
+ *                               a zeroed page on write)
+ *     none, file / shared anon  do_no_page (page cache; major if read from
+ *                               the file store), COW at once on a private write
+ *     present, write, !RW       do_wp_page (copy-on-write; reuse the page when
+ *                               this pte is its only user — can_share_swap_page)
+ *     swap entry                do_swap_page (reclaim/swap.ts)
+ * Sources: 2.4 mm/memory.c (handle_mm_fault, do_anonymous_page, do_no_page,
+ * do_wp_page), REFERENCE.md §7.1: any step that allocates or does I/O drops
+ * the pte lock, then retakes it and re-checks the pte (pte_same) before
+ * installing; the loser of a race frees what it prepared.
+ *
+ * Locking: mmap_sem read around the whole fault; the pte lock (scheme) while
+ * reading/installing the pte; page_add_rmap/page_remove_rmap inside it.
+ * Hot path (anonymous write fault) allocates nothing.
+ */
+import {
+  NIL,
+  PAGE_WORDS,
+  PG_FLAGS,
+  PG_MAPPING,
+  PG_INDEX,
+  PG_COUNT,
+  PG_MAPCOUNT,
+  PG_PT_NR,
+  MM_RSS,
+  VMA_FLAGS,
+  VMA_FILE,
+  VMA_START,
+  mmBase,
+  pageStruct,
+  vmaBase,
+  frameBase,
+} from '../machine/layout.js';
+import { PG_swapcache, PG_anon, PG_reserved } from '../machine/page.js';
+import { VM } from '../machine/vmstat.js';
+import { SITE } from '../sync/classes.js';
+import { mmap_read_lock, mmap_read_unlock, pte_lock, pte_unlock } from '../sync/scheme.js';
+import { __alloc_pages } from '../mm/page_alloc.js';
+import { pte_alloc, pteOff } from '../mm/pgtable.js';
+import {
+  _PAGE_PRESENT,
+  _PAGE_RW,
+  _PAGE_USER,
+  _PAGE_ACCESSED,
+  _PAGE_DIRTY,
+  mk_pte,
+  pte_pfn,
+  pte_present,
+  pte_index,
+  pteAddrOf,
+  is_swap_pte,
+} from '../mm/pte.js';
+import { find_vma, vma_pgoff_of, VM_READ, VM_WRITE, VM_SHARED } from '../mm/vma.js';
+import { flush_tlb_others } from '../mm/tlb.js';
+import { page_add_rmap, page_remove_rmap } from '../rmap/index.js';
+import { get_page, put_page, ZERO_PFN } from './page_ref.js';
+import { filemap_nopage } from './filemap_fault.js';
+import { fault_hooks } from './hooks.js';
+import type { Cpu } from './cpu.js';
+
+export const VM_FAULT_MINOR = 1;
+export const VM_FAULT_MAJOR = 2;
+export const VM_FAULT_SIGSEGV = -1;
+export const VM_FAULT_OOM = -2;
+export const VM_FAULT_SIGBUS = -3;
+export const VM_FAULT_RETRY = 0;
+
+const A_D = _PAGE_ACCESSED | _PAGE_DIRTY;
+/** pte_same, ignoring the accessed/dirty bits the MMU may set meanwhile */
+const pte_same = (a: number, b: number) => ((a ^ b) & ~A_D) === 0;
+
+/** Install pte for pfn in an empty slot; caller holds the pte lock. */
+function set_pte_new(cpu: Cpu, ptPfn: number, slot: number, pfn: number, prot: number, mm: number): void {
+  const w = cpu.w;
+  Atomics.store(w, cpu.l.frames + pteAddrOf(ptPfn, slot), mk_pte(pfn, prot));
+  w[pageStruct(cpu.l, ptPfn) + PG_PT_NR]!++;
+  Atomics.add(w, mmBase(cpu.l, mm) + MM_RSS, 1);
+}
+
+/**
+ * do_anonymous_page: first touch of a private anonymous page. A read maps the
+ * shared ZERO_PAGE read-only (2.4); a write gets a freshly zeroed page.
+ */
+function do_anonymous_page(cpu: Cpu, mm: number, vma: number, addr: number, ptPfn: number, write: boolean): number {
+  const w = cpu.w;
+  const slot = pte_index(addr);
+  const ptep = cpu.l.frames + pteAddrOf(ptPfn, slot);
+  if (!write) {
+    const ptl = pte_lock(cpu, mm, ptPfn, SITE.do_anonymous_page);
+    if (w[ptep] === 0) {
+      Atomics.store(w, ptep, mk_pte(ZERO_PFN, _PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED));
+      w[pageStruct(cpu.l, ptPfn) + PG_PT_NR]!++;
+    }
+    pte_unlock(cpu, ptl);
+    return VM_FAULT_MINOR;
+  }
+  const pfn = __alloc_pages(cpu, 0, SITE.do_anonymous_page);
+  if (pfn < 0) return VM_FAULT_OOM;
+  const f = frameBase(cpu.l, pfn);
+  w.fill(0, f, f + PAGE_WORDS); // clear_user_highpage: the real 4 KiB zeroing
+  cpu.w[cpu.vm + VM.zero_fill]!++;
+  const p = pageStruct(cpu.l, pfn);
+  Atomics.or(w, p + PG_FLAGS, PG_anon);
+  w[p + PG_INDEX] = vma_pgoff_of(w, cpu.l, vma, addr);
+  const ptl = pte_lock(cpu, mm, ptPfn, SITE.do_anonymous_page);
+  if (w[ptep] !== 0) {
+    pte_unlock(cpu, ptl);
+    put_page(cpu, pfn);
+    return VM_FAULT_MINOR;
+  }
+  set_pte_new(cpu, ptPfn, slot, pfn, _PAGE_PRESENT | _PAGE_RW | _PAGE_USER | A_D, mm);
+  page_add_rmap(cpu, cpu.rmap, pfn, pteAddrOf(ptPfn, slot), vma, addr);
+  pte_unlock(cpu, ptl);
+  fault_hooks.newAnonPage(cpu, pfn);
+  return VM_FAULT_MINOR;
+}
+
+/**
+ * do_wp_page: write to a present read-only pte of a writable VMA. Called with
+ * the pte lock held (`ptl`); drops it. Reuses the page when it is a private
+ * anonymous page mapped only here (_count == 1, mapcount == 1); otherwise
+ * copies it (the ZERO_PAGE copies as zeros).
+ */
+function do_wp_page(cpu: Cpu, mm: number, vma: number, addr: number, ptPfn: number, pte: number, ptl: number): number {
+  const w = cpu.w;
+  const l = cpu.l;
+  const slot = pte_index(addr);
+  const pteAddr = pteAddrOf(ptPfn, slot);
+  const ptep = l.frames + pteAddr;
+  const old = pte_pfn(pte);
+  const op = pageStruct(l, old);
+  const oflags = Atomics.load(w, op + PG_FLAGS);
+  cpu.w[cpu.vm + VM.cow_fault]!++;
+  if (
+    (oflags & (PG_reserved | PG_swapcache)) === 0 &&
+    w[op + PG_MAPPING]! <= 0 &&
+    Atomics.load(w, op + PG_COUNT) === 1 &&
+    Atomics.load(w, op + PG_MAPCOUNT) === 0
+  ) {
+    Atomics.or(w, ptep, _PAGE_RW | A_D);
+    pte_unlock(cpu, ptl);
+    cpu.w[cpu.vm + VM.cow_reuse]!++;
+    return VM_FAULT_MINOR;
+  }
+  const reserved = (oflags & PG_reserved) !== 0;
+  if (!reserved) get_page(cpu, old);
+  pte_unlock(cpu, ptl);
+  const pfn = __alloc_pages(cpu, 0, SITE.do_wp_page);
+  if (pfn < 0) {
+    if (!reserved) put_page(cpu, old);
+    return VM_FAULT_OOM;
+  }
+  const nf = frameBase(l, pfn);
+  if (reserved) w.fill(0, nf, nf + PAGE_WORDS);
+  else w.copyWithin(nf, frameBase(l, old), frameBase(l, old) + PAGE_WORDS);
+  const np = pageStruct(l, pfn);
+  Atomics.or(w, np + PG_FLAGS, PG_anon);
+  w[np + PG_INDEX] = vma_pgoff_of(w, l, vma, addr);
+  const ptl2 = pte_lock(cpu, mm, ptPfn, SITE.do_wp_page);
+  const cur = Atomics.load(w, ptep);
+  if (!pte_same(cur, pte)) {
+    pte_unlock(cpu, ptl2);
+    put_page(cpu, pfn);
+    if (!reserved) put_page(cpu, old);
+    return VM_FAULT_MINOR;
+  }
+  if (!reserved) page_remove_rmap(cpu, cpu.rmap, old, pteAddr, vma, addr);
+  Atomics.store(w, ptep, mk_pte(pfn, _PAGE_PRESENT | _PAGE_RW | _PAGE_USER | A_D));
+  page_add_rmap(cpu, cpu.rmap, pfn, pteAddr, vma, addr);
+  pte_unlock(cpu, ptl2);
+  // another CPU of this mm may still be reading the old page through the old pte
+  flush_tlb_others(cpu);
+  fault_hooks.newAnonPage(cpu, pfn);
+  if (!reserved) {
+    put_page(cpu, old); // the mapping's reference
+    put_page(cpu, old); // our pin
+  }
+  return VM_FAULT_MINOR;
+}
+
+/**
+ * do_no_page: first touch of a file-backed (or shared anonymous) page.
+ * filemap_nopage returns the page-cache page with a reference held for us;
+ * a private write fault copies it at once.
+ */
+function do_no_page(cpu: Cpu, mm: number, vma: number, addr: number, ptPfn: number, write: boolean): number {
+  const w = cpu.w;
+  const l = cpu.l;
+  const vb = vmaBase(l, vma);
+  const flags = w[vb + VMA_FLAGS]!;
+  const ino = w[vb + VMA_FILE]!;
+  const index = vma_pgoff_of(w, l, vma, addr);
+  let major = false;
+  let pfn = filemap_nopage(cpu, ino, index);
+  if (pfn === VM_FAULT_SIGBUS || pfn === VM_FAULT_OOM) return pfn;
+  if (pfn < -10) {
+    pfn = -pfn - 16; // filemap_nopage encodes "read from the file store" as -(pfn+16)
+    major = true;
+  }
+  const shared = (flags & VM_SHARED) !== 0;
+  let prot = _PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED;
+  if (write && !shared) {
+    // private write: break COW now (do_no_page's "copy if write_access && !VM_SHARED")
+    const np = __alloc_pages(cpu, 0, SITE.do_file_page);
+    if (np < 0) {
+      put_page(cpu, pfn);
+      return VM_FAULT_OOM;
+    }
+    w.copyWithin(frameBase(l, np), frameBase(l, pfn), frameBase(l, pfn) + PAGE_WORDS);
+    const npp = pageStruct(l, np);
+    Atomics.or(w, npp + PG_FLAGS, PG_anon);
+    w[npp + PG_INDEX] = vma_pgoff_of(w, l, vma, addr);
+    put_page(cpu, pfn);
+    pfn = np;
+    prot |= _PAGE_RW | _PAGE_DIRTY;
+  } else if (shared && (flags & VM_WRITE) !== 0) {
+    prot |= _PAGE_RW;
+    if (write) prot |= _PAGE_DIRTY;
+  }
+  const slot = pte_index(addr);
+  const ptl = pte_lock(cpu, mm, ptPfn, SITE.do_file_page);
+  if (w[l.frames + pteAddrOf(ptPfn, slot)] !== 0) {
+    pte_unlock(cpu, ptl);
+    put_page(cpu, pfn);
+    return VM_FAULT_MINOR;
+  }
+  set_pte_new(cpu, ptPfn, slot, pfn, prot, mm);
+  page_add_rmap(cpu, cpu.rmap, pfn, pteAddrOf(ptPfn, slot), vma, addr);
+  pte_unlock(cpu, ptl);
+  if (w[pageStruct(l, pfn) + PG_MAPPING]! <= 0) fault_hooks.newAnonPage(cpu, pfn);
+  cpu.w[cpu.vm + VM.file_fault]!++;
+  if (major) {
+    cpu.w[cpu.vm + VM.pgmajfault]!++;
+    return VM_FAULT_MAJOR;
+  }
+  return VM_FAULT_MINOR;
+}
+
+/**
+ * handle_mm_fault: resolve a fault at addr in mm. Returns VM_FAULT_MINOR /
+ * MAJOR, or a negative VM_FAULT_* error (the caller delivers SIGSEGV/SIGBUS or
+ * runs the OOM path).
+ */
+export function handle_mm_fault(cpu: Cpu, mm: number, addr: number, write: boolean): number {
+  cpu.w[cpu.vm + VM.pgfault]!++;
+  mmap_read_lock(cpu, mm, SITE.handle_mm_fault);
+  const r = __handle_mm_fault(cpu, mm, addr >>> 0, write);
+  mmap_read_unlock(cpu, mm);
+  return r;
+}
+
+/** The fault proper; caller holds mmap_sem for reading. */
+export function __handle_mm_fault(cpu: Cpu, mm: number, addr: number, write: boolean): number {
+  const w = cpu.w;
+  const l = cpu.l;
+  const vma = find_vma(cpu, mm, addr);
+  if (vma === NIL || w[vmaBase(l, vma) + VMA_START]! >>> 0 > addr) return VM_FAULT_SIGSEGV;
+  const flags = w[vmaBase(l, vma) + VMA_FLAGS]!;
+  if (write ? (flags & VM_WRITE) === 0 : (flags & VM_READ) === 0) return VM_FAULT_SIGSEGV;
+  const ptPfn = pte_alloc(cpu, mm, addr, cpu.rmap.ptOrder);
+  if (ptPfn < 0) return VM_FAULT_OOM;
+  const ptep = pteOff(cpu, pteAddrOf(ptPfn, pte_index(addr)));
+  const ptl = pte_lock(cpu, mm, ptPfn, SITE.handle_mm_fault);
+  const pte = Atomics.load(w, ptep);
+  if (pte === 0) {
+    pte_unlock(cpu, ptl);
+    if (w[vmaBase(l, vma) + VMA_FILE]! < 0) return do_anonymous_page(cpu, mm, vma, addr, ptPfn, write);
+    return do_no_page(cpu, mm, vma, addr, ptPfn, write);
+  }
+  if (is_swap_pte(pte)) {
+    pte_unlock(cpu, ptl);
+    return fault_hooks.doSwapPage(cpu, mm, vma, addr, ptPfn, pte, write);
+  }
+  if (pte_present(pte) && write && (pte & _PAGE_RW) === 0) return do_wp_page(cpu, mm, vma, addr, ptPfn, pte, ptl);
+  // the translation is fine now (raced with another CPU's fault): just mark it young
+  Atomics.or(w, ptep, write ? A_D : _PAGE_ACCESSED);
+  pte_unlock(cpu, ptl);
+  return VM_FAULT_MINOR;
+}
+
+export { NIL };

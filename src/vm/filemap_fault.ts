@@ -1,0 +1,49 @@
+/*
+ * filemap_fault.ts — filemap_nopage: the page-cache side of a file fault.
+ *
+ * Look the page up in the page cache (find_get_page, reference taken); on a
+ * miss allocate a page, read it from the file store (a major fault) or zero
+ * it (shmem), and insert it (add_to_page_cache). A CPU that loses the insert
+ * race to another frees its copy and uses the winner's. 2.4 mm/filemap.c.
+ *
+ * Returns the pfn (minor), -(pfn + 16) when it was read from the store
+ * (major), VM_FAULT_SIGBUS past the end of the file, VM_FAULT_OOM.
+ * Locking: none held on entry; the page cache takes its own lock.
+ */
+import { I_SIZE, I_FLAGS, PAGE_WORDS, inodeBase, frameBase } from '../machine/layout.js';
+import { mappingOfInode } from '../machine/page.js';
+import { SITE } from '../sync/classes.js';
+import { __alloc_pages } from '../mm/page_alloc.js';
+import { find_get_page, add_to_page_cache } from '../mm/filemap.js';
+import { read_file_page_into, I_SHMEM } from '../mm/files.js';
+import { put_page } from './page_ref.js';
+import { fault_hooks } from './hooks.js';
+import type { Cpu } from './cpu.js';
+
+const VM_FAULT_OOM = -2;
+const VM_FAULT_SIGBUS = -3;
+
+export function filemap_nopage(cpu: Cpu, ino: number, index: number): number {
+  const w = cpu.w;
+  const ib = inodeBase(cpu.l, ino);
+  if (index < 0 || index >= w[ib + I_SIZE]!) return VM_FAULT_SIGBUS;
+  const mapping = mappingOfInode(ino);
+  const shmem = (w[ib + I_FLAGS]! & I_SHMEM) !== 0;
+  for (;;) {
+    let pfn = find_get_page(cpu, mapping, index);
+    if (pfn >= 0) return pfn;
+    pfn = __alloc_pages(cpu, 0, SITE.do_file_page);
+    if (pfn < 0) return VM_FAULT_OOM;
+    if (shmem) {
+      const f = frameBase(cpu.l, pfn);
+      w.fill(0, f, f + PAGE_WORDS);
+    } else {
+      read_file_page_into(cpu, ino, index, pfn);
+    }
+    if (add_to_page_cache(cpu, pfn, mapping, index)) {
+      fault_hooks.newFilePage(cpu, pfn);
+      return shmem ? pfn : -(pfn + 16);
+    }
+    put_page(cpu, pfn); // lost the race: somebody else's copy is in the cache now
+  }
+}

@@ -1,0 +1,304 @@
+/*
+ * mmap.ts — do_mmap, do_munmap and mremap (2.4 mm/mmap.c, mm/mremap.c).
+ *
+ * do_mmap finds a gap (get_unmapped_area: first fit above
+ * TASK_UNMAPPED_BASE, or MAP_FIXED after unmapping what is there), creates a
+ * VMA and merges it with its predecessor when they are compatible (same
+ * flags, same file and contiguous pgoff; anonymous VMAs use vm_pgoff = virtual
+ * page number so adjacent ones merge, as anon_vma does). MAP_SHARED |
+ * MAP_ANONYMOUS gets a shmem inode of its own ("one inode per new vma for
+ * anonymous shared regions", Tweedie, seed 003). do_munmap splits the VMAs at
+ * the range ends, zaps and frees what is inside, then frees unused tables.
+ * mremap shrinks, grows in place, or moves the ptes to a new range
+ * (move_page_tables), rewriting the reverse mapping of every moved pte.
+ *
+ * Locking: all of these take mmap_sem for writing (bkl: kernel_flag).
+ */
+import {
+  NIL,
+  PAGE_SIZE,
+  PAGE_SHIFT,
+  PG_PT_NR,
+  VMA_START,
+  VMA_END,
+  VMA_FLAGS,
+  VMA_FILE,
+  VMA_PGOFF,
+  VMA_NEXT,
+  VMA_PREV,
+  VMA_ANON,
+  MM_MMAP,
+  I_USERS,
+  mmBase,
+  vmaBase,
+  inodeBase,
+  pageStruct,
+} from '../machine/layout.js';
+import { VM } from '../machine/vmstat.js';
+import { SITE } from '../sync/classes.js';
+import { mmap_write_lock, mmap_write_unlock, pte_lock, pte_unlock } from '../sync/scheme.js';
+import { pte_alloc, pte_table } from '../mm/pgtable.js';
+import { pte_present, pte_pfn, pteAddrOf, TASK_SIZE, TASK_UNMAPPED_BASE } from '../mm/pte.js';
+import { flush_tlb_others } from '../mm/tlb.js';
+import {
+  find_vma,
+  vm_area_alloc,
+  vm_area_free,
+  vma_link,
+  vma_unlink,
+  split_vma,
+  can_vma_merge,
+  vma_merge,
+  VM_READ,
+  VM_WRITE,
+  VM_SHARED,
+  VM_MAYWRITE,
+  VM_ANON_SHARED,
+} from '../mm/vma.js';
+import { page_add_rmap, page_remove_rmap } from '../rmap/index.js';
+import { ZERO_PFN } from './page_ref.js';
+import { zap_page_range, free_pgtables } from './memory.js';
+import { shmem_inode_new, inode_put, inode_get } from '../mm/shmem.js';
+import type { Cpu } from './cpu.js';
+
+export const ENOMEM = -12;
+export const EINVAL = -22;
+export const EFAULT = -14;
+
+export const PROT_READ = 1;
+export const PROT_WRITE = 2;
+export const MAP_SHARED = 1;
+export const MAP_PRIVATE = 2;
+export const MAP_FIXED = 0x10;
+export const MAP_ANONYMOUS = 0x20;
+
+const pageAlign = (n: number) => Math.ceil(n / PAGE_SIZE) * PAGE_SIZE;
+
+/** get_unmapped_area: first gap of len bytes at or above TASK_UNMAPPED_BASE; -1 if none. Caller holds mmap_sem. */
+export function get_unmapped_area(cpu: Cpu, mm: number, len: number): number {
+  const w = cpu.w;
+  const l = cpu.l;
+  let addr = TASK_UNMAPPED_BASE;
+  for (let v = w[mmBase(l, mm) + MM_MMAP]!; v >= 0; v = w[vmaBase(l, v) + VMA_NEXT]!) {
+    const s = w[vmaBase(l, v) + VMA_START]! >>> 0;
+    const e = w[vmaBase(l, v) + VMA_END]! >>> 0;
+    if (e <= addr) continue;
+    if (s >= addr + len) break;
+    addr = e;
+  }
+  return addr + len <= TASK_SIZE ? addr : -1;
+}
+
+/** __do_munmap: caller holds mmap_sem for writing. Returns 0 or -errno. */
+export function __do_munmap(cpu: Cpu, mm: number, start: number, len: number): number {
+  const w = cpu.w;
+  const l = cpu.l;
+  start = start >>> 0;
+  if (start & (PAGE_SIZE - 1) || len <= 0) return EINVAL;
+  const end = start + pageAlign(len);
+  if (end > TASK_SIZE) return EINVAL;
+  let v = find_vma(cpu, mm, start);
+  if (v === NIL || w[vmaBase(l, v) + VMA_START]! >>> 0 >= end) return 0;
+  if (w[vmaBase(l, v) + VMA_START]! >>> 0 < start) {
+    const n = split_vma(cpu, cpu.vmaCache, mm, v, start);
+    if (n === NIL) return ENOMEM;
+    v = n;
+  }
+  // v starts at or after start; walk the VMAs that begin below end
+  while (v !== NIL && w[vmaBase(l, v) + VMA_START]! >>> 0 < end) {
+    if (w[vmaBase(l, v) + VMA_END]! >>> 0 > end) {
+      if (split_vma(cpu, cpu.vmaCache, mm, v, end) === NIL) return ENOMEM;
+    }
+    const next = w[vmaBase(l, v) + VMA_NEXT]!;
+    const b = vmaBase(l, v);
+    zap_page_range(cpu, mm, v, w[b + VMA_START]!, w[b + VMA_END]!);
+    vma_unlink(cpu, mm, v);
+    const ino = w[b + VMA_FILE]!;
+    vm_area_free(cpu, cpu.vmaCache, v);
+    if (ino >= 0) inode_put(cpu, ino);
+    v = next;
+  }
+  free_pgtables(cpu, mm, start, end);
+  return 0;
+}
+
+export function do_munmap(cpu: Cpu, mm: number, start: number, len: number): number {
+  cpu.w[cpu.vm + VM.munmap]!++;
+  mmap_write_lock(cpu, mm, SITE.do_munmap);
+  const r = __do_munmap(cpu, mm, start, len);
+  mmap_write_unlock(cpu, mm);
+  return r;
+}
+
+/**
+ * do_mmap: map len bytes. prot: PROT_READ|PROT_WRITE; flags: MAP_SHARED or
+ * MAP_PRIVATE, | MAP_ANONYMOUS (file = -1), | MAP_FIXED (addr used as is).
+ * Returns the address, or -errno.
+ */
+export function do_mmap(
+  cpu: Cpu,
+  mm: number,
+  addr: number,
+  len: number,
+  prot: number,
+  flags: number,
+  file: number,
+  pgoff: number,
+): number {
+  cpu.w[cpu.vm + VM.mmap]!++;
+  mmap_write_lock(cpu, mm, SITE.do_mmap);
+  const r = __do_mmap(cpu, mm, addr, len, prot, flags, file, pgoff);
+  mmap_write_unlock(cpu, mm);
+  return r;
+}
+
+export function __do_mmap(
+  cpu: Cpu,
+  mm: number,
+  addr: number,
+  len: number,
+  prot: number,
+  flags: number,
+  file: number,
+  pgoff: number,
+): number {
+  const w = cpu.w;
+  const l = cpu.l;
+  if (len <= 0 || len > TASK_SIZE) return EINVAL;
+  len = pageAlign(len);
+  const anon = (flags & MAP_ANONYMOUS) !== 0;
+  if (!anon && (file < 0 || file >= l.maxFiles)) return EINVAL;
+  if (flags & MAP_FIXED) {
+    addr = addr >>> 0;
+    if (addr & (PAGE_SIZE - 1) || addr + len > TASK_SIZE) return EINVAL;
+    const r = __do_munmap(cpu, mm, addr, len);
+    if (r < 0) return r;
+  } else {
+    addr = get_unmapped_area(cpu, mm, len);
+    if (addr < 0) return ENOMEM;
+  }
+  let vflags = (prot & PROT_READ ? VM_READ : 0) | (prot & PROT_WRITE ? VM_WRITE | VM_MAYWRITE : 0);
+  if (flags & MAP_SHARED) vflags |= VM_SHARED;
+  let ino = anon ? NIL : file;
+  if (anon && flags & MAP_SHARED) {
+    ino = shmem_inode_new(cpu, len >>> PAGE_SHIFT);
+    if (ino < 0) return ENOMEM;
+    vflags |= VM_ANON_SHARED;
+    pgoff = 0;
+  } else if (anon) {
+    pgoff = addr >>> PAGE_SHIFT; // anon vm_pgoff = virtual page number (anon_vma)
+  } else {
+    inode_get(cpu, ino);
+  }
+  const v = vm_area_alloc(cpu, cpu.vmaCache, mm);
+  if (v === NIL) {
+    if (ino >= 0) inode_put(cpu, ino);
+    return ENOMEM;
+  }
+  const b = vmaBase(l, v);
+  w[b + VMA_START] = addr;
+  w[b + VMA_END] = addr + len;
+  w[b + VMA_FLAGS] = vflags;
+  w[b + VMA_FILE] = ino;
+  w[b + VMA_PGOFF] = pgoff;
+  w[b + VMA_ANON] = NIL;
+  vma_link(cpu, mm, v);
+  const prev = w[b + VMA_PREV]!;
+  if (prev >= 0 && can_vma_merge(w, l, prev, v)) vma_merge(cpu, cpu.vmaCache, mm, prev, v);
+  return addr;
+}
+
+/**
+ * move_page_tables: move the ptes of [old, old+len) to [neu, neu+len) in mm,
+ * re-pointing each moved page's reverse mapping at its new pte. Anonymous
+ * pages keep page->index: the new VMA carries the old vm_pgoff.
+ */
+function move_page_tables(cpu: Cpu, mm: number, oldVma: number, newVma: number, old: number, neu: number, len: number): number {
+  const w = cpu.w;
+  const l = cpu.l;
+  for (let off = 0; off < len; off += PAGE_SIZE) {
+    const src = (old + off) >>> 0;
+    const dst = (neu + off) >>> 0;
+    const spt = pte_table(cpu, mm, src);
+    if (spt === NIL) {
+      off = (((src & ~0x3fffff) >>> 0) + 0x400000 - old - PAGE_SIZE) >>> 0; // skip the empty 4 MiB slot
+      continue;
+    }
+    const sAddr = pteAddrOf(spt, (src >>> 12) & 0x3ff);
+    if (w[l.frames + sAddr] === 0) continue;
+    const dpt = pte_alloc(cpu, mm, dst, cpu.rmap.ptOrder);
+    if (dpt === NIL) return ENOMEM;
+    const dAddr = pteAddrOf(dpt, (dst >>> 12) & 0x3ff);
+    let ptl = pte_lock(cpu, mm, spt, SITE.mremap);
+    const pte = Atomics.exchange(w, l.frames + sAddr, 0);
+    w[pageStruct(l, spt) + PG_PT_NR]!--;
+    const mapped = pte_present(pte) && pte_pfn(pte) !== ZERO_PFN;
+    if (mapped) page_remove_rmap(cpu, cpu.rmap, pte_pfn(pte), sAddr, oldVma, src);
+    pte_unlock(cpu, ptl);
+    ptl = pte_lock(cpu, mm, dpt, SITE.mremap);
+    Atomics.store(w, l.frames + dAddr, pte);
+    w[pageStruct(l, dpt) + PG_PT_NR]!++;
+    if (mapped) page_add_rmap(cpu, cpu.rmap, pte_pfn(pte), dAddr, newVma, dst);
+    pte_unlock(cpu, ptl);
+  }
+  flush_tlb_others(cpu);
+  return 0;
+}
+
+/** mremap(old, oldLen, newLen, MREMAP_MAYMOVE?) → new address or -errno. */
+export function do_mremap(cpu: Cpu, mm: number, old: number, oldLen: number, newLen: number, mayMove: boolean): number {
+  cpu.w[cpu.vm + VM.mremap]!++;
+  mmap_write_lock(cpu, mm, SITE.mremap);
+  const r = __do_mremap(cpu, mm, old >>> 0, pageAlign(oldLen), pageAlign(newLen), mayMove);
+  mmap_write_unlock(cpu, mm);
+  return r;
+}
+
+function __do_mremap(cpu: Cpu, mm: number, old: number, oldLen: number, newLen: number, mayMove: boolean): number {
+  const w = cpu.w;
+  const l = cpu.l;
+  if (old & (PAGE_SIZE - 1) || oldLen <= 0 || newLen <= 0) return EINVAL;
+  const v = find_vma(cpu, mm, old);
+  if (v === NIL) return EFAULT;
+  const b = vmaBase(l, v);
+  const vs = w[b + VMA_START]! >>> 0;
+  const ve = w[b + VMA_END]! >>> 0;
+  if (vs > old || old + oldLen > ve) return EFAULT;
+  if (newLen === oldLen) return old;
+  if (newLen < oldLen) {
+    const r = __do_munmap(cpu, mm, old + newLen, oldLen - newLen);
+    return r < 0 ? r : old;
+  }
+  // grow in place if the range ends the VMA and the gap after it is free
+  if (old + oldLen === ve) {
+    const next = w[b + VMA_NEXT]!;
+    const limit = next >= 0 ? w[vmaBase(l, next) + VMA_START]! >>> 0 : TASK_SIZE;
+    if (old + newLen <= limit && (w[b + VMA_FLAGS]! & VM_ANON_SHARED) === 0) {
+      vma_unlink(cpu, mm, v);
+      w[b + VMA_END] = old + newLen;
+      vma_link(cpu, mm, v);
+      return old;
+    }
+  }
+  if (!mayMove) return ENOMEM;
+  const neu = get_unmapped_area(cpu, mm, newLen);
+  if (neu < 0) return ENOMEM;
+  const n = vm_area_alloc(cpu, cpu.vmaCache, mm);
+  if (n === NIL) return ENOMEM;
+  const nb = vmaBase(l, n);
+  const ino = w[b + VMA_FILE]!;
+  w[nb + VMA_START] = neu;
+  w[nb + VMA_END] = neu + newLen;
+  w[nb + VMA_FLAGS] = w[b + VMA_FLAGS]!;
+  w[nb + VMA_FILE] = ino;
+  w[nb + VMA_PGOFF] = w[b + VMA_PGOFF]! + ((old - vs) >>> PAGE_SHIFT);
+  w[nb + VMA_ANON] = w[b + VMA_ANON]!;
+  if (ino >= 0) inode_get(cpu, ino);
+  vma_link(cpu, mm, n);
+  const r = move_page_tables(cpu, mm, v, n, old, neu, oldLen);
+  if (r < 0) return r;
+  const u = __do_munmap(cpu, mm, old, oldLen);
+  return u < 0 ? u : neu;
+}
+
+export { I_USERS, inodeBase };

@@ -1,0 +1,52 @@
+/*
+ * workload/types.ts — what a workload is to the runtime.
+ *
+ * A workload is set up once on the main thread (files, a shared mm for the
+ * _threads variants) with the monitor CPU's context; its setup result must be
+ * plain data (it crosses into every worker). Each simulated CPU then builds
+ * its own instance from (spec, setup) and calls step() — one whole operation —
+ * until the run stops; end() releases what it holds, result() reports its
+ * counts. The oracle and checker state a workload keeps are CPU-local.
+ */
+import type { Cpu } from '../vm/cpu.js';
+
+export interface WorkloadSpec {
+  name: string;
+  /** size of each CPU's region in bytes (page_fault*, mmap1) */
+  regionBytes?: number;
+  /** random: nothing; fork: children per loop */
+  children?: number;
+  /** files each CPU gets (random, shared_file) */
+  filesPerCpu?: number;
+  /** extra numeric knobs */
+  [k: string]: unknown;
+}
+
+export interface WorkloadSetup {
+  /** files for each CPU (by cpu id) */
+  files: number[][];
+  /** the shared mm of a _threads workload, or -1 */
+  sharedMm: number;
+  /** files every CPU maps (shared_file) */
+  sharedFiles: number[];
+}
+
+export interface WorkloadInstance {
+  /** one whole operation; returns the number of "units" it did (faults, mmaps, ...) */
+  step(): number;
+  /** tear down what this CPU holds */
+  end(): void;
+  /** workload-specific counts and failures */
+  result(): { units: number; failures: string[]; extra?: Record<string, number> };
+}
+
+export interface Workload {
+  readonly name: string;
+  readonly description: string;
+  /** bytes of simulated RAM one CPU needs at least (bad-input check) */
+  minMemPerCpu(spec: WorkloadSpec): number;
+  setup(monitor: Cpu, spec: WorkloadSpec, cpus: number): WorkloadSetup;
+  create(cpu: Cpu, spec: WorkloadSpec, setup: WorkloadSetup): WorkloadInstance;
+  /** after every CPU's end(): release what setup() created (main thread) */
+  teardown(monitor: Cpu, setup: WorkloadSetup): void;
+}

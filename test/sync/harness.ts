@@ -1,0 +1,62 @@
+/*
+ * harness.ts — the main-thread side of the sync tests: start CPU workers
+ * (real worker_threads running lock-worker.ts through tsx), send them
+ * scenarios, and wait for conditions on shared words without blocking the
+ * event loop (polling every millisecond, with a deadline that names what
+ * was awaited).
+ */
+import { Worker } from 'node:worker_threads';
+import { createMachine, type Machine } from '../../src/machine/machine.js';
+import { makeCpuBase, type CpuBase } from '../../src/machine/cpu.js';
+import type { LockImplName } from '../../src/config.js';
+import type { ScenarioName } from './scenarios.js';
+
+export interface CpuWorker {
+  run<T = unknown>(m: Machine, cpu: number, scenario: ScenarioName, args?: unknown): Promise<T>;
+  terminate(): Promise<number>;
+}
+
+export function startCpuWorker(): CpuWorker {
+  const worker = new Worker(new URL('./lock-worker.ts', import.meta.url), { execArgv: ['--import', 'tsx'] });
+  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  let nextId = 1;
+  worker.on('message', (msg: { id: number; ok: boolean; result?: unknown; error?: string }) => {
+    const p = pending.get(msg.id);
+    if (!p) return;
+    pending.delete(msg.id);
+    if (msg.ok) p.resolve(msg.result);
+    else p.reject(new Error(msg.error));
+  });
+  worker.on('error', (e) => {
+    for (const p of pending.values()) p.reject(e);
+    pending.clear();
+  });
+  return {
+    run<T>(m: Machine, cpu: number, scenario: ScenarioName, args: unknown = {}): Promise<T> {
+      const id = nextId++;
+      return new Promise<T>((resolve, reject) => {
+        pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+        worker.postMessage({ id, sab: m.sab, cpu, scenario, args });
+      });
+    },
+    terminate: () => worker.terminate(),
+  };
+}
+
+/** Resolve once `cond()` is true; reject after `ms` naming `what`. */
+export async function until(cond: () => boolean, what: string, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}
+
+/** The machine every sync test uses: 2 CPUs (+ the kswapd slot, which the main thread plays). */
+export function testMachine(lockImpl: LockImplName, extra: Record<string, unknown> = {}): Machine {
+  return createMachine({ cpus: 2, mem: '4M', swap: 0, lockImpl, lockdep: true, ...extra });
+}
+
+/** The main thread as a CPU: the third per-CPU slot (kswapd's), unused by the workers. */
+export const MAIN_CPU = 2;
+export const mainCpu = (m: Machine): CpuBase => makeCpuBase(m, MAIN_CPU);

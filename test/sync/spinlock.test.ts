@@ -1,0 +1,149 @@
+/*
+ * spinlock.test.ts — every spinning-lock implementation on real worker
+ * threads: mutual exclusion (2 CPUs x N increments of a plain counter end
+ * exact), FIFO hand-over for ticket and MCS, and the futex mutex parking its
+ * waiter in Atomics.wait. lock_stat's counters are checked exactly where the
+ * handshake makes them known.
+ */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { LOCK_IMPLS, type LockImplName } from '../../src/config.js';
+import { LK_STATE } from '../../src/machine/layout.js';
+import type { Machine } from '../../src/machine/machine.js';
+import { spin_lock, spin_unlock, spin_trylock } from '../../src/sync/spinlock.js';
+import { ticket_nr_queued } from '../../src/sync/ticket.js';
+import { mcs_tail_cpu } from '../../src/sync/mcs.js';
+import { FUTEX_CONTENDED } from '../../src/sync/futex.js';
+import { C_TEST_A, SITE } from '../../src/sync/classes.js';
+import { lockStatRows, type LockStatRow } from '../../src/report/lockstat.js';
+import { startCpuWorker, until, testMachine, mainCpu, type CpuWorker } from './harness.js';
+import { testMem, A_CNT, CTL_MARK, CTL_SEQ, CTL_ORDER } from './testmem.js';
+
+const N = 20_000;
+let cpus: CpuWorker[];
+
+beforeAll(() => {
+  cpus = [startCpuWorker(), startCpuWorker()];
+});
+afterAll(async () => {
+  await Promise.all(cpus.map((c) => c.terminate()));
+});
+
+const rowOf = (m: Machine, cls: string): LockStatRow => {
+  const r = lockStatRows(m).find((x) => x.class === cls);
+  if (!r) throw new Error(`no lock_stat row for ${cls}`);
+  return r;
+};
+
+interface CounterResult {
+  violations: number;
+  overlapped: boolean;
+  ms: number;
+}
+
+/** Two CPUs increment the counter under `lock`; retried (fresh machine) until the two runs really overlapped in time. */
+async function contendedCounter(impl: LockImplName, lock: 'spin' | 'page' | 'chain', n = N, extra = {}) {
+  for (let attempt = 1; ; attempt++) {
+    const m = testMachine(impl, extra);
+    const res = await Promise.all([0, 1].map((c) => cpus[c]!.run<CounterResult>(m, c, 'counter', { n, lock, nr: 2 })));
+    if (res.some((r) => r.overlapped) || attempt === 5) return { m, res, attempt };
+  }
+}
+
+describe.each(LOCK_IMPLS.map((impl) => [impl]))('spin_lock with lockImpl=%s', (impl) => {
+  it(`2 CPUs x ${N} plain increments end exact`, async () => {
+    const { m, res } = await contendedCounter(impl, 'spin');
+    const { lockA } = testMem(m.layout);
+    expect(res.map((r) => r.violations)).toEqual([0, 0]);
+    expect(res.some((r) => r.overlapped), 'the two CPUs never ran at the same time').toBe(true);
+    expect(m.w[lockA + A_CNT]).toBe(2 * N);
+    expect(Atomics.load(m.w, lockA + LK_STATE), 'lock left held').toBe(0);
+    // lock_stat after a contended run: exact acquisitions, sane ordering of the rest
+    const r = rowOf(m, 'test_lock_a');
+    expect(r.acquisitions).toBe(2 * N);
+    expect(r.contentions).toBeLessThanOrEqual(r.acquisitions);
+    expect(r['con-bounces']).toBeLessThanOrEqual(r.contentions);
+    expect(r['acq-bounces']).toBeLessThanOrEqual(r.acquisitions);
+    expect(r['acq-bounces']).toBeGreaterThan(0); // the runs overlapped, so the lock moved between CPUs
+    if (r.contentions > 0) {
+      expect(r['waittime-min']).toBeLessThanOrEqual(r['waittime-avg']);
+      expect(r['waittime-avg']).toBeLessThanOrEqual(r['waittime-max']);
+      expect(r['waittime-max']).toBeLessThanOrEqual(r['waittime-total']);
+      expect(r['contention-points'][0]!.site).toBe('test');
+    }
+  });
+});
+
+describe('FIFO hand-over', () => {
+  /**
+   * The main thread (CPU 2) holds lock A; CPU x and then CPU y queue for it,
+   * each enqueue confirmed in the lock word before the next starts; the main
+   * thread releases and the order log must read [x, y]. Both orders, so it
+   * is queue order, not CPU number.
+   */
+  async function fifoRounds(impl: 'ticket' | 'mcs') {
+    const m = testMachine(impl);
+    const me = mainCpu(m);
+    const { lockA, ctl } = testMem(m.layout);
+    const w = m.w;
+    const rounds: [number, number][] = [
+      [0, 1],
+      [1, 0],
+      [0, 1],
+    ];
+    const queuedBehind = (cpu: number, depth: number) =>
+      impl === 'ticket' ? ticket_nr_queued(w, lockA) === depth : mcs_tail_cpu(w, lockA) === cpu;
+    for (const [x, y] of rounds) {
+      Atomics.store(w, ctl + CTL_SEQ, 0);
+      spin_lock(me, lockA, C_TEST_A, SITE.test);
+      const px = cpus[x]!.run<number>(m, x, 'orderedWaiter');
+      await until(() => queuedBehind(x, 2), `cpu ${x} to queue on the ${impl} lock`);
+      const py = cpus[y]!.run<number>(m, y, 'orderedWaiter');
+      await until(() => queuedBehind(y, 3), `cpu ${y} to queue behind cpu ${x}`);
+      expect(Atomics.load(w, ctl + CTL_SEQ), 'a waiter got in while the lock was held').toBe(0);
+      expect(spin_trylock(me, lockA, C_TEST_A, SITE.test)).toBe(false);
+      spin_unlock(me, lockA, C_TEST_A);
+      expect(await Promise.all([px, py])).toEqual([0, 1]);
+      expect([w[ctl + CTL_ORDER], w[ctl + CTL_ORDER + 1]]).toEqual([x, y]);
+    }
+    // every waiter's acquisition was contended by construction, and every
+    // acquisition but the very first followed another CPU's
+    const r = rowOf(m, 'test_lock_a');
+    expect(r.acquisitions).toBe(3 * rounds.length);
+    expect(r.contentions).toBe(2 * rounds.length);
+    expect(r['con-bounces']).toBe(2 * rounds.length);
+    expect(r['acq-bounces']).toBe(3 * rounds.length - 1);
+    expect(r['waittime-min']).toBeGreaterThan(0);
+    expect(r['contention-points']).toEqual([{ site: 'test', contentions: 2 * rounds.length }]);
+    expect(r['contending-points']).toEqual([{ site: 'test', contentions: 2 * rounds.length }]);
+  }
+
+  it('ticket lock serves waiters in ticket order', () => fifoRounds('ticket'));
+  it('MCS lock serves waiters in queue order', () => fifoRounds('mcs'));
+});
+
+describe('futex mutex', () => {
+  it('parks a waiter in Atomics.wait instead of spinning', async () => {
+    const m = testMachine('futex');
+    const me = mainCpu(m);
+    const { lockA, ctl } = testMem(m.layout);
+    const w = m.w;
+    spin_lock(me, lockA, C_TEST_A, SITE.test);
+    const p = cpus[0]!.run<number>(m, 0, 'orderedWaiter');
+    await until(() => Atomics.load(w, ctl + CTL_MARK) === 1, 'cpu 0 to start locking');
+    await until(() => Atomics.load(w, lockA + LK_STATE) === FUTEX_CONTENDED, 'the waiter to mark the lock contended');
+    // Atomics.notify returns how many agents it woke: 1 means the waiter was
+    // parked in Atomics.wait on the lock word. Waking it while the lock is
+    // still held is a spurious wake-up; it must go back to sleep, not spin.
+    await until(() => Atomics.notify(w, lockA + LK_STATE, 1) === 1, 'the waiter to park in Atomics.wait');
+    expect(Atomics.load(w, ctl + CTL_MARK), 'woken waiter took a held lock').toBe(1);
+    await until(() => Atomics.notify(w, lockA + LK_STATE, 1) === 1, 'the woken waiter to park again');
+    expect(Atomics.load(w, ctl + CTL_SEQ)).toBe(0);
+    spin_unlock(me, lockA, C_TEST_A);
+    expect(await p).toBe(0);
+    expect(Atomics.load(w, lockA + LK_STATE)).toBe(0);
+    const r = rowOf(m, 'test_lock_a');
+    expect(r.acquisitions).toBe(2);
+    expect(r.contentions).toBe(1);
+    expect(r.spins, 'sleeps recorded for the waiter').toBeGreaterThanOrEqual(2);
+  });
+});
