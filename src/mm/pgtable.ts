@@ -34,6 +34,7 @@ import { PG_pgtable } from '../machine/page.js';
 import { mm_ptl_lock, mm_ptl_unlock } from '../sync/scheme.js';
 import { SITE } from '../sync/classes.js';
 import { __alloc_pages, __free_pages } from './page_alloc.js';
+import { clear_page } from './clear_page.js';
 import { _PAGE_PRESENT, _PAGE_RW, _PAGE_USER, pgd_index, PMD_SIZE } from './pte.js';
 
 /** Word offset of the pgd entry for addr. */
@@ -75,8 +76,7 @@ function pgtable_page_dtor(cpu: CpuBase, pfn: number): void {
 export function pgd_alloc(cpu: CpuBase, mm: number): number {
   const pfn = __alloc_pages(cpu, 0, SITE.mm_alloc);
   if (pfn < 0) return NIL;
-  const f = cpu.l.frames + pfn * PAGE_WORDS;
-  cpu.w.fill(0, f, f + PAGE_WORDS);
+  clear_page(cpu, pfn, 0);
   pgtable_page_ctor(cpu, pfn, mm, 0);
   return pfn;
 }
@@ -100,8 +100,7 @@ export function pte_alloc(cpu: CpuBase, mm: number, addr: number, order: number)
   if (e !== 0) return e >>> 12;
   const pfn = __alloc_pages(cpu, order, SITE.pte_alloc);
   if (pfn < 0) return NIL;
-  const f = cpu.l.frames + pfn * PAGE_WORDS;
-  w.fill(0, f, f + (PAGE_WORDS << order));
+  clear_page(cpu, pfn, order);
   pgtable_page_ctor(cpu, pfn, mm, (addr & ~(PMD_SIZE - 1)) | 0);
   mm_ptl_lock(cpu, mm, SITE.pte_alloc);
   const now = Atomics.load(w, eOff);

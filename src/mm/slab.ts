@@ -5,13 +5,11 @@
  * (kmem_cache_alloc's role; the `*_cachep` lock classes).
  *
  * Locking: the free-list line (FL_HEAD, FL_NR_USED, FL_NEXT_ID) is guarded by
- * the line's own lock (words 0..3), taken through the scheme (no-op under bkl,
- * where the caller already holds kernel_flag).
+ * the line's own lock (words 0..3), taken through the scheme (kernel_flag under bkl).
  */
 import type { CpuBase } from '../machine/cpu.js';
-import { LS_BKL } from '../machine/cpu.js';
 import { FL_HEAD, FL_NR_USED, FL_NEXT_ID, NIL, globalLine } from '../machine/layout.js';
-import { spin_lock, spin_unlock } from '../sync/spinlock.js';
+import { scheme_spin_lock, scheme_spin_unlock } from '../sync/scheme.js';
 
 export interface SlabCache {
   /** global line index (G_MMALLOC, ...) */
@@ -30,7 +28,7 @@ export interface SlabCache {
 export function kmem_cache_alloc(cpu: CpuBase, c: SlabCache): number {
   const w = cpu.w;
   const g = globalLine(cpu.l, c.line);
-  if (cpu.lockScheme !== LS_BKL) spin_lock(cpu, g, c.cls, c.site);
+  scheme_spin_lock(cpu, g, c.cls, c.site);
   let id = w[g + FL_HEAD]! - 1; // stored +1 so a zeroed line means "empty list"
   if (id >= 0) {
     w[g + FL_HEAD] = w[c.base + id * c.objWords + c.nextWord]! + 1;
@@ -40,18 +38,18 @@ export function kmem_cache_alloc(cpu: CpuBase, c: SlabCache): number {
     id = NIL;
   }
   if (id >= 0) w[g + FL_NR_USED]!++;
-  if (cpu.lockScheme !== LS_BKL) spin_unlock(cpu, g, c.cls);
+  scheme_spin_unlock(cpu, g, c.cls);
   return id;
 }
 
 export function kmem_cache_free(cpu: CpuBase, c: SlabCache, id: number): void {
   const w = cpu.w;
   const g = globalLine(cpu.l, c.line);
-  if (cpu.lockScheme !== LS_BKL) spin_lock(cpu, g, c.cls, c.site);
+  scheme_spin_lock(cpu, g, c.cls, c.site);
   w[c.base + id * c.objWords + c.nextWord] = w[g + FL_HEAD]! - 1;
   w[g + FL_HEAD] = id + 1;
   w[g + FL_NR_USED]!--;
-  if (cpu.lockScheme !== LS_BKL) spin_unlock(cpu, g, c.cls);
+  scheme_spin_unlock(cpu, g, c.cls);
 }
 
 export const slabInUse = (w: Int32Array, l: CpuBase['l'], line: number) => w[globalLine(l, line) + FL_NR_USED]!;

@@ -13,7 +13,6 @@
  * i_mmap links: the inode's I_MMAP_LOCK (i_mmap_lock), inside mmap_sem.
  */
 import type { CpuBase } from '../machine/cpu.js';
-import { LS_BKL } from '../machine/cpu.js';
 import {
   NIL,
   VMA_WORDS,
@@ -44,7 +43,7 @@ import {
   inodeBase,
 } from '../machine/layout.js';
 import { C_VMA_ALLOC, C_I_MMAP, SITE } from '../sync/classes.js';
-import { spin_lock, spin_unlock } from '../sync/spinlock.js';
+import { scheme_spin_lock, scheme_spin_unlock } from '../sync/scheme.js';
 import { kmem_cache_alloc, kmem_cache_free, type SlabCache } from './slab.js';
 import { inode_get, inode_put } from './shmem.js';
 
@@ -117,10 +116,10 @@ export function find_vma(cpu: CpuBase, mm: number, addr: number): number {
 
 /* ---- i_mmap ---- */
 function i_mmap_lock(cpu: CpuBase, ino: number): void {
-  if (cpu.lockScheme !== LS_BKL) spin_lock(cpu, inodeBase(cpu.l, ino) + I_MMAP_LOCK, C_I_MMAP, SITE.i_mmap);
+  scheme_spin_lock(cpu, inodeBase(cpu.l, ino) + I_MMAP_LOCK, C_I_MMAP, SITE.i_mmap);
 }
 function i_mmap_unlock(cpu: CpuBase, ino: number): void {
-  if (cpu.lockScheme !== LS_BKL) spin_unlock(cpu, inodeBase(cpu.l, ino) + I_MMAP_LOCK, C_I_MMAP);
+  scheme_spin_unlock(cpu, inodeBase(cpu.l, ino) + I_MMAP_LOCK, C_I_MMAP);
 }
 
 function __vma_link_file(cpu: CpuBase, v: number): void {

@@ -5,9 +5,10 @@
  * that maps this address", "lock the LRU"), so the same fault path runs under
  * every scheme:
  *
- *   bkl    one global, recursive lock (lock_kernel) taken at every MM entry
- *          (mmap_sem calls map onto it); everything inside is serialized, so
- *          the inner locks are no-ops.
+ *   bkl    one global, recursive lock (lock_kernel): every lock the MM asks
+ *          for — mmap_sem, pte locks, the LRU, the zone, the table
+ *          allocators — is kernel_flag (2.0's lock_kernel around all of
+ *          mm/); nested requests only bump the recursion depth.
  *   2.4    per-mm mmap_sem (rwsem) and page_table_lock (all of an mm's page
  *          tables, rss), global pagemap_lru_lock (which also guards the pte
  *          chains, as in the early 2.4-rmap patches), global pagecache_lock,
@@ -60,6 +61,13 @@ export function lock_kernel(cpu: CpuBase, site: number): void {
 export function unlock_kernel(cpu: CpuBase): void {
   if (--cpu.bklDepth === 0) spin_unlock(cpu, globalLine(cpu.l, G_BKL), C_BKL);
 }
+export function kernel_trylock(cpu: CpuBase, site: number): boolean {
+  if (cpu.bklDepth > 0 || spin_trylock(cpu, globalLine(cpu.l, G_BKL), C_BKL, site)) {
+    cpu.bklDepth++;
+    return true;
+  }
+  return false;
+}
 
 /* ---- mmap_sem ---- */
 export function mmap_read_lock(cpu: CpuBase, mm: number, site: number): void {
@@ -80,12 +88,15 @@ export function mmap_write_unlock(cpu: CpuBase, mm: number): void {
 }
 
 /* ---- page-table locks ---- */
-/** Word offset of the lock guarding the ptes in page-table page `ptPfn` of `mm` (-1: none, bkl). */
+/** pte_lock's value for "kernel_flag" (bkl scheme) */
+export const PTL_BKL = -3;
+
+/** Word offset of the lock guarding the ptes in page-table page `ptPfn` of `mm` (-1: none, PTL_BKL). */
 export function pte_lockptr(cpu: CpuBase, mm: number, ptPfn: number): number {
   if (cpu.inject === INJECT_NO_PTE_LOCK) return -1; // planted bug (tests only)
   switch (cpu.lockScheme) {
     case LS_BKL:
-      return -1;
+      return PTL_BKL;
     case LS_24:
       return mmBase(cpu.l, mm) + MM_PAGE_TABLE_LOCK;
     default:
@@ -98,32 +109,44 @@ const ptlClass = (cpu: CpuBase) => (cpu.lockScheme === LS_24 ? C_PAGE_TABLE_LOCK
 export function pte_lock(cpu: CpuBase, mm: number, ptPfn: number, site: number): number {
   const off = pte_lockptr(cpu, mm, ptPfn);
   if (off >= 0) spin_lock(cpu, off, ptlClass(cpu), site);
+  else if (off === PTL_BKL) lock_kernel(cpu, site);
   return off;
 }
+/** Returns the lock taken, or -2 if it is busy. */
 export function pte_trylock(cpu: CpuBase, mm: number, ptPfn: number, site: number): number {
   const off = pte_lockptr(cpu, mm, ptPfn);
+  if (off === PTL_BKL) return kernel_trylock(cpu, site) ? off : -2;
   if (off < 0) return off;
   return spin_trylock(cpu, off, ptlClass(cpu), site) ? off : -2;
 }
 export function pte_unlock(cpu: CpuBase, off: number): void {
   if (off >= 0) spin_unlock(cpu, off, ptlClass(cpu));
+  else if (off === PTL_BKL) unlock_kernel(cpu);
 }
 
 /** mm->page_table_lock: populating the pgd (every scheme but bkl). */
 export function mm_ptl_lock(cpu: CpuBase, mm: number, site: number): void {
   if (cpu.lockScheme !== LS_BKL) spin_lock(cpu, mmBase(cpu.l, mm) + MM_PAGE_TABLE_LOCK, C_PAGE_TABLE_LOCK, site);
+  else lock_kernel(cpu, site);
 }
 export function mm_ptl_unlock(cpu: CpuBase, mm: number): void {
   if (cpu.lockScheme !== LS_BKL) spin_unlock(cpu, mmBase(cpu.l, mm) + MM_PAGE_TABLE_LOCK, C_PAGE_TABLE_LOCK);
+  else unlock_kernel(cpu);
 }
 
-/* ---- global lines ---- */
-function globalLock(cpu: CpuBase, g: number, cls: number, site: number): void {
-  if (cpu.lockScheme !== LS_BKL) spin_lock(cpu, globalLine(cpu.l, g), cls, site);
+/* ---- any other lock word (a global line, an inode's, a table allocator's) ---- */
+/** Lock the spinlock at `off` — or kernel_flag under the bkl scheme. */
+export function scheme_spin_lock(cpu: CpuBase, off: number, cls: number, site: number): void {
+  if (cpu.lockScheme !== LS_BKL) spin_lock(cpu, off, cls, site);
+  else lock_kernel(cpu, site);
 }
-function globalUnlock(cpu: CpuBase, g: number, cls: number): void {
-  if (cpu.lockScheme !== LS_BKL) spin_unlock(cpu, globalLine(cpu.l, g), cls);
+export function scheme_spin_unlock(cpu: CpuBase, off: number, cls: number): void {
+  if (cpu.lockScheme !== LS_BKL) spin_unlock(cpu, off, cls);
+  else unlock_kernel(cpu);
 }
+const globalLock = (cpu: CpuBase, g: number, cls: number, site: number) =>
+  scheme_spin_lock(cpu, globalLine(cpu.l, g), cls, site);
+const globalUnlock = (cpu: CpuBase, g: number, cls: number) => scheme_spin_unlock(cpu, globalLine(cpu.l, g), cls);
 export function lru_lock(cpu: CpuBase, site: number): void {
   if (cpu.inject !== INJECT_NO_LRU_LOCK) globalLock(cpu, G_LRU, C_LRU_LOCK, site);
 }
@@ -143,25 +166,25 @@ export const mmlist_unlock = (cpu: CpuBase) => globalUnlock(cpu, G_MMLIST, C_MML
 
 /** The page-cache lock for a mapping: global pagecache_lock (2.4) or mapping->tree_lock (split). */
 export function mapping_lock(cpu: CpuBase, inode: number, site: number): void {
-  if (cpu.lockScheme === LS_BKL) return;
-  if (cpu.lockScheme === LS_24) spin_lock(cpu, globalLine(cpu.l, G_PAGECACHE), C_PAGECACHE_LOCK, site);
+  if (cpu.lockScheme === LS_BKL) lock_kernel(cpu, site);
+  else if (cpu.lockScheme === LS_24) spin_lock(cpu, globalLine(cpu.l, G_PAGECACHE), C_PAGECACHE_LOCK, site);
   else spin_lock(cpu, inodeBase(cpu.l, inode) + I_TREE_LOCK, C_TREE_LOCK, site);
 }
 export function mapping_unlock(cpu: CpuBase, inode: number): void {
-  if (cpu.lockScheme === LS_BKL) return;
-  if (cpu.lockScheme === LS_24) spin_unlock(cpu, globalLine(cpu.l, G_PAGECACHE), C_PAGECACHE_LOCK);
+  if (cpu.lockScheme === LS_BKL) unlock_kernel(cpu);
+  else if (cpu.lockScheme === LS_24) spin_unlock(cpu, globalLine(cpu.l, G_PAGECACHE), C_PAGECACHE_LOCK);
   else spin_unlock(cpu, inodeBase(cpu.l, inode) + I_TREE_LOCK, C_TREE_LOCK);
 }
 
 /** The lock over one page's reverse-map chain: PG_chainlock (split) or pagemap_lru_lock (2.4). */
 export function chain_lock(cpu: CpuBase, pfn: number, site: number): void {
-  if (cpu.lockScheme === LS_BKL) return;
-  if (cpu.lockScheme === LS_24) spin_lock(cpu, globalLine(cpu.l, G_LRU), C_LRU_LOCK, site);
+  if (cpu.lockScheme === LS_BKL) lock_kernel(cpu, site);
+  else if (cpu.lockScheme === LS_24) spin_lock(cpu, globalLine(cpu.l, G_LRU), C_LRU_LOCK, site);
   else pte_chain_lock(cpu, pfn, site);
 }
 export function chain_unlock(cpu: CpuBase, pfn: number): void {
-  if (cpu.lockScheme === LS_BKL) return;
-  if (cpu.lockScheme === LS_24) spin_unlock(cpu, globalLine(cpu.l, G_LRU), C_LRU_LOCK);
+  if (cpu.lockScheme === LS_BKL) unlock_kernel(cpu);
+  else if (cpu.lockScheme === LS_24) spin_unlock(cpu, globalLine(cpu.l, G_LRU), C_LRU_LOCK);
   else pte_chain_unlock(cpu, pfn);
 }
 

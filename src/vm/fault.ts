@@ -21,7 +21,6 @@
  */
 import {
   NIL,
-  PAGE_WORDS,
   PG_FLAGS,
   PG_MAPPING,
   PG_INDEX,
@@ -35,7 +34,6 @@ import {
   mmBase,
   pageStruct,
   vmaBase,
-  frameBase,
 } from '../machine/layout.js';
 import { PG_swapcache, PG_anon, PG_reserved } from '../machine/page.js';
 import { VM } from '../machine/vmstat.js';
@@ -58,6 +56,7 @@ import {
 } from '../mm/pte.js';
 import { find_vma, vma_pgoff_of, VM_READ, VM_WRITE, VM_SHARED } from '../mm/vma.js';
 import { flush_tlb_others } from '../mm/tlb.js';
+import { clear_page, copy_page } from '../mm/clear_page.js';
 import { page_add_rmap, page_remove_rmap } from '../rmap/index.js';
 import { get_page, put_page, ZERO_PFN } from './page_ref.js';
 import { filemap_nopage } from './filemap_fault.js';
@@ -102,8 +101,7 @@ function do_anonymous_page(cpu: Cpu, mm: number, vma: number, addr: number, ptPf
   }
   const pfn = __alloc_pages(cpu, 0, SITE.do_anonymous_page);
   if (pfn < 0) return VM_FAULT_OOM;
-  const f = frameBase(cpu.l, pfn);
-  w.fill(0, f, f + PAGE_WORDS); // clear_user_highpage: the real 4 KiB zeroing
+  clear_page(cpu, pfn, 0); // clear_user_highpage: the real 4 KiB zeroing
   cpu.w[cpu.vm + VM.zero_fill]!++;
   const p = pageStruct(cpu.l, pfn);
   Atomics.or(w, p + PG_FLAGS, PG_anon);
@@ -156,9 +154,8 @@ function do_wp_page(cpu: Cpu, mm: number, vma: number, addr: number, ptPfn: numb
     if (!reserved) put_page(cpu, old);
     return VM_FAULT_OOM;
   }
-  const nf = frameBase(l, pfn);
-  if (reserved) w.fill(0, nf, nf + PAGE_WORDS);
-  else w.copyWithin(nf, frameBase(l, old), frameBase(l, old) + PAGE_WORDS);
+  if (reserved) clear_page(cpu, pfn, 0);
+  else copy_page(cpu, pfn, old);
   const np = pageStruct(l, pfn);
   Atomics.or(w, np + PG_FLAGS, PG_anon);
   w[np + PG_INDEX] = vma_pgoff_of(w, l, vma, addr);
@@ -212,7 +209,7 @@ function do_no_page(cpu: Cpu, mm: number, vma: number, addr: number, ptPfn: numb
       put_page(cpu, pfn);
       return VM_FAULT_OOM;
     }
-    w.copyWithin(frameBase(l, np), frameBase(l, pfn), frameBase(l, pfn) + PAGE_WORDS);
+    copy_page(cpu, np, pfn);
     const npp = pageStruct(l, np);
     Atomics.or(w, npp + PG_FLAGS, PG_anon);
     w[npp + PG_INDEX] = vma_pgoff_of(w, l, vma, addr);

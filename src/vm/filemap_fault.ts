@@ -10,10 +10,11 @@
  * (major), VM_FAULT_SIGBUS past the end of the file, VM_FAULT_OOM.
  * Locking: none held on entry; the page cache takes its own lock.
  */
-import { I_SIZE, I_FLAGS, PAGE_WORDS, inodeBase, frameBase } from '../machine/layout.js';
+import { I_SIZE, I_FLAGS, inodeBase } from '../machine/layout.js';
 import { mappingOfInode } from '../machine/page.js';
 import { SITE } from '../sync/classes.js';
 import { __alloc_pages } from '../mm/page_alloc.js';
+import { clear_page } from '../mm/clear_page.js';
 import { find_get_page, add_to_page_cache } from '../mm/filemap.js';
 import { read_file_page_into, I_SHMEM } from '../mm/files.js';
 import { put_page } from './page_ref.js';
@@ -35,8 +36,7 @@ export function filemap_nopage(cpu: Cpu, ino: number, index: number): number {
     pfn = __alloc_pages(cpu, 0, SITE.do_file_page);
     if (pfn < 0) return VM_FAULT_OOM;
     if (shmem) {
-      const f = frameBase(cpu.l, pfn);
-      w.fill(0, f, f + PAGE_WORDS);
+      clear_page(cpu, pfn, 0);
     } else {
       read_file_page_into(cpu, ino, index, pfn);
     }

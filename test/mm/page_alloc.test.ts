@@ -480,20 +480,29 @@ describe('check_free_lists', () => {
       /pages listed/,
     ],
     [
-      'a page both on a pcp list and in a buddy block',
+      'a pcp page spliced into a buddy list',
       (m, cpu) => {
         const p = __alloc_pages(cpu, 0, SITE_T);
         __free_page(cpu, p);
-        // splice the order-0 buddy head into the pcp list after p, links and count consistent
-        const b = head(m, 0);
+        let o = 0;
+        while (head(m, o) === NIL) o++;
+        const b = head(m, o);
         const pp = pageStruct(m.layout, p);
-        const bp = pageStruct(m.layout, b);
-        const next = m.w[pp + PG_LRU_NEXT]!;
-        m.w[bp + PG_LRU_NEXT] = next;
-        m.w[bp + PG_LRU_PREV] = p;
-        m.w[pageStruct(m.layout, next) + PG_LRU_PREV] = b;
         m.w[pp + PG_LRU_NEXT] = b;
-        m.w[cpu.pc + PC_PCP + PCP_COUNT]!++;
+        m.w[pp + PG_LRU_PREV] = NIL;
+        m.w[pageStruct(m.layout, b) + PG_LRU_PREV] = p;
+        m.w[globalLine(m.layout, G_ZONE_AREA) + o] = p;
+      },
+      /lacks PG_buddy/,
+    ],
+    [
+      'two CPUs sharing one pcp list',
+      (m, cpu) => {
+        const p = __alloc_pages(cpu, 0, SITE_T);
+        __free_page(cpu, p);
+        const other = makeCpuBase(m, 1);
+        m.w[other.pc + PC_PCP + PCP_HEAD] = m.w[cpu.pc + PC_PCP + PCP_HEAD]!;
+        m.w[other.pc + PC_PCP + PCP_COUNT] = m.w[cpu.pc + PC_PCP + PCP_COUNT]!;
       },
       /also free elsewhere/,
     ],
