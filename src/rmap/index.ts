@@ -37,3 +37,4 @@ export function rmapSchemeByName(name: RmapSchemeName): RmapScheme {
 }
 
 export * from './types.js';
+export { page_referenced_one, try_to_unmap_one, page_referenced_walk, try_to_unmap_walk } from './unmap.js';

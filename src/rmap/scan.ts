@@ -3,45 +3,91 @@
  * "you need to walk the page tables of all processes to find out which ones
  * are using the page — a very costly operation").
  *
- * add/remove do nothing beyond the generic _mapcount; a walk visits every
- * mm on the mmlist, every present pgd entry and every pte, and reports the
- * ones whose pfn matches. Costs O(all ptes in the system) per page, and no
- * memory. Locking: walk takes mmlist_lock to go down the list, and reads ptes
- * lock-free (it only reports; reclaim re-checks each pte under its lock).
+ * add/remove do nothing beyond the generic _mapcount. Finding a page's
+ * mappings visits every mm on the mmlist, every present pgd entry and every
+ * pte: O(all ptes in the system) per page, and no memory.
+ *
+ * Locking: mmlist_lock while going down the list; each mm's page_table_lock
+ * while walking its tables (it is what free_pte_table takes, so no table is
+ * freed under the walk — 2.4 swap_out_mm's rule). Under `2.4` that lock is
+ * also the pte lock, so the per-pte work runs with it held; under `split`
+ * each pte lock is trylocked inside it (ptl nests in page_table_lock). So the
+ * walk nests mmlist_lock → page_table_lock, an edge nobody takes in reverse.
  */
 import type { CpuBase } from '../machine/cpu.js';
+import { LS_24 } from '../machine/cpu.js';
 import { MM_PGD, MM_MMLIST_NEXT, NIL, PAGE_WORDS, mmBase } from '../machine/layout.js';
-import { mmlist_lock, mmlist_unlock } from '../sync/scheme.js';
+import { mmlist_lock, mmlist_unlock, mm_ptl_lock, mm_ptl_unlock } from '../sync/scheme.js';
 import { SITE } from '../sync/classes.js';
 import { mmlist_first } from '../mm/mm_struct.js';
 import { pte_present, pte_pfn } from '../mm/pte.js';
-import type { RmapScheme } from './types.js';
+import { flush_tlb_others } from '../mm/tlb.js';
+import { SWAP_SUCCESS, SWAP_AGAIN, SWAP_FAIL, type RmapScheme } from './types.js';
+import { page_referenced_one, try_to_unmap_one } from './unmap.js';
 
-/** Visit every present pte mapping pfn in mm; append triples at out[3n..]. */
-export function scan_mm_for_pfn(cpu: CpuBase, mm: number, pfn: number, out: Int32Array, n: number): number {
+const ACT_COLLECT = 0;
+const ACT_REFERENCED = 1;
+const ACT_UNMAP = 2;
+
+/**
+ * Walk mm's tables for ptes mapping pfn, with its page_table_lock held.
+ * ACT_COLLECT appends (mm, addr, pteAddr) triples at out[3n..] and returns
+ * the new n; ACT_REFERENCED returns young mappings found; ACT_UNMAP returns
+ * a SWAP_* result.
+ */
+function scan_mm(cpu: CpuBase, mm: number, pfn: number, act: number, out: Int32Array, n: number, entry: number): number {
   const w = cpu.w;
   const frames = cpu.l.frames;
   const pgd = w[mmBase(cpu.l, mm) + MM_PGD]!;
-  if (pgd === NIL) return n;
+  if (pgd === NIL) return act === ACT_UNMAP ? SWAP_SUCCESS : n;
+  const held = cpu.lockScheme === LS_24;
+  let ret = act === ACT_UNMAP ? SWAP_SUCCESS : n;
+  mm_ptl_lock(cpu, mm, SITE.try_to_unmap);
   const pgdOff = frames + pgd * PAGE_WORDS;
   for (let i = 0; i < 768; i++) {
     // user part only: 768 × 4 MiB = TASK_SIZE
-    const e = Atomics.load(w, pgdOff + i);
+    const e = w[pgdOff + i]!;
     if (e === 0) continue;
     const pt = e >>> 12;
     const ptOff = frames + pt * PAGE_WORDS;
     for (let s = 0; s < 1024; s++) {
       const pte = w[ptOff + s]!;
-      if (pte_present(pte) && pte_pfn(pte) === pfn) {
-        if (3 * n + 2 >= out.length) return n;
-        out[3 * n] = mm;
-        out[3 * n + 1] = (i << 22) | (s << 12);
-        out[3 * n + 2] = (pt << 10) | s;
-        n++;
+      if (!pte_present(pte) || pte_pfn(pte) !== pfn) continue;
+      const pteAddr = (pt << 10) | s;
+      if (act === ACT_COLLECT) {
+        if (3 * ret + 2 < out.length) {
+          out[3 * ret] = mm;
+          out[3 * ret + 1] = (i << 22) | (s << 12);
+          out[3 * ret + 2] = pteAddr;
+          ret++;
+        }
+      } else if (act === ACT_REFERENCED) {
+        if (page_referenced_one(cpu, pfn, mm, pteAddr, held) > 0) ret++;
+      } else {
+        const k = try_to_unmap_one(cpu, scanScheme, pfn, mm, (i << 22) | (s << 12), pteAddr, entry, false, held);
+        if (k === SWAP_FAIL) ret = SWAP_FAIL;
+        else if (k === SWAP_AGAIN && ret === SWAP_SUCCESS) ret = SWAP_AGAIN;
       }
     }
   }
-  return n;
+  mm_ptl_unlock(cpu, mm);
+  return ret;
+}
+
+function scan_all(cpu: CpuBase, pfn: number, act: number, out: Int32Array, entry: number): number {
+  let acc = act === ACT_UNMAP ? SWAP_SUCCESS : 0;
+  mmlist_lock(cpu, SITE.try_to_unmap);
+  for (let mm = mmlist_first(cpu); mm >= 0; mm = cpu.w[mmBase(cpu.l, mm) + MM_MMLIST_NEXT]!) {
+    if (act === ACT_COLLECT) acc = scan_mm(cpu, mm, pfn, act, out, acc, entry);
+    else if (act === ACT_REFERENCED) acc += scan_mm(cpu, mm, pfn, act, out, 0, entry);
+    else {
+      const k = scan_mm(cpu, mm, pfn, act, out, 0, entry);
+      if (k === SWAP_FAIL) acc = SWAP_FAIL;
+      else if (k === SWAP_AGAIN && acc === SWAP_SUCCESS) acc = SWAP_AGAIN;
+    }
+  }
+  mmlist_unlock(cpu);
+  return acc;
 }
 
 export const scanScheme: RmapScheme = {
@@ -49,16 +95,21 @@ export const scanScheme: RmapScheme = {
   ptOrder: 0,
   add() {},
   remove() {},
+  removeLocked() {},
   walk(cpu, pfn, out) {
-    let n = 0;
-    mmlist_lock(cpu, SITE.rmap_alloc);
-    for (let mm = mmlist_first(cpu); mm >= 0; mm = cpu.w[mmBase(cpu.l, mm) + MM_MMLIST_NEXT]!) {
-      n = scan_mm_for_pfn(cpu, mm, pfn, out, n);
-    }
-    mmlist_unlock(cpu);
-    return n;
+    return scan_all(cpu, pfn, ACT_COLLECT, out, 0);
+  },
+  page_referenced(cpu, pfn) {
+    return scan_all(cpu, pfn, ACT_REFERENCED, cpu.scratch, 0);
+  },
+  try_to_unmap(cpu, pfn, entry) {
+    const r = scan_all(cpu, pfn, ACT_UNMAP, cpu.scratch, entry);
+    flush_tlb_others(cpu);
+    return r;
   },
   metadataBytes() {
     return 0;
   },
 };
+
+export { SWAP_AGAIN };

@@ -24,8 +24,24 @@ export interface RmapScheme {
   readonly ptOrder: number;
   /** record that the pte at pteAddr (in mm at addr, inside vma) now maps pfn */
   add(cpu: CpuBase, pfn: number, pteAddr: number, vma: number, addr: number): void;
-  /** forget that mapping */
+  /** forget that mapping (vma may be -1 when the caller does not know it) */
   remove(cpu: CpuBase, pfn: number, pteAddr: number, vma: number, addr: number): void;
+  /** remove() for a caller that already holds the scheme's per-page lock (reclaim walks) */
+  removeLocked(cpu: CpuBase, pfn: number, pteAddr: number, mm: number, addr: number): void;
+  /**
+   * page_referenced: test-and-clear the young bit in every mapping of pfn;
+   * returns how many were young (a mapping whose pte lock is busy counts).
+   * Caller holds the page lock or a reference.
+   */
+  page_referenced(cpu: CpuBase, pfn: number): number;
+  /**
+   * try_to_unmap: clear every mapping of pfn, leaving `entry` (a swap entry,
+   * anon pages) or nothing (file pages) in the ptes. Caller holds the page
+   * lock and a reference. SWAP_SUCCESS: no mapping is left; SWAP_AGAIN: a
+   * pte lock was busy, try later; SWAP_FAIL: cannot be unmapped.
+   * TLB flushing is done inside (once, after the last pte).
+   */
+  try_to_unmap(cpu: CpuBase, pfn: number, entry: number): number;
   /**
    * Every mapping of pfn as (mm, addr, pteAddr) triples in out; returns the
    * number of triples, or -1 if it could not walk without blocking (SWAP_AGAIN).

@@ -20,6 +20,10 @@
  *                 zone->lock           (__alloc_pages, free_pages_bulk)
  *                 mmlist_lock, *_cachep (table allocators)
  *
+ *   Two edges outside the tree, each taken in one direction only:
+ *     mmlist_lock → mm->page_table_lock   (the `scan` rmap walk, 2.4 swap_out)
+ *     PG_locked → mmlist_lock             (a reclaim walk holds the page lock)
+ *
  * Reclaim walks physical → virtual (page lock → chain lock → pte lock),
  * against the fault path's pte lock → chain lock: it takes the pte lock with
  * a TRYLOCK and returns SWAP_AGAIN on failure (2.5 try_to_unmap_one,

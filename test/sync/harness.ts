@@ -1,6 +1,7 @@
 /*
  * harness.ts — the main-thread side of the sync tests: start CPU workers
- * (real worker_threads running lock-worker.ts through tsx), send them
+ * (real worker_threads running lock-worker.ts, loaded through tsx by the
+ * lock-worker.mjs bootstrap), send them
  * scenarios, and wait for conditions on shared words without blocking the
  * event loop (polling every millisecond, with a deadline that names what
  * was awaited).
@@ -16,8 +17,11 @@ export interface CpuWorker {
   terminate(): Promise<number>;
 }
 
+/** The first error any CPU worker reported: `until` gives up at once instead of waiting out its deadline. */
+let workerFailure: Error | null = null;
+
 export function startCpuWorker(): CpuWorker {
-  const worker = new Worker(new URL('./lock-worker.ts', import.meta.url), { execArgv: ['--import', 'tsx'] });
+  const worker = new Worker(new URL('./lock-worker.mjs', import.meta.url));
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   let nextId = 1;
   worker.on('message', (msg: { id: number; ok: boolean; result?: unknown; error?: string }) => {
@@ -25,9 +29,10 @@ export function startCpuWorker(): CpuWorker {
     if (!p) return;
     pending.delete(msg.id);
     if (msg.ok) p.resolve(msg.result);
-    else p.reject(new Error(msg.error));
+    else p.reject((workerFailure ??= new Error(msg.error)));
   });
   worker.on('error', (e) => {
+    workerFailure ??= e;
     for (const p of pending.values()) p.reject(e);
     pending.clear();
   });
@@ -47,6 +52,7 @@ export function startCpuWorker(): CpuWorker {
 export async function until(cond: () => boolean, what: string, ms = 15_000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
+    if (workerFailure) throw new Error(`while waiting for ${what}: ${workerFailure.message}`);
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 1));
   }

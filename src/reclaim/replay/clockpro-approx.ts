@@ -1,16 +1,85 @@
 /*
- * clockpro-approx.ts — draft for experiments.
+ * clockpro-approx.ts — the two-list approximation of CLOCK-Pro from the
+ * LinuxMM wiki page "ClockProApproximation" (Rik van Riel, rev 1 22 Apr 2005,
+ * rev 6; REFERENCE.md §2.2), which keeps the kernel's active/inactive lists
+ * and replaces CLOCK-Pro's non-resident clock entries by a table of recently
+ * evicted pages.
+ *
+ *                 rule 2 (referenced at the tail)          rule 3 (referenced: rotate)
+ *        +-----------------------------------------+       +-----+
+ *        |                                         v       v     |
+ *  fault -> [ inactive (cold) ] -> tail      [ active (hot) ] -> tail
+ *   rule 1     ^        | rule 5: evict,            |   ^ rule 8: refault found in the
+ *              |        v remember                  |   |  table -> active at once,
+ *              |   [ nonresident FIFO, M slots ]    |   |  inactive target + 1
+ *              +------------------------------------+
+ *                  rule 4 (unreferenced active tail)
+ *
+ * The rules, and how each is realised here:
+ *  1. new pages go to the inactive (cold) list;
+ *  2. an inactive page found referenced at the inactive tail goes to the
+ *     active list (rev 6's correlated-reference filter: the fault itself
+ *     does not set the referenced bit, only a later reference does);
+ *  3. a referenced active page found at the active tail goes back to the
+ *     active head, its bit cleared;
+ *  4. an unreferenced active page goes to the inactive head;
+ *  5. an unreferenced inactive page at the tail is evicted and remembered in
+ *     the nonresident table;
+ *  6. remembering into an empty slot changes nothing;
+ *  7. recycling an occupied slot (a test period ran out without a refault)
+ *     shrinks the inactive target by one;
+ *  8. a fault on a page found in the table (a refault within its test
+ *     period) puts it on the active list at once and grows the inactive
+ *     target by one;
+ *  9. (rev 6) referenced active pages are evidence that the working set is
+ *     cached, so the active list should not shrink too far — "this emulates
+ *     HAND_hot clearing out test pages", with less weight than rule 7.
+ *
+ * The active list is refilled from its tail (rules 3, 4) whenever the
+ * inactive list is below its target; then the inactive tail is processed
+ * (rules 2, 5) until one page is evicted. The inactive target plays
+ * CLOCK-Pro's m_c and is kept in [1, M-1].
+ *
+ * The nonresident table is a FIFO ring of M evicted page ids (CLOCK-Pro's
+ * bound on non-resident test entries) with a per-page slot index, so a lookup
+ * is exact and O(1); a found entry is claimed (slot emptied), as
+ * recently_evicted() does. (The hashed nr_bucket table of Rik's patches, with
+ * its collisions, is src/reclaim/nonresident.ts for the SMP machine.)
+ *
+ * Where the wiki leaves room, choices taken from the implementations that
+ * followed it:
+ *  - Rule 9, first half: the ring's hand is coupled to the active-list scan,
+ *    as Peter Zijlstra's CLOCK-Pro couples the non-resident clock to the hot
+ *    hand and NetBSD's advances every bucket's cycle with the hot hand
+ *    (REFERENCE.md §2.4, §2.5): each active page scanned advances the ring by
+ *    M / nr_active slots, so one revolution of the active list expires one
+ *    revolution of test periods. Each live entry expired that way is a rule-7
+ *    event. Without this, a test period lasts M evictions whatever the hot
+ *    list does, every refault of a loop slightly larger than memory is
+ *    "found", rule 8 pushes the target to its maximum, and the policy
+ *    degenerates to CLOCK.
+ *  - Rule 9, second half: each referenced active page rotated shrinks the
+ *    inactive target by 1/2 (accumulated exactly; "less weight" than rule 7's
+ *    1 — the same 1/2 Rik's clockpro.c used, pseudo-randomly, for its
+ *    remember_page adjustment).
+ *  - While memory fills (no eviction yet), new pages go to the active list
+ *    until it holds M - target pages: CLOCK-Pro's (and LIRS's) warm-up, and
+ *    2.6's lru_cache_add_active() for new anonymous pages. The initial
+ *    inactive target is 1% of M, CLOCK-Pro's initial m_c (clockpro.ts).
  */
 import { checkInput, PG_DIRTY, PG_EVICTED, PG_POLICY, PG_RESIDENT, type PolicyCounts, type PolicyInput } from './common.js';
 
 const PG_ACTIVE = PG_POLICY;
 const PG_REF = PG_POLICY << 1;
 
+/** Rule 9: inactive-target decrement per referenced active page rotated. */
+const ROTATE_WEIGHT = 0.5;
+
 export interface ClockProApproxOptions {
-  readonly nonresident?: number; // capacity factor of M
-  readonly inactiveInit?: number; // fraction of M
-  readonly rotateWeight?: number; // rule 9: target decrement per referenced active rotation
-  readonly adapt?: boolean;
+  /** Initial inactive target as a fraction of M (default 0.01, at least 1 page). */
+  readonly inactiveInit?: number;
+  /** Nonresident table size as a multiple of M (default 1). */
+  readonly nonresidentFactor?: number;
 }
 
 export function replayClockProApprox(inp: PolicyInput, opts: ClockProApproxOptions = {}): PolicyCounts {
@@ -19,25 +88,35 @@ export function replayClockProApprox(inp: PolicyInput, opts: ClockProApproxOptio
   const flags = new Uint8Array(nIds);
   const ACT = nIds;
   const INA = nIds + 1;
-  const next = new Int32Array(nIds + 2);
-  const prev = new Int32Array(nIds + 2);
+  const next = new Int32Array(nIds + 2); // towards the tail
+  const prev = new Int32Array(nIds + 2); // towards the head
   next[ACT] = prev[ACT] = ACT;
   next[INA] = prev[INA] = INA;
-  const cap = Math.max(1, Math.round(M * (opts.nonresident ?? 1)));
-  const ring = new Int32Array(cap).fill(-1);
-  const slotOf = new Int32Array(nIds).fill(-1);
-  let nrHand = 0;
+
+  const cap = Math.max(1, Math.round(M * (opts.nonresidentFactor ?? 1)));
+  const ring = new Int32Array(cap).fill(-1); // evicted page ids, -1 = empty slot
+  const slotOf = new Int32Array(nIds).fill(-1); // ring slot of a remembered page
+  let ringHand = 0;
+  let ringFrac = 0; // coupling accumulator: ring slots owed to active-list scanning, x nr_active
+
   const tMin = 1;
   const tMax = Math.max(1, M - 1);
-  let target = Math.min(tMax, Math.max(tMin, Math.round(M * (opts.inactiveInit ?? 1 / 3))));
-  const rotateWeight = opts.rotateWeight ?? 0;
-  let frac = 0;
+  let target = Math.min(tMax, Math.max(tMin, Math.round(M * (opts.inactiveInit ?? 0.01))));
+  let rotateDebt = 0; // rule 9 accumulator
 
   let nrActive = 0;
   let nrInactive = 0;
   let used = 0;
-  let hits = 0, misses = 0, refaults = 0, evictions = 0, writebacks = 0;
-  let found = 0, recycled = 0, activations = 0, deactivations = 0, rotations = 0;
+  let hits = 0;
+  let misses = 0;
+  let refaults = 0;
+  let evictions = 0;
+  let writebacks = 0;
+  let found = 0; // rule 8 events
+  let expired = 0; // rule 7 events (occupied slot recycled or expired by the coupling)
+  let activations = 0; // rule 2
+  let deactivations = 0; // rule 4
+  let rotations = 0; // rule 3
 
   function listAdd(x: number, h: number): void {
     const q = next[h];
@@ -46,38 +125,70 @@ export function replayClockProApprox(inp: PolicyInput, opts: ClockProApproxOptio
     prev[q] = x;
     next[h] = x;
   }
+
   function listDel(x: number): void {
     const p = prev[x];
     const q = next[x];
     next[p] = q;
     prev[q] = p;
   }
-  const adapt = opts.adapt ?? true;
-  function adjust(d: number): void {
-    if (!adapt) return;
+
+  function adjustTarget(d: number): void {
     target += d;
     if (target < tMin) target = tMin;
     else if (target > tMax) target = tMax;
   }
 
+  /** Advance the ring hand one slot, expiring what is there (rule 7 when live). */
+  function ringAdvance(): number {
+    const s = ringHand;
+    const old = ring[s];
+    if (old >= 0) {
+      slotOf[old] = -1;
+      ring[s] = -1;
+      expired++;
+      adjustTarget(-1);
+    }
+    ringHand = s + 1 === cap ? 0 : s + 1;
+    return s;
+  }
+
+  /** Rule 5/6/7: remember an evicted page. */
+  function remember(x: number): void {
+    const s = ringAdvance();
+    ring[s] = x;
+    slotOf[x] = s;
+  }
+
+  /** One active-tail page scanned: the ring turns by cap / nr_active slots. */
+  function coupleScan(): void {
+    ringFrac += cap;
+    while (ringFrac >= nrActive) {
+      ringFrac -= nrActive;
+      ringAdvance();
+    }
+  }
+
+  /** Free one frame. */
   function reclaimOne(): void {
     for (;;) {
-      if (nrActive > 0 && (nrInactive < target || nrInactive === 0)) {
+      if (nrActive > 0 && nrInactive < target) {
         const x = prev[ACT];
         const f = flags[x];
+        coupleScan();
         listDel(x);
         if ((f & PG_REF) !== 0) {
+          // rule 3, and rule 9's weight against shrinking the active list
           flags[x] = f & ~PG_REF;
           listAdd(x, ACT);
           rotations++;
-          if (rotateWeight > 0) {
-            frac += rotateWeight;
-            if (frac >= 1) {
-              frac -= 1;
-              adjust(-1);
-            }
+          rotateDebt += ROTATE_WEIGHT;
+          if (rotateDebt >= 1) {
+            rotateDebt -= 1;
+            adjustTarget(-1);
           }
         } else {
+          // rule 4
           flags[x] = f & ~PG_ACTIVE;
           listAdd(x, INA);
           nrActive--;
@@ -89,27 +200,20 @@ export function replayClockProApprox(inp: PolicyInput, opts: ClockProApproxOptio
       const x = prev[INA];
       const f = flags[x];
       listDel(x);
+      nrInactive--;
       if ((f & PG_REF) !== 0) {
+        // rule 2
         flags[x] = (f & ~PG_REF) | PG_ACTIVE;
         listAdd(x, ACT);
-        nrInactive--;
         nrActive++;
         activations++;
         continue;
       }
-      nrInactive--;
+      // rule 5
       if ((f & PG_DIRTY) !== 0) writebacks++;
       flags[x] = (f & ~(PG_RESIDENT | PG_DIRTY)) | PG_EVICTED;
       evictions++;
-      const old = ring[nrHand];
-      if (old >= 0) {
-        slotOf[old] = -1;
-        recycled++;
-        adjust(-1);
-      }
-      ring[nrHand] = x;
-      slotOf[x] = nrHand;
-      nrHand = nrHand + 1 === cap ? 0 : nrHand + 1;
+      remember(x);
       return;
     }
   }
@@ -129,12 +233,21 @@ export function replayClockProApprox(inp: PolicyInput, opts: ClockProApproxOptio
     if ((f & PG_EVICTED) !== 0) refaults++;
     if (used < M) used++;
     else reclaimOne();
+
     const s = slotOf[id];
+    let active: boolean;
     if (s >= 0) {
+      // rule 8: claim the entry, activate, grow the inactive target
       ring[s] = -1;
       slotOf[id] = -1;
       found++;
-      adjust(+1);
+      adjustTarget(+1);
+      active = true;
+    } else {
+      // rule 1, with CLOCK-Pro's warm-up while memory fills
+      active = evictions === 0 && nrActive < M - target;
+    }
+    if (active) {
       flags[id] = (f & ~PG_REF) | PG_RESIDENT | PG_ACTIVE | dirty;
       listAdd(id, ACT);
       nrActive++;
@@ -144,5 +257,12 @@ export function replayClockProApprox(inp: PolicyInput, opts: ClockProApproxOptio
       nrInactive++;
     }
   }
-  return { hits, misses, refaults, evictions, writebacks, stats: { inactiveTarget: target, nrActive, nrInactive, found, recycled, activations, deactivations, rotations } };
+  return {
+    hits,
+    misses,
+    refaults,
+    evictions,
+    writebacks,
+    stats: { inactiveTarget: target, nrActive, nrInactive, found, expired, activations, deactivations, rotations },
+  };
 }
