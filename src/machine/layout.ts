@@ -155,6 +155,7 @@ export const MM_NR_PTES = 11;
 export const MM_TOTAL_VM = 12;
 export const MM_FREE_NEXT = 13;
 export const MM_GEN = 14; // bumped on each reuse of the slot
+export const MM_CPUMASK = 15; // mm_cpumask: CPUs that may hold translations of this mm (bit 31: cpu >= 31)
 export const MM_MMAP_SEM = 16; // rwsem footprint (LOCK_WORDS)
 export const MM_PAGE_TABLE_LOCK = 20; // spinlock footprint (LOCK_WORDS)
 

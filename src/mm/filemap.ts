@@ -99,7 +99,7 @@ function page_hash(cpu: CpuBase, mapping: number, index: number): number {
  */
 function bucket_lock(cpu: CpuBase, off: number): number {
   const w = cpu.w;
-  if (cpu.lockScheme >= 0) return w[off]!;
+  if (cpu.lockScheme === LS_BKL || cpu.lockScheme === LS_24) return w[off]!;
   for (;;) {
     const v = Atomics.load(w, off);
     if (v >= -1 && Atomics.compareExchange(w, off, v, -v - 3) === v) return v;
@@ -108,7 +108,7 @@ function bucket_lock(cpu: CpuBase, off: number): number {
 
 /** Store the (possibly new) head and release the bucket. */
 function bucket_unlock(cpu: CpuBase, off: number, head: number): void {
-  if (cpu.lockScheme >= 0) cpu.w[off] = head;
+  if (cpu.lockScheme === LS_BKL || cpu.lockScheme === LS_24) cpu.w[off] = head;
   else Atomics.store(cpu.w, off, head);
 }
 

@@ -14,9 +14,14 @@
  * on: from then on no CPU can still be using a stale translation. A user
  * access never waits on anything, so the wait is bounded (no deadlock); it is
  * the simulated cost of the shootdown IPI (`nr_tlb_remote_flush`).
+ *
+ * flush_tlb_mm only waits for the CPUs in the mm's mm_cpumask (MM_CPUMASK,
+ * set by a CPU the first time it accesses the mm, never cleared — as the
+ * kernel's lazy mask), so one process's munmap does not wait for CPUs running
+ * other processes.
  */
 import type { CpuBase } from '../machine/cpu.js';
-import { PC_TLB_SEQ, percpuBase } from '../machine/layout.js';
+import { PC_TLB_SEQ, MM_CPUMASK, percpuBase, mmBase } from '../machine/layout.js';
 import { VM } from '../machine/vmstat.js';
 
 export function tlb_access_begin(cpu: CpuBase): void {
@@ -24,6 +29,38 @@ export function tlb_access_begin(cpu: CpuBase): void {
 }
 export function tlb_access_end(cpu: CpuBase): void {
   Atomics.add(cpu.w, cpu.pc + PC_TLB_SEQ, 1);
+}
+
+/** The mm_cpumask bit of a CPU. */
+export const cpumask_bit = (cpu: number) => 1 << (cpu < 31 ? cpu : 31);
+
+/** Note that this CPU uses mm (switch_mm): called before every user access. */
+export function mm_cpumask_set(cpu: CpuBase, mm: number): void {
+  const off = mmBase(cpu.l, mm) + MM_CPUMASK;
+  const bit = cpumask_bit(cpu.id);
+  if ((cpu.w[off]! & bit) === 0) Atomics.or(cpu.w, off, bit);
+}
+
+function wait_cpu(w: Int32Array, off: number): void {
+  const s = Atomics.load(w, off);
+  if ((s & 1) === 0) return;
+  while (Atomics.load(w, off) === s);
+}
+
+/** flush_tlb_mm: wait for the other CPUs of mm's cpumask to leave any user access begun before now. */
+export function flush_tlb_mm(cpu: CpuBase, mm: number): void {
+  const w = cpu.w;
+  const l = cpu.l;
+  const mask = Atomics.load(w, mmBase(l, mm) + MM_CPUMASK) & ~cpumask_bit(cpu.id);
+  if (mask === 0) {
+    w[cpu.vm + VM.nr_tlb_local_flush_all]!++;
+    return;
+  }
+  w[cpu.vm + VM.nr_tlb_remote_flush]!++;
+  for (let c = 0; c < l.nrCpuSlots; c++) {
+    if (c === cpu.id || (mask & cpumask_bit(c)) === 0) continue;
+    wait_cpu(w, percpuBase(l, c) + PC_TLB_SEQ);
+  }
 }
 
 /** Wait until no other CPU is inside a user access that began before now. */
@@ -34,9 +71,6 @@ export function flush_tlb_others(cpu: CpuBase): void {
   cpu.w[cpu.vm + VM.nr_tlb_remote_flush]!++;
   for (let c = 0; c < n; c++) {
     if (c === cpu.id) continue;
-    const off = percpuBase(l, c) + PC_TLB_SEQ;
-    const s = Atomics.load(w, off);
-    if ((s & 1) === 0) continue;
-    while (Atomics.load(w, off) === s);
+    wait_cpu(w, percpuBase(l, c) + PC_TLB_SEQ);
   }
 }

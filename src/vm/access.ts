@@ -9,12 +9,12 @@
  * returned to the task as SIGSEGV / SIGBUS / OOM.
  *
  * The walk and the data access are bracketed by tlb_access_begin/end, so a
- * CPU that clears ptes and frees pages (flush_tlb_others) waits for accesses
+ * CPU that clears ptes and frees pages (flush_tlb_mm) waits for accesses
  * still using the old translation — the TLB-shootdown IPI acknowledgement.
  */
 import { PAGE_WORDS, MM_PGD, mmBase } from '../machine/layout.js';
 import { VM } from '../machine/vmstat.js';
-import { tlb_access_begin, tlb_access_end } from '../mm/tlb.js';
+import { tlb_access_begin, tlb_access_end, mm_cpumask_set } from '../mm/tlb.js';
 import { _PAGE_PRESENT, _PAGE_RW, _PAGE_ACCESSED, _PAGE_DIRTY } from '../mm/pte.js';
 import { handle_mm_fault } from './fault.js';
 import type { Cpu } from './cpu.js';
@@ -32,6 +32,7 @@ export function user_access(cpu: Cpu, mm: number, addr: number, write: boolean, 
   const bits = write ? _PAGE_ACCESSED | _PAGE_DIRTY : _PAGE_ACCESSED;
   const wordInPage = (addr & 0xfff) >>> 2;
   cpu.w[cpu.vm + VM.touch]!++;
+  mm_cpumask_set(cpu, mm);
   for (;;) {
     tlb_access_begin(cpu);
     const pgd = w[mmBase(cpu.l, mm) + MM_PGD]!;
@@ -58,6 +59,7 @@ export function user_access(cpu: Cpu, mm: number, addr: number, write: boolean, 
 export function user_write_word(cpu: Cpu, mm: number, addr: number, value: number): number {
   const w = cpu.w;
   const frames = cpu.l.frames;
+  mm_cpumask_set(cpu, mm);
   for (;;) {
     tlb_access_begin(cpu);
     const pgd = w[mmBase(cpu.l, mm) + MM_PGD]!;

@@ -49,13 +49,12 @@ import {
   _PAGE_DIRTY,
   mk_pte,
   pte_pfn,
-  pte_present,
   pte_index,
   pteAddrOf,
   is_swap_pte,
 } from '../mm/pte.js';
 import { find_vma, vma_pgoff_of, VM_READ, VM_WRITE, VM_SHARED } from '../mm/vma.js';
-import { flush_tlb_others } from '../mm/tlb.js';
+import { flush_tlb_mm } from '../mm/tlb.js';
 import { clear_page, copy_page } from '../mm/clear_page.js';
 import { page_add_rmap, page_remove_rmap } from '../rmap/index.js';
 import { get_page, put_page, ZERO_PFN } from './page_ref.js';
@@ -172,7 +171,7 @@ function do_wp_page(cpu: Cpu, mm: number, vma: number, addr: number, ptPfn: numb
   page_add_rmap(cpu, cpu.rmap, pfn, pteAddr, vma, addr);
   pte_unlock(cpu, ptl2);
   // another CPU of this mm may still be reading the old page through the old pte
-  flush_tlb_others(cpu);
+  flush_tlb_mm(cpu, mm);
   fault_hooks.newAnonPage(cpu, pfn);
   if (!reserved) {
     put_page(cpu, old); // the mapping's reference
@@ -252,29 +251,38 @@ export function handle_mm_fault(cpu: Cpu, mm: number, addr: number, write: boole
   return r;
 }
 
-/** The fault proper; caller holds mmap_sem for reading. */
+/**
+ * The fault proper; caller holds mmap_sem for reading. As 2.6's
+ * handle_pte_fault, the pte is first read without the lock: an empty or swap
+ * pte goes to the handlers, which take the pte lock once, to install, and
+ * re-check the slot there; a present pte is re-read under the lock (pte_same)
+ * before do_wp_page.
+ */
 export function __handle_mm_fault(cpu: Cpu, mm: number, addr: number, write: boolean): number {
   const w = cpu.w;
   const l = cpu.l;
   const vma = find_vma(cpu, mm, addr);
-  if (vma === NIL || w[vmaBase(l, vma) + VMA_START]! >>> 0 > addr) return VM_FAULT_SIGSEGV;
-  const flags = w[vmaBase(l, vma) + VMA_FLAGS]!;
+  if (vma === NIL) return VM_FAULT_SIGSEGV;
+  const vb = vmaBase(l, vma);
+  if (w[vb + VMA_START]! >>> 0 > addr) return VM_FAULT_SIGSEGV;
+  const flags = w[vb + VMA_FLAGS]!;
   if (write ? (flags & VM_WRITE) === 0 : (flags & VM_READ) === 0) return VM_FAULT_SIGSEGV;
   const ptPfn = pte_alloc(cpu, mm, addr, cpu.rmap.ptOrder);
   if (ptPfn < 0) return VM_FAULT_OOM;
   const ptep = pteOff(cpu, pteAddrOf(ptPfn, pte_index(addr)));
-  const ptl = pte_lock(cpu, mm, ptPfn, SITE.handle_mm_fault);
-  const pte = Atomics.load(w, ptep);
-  if (pte === 0) {
-    pte_unlock(cpu, ptl);
-    if (w[vmaBase(l, vma) + VMA_FILE]! < 0) return do_anonymous_page(cpu, mm, vma, addr, ptPfn, write);
+  const entry = Atomics.load(w, ptep);
+  if (entry === 0) {
+    if (w[vb + VMA_FILE]! < 0) return do_anonymous_page(cpu, mm, vma, addr, ptPfn, write);
     return do_no_page(cpu, mm, vma, addr, ptPfn, write);
   }
-  if (is_swap_pte(pte)) {
-    pte_unlock(cpu, ptl);
-    return fault_hooks.doSwapPage(cpu, mm, vma, addr, ptPfn, pte, write);
+  if (is_swap_pte(entry)) return fault_hooks.doSwapPage(cpu, mm, vma, addr, ptPfn, entry, write);
+  const ptl = pte_lock(cpu, mm, ptPfn, SITE.handle_mm_fault);
+  const pte = Atomics.load(w, ptep);
+  if (!pte_same(pte, entry)) {
+    pte_unlock(cpu, ptl); // changed under us: let the access retry
+    return VM_FAULT_MINOR;
   }
-  if (pte_present(pte) && write && (pte & _PAGE_RW) === 0) return do_wp_page(cpu, mm, vma, addr, ptPfn, pte, ptl);
+  if (write && (pte & _PAGE_RW) === 0) return do_wp_page(cpu, mm, vma, addr, ptPfn, pte, ptl);
   // the translation is fine now (raced with another CPU's fault): just mark it young
   Atomics.or(w, ptep, write ? A_D : _PAGE_ACCESSED);
   pte_unlock(cpu, ptl);

@@ -12,7 +12,7 @@
  * Locking: the parent's mmap_sem for writing (2.4 dup_mmap); the child is not
  * visible to anybody yet. Per table: the parent's pte lock, then the child's
  * (same class, always parent → child, never the reverse). After the copy,
- * flush_tlb_others: other threads of the parent must not keep writing through
+ * flush_tlb_mm: other threads of the parent must not keep writing through
  * translations that are now read-only.
  */
 import {
@@ -39,7 +39,7 @@ import { mmap_write_lock, mmap_write_unlock, pte_lock, pte_unlock } from '../syn
 import { mm_alloc, mm_free } from '../mm/mm_struct.js';
 import { pte_alloc, pte_table } from '../mm/pgtable.js';
 import { pte_present, pte_pfn, is_swap_pte, _PAGE_RW, PMD_SIZE, pteAddrOf } from '../mm/pte.js';
-import { flush_tlb_others } from '../mm/tlb.js';
+import { flush_tlb_mm } from '../mm/tlb.js';
 import { vm_area_alloc, vma_link, vma_unlink, vm_area_free, VM_SHARED, VM_WRITE } from '../mm/vma.js';
 import { page_add_rmap } from '../rmap/index.js';
 import { get_page, ZERO_PFN } from './page_ref.js';
@@ -132,7 +132,7 @@ export function do_fork(cpu: Cpu, parent: number): number {
     }
   }
   mmap_write_unlock(cpu, parent);
-  flush_tlb_others(cpu);
+  flush_tlb_mm(cpu, parent);
   if (!ok) {
     exit_mmap(cpu, child);
     return NIL;

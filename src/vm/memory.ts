@@ -3,7 +3,7 @@
  *
  * zap_pte_range clears every pte of a range with ptep_get_and_clear under the
  * pte lock, moves the pte's dirty bit to the page (set_page_dirty), drops the
- * reverse mapping and gathers the pages; only after flush_tlb_others (no CPU
+ * reverse mapping and gathers the pages; only after flush_tlb_mm (no CPU
  * still uses a stale translation) are the gathered references dropped — the
  * mmu_gather order of 2.4/2.6 mm/memory.c. Swap ptes release their swap entry
  * (free_swap_and_cache, via hooks). free_pgtables frees pte tables that no VMA
@@ -18,7 +18,7 @@ import { SITE } from '../sync/classes.js';
 import { pte_lock, pte_unlock } from '../sync/scheme.js';
 import { pte_table, free_pte_table } from '../mm/pgtable.js';
 import { pte_present, pte_pfn, pte_dirty, is_swap_pte, PMD_SIZE, pteAddrOf } from '../mm/pte.js';
-import { flush_tlb_others } from '../mm/tlb.js';
+import { flush_tlb_mm } from '../mm/tlb.js';
 import { page_remove_rmap } from '../rmap/index.js';
 import { put_page, ZERO_PFN } from './page_ref.js';
 import { fault_hooks } from './hooks.js';
@@ -53,7 +53,7 @@ function zap_pte_range(cpu: Cpu, mm: number, vma: number, ptPfn: number, start: 
   pte_unlock(cpu, ptl);
   if (rss) Atomics.sub(w, mmBase(l, mm) + MM_RSS, rss);
   if (nr === 0) return;
-  flush_tlb_others(cpu); // tlb_finish_mmu: nobody can still use these pages
+  flush_tlb_mm(cpu, mm); // tlb_finish_mmu: nobody can still use these pages
   for (let i = 0; i < nr; i++) put_page(cpu, gather[i]!);
 }
 

@@ -39,7 +39,7 @@ import { SITE } from '../sync/classes.js';
 import { mmap_write_lock, mmap_write_unlock, pte_lock, pte_unlock } from '../sync/scheme.js';
 import { pte_alloc, pte_table } from '../mm/pgtable.js';
 import { pte_present, pte_pfn, pteAddrOf, TASK_SIZE, TASK_UNMAPPED_BASE } from '../mm/pte.js';
-import { flush_tlb_others } from '../mm/tlb.js';
+import { flush_tlb_mm } from '../mm/tlb.js';
 import {
   find_vma,
   vm_area_alloc,
@@ -241,7 +241,7 @@ function move_page_tables(cpu: Cpu, mm: number, oldVma: number, newVma: number, 
     if (mapped) page_add_rmap(cpu, cpu.rmap, pte_pfn(pte), dAddr, newVma, dst);
     pte_unlock(cpu, ptl);
   }
-  flush_tlb_others(cpu);
+  flush_tlb_mm(cpu, mm);
   return 0;
 }
 

@@ -370,11 +370,20 @@ describe('page cache under real concurrency', () => {
         (j) =>
           new Promise<{ errs?: number; error?: string }>((resolve, reject) => {
             const wk = new Worker(WORKER_SRC(root), { eval: true, workerData: { sab: m.sab, iters: 200000, gate, ...j } });
+            // a corrupted chain can loop forever: fail instead of hanging
+            const timer = setTimeout(() => {
+              void wk.terminate();
+              resolve({ error: `cpu ${j.id}: no answer in 30 s (looping on a broken hash chain?)` });
+            }, 30_000);
             wk.once('message', (r) => {
+              clearTimeout(timer);
               void wk.terminate();
               resolve(r);
             });
-            wk.once('error', reject);
+            wk.once('error', (e) => {
+              clearTimeout(timer);
+              reject(e);
+            });
           }),
       );
       const res = await Promise.all(jobs);

@@ -29,7 +29,11 @@ export function startCpuWorker(): CpuWorker {
     if (!p) return;
     pending.delete(msg.id);
     if (msg.ok) p.resolve(msg.result);
-    else p.reject((workerFailure ??= new Error(msg.error)));
+    else {
+      const e = new Error(msg.error);
+      workerFailure ??= e;
+      p.reject(e);
+    }
   });
   worker.on('error', (e) => {
     workerFailure ??= e;
@@ -58,8 +62,9 @@ export async function until(cond: () => boolean, what: string, ms = 15_000): Pro
   }
 }
 
-/** The machine every sync test uses: 2 CPUs (+ the kswapd slot, which the main thread plays). */
+/** The machine every sync test uses (each test starts with one): 2 CPUs (+ the kswapd slot, which the main thread plays). */
 export function testMachine(lockImpl: LockImplName, extra: Record<string, unknown> = {}): Machine {
+  workerFailure = null; // a new test: earlier failures are reported by their own tests
   return createMachine({ cpus: 2, mem: '4M', swap: 0, lockImpl, lockdep: true, ...extra });
 }
 

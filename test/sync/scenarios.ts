@@ -108,22 +108,20 @@ function orderedWaiter(cpu: CpuBase) {
   return k;
 }
 
-/** Hold the rwsem for reading until both readers are inside and the main thread says go. */
+/** Hold the rwsem for reading, counted in B_INSIDE, until the main thread says go. */
 function readerPair(cpu: CpuBase) {
   const w = cpu.w;
   const { lockB, ctl } = testMem(cpu.l);
   down_read(cpu, lockB, C_TEST_RWSEM, SITE.test);
-  Atomics.add(w, lockB + B_INSIDE, 1);
+  const inside = Atomics.add(w, lockB + B_INSIDE, 1) + 1;
   Atomics.notify(w, lockB + B_INSIDE);
-  let maxInside = 0;
   try {
-    maxInside = waitWord(w, lockB + B_INSIDE, (v) => v === 2, 'the other reader to be inside');
     waitWord(w, ctl + CTL_CMD + cpu.id, (v) => v === 1, 'the main thread to release the readers');
   } finally {
     Atomics.sub(w, lockB + B_INSIDE, 1);
     up_read(cpu, lockB, C_TEST_RWSEM);
   }
-  return { maxInside };
+  return { inside };
 }
 
 /** Take the rwsem for writing (mark 1 before, 2 inside), hold it until told, release (mark 3). */

@@ -43,7 +43,7 @@ export interface ReplayOptions {
   readonly coldInit?: number;
   /** clockpro-approx only: initial inactive target as a fraction of M (default 0.01). */
   readonly inactiveInit?: number;
-  /** clockpro-approx only: nonresident table size as a multiple of M (default 1). */
+  /** clockpro-approx only: nonresident table size as a multiple of M (default 2). */
   readonly nonresidentFactor?: number;
 }
 
