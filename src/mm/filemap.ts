@@ -15,7 +15,7 @@
  *
  * Locking (cache_lock / cache_unlock pick the lock from the mapping):
  *   scheme  file mapping                          SWAPPER_SPACE
- *   bkl     none (kernel_flag held by the caller) none
+ *   bkl     kernel_flag (recursive lock_kernel)   kernel_flag
  *   2.4     global pagecache_lock (G_PAGECACHE)   the same pagecache_lock
  *   split   the inode's tree_lock (I_TREE_LOCK)   swapper_space.tree_lock: the
  *                                                 G_PAGECACHE line, class
@@ -63,7 +63,12 @@ import { put_page } from './page_alloc.js';
 
 /* ---- locks ---- */
 
-/** Take the page-cache lock that guards `mapping`'s pages (table above). */
+/**
+ * Take the page-cache lock that guards `mapping`'s pages (table above).
+ * swapper_space has no inode: under bkl and 2.4 mapping_lock ignores its
+ * inode argument (kernel_flag / the global pagecache_lock), under split the
+ * G_PAGECACHE line's lock serves as swapper_space.tree_lock.
+ */
 export function cache_lock(cpu: CpuBase, mapping: number, site: number): void {
   if (mapping === SWAPPER_SPACE) {
     if (cpu.lockScheme === LS_BKL || cpu.lockScheme === LS_24) mapping_lock(cpu, 0, site);

@@ -275,16 +275,29 @@ export function hash_long(val: number): number {
   return Math.imul(val, GOLDEN_RATIO_PRIME_32);
 }
 
+/** The part nr_hash() and nr_cookie() share: 37 * hash_ptr(mapping) + hash_long(index). */
+function nr_key_hash(mapping: number, index: number): number {
+  return (Math.imul(37, Math.imul(mapping, GOLDEN_RATIO_PRIME_32)) + Math.imul(index, GOLDEN_RATIO_PRIME_32)) | 0;
+}
+
+/** Word offset of the bucket a key hash selects: its LOW bits. */
+function nr_bucket_of(t: NrTable, h: number): number {
+  return t.base + (h & t.mask) * t.bucketWords;
+}
+
+/** The cookie chain's last step: mix in the inode number when there is a host. */
+function nr_cookie_chain(h: number, mapping: number, ino: number): number {
+  return mapping !== 0 && ino !== NR_NO_HOST ? (Math.imul(37, h) + Math.imul(ino, GOLDEN_RATIO_PRIME_32)) | 0 : h;
+}
+
 /** nr_hash(): word offset of the bucket for (mapping, index) — low bits of the hash. */
 export function nr_hash(t: NrTable, mapping: number, index: number): number {
-  const h = (Math.imul(37, Math.imul(mapping, GOLDEN_RATIO_PRIME_32)) + Math.imul(index, GOLDEN_RATIO_PRIME_32)) | 0;
-  return t.base + (h & t.mask) * t.bucketWords;
+  return nr_bucket_of(t, nr_key_hash(mapping, index));
 }
 
 /** Bucket number of (mapping, index): (nr_hash() - base) / bucketWords. */
 export function nr_bucket_index(t: NrTable, mapping: number, index: number): number {
-  const h = (Math.imul(37, Math.imul(mapping, GOLDEN_RATIO_PRIME_32)) + Math.imul(index, GOLDEN_RATIO_PRIME_32)) | 0;
-  return h & t.mask;
+  return nr_key_hash(mapping, index) & t.mask;
 }
 
 /**
@@ -293,16 +306,13 @@ export function nr_bucket_index(t: NrTable, mapping: number, index: number): num
  * skips it for a mapping without ->host). Never 0: a hash of 0 becomes 1.
  */
 export function nr_cookie(mapping: number, index: number, ino: number): number {
-  let c = (Math.imul(37, Math.imul(mapping, GOLDEN_RATIO_PRIME_32)) + Math.imul(index, GOLDEN_RATIO_PRIME_32)) | 0;
-  if (mapping !== 0 && ino !== NR_NO_HOST) c = (Math.imul(37, c) + Math.imul(ino, GOLDEN_RATIO_PRIME_32)) | 0;
+  const c = nr_cookie_chain(nr_key_hash(mapping, index), mapping, ino);
   return c === 0 ? 1 : c;
 }
 
 /** The wide cookie's hi word: the same chain as nr_cookie() but 0 is a legal value. */
 export function nr_cookie_hi(mapping: number, index: number, ino: number): number {
-  let c = (Math.imul(37, Math.imul(mapping, GOLDEN_RATIO_PRIME_32)) + Math.imul(index, GOLDEN_RATIO_PRIME_32)) | 0;
-  if (mapping !== 0 && ino !== NR_NO_HOST) c = (Math.imul(37, c) + Math.imul(ino, GOLDEN_RATIO_PRIME_32)) | 0;
-  return c;
+  return nr_cookie_chain(nr_key_hash(mapping, index), mapping, ino);
 }
 
 /** The wide cookie's lo word: a second chain (GOLDEN_RATIO_32); never 0, never NR_SLOT_LOCKED. */
@@ -360,10 +370,12 @@ function nr_distance(w: Int32Array, t: NrTable, b: number, s: number): number {
  * Locking: none needed (lock-free for u32 cookies; the wide slot lock spins).
  */
 export function nonresident_put(w: Int32Array, t: NrTable, mapping: number, index: number, ino: number): number {
-  const b = nr_hash(t, mapping, index);
+  const h = nr_key_hash(mapping, index);
+  const b = nr_bucket_of(t, h);
+  const c = nr_cookie_chain(h, mapping, ino);
   const s = nr_hand_advance(w, b, t.numNr);
-  if (!t.wide) return Atomics.exchange(w, b + NR_SLOT0_NARROW + s, nr_cookie(mapping, index, ino));
-  return nr_put_wide(w, t, b + NR_SLOT0_WIDE + (s << 1), nr_cookie_lo(mapping, index, ino), nr_cookie_hi(mapping, index, ino));
+  if (!t.wide) return Atomics.exchange(w, b + NR_SLOT0_NARROW + s, c === 0 ? 1 : c);
+  return nr_put_wide(w, t, b + NR_SLOT0_WIDE + (s << 1), nr_cookie_lo(mapping, index, ino), c);
 }
 
 /** 64-bit exchange emulated with the slot lock in the lo word (see the header). */
@@ -438,10 +450,10 @@ function nr_claim_wide(w: Int32Array, t: NrTable, b: number, lo: number, hi: num
  * immediate refault gives 1 * nbuckets — or NR_NOT_FOUND (-1).
  */
 export function recently_evicted(w: Int32Array, t: NrTable, mapping: number, index: number, ino: number): number {
-  const b = nr_hash(t, mapping, index);
-  const s = t.wide
-    ? nr_claim_wide(w, t, b, nr_cookie_lo(mapping, index, ino), nr_cookie_hi(mapping, index, ino))
-    : nr_claim_narrow(w, t, b, nr_cookie(mapping, index, ino));
+  const h = nr_key_hash(mapping, index);
+  const b = nr_bucket_of(t, h);
+  const c = nr_cookie_chain(h, mapping, ino);
+  const s = t.wide ? nr_claim_wide(w, t, b, nr_cookie_lo(mapping, index, ino), c) : nr_claim_narrow(w, t, b, c === 0 ? 1 : c);
   return s < 0 ? NR_NOT_FOUND : nr_distance(w, t, b, s);
 }
 
@@ -452,10 +464,10 @@ export function recently_evicted(w: Int32Array, t: NrTable, mapping: number, ind
  * look like a refault.
  */
 export function nonresident_invalidate(w: Int32Array, t: NrTable, mapping: number, index: number, ino: number): boolean {
-  const b = nr_hash(t, mapping, index);
-  const s = t.wide
-    ? nr_claim_wide(w, t, b, nr_cookie_lo(mapping, index, ino), nr_cookie_hi(mapping, index, ino))
-    : nr_claim_narrow(w, t, b, nr_cookie(mapping, index, ino));
+  const h = nr_key_hash(mapping, index);
+  const b = nr_bucket_of(t, h);
+  const c = nr_cookie_chain(h, mapping, ino);
+  const s = t.wide ? nr_claim_wide(w, t, b, nr_cookie_lo(mapping, index, ino), c) : nr_claim_narrow(w, t, b, c === 0 ? 1 : c);
   return s >= 0;
 }
 

@@ -16,6 +16,8 @@
  *             PG_chainlock             (page_add_rmap, page_remove_rmap; 2.4: lru lock)
  *               pagemap_lru_lock       (lru_cache_add, shrink_list, refill_inactive)
  *               pagecache_lock / mapping->tree_lock (add_to_page_cache)
+ *                 page-cache hash bucket bit lock (split only; innermost, no class:
+ *                 a tree_lock and swapper's lock can guard chains in one bucket)
  *               swap_lock              (get_swap_page, swap_free)
  *                 zone->lock           (__alloc_pages, free_pages_bulk)
  *                 mmlist_lock, *_cachep (table allocators)

@@ -126,7 +126,8 @@ export class TraceParser {
     }
     if (start < len) {
       if (len - start > MAX_LINE) this.fail(this.lineNo + 1, chunk, start, start + SHOW_MAX);
-      this.carry = chunk.slice(start);
+      // A copy, never a view: a decoder may reuse its output buffer (Buffer#slice would not copy).
+      this.carry = Uint8Array.prototype.slice.call(chunk, start);
     }
   }
 
@@ -148,6 +149,7 @@ export class TraceParser {
   /** Parse buf[s, e) — one line without its '\n'. */
   private line(buf: Uint8Array, s: number, e: number): void {
     const lineNo = ++this.lineNo;
+    if (lineNo === 1 && e - s >= 3 && buf[s] === 0xef && buf[s + 1] === 0xbb && buf[s + 2] === 0xbf) s += 3; // UTF-8 BOM
     const s0 = s;
     if (e > s && buf[e - 1] === CH_CR) e--;
     while (s < e && isBlank(buf[s])) s++;

@@ -10,9 +10,13 @@
  * ended exactly once.
  *
  * Control words (ctl, one 64-byte line each, so spinning on one bounces
- * nothing else): ARRIVE/GATE = start barrier; BAR_COUNT/BAR_GEN = the
- * per-round barrier of the lockstep mode; PROGRESS + 16 * id = how many of its
- * keys a worker has remembered so far (the other reads it to pick targets).
+ * nothing else): ARRIVE/GATE = start barrier; BAR_COUNT/BAR_GEN/BAR_STOP =
+ * the per-round barrier of the lockstep mode (the CPU that completes a round
+ * decides, before releasing it, whether the run stops there, so both stop
+ * after the same round); FOUND = a CPU saw a second claim of one key;
+ * PROGRESS + 16 * id = how many of its keys a worker has remembered so far
+ * (the other reads it to pick targets). `claims` counts successful claims per
+ * key (lockstep mode), so a double claim is noticed as it happens.
  *
  * Modes:
  *   free      both run flat out: put own[i], then with some probability look
@@ -45,8 +49,10 @@ export const CTL_ARRIVE = 0;
 export const CTL_GATE = 16;
 export const CTL_BAR_COUNT = 32;
 export const CTL_BAR_GEN = 48;
-export const CTL_PROGRESS = 64; // + 16 * worker id
-export const CTL_WORDS = 64 + 16 * 2;
+export const CTL_BAR_STOP = 64;
+export const CTL_FOUND = 80;
+export const CTL_PROGRESS = 96; // + 16 * worker id
+export const CTL_WORDS = CTL_PROGRESS + 16 * 2;
 
 export interface WorkerArgs {
   kind: 'nonresident-smp';
@@ -62,8 +68,14 @@ export interface WorkerArgs {
   own: Int32Array;
   other: Int32Array;
   seed: number;
-  /** free mode: keys to remember; lockstep: rounds */
+  /** free mode: keys to remember; lockstep: at most this many rounds */
   n: number;
+  /** lockstep: one word per key, worker 0's keys then worker 1's */
+  claims: SharedArrayBuffer;
+  /** lockstep: stop after the round in which a double claim was seen */
+  stopOnDouble: boolean;
+  /** lockstep: stop after the round that ends this many ms after the gate opened */
+  budgetMs: number;
 }
 
 export interface WorkerLog {
@@ -80,6 +92,8 @@ export interface WorkerLog {
   /** lookups attempted and how many hit */
   lookups: number;
   hits: number;
+  /** lockstep: rounds run */
+  rounds: number;
 }
 
 /** The 2005 recently_evicted(): plain compare, plain store of 0. Racy on SMP by design. */
@@ -121,7 +135,9 @@ function run(a: WorkerArgs): WorkerLog {
     clmHi: new Int32Array(maxClaims),
     lookups: 0,
     hits: 0,
+    rounds: 0,
   };
+  const claims = new Int32Array(a.claims);
   let rng = a.seed >>> 0 || 1;
   const rand = () => {
     rng ^= rng << 13;
@@ -144,32 +160,39 @@ function run(a: WorkerArgs): WorkerLog {
     log.clmLo[log.nClm] = a.wide ? nr_cookie_lo(m, i, ino) : nr_cookie(m, i, ino);
     log.clmHi[log.nClm++] = a.wide ? nr_cookie_hi(m, i, ino) : 0;
   };
-  const lookup = (keys: Int32Array, k: number) => {
+  const lookup = (keys: Int32Array, k: number, claimIdx: number) => {
     const m = keys[3 * k]!, i = keys[3 * k + 1]!, ino = keys[3 * k + 2]!;
     log.lookups++;
     const d = plain ? recently_evicted_2005(w, t, m, i, ino) : recently_evicted(w, t, m, i, ino);
     if (d >= 0) {
       log.hits++;
       claimed(m, i, ino);
+      if (claimIdx >= 0 && Atomics.add(claims, claimIdx, 1) >= 1) Atomics.store(ctl, CTL_FOUND, 1);
     }
   };
   const invalidate = (keys: Int32Array, k: number) => {
     const m = keys[3 * k]!, i = keys[3 * k + 1]!, ino = keys[3 * k + 2]!;
     if (nonresident_invalidate(w, t, m, i, ino)) claimed(m, i, ino);
   };
-  const barrier = () => {
+  /** Two-party barrier; returns true if the run stops after this round (same answer on both CPUs). */
+  const barrier = (): boolean => {
     const gen = Atomics.load(ctl, CTL_BAR_GEN);
     if (Atomics.add(ctl, CTL_BAR_COUNT, 1) === 1) {
+      // last to arrive: decide for both, then release
+      const stop = (a.stopOnDouble && Atomics.load(ctl, CTL_FOUND) !== 0) || performance.now() > deadline;
+      Atomics.store(ctl, CTL_BAR_STOP, stop ? 1 : 0);
       Atomics.store(ctl, CTL_BAR_COUNT, 0);
       Atomics.add(ctl, CTL_BAR_GEN, 1);
       Atomics.notify(ctl, CTL_BAR_GEN);
-      return;
+      return stop;
     }
-    // spin briefly (both CPUs are usually running), then sleep so an
-    // oversubscribed machine does not burn the other worker's time slice
+    // spin briefly (when both CPUs are running the other arrives within
+    // microseconds), then sleep, so that on an oversubscribed machine the
+    // spinner does not eat the time slice the other worker needs to arrive
     for (let spins = 0; Atomics.load(ctl, CTL_BAR_GEN) === gen; spins++) {
-      if (spins > 20000) Atomics.wait(ctl, CTL_BAR_GEN, gen, 1);
+      if (spins > 4000) Atomics.wait(ctl, CTL_BAR_GEN, gen, 1);
     }
+    return Atomics.load(ctl, CTL_BAR_STOP) !== 0;
   };
 
   if (a.n > nOwn) throw new Error(`worker ${me}: ${a.n} operations but only ${nOwn} keys`);
@@ -177,6 +200,7 @@ function run(a: WorkerArgs): WorkerLog {
   Atomics.add(ctl, CTL_ARRIVE, 1);
   parentPort!.postMessage('ready');
   Atomics.wait(ctl, CTL_GATE, 0);
+  const deadline = performance.now() + a.budgetMs;
 
   if (a.mode === 'free') {
     for (let k = 0; k < a.n; k++) {
@@ -187,12 +211,12 @@ function run(a: WorkerArgs): WorkerLog {
       switch (r & 7) {
         case 0:
         case 1:
-          if (k - back >= 0) lookup(a.own, k - back);
+          if (k - back >= 0) lookup(a.own, k - back, -1);
           break;
         case 2:
         case 3: {
           const p = Atomics.load(ctl, CTL_PROGRESS + 16 * other) - 1 - back;
-          if (p >= 0) lookup(a.other, p);
+          if (p >= 0) lookup(a.other, p, -1);
           break;
         }
         case 4: {
@@ -209,10 +233,11 @@ function run(a: WorkerArgs): WorkerLog {
     const k1 = me === 0 ? a.other : a.own;
     for (let r = 0; r < a.n; r++) {
       put(a.own, r);
-      barrier();
+      if (barrier()) break; // both stop here; this round's keys stay in the table
       for (let j = rand() & 63; j > 0; j--) rand(); // jitter: 0..63 short steps
-      lookup(k0, r);
-      lookup(k1, r);
+      lookup(k0, r, r);
+      lookup(k1, r, a.n + r);
+      log.rounds = r + 1;
     }
   }
   return log;

@@ -24,7 +24,7 @@ import { makeCpuBase } from '../../src/machine/cpu.js';
 import { startCpuWorker, testMachine, mainCpu, type CpuWorker } from './harness.js';
 import { testMem, A_CNT } from './testmem.js';
 
-const N = 20_000;
+const N = 10_000;
 let cpus: CpuWorker[];
 
 beforeAll(() => {

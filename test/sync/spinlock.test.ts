@@ -18,7 +18,7 @@ import { lockStatRows, type LockStatRow } from '../../src/report/lockstat.js';
 import { startCpuWorker, until, testMachine, mainCpu, type CpuWorker } from './harness.js';
 import { testMem, A_CNT, CTL_MARK, CTL_SEQ, CTL_ORDER } from './testmem.js';
 
-const N = 20_000;
+const N = 10_000;
 let cpus: CpuWorker[];
 
 beforeAll(() => {

@@ -98,6 +98,12 @@ describe('trace parser: formats', () => {
     expectTrace(parseTrace('# only a comment\n\n'), [], []);
   });
 
+  it('skips a UTF-8 byte-order mark at the start of the file, and only there', () => {
+    const bom = Buffer.from([0xef, 0xbb, 0xbf]);
+    expectTrace(parseTrace(Buffer.concat([bom, Buffer.from('R 5\n6\n')])), [5, 6], [OP_READ, OP_READ]);
+    expect(() => parseTrace(Buffer.concat([Buffer.from('R 5\n'), bom, Buffer.from('6\n')]), 'b.txt')).toThrow(/^b\.txt:2: expected/);
+  });
+
   it('a bare key is decimal unless it has 0x; an R/W page is hex', () => {
     expectTrace(parseTrace('10\n0x10\nR 10\n'), [10, 16, 16], [OP_READ, OP_READ, OP_READ]);
   });

@@ -76,9 +76,11 @@
  *
  * Implementation: per-page flag byte (HOT, TEST, REF, ON_CLOCK, + common
  * bits), the clock threaded through two Int32Arrays by page id, the hands
- * are page ids. Pages do not move on a hit; at a miss the hands' work is
- * amortised O(1) per reference (each hand pass clears a bit, changes a
- * state, or removes an entry).
+ * are page ids. Pages do not move on a hit. At a miss a hand step either
+ * clears a bit, changes a state, removes an entry, or passes over an entry
+ * that is not its business (HAND_cold over hot pages): with a small m_c that
+ * last kind dominates, as in any single-clock CLOCK-Pro (Peter Zijlstra split
+ * the clock into lists partly for this). stats.handSteps counts all of them.
  */
 import { checkInput, PG_DIRTY, PG_EVICTED, PG_POLICY, PG_RESIDENT, type PolicyCounts, type PolicyInput } from './common.js';
 

@@ -1,0 +1,102 @@
+/*
+ * report/summary.ts — text views of one run's results JSON (sim/results.ts):
+ * the summary table (cli-table3), the vmstat dump (/proc/vmstat's
+ * `name value` lines), and the checker / oracle / lockdep verdict lines.
+ * Pure functions of the results object: no machine access.
+ */
+import Table from 'cli-table3';
+import type { RunResults, Vmstat } from '../sim/results.js';
+import { formatLockdepReport } from '../sync/lockdep.js';
+
+/** 1234567 → "1,234,567" */
+export const fmtInt = (n: number) => Math.round(n).toLocaleString('en-US');
+
+/** A rate with a k / M suffix: 1.23 M */
+export function fmtRate(n: number): string {
+  if (n >= 1e6) return `${(n / 1e6).toFixed(2)} M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)} k`;
+  return n.toFixed(0);
+}
+
+const plain = { head: [] as string[], border: [] as string[] };
+
+/** One line naming what ran. */
+export function runHeadline(r: RunResults): string {
+  const c = r.config;
+  const stop = r.stop.durationMs !== undefined ? `${(r.stop.durationMs / 1000).toFixed(2)} s` : `${r.stop.opsPerCpu} steps/CPU`;
+  const region = r.workload.regionBytes ? ` region ${fmtSize(Number(r.workload.regionBytes))}` : '';
+  return `${r.workload.name} on ${r.cpus} CPU${r.cpus === 1 ? '' : 's'} (host cores ${r.hostCores}): mem ${fmtSize(c.mem)}${region}, rmap ${c.rmap}, locks ${c.locks}/${c.lockImpl}, seed ${c.seed}, ${stop}`;
+}
+
+export function fmtSize(bytes: number): string {
+  const MiB = 1 << 20;
+  if (bytes >= MiB && bytes % MiB === 0) return `${bytes / MiB}M`;
+  if (bytes >= 1024 && bytes % 1024 === 0) return `${bytes / 1024}K`;
+  return `${bytes}`;
+}
+
+/** The per-CPU summary table plus a total row. */
+export function formatSummary(r: RunResults): string {
+  const t = new Table({
+    head: ['cpu', 'ops', 'loops', 'elapsed ms', 'ops/s', 'pgfault', 'pgalloc', 'pgfree', 'tlb shootdowns'],
+    style: plain,
+    colAligns: ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
+  });
+  for (const c of r.perCpu) {
+    t.push([
+      String(c.cpu),
+      fmtInt(c.ops),
+      fmtInt(c.loops),
+      c.elapsedMs.toFixed(1),
+      fmtRate(c.opsPerSec),
+      fmtInt(c.vmstat.pgfault ?? 0),
+      fmtInt(c.vmstat.pgalloc_normal ?? 0),
+      fmtInt(c.vmstat.pgfree ?? 0),
+      fmtInt(c.vmstat.nr_tlb_remote_flush ?? 0),
+    ]);
+  }
+  const sum = (k: string) => r.perCpu.reduce((s, c) => s + (c.vmstat[k] ?? 0), 0);
+  t.push([
+    'all',
+    fmtInt(r.ops),
+    fmtInt(r.loops),
+    r.durationMs.toFixed(1),
+    fmtRate(r.opsPerSec),
+    fmtInt(sum('pgfault')),
+    fmtInt(sum('pgalloc_normal')),
+    fmtInt(sum('pgfree')),
+    fmtInt(sum('nr_tlb_remote_flush')),
+  ]);
+  return t.toString() + '\n';
+}
+
+/** Checker, oracle and lockdep in a few lines. */
+export function formatVerdict(r: RunResults): string {
+  const lines: string[] = [];
+  const ck = r.checker;
+  lines.push(
+    ck.ok
+      ? `checker: ok (invariants hold${ck.checkpoints ? `; ${ck.checkpoints} stop-the-world checkpoints` : ''})`
+      : `checker: ${ck.violations.length} violation(s); first: ${ck.violations[0]}`,
+  );
+  const o = r.oracle;
+  if (o.checks === null) lines.push(o.ok ? 'oracle: ok (this workload stamps no content)' : `oracle: ${o.failures.length} failure(s); first: ${o.failures[0]}`);
+  else lines.push(o.ok ? `oracle: ok (${fmtInt(o.checks)} reads checked)` : `oracle: ${o.failures.length} failure(s) in ${fmtInt(o.checks)} checks; first: ${o.failures[0]}`);
+  if (!r.config.lockdep) lines.push('lockdep: off (--lockdep to enable)');
+  else if (r.lockdep.count === 0) lines.push('lockdep: no reports');
+  else lines.push(formatLockdepReport(r.lockdep).trimEnd());
+  if (r.latency) {
+    const l = r.latency;
+    lines.push(
+      `fault latency (${fmtInt(l.count)} faults in the trace window): p50 ${l.p50.toFixed(2)} us, p90 ${l.p90.toFixed(2)} us, p99 ${l.p99.toFixed(2)} us, max ${l.max.toFixed(2)} us`,
+    );
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** /proc/vmstat: one `name value` line per counter, in the kernel's order. */
+export function formatVmstat(v: Vmstat): string {
+  return Object.entries(v)
+    .map(([k, n]) => `${k} ${n}`)
+    .join('\n') + '\n';
+}

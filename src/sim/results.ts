@@ -1,0 +1,223 @@
+/*
+ * sim/results.ts — the one results object of a run (DESIGN.md §5: "results
+ * are JSON first; tables, charts and trace files are views of that JSON").
+ *
+ * buildResults(outcome, opts) reads everything a report needs out of the
+ * finished machine — per-CPU and total vmstat, lock_stat rows, the top
+ * contention points, the lockdep report — and the orchestrator's outcome
+ * (throughput, checker, oracle). The object is plain JSON, versioned by
+ * RESULTS_VERSION; its schema is documented in README.md ("Results JSON")
+ * and checked by test/report/results.test.ts. `scale` keeps one such object
+ * per CPU count and mode (ScaleResults).
+ *
+ * Runs after the workers have joined: reads the buffer without locking.
+ */
+import { availableParallelism } from 'node:os';
+import type { RunOutcome } from './run.js';
+import type { Config } from '../config.js';
+import type { WorkloadSpec } from '../workload/index.js';
+import type { Machine } from '../machine/machine.js';
+import { percpuBase, PC_VMSTAT } from '../machine/layout.js';
+import { VMSTAT_NAMES } from '../machine/vmstat.js';
+import { readLockdepReport, type LockdepReport } from '../sync/lockdep.js';
+import { lockStatRows, topContentionSites, type LockStatRow, type ContentionSite } from '../report/lockstat.js';
+import type { LatencyHistogram } from '../report/trace_export.js';
+
+/** Bump when a field changes meaning or disappears (adding fields does not). */
+export const RESULTS_VERSION = 1;
+
+export type Vmstat = Record<string, number>;
+
+export interface PerCpuResult {
+  cpu: number;
+  /** work units (faults for page_fault*, mmap+munmap pairs for mmap1, operations for random) */
+  ops: number;
+  /** whole workload steps (one mmap/touch/munmap loop, one random operation) */
+  loops: number;
+  elapsedMs: number;
+  opsPerSec: number;
+  vmstat: Vmstat;
+}
+
+export interface RunResults {
+  version: number;
+  kind: 'run';
+  tool: string;
+  date: string;
+  /** the validated machine config (config.ts), every field */
+  config: Config;
+  workload: WorkloadSpec;
+  /** how the run stopped: after durationMs, or after opsPerCpu steps per CPU */
+  stop: { durationMs?: number; opsPerCpu?: number };
+  cpus: number;
+  hostCores: number;
+  durationMs: number;
+  ops: number;
+  loops: number;
+  opsPerSec: number;
+  /** host idle % over the run (os.cpus() idle time / all time, every host core), null if not measured */
+  hostIdlePct: number | null;
+  perCpu: PerCpuResult[];
+  /** kernel name → total over every CPU slot (workload CPUs, kswapd, the monitor's setup/teardown) */
+  vmstat: Vmstat;
+  lockStat: LockStatRow[];
+  /** perf lock contention rows: contention points by caller, most total wait first */
+  contention: ContentionSite[];
+  lockdep: LockdepReport;
+  checker: { ok: boolean; violations: string[]; checkpoints: number };
+  /** content oracle (checks: null when the workload runs none) */
+  oracle: { ok: boolean; failures: string[]; checks: number | null };
+  /** fault latency, when the run recorded a trace */
+  latency?: LatencyHistogram;
+  /** trace files and ring statistics (profile) */
+  trace?: { file?: string; folded?: string; eventsPerCpu: number[]; lostPerCpu: number[]; windowMs: number };
+  warnings: string[];
+  /** a CPU that threw: the run stopped there */
+  error?: { cpu: number; op: string; message: string };
+}
+
+export interface ScalePoint {
+  tasks: number;
+  processes?: RunResults;
+  threads?: RunResults;
+}
+
+export interface ScaleResults {
+  version: number;
+  kind: 'scale';
+  tool: string;
+  date: string;
+  /** will-it-scale test name (page_fault1), or the workload run in the processes column */
+  workload: string;
+  hostCores: number;
+  cpus: number[];
+  runs: ScalePoint[];
+  /** opsPerSec at N CPUs / opsPerSec at the first CPU count, per mode */
+  ratios: { tasks: number; processes: number | null; threads: number | null }[];
+  warnings: string[];
+}
+
+export const hostCores = (): number => availableParallelism();
+
+export const TOOL = 'smpvm 0.1.0';
+
+export function timeSliceWarning(cpus: number, cores = hostCores()): string | undefined {
+  return cpus > cores
+    ? `warning: ${cpus} simulated CPUs on ${cores} host cores: workers are time-sliced and spinlocks suffer lock-holder preemption`
+    : undefined;
+}
+
+/** One CPU slot's vmstat counters by kernel name. */
+export function cpuVmstat(m: Machine, slot: number): Vmstat {
+  const b = percpuBase(m.layout, slot) + PC_VMSTAT;
+  const out: Vmstat = {};
+  VMSTAT_NAMES.forEach((n, i) => (out[n] = m.w[b + i]!));
+  return out;
+}
+
+/** Totals over every CPU slot (workload CPUs, kswapd, monitor). */
+export function totalVmstat(m: Machine): Vmstat {
+  const out: Vmstat = {};
+  for (const n of VMSTAT_NAMES) out[n] = 0;
+  for (let s = 0; s < m.layout.nrCpuSlots; s++) {
+    const v = cpuVmstat(m, s);
+    for (const n of VMSTAT_NAMES) out[n]! += v[n]!;
+  }
+  return out;
+}
+
+export interface BuildOptions {
+  spec: WorkloadSpec;
+  durationMs?: number;
+  opsPerCpu?: number;
+  hostIdlePct?: number | null;
+  latency?: LatencyHistogram;
+  trace?: RunResults['trace'];
+  warnings?: string[];
+  date?: Date;
+}
+
+export function buildResults(outcome: RunOutcome, opts: BuildOptions): RunResults {
+  const m = outcome.m;
+  const cores = hostCores();
+  const perCpu: PerCpuResult[] = outcome.perCpu.map((c) => ({
+    cpu: c.cpu,
+    ops: c.units,
+    loops: c.ops,
+    elapsedMs: c.elapsedMs,
+    opsPerSec: c.elapsedMs > 0 ? (c.units / c.elapsedMs) * 1000 : 0,
+    vmstat: cpuVmstat(m, c.cpu),
+  }));
+  const ops = perCpu.reduce((s, c) => s + c.ops, 0);
+  const loops = perCpu.reduce((s, c) => s + c.loops, 0);
+  const failures = outcome.perCpu.flatMap((c) => c.failures.map((f) => `cpu ${c.cpu}: ${f}`));
+  const checks = outcome.perCpu.some((c) => typeof c.extra.oracleChecks === 'number')
+    ? outcome.perCpu.reduce((s, c) => s + (c.extra.oracleChecks ?? 0), 0)
+    : null;
+  const violations = [...outcome.checkpoints.violations.map((v) => `checkpoint: ${v}`), ...outcome.checker.violations];
+  const warnings = [...(opts.warnings ?? [])];
+  const ts = timeSliceWarning(m.cfg.cpus, cores);
+  if (ts && !warnings.includes(ts)) warnings.unshift(ts);
+  const r: RunResults = {
+    version: RESULTS_VERSION,
+    kind: 'run',
+    tool: TOOL,
+    date: (opts.date ?? new Date()).toISOString(),
+    config: m.cfg,
+    workload: opts.spec,
+    stop: opts.durationMs !== undefined ? { durationMs: opts.durationMs } : { opsPerCpu: opts.opsPerCpu },
+    cpus: m.cfg.cpus,
+    hostCores: cores,
+    durationMs: outcome.durationMs,
+    ops,
+    loops,
+    opsPerSec: outcome.durationMs > 0 ? (ops / outcome.durationMs) * 1000 : 0,
+    hostIdlePct: opts.hostIdlePct ?? null,
+    perCpu,
+    vmstat: totalVmstat(m),
+    lockStat: lockStatRows(m),
+    contention: topContentionSites(m),
+    lockdep: readLockdepReport(m.w, m.layout.lockdep),
+    checker: { ok: violations.length === 0, violations, checkpoints: outcome.checkpoints.done },
+    oracle: { ok: failures.length === 0, failures, checks },
+    warnings,
+  };
+  if (opts.latency) r.latency = opts.latency;
+  if (opts.trace) r.trace = opts.trace;
+  if (outcome.error) r.error = { cpu: outcome.error.cpu, op: outcome.error.op, message: outcome.error.message };
+  return r;
+}
+
+/** Ratios of each CPU count's throughput to the first (lowest) count's, per mode. */
+export function scaleRatios(runs: ScalePoint[]): ScaleResults['ratios'] {
+  const base = runs[0];
+  const ratio = (r: RunResults | undefined, b: RunResults | undefined) =>
+    r && b && b.opsPerSec > 0 ? r.opsPerSec / b.opsPerSec : null;
+  return runs.map((p) => ({ tasks: p.tasks, processes: ratio(p.processes, base?.processes), threads: ratio(p.threads, base?.threads) }));
+}
+
+/** The keys every RunResults has (README "Results JSON"; tests check them). */
+export const RUN_RESULT_KEYS = [
+  'version',
+  'kind',
+  'tool',
+  'date',
+  'config',
+  'workload',
+  'stop',
+  'cpus',
+  'hostCores',
+  'durationMs',
+  'ops',
+  'loops',
+  'opsPerSec',
+  'hostIdlePct',
+  'perCpu',
+  'vmstat',
+  'lockStat',
+  'contention',
+  'lockdep',
+  'checker',
+  'oracle',
+  'warnings',
+] as const;
