@@ -12,7 +12,10 @@
  *
  *   - A is a spinning lock and B a sleeping one (PG_locked, mmap_sem, a
  *     mutex): "sleep-in-spin" (the kernel's "BUG: sleeping function called
- *     from invalid context" / might_sleep), reported with A's and B's sites;
+ *     from invalid context" / might_sleep), reported with A's and B's sites.
+ *     Not for A = kernel_flag: the big kernel lock is dropped across
+ *     schedule() (release_kernel_lock), so sleeping under it is legal;
+ *     under the bkl scheme every sleeping lock is taken inside it;
  *   - a path B→…→A already exists: the order is inverted somewhere (ABBA),
  *     a possible deadlock, reported with the site of this acquisition of B
  *     under A and the site of the acquisition of A that closed the path.
@@ -49,7 +52,7 @@ import {
   LD_FIRST_SITE_BA,
   LD_FIRST_CPU,
 } from '../machine/layout.js';
-import { LOCK_CLASSES, LOCK_SITES, CLASS_KIND, LockKind } from './classes.js';
+import { LOCK_CLASSES, LOCK_SITES, CLASS_KIND, LockKind, C_BKL } from './classes.js';
 
 export const LD_ABBA = 1;
 export const LD_SLEEP_IN_SPIN = 2;
@@ -120,7 +123,7 @@ export function lockdepAcquire(cpu: CpuBase, cls: number, site: number, trylock:
       const e = g + held * MAX_LOCK_CLASSES + cls;
       if (Atomics.load(w, e) !== 0 || Atomics.compareExchange(w, e, 0, site + 1) !== 0) continue;
       // a new dependency held -> cls: check it once
-      if (sleeping && CLASS_KIND[held] === LockKind.Spin) {
+      if (sleeping && CLASS_KIND[held] === LockKind.Spin && held !== C_BKL) {
         report(cpu, LD_SLEEP_IN_SPIN, held, cls, w[stack + 2 * i + 1]!, site);
       }
       const back = reaches(cpu, cls, held);

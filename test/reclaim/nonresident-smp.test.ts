@@ -54,6 +54,8 @@ interface RunOpts {
   mode: 'free' | 'lockstep';
   claim: 'cas' | 'plain2005';
   n: number;
+  /** lockstep: keys each worker remembers per round */
+  perRound?: number;
   seed: number;
   /** lockstep: stop as soon as a round saw a double claim (for the broken protocol) */
   stopOnDouble?: boolean;
@@ -155,8 +157,9 @@ async function runPair(o: RunOpts): Promise<PairResult> {
   nr_init(w, t);
   const ctlSab = new SharedArrayBuffer(CTL_WORDS * 4);
   const ctl = new Int32Array(ctlSab);
-  const keys = makeKeys(o.n);
-  const claims = new SharedArrayBuffer(2 * o.n * 4);
+  const nPuts = o.mode === 'lockstep' ? o.n * (o.perRound ?? 1) : o.n;
+  const keys = makeKeys(nPuts);
+  const claims = new SharedArrayBuffer(2 * nPuts * 4);
   const workers: Worker[] = [];
   const ready: Promise<void>[] = [];
   const done: Promise<WorkerLog>[] = [];
@@ -175,6 +178,7 @@ async function runPair(o: RunOpts): Promise<PairResult> {
       other: keys[1 - id]!,
       seed: (o.seed + 0x9e3779b9 * (id + 1)) >>> 0,
       n: o.n,
+      perRound: o.perRound ?? 1,
       claims,
       stopOnDouble: o.stopOnDouble ?? false,
       budgetMs: o.budgetMs ?? Infinity,
@@ -259,13 +263,13 @@ describe('two CPUs, 2007 atomic protocol: every remembered cookie ends exactly o
     });
 
     it(`lockstep: both CPUs claim the same key at the same moment, exactly one wins — ${name}`, async () => {
-      const o: RunOpts = { wide, bucketBytes: 64, nrBuckets: 4, mode: 'lockstep', claim: 'cas', n: 6000, seed: BASE_SEED + 1 };
+      const o: RunOpts = { wide, bucketBytes: 64, nrBuckets: 4, mode: 'lockstep', claim: 'cas', n: 1500, perRound: 4, seed: BASE_SEED + 1 };
       const { verdict: v, claimsPerKey, logs } = await runPair(o);
       expect(v.ok, describeFailure(o, v)).toBe(true);
       expect(logs[0]!.rounds).toBe(o.n);
       expect(logs[1]!.rounds).toBe(o.n);
       // every key was present when both looked it up, so each was claimed exactly once
-      expect(v.claimed).toBe(2 * o.n);
+      expect(v.claimed).toBe(2 * o.n * o.perRound!);
       expect([...claimsPerKey.values()].every((n) => n === 1)).toBe(true);
       // and both CPUs won some of the races
       expect(logs[0]!.hits).toBeGreaterThan(o.n / 20);
@@ -277,7 +281,7 @@ describe('two CPUs, 2007 atomic protocol: every remembered cookie ends exactly o
 describe('two CPUs, 2005 plain-store claim (deliberately broken)', () => {
   it('the conservation check catches the race: one cookie claimed by both CPUs', async () => {
     // The real race on real threads, no planted fault. A run goes on (up to
-    // 200000 rounds / 4 s) until a round sees a double claim, then the full
+    // 25000 rounds of 16 contested keys / 4 s) until a round sees a double claim, then the full
     // conservation check runs on the logs. On an idle 2-core machine the
     // first few thousand rounds catch it; on an oversubscribed one the two
     // workers are rarely on a CPU at the same moment, so up to 3 runs.
@@ -293,7 +297,8 @@ describe('two CPUs, 2005 plain-store claim (deliberately broken)', () => {
         nrBuckets: 4,
         mode: 'lockstep',
         claim: 'plain2005',
-        n: 200000,
+        n: 25000,
+        perRound: 8,
         seed: BASE_SEED + 100 + attempts,
         stopOnDouble: true,
         budgetMs: 4000,

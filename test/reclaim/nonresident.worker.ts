@@ -22,10 +22,14 @@
  *   free      both run flat out: put own[i], then with some probability look
  *             up a recent own key, a recent key of the other worker, or
  *             invalidate one of the other's keys — unsynchronised, overlapping.
- *   lockstep  round r: each puts own[r]; both meet at a barrier; after a
- *             random short spin (jitter, so neither always wins) BOTH look up
- *             key 0[r] and then key 1[r]: every key is contested by two CPUs
- *             at nearly the same moment.
+ *   lockstep  round r: each puts its next `perRound` keys; both meet at a
+ *             barrier; after a random short spin (jitter, so neither always
+ *             wins) BOTH look up all 2 x perRound keys of the round, worker 0
+ *             in order, worker 1 in reverse order. Every key is contested by
+ *             both CPUs, and because they walk the list from opposite ends
+ *             they cross somewhere in the middle: whatever head start one of
+ *             them had out of the barrier, around the crossing the two look up
+ *             the same key within one lookup's time of each other.
  * claim = 'plain2005' replaces the lookup by the 2005 one, whose hit is a
  * plain compare followed by a plain store of 0 (the racy protocol the header
  * of src/reclaim/nonresident.ts describes), kept here and nowhere else.
@@ -70,6 +74,8 @@ export interface WorkerArgs {
   seed: number;
   /** free mode: keys to remember; lockstep: at most this many rounds */
   n: number;
+  /** lockstep: keys each worker remembers per round */
+  perRound: number;
   /** lockstep: one word per key, worker 0's keys then worker 1's */
   claims: SharedArrayBuffer;
   /** lockstep: stop after the round in which a double claim was seen */
@@ -121,15 +127,16 @@ function run(a: WorkerArgs): WorkerLog {
   const me = a.id;
   const other = 1 - me;
   const nOwn = a.own.length / 3;
-  const maxClaims = a.n * 2 + 16;
+  const nPuts = a.mode === 'lockstep' ? a.n * a.perRound : a.n;
+  const maxClaims = nPuts * 2 + 16;
   const log: WorkerLog = {
     id: me,
     nIns: 0,
-    insLo: new Int32Array(a.n),
-    insHi: new Int32Array(a.n),
+    insLo: new Int32Array(nPuts),
+    insHi: new Int32Array(nPuts),
     nOld: 0,
-    oldLo: new Int32Array(a.n),
-    oldHi: new Int32Array(a.n),
+    oldLo: new Int32Array(nPuts),
+    oldHi: new Int32Array(nPuts),
     nClm: 0,
     clmLo: new Int32Array(maxClaims),
     clmHi: new Int32Array(maxClaims),
@@ -195,7 +202,7 @@ function run(a: WorkerArgs): WorkerLog {
     return Atomics.load(ctl, CTL_BAR_STOP) !== 0;
   };
 
-  if (a.n > nOwn) throw new Error(`worker ${me}: ${a.n} operations but only ${nOwn} keys`);
+  if (nPuts > nOwn) throw new Error(`worker ${me}: ${nPuts} keys to remember but only ${nOwn} given`);
   // start barrier: check in, sleep on the gate until the test opens it
   Atomics.add(ctl, CTL_ARRIVE, 1);
   parentPort!.postMessage('ready');
@@ -231,12 +238,19 @@ function run(a: WorkerArgs): WorkerLog {
   } else {
     const k0 = me === 0 ? a.own : a.other;
     const k1 = me === 0 ? a.other : a.own;
+    const K = a.perRound;
     for (let r = 0; r < a.n; r++) {
-      put(a.own, r);
+      const first = r * K;
+      for (let j = 0; j < K; j++) put(a.own, first + j);
       if (barrier()) break; // both stop here; this round's keys stay in the table
       for (let j = rand() & 63; j > 0; j--) rand(); // jitter: 0..63 short steps
-      lookup(k0, r, r);
-      lookup(k1, r, a.n + r);
+      if (me === 0) {
+        for (let j = 0; j < K; j++) lookup(k0, first + j, first + j);
+        for (let j = 0; j < K; j++) lookup(k1, first + j, nPuts + first + j);
+      } else {
+        for (let j = K - 1; j >= 0; j--) lookup(k1, first + j, nPuts + first + j);
+        for (let j = K - 1; j >= 0; j--) lookup(k0, first + j, first + j);
+      }
       log.rounds = r + 1;
     }
   }

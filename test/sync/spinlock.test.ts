@@ -13,10 +13,16 @@ import { spin_lock, spin_unlock, spin_trylock, spin_is_locked } from '../../src/
 import { ticket_nr_queued } from '../../src/sync/ticket.js';
 import { mcs_tail_cpu } from '../../src/sync/mcs.js';
 import { FUTEX_CONTENDED } from '../../src/sync/futex.js';
-import { C_TEST_A, SITE } from '../../src/sync/classes.js';
+import { C_TEST_A, C_TEST_B, SITE } from '../../src/sync/classes.js';
 import { lockStatRows, type LockStatRow } from '../../src/report/lockstat.js';
 import { startCpuWorker, until, testMachine, mainCpu, type CpuWorker } from './harness.js';
 import { testMem, A_CNT, CTL_MARK, CTL_SEQ, CTL_ORDER } from './testmem.js';
+
+/** Busy-wait `ms` milliseconds (the lock is held; nothing to wait for but the clock). */
+function holdFor(ms: number): void {
+  const t = performance.now();
+  while (performance.now() - t < ms);
+}
 
 const N = 10_000;
 let cpus: CpuWorker[];
@@ -145,5 +151,25 @@ describe('futex mutex', () => {
     expect(r.acquisitions).toBe(2);
     expect(r.contentions).toBe(1);
     expect(r.spins, 'sleeps recorded for the waiter').toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('hold time (config.holdTime)', () => {
+  it('measures each lock from its own acquisition, also when released out of order', () => {
+    const m = testMachine('ticket', { holdTime: true });
+    const me = mainCpu(m);
+    const { lockA, lockB } = testMem(m.layout);
+    spin_lock(me, lockA, C_TEST_A, SITE.test);
+    spin_lock(me, lockB, C_TEST_B, SITE.test);
+    holdFor(0.3);
+    spin_unlock(me, lockA, C_TEST_A); // not the innermost: B's start time must survive A's removal
+    holdFor(0.3);
+    spin_unlock(me, lockB, C_TEST_B);
+    const a = rowOf(m, 'test_lock_a');
+    const b = rowOf(m, 'test_lock_b');
+    expect(a['holdtime-min']).toBeGreaterThanOrEqual(300);
+    expect(a['holdtime-min']).toBeLessThan(b['holdtime-min']);
+    expect(b['holdtime-min']).toBeGreaterThanOrEqual(600);
+    expect(b['holdtime-total']).toBe(b['holdtime-max']);
   });
 });
