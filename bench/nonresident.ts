@@ -22,7 +22,11 @@
  * buckets. Per-worker op counts live in the worker's own cache line of the
  * control area; each worker times itself from the gate to the stop flag. A
  * configuration is run `trials` times, 1- and 2-CPU runs interleaved, and the
- * median is reported. Table geometry comes from the machine layout
+ * median is reported. A control row ("private") runs the same loop with a
+ * separate table per worker — nothing shared — so its 2/1 ratio is what this
+ * machine allows at all (on a 2-vCPU VM the vCPUs may share a physical core
+ * or be descheduled by the host); the shared rows' cost of sharing is their
+ * ratio relative to that. Table geometry comes from the machine layout
  * (computeLayout) of the given RAM size: 64M -> 1024 buckets (64 KiB, the
  * default machine), 1G -> 16384 buckets (1 MiB).
  *
@@ -54,10 +58,13 @@ interface Variant {
   name: string;
   bucketBytes: number;
   wide: boolean;
+  /** control: each worker gets its own table (nothing shared), the machine's scaling ceiling */
+  private: boolean;
 }
 const VARIANTS: Variant[] = [
-  { name: 'u32', bucketBytes: 64, wide: false },
-  { name: 'ulong', bucketBytes: 64, wide: true },
+  { name: 'u32', bucketBytes: 64, wide: false, private: false },
+  { name: 'ulong', bucketBytes: 64, wide: true, private: false },
+  { name: 'u32 private', bucketBytes: 64, wide: false, private: true },
 ];
 
 interface BenchWorkerArgs {
@@ -66,6 +73,8 @@ interface BenchWorkerArgs {
   id: number;
   ncpus: number;
   tableBase: number;
+  /** words between the workers' tables: 0 = one shared table */
+  tableStride: number;
   warmBase: number;
   nrBuckets: number;
   bucketBytes: number;
@@ -129,7 +138,7 @@ function benchWorker(a: BenchWorkerArgs): void {
   const w = new Int32Array(a.sab); // control area at word 0, then the warm-up tables, then the table
   const f64 = new Float64Array(a.sab, 0, CTL_WORDS >>> 1);
   const slot = (C_WORKER + 16 * a.id) >>> 1;
-  const t = nrTableAt(a.tableBase, a.nrBuckets, a.bucketBytes, a.wide);
+  const t = nrTableAt(a.tableBase + a.tableStride * a.id, a.nrBuckets, a.bucketBytes, a.wide);
   const warm = nrTableAt(a.warmBase + a.id * WARM_BUCKETS * (a.bucketBytes >>> 2), WARM_BUCKETS, a.bucketBytes, a.wide);
   const mapping = mappingOfInode(100 + a.id);
   const ino = 100 + a.id;
@@ -165,10 +174,15 @@ interface TrialResult {
   hitRate: number;
 }
 
-async function trial(sab: SharedArrayBuffer, geo: { tableBase: number; warmBase: number; nrBuckets: number }, v: Variant, ncpus: number, durationMs: number): Promise<TrialResult> {
+async function trial(
+  sab: SharedArrayBuffer,
+  geo: { tableBase: number; tableStride: number; warmBase: number; nrBuckets: number },
+  v: Variant,
+  ncpus: number,
+  durationMs: number,
+): Promise<TrialResult> {
   const w = new Int32Array(sab);
-  const t = nrTableAt(geo.tableBase, geo.nrBuckets, v.bucketBytes, v.wide);
-  nr_init(w, t);
+  for (let id = 0; id < (geo.tableStride ? ncpus : 1); id++) nr_init(w, nrTableAt(geo.tableBase + id * geo.tableStride, geo.nrBuckets, v.bucketBytes, v.wide));
   w.fill(0, 0, CTL_WORDS);
   const workers: Worker[] = [];
   const ready: Promise<void>[] = [];
@@ -230,6 +244,8 @@ function parseArgs(argv: string[]): { durationMs: number; trials: number; mems: 
 
 export interface NonresidentBenchRow {
   variant: string;
+  /** one table per worker (control) */
+  private: boolean;
   bucketBytes: number;
   numNr: number;
   mem: string;
@@ -264,8 +280,8 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<{ ro
       const tableWords = nr_table_words(probe);
       const warmBase = CTL_WORDS;
       const tableBase = warmBase + MAX_CPUS * WARM_BUCKETS * probe.bucketWords;
-      const sab = new SharedArrayBuffer((tableBase + tableWords) * 4);
-      const geo = { tableBase, warmBase, nrBuckets: l.nrBuckets };
+      const sab = new SharedArrayBuffer((tableBase + (v.private ? 2 : 1) * tableWords) * 4);
+      const geo = { tableBase, tableStride: v.private ? tableWords : 0, warmBase, nrBuckets: l.nrBuckets };
       const r1: TrialResult[] = [];
       const r2: TrialResult[] = [];
       for (let k = 0; k < o.trials; k++) {
@@ -279,6 +295,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<{ ro
       const mopsCpu2 = med(r2, (r) => r.mopsPerCpuSec);
       rows.push({
         variant: v.name,
+        private: v.private,
         bucketBytes: v.bucketBytes,
         numNr: probe.numNr,
         mem,

@@ -63,6 +63,8 @@ export const VMSTAT_NAMES = [
   'pgpgout',
   'touch',
   'oracle_fail',
+  'rmap_hint_fallback',
+  'rmap_walk_vma',
 ] as const;
 
 export type VmstatName = (typeof VMSTAT_NAMES)[number];

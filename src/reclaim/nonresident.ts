@@ -147,8 +147,9 @@
  * statistics; nonresident_invalidate_swap() keys it as the swap cache does,
  * (SWAPPER_SPACE, entry).
  *
- * Locking: none. Every shared word is changed only by Atomics read-modify-
- * writes (the wide slot lock above is the one spin); callers may hold any
+ * Locking: none. Every shared word is changed by an Atomics read-modify-write
+ * or store, except a wide slot's hi word, which only the holder of that
+ * slot's lock touches (that lock is the one spin here); callers may hold any
  * lock (the 2005 caller held mapping->tree_lock with IRQs off; zone->lru_lock
  * does NOT serialize the table, which is global — Peter, 9 Aug 2005). The
  * per-CPU refault histogram is written only by its own CPU (the liyu bug,
@@ -173,9 +174,6 @@ export const NR_HAND = 0;
 export const NR_SLOT0_NARROW = 1;
 /** first cookie word of the `unsigned long` layout: a long is 8-aligned */
 export const NR_SLOT0_WIDE = 2;
-/** words per slot */
-export const NR_SLOT_WORDS_NARROW = 1;
-export const NR_SLOT_WORDS_WIDE = 2;
 /** wide slot: word 0 = lo (presence + lock), word 1 = hi */
 export const NR_LO = 0;
 export const NR_HI = 1;

@@ -4,9 +4,10 @@
  *   - a Chrome/Perfetto trace (the JSON "Trace Event Format" both
  *     chrome://tracing, ui.perfetto.dev and speedscope read): one track
  *     (tid) per CPU named by `M` thread_name metadata; `X` complete events
- *     for each fault (handle_mm_fault) with the lock waits ("wait CLASS") and
- *     holds ("CLASS") it went through nested inside; `C` counter events, one
- *     series per lock class, counting the CPUs waiting for it;
+ *     for each fault (handle_mm_fault, "[major]" etc. appended unless minor)
+ *     with the lock waits ("wait CLASS (SITE)") and holds ("CLASS (SITE)")
+ *     it went through nested inside; `C` counter events, one series per lock
+ *     class, counting the CPUs waiting for it;
  *   - folded stacks of lock wait time (Brendan Gregg's flamegraph.pl input,
  *     also read by speedscope): `workload;handle_mm_fault;SITE;CLASS NS`,
  *     one line per distinct stack, the weight in nanoseconds of waiting;
@@ -15,8 +16,8 @@
  * Slices on one track must nest. Faults contain their locks, and locks are
  * nearly always released in the reverse order of acquisition; when one is
  * not (hand-over-hand), the holds opened after it are closed at that instant
- * and reopened as continuations ("args.continued"), so the nesting stays
- * well formed and every hold keeps its true start and end.
+ * and reopened (a second slice of the same name), so the nesting stays well
+ * formed and every hold keeps its true start and end.
  *
  * Only the window the rings kept is covered: with `lost` > 0 a CPU's oldest
  * events were overwritten, and a release (or fault end) whose start fell out
@@ -29,7 +30,6 @@ import {
   TR_LOCK_ACQUIRED,
   TR_LOCK_RELEASE,
   lockKeyClass,
-  lockKeyOff,
   lockKeyRead,
   lockKeySite,
   type CpuTrace,
@@ -43,7 +43,6 @@ export interface TraceSlice {
   start: number;
   end: number;
   depth: number;
-  args: Record<string, string | number | boolean>;
 }
 
 export interface LockWait {
@@ -70,7 +69,8 @@ export interface TraceAnalysis {
   t1: number;
 }
 
-const FAULT_RESULT: Record<number, string> = { 1: 'minor', 2: 'major', 0: 'retry', [-1]: 'SIGSEGV', [-2]: 'OOM', [-3]: 'SIGBUS' };
+const VM_FAULT_MINOR = 1; // vm/fault.ts
+const FAULT_RESULT: Record<number, string> = { 2: 'major', 0: 'retry', [-1]: 'SIGSEGV', [-2]: 'OOM', [-3]: 'SIGBUS' };
 
 /** Class name with -R / -W for a read/write class, as lock_stat prints it. */
 export function lockName(cls: number, read: number): string {
@@ -85,7 +85,6 @@ interface Open {
   name: string;
   cat: TraceSlice['cat'];
   start: number;
-  args: TraceSlice['args'];
   /** cls * 2 + read for holds, -1 for a fault */
   lock: number;
 }
@@ -106,18 +105,18 @@ export function analyzeTrace(traces: CpuTrace[]): TraceAnalysis {
   for (const t of traces) {
     const stack: Open[] = [];
     const close = (o: Open, end: number, depth: number) =>
-      slices.push({ cpu: t.cpu, name: o.name, cat: o.cat, start: o.start, end, depth, args: o.args });
+      slices.push({ cpu: t.cpu, name: o.name, cat: o.cat, start: o.start, end, depth });
     for (const e of t.events) {
       switch (e.type) {
         case TR_FAULT_BEGIN:
-          stack.push({ name: 'handle_mm_fault', cat: 'fault', start: e.ts, lock: -1, args: { addr: `0x${(e.a >>> 0).toString(16)}`, write: e.b === 1 } });
+          stack.push({ name: 'handle_mm_fault', cat: 'fault', start: e.ts, lock: -1 });
           break;
         case TR_FAULT_END: {
           const i = stack.findLastIndex((o) => o.lock === -1);
           if (i < 0) break; // began before the window
           while (stack.length > i + 1) close(stack.pop()!, e.ts, stack.length);
           const f = stack.pop()!;
-          f.args.result = FAULT_RESULT[e.a] ?? String(e.a);
+          if (e.a !== VM_FAULT_MINOR) f.name += ` [${FAULT_RESULT[e.a] ?? e.a}]`;
           close(f, e.ts, stack.length);
           faults.push(e.ts - f.start);
           break;
@@ -126,13 +125,12 @@ export function analyzeTrace(traces: CpuTrace[]): TraceAnalysis {
           const cls = lockKeyClass(e.a);
           const read = lockKeyRead(e.a);
           const site = lockKeySite(e.a);
-          const name = lockName(cls, read);
-          const args = { site: siteName(site), lock: `@${lockKeyOff(e.a)}` };
+          const name = `${lockName(cls, read)} (${siteName(site)})`;
           if (e.b > 0) {
-            slices.push({ cpu: t.cpu, name: `wait ${name}`, cat: 'lock_wait', start: e.b, end: e.ts, depth: stack.length, args });
+            slices.push({ cpu: t.cpu, name: `wait ${name}`, cat: 'lock_wait', start: e.b, end: e.ts, depth: stack.length });
             waits.push({ cpu: t.cpu, cls, read, site, start: e.b, end: e.ts, stack: stack.filter((o) => o.lock === -1).map((o) => o.name) });
           }
-          stack.push({ name, cat: 'lock_hold', start: e.ts, lock: cls * 2 + read, args: { ...args } });
+          stack.push({ name, cat: 'lock_hold', start: e.ts, lock: cls * 2 + read });
           break;
         }
         case TR_LOCK_RELEASE: {
@@ -141,7 +139,7 @@ export function analyzeTrace(traces: CpuTrace[]): TraceAnalysis {
           const above = stack.splice(i + 1);
           for (let k = above.length - 1; k >= 0; k--) close(above[k]!, e.ts, i + 1 + k);
           close(stack.pop()!, e.ts, i);
-          for (const o of above) stack.push({ ...o, start: e.ts, args: { ...o.args, continued: true } });
+          for (const o of above) stack.push({ ...o, start: e.ts });
           break;
         }
         default:
@@ -181,8 +179,14 @@ export interface ChromeTrace {
 }
 
 const PID = 1;
-/** microseconds since the start of the window, rounded to ns */
-const us = (ms: number, t0: number) => Math.round((ms - t0) * 1e6) / 1e3;
+/**
+ * Microseconds since the start of the window, quantized to 1/1024 us (~1 ns).
+ * Dyadic fractions add and subtract exactly in doubles, so a viewer's
+ * ts + dur lands exactly on the next slice's ts: a wait that ends where its
+ * hold begins never appears to overlap it (speedscope pairs B/E by order).
+ */
+const Q = 1024;
+const us = (ms: number, t0: number) => Math.round((ms - t0) * 1000 * Q) / Q;
 
 /**
  * The Chrome/Perfetto trace: one track per CPU (tid = cpu), faults with
@@ -199,7 +203,10 @@ export function chromeTrace(a: TraceAnalysis, meta: { title: string; cpuNames?: 
   // parents before children at equal timestamps: sort by start, then depth
   const sorted = [...a.slices].sort((x, y) => x.cpu - y.cpu || x.start - y.start || x.depth - y.depth);
   for (const s of sorted) {
-    ev.push({ name: s.name, ph: 'X', cat: s.cat, pid: PID, tid: s.cpu, ts: us(s.start, a.t0), dur: Math.max(0, us(s.end, a.t0) - us(s.start, a.t0)), args: s.args });
+    const ts = us(s.start, a.t0);
+    // no args: viewers such as speedscope key frames by name + args, so per-event
+    // args would keep identical frames from merging; what matters is in the name
+    ev.push({ name: s.name, ph: 'X', cat: s.cat, pid: PID, tid: s.cpu, ts, dur: Math.max(0, us(s.end, a.t0) - ts) });
   }
   // waiter counters: +1 at each wait's start, -1 at its end, per class
   const deltas = new Map<string, [number, number][]>();

@@ -13,6 +13,10 @@
  * also the pte lock, so the per-pte work runs with it held; under `split`
  * each pte lock is trylocked inside it (ptl nests in page_table_lock). So the
  * walk nests mmlist_lock → page_table_lock, an edge nobody takes in reverse.
+ * An mm on the mmlist is alive: mm_free unlinks it under mmlist_lock first.
+ *
+ * The same walk is the `hint` scheme's fallback (scan_rmap with hint's
+ * scheme object, whose remove() drops a hint that pointed at an unmapped pte).
  */
 import type { CpuBase } from '../machine/cpu.js';
 import { LS_24 } from '../machine/cpu.js';
@@ -22,12 +26,9 @@ import { SITE } from '../sync/classes.js';
 import { mmlist_first } from '../mm/mm_struct.js';
 import { pte_present, pte_pfn } from '../mm/pte.js';
 import { flush_tlb_others } from '../mm/tlb.js';
-import { SWAP_SUCCESS, SWAP_AGAIN, SWAP_FAIL, type RmapScheme } from './types.js';
-import { page_referenced_one, try_to_unmap_one } from './unmap.js';
-
-const ACT_COLLECT = 0;
-const ACT_REFERENCED = 1;
-const ACT_UNMAP = 2;
+import { VM } from '../machine/vmstat.js';
+import { SWAP_SUCCESS, SWAP_AGAIN, type RmapScheme } from './types.js';
+import { page_referenced_one, try_to_unmap_one, swap_merge, unmap_result, ACT_COLLECT, ACT_REFERENCED, ACT_UNMAP } from './unmap.js';
 
 /**
  * Walk mm's tables for ptes mapping pfn, with its page_table_lock held.
@@ -35,14 +36,17 @@ const ACT_UNMAP = 2;
  * the new n; ACT_REFERENCED returns young mappings found; ACT_UNMAP returns
  * a SWAP_* result.
  */
-function scan_mm(cpu: CpuBase, mm: number, pfn: number, act: number, out: Int32Array, n: number, entry: number): number {
+function scan_mm(cpu: CpuBase, r: RmapScheme, mm: number, pfn: number, act: number, out: Int32Array, n: number, entry: number): number {
   const w = cpu.w;
   const frames = cpu.l.frames;
-  const pgd = w[mmBase(cpu.l, mm) + MM_PGD]!;
-  if (pgd === NIL) return act === ACT_UNMAP ? SWAP_SUCCESS : n;
   const held = cpu.lockScheme === LS_24;
   let ret = act === ACT_UNMAP ? SWAP_SUCCESS : n;
-  mm_ptl_lock(cpu, mm, SITE.try_to_unmap);
+  mm_ptl_lock(cpu, mm, act === ACT_UNMAP ? SITE.try_to_unmap : SITE.page_referenced);
+  const pgd = w[mmBase(cpu.l, mm) + MM_PGD]!;
+  if (pgd === NIL) {
+    mm_ptl_unlock(cpu, mm);
+    return ret;
+  }
   const pgdOff = frames + pgd * PAGE_WORDS;
   for (let i = 0; i < 768; i++) {
     // user part only: 768 × 4 MiB = TASK_SIZE
@@ -64,9 +68,7 @@ function scan_mm(cpu: CpuBase, mm: number, pfn: number, act: number, out: Int32A
       } else if (act === ACT_REFERENCED) {
         if (page_referenced_one(cpu, pfn, mm, pteAddr, held) > 0) ret++;
       } else {
-        const k = try_to_unmap_one(cpu, scanScheme, pfn, mm, (i << 22) | (s << 12), pteAddr, entry, false, held);
-        if (k === SWAP_FAIL) ret = SWAP_FAIL;
-        else if (k === SWAP_AGAIN && ret === SWAP_SUCCESS) ret = SWAP_AGAIN;
+        ret = swap_merge(ret, try_to_unmap_one(cpu, r, pfn, mm, (i << 22) | (s << 12), pteAddr, entry, false, held));
       }
     }
   }
@@ -74,17 +76,19 @@ function scan_mm(cpu: CpuBase, mm: number, pfn: number, act: number, out: Int32A
   return ret;
 }
 
-function scan_all(cpu: CpuBase, pfn: number, act: number, out: Int32Array, entry: number): number {
+/**
+ * The full scan: every mm on the mmlist. `r` is the scheme whose remove()
+ * try_to_unmap_one calls (scan's is empty; hint's drops its hint).
+ * ACT_COLLECT returns the number of triples, ACT_REFERENCED the young
+ * mappings, ACT_UNMAP a SWAP_* result (before the final _mapcount check).
+ */
+export function scan_rmap(cpu: CpuBase, r: RmapScheme, pfn: number, act: number, out: Int32Array, entry: number): number {
   let acc = act === ACT_UNMAP ? SWAP_SUCCESS : 0;
-  mmlist_lock(cpu, SITE.try_to_unmap);
+  mmlist_lock(cpu, act === ACT_UNMAP ? SITE.try_to_unmap : SITE.page_referenced);
   for (let mm = mmlist_first(cpu); mm >= 0; mm = cpu.w[mmBase(cpu.l, mm) + MM_MMLIST_NEXT]!) {
-    if (act === ACT_COLLECT) acc = scan_mm(cpu, mm, pfn, act, out, acc, entry);
-    else if (act === ACT_REFERENCED) acc += scan_mm(cpu, mm, pfn, act, out, 0, entry);
-    else {
-      const k = scan_mm(cpu, mm, pfn, act, out, 0, entry);
-      if (k === SWAP_FAIL) acc = SWAP_FAIL;
-      else if (k === SWAP_AGAIN && acc === SWAP_SUCCESS) acc = SWAP_AGAIN;
-    }
+    if (act === ACT_COLLECT) acc = scan_mm(cpu, r, mm, pfn, act, out, acc, entry);
+    else if (act === ACT_REFERENCED) acc += scan_mm(cpu, r, mm, pfn, act, out, 0, entry);
+    else acc = swap_merge(acc, scan_mm(cpu, r, mm, pfn, act, out, 0, entry));
   }
   mmlist_unlock(cpu);
   return acc;
@@ -97,18 +101,26 @@ export const scanScheme: RmapScheme = {
   remove() {},
   removeLocked() {},
   walk(cpu, pfn, out) {
-    return scan_all(cpu, pfn, ACT_COLLECT, out, 0);
+    return scan_rmap(cpu, scanScheme, pfn, ACT_COLLECT, out, 0);
   },
   page_referenced(cpu, pfn) {
-    return scan_all(cpu, pfn, ACT_REFERENCED, cpu.scratch, 0);
+    cpu.w[cpu.vm + VM.rmap_walk]!++;
+    return scan_rmap(cpu, scanScheme, pfn, ACT_REFERENCED, cpu.scratch, 0);
   },
   try_to_unmap(cpu, pfn, entry) {
-    const r = scan_all(cpu, pfn, ACT_UNMAP, cpu.scratch, entry);
+    cpu.w[cpu.vm + VM.rmap_walk]!++;
+    const r = scan_rmap(cpu, scanScheme, pfn, ACT_UNMAP, cpu.scratch, entry);
     flush_tlb_others(cpu);
-    return r;
+    return unmap_result(cpu, pfn, r);
   },
   metadataBytes() {
     return 0;
+  },
+  prealloc() {
+    return true;
+  },
+  anon_vma_prepare() {
+    return true;
   },
 };
 

@@ -11,6 +11,17 @@
  * of `pteAddr` held (the scheme takes its own chain/object lock inside);
  * walk is called either at a quiescent point (checker) or by reclaim with the
  * page lock held, and then takes its locks in the order of src/sync/index.ts.
+ * page_referenced / try_to_unmap are called with NO spinlock held (they take
+ * the per-page chain lock, which under the `2.4` lock scheme is
+ * pagemap_lru_lock, or an object lock, and the mm's page_table_lock).
+ *
+ * The schemes (one file each, each with its design essay):
+ *   scan        no reverse map; walk every mm's page tables (2.4 baseline)
+ *   ptechain    LaHaise 1997: order-1 page tables, a next-pte word per pte
+ *   vmnode      Hemment 1997: pagable_node + doubly-linked vm_nodes
+ *   ptechain25  2.5 rmap: pte_chain blocks of NRPTE, PG_direct, chain bit-lock
+ *   hint        Linus 1998: one pointer per page to one of its users
+ *   objrmap     object-based: i_mmap for file pages, anon_vma for anonymous
  */
 import type { CpuBase } from '../machine/cpu.js';
 
@@ -31,15 +42,17 @@ export interface RmapScheme {
   /**
    * page_referenced: test-and-clear the young bit in every mapping of pfn;
    * returns how many were young (a mapping whose pte lock is busy counts).
-   * Caller holds the page lock or a reference.
+   * Caller holds the page lock or a reference, and no spinlock.
    */
   page_referenced(cpu: CpuBase, pfn: number): number;
   /**
    * try_to_unmap: clear every mapping of pfn, leaving `entry` (a swap entry,
    * anon pages) or nothing (file pages) in the ptes. Caller holds the page
-   * lock and a reference. SWAP_SUCCESS: no mapping is left; SWAP_AGAIN: a
-   * pte lock was busy, try later; SWAP_FAIL: cannot be unmapped.
-   * TLB flushing is done inside (once, after the last pte).
+   * lock and a reference, and no spinlock. SWAP_SUCCESS: no mapping is left
+   * (checked on _mapcount at the end, as 2.6 did); SWAP_AGAIN: a lock was
+   * busy or a mapping appeared meanwhile, try later; SWAP_FAIL: cannot be
+   * unmapped (the swap entry is not in use). TLB flushing is done inside
+   * (once, after the last pte).
    */
   try_to_unmap(cpu: CpuBase, pfn: number, entry: number): number;
   /**
@@ -47,6 +60,22 @@ export interface RmapScheme {
    * number of triples, or -1 if it could not walk without blocking (SWAP_AGAIN).
    */
   walk(cpu: CpuBase, pfn: number, out: Int32Array): number;
-  /** bytes of reverse-map metadata the scheme uses right now */
+  /** bytes of reverse-map metadata the scheme uses right now (beyond struct page and vm_area_struct words) */
   metadataBytes(cpu: CpuBase): number;
+  /**
+   * pte_chain_alloc (2.5): make sure this CPU holds one free rmap object
+   * (pte_chain block, vm_node) for the next add(). Called before taking the
+   * pte lock by every path that adds a mapping (fault, fork per pte, mremap
+   * per pte, swap-in); an add() that does not need it leaves it cached (the
+   * one-deep per-CPU cache). false = the pool is exhausted: the caller fails
+   * with VM_FAULT_OOM / ENOMEM before changing anything. Schemes without a
+   * pool return true.
+   */
+  prealloc(cpu: CpuBase): boolean;
+  /**
+   * anon_vma_prepare (objrmap): give `vma` an anon object before the first
+   * anonymous page is mapped into it (before taking the pte lock). false =
+   * out of anon objects (VM_FAULT_OOM). Other schemes return true.
+   */
+  anon_vma_prepare(cpu: CpuBase, vma: number): boolean;
 }

@@ -13,16 +13,45 @@
  * swap_duplicate first, so the entry's count covers the pte before any other
  * CPU can see it — then drops the reverse mapping, rss and the mapping's page
  * reference. TLB flushing is the caller's (once per page, after all ptes).
+ *
+ * Two kinds of walk reach a pte:
+ *   - chain walks (ptechain, vmnode, ptechain25, hint's fast path) hold the
+ *     page's chain lock; while a pte is on the chain, the zap that would clear
+ *     it is stuck in page_remove_rmap behind that lock, so its table cannot
+ *     be freed (free_pgtables runs after the zap, under mmap_sem);
+ *   - virtual walks (scan, objrmap, hint's fallback) find (mm, address) and
+ *     read the pgd entry with mm->page_table_lock held (rmap_vaddr_one):
+ *     free_pte_table clears the pgd entry under that lock before freeing the
+ *     table, so a table read under it stays a table until it is dropped.
+ *     Lock order: [i_mmap_lock | anon_vma->lock | mmlist_lock] →
+ *     mm->page_table_lock → (trylock) pte lock → PG_chainlock (remove()).
  */
 import type { CpuBase } from '../machine/cpu.js';
-import { PG_FLAGS, PG_COUNT, PG_MAPCOUNT, PG_PT_NR, MM_RSS, mmBase, pageStruct } from '../machine/layout.js';
+import { LS_24 } from '../machine/cpu.js';
+import {
+  PG_FLAGS,
+  PG_COUNT,
+  PG_MAPCOUNT,
+  PG_PT_NR,
+  MM_RSS,
+  MM_PGD,
+  NIL,
+  PAGE_WORDS,
+  mmBase,
+  pageStruct,
+} from '../machine/layout.js';
 import { PG_dirty } from '../machine/page.js';
 import { VM } from '../machine/vmstat.js';
 import { SITE } from '../sync/classes.js';
-import { pte_trylock, pte_unlock } from '../sync/scheme.js';
+import { pte_trylock, pte_unlock, mm_ptl_lock, mm_ptl_unlock } from '../sync/scheme.js';
 import { pte_present, pte_pfn, pte_dirty, _PAGE_ACCESSED, ptPfnOfPteAddr } from '../mm/pte.js';
 import { swap_duplicate } from '../mm/swap_map.js';
 import { SWAP_SUCCESS, SWAP_AGAIN, SWAP_FAIL, type RmapScheme } from './types.js';
+
+/** What a walk does at each mapping it finds. */
+export const ACT_COLLECT = 0; // append (mm, addr, pteAddr) to out
+export const ACT_REFERENCED = 1; // page_referenced_one
+export const ACT_UNMAP = 2; // try_to_unmap_one
 
 /** Test-and-clear the young bit of one mapping. 1 referenced (or busy), 0 not, -1 the pte no longer maps pfn. */
 export function page_referenced_one(cpu: CpuBase, pfn: number, mm: number, pteAddr: number, ptlHeld = false): number {
@@ -40,14 +69,17 @@ export function page_referenced_one(cpu: CpuBase, pfn: number, mm: number, pteAd
 /**
  * Unmap pfn from one pte. `entry` is the swap entry to leave behind (anon
  * page in the swap cache) or 0 (file page: the pte becomes none; it refaults
- * from the page cache). `locked`: the scheme's lock that page_remove_rmap
- * would take is already held, so the scheme's __remove is called instead.
- * `ptlHeld`: the caller holds this pte's lock already (scan under 2.4, whose
- * pte lock is the page_table_lock it walks under).
+ * from the page cache). `r`: the scheme whose remove() drops the reverse
+ * mapping (removeLocked() when `locked`: the caller holds the lock remove()
+ * would take), or null when the caller unlinks the entry itself because it
+ * is walking that very chain in place (ptechain, vmnode, ptechain25, hint's
+ * fast path). `ptlHeld`: the caller holds this pte's lock already (scan and
+ * objrmap under 2.4, whose pte lock is the page_table_lock they walk under).
+ * SWAP_SUCCESS also when the pte no longer maps pfn (zapped or moved).
  */
 export function try_to_unmap_one(
   cpu: CpuBase,
-  r: RmapScheme,
+  r: RmapScheme | null,
   pfn: number,
   mm: number,
   addr: number,
@@ -73,8 +105,10 @@ export function try_to_unmap_one(
   if (entry === 0) w[pageStruct(cpu.l, ptPfnOfPteAddr(pteAddr)) + PG_PT_NR]!--;
   const p = pageStruct(cpu.l, pfn);
   if (pte_dirty(pte)) Atomics.or(w, p + PG_FLAGS, PG_dirty);
-  if (locked) r.removeLocked(cpu, pfn, pteAddr, mm, addr);
-  else r.remove(cpu, pfn, pteAddr, -1, addr);
+  if (r !== null) {
+    if (locked) r.removeLocked(cpu, pfn, pteAddr, mm, addr);
+    else r.remove(cpu, pfn, pteAddr, -1, addr);
+  }
   Atomics.sub(w, p + PG_MAPCOUNT, 1);
   Atomics.sub(w, mmBase(cpu.l, mm) + MM_RSS, 1);
   pte_unlock(cpu, ptl);
@@ -85,9 +119,79 @@ export function try_to_unmap_one(
 }
 
 /**
- * The generic reclaim walks for schemes that can list a page's mappings
- * first and act on them afterwards (scan, hint, objrmap): walk into the CPU's
- * scratch, then visit each (mm, addr, pte) with the *_one functions.
+ * Combine the result of one mapping into a running try_to_unmap result:
+ * FAIL wins, then AGAIN, then SUCCESS.
+ */
+export const swap_merge = (acc: number, k: number) => (k === SWAP_FAIL || acc === SWAP_FAIL ? SWAP_FAIL : k === SWAP_AGAIN ? SWAP_AGAIN : acc);
+
+/**
+ * The end of every try_to_unmap (2.6.7 mm/rmap.c): whatever the walk said,
+ * the page is unmapped iff its _mapcount says so — a mapping the walk missed
+ * (a VMA between lists during split_vma, a pte installed after the walk
+ * passed it) turns SUCCESS into AGAIN, and an AGAIN whose busy mapping went
+ * away meanwhile is a SUCCESS.
+ */
+export function unmap_result(cpu: CpuBase, pfn: number, ret: number): number {
+  if (ret === SWAP_FAIL) return ret;
+  return Atomics.load(cpu.w, pageStruct(cpu.l, pfn) + PG_MAPCOUNT) < 0 ? SWAP_SUCCESS : SWAP_AGAIN;
+}
+
+/**
+ * A virtual walk's visit to one candidate mapping: the pte for `addr` in
+ * `mm`, if the mm has a table there, looked at with mm->page_table_lock held
+ * so the table cannot be freed under us (see the header). ACT_COLLECT
+ * appends (mm, addr, pteAddr) at out[3n..] when the pte maps pfn and returns
+ * the new n; ACT_REFERENCED returns 1 if the mapping was young (or busy);
+ * ACT_UNMAP returns a SWAP_* result (SUCCESS when there is nothing to do).
+ * `r` is passed to try_to_unmap_one (its remove() runs under the pte lock).
+ * Caller holds the object lock that made (mm, addr) a candidate, or
+ * mmlist_lock; mm is alive while it holds it.
+ */
+export function rmap_vaddr_one(
+  cpu: CpuBase,
+  r: RmapScheme,
+  act: number,
+  pfn: number,
+  mm: number,
+  addr: number,
+  out: Int32Array,
+  n: number,
+  entry: number,
+): number {
+  const w = cpu.w;
+  const held = cpu.lockScheme === LS_24;
+  let ret = act === ACT_COLLECT ? n : act === ACT_UNMAP ? SWAP_SUCCESS : 0;
+  mm_ptl_lock(cpu, mm, act === ACT_UNMAP ? SITE.try_to_unmap : SITE.page_referenced);
+  const pgd = w[mmBase(cpu.l, mm) + MM_PGD]!;
+  const e = pgd === NIL ? 0 : Atomics.load(w, cpu.l.frames + pgd * PAGE_WORDS + (addr >>> 22));
+  if (e !== 0) {
+    const pteAddr = ((e >>> 12) << 10) | ((addr >>> 12) & 0x3ff);
+    const pte = Atomics.load(w, cpu.l.frames + pteAddr);
+    if (pte_present(pte) && pte_pfn(pte) === pfn) {
+      if (act === ACT_COLLECT) {
+        if (3 * n + 2 < out.length) {
+          out[3 * n] = mm;
+          out[3 * n + 1] = addr;
+          out[3 * n + 2] = pteAddr;
+          ret = n + 1;
+        }
+      } else if (act === ACT_REFERENCED) {
+        ret = page_referenced_one(cpu, pfn, mm, pteAddr, held) > 0 ? 1 : 0;
+      } else {
+        ret = try_to_unmap_one(cpu, r, pfn, mm, addr, pteAddr, entry, false, held);
+      }
+    }
+  }
+  mm_ptl_unlock(cpu, mm);
+  return ret;
+}
+
+/**
+ * The generic reclaim walks for a scheme that can list a page's mappings
+ * and act on them after dropping its locks. NOT safe for real reclaim: the
+ * listed ptes' tables may be freed once the walk's locks are gone. Kept for
+ * tests and single-CPU tools only; every scheme here does its per-pte work
+ * inside its walk, under the lock that pins the tables.
  */
 export function page_referenced_walk(cpu: CpuBase, r: RmapScheme, pfn: number): number {
   const out = cpu.scratch;

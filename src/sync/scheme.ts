@@ -10,9 +10,12 @@
  *          allocators — is kernel_flag (2.0's lock_kernel around all of
  *          mm/); nested requests only bump the recursion depth.
  *   2.4    per-mm mmap_sem (rwsem) and page_table_lock (all of an mm's page
- *          tables, rss), global pagemap_lru_lock (which also guards the pte
- *          chains, as in the early 2.4-rmap patches), global pagecache_lock,
- *          the zone lock on every allocation (no per-CPU lists).
+ *          tables, rss), global pagemap_lru_lock, global pagecache_lock, the
+ *          zone lock on every allocation (no per-CPU lists). Reverse-map
+ *          chains use the per-page PG_chainlock, as the later 2.4-rmap
+ *          patches did (pte_chain_lock); guarding them with pagemap_lru_lock,
+ *          as the first ones did, would make lru_lock-inside-chain-lock a
+ *          self-deadlock.
  *   split  per-mm mmap_sem; one spinlock per page-table page in its struct
  *          page (2.6.15 "split page table lock"), page_table_lock only for
  *          populating the pgd; per-page chain bit-locks (PG_chainlock);
@@ -176,15 +179,13 @@ export function mapping_unlock(cpu: CpuBase, inode: number): void {
   else spin_unlock(cpu, inodeBase(cpu.l, inode) + I_TREE_LOCK, C_TREE_LOCK);
 }
 
-/** The lock over one page's reverse-map chain: PG_chainlock (split) or pagemap_lru_lock (2.4). */
+/** The lock over one page's reverse-map chain: PG_chainlock (2.4, split) or kernel_flag (bkl). */
 export function chain_lock(cpu: CpuBase, pfn: number, site: number): void {
   if (cpu.lockScheme === LS_BKL) lock_kernel(cpu, site);
-  else if (cpu.lockScheme === LS_24) spin_lock(cpu, globalLine(cpu.l, G_LRU), C_LRU_LOCK, site);
   else pte_chain_lock(cpu, pfn, site);
 }
 export function chain_unlock(cpu: CpuBase, pfn: number): void {
   if (cpu.lockScheme === LS_BKL) unlock_kernel(cpu);
-  else if (cpu.lockScheme === LS_24) spin_unlock(cpu, globalLine(cpu.l, G_LRU), C_LRU_LOCK);
   else pte_chain_unlock(cpu, pfn);
 }
 

@@ -1,0 +1,131 @@
+#!/usr/bin/env node
+/*
+ * cli.ts — the `smpvm` command (commander 14).
+ *
+ *   smpvm run       one config: summary, lock_stat, perf lock contention, vmstat
+ *   smpvm scale     repeat over CPU counts (processes vs threads): will-it-scale CSV + chart
+ *   smpvm profile   a traced run: Chrome/Perfetto trace + folded lock-wait stacks
+ *   smpvm stress    random op streams under each lock scheme, checker + oracle + lockdep
+ *   smpvm start     the main job (`npm start`): a page_fault1 scale + a profile
+ *
+ * Exit codes: 0 ok; 1 the run failed (a CPU threw, an invariant or the
+ * oracle failed, lockdep reported); 2 bad input (flags, config file,
+ * workload, sizes). Errors are one line on stderr, never a stack trace
+ * (SMPVM_DEBUG=1 adds the stack of an unexpected error).
+ *
+ * main(argv, io) is exported so tests run the CLI in-process.
+ */
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError } from 'commander';
+import { addSharedOptions } from './cli/options.js';
+import { CliError, EXIT_FAIL, EXIT_USAGE, processIo, type Io } from './cli/io.js';
+import {
+  cmdRun,
+  cmdScale,
+  cmdProfile,
+  cmdStress,
+  cmdStart,
+  RUN_DEFAULTS,
+  SCALE_DEFAULTS,
+  PROFILE_DEFAULTS,
+  STRESS_DEFAULTS,
+  type ScaleOpts,
+  type ProfileOpts,
+  type StressOpts,
+  type StartOpts,
+} from './cli/commands.js';
+import { INJECTIONS } from './config.js';
+import type { SharedOpts } from './cli/options.js';
+
+function program(io: Io, done: (code: number) => void): Command {
+  const p = new Command('smpvm')
+    .description('SMP simulator of a Linux 2.4/2.6-era VM core: scaling runs, lock contention, stress tests')
+    .version('0.1.0')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.out(s),
+      writeErr: (s) => io.err(s),
+      outputError: (s, write) => write(`smpvm: ${s.replace(/^error: /, '').trim().split('\n')[0]}\n`),
+    })
+    .showSuggestionAfterError(true);
+
+  addSharedOptions(p.command('run').description('run one configuration; print a summary, lock_stat, perf lock contention and vmstat'), RUN_DEFAULTS).action(
+    async (o: SharedOpts) => done(await cmdRun(io, o)),
+  );
+
+  addSharedOptions(
+    p.command('scale').description("repeat a run over CPU counts (will-it-scale: processes vs threads); print runtest.py's CSV and a chart"),
+    SCALE_DEFAULTS,
+  )
+    .option('--csv <file>', 'write the scaling CSV here')
+    .action(async (o: ScaleOpts) => done(await cmdScale(io, o)));
+
+  addSharedOptions(
+    p.command('profile').description('a traced run: Chrome/Perfetto trace (one track per CPU) and folded stacks of lock wait time'),
+    PROFILE_DEFAULTS,
+  )
+    .option('--trace <file>', 'Chrome/Perfetto trace JSON (default smpvm-trace.json)')
+    .option('--folded <file>', 'folded lock-wait stacks (default smpvm-wait.folded)')
+    .option('--trace-ring <n>', 'trace ring entries per CPU (default 65536; the ring keeps the latest)')
+    .action(async (o: ProfileOpts) => done(await cmdProfile(io, o)));
+
+  addSharedOptions(
+    p.command('stress').description('random op streams under each lock scheme with checkpoints, checker, oracle and lockdep; non-zero exit on a violation'),
+    STRESS_DEFAULTS,
+  )
+    .option('--checkpoints <n>', 'stop-the-world invariant checks during each run (default 3)')
+    .option('--inject <bug>', `plant a bug to see the stress test fail (${INJECTIONS.join(', ')})`)
+    .addHelpText('after', '\n--locks takes a comma-separated list here (default: bkl,2.4,split); the default memory is 16M, no swap.')
+    .action(async (o: StressOpts) => done(await cmdStress(io, o)));
+
+  p.command('start')
+    .description('the main job: page_fault1 processes vs threads at 1 and 2 CPUs, then a profile; writes JSON, CSV and a trace')
+    .option('--out <dir>', 'where the files go (default results/start)')
+    .option('-d, --duration <seconds>', 'seconds per scale point (default 1.5)')
+    .action(async (o: StartOpts) => done(await cmdStart(io, o)));
+
+  return p;
+}
+
+/** Run the CLI on argv (without "node smpvm"); resolves to the exit code. */
+export async function main(argv: string[], io: Io = processIo()): Promise<number> {
+  let code = 0;
+  const p = program(io, (c) => (code = c));
+  try {
+    if (argv.length === 0) {
+      p.outputHelp();
+      return EXIT_USAGE;
+    }
+    await p.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // help and version exit 0; every usage error exits 2 (commander already printed its one line)
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      return e.exitCode === 0 ? 0 : EXIT_USAGE;
+    }
+    if (e instanceof CliError) {
+      io.err(`smpvm: ${e.message.split('\n')[0]}\n`);
+      return e.exitCode;
+    }
+    const err = e instanceof Error ? e : new Error(String(e));
+    io.err(`smpvm: ${err.message.split('\n')[0]}\n`);
+    if (process.env.SMPVM_DEBUG) io.err(`${err.stack}\n`);
+    return EXIT_FAIL;
+  }
+}
+
+const isEntry = (() => {
+  try {
+    return process.argv[1] !== undefined && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+})();
+
+if (isEntry) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}
