@@ -9,6 +9,7 @@
  * so does a checker violation, an oracle failure or a lockdep report.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import pc from 'picocolors';
 import { dirname, join, relative, isAbsolute } from 'node:path';
 import { runMachine, type RunOutcome } from '../sim/run.js';
 import { buildResults, scaleRatios, timeSliceWarning, hostCores, TOOL, RESULTS_VERSION, type RunResults, type ScaleResults, type ScalePoint } from '../sim/results.js';
@@ -37,7 +38,12 @@ function writeFile(file: string, text: string): void {
 
 export const writeJson = (file: string, v: unknown) => writeFile(file, JSON.stringify(v, null, 2) + '\n');
 
-const show = (f: string) => (isAbsolute(f) ? relative(process.cwd(), f) || f : f);
+/** A path as the user would type it: relative when under the working directory. */
+function show(f: string): string {
+  if (!isAbsolute(f)) return f;
+  const r = relative(process.cwd(), f);
+  return r && !r.startsWith('..') && !isAbsolute(r) ? r : f;
+}
 
 interface Executed {
   outcome: RunOutcome;
@@ -80,9 +86,12 @@ function failureOf(r: RunResults): string | undefined {
   return undefined;
 }
 
+/** Colours only on a terminal. */
+const colors = (io: Io) => pc.createColors(io.isTTY);
+
 function warn(io: Io, cpus: number): void {
   const w = timeSliceWarning(cpus);
-  if (w) io.err(`smpvm: ${w}\n`);
+  if (w) io.err(`smpvm: ${colors(io).yellow(w)}\n`);
 }
 
 function printRun(io: Io, r: RunResults): void {
@@ -92,6 +101,7 @@ function printRun(io: Io, r: RunResults): void {
   io.out(formatVerdict(r));
   io.out('\n# /proc/lock_stat\n');
   io.out(formatLockStat(r.lockStat));
+  if (!r.config.holdTime) io.out('(holdtime columns are measured with --hold-time)\n');
   io.out('\n# perf lock contention\n');
   io.out(contentionText(r));
   io.out('\n# /proc/vmstat\n');
@@ -332,10 +342,10 @@ export async function cmdStress(io: Io, o: StressOpts): Promise<number> {
       if (fail) {
         const stop = p.opsPerCpu !== undefined ? `--ops ${p.opsPerCpu}` : `--duration ${(p.durationMs ?? 0) / 1000}`;
         const inject = p.config.inject !== 'none' ? ` --inject ${p.config.inject}` : '';
-        io.out(`${line} FAILED\n  ${fail}\n  reproduce: smpvm stress --locks ${p.config.locks} --lock-impl ${p.config.lockImpl} --rmap ${p.config.rmap} --cpus ${p.config.cpus} --seed ${p.config.seed} ${stop}${inject}\n`);
+        io.out(`${line} ${colors(io).red('FAILED')}\n  ${fail}\n  reproduce: smpvm stress --locks ${p.config.locks} --lock-impl ${p.config.lockImpl} --rmap ${p.config.rmap} --cpus ${p.config.cpus} --seed ${p.config.seed} ${stop}${inject}\n`);
         failed ??= `stress failed under ${p.config.locks} (seed ${p.config.seed}): ${fail}`;
       } else {
-        io.out(`${line} ok\n`);
+        io.out(`${line} ${colors(io).green('ok')}\n`);
       }
     }
   } finally {

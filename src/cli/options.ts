@@ -52,7 +52,7 @@ export interface SharedOpts {
 /** Add the shared flags to a command. */
 export function addSharedOptions(cmd: Command, d: { workload: string; cpus: string; duration: number }): Command {
   return cmd
-    .option('-w, --workload <name>', `workload (${WORKLOAD_NAMES.join(', ')})`, undefined)
+    .option('-w, --workload <name>', `workload, default ${d.workload} (${WORKLOAD_NAMES.join(', ')})`)
     .option('-c, --cpus <n>', `simulated CPUs (default ${d.cpus})`)
     .option('-m, --mem <size>', 'simulated RAM, e.g. 256M (default 64M)')
     .option('--swap <size>', 'swap area, e.g. 64M, 0 for none (default 64M)')

@@ -111,6 +111,23 @@ export const L_NR_ACTIVE = 6;
 export const L_NR_INACTIVE = 7;
 export const L_CLOCK_HAND = 8;
 
+/* swap line (G_SWAP) data words: swap_lock + swap_info_struct (reclaim/swapfile.ts) */
+export const SW_FLAGS = 4; // SWP_USED | SWP_WRITEOK
+export const SW_CLUSTER_NEXT = 5; // next slot of the current 256-slot cluster
+export const SW_CLUSTER_NR = 6; // slots left in the current cluster
+export const SW_INUSE = 7; // slots with a non-zero count (Atomics)
+export const SW_PAGES = 8; // usable slots (all but the header slot 0)
+export const SW_FAIL_READ = 9; // tests: slot + 1 whose next read fails (0 none)
+export const SW_FAIL_WRITE = 10; // tests: slot + 1 whose next write fails (0 none)
+export const SW_LOWEST = 11; // lowest_bit: no free slot below it (hint)
+
+/* kswapd line (G_KSWAPD) data words (reclaim/kswapd.ts, reclaim/oom.ts) */
+export const K_WAKE = 4; // 0 kswapd may sleep, 1 woken (Atomics.wait/notify)
+export const K_IO_WAIT = 5; // never written: simulated I/O sleeps time out on it
+export const K_OOM_VICTIM = 6; // mm + 1 of the OOM victim still exiting, 0 none
+export const K_OOM_GEN = 7; // MM_GEN of that victim
+export const K_SWAP_MM = 8; // swap_out's mm cursor + 1 (mmlist_lock)
+
 /* free-list lines (G_MMALLOC, G_VMALLOC, G_RMAPALLOC, G_FILES) */
 export const FL_HEAD = 4;
 export const FL_NR_USED = 5;
@@ -155,6 +172,7 @@ export const MM_NR_PTES = 11;
 export const MM_TOTAL_VM = 12;
 export const MM_FREE_NEXT = 13;
 export const MM_GEN = 14; // bumped on each reuse of the slot
+export const MM_KILLED = 24; // signal that killed the task(s) of this mm: 0, SIGKILL (OOM), SIGBUS (reclaim/oom.ts)
 export const MM_CPUMASK = 15; // mm_cpumask: CPUs that may hold translations of this mm (bit 31: cpu >= 31)
 export const MM_MMAP_SEM = 16; // rwsem footprint (LOCK_WORDS)
 export const MM_PAGE_TABLE_LOCK = 20; // spinlock footprint (LOCK_WORDS)

@@ -37,6 +37,7 @@ export const PG_waiters = 1 << 19;
 export const PG_compound = 1 << 20; // part of a high-order allocation
 export const PG_freeable = 1 << 21; // 2q: on the freeable (cleaned) queue
 export const PG_inactive = 1 << 22;
+export const PG_readahead = 1 << 23; // swap cache: read ahead, not yet faulted on (swap_ra_hit)
 
 /*
  * page->mapping encoding (an int, not a pointer):

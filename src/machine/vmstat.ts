@@ -65,6 +65,10 @@ export const VMSTAT_NAMES = [
   'oracle_fail',
   'rmap_hint_fallback',
   'rmap_walk_vma',
+  'pageoutrun',
+  'pgscan_pte',
+  'swapoff_pages',
+  'oom_wait',
 ] as const;
 
 export type VmstatName = (typeof VMSTAT_NAMES)[number];

@@ -72,9 +72,18 @@ function pgtable_page_dtor(cpu: CpuBase, pfn: number): void {
   w.fill(0, p + PG_PTL, p + PG_PTL + LOCK_WORDS);
 }
 
+/**
+ * How page tables are allocated: the bare buddy allocator until reclaim/
+ * installs its reclaiming allocator (mm/ cannot call up into reclaim). `mm`
+ * is the address space the table is for, NIL for a new mm's pgd.
+ */
+export const pgtable_hooks: { alloc: (cpu: CpuBase, order: number, site: number, mm: number) => number } = {
+  alloc: (cpu, order, site) => __alloc_pages(cpu, order, site),
+};
+
 /** pgd_alloc: a zeroed pgd frame for a new mm, or NIL. */
 export function pgd_alloc(cpu: CpuBase, mm: number): number {
-  const pfn = __alloc_pages(cpu, 0, SITE.mm_alloc);
+  const pfn = pgtable_hooks.alloc(cpu, 0, SITE.mm_alloc, NIL);
   if (pfn < 0) return NIL;
   clear_page(cpu, pfn, 0);
   pgtable_page_ctor(cpu, pfn, mm, 0);
@@ -98,7 +107,7 @@ export function pte_alloc(cpu: CpuBase, mm: number, addr: number, order: number)
   const eOff = pgdEntryOff(cpu, pgd, addr);
   const e = Atomics.load(w, eOff);
   if (e !== 0) return e >>> 12;
-  const pfn = __alloc_pages(cpu, order, SITE.pte_alloc);
+  const pfn = pgtable_hooks.alloc(cpu, order, SITE.pte_alloc, mm);
   if (pfn < 0) return NIL;
   clear_page(cpu, pfn, order);
   pgtable_page_ctor(cpu, pfn, mm, (addr & ~(PMD_SIZE - 1)) | 0);

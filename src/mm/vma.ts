@@ -80,8 +80,34 @@ export function vm_area_alloc(cpu: CpuBase, cache: SlabCache, mm: number): numbe
 }
 
 export function vm_area_free(cpu: CpuBase, cache: SlabCache, v: number): void {
+  if (cpu.w[vmaBase(cpu.l, v) + VMA_ANON]! >= 0) anon_vma_hooks.unlink(cpu, v);
   cpu.w[vmaBase(cpu.l, v) + VMA_MM] = NIL;
   kmem_cache_free(cpu, cache, v);
+}
+
+/*
+ * anon_vma hooks. A VMA whose VMA_ANON is set (only the objrmap scheme sets
+ * it) must be on that anon_vma's list for as long as it exists, so the
+ * object-based walk finds every VMA that may map the anon_vma's pages:
+ * anon_vma_link when a VMA is made as a copy of one (split_vma here; fork
+ * and mremap in vm/), the unlink in vm_area_free. mm/ knows nothing of
+ * rmap/, so rmap/objrmap.ts installs the list operations when it loads; for
+ * every other scheme VMA_ANON stays NIL and they are never called.
+ */
+export interface AnonVmaHooks {
+  link(cpu: CpuBase, v: number): void;
+  unlink(cpu: CpuBase, v: number): void;
+}
+function noAnonVma(): never {
+  throw new Error('VMA_ANON is set but no anon_vma implementation is loaded');
+}
+export const anon_vma_hooks: AnonVmaHooks = { link: noAnonVma, unlink: noAnonVma };
+export function installAnonVmaHooks(h: AnonVmaHooks): void {
+  Object.assign(anon_vma_hooks, h);
+}
+/** anon_vma_link: v was made as a copy of a VMA with an anon_vma: put it on that list. Caller holds mmap_sem write. */
+export function anon_vma_link(cpu: CpuBase, v: number): void {
+  if (cpu.w[vmaBase(cpu.l, v) + VMA_ANON]! >= 0) anon_vma_hooks.link(cpu, v);
 }
 
 /** Field accessors (unsigned addresses). */
@@ -220,6 +246,7 @@ export function split_vma(cpu: CpuBase, cache: SlabCache, mm: number, v: number,
   w[nb + VMA_PGOFF] = w[b + VMA_PGOFF]! + ((addr - start) >>> PAGE_SHIFT);
   w[nb + VMA_ANON] = w[b + VMA_ANON]!;
   if (w[nb + VMA_FILE]! >= 0) inode_get(cpu, w[nb + VMA_FILE]!); // get_file: both halves map it
+  anon_vma_link(cpu, n); // on the anon_vma list before v stops covering the upper half
   w[b + VMA_END] = addr;
   vma_link(cpu, mm, v);
   vma_link(cpu, mm, n);

@@ -37,4 +37,15 @@ export function rmapSchemeByName(name: RmapSchemeName): RmapScheme {
 }
 
 export * from './types.js';
-export { page_referenced_one, try_to_unmap_one, page_referenced_walk, try_to_unmap_walk } from './unmap.js';
+export {
+  page_referenced_one,
+  try_to_unmap_one,
+  page_referenced_walk,
+  try_to_unmap_walk,
+  rmap_vaddr_one,
+  unmap_result,
+  swap_merge,
+  ACT_COLLECT,
+  ACT_REFERENCED,
+  ACT_UNMAP,
+} from './unmap.js';

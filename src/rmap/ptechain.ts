@@ -29,8 +29,8 @@
  * (PG_MAPPING) and the virtual base (PG_INDEX) when the table is allocated
  * (mm/pgtable.ts; Rik van Riel's 2001 note of the same idea).
  *
- * Locking: pte lock → chain lock (chain_lock: PG_chainlock under `split`,
- * pagemap_lru_lock under `2.4`, kernel_flag under `bkl`). add/remove run with
+ * Locking: pte lock → chain lock (chain_lock: the page's PG_chainlock bit
+ * under `split` and `2.4`, kernel_flag under `bkl`). add/remove run with
  * the pte lock held and take the chain lock. Reclaim goes the other way
  * (page lock → chain lock → pte lock) and therefore only trylocks the pte
  * lock (unmap.ts). While a pte is on a chain its table cannot be freed: the

@@ -12,8 +12,8 @@
  * walk is called either at a quiescent point (checker) or by reclaim with the
  * page lock held, and then takes its locks in the order of src/sync/index.ts.
  * page_referenced / try_to_unmap are called with NO spinlock held (they take
- * the per-page chain lock, which under the `2.4` lock scheme is
- * pagemap_lru_lock, or an object lock, and the mm's page_table_lock).
+ * the per-page chain lock, kernel_flag under `bkl`, or an object lock, and
+ * the mm's page_table_lock).
  *
  * The schemes (one file each, each with its design essay):
  *   scan        no reverse map; walk every mm's page tables (2.4 baseline)

@@ -141,8 +141,9 @@ export function unmap_result(cpu: CpuBase, pfn: number, ret: number): number {
  * `mm`, if the mm has a table there, looked at with mm->page_table_lock held
  * so the table cannot be freed under us (see the header). ACT_COLLECT
  * appends (mm, addr, pteAddr) at out[3n..] when the pte maps pfn and returns
- * the new n; ACT_REFERENCED returns 1 if the mapping was young (or busy);
- * ACT_UNMAP returns a SWAP_* result (SUCCESS when there is nothing to do).
+ * the new n; ACT_REFERENCED returns 1 if the mapping was young (or busy), 0
+ * if old, -1 if the pte does not map pfn; ACT_UNMAP returns a SWAP_* result
+ * (SUCCESS when there is nothing to do).
  * `r` is passed to try_to_unmap_one (its remove() runs under the pte lock).
  * Caller holds the object lock that made (mm, addr) a candidate, or
  * mmlist_lock; mm is alive while it holds it.
@@ -160,7 +161,7 @@ export function rmap_vaddr_one(
 ): number {
   const w = cpu.w;
   const held = cpu.lockScheme === LS_24;
-  let ret = act === ACT_COLLECT ? n : act === ACT_UNMAP ? SWAP_SUCCESS : 0;
+  let ret = act === ACT_COLLECT ? n : act === ACT_UNMAP ? SWAP_SUCCESS : -1;
   mm_ptl_lock(cpu, mm, act === ACT_UNMAP ? SITE.try_to_unmap : SITE.page_referenced);
   const pgd = w[mmBase(cpu.l, mm) + MM_PGD]!;
   const e = pgd === NIL ? 0 : Atomics.load(w, cpu.l.frames + pgd * PAGE_WORDS + (addr >>> 22));
@@ -176,7 +177,7 @@ export function rmap_vaddr_one(
           ret = n + 1;
         }
       } else if (act === ACT_REFERENCED) {
-        ret = page_referenced_one(cpu, pfn, mm, pteAddr, held) > 0 ? 1 : 0;
+        ret = page_referenced_one(cpu, pfn, mm, pteAddr, held);
       } else {
         ret = try_to_unmap_one(cpu, r, pfn, mm, addr, pteAddr, entry, false, held);
       }

@@ -46,8 +46,8 @@
  * into the cache first (pool.ts). Pool exhaustion fails the fault / fork /
  * mremap with OOM before anything changed.
  *
- * Locking: pte lock → chain lock (the pagable_node's lock: PG_chainlock /
- * pagemap_lru_lock / kernel_flag, sync/scheme.ts chain_lock) → rmap_cachep.
+ * Locking: pte lock → chain lock (the pagable_node's lock: PG_chainlock, or
+ * kernel_flag under `bkl`; sync/scheme.ts chain_lock) → rmap_cachep.
  * Reclaim: page lock → chain lock → trylock pte lock; a pte whose node is on
  * the list cannot have its table freed (ptechain.ts argues it).
  */
@@ -142,8 +142,9 @@ function node_walk(cpu: CpuBase, pfn: number, act: number, out: Int32Array, entr
     } else if (act === ACT_REFERENCED) {
       if (page_referenced_one(cpu, pfn, mm, a) > 0) ret++;
     } else {
-      const k = try_to_unmap_one(cpu, null, pfn, mm, ptep_to_address(cpu, a), a, entry, true);
-      if (k === SWAP_SUCCESS) __vm_node_unlink(cpu, pfn, n);
+      // removeLocked runs under the pte lock: the shadow word is the pte's, and
+      // once that lock is dropped the table may be zapped and freed
+      const k = try_to_unmap_one(cpu, vmnodeScheme, pfn, mm, ptep_to_address(cpu, a), a, entry, true);
       ret = swap_merge(ret, k);
       if (k === SWAP_FAIL) break;
     }

@@ -58,6 +58,19 @@ export function registerCheck(c: ExtraCheck): void {
   extraChecks.push(c);
 }
 
+/**
+ * A quiesce step runs before anything is checked: reclaim/ drains every
+ * CPU's pagevec onto the LRU (lru_add_drain_all at a checkpoint: a page in a
+ * pagevec holds a reference the checks below do not expect) and, when the
+ * machine should be empty, drops swap-cache pages nobody maps any more (as
+ * the caller drops the page cache). Same quiescence rule as the checks.
+ */
+export type Quiesce = (cpu: Cpu, opts: { expectEmpty?: boolean }) => void;
+const quiesceSteps: Quiesce[] = [];
+export function registerQuiesce(q: Quiesce): void {
+  quiesceSteps.push(q);
+}
+
 const MAX_REPORT = 50;
 
 export function check_invariants(cpu: Cpu, opts: { expectEmpty?: boolean; rmapWalk?: boolean } = {}): CheckResult {
@@ -65,6 +78,7 @@ export function check_invariants(cpu: Cpu, opts: { expectEmpty?: boolean; rmapWa
   const w = m.w;
   const l = m.layout;
   const n = l.nrFrames;
+  for (const q of quiesceSteps) q(cpu, opts);
   const v: string[] = [];
   const add = (s: string) => {
     if (v.length < MAX_REPORT) v.push(s);

@@ -2,9 +2,11 @@
  * access.ts — the simulated MMU: a user-mode load or store by a task.
  *
  * The hardware walk reads pgd → pte without locks; a present pte that allows
- * the access gets its accessed (and, for a store, dirty) bit set with
- * Atomics.or, exactly as the i386 page walker does, and the data moves
- * between the frame and the caller's buffer. Anything else raises a page
+ * the access gets its accessed (and, for a store, dirty) bit set with a
+ * compareExchange against the value it read, as the i386 page walker's
+ * locked update does (a plain OR could set them on a pte another CPU just
+ * cleared or turned into a swap entry; on a lost race the walk restarts),
+ * and the data moves between the frame and the caller's buffer. Anything else raises a page
  * fault (handle_mm_fault) and the access is retried; a fault that fails is
  * returned to the task as SIGSEGV / SIGBUS / OOM.
  *
@@ -41,7 +43,12 @@ export function user_access(cpu: Cpu, mm: number, addr: number, write: boolean, 
       const ptep = frames + ((e >>> 12) << 10) + ((addr >>> 12) & 0x3ff);
       const pte = Atomics.load(w, ptep);
       if ((pte & want) === want) {
-        if ((pte & bits) !== bits) Atomics.or(w, ptep, bits);
+        // the walker sets A/D with a locked cmpxchg on the pte it read: a pte
+        // cleared meanwhile (zap, reclaim's swap entry) must not get the bits
+        if ((pte & bits) !== bits && Atomics.compareExchange(w, ptep, pte, pte | bits) !== pte) {
+          tlb_access_end(cpu);
+          continue; // the pte changed under the walk: walk again
+        }
         const f = frames + (pte >>> 12) * PAGE_WORDS + wordInPage;
         if (write) for (let i = 0; i < n; i++) w[f + i] = buf[i]!;
         else for (let i = 0; i < n; i++) buf[i] = w[f + i]!;
@@ -68,8 +75,11 @@ export function user_write_word(cpu: Cpu, mm: number, addr: number, value: numbe
       const ptep = frames + ((e >>> 12) << 10) + ((addr >>> 12) & 0x3ff);
       const pte = Atomics.load(w, ptep);
       if ((pte & (_PAGE_PRESENT | _PAGE_RW)) === (_PAGE_PRESENT | _PAGE_RW)) {
-        if ((pte & (_PAGE_ACCESSED | _PAGE_DIRTY)) !== (_PAGE_ACCESSED | _PAGE_DIRTY))
-          Atomics.or(w, ptep, _PAGE_ACCESSED | _PAGE_DIRTY);
+        const ad = _PAGE_ACCESSED | _PAGE_DIRTY;
+        if ((pte & ad) !== ad && Atomics.compareExchange(w, ptep, pte, pte | ad) !== pte) {
+          tlb_access_end(cpu);
+          continue; // the pte changed under the walk: walk again
+        }
         w[frames + (pte >>> 12) * PAGE_WORDS + ((addr & 0xfff) >>> 2)] = value;
         tlb_access_end(cpu);
         return ACCESS_OK;

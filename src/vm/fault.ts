@@ -39,7 +39,6 @@ import { PG_swapcache, PG_anon, PG_reserved } from '../machine/page.js';
 import { VM } from '../machine/vmstat.js';
 import { SITE } from '../sync/classes.js';
 import { mmap_read_lock, mmap_read_unlock, pte_lock, pte_unlock } from '../sync/scheme.js';
-import { __alloc_pages } from '../mm/page_alloc.js';
 import { pte_alloc, pteOff } from '../mm/pgtable.js';
 import {
   _PAGE_PRESENT,
@@ -59,7 +58,7 @@ import { clear_page, copy_page } from '../mm/clear_page.js';
 import { page_add_rmap, page_remove_rmap } from '../rmap/index.js';
 import { get_page, put_page, ZERO_PFN } from './page_ref.js';
 import { filemap_nopage } from './filemap_fault.js';
-import { fault_hooks } from './hooks.js';
+import { fault_hooks, alloc_page_vma } from './hooks.js';
 import type { Cpu } from './cpu.js';
 import { trace_event, TR_FAULT_BEGIN, TR_FAULT_END } from '../sim/trace.js'; // smpvm trace hook (profile)
 
@@ -99,7 +98,9 @@ function do_anonymous_page(cpu: Cpu, mm: number, vma: number, addr: number, ptPf
     pte_unlock(cpu, ptl);
     return VM_FAULT_MINOR;
   }
-  const pfn = __alloc_pages(cpu, 0, SITE.do_anonymous_page);
+  // pte_chain_alloc + anon_vma_prepare, before the pte lock (rmap/types.ts)
+  if (!cpu.rmap.prealloc(cpu) || !cpu.rmap.anon_vma_prepare(cpu, vma)) return VM_FAULT_OOM;
+  const pfn = alloc_page_vma(cpu, mm, SITE.do_anonymous_page);
   if (pfn < 0) return VM_FAULT_OOM;
   clear_page(cpu, pfn, 0); // clear_user_highpage: the real 4 KiB zeroing
   cpu.w[cpu.vm + VM.zero_fill]!++;
@@ -149,7 +150,11 @@ function do_wp_page(cpu: Cpu, mm: number, vma: number, addr: number, ptPfn: numb
   const reserved = (oflags & PG_reserved) !== 0;
   if (!reserved) get_page(cpu, old);
   pte_unlock(cpu, ptl);
-  const pfn = __alloc_pages(cpu, 0, SITE.do_wp_page);
+  if (!cpu.rmap.prealloc(cpu) || !cpu.rmap.anon_vma_prepare(cpu, vma)) {
+    if (!reserved) put_page(cpu, old);
+    return VM_FAULT_OOM;
+  }
+  const pfn = alloc_page_vma(cpu, mm, SITE.do_wp_page);
   if (pfn < 0) {
     if (!reserved) put_page(cpu, old);
     return VM_FAULT_OOM;
@@ -193,8 +198,10 @@ function do_no_page(cpu: Cpu, mm: number, vma: number, addr: number, ptPfn: numb
   const flags = w[vb + VMA_FLAGS]!;
   const ino = w[vb + VMA_FILE]!;
   const index = vma_pgoff_of(w, l, vma, addr);
+  const cow = write && (flags & VM_SHARED) === 0;
+  if (!cpu.rmap.prealloc(cpu) || (cow && !cpu.rmap.anon_vma_prepare(cpu, vma))) return VM_FAULT_OOM;
   let major = false;
-  let pfn = filemap_nopage(cpu, ino, index);
+  let pfn = filemap_nopage(cpu, ino, index, mm);
   if (pfn === VM_FAULT_SIGBUS || pfn === VM_FAULT_OOM) return pfn;
   if (pfn < -10) {
     pfn = -pfn - 16; // filemap_nopage encodes "read from the file store" as -(pfn+16)
@@ -204,7 +211,7 @@ function do_no_page(cpu: Cpu, mm: number, vma: number, addr: number, ptPfn: numb
   let prot = _PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED;
   if (write && !shared) {
     // private write: break COW now (do_no_page's "copy if write_access && !VM_SHARED")
-    const np = __alloc_pages(cpu, 0, SITE.do_file_page);
+    const np = alloc_page_vma(cpu, mm, SITE.do_file_page);
     if (np < 0) {
       put_page(cpu, pfn);
       return VM_FAULT_OOM;

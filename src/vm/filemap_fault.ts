@@ -13,18 +13,17 @@
 import { I_SIZE, I_FLAGS, inodeBase } from '../machine/layout.js';
 import { mappingOfInode } from '../machine/page.js';
 import { SITE } from '../sync/classes.js';
-import { __alloc_pages } from '../mm/page_alloc.js';
 import { clear_page } from '../mm/clear_page.js';
 import { find_get_page, add_to_page_cache } from '../mm/filemap.js';
 import { read_file_page_into, I_SHMEM } from '../mm/files.js';
 import { put_page } from './page_ref.js';
-import { fault_hooks } from './hooks.js';
+import { fault_hooks, alloc_page_vma } from './hooks.js';
 import type { Cpu } from './cpu.js';
 
 const VM_FAULT_OOM = -2;
 const VM_FAULT_SIGBUS = -3;
 
-export function filemap_nopage(cpu: Cpu, ino: number, index: number): number {
+export function filemap_nopage(cpu: Cpu, ino: number, index: number, mm = -1): number {
   const w = cpu.w;
   const ib = inodeBase(cpu.l, ino);
   if (index < 0 || index >= w[ib + I_SIZE]!) return VM_FAULT_SIGBUS;
@@ -32,8 +31,11 @@ export function filemap_nopage(cpu: Cpu, ino: number, index: number): number {
   const shmem = (w[ib + I_FLAGS]! & I_SHMEM) !== 0;
   for (;;) {
     let pfn = find_get_page(cpu, mapping, index);
-    if (pfn >= 0) return pfn;
-    pfn = __alloc_pages(cpu, 0, SITE.do_file_page);
+    if (pfn >= 0) {
+      fault_hooks.pageAccessed(cpu, pfn); // mark_page_accessed on a page-cache hit
+      return pfn;
+    }
+    pfn = alloc_page_vma(cpu, mm, SITE.do_file_page);
     if (pfn < 0) return VM_FAULT_OOM;
     if (shmem) {
       clear_page(cpu, pfn, 0);

@@ -40,7 +40,7 @@ import { mm_alloc, mm_free } from '../mm/mm_struct.js';
 import { pte_alloc, pte_table } from '../mm/pgtable.js';
 import { pte_present, pte_pfn, is_swap_pte, _PAGE_RW, PMD_SIZE, pteAddrOf } from '../mm/pte.js';
 import { flush_tlb_mm } from '../mm/tlb.js';
-import { vm_area_alloc, vma_link, vma_unlink, vm_area_free, VM_SHARED, VM_WRITE } from '../mm/vma.js';
+import { vm_area_alloc, vma_link, vma_unlink, vm_area_free, anon_vma_link, VM_SHARED, VM_WRITE } from '../mm/vma.js';
 import { page_add_rmap } from '../rmap/index.js';
 import { get_page, ZERO_PFN } from './page_ref.js';
 import { zap_page_range, free_pgtables } from './memory.js';
@@ -67,6 +67,7 @@ function copy_pte_range(
   const dpt = pte_alloc(cpu, dst, start, cpu.rmap.ptOrder);
   if (dpt === NIL) return ENOMEM;
   let rss = 0;
+  let err = 0;
   const sptl = pte_lock(cpu, src, spt, SITE.copy_page_range);
   const dptl = pte_lock(cpu, dst, dpt, SITE.copy_page_range);
   for (let addr = start; addr < end; addr = (addr + 4096) >>> 0) {
@@ -78,6 +79,11 @@ function copy_pte_range(
       fault_hooks.swapDuplicate(cpu, pte);
     } else if (pte_present(pte)) {
       const pfn = pte_pfn(pte);
+      // pte_chain_alloc per pte (2.5 tried GFP_ATOMIC under the locks; the rmap pool lock is a leaf)
+      if (pfn !== ZERO_PFN && !cpu.rmap.prealloc(cpu)) {
+        err = ENOMEM;
+        break;
+      }
       if (cow && (pte & _PAGE_RW) !== 0) {
         Atomics.and(w, sOff, ~_PAGE_RW); // ptep_set_wrprotect (keeps A/D set meanwhile)
         pte = w[sOff]!;
@@ -97,7 +103,7 @@ function copy_pte_range(
   pte_unlock(cpu, dptl);
   pte_unlock(cpu, sptl);
   if (rss) Atomics.add(w, mmBase(l, dst) + MM_RSS, rss);
-  return 0;
+  return err;
 }
 
 /** copy_mm for fork: a new mm duplicating parent's VMAs and ptes, or NIL on OOM. */
@@ -121,6 +127,7 @@ export function do_fork(cpu: Cpu, parent: number): number {
     const ino = w[b + VMA_FILE]!;
     if (ino >= 0) inode_get(cpu, ino);
     vma_link(cpu, child, n);
+    anon_vma_link(cpu, n); // dup_mmap: the child VMA joins its parent's anon_vma before it maps a page
     const flags = w[b + VMA_FLAGS]!;
     const cow = (flags & (VM_SHARED | VM_WRITE)) === VM_WRITE;
     const start = w[b + VMA_START]! >>> 0;

@@ -49,6 +49,7 @@ import {
   split_vma,
   can_vma_merge,
   vma_merge,
+  anon_vma_link,
   VM_READ,
   VM_WRITE,
   VM_SHARED,
@@ -227,7 +228,7 @@ function move_page_tables(cpu: Cpu, mm: number, oldVma: number, newVma: number, 
     const sAddr = pteAddrOf(spt, (src >>> 12) & 0x3ff);
     if (w[l.frames + sAddr] === 0) continue;
     const dpt = pte_alloc(cpu, mm, dst, cpu.rmap.ptOrder);
-    if (dpt === NIL) return ENOMEM;
+    if (dpt === NIL || !cpu.rmap.prealloc(cpu)) return ENOMEM;
     const dAddr = pteAddrOf(dpt, (dst >>> 12) & 0x3ff);
     let ptl = pte_lock(cpu, mm, spt, SITE.mremap);
     const pte = Atomics.exchange(w, l.frames + sAddr, 0);
@@ -295,6 +296,7 @@ function __do_mremap(cpu: Cpu, mm: number, old: number, oldLen: number, newLen: 
   w[nb + VMA_ANON] = w[b + VMA_ANON]!;
   if (ino >= 0) inode_get(cpu, ino);
   vma_link(cpu, mm, n);
+  anon_vma_link(cpu, n); // the moved pages keep (anon_vma, index): n must be on the list first
   const r = move_page_tables(cpu, mm, v, n, old, neu, oldLen);
   if (r < 0) return r;
   const u = __do_munmap(cpu, mm, old, oldLen);

@@ -3,12 +3,23 @@
  *
  * A page's _count is its number of holders: one per mapping pte, one for the
  * page (or swap) cache, one per transient pin (a fault between dropping and
- * retaking the pte lock). get_page/put_page are the allocator's
- * (mm/page_alloc.ts); put_page frees the page when the last holder goes.
+ * retaking the pte lock). get_page is the allocator's (mm/page_alloc.ts);
+ * put_page goes through vm/hooks.ts (reclaim takes the page off its LRU list
+ * before the allocator gets it back) and frees the page when the last holder
+ * goes.
  *
  * ZERO_PAGE is pfn 0, reserved by mem_init and never freed (put_page ignores
  * reserved pages): read faults on anonymous memory map it read-only (2.4
  * do_anonymous_page), so a pte value of 0 still means "none".
  */
-export { get_page, put_page, page_count } from '../mm/page_alloc.js';
+import type { CpuBase } from '../machine/cpu.js';
+import { fault_hooks } from './hooks.js';
+
+export { get_page, page_count } from '../mm/page_alloc.js';
+
+/** put_page: drop a reference; the last one frees the page (off its LRU list once reclaim is installed). */
+export const put_page = (cpu: CpuBase, pfn: number): void => fault_hooks.releasePage(cpu, pfn);
+
+/** Zap's release of a page it unmapped: also drops it from the swap cache if nobody else uses it. */
+export const free_page_and_swap_cache = (cpu: CpuBase, pfn: number): void => fault_hooks.zapPage(cpu, pfn);
 export const ZERO_PFN = 0;

@@ -1,0 +1,60 @@
+/*
+ * policy.ts — the ReplacementPolicy interface: which pages reclaim picks
+ * (DESIGN.md §2: chosen once, when the machine is built, `--policy`).
+ *
+ * Everything around a policy is shared: the LRU lists and pagevecs (lru.ts),
+ * the mechanics of freeing one page — swap cache, unmapping, write-out,
+ * removal from its cache (vmscan.ts shrink_page) — kswapd, direct reclaim
+ * and the OOM killer. A policy only decides what to look at and in what
+ * order, and which of the pages it looked at deserve another round:
+ *
+ *   swapout   2.4's virtual scan (swap_out over the mmlist; no rmap)
+ *   clock     LaHaise's page-centric single-handed clock over mem_map (rmap)
+ *   2q        2.6's active/inactive lists, refill_inactive + shrink_list (rmap)
+ *
+ * CLOCK-Pro (issue 7) plugs in here: registerPolicy('clockpro', …).
+ *
+ * A policy's shrink() runs with no lock held (kswapd, or an allocating CPU in
+ * direct reclaim, maybe inside a fault holding its own mmap_sem for reading)
+ * and takes the lru lock, page locks and whatever the rmap needs itself.
+ */
+import type { CpuBase } from '../machine/cpu.js';
+import { POLICIES, type PolicyName } from '../config.js';
+import type { ReclaimCpu, ScanControl } from './context.js';
+
+export interface ReplacementPolicy {
+  readonly name: PolicyName;
+  /** does shrink() call cpu.rmap.page_referenced / try_to_unmap? */
+  readonly usesRmap: boolean;
+  /** DEF_PRIORITY: a pass starts scanning len >> defPriority of a list (2.4: 6, 2.6: 12) */
+  readonly defPriority: number;
+  /** lru_cache_add_active (true) or lru_cache_add (false) for a new page */
+  newPageActive(anon: boolean): boolean;
+  /**
+   * One scan at sc.priority: look at pages, free what it can (shrink_page),
+   * adding freed pages to sc.nrReclaimed and pages looked at to
+   * sc.nrScanned; stop early once sc.nrReclaimed >= sc.nrToReclaim.
+   */
+  shrink(cpu: ReclaimCpu, sc: ScanControl): void;
+}
+
+const REGISTRY: Partial<Record<PolicyName, ReplacementPolicy>> = {};
+const byId: (ReplacementPolicy | undefined)[] = [];
+
+export function registerPolicy(p: ReplacementPolicy): void {
+  REGISTRY[p.name] = p;
+  byId[POLICIES.indexOf(p.name)] = p;
+}
+
+/** The policy this machine was built with (cpu.policyId = config.policy). */
+export function policyOf(cpu: CpuBase): ReplacementPolicy {
+  const p = byId[cpu.policyId];
+  if (!p) throw new Error(`replacement policy '${POLICIES[cpu.policyId]}' is not available in this build`);
+  return p;
+}
+
+export function policyByName(name: PolicyName): ReplacementPolicy | undefined {
+  return REGISTRY[name];
+}
+
+export const registeredPolicies = (): PolicyName[] => POLICIES.filter((n) => REGISTRY[n] !== undefined);

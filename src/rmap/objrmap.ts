@@ -1,0 +1,349 @@
+/*
+ * objrmap.ts — object-based reverse mapping: no per-pte metadata at all.
+ *
+ * File pages (Dave McCracken's objrmap, 2003; Andrea Arcangeli's
+ * objrmap-core, 2004; REFERENCE.md §3.4): a file page knows (mapping, index).
+ * Every VMA that maps the file is on the inode's i_mmap list, so the page's
+ * mappers are found by walking it:
+ *
+ *   addr = vm_start + ((index - vm_pgoff) << PAGE_SHIFT)   if vm_start <= addr < vm_end
+ *
+ * then that mm's page table at addr, checking the pte's pfn (the VMA may map
+ * a different page there: a COW copy, nothing yet, a swap entry).
+ *
+ * Anonymous pages: anon_vma (Andrea Arcangeli; Hugh Dickins, "[PATCH] rmap 39
+ * add anon_vma rmap", May 2004; merged in 2.6.7). Seed 003's idea — Ben
+ * LaHaise's "one inode per mm_struct, with the virtual address providing the
+ * offset" — answered by Stephen Tweedie with "one inode per mm might have
+ * problems if we ever change the virtual address of a physical page (and
+ * mremap() does exactly that)"; anonmm (Hugh, one object per fork tree of
+ * mms) had the same hole. anon_vma fixes both by keeping the object per
+ * *VMA family* and the offset *linear*:
+ *
+ *   struct page: PG_MAPPING = mappingOfAnon(anon_vma)  PG_INDEX = linear page index
+ *   anon VMA:    vm_pgoff = its original start >> PAGE_SHIFT, carried along by
+ *                mremap (vm/mmap.ts), so an old page's index still lands on it
+ *   anon_vma:    { lock, head } — a list of every VMA related by fork or split
+ *                (VMA_ANON, VMA_ANON_NEXT/PREV in the vm_area_struct)
+ *
+ *      anon_vma A ── head ──> vma(child2) <─> vma(child1) <─> vma(parent, moved by mremap)
+ *      page: mapping = A, index = 0x40123    each VMA: addr = start + ((index - pgoff) << 12)
+ *
+ * Lifecycle: anon_vma_prepare at the first anonymous fault of a VMA (before
+ * the pte lock: it allocates); fork links each child VMA into its parent's
+ * anon_vma before copying ptes (dup_mmap's anon_vma_link); split_vma and
+ * mremap link the new VMA before it holds any page; vm_area_free unlinks
+ * (munmap, exit, merge) and frees the anon_vma with its last VMA. The page
+ * keeps PG_MAPPING until it is freed; anon_vma objects are type-stable in
+ * the pool (SLAB_DESTROY_BY_RCU), so a walker that read a stale mapping
+ * locks a (possibly reused) anon_vma and finds no pte of this pfn. The cost
+ * (REFERENCE.md §3.4, Rik van Riel 2010): a page's walk visits every VMA of
+ * its anon_vma — 1000 children each COW-faulting their own pages leave every
+ * page in one anon_vma with 1001 VMAs, O(N²) for reclaim (bench/rmap.ts).
+ *
+ * Locking (the object-rmap order, REFERENCE.md §3.5): the walk takes the
+ * object lock — mapping->i_mmap_lock or anon_vma->lock — then, per VMA,
+ * mm->page_table_lock, which pins that mm's tables (free_pte_table clears the
+ * pgd entry under it), then trylocks the pte lock under `split` (under `2.4`
+ * the page_table_lock is the pte lock). A VMA is on its lists from before it
+ * maps a page until after it is zapped (vm_area_free runs after the zap),
+ * and mm_free runs after every VMA is freed, so the VMA and its mm are alive
+ * while the walker holds the object lock. add/remove take no lock at all:
+ * page_add_rmap only records (anon_vma, index) the first time an anonymous
+ * page is mapped (page_add_anon_rmap). anon_vma_prepare takes
+ * anon_vma->lock → mm->page_table_lock, the same order.
+ *
+ *   i_mmap_lock | anon_vma->lock → mm->page_table_lock → (trylock) pte lock
+ */
+import type { CpuBase } from '../machine/cpu.js';
+import {
+  NIL,
+  PAGE_STRUCT_WORDS,
+  PG_FLAGS,
+  PG_MAPPING,
+  PG_INDEX,
+  PG_MAPCOUNT,
+  VMA_START,
+  VMA_END,
+  VMA_MM,
+  VMA_PGOFF,
+  VMA_ANON,
+  VMA_ANON_NEXT,
+  VMA_ANON_PREV,
+  VMA_I_MMAP_NEXT,
+  I_MMAP,
+  I_MMAP_LOCK,
+  PAGE_SHIFT,
+  vmaBase,
+  inodeBase,
+  pageStruct,
+  type Layout,
+} from '../machine/layout.js';
+import { PG_anon, isFileMapping, inodeOfMapping, anonOfMapping, mappingOfAnon } from '../machine/page.js';
+import { VM } from '../machine/vmstat.js';
+import { C_ANON_VMA, C_I_MMAP, SITE } from '../sync/classes.js';
+import { scheme_spin_lock, scheme_spin_unlock, mm_ptl_lock, mm_ptl_unlock } from '../sync/scheme.js';
+import { kmem_cache_alloc, kmem_cache_free, type SlabCache } from '../mm/slab.js';
+import { installAnonVmaHooks, vma_pgoff_of } from '../mm/vma.js';
+import { flush_tlb_others } from '../mm/tlb.js';
+import { SWAP_SUCCESS, SWAP_FAIL, type RmapScheme } from './types.js';
+import { rmap_vaddr_one, swap_merge, unmap_result, ACT_COLLECT, ACT_REFERENCED, ACT_UNMAP } from './unmap.js';
+import { poolCacheFor, poolObj, poolInUse } from './pool.js';
+import { registerRmapScheme } from './index.js';
+
+/* struct anon_vma: 8 words in the rmap pool (layout.rmapEntryWords) */
+export const AV_LOCK = 0; // spinlock footprint, LOCK_WORDS (never reinitialised: type-stable)
+export const AV_HEAD = 4; // first VMA on the list, NIL if none
+export const AV_NR = 5; // VMAs on the list
+export const AV_FREE_NEXT = 6; // free-list link while free
+export const ANON_VMA_WORDS = 8;
+
+const memo: { l: Layout | null; c: SlabCache | null } = { l: null, c: null };
+const cacheOf = (cpu: CpuBase) => poolCacheFor(cpu.l, AV_FREE_NEXT, memo);
+
+function anon_vma_lock(cpu: CpuBase, av: number, site: number): void {
+  scheme_spin_lock(cpu, poolObj(cpu.l, av) + AV_LOCK, C_ANON_VMA, site);
+}
+function anon_vma_unlock(cpu: CpuBase, av: number): void {
+  scheme_spin_unlock(cpu, poolObj(cpu.l, av) + AV_LOCK, C_ANON_VMA);
+}
+
+/** __anon_vma_link: put v at the head of av's list. av's lock held. */
+function __anon_vma_link(cpu: CpuBase, av: number, v: number): void {
+  const w = cpu.w;
+  const ab = poolObj(cpu.l, av);
+  const vb = vmaBase(cpu.l, v);
+  const first = w[ab + AV_HEAD]!;
+  w[vb + VMA_ANON_NEXT] = first;
+  w[vb + VMA_ANON_PREV] = NIL;
+  if (first !== NIL) w[vmaBase(cpu.l, first) + VMA_ANON_PREV] = v;
+  w[ab + AV_HEAD] = v;
+  w[ab + AV_NR]!++;
+}
+
+/** anon_vma_link (fork, split_vma, mremap): v copied VMA_ANON from a VMA on the list. mmap_sem write held. */
+function anon_vma_link(cpu: CpuBase, v: number): void {
+  const av = cpu.w[vmaBase(cpu.l, v) + VMA_ANON]!;
+  anon_vma_lock(cpu, av, SITE.anon_vma);
+  __anon_vma_link(cpu, av, v);
+  anon_vma_unlock(cpu, av);
+}
+
+/** anon_vma_unlink (vm_area_free): take v off its list; free the anon_vma with its last VMA. */
+function anon_vma_unlink(cpu: CpuBase, v: number): void {
+  const w = cpu.w;
+  const l = cpu.l;
+  const vb = vmaBase(l, v);
+  const av = w[vb + VMA_ANON]!;
+  const ab = poolObj(l, av);
+  anon_vma_lock(cpu, av, SITE.anon_vma);
+  const next = w[vb + VMA_ANON_NEXT]!;
+  const prev = w[vb + VMA_ANON_PREV]!;
+  if (prev === NIL) w[ab + AV_HEAD] = next;
+  else w[vmaBase(l, prev) + VMA_ANON_NEXT] = next;
+  if (next !== NIL) w[vmaBase(l, next) + VMA_ANON_PREV] = prev;
+  w[ab + AV_NR]!--;
+  const empty = w[ab + AV_HEAD] === NIL;
+  anon_vma_unlock(cpu, av);
+  w[vb + VMA_ANON] = NIL;
+  w[vb + VMA_ANON_NEXT] = NIL;
+  w[vb + VMA_ANON_PREV] = NIL;
+  // nobody can link to an empty anon_vma: a link copies VMA_ANON from a VMA still on the list
+  if (empty) kmem_cache_free(cpu, cacheOf(cpu), av);
+}
+
+/**
+ * anon_vma_prepare (2.6.7 mm/rmap.c): give vma an anon_vma before its first
+ * anonymous page. The new object is locked while it is linked, so a walker
+ * that holds a stale pointer to this (recycled) slot sees a whole list;
+ * mm->page_table_lock settles a race between two threads of the mm.
+ * Caller holds mmap_sem for reading and no spinlock.
+ */
+function anon_vma_prepare(cpu: CpuBase, vma: number): boolean {
+  const w = cpu.w;
+  const vb = vmaBase(cpu.l, vma);
+  if (w[vb + VMA_ANON]! >= 0) return true;
+  const c = cacheOf(cpu);
+  const av = kmem_cache_alloc(cpu, c);
+  if (av < 0) return false;
+  const ab = poolObj(cpu.l, av);
+  const mm = w[vb + VMA_MM]!;
+  anon_vma_lock(cpu, av, SITE.anon_vma);
+  w[ab + AV_HEAD] = NIL;
+  w[ab + AV_NR] = 0;
+  mm_ptl_lock(cpu, mm, SITE.anon_vma);
+  const won = Atomics.load(w, vb + VMA_ANON) < 0;
+  if (won) {
+    __anon_vma_link(cpu, av, vma);
+    Atomics.store(w, vb + VMA_ANON, av);
+  }
+  mm_ptl_unlock(cpu, mm);
+  anon_vma_unlock(cpu, av);
+  if (!won) kmem_cache_free(cpu, c, av);
+  return true;
+}
+
+/**
+ * Visit every VMA of a list (i_mmap or anon_vma), with its lock held, that
+ * covers linear page `index`: rmap_vaddr_one at the address it maps there.
+ * ACT_REFERENCED / ACT_COLLECT stop once `mapcount` mappings were found
+ * (2.6.9 page_referenced_anon), ACT_UNMAP once the page is unmapped.
+ */
+function walk_vmas(
+  cpu: CpuBase,
+  first: number,
+  nextWord: number,
+  pfn: number,
+  index: number,
+  act: number,
+  out: Int32Array,
+  entry: number,
+): number {
+  const w = cpu.w;
+  const l = cpu.l;
+  const mcOff = pageStruct(l, pfn) + PG_MAPCOUNT;
+  let left = Atomics.load(w, mcOff) + 1;
+  let acc = act === ACT_UNMAP ? SWAP_SUCCESS : 0;
+  let visited = 0;
+  for (let v = first; v !== NIL && left > 0; v = w[vmaBase(l, v) + nextWord]!) {
+    const vb = vmaBase(l, v);
+    const pgoff = w[vb + VMA_PGOFF]!;
+    const start = w[vb + VMA_START]! >>> 0;
+    const pages = ((w[vb + VMA_END]! >>> 0) - start) >>> PAGE_SHIFT;
+    const off = index - pgoff;
+    if (off < 0 || off >= pages) continue;
+    const addr = (start + off * (1 << PAGE_SHIFT)) >>> 0;
+    const mm = w[vb + VMA_MM]!;
+    visited++;
+    if (act === ACT_COLLECT) {
+      const n = rmap_vaddr_one(cpu, objrmapScheme, act, pfn, mm, addr, out, acc, 0);
+      if (n > acc) left--;
+      acc = n;
+    } else if (act === ACT_REFERENCED) {
+      const k = rmap_vaddr_one(cpu, objrmapScheme, act, pfn, mm, addr, out, 0, 0);
+      if (k >= 0) left--;
+      if (k > 0) acc++;
+    } else {
+      acc = swap_merge(acc, rmap_vaddr_one(cpu, objrmapScheme, act, pfn, mm, addr, out, 0, entry));
+      if (acc === SWAP_FAIL) break;
+      left = Atomics.load(w, mcOff) + 1;
+    }
+  }
+  w[cpu.vm + VM.rmap_walk_vma]! += visited;
+  return acc;
+}
+
+/** The object walk of page pfn: its file's i_mmap or its anon_vma. */
+function obj_walk(cpu: CpuBase, pfn: number, act: number, out: Int32Array, entry: number): number {
+  const w = cpu.w;
+  const l = cpu.l;
+  const p = pageStruct(l, pfn);
+  const none = act === ACT_UNMAP ? SWAP_SUCCESS : 0;
+  if (Atomics.load(w, p + PG_MAPCOUNT) < 0) return none;
+  const mapping = w[p + PG_MAPPING]!;
+  const index = w[p + PG_INDEX]!;
+  if (isFileMapping(mapping)) {
+    const ib = inodeBase(l, inodeOfMapping(mapping));
+    const site = act === ACT_UNMAP ? SITE.try_to_unmap : SITE.page_referenced;
+    scheme_spin_lock(cpu, ib + I_MMAP_LOCK, C_I_MMAP, site);
+    const r = walk_vmas(cpu, w[ib + I_MMAP]!, VMA_I_MMAP_NEXT, pfn, index, act, out, entry);
+    scheme_spin_unlock(cpu, ib + I_MMAP_LOCK, C_I_MMAP);
+    return r;
+  }
+  if (mapping >= 0) return none; // no object: a truncated file page still mapped (mm/filemap.ts), or not mapped yet
+  const av = anonOfMapping(mapping);
+  if (av < 0 || av >= l.rmapEntries) return none;
+  anon_vma_lock(cpu, av, act === ACT_UNMAP ? SITE.try_to_unmap : SITE.page_referenced);
+  const r = walk_vmas(cpu, w[poolObj(l, av) + AV_HEAD]!, VMA_ANON_NEXT, pfn, index, act, out, entry);
+  anon_vma_unlock(cpu, av);
+  return r;
+}
+
+export const objrmapScheme: RmapScheme = {
+  name: 'objrmap',
+  ptOrder: 0,
+  /** page_add_anon_rmap: the first mapping of an anonymous page records (anon_vma, linear index). */
+  add(cpu, pfn, _pteAddr, vma, addr) {
+    const w = cpu.w;
+    const p = pageStruct(cpu.l, pfn);
+    if ((Atomics.load(w, p + PG_FLAGS) & PG_anon) === 0 || w[p + PG_MAPPING] !== 0) return;
+    const av = w[vmaBase(cpu.l, vma) + VMA_ANON]!;
+    if (av < 0) throw new Error(`cpu ${cpu.id}: objrmap: anonymous page ${pfn} mapped into vma ${vma} without anon_vma_prepare`);
+    w[p + PG_INDEX] = vma_pgoff_of(w, cpu.l, vma, addr);
+    w[p + PG_MAPPING] = mappingOfAnon(av);
+  },
+  remove() {},
+  removeLocked() {},
+  walk(cpu, pfn, out) {
+    return obj_walk(cpu, pfn, ACT_COLLECT, out, 0);
+  },
+  page_referenced(cpu, pfn) {
+    cpu.w[cpu.vm + VM.rmap_walk]!++;
+    return obj_walk(cpu, pfn, ACT_REFERENCED, cpu.scratch, 0);
+  },
+  try_to_unmap(cpu, pfn, entry) {
+    cpu.w[cpu.vm + VM.rmap_walk]!++;
+    const r = obj_walk(cpu, pfn, ACT_UNMAP, cpu.scratch, entry);
+    flush_tlb_others(cpu);
+    return unmap_result(cpu, pfn, r);
+  },
+  /** anon_vma objects (32 bytes each); the per-VMA links are in vm_area_struct, file pages cost nothing */
+  metadataBytes(cpu) {
+    return poolInUse(cpu.w, cpu.l) * ANON_VMA_WORDS * 4;
+  },
+  prealloc() {
+    return true;
+  },
+  anon_vma_prepare(cpu, vma) {
+    return anon_vma_prepare(cpu, vma);
+  },
+};
+
+installAnonVmaHooks({ link: anon_vma_link, unlink: anon_vma_unlink });
+
+/**
+ * Checker extra (quiescent): every live VMA with an anon_vma is on that
+ * list, every list holds only live VMAs that name it and AV_NR of them, the
+ * anon_vmas in use are exactly those some VMA names, and every mapped
+ * anonymous page records an anon_vma.
+ */
+export function objrmap_check(w: Int32Array, l: Layout, out: string[], mapped: Int32Array): void {
+  const add = (s: string) => {
+    if (out.length < 50) out.push(`objrmap: ${s}`);
+  };
+  const named = new Int32Array(l.rmapEntries);
+  let live = 0;
+  for (let v = 0; v < l.maxVma; v++) {
+    const vb = vmaBase(l, v);
+    if (w[vb + VMA_MM] === NIL) continue;
+    const av = w[vb + VMA_ANON]!;
+    if (av < 0) continue;
+    if (av >= l.rmapEntries) {
+      add(`vma ${v} names anon_vma ${av} beyond the pool`);
+      continue;
+    }
+    if (named[av]++ === 0) live++;
+  }
+  for (let av = 0; av < l.rmapEntries; av++) {
+    if (named[av] === 0) continue;
+    const ab = poolObj(l, av);
+    let k = 0;
+    let prev = NIL;
+    for (let v = w[ab + AV_HEAD]!; v !== NIL && k <= named[av]!; v = w[vmaBase(l, v) + VMA_ANON_NEXT]!) {
+      const vb = vmaBase(l, v);
+      if (w[vb + VMA_MM] === NIL || w[vb + VMA_ANON] !== av) add(`anon_vma ${av} lists vma ${v} (mm ${w[vb + VMA_MM]}, anon ${w[vb + VMA_ANON]})`);
+      if (w[vb + VMA_ANON_PREV] !== prev) add(`anon_vma ${av}: vma ${v} prev ${w[vb + VMA_ANON_PREV]} != ${prev}`);
+      prev = v;
+      k++;
+    }
+    if (k !== named[av] || w[ab + AV_NR] !== k) add(`anon_vma ${av}: ${named[av]} VMAs name it, list has ${k}, AV_NR ${w[ab + AV_NR]}`);
+  }
+  if (live !== poolInUse(w, l)) add(`${live} anon_vmas named by VMAs != ${poolInUse(w, l)} allocated (leak)`);
+  for (let pfn = 1; pfn < l.nrFrames; pfn++) {
+    if (mapped[pfn] === 0) continue;
+    const p = l.memMap + pfn * PAGE_STRUCT_WORDS;
+    if ((w[p + PG_FLAGS]! & PG_anon) !== 0 && w[p + PG_MAPPING]! >= 0) add(`mapped anonymous page ${pfn} has no anon_vma (mapping ${w[p + PG_MAPPING]})`);
+  }
+}
+
+registerRmapScheme('objrmap', objrmapScheme);
