@@ -13,7 +13,7 @@ import pc from 'picocolors';
 import { dirname, join, relative, isAbsolute } from 'node:path';
 import { runMachine, type RunOutcome } from '../sim/run.js';
 import { buildResults, scaleRatios, timeSliceWarning, hostCores, TOOL, RESULTS_VERSION, type RunResults, type ScaleResults, type ScalePoint } from '../sim/results.js';
-import { readTrace, readCpuTrace } from '../sim/trace.js';
+import { readTrace, readCpuTrace } from '../machine/trace.js';
 import { kswapdCpu } from '../machine/layout.js';
 import { LOCK_SCHEMES } from '../config.js';
 import { formatLockStat, formatPerfLockContention } from '../report/lockstat.js';

@@ -33,7 +33,7 @@ import {
   lockKeyRead,
   lockKeySite,
   type CpuTrace,
-} from '../sim/trace.js';
+} from '../machine/trace.js';
 
 export interface TraceSlice {
   cpu: number;

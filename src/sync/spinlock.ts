@@ -28,7 +28,7 @@ import { futex_lock, futex_trylock, futex_unlock } from './futex.js';
 import { lockstatAcquired, lockstatHeld } from './lockstat.js';
 import { lockdepAcquire, lockdepHeldIndex, lockdepHolds, lockdepReleaseAt } from './lockdep.js';
 import { LOCK_CLASSES, CLASS_KIND, LockKind } from './classes.js';
-import { trace_lock_acquired, trace_lock_release } from '../sim/trace.js'; // smpvm trace hook (profile)
+import { trace_lock_acquired, trace_lock_release } from '../machine/trace.js';
 
 /* indexes into config LOCK_IMPLS (H_LOCK_IMPL) */
 export const IMPL_TAS = 0;
@@ -120,7 +120,7 @@ export function acquiring(cpu: CpuBase, cls: number, site: number, trylock: bool
 export function lock_acquired(cpu: CpuBase, off: number, cls: number, read: number, site: number, t0: number, spins: number): void {
   lockstatAcquired(cpu, off, cls, read, site, spins !== 0 ? performance.now() - t0 : -1, spins < 0 ? 0 : spins);
   if (cpu.holdTime) cpu.holdStart[cpu.w[cpu.pc + PC_LOCKDEP_DEPTH]! - 1] = performance.now();
-  if (cpu.l.traceRing !== 0) trace_lock_acquired(cpu, off, cls, read, site, spins !== 0 ? t0 : 0); // smpvm trace hook (profile)
+  if (cpu.l.traceRing !== 0) trace_lock_acquired(cpu, off, cls, read, site, spins !== 0 ? t0 : 0);
 }
 
 /** Bookkeeping once the lock is held (see lock_acquired); debug builds record the holder. */
@@ -131,7 +131,7 @@ export function acquired(cpu: CpuBase, off: number, cls: number, read: number, s
 
 /** Bookkeeping before a release, without the debug holder word: hold time, lockdep pop. */
 export function lock_releasing(cpu: CpuBase, cls: number, read: number): void {
-  if (cpu.l.traceRing !== 0) trace_lock_release(cpu, cls, read); // smpvm trace hook (profile)
+  if (cpu.l.traceRing !== 0) trace_lock_release(cpu, cls, read);
   if (cpu.lockdep || cpu.holdTime) {
     const i = lockdepHeldIndex(cpu, cls);
     if (cpu.holdTime) lockstatHeld(cpu, cls, read, performance.now() - cpu.holdStart[i]!);

@@ -60,7 +60,7 @@ import { get_page, put_page, ZERO_PFN } from './page_ref.js';
 import { filemap_nopage } from './filemap_fault.js';
 import { fault_hooks, alloc_page_vma } from './hooks.js';
 import type { Cpu } from './cpu.js';
-import { trace_event, TR_FAULT_BEGIN, TR_FAULT_END } from '../sim/trace.js'; // smpvm trace hook (profile)
+import { trace_event, TR_FAULT_BEGIN, TR_FAULT_END } from '../machine/trace.js';
 
 export const VM_FAULT_MINOR = 1;
 export const VM_FAULT_MAJOR = 2;
@@ -253,11 +253,11 @@ function do_no_page(cpu: Cpu, mm: number, vma: number, addr: number, ptPfn: numb
  */
 export function handle_mm_fault(cpu: Cpu, mm: number, addr: number, write: boolean): number {
   cpu.w[cpu.vm + VM.pgfault]!++;
-  if (cpu.l.traceRing !== 0) trace_event(cpu, TR_FAULT_BEGIN, addr >>> 0, write ? 1 : 0); // smpvm trace hook (profile)
+  if (cpu.l.traceRing !== 0) trace_event(cpu, TR_FAULT_BEGIN, addr >>> 0, write ? 1 : 0);
   mmap_read_lock(cpu, mm, SITE.handle_mm_fault);
   const r = __handle_mm_fault(cpu, mm, addr >>> 0, write);
   mmap_read_unlock(cpu, mm);
-  if (cpu.l.traceRing !== 0) trace_event(cpu, TR_FAULT_END, r, 0); // smpvm trace hook (profile)
+  if (cpu.l.traceRing !== 0) trace_event(cpu, TR_FAULT_END, r, 0);
   return r;
 }
 

@@ -24,7 +24,7 @@ import {
   TR_LOCK_RELEASE,
   type CpuTrace,
   type TraceRecord,
-} from '../../src/sim/trace.js';
+} from '../../src/machine/trace.js';
 import { analyzeTrace, chromeTrace, foldedWaitStacks, faultLatency, type ChromeTraceEvent } from '../../src/report/trace_export.js';
 
 const acq = (ts: number, cls: number, read: number, site: number, waitStart = 0): TraceRecord => ({

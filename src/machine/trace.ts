@@ -1,5 +1,5 @@
 /*
- * sim/trace.ts — the per-CPU trace ring: a flight recorder of faults and
+ * machine/trace.ts — the per-CPU trace ring: a flight recorder of faults and
  * lock waits/holds that `smpvm profile` turns into a Chrome/Perfetto trace
  * and folded stacks (report/trace_export.ts).
  *
@@ -33,9 +33,9 @@
  * the run (all workers joined). This module imports only machine/ so that the
  * lower layers can call it.
  */
-import type { CpuBase } from '../machine/cpu.js';
-import type { Machine } from '../machine/machine.js';
-import { PC_FIXED_WORDS, PC_TRACE_HEAD, PC_TRACE_LOST, TRACE_ENTRY_F64, percpuBase, type Layout } from '../machine/layout.js';
+import type { CpuBase } from './cpu.js';
+import type { Machine } from './machine.js';
+import { PC_FIXED_WORDS, PC_TRACE_HEAD, PC_TRACE_LOST, TRACE_ENTRY_F64, percpuBase, type Layout } from './layout.js';
 
 export const TR_FAULT_BEGIN = 1;
 export const TR_FAULT_END = 2;
