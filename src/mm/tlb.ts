@@ -23,6 +23,7 @@
 import type { CpuBase } from '../machine/cpu.js';
 import { PC_TLB_SEQ, MM_CPUMASK, percpuBase, mmBase } from '../machine/layout.js';
 import { VM } from '../machine/vmstat.js';
+import { spin_relax } from '../sync/relax.js';
 
 export function tlb_access_begin(cpu: CpuBase): void {
   Atomics.add(cpu.w, cpu.pc + PC_TLB_SEQ, 1);
@@ -44,7 +45,7 @@ export function mm_cpumask_set(cpu: CpuBase, mm: number): void {
 function wait_cpu(w: Int32Array, off: number): void {
   const s = Atomics.load(w, off);
   if ((s & 1) === 0) return;
-  while (Atomics.load(w, off) === s);
+  for (let spins = 1; Atomics.load(w, off) === s; spins++) spin_relax(w, off, s, spins);
 }
 
 /** flush_tlb_mm: wait for the other CPUs of mm's cpumask to leave any user access begun before now. */

@@ -19,6 +19,7 @@ import { attachMachine } from '../machine/machine.js';
 import { H_BARRIER, H_GATE, H_STOP, H_ERROR, H_STW, H_STW_PARKED, H_RUNNING, PC_OPS, PC_STATE } from '../machine/layout.js';
 import { makeCpu } from '../vm/cpu.js';
 import { workloadByName, type WorkloadSpec, type WorkloadSetup } from '../workload/index.js';
+import { kswapd_run } from '../reclaim/kswapd.js';
 
 export interface CpuTask {
   sab: SharedArrayBuffer;
@@ -27,6 +28,8 @@ export interface CpuTask {
   setup: WorkloadSetup;
   /** operations this CPU runs at most (0 = until the stop flag) */
   opsBudget: number;
+  /** this task is kswapd (CPU slot cfg.cpus), not a workload CPU */
+  kswapd?: boolean;
 }
 
 export interface CpuResult {
@@ -39,7 +42,8 @@ export interface CpuResult {
   error?: { cpu: number; op: string; message: string; stack?: string };
 }
 
-function park(w: Int32Array): void {
+/** Stop-the-world parking between operations (kswapd parks between balance rounds). */
+export function park(w: Int32Array): void {
   Atomics.add(w, H_STW_PARKED, 1);
   Atomics.notify(w, H_STW_PARKED);
   while (Atomics.load(w, H_STW) !== 0) Atomics.wait(w, H_STW, 1, 50);
@@ -48,6 +52,7 @@ function park(w: Int32Array): void {
 }
 
 export function runCpuTask(t: CpuTask): CpuResult {
+  if (t.kswapd) return runKswapdTask(t);
   const m = attachMachine(t.sab);
   const w = m.w;
   const cpu = makeCpu(m, t.cpu);
@@ -94,6 +99,35 @@ export function runCpuTask(t: CpuTask): CpuResult {
   }
   res.ops = ops;
   res.units = units;
+  w[cpu.pc + PC_STATE] = 2;
+  Atomics.sub(w, H_RUNNING, 1);
+  Atomics.notify(w, H_STW_PARKED);
+  return res;
+}
+
+/**
+ * kswapd's life in its worker: the same start barrier as the CPUs, then
+ * reclaim/kswapd.ts's loop until the run stops or every workload CPU is done
+ * (it counts in H_RUNNING, so checkpoints wait for it to park). ops = balance
+ * rounds run.
+ */
+function runKswapdTask(t: CpuTask): CpuResult {
+  const m = attachMachine(t.sab);
+  const w = m.w;
+  const cpu = makeCpu(m, t.cpu);
+  const res: CpuResult = { cpu: t.cpu, ops: 0, units: 0, elapsedMs: 0, failures: [], extra: {} };
+  Atomics.add(w, H_BARRIER, 1);
+  Atomics.notify(w, H_BARRIER);
+  while (Atomics.load(w, H_GATE) === 0) Atomics.wait(w, H_GATE, 0, 100);
+  w[cpu.pc + PC_STATE] = 1;
+  const t0 = performance.now();
+  cpu.op = 'kswapd';
+  try {
+    res.ops = kswapd_run(cpu, park);
+  } catch (e) {
+    fail(w, res, t.cpu, cpu.op, e);
+  }
+  res.elapsedMs = performance.now() - t0;
   w[cpu.pc + PC_STATE] = 2;
   Atomics.sub(w, H_RUNNING, 1);
   Atomics.notify(w, H_STW_PARKED);

@@ -5,6 +5,12 @@
  * finish their op budget, optionally stop the world at checkpoints to run the
  * invariant checker, and collect one results object.
  *
+ * kswapd runs as one more piscina task on CPU slot cfg.cpus (layout
+ * kswapdCpu), from the same barrier; it counts in H_RUNNING like a CPU (so
+ * checkpoints wait for it to park) and leaves once every workload CPU is done
+ * or the stop flag is up (reclaim/kswapd.ts). RunOptions.kswapd = false runs
+ * without it (direct reclaim only).
+ *
  * Workers run compiled JavaScript (dist/workers/cpu.js) when this module is
  * compiled; under tsx/vitest (this file is .ts) they load workers/cpu.ts
  * through `--import tsx` (TOOLCHAIN.md: ~230 ms per worker start, which the
@@ -24,6 +30,7 @@ import {
   H_STW_PARKED,
   H_RUNNING,
   monitorCpu,
+  kswapdCpu,
 } from '../machine/layout.js';
 import { workloadByName, type WorkloadSpec, type WorkloadSetup } from '../workload/index.js';
 import type { CpuResult, CpuTask } from './cpuloop.js';
@@ -46,6 +53,8 @@ export interface RunOptions {
   checkEmpty?: boolean;
   /** called with (doneFraction) while running, for progress bars */
   onProgress?: (f: number) => void;
+  /** run kswapd in a worker of its own (default true) */
+  kswapd?: boolean;
 }
 
 export interface RunOutcome {
@@ -55,6 +64,8 @@ export interface RunOutcome {
   checker: CheckResult;
   checkpoints: { done: number; violations: string[] };
   error?: CpuResult['error'];
+  /** kswapd's task result (ops = balance rounds), when it ran */
+  kswapd?: CpuResult;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -95,8 +106,9 @@ export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
   const monitor = makeCpu(m, monitorCpu(m.layout));
   const setup: WorkloadSetup = wl.setup(monitor, opts.spec, n);
   const { filename, execArgv } = workerFile();
-  const pool = new Piscina({ filename, minThreads: n, maxThreads: n, idleTimeout: 1000, execArgv });
-  Atomics.store(w, H_RUNNING, n);
+  const nk = opts.kswapd === false ? 0 : 1;
+  const pool = new Piscina({ filename, minThreads: n + nk, maxThreads: n + nk, idleTimeout: 1000, execArgv });
+  Atomics.store(w, H_RUNNING, n + nk);
   const tasks: Promise<CpuResult>[] = [];
   for (let c = 0; c < n; c++) {
     const t: CpuTask = { sab: m.sab, cpu: c, spec: opts.spec, setup, opsBudget: opts.opsPerCpu ?? 0 };
@@ -108,7 +120,16 @@ export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
     Atomics.store(w, H_STOP, 1);
     return [] as CpuResult[];
   });
-  await waitFor(w, H_BARRIER, (v) => v >= n, () => crashed !== undefined);
+  const kswapdDone: Promise<CpuResult | undefined> = nk
+    ? (pool.run({ sab: m.sab, cpu: kswapdCpu(m.layout), spec: opts.spec, setup, opsBudget: 0, kswapd: true } satisfies CpuTask) as Promise<CpuResult>).catch(
+        (e) => {
+          crashed = e;
+          Atomics.store(w, H_STOP, 1);
+          return undefined;
+        },
+      )
+    : Promise.resolve(undefined);
+  await waitFor(w, H_BARRIER, (v) => v >= n + nk, () => crashed !== undefined);
   const t0 = performance.now();
   Atomics.store(w, H_GATE, 1);
   Atomics.notify(w, H_GATE);
@@ -141,11 +162,13 @@ export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
     }
   }
   const perCpu = await all;
+  Atomics.store(w, H_STOP, 1); // every CPU is done: kswapd leaves too
+  const kswapd = await kswapdDone;
   // the run lasted from the gate until the slowest CPU stopped working
   const durationMs = perCpu.length ? Math.max(...perCpu.map((r) => r.elapsedMs)) : performance.now() - t0;
   await pool.destroy();
   const errCpu = Atomics.load(w, H_ERROR) - 1;
-  let error = perCpu.find((r) => r.error)?.error;
+  let error = perCpu.find((r) => r.error)?.error ?? kswapd?.error;
   if (!error && crashed !== undefined) {
     error = { cpu: errCpu, op: 'worker', message: crashed instanceof Error ? crashed.message : String(crashed) };
   }
@@ -159,7 +182,7 @@ export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
   } else {
     checker = check_invariants(monitor);
   }
-  return { m, perCpu, durationMs, checker, checkpoints: { done: cpDone, violations: cpVio }, error };
+  return { m, perCpu, durationMs, checker, checkpoints: { done: cpDone, violations: cpVio }, error, kswapd };
 }
 
 export const hostCores = availableParallelism();

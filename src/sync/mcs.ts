@@ -27,6 +27,7 @@
  * from the CPU's free-node mask and frees it after unlock.
  */
 import { LK_STATE, LK_AUX, LINE_WORDS, MCS_LEVELS, PC_MCS, percpuBase, type Layout } from '../machine/layout.js';
+import { spin_relax } from './relax.js';
 
 export const MCS_LOCKED = 0;
 export const MCS_NEXT = 1;
@@ -52,7 +53,7 @@ export function mcs_lock(w: Int32Array, off: number, l: Layout, node: number): n
   let spins = 0;
   if (prev !== 0) {
     Atomics.store(w, mcsNodeOff(l, prev - 1) + MCS_NEXT, node + 1);
-    while (Atomics.load(w, n + MCS_LOCKED) !== 0) spins++;
+    while (Atomics.load(w, n + MCS_LOCKED) !== 0) spin_relax(w, n + MCS_LOCKED, 1, ++spins);
     if (spins === 0) spins = 1; // queued behind a holder: contended even if handed over at once
   }
   w[off + LK_AUX] = node + 1;
@@ -67,7 +68,7 @@ export function mcs_unlock(w: Int32Array, off: number, l: Layout): number {
   if (next === 0) {
     if (Atomics.compareExchange(w, off + LK_STATE, node + 1, 0) === node + 1) return node;
     // a successor swapped itself into the tail but has not linked in yet: wait for it
-    while ((next = Atomics.load(w, n + MCS_NEXT)) === 0);
+    for (let k = 1; (next = Atomics.load(w, n + MCS_NEXT)) === 0; k++) spin_relax(w, n + MCS_NEXT, 0, k);
   }
   Atomics.store(w, mcsNodeOff(l, next - 1) + MCS_LOCKED, 0);
   return node;

@@ -29,6 +29,7 @@ import { C_PAGE_LOCK, C_CHAIN_LOCK } from './classes.js';
 import { acquiring, acquired, releasing, lock_acquired, lock_releasing } from './spinlock.js';
 import { futex_lock, futex_trylock, futex_unlock } from './futex.js';
 import { lkLastCpu1 } from './lockstat.js';
+import { spin_relax } from './relax.js';
 
 /** TestSetPageLocked: take the page lock if free; never sleeps. */
 export function trylock_page(cpu: CpuBase, pfn: number, site: number): boolean {
@@ -88,7 +89,7 @@ export function pte_chain_lock(cpu: CpuBase, pfn: number, site: number): void {
   const t0 = performance.now();
   let spins = 0;
   do {
-    while ((Atomics.load(w, f) & PG_chainlock) !== 0) spins++;
+    for (let v = Atomics.load(w, f); (v & PG_chainlock) !== 0; v = Atomics.load(w, f)) spin_relax(w, f, v, ++spins);
   } while ((Atomics.or(w, f, PG_chainlock) & PG_chainlock) !== 0);
   lock_acquired(cpu, f + CHAIN_TRACK, C_CHAIN_LOCK, 0, site, t0, spins || -1);
 }

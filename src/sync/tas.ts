@@ -13,6 +13,7 @@
  * stores inside the critical section are visible to the next acquirer.
  */
 import { LK_STATE } from '../machine/layout.js';
+import { spin_relax } from './relax.js';
 
 export function tas_trylock(w: Int32Array, off: number): boolean {
   return Atomics.compareExchange(w, off + LK_STATE, 0, 1) === 0;
@@ -21,7 +22,7 @@ export function tas_trylock(w: Int32Array, off: number): boolean {
 /** Acquire; returns the number of failed attempts (0 = uncontended). */
 export function tas_lock(w: Int32Array, off: number): number {
   let spins = 0;
-  while (Atomics.compareExchange(w, off + LK_STATE, 0, 1) !== 0) spins++;
+  while (Atomics.compareExchange(w, off + LK_STATE, 0, 1) !== 0) spin_relax(w, off + LK_STATE, 1, ++spins);
   return spins;
 }
 

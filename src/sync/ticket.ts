@@ -14,6 +14,7 @@
  * Locking rule: LK_AUX is written only by the holder (ticket_unlock).
  */
 import { LK_STATE, LK_AUX } from '../machine/layout.js';
+import { spin_relax } from './relax.js';
 
 export function ticket_trylock(w: Int32Array, off: number): boolean {
   const head = Atomics.load(w, off + LK_AUX);
@@ -25,7 +26,9 @@ export function ticket_trylock(w: Int32Array, off: number): boolean {
 export function ticket_lock(w: Int32Array, off: number): number {
   const my = Atomics.add(w, off + LK_STATE, 1);
   let spins = 0;
-  while (Atomics.load(w, off + LK_AUX) !== my) spins++;
+  for (let head = Atomics.load(w, off + LK_AUX); head !== my; head = Atomics.load(w, off + LK_AUX)) {
+    spin_relax(w, off + LK_AUX, head, ++spins);
+  }
   return spins;
 }
 

@@ -13,7 +13,7 @@
  * Everything a step allocates is model bookkeeping (JS objects), never the
  * MM hot path.
  */
-import { NIL, PAGE_SIZE, VMA_FILE, vmaBase } from '../machine/layout.js';
+import { NIL, PAGE_SIZE, VMA_FILE, MM_KILLED, vmaBase, mmBase } from '../machine/layout.js';
 import { VM } from '../machine/vmstat.js';
 import { find_vma } from '../mm/vma.js';
 import { mm_alloc } from '../mm/mm_struct.js';
@@ -21,7 +21,7 @@ import { TASK_SIZE } from '../mm/pte.js';
 import { do_mmap, do_munmap, do_mremap, PROT_READ, PROT_WRITE, MAP_SHARED, MAP_PRIVATE, MAP_ANONYMOUS } from '../vm/mmap.js';
 import { do_fork, do_exec, mmput } from '../vm/fork.js';
 import { user_access, ACCESS_OK } from '../vm/access.js';
-import { VM_FAULT_SIGSEGV } from '../vm/fault.js';
+import { VM_FAULT_SIGSEGV, VM_FAULT_OOM } from '../vm/fault.js';
 import type { Cpu } from '../vm/cpu.js';
 import {
   newModel,
@@ -73,6 +73,8 @@ export interface Stream {
   ops: number;
   segv: number;
   oom: number;
+  /** tasks killed by the OOM killer or by SIGBUS (a swap slot lost): MM_KILLED */
+  killed: number;
   /** model/kernel disagreements other than content */
   failures: string[];
   buf: Int32Array;
@@ -103,6 +105,7 @@ export function newStream(cpu: Cpu, seed: number, files: number[], oracle: Oracl
     ops: 0,
     segv: 0,
     oom: 0,
+    killed: 0,
     failures: [],
     buf: new Int32Array(ORACLE_WORDS),
   };
@@ -123,6 +126,30 @@ function spawn(s: Stream): Task | undefined {
 function kill(s: Stream, t: Task): void {
   mmput(s.cpu, t.mm);
   s.tasks.splice(s.tasks.indexOf(t), 1);
+}
+
+/**
+ * Did the task die? The OOM killer or a lost swap slot (SIGBUS) flags its mm
+ * (reclaim/oom.ts: MM_KILLED), and a fault that finds no memory kills the
+ * faulting task: it exits here, and that is no failure (its memory is freed;
+ * its model goes with it).
+ */
+function task_died(s: Stream, t: Task, rc: number): boolean {
+  if (Atomics.load(s.cpu.w, mmBase(s.cpu.l, t.mm) + MM_KILLED) === 0 && rc !== VM_FAULT_OOM) return false;
+  s.killed++;
+  kill(s, t);
+  return true;
+}
+
+/** Exit every task whose mm was flagged killed since the last step. */
+function reap(s: Stream): void {
+  for (let i = s.tasks.length - 1; i >= 0; i--) {
+    const t = s.tasks[i]!;
+    if (Atomics.load(s.cpu.w, mmBase(s.cpu.l, t.mm) + MM_KILLED) !== 0) {
+      s.killed++;
+      kill(s, t);
+    }
+  }
 }
 
 function op_mmap(s: Stream, t: Task): void {
@@ -265,6 +292,7 @@ function touch(s: Stream, t: Task, addr: number, write: boolean): boolean {
     makeStamp(s.oracle, buf, key, version);
     const rc = user_access(s.cpu, t.mm, addr, true, buf, 4);
     if (rc !== ACCESS_OK) {
+      if (task_died(s, t, rc)) return false;
       fail(s, `write at 0x${addr.toString(16)} in a writable mapping failed: ${rc}`);
       return false;
     }
@@ -284,6 +312,7 @@ function touch(s: Stream, t: Task, addr: number, write: boolean): boolean {
     return false;
   }
   if (rc !== ACCESS_OK) {
+    if (task_died(s, t, rc)) return false;
     fail(s, `read at 0x${addr.toString(16)} failed: ${rc}`);
     return false;
   }
@@ -320,6 +349,7 @@ function op_touch(s: Stream, t: Task): void {
 /** One operation of the stream. */
 export function stepRandom(s: Stream): void {
   s.ops++;
+  reap(s);
   if (s.tasks.length === 0 && !spawn(s)) {
     s.oom++;
     return;

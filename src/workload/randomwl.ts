@@ -35,7 +35,7 @@ export const RANDOM_WORKLOAD: Workload = {
         return {
           units: s.ops,
           failures: [...s.failures, ...s.oracle.failures],
-          extra: { oracleChecks: s.oracle.checks, segv: s.segv, enomem: s.oom },
+          extra: { oracleChecks: s.oracle.checks, segv: s.segv, enomem: s.oom, killed: s.killed },
         };
       },
     };
