@@ -324,8 +324,8 @@ function defaultRmapEntries(cfg: Config, nrFrames: number): number {
 
 /** Compute every region's offset from the config, once. */
 export function computeLayout(cfg: Config): Layout {
-  const nrFrames = cfg.mem >>> PAGE_SHIFT;
-  const nrSwap = cfg.swap >>> PAGE_SHIFT;
+  const nrFrames = Math.floor(cfg.mem / PAGE_SIZE); // not >>>: 4 GiB would wrap to 0
+  const nrSwap = Math.floor(cfg.swap / PAGE_SIZE);
   const nrCpus = cfg.cpus;
   const nrCpuSlots = nrCpus + 2; // + kswapd + the monitor (main thread: checker, setup)
   let o = 0;

@@ -30,3 +30,11 @@ describe('layout', () => {
     expect(() => attachMachine(new SharedArrayBuffer(4096))).toThrow(/not an smpvm machine/);
   });
 });
+
+describe('layout at the 4 GiB limit', () => {
+  it('counts 2^20 frames for 4 GiB of RAM (no 32-bit wrap)', () => {
+    const l = computeLayout(makeConfig({ mem: '4G', swap: '4G', cpus: 1 }));
+    expect(l.nrFrames).toBe(1 << 20);
+    expect(l.nrSwap).toBe(1 << 20);
+  });
+});

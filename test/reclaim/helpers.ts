@@ -1,0 +1,89 @@
+/*
+ * Helpers for the reclaim tests: a machine with reclaim installed (every
+ * scheme and policy registered, as in a run), processes with anonymous
+ * regions written and read with oracle stamps, and vmstat sums.
+ */
+import '../../src/sim/register.js';
+import { bootMachine } from '../../src/sim/boot.js';
+import { makeCpu, type Cpu } from '../../src/vm/cpu.js';
+import type { Machine } from '../../src/machine/machine.js';
+import { mm_alloc } from '../../src/mm/mm_struct.js';
+import { do_mmap, PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_ANONYMOUS } from '../../src/vm/mmap.js';
+import { user_access, ACCESS_OK } from '../../src/vm/access.js';
+import { pte_table } from '../../src/mm/pgtable.js';
+import { VMSTAT_NAMES, type VmstatName } from '../../src/machine/vmstat.js';
+import { PAGE_WORDS, PC_VMSTAT, percpuBase, pageStruct } from '../../src/machine/layout.js';
+import { RMAP_SCHEMES, type RmapSchemeName } from '../../src/config.js';
+import { rmapSchemeByName } from '../../src/rmap/index.js';
+
+export const POLICY_NAMES = ['swapout', 'clock', '2q'] as const;
+
+/** rmap schemes registered in this build (the rmap issue adds them as it goes). */
+export const rmapNames = (): RmapSchemeName[] =>
+  RMAP_SCHEMES.filter((n) => {
+    try {
+      rmapSchemeByName(n);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+
+export function bootR(cfg: Record<string, unknown> = {}): { m: Machine; cpu: Cpu; cpus: Cpu[] } {
+  const m = bootMachine({ mem: '2M', swap: '8M', cpus: 1, lockdep: true, debug: true, swapIoUs: 0, ...cfg });
+  const cpus: Cpu[] = [];
+  for (let i = 0; i < m.cfg.cpus; i++) cpus.push(makeCpu(m, i));
+  return { m, cpu: cpus[0]!, cpus };
+}
+
+/** Sum of a vmstat counter over every CPU slot. */
+export function vmsum(m: Machine, name: VmstatName): number {
+  const k = VMSTAT_NAMES.indexOf(name);
+  let s = 0;
+  for (let c = 0; c < m.layout.nrCpuSlots; c++) s += m.w[percpuBase(m.layout, c) + PC_VMSTAT + k]!;
+  return s;
+}
+
+export function newProc(cpu: Cpu): number {
+  const mm = mm_alloc(cpu, cpu.mmCache);
+  if (mm < 0) throw new Error('mm_alloc failed');
+  return mm;
+}
+
+export function mapAnon(cpu: Cpu, mm: number, pages: number): number {
+  const a = do_mmap(cpu, mm, 0, pages * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (a < 0) throw new Error(`mmap failed ${a}`);
+  return a;
+}
+
+const buf = new Int32Array(8);
+
+/** Write value v (and v ^ 0x5a5a5a5a) at the start of the page at addr. Returns the access result. */
+export function put(cpu: Cpu, mm: number, addr: number, v: number): number {
+  buf[0] = v;
+  buf[1] = v ^ 0x5a5a5a5a;
+  return user_access(cpu, mm, addr, true, buf, 2);
+}
+
+/** Read the page's first word; throws if the page's two words disagree or the access fails. */
+export function get(cpu: Cpu, mm: number, addr: number): number {
+  const rc = user_access(cpu, mm, addr, false, buf, 2);
+  if (rc !== ACCESS_OK) throw new Error(`read at 0x${addr.toString(16)} failed: ${rc}`);
+  if (buf[1] !== ((buf[0]! ^ 0x5a5a5a5a) | 0) && !(buf[0] === 0 && buf[1] === 0)) throw new Error(`torn page at 0x${addr.toString(16)}`);
+  return buf[0]!;
+}
+
+export function tryGet(cpu: Cpu, mm: number, addr: number): number {
+  return user_access(cpu, mm, addr, false, buf, 2);
+}
+
+/** The pte for addr in mm (0 if no table), read lock-free. */
+export function pteOf(cpu: Cpu, mm: number, addr: number): number {
+  const pt = pte_table(cpu, mm, addr);
+  if (pt < 0) return 0;
+  return Atomics.load(cpu.w, cpu.l.frames + pt * PAGE_WORDS + ((addr >>> 12) & 0x3ff));
+}
+
+export const isSwapPte = (pte: number) => pte !== 0 && (pte & 1) === 0;
+export const swapOffset = (pte: number) => pte >>> 8;
+export const pageWord = (m: Machine, pfn: number, k: number) => m.w[pageStruct(m.layout, pfn) + k]!;
