@@ -79,6 +79,8 @@ export const ConfigSchema = z
     locks: z.enum(LOCK_SCHEMES).default('split'),
     lockImpl: z.enum(LOCK_IMPLS).default('ticket'),
     policy: z.enum(POLICIES).default('2q'),
+    /** 2q: activate a refaulting page iff its refault distance <= nr_active (mm/workingset.c; new anonymous pages then start inactive, as since 5.9) */
+    refaultActivation: z.boolean().default(false),
     /** nonresident bucket size in bytes: one cache line */
     nrBucketBytes: z.union([z.literal(64), z.literal(128)]).default(64),
     /** per-CPU trace ring entries (profile); 0 = off */

@@ -110,6 +110,9 @@ export const L_INACTIVE_HEAD = 5;
 export const L_NR_ACTIVE = 6;
 export const L_NR_INACTIVE = 7;
 export const L_CLOCK_HAND = 8;
+/* issue 7: the replacement policy's own words in the LRU line (reclaim/clockpro.ts, clockpro_approx.ts) */
+export const L_NR_HOT = 9; // CLOCK-Pro: resident PG_hot pages (Atomics; lru.ts del_page_from_lru drops freed ones)
+export const L_POLICY = 10; // words 10..15: policy state (cold / inactive target, hand-list choice, coupling)
 
 /* swap line (G_SWAP) data words: swap_lock + swap_info_struct (reclaim/swapfile.ts) */
 export const SW_FLAGS = 4; // SWP_USED | SWP_WRITEOK

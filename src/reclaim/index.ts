@@ -17,6 +17,11 @@
  *   swap_fault.ts do_swap_page
  *   swapoff.ts    try_to_unuse
  *   checks.ts     LRU / swap_map / swap-cache invariants for the checker
+ *   nonresident.ts  the nr_bucket table of recently evicted pages (issue 7)
+ *   workingset.ts refault detection: remember on eviction, look up on
+ *                 insertion, swap-slot invalidation, /proc/refaults
+ *   clockpro.ts   `clockpro`: CLOCK-Pro, two-list resident clock (PZ)
+ *   clockpro_approx.ts `clockpro-approx`: the LinuxMM wiki approximation
  *   stats.ts      nr_free_pages, LRU sizes, swap usage for results
  *
  * installReclaim() plugs it all into the VM's hooks (vm/hooks.ts, the page
@@ -54,6 +59,9 @@ import { reclaim_quiesce, check_lru_membership, check_swap } from './checks.js';
 import './twoq.js';
 import './clock.js';
 import './swapout.js';
+import './clockpro.js';
+import './clockpro_approx.js';
+import { workingset_new_anon_page, workingset_file_insert, workingset_check } from './workingset.js';
 
 const INJECT_NO_SWAP_DUP = INJECTIONS.indexOf('no_swap_dup');
 /** CPUs that already skipped their one swap_duplicate (the planted bug) */
@@ -76,8 +84,9 @@ export function installReclaim(): void {
   installed = true;
   const alloc = (cpu: CpuBase, order: number, site: number, mm: number) => alloc_pages_reclaim(cpu as ReclaimCpu, order, site, mm);
   installFaultHooks({
-    newAnonPage: (cpu, pfn) => lru_cache_add(cpu, pfn, policyOf(cpu).newPageActive(true)),
-    newFilePage: (cpu, pfn) => lru_cache_add(cpu, pfn, policyOf(cpu).newPageActive(false)),
+    // issue 7: the policy places new pages; a page-cache insertion after a miss is a refault lookup (workingset.ts)
+    newAnonPage: (cpu, pfn) => lru_cache_add(cpu, pfn, workingset_new_anon_page(cpu, pfn)),
+    newFilePage: (cpu, pfn) => lru_cache_add(cpu, pfn, workingset_file_insert(cpu, pfn)),
     doSwapPage: do_swap_page,
     swapDuplicate: fork_swap_duplicate,
     freeSwapEntry: free_swap_and_cache,
@@ -98,6 +107,7 @@ export function installReclaim(): void {
 export function reclaim_checks(cpu: ReclaimCpu, out: string[], ctx: { mapped: Int32Array; cached: Uint8Array }): void {
   check_lru_membership(cpu.m, ctx.mapped, ctx.cached, out);
   check_swap(cpu.m, ctx.cached, out);
+  workingset_check(cpu.m, out); // issue 7: hot-page count, hands, no cookie for a free swap slot
 }
 export { reclaim_quiesce };
 

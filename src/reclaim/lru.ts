@@ -61,6 +61,7 @@ import {
   L_INACTIVE_HEAD,
   L_NR_ACTIVE,
   L_NR_INACTIVE,
+  L_NR_HOT,
   NIL,
   PAGEVEC_SIZE,
   PAGE_STRUCT_WORDS,
@@ -73,7 +74,8 @@ import {
   globalLine,
   percpuBase,
 } from '../machine/layout.js';
-import { PG_lru, PG_active, PG_referenced, PG_reserved } from '../machine/page.js';
+import { PG_lru, PG_active, PG_referenced, PG_reserved, PG_hot, PG_test } from '../machine/page.js';
+import { policyOf } from './policy.js';
 import { VM } from '../machine/vmstat.js';
 import { SITE } from '../sync/classes.js';
 import { lru_lock, lru_unlock, usesPcp } from '../sync/scheme.js';
@@ -162,7 +164,9 @@ function __isolate(cpu: CpuBase, pfn: number): void {
 /** del_page_from_lru: unlink a PG_lru page and clear PG_lru and PG_active. Lock held. */
 export function del_page_from_lru(cpu: CpuBase, pfn: number): void {
   __isolate(cpu, pfn);
-  Atomics.and(cpu.w, ps(cpu.l.memMap, pfn) + PG_FLAGS, ~PG_active);
+  // issue 7: a freed hot page leaves CLOCK-Pro's resident hot count (clockpro.ts)
+  const old = Atomics.and(cpu.w, ps(cpu.l.memMap, pfn) + PG_FLAGS, ~(PG_active | PG_hot | PG_test));
+  if ((old & PG_hot) !== 0) Atomics.sub(cpu.w, lruLine(cpu) + L_NR_HOT, 1);
 }
 
 /* ---- adding new pages ---- */
@@ -264,6 +268,11 @@ export function activate_page(cpu: CpuBase, pfn: number): void {
 export function mark_page_accessed(cpu: CpuBase, pfn: number): void {
   const f = ps(cpu.l.memMap, pfn) + PG_FLAGS;
   const flags = Atomics.load(cpu.w, f);
+  if (policyOf(cpu).hitSetsReferenced === true) {
+    // issue 7: CLOCK-Pro and its approximation: a hit only sets the reference bit
+    if ((flags & PG_referenced) === 0) Atomics.or(cpu.w, f, PG_referenced);
+    return;
+  }
   if ((flags & (PG_active | PG_referenced | PG_lru)) === (PG_referenced | PG_lru)) {
     activate_page(cpu, pfn);
     Atomics.and(cpu.w, f, ~PG_referenced);

@@ -342,7 +342,7 @@ export function nr_slot_word(t: NrTable, b: number, s: number): number {
  */
 
 /** Advance the hand of bucket b with the 2007 compare-and-swap loop; return the new slot. */
-function nr_hand_advance(w: Int32Array, b: number, numNr: number): number {
+export function nr_hand_advance(w: Int32Array, b: number, numNr: number): number {
   let cur = w[b + NR_HAND]!; // a guess; the CAS returns the real value if it was stale
   for (;;) {
     const next = cur + 1 === numNr ? 0 : cur + 1;

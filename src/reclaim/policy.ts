@@ -12,7 +12,8 @@
  *   clock     LaHaise's page-centric single-handed clock over mem_map (rmap)
  *   2q        2.6's active/inactive lists, refill_inactive + shrink_list (rmap)
  *
- * CLOCK-Pro (issue 7) plugs in here: registerPolicy('clockpro', …).
+ * CLOCK-Pro (issue 7) plugs in here: clockpro.ts, clockpro_approx.ts, with
+ * the optional refault hooks below (workingset.ts calls them).
  *
  * A policy's shrink() runs with no lock held (kswapd, or an allocating CPU in
  * direct reclaim, maybe inside a fault holding its own mmap_sem for reading)
@@ -36,6 +37,24 @@ export interface ReplacementPolicy {
    * sc.nrScanned; stop early once sc.nrReclaimed >= sc.nrToReclaim.
    */
   shrink(cpu: ReclaimCpu, sc: ScanControl): void;
+  /*
+   * Issue 7, refault detection (workingset.ts); all optional, a policy
+   * without them gets the defaults named.
+   */
+  /**
+   * A page joins the LRU: a first-touch anonymous page, or a page inserted
+   * in the page or swap cache after a miss. `kind` and the WS_* result bits
+   * are workingset.ts's; `distance` is recently_evicted()'s (-1: not
+   * remembered, or not looked up). Default: the active list iff
+   * newPageActive(anon) and not read-ahead; no activation.
+   */
+  lruInsert?(cpu: CpuBase, pfn: number, kind: number, distance: number): number;
+  /** Remember this page (locked, leaving its cache) in the nonresident table? Default: yes. */
+  rememberEvicted?(cpu: CpuBase, pfn: number): boolean;
+  /** A remember recycled a live cookie: a test period ended without a refault. */
+  testExpired?(cpu: CpuBase): void;
+  /** mark_page_accessed only sets PG_referenced (a CLOCK hit: no list movement). */
+  readonly hitSetsReferenced?: boolean;
 }
 
 const REGISTRY: Partial<Record<PolicyName, ReplacementPolicy>> = {};

@@ -39,7 +39,7 @@ import { vma_pgoff_of } from '../mm/vma.js';
 import { _PAGE_PRESENT, _PAGE_RW, _PAGE_USER, _PAGE_ACCESSED, _PAGE_DIRTY, mk_pte, pte_index, pteAddrOf } from '../mm/pte.js';
 import { page_add_rmap } from '../rmap/index.js';
 import { lock_page_sleep, type ReclaimCpu } from './context.js';
-import { mark_page_accessed, page_cache_release } from './lru.js';
+import { mark_page_accessed, page_cache_release, lru_add_drain } from './lru.js';
 import { swap_free, vm_swap_full } from './swapfile.js';
 import {
   lookup_swap_cache,
@@ -92,6 +92,9 @@ export function do_swap_page(cpu: ReclaimCpu, mm: number, vma: number, addr: num
   }
   mark_page_accessed(cpu, pfn);
   lock_page_sleep(cpu, pfn, SITE.do_swap_page);
+  // issue 7 workaround: a page just read in sits in this CPU's pagevec (split), whose reference makes
+  // remove_exclusive_swap_page's count-2 test fail; a write would then copy it and orphan the swap-cache page
+  if (write || vm_swap_full(cpu)) lru_add_drain(cpu);
   const p = pageStruct(l, pfn);
   if ((Atomics.load(w, p + PG_FLAGS) & PG_uptodate) === 0) {
     // the read failed: kill_swap_users flagged this mm (and every other user)

@@ -55,7 +55,7 @@ import { get_swap_page, swap_free, swap_count, valid_swaphandles } from './swapf
 import { swap_readpage } from './page_io.js';
 import { lru_cache_add, page_cache_release } from './lru.js';
 import { kill_swap_users } from './oom.js';
-import { policyOf } from './policy.js';
+import { workingset_swapin } from './workingset.js';
 
 /**
  * Allocation used for a swap-in (set by index.ts to the reclaiming
@@ -195,7 +195,7 @@ export function read_swap_cache_async(cpu: CpuBase, entry: number, mm: number, r
       continue;
     }
     if (readahead) Atomics.or(w, ps(cpu, pfn) + PG_FLAGS, PG_readahead);
-    lru_cache_add(cpu, pfn, !readahead && policyOf(cpu).newPageActive(true));
+    lru_cache_add(cpu, pfn, workingset_swapin(cpu, pfn, entry, mm, readahead)); // issue 7: refault lookup; the policy picks the list
     rsc_did_read = true;
     if (!swap_readpage(cpu, pfn, entry)) {
       delete_from_swap_cache(cpu, pfn);

@@ -49,6 +49,7 @@ import { SITE } from '../sync/classes.js';
 import { swap_lock, swap_unlock } from '../sync/scheme.js';
 import { SWP_ENTRY, SWP_OFFSET } from '../mm/pte.js';
 import { swap_entry_free, SWAP_MAP_BAD } from '../mm/swap_map.js';
+import { workingset_swap_free } from './workingset.js';
 
 export const SWAPFILE_CLUSTER = 256;
 /** SW_FLAGS: swapoff disabled the area (no new slots are handed out) */
@@ -152,6 +153,7 @@ export function swap_free(cpu: CpuBase, entry: number): number {
     Atomics.sub(w, g + SW_INUSE, 1);
     if (off < Math.max(1, w[g + SW_LOWEST]!)) w[g + SW_LOWEST] = off;
     swap_unlock(cpu);
+    workingset_swap_free(cpu, entry); // issue 7: the slot's nonresident cookie dies with it (seed wiki)
   }
   return c;
 }

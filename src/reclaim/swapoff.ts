@@ -64,6 +64,7 @@ import { bkl_enter, bkl_exit, lock_page_sleep, mmap_read_trylock, mmap_read_unlo
 import { page_cache_release } from './lru.js';
 import { swap_free, swap_count, swap_set_writeok } from './swapfile.js';
 import { read_swap_cache_async, delete_from_swap_cache, in_swap_cache, RSC_GONE, RSC_NOMEM } from './swap_state.js';
+import { workingset_swapoff } from './workingset.js';
 
 export const ENOMEM = -12;
 export const EBUSY = -16;
@@ -198,6 +199,7 @@ export function sys_swapoff(cpu: ReclaimCpu): number {
   swap_set_writeok(cpu, false);
   const r = try_to_unuse(cpu);
   if (r < 0) swap_set_writeok(cpu, true);
+  else workingset_swapoff(cpu); // issue 7: no nonresident cookie outlives the area (seed wiki)
   bkl_exit(cpu);
   return r;
 }

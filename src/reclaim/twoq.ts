@@ -44,6 +44,7 @@ import { isolate_lru_pages, putback_lru_pages, lru_scanned } from './lru.js';
 import { shrink_page, count_scanned, PAGE_FREED, PAGE_ACTIVATE, SP_RMAP, SP_REFCHECK } from './vmscan.js';
 import { swap_writeok } from './swapfile.js';
 import { registerPolicy, type ReplacementPolicy } from './policy.js';
+import { workingset_2q_insert } from './workingset.js';
 
 /** vm_swappiness (2.6 default) */
 export const VM_SWAPPINESS = 60;
@@ -107,6 +108,7 @@ export const twoqPolicy: ReplacementPolicy = {
   newPageActive(anon) {
     return anon;
   },
+  lruInsert: workingset_2q_insert, // issue 7: config.refaultActivation (workingset.ts)
   shrink(cpu, sc) {
     const g = globalLine(cpu.l, G_LRU);
     let nrActive = (cpu.w[g + L_NR_ACTIVE]! >> sc.priority) + 1;

@@ -64,6 +64,7 @@ import { swap_free, swap_writeok } from './swapfile.js';
 import { add_to_swap } from './swap_state.js';
 import { swap_writepage, file_writepage } from './page_io.js';
 import { policyOf } from './policy.js';
+import { workingset_eviction } from './workingset.js';
 
 export const PAGE_FREED = 0;
 export const PAGE_KEEP = 1;
@@ -99,6 +100,7 @@ function remove_mapping(cpu: CpuBase, pfn: number, swap: boolean): boolean {
     return false;
   }
   const entry = swap ? w[p + PG_PRIVATE]! : 0;
+  workingset_eviction(cpu, pfn, entry); // issue 7: remember_page, before the key is cleared
   __remove_from_page_cache(cpu, pfn);
   cache_unlock(cpu, mapping);
   if (swap) swap_free(cpu, entry);

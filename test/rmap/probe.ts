@@ -17,6 +17,8 @@ import { PG_pgtable, PG_reserved, PG_compound, PG_buddy, PG_pcp, isFileMapping }
 import { get_page_unless_zero, put_page } from '../../src/mm/page_alloc.js';
 import { trylock_page, unlock_page } from '../../src/sync/pagelock.js';
 import { SITE } from '../../src/sync/classes.js';
+import { lock_kernel, unlock_kernel } from '../../src/sync/scheme.js';
+import { LS_BKL } from '../../src/machine/cpu.js';
 import { SWAP_SUCCESS, SWAP_AGAIN, SWAP_FAIL } from '../../src/rmap/types.js';
 
 export interface ProbeStats {
@@ -62,6 +64,9 @@ export function probe(cpu: Cpu, pfn: number, st: ProbeStats, strict: boolean, un
     st.referenced++;
     st.young += young;
     if (strict && (young < 0 || young > mapcount)) bad = `page_referenced(${pfn}) = ${young} with ${mapcount} mappings`;
+    // under `bkl` a page lock is only ever held inside kernel_flag (reclaim/context.ts), as kswapd does
+    const bkl = cpu.lockScheme === LS_BKL;
+    if (bkl) lock_kernel(cpu, SITE.shrink_list);
     if (unmap && isFileMapping(mapping) && trylock_page(cpu, pfn, SITE.shrink_list)) {
       const k = cpu.rmap.try_to_unmap(cpu, pfn, 0);
       unlock_page(cpu, pfn);
@@ -72,6 +77,7 @@ export function probe(cpu: Cpu, pfn: number, st: ProbeStats, strict: boolean, un
       if (k === SWAP_SUCCESS && strict && left !== 0) bad = `try_to_unmap(${pfn}) = SUCCESS but ${left} mappings left`;
       if (strict && k !== SWAP_SUCCESS) bad = `try_to_unmap(${pfn}) = ${k} with no other CPU running`;
     }
+    if (bkl) unlock_kernel(cpu);
   }
   put_page(cpu, pfn);
   return bad;

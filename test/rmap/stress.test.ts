@@ -44,7 +44,9 @@ describe('SMP stress: 2 worker CPUs + a concurrent reclaim walker, every rmap ×
           const m = booted.m;
           if (!m || Atomics.load(m.w, H_GATE) === 0) return;
           const cpu = (walker ??= makeCpu(m, monitorCpu(m.layout)));
-          for (let i = 0; i < 40; i++) {
+          // a third thread on two cores: under bkl, where it stops both workers, keep it light
+          const batch = locks === 'bkl' ? 4 : 40;
+          for (let i = 0; i < batch; i++) {
             if (Atomics.load(m.w, H_RUNNING) === 0 || Atomics.load(m.w, H_STOP) !== 0) return;
             const pfn = pick_mapped(cpu, rng, 64);
             if (pfn > 0) {
