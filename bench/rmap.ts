@@ -41,6 +41,7 @@ import { SITE } from '../src/sync/classes.js';
 import { VM } from '../src/machine/vmstat.js';
 import { RMAP_SCHEMES } from '../src/config.js';
 import { SWAP_SUCCESS } from '../src/rmap/types.js';
+import { loadavg } from 'node:os';
 import { writeResult, isMain, hostCores } from './common.js';
 import '../src/sim/register.js';
 
@@ -86,25 +87,26 @@ export function metadata(schemes: readonly Scheme[]) {
 /* ---- 2. fork + exit of a large RSS ---- */
 export function forkExit(schemes: readonly Scheme[], rssMiB: number, reps: number) {
   const pages = (rssMiB * MiB) / P;
-  const rows = schemes.map((rmap) => {
+  // every scheme's machine first, then the repetitions interleaved across schemes (drift hits all alike)
+  const ms = schemes.map((rmap) => {
     const cpu = machine(rmap, { mem: `${rssMiB * 3 + 32}M`, maxMm: 16 });
-    const parent = populated(cpu, pages);
-    const fork: number[] = [];
-    const exit: number[] = [];
-    for (let i = 0; i < reps + 2; i++) {
+    return { rmap, cpu, parent: populated(cpu, pages), fork: [] as number[], exit: [] as number[] };
+  });
+  for (let i = 0; i < reps + 2; i++) {
+    for (const x of ms) {
       const t0 = performance.now();
-      const kid = do_fork(cpu, parent);
+      const kid = do_fork(x.cpu, x.parent);
       const t1 = performance.now();
-      if (kid < 0) throw new Error(`${rmap}: fork failed`);
-      mmput(cpu, kid);
+      if (kid < 0) throw new Error(`${x.rmap}: fork failed`);
+      mmput(x.cpu, kid);
       const t2 = performance.now();
       if (i >= 2) {
-        fork.push(t1 - t0);
-        exit.push(t2 - t1);
+        x.fork.push(t1 - t0);
+        x.exit.push(t2 - t1);
       }
     }
-    return { scheme: rmap, forkMs: median(fork), exitMs: median(exit), forkExitMs: median(fork) + median(exit) };
-  });
+  }
+  const rows = ms.map((x) => ({ scheme: x.rmap, forkMs: median(x.fork), exitMs: median(x.exit), forkExitMs: median(x.fork) + median(x.exit) }));
   const scan = rows.find((r) => r.scheme === 'scan')!;
   return rows.map((r) => ({ ...r, forkVsScan: r.forkMs / scan.forkMs, forkExitVsScan: r.forkExitMs / scan.forkExitMs }));
 }
@@ -113,27 +115,33 @@ export function forkExit(schemes: readonly Scheme[], rssMiB: number, reps: numbe
 export function unmapN(schemes: readonly Scheme[], ns: number[], pagesPerRun: number, budgetMs: number) {
   const rows: { scheme: Scheme; n: number; usPerPage: number; pagesTimed: number; vsN1: number; vsScan: number }[] = [];
   for (const n of ns) {
-    for (const rmap of schemes) {
+    const ms = schemes.map((rmap) => {
       const cpu = machine(rmap, { mem: '96M', swap: '1M', maxMm: n + 8, maxVma: 2 * n + 64 });
       const parent = populated(cpu, pagesPerRun);
       for (let k = 1; k < n; k++) if (do_fork(cpu, parent) < 0) throw new Error(`${rmap}: fork ${k} of ${n} failed`);
-      const l = cpu.l;
       const pfns = Array.from({ length: pagesPerRun }, (_, i) => pfnAt(cpu, parent, BASE + i * P));
       for (let i = 0; i < pagesPerRun; i++) {
-        cpu.w[l.swapMap + 1 + i] = 1; // a swap slot per page, as add_to_swap leaves it (the swap cache's count)
+        cpu.w[cpu.l.swapMap + 1 + i] = 1; // a swap slot per page, as add_to_swap leaves it (the swap cache's count)
         get_page(cpu, pfns[i]!); // reclaim's reference
         if (!trylock_page(cpu, pfns[i]!, SITE.shrink_list)) throw new Error('page lock');
       }
-      let done = 0;
-      const t0 = performance.now();
-      while (done < pagesPerRun && (done < 2 || performance.now() - t0 < budgetMs)) {
-        const r = cpu.rmap.try_to_unmap(cpu, pfns[done]!, SWP_ENTRY(0, 1 + done));
-        if (r !== SWAP_SUCCESS) throw new Error(`${rmap}: try_to_unmap = ${r} with N = ${n}`);
-        done++;
+      return { rmap, cpu, pfns, times: [] as number[], spent: 0 };
+    });
+    // page i of every scheme in turn; the first page of each is the warm-up, not timed
+    for (let i = 0; i < pagesPerRun; i++) {
+      for (const x of ms) {
+        if (i > 1 && x.spent > budgetMs) continue;
+        const t0 = performance.now();
+        const r = x.cpu.rmap.try_to_unmap(x.cpu, x.pfns[i]!, SWP_ENTRY(0, 1 + i));
+        const dt = performance.now() - t0;
+        if (r !== SWAP_SUCCESS) throw new Error(`${x.rmap}: try_to_unmap = ${r} with N = ${n}`);
+        if (i > 0) {
+          x.times.push(dt);
+          x.spent += dt;
+        }
       }
-      const us = ((performance.now() - t0) * 1000) / done;
-      rows.push({ scheme: rmap, n, usPerPage: us, pagesTimed: done, vsN1: 0, vsScan: 0 });
     }
+    for (const x of ms) rows.push({ scheme: x.rmap, n, usPerPage: median(x.times) * 1000, pagesTimed: x.times.length, vsN1: 0, vsScan: 0 });
   }
   for (const r of rows) {
     r.vsN1 = r.usPerPage / rows.find((x) => x.scheme === r.scheme && x.n === ns[0])!.usPerPage;
@@ -194,21 +202,24 @@ export function anonVmaWorst(schemes: readonly Scheme[], children: number, pages
 }
 
 /* ---- 5. page_fault1 on real worker CPUs ---- */
-export async function pageFault1(schemes: readonly Scheme[], cpuCounts: number[], regionMiB: number, ops: number) {
-  const rows: { scheme: Scheme; cpus: number; faultsPerSec: number; vsScan: number; scaling: number }[] = [];
-  for (const rmap of schemes) {
-    for (const cpus of cpuCounts) {
+export async function pageFault1(schemes: readonly Scheme[], cpuCounts: number[], regionMiB: number, ops: number, reps: number) {
+  const rows: { scheme: Scheme; cpus: number; faultsPerSec: number; runs: number[]; vsScan: number; scaling: number }[] = [];
+  for (const rmap of schemes) for (const cpus of cpuCounts) rows.push({ scheme: rmap, cpus, faultsPerSec: 0, runs: [], vsScan: 0, scaling: 0 });
+  // repetitions interleaved across schemes and CPU counts; the median counts
+  for (let rep = 0; rep < reps; rep++) {
+    for (const row of rows) {
       const r = await runMachine({
-        config: { mem: `${regionMiB * 2 * cpus + 48}M`, swap: 0, cpus, rmap, locks: 'split', lockImpl: 'ticket', maxVma: 256 },
+        config: { mem: `${regionMiB * 2 * row.cpus + 48}M`, swap: 0, cpus: row.cpus, rmap: row.scheme, locks: 'split', lockImpl: 'ticket', maxVma: 256 },
         spec: { name: 'page_fault1_processes', regionBytes: regionMiB * MiB },
         opsPerCpu: ops,
       });
-      if (r.error) throw new Error(`${rmap} ${cpus} CPUs: cpu ${r.error.cpu} failed in ${r.error.op}: ${r.error.message}`);
-      if (!r.checker.ok) throw new Error(`${rmap} ${cpus} CPUs: ${r.checker.violations[0]}`);
+      if (r.error) throw new Error(`${row.scheme} ${row.cpus} CPUs: cpu ${r.error.cpu} failed in ${r.error.op}: ${r.error.message}`);
+      if (!r.checker.ok) throw new Error(`${row.scheme} ${row.cpus} CPUs: ${r.checker.violations[0]}`);
       const faults = r.perCpu.reduce((a, c) => a + c.units, 0);
-      rows.push({ scheme: rmap, cpus, faultsPerSec: (faults / r.durationMs) * 1000, vsScan: 0, scaling: 0 });
+      row.runs.push((faults / r.durationMs) * 1000);
     }
   }
+  for (const r of rows) r.faultsPerSec = median(r.runs);
   for (const r of rows) {
     r.vsScan = r.faultsPerSec / rows.find((x) => x.scheme === 'scan' && x.cpus === r.cpus)!.faultsPerSec;
     r.scaling = r.faultsPerSec / rows.find((x) => x.scheme === r.scheme && x.cpus === cpuCounts[0])!.faultsPerSec;
@@ -241,7 +252,12 @@ export async function rmapCost(o: RmapCostOptions = {}) {
   const log = o.log ?? ((s: string) => console.log(s));
   const quick = o.quick === true;
   const schemes = RMAP_SCHEMES;
-  const res: Record<string, unknown> = { date: new Date().toISOString(), hostCores, quick };
+  const res: Record<string, unknown> = { date: new Date().toISOString(), hostCores, loadAvgAtStart: loadavg(), quick };
+  // warm the JIT on every scheme's paths before anything is timed
+  metadata(schemes);
+  forkExit(schemes, 2, 1);
+  unmapN(schemes, [1, 10], 4, 50);
+  anonVmaWorst(schemes, 10, 4, 50);
 
   const md = metadata(schemes);
   res.metadata = md;
@@ -289,7 +305,7 @@ export async function rmapCost(o: RmapCostOptions = {}) {
     ),
   );
 
-  const pf = await pageFault1(schemes, [1, 2], quick ? 16 : 32, quick ? 3 : 6);
+  const pf = await pageFault1(schemes, [1, 2], quick ? 16 : 32, quick ? 3 : 6, quick ? 1 : 3);
   res.pageFault1 = pf;
   log(
     table(
@@ -302,13 +318,16 @@ export async function rmapCost(o: RmapCostOptions = {}) {
       }),
     ),
   );
-  writeResult(o.out ?? 'results/bench-rmap.json', res);
-  log(`\nwrote ${o.out ?? 'results/bench-rmap.json'}`);
+  res.loadAvgAtEnd = loadavg();
+  const out = o.out ?? 'results/bench-rmap.json';
+  writeResult(out, res);
+  log(`\nwrote ${out} (host load average ${(res.loadAvgAtEnd as number[]).map((x) => x.toFixed(1)).join(' ')} on ${hostCores} cores)`);
   return res;
 }
 
 export async function main(argv = process.argv.slice(2)) {
-  return rmapCost({ quick: argv.includes('--quick') });
+  const i = argv.indexOf('--out');
+  return rmapCost({ quick: argv.includes('--quick'), out: i >= 0 ? argv[i + 1] : undefined });
 }
 
 if (isMain(import.meta.url)) await main();

@@ -7,6 +7,7 @@
  *   smpvm profile   a traced run: Chrome/Perfetto trace + folded lock-wait stacks
  *   smpvm stress    random op streams under each lock scheme, checker + oracle + lockdep
  *   smpvm start     the main job (`npm start`): a page_fault1 scale + a profile
+ *   smpvm rmap-cost what each reverse-mapping scheme costs (cli/rmap-cost.ts, bench/rmap.ts)
  *
  * Exit codes: 0 ok; 1 the run failed (a CPU threw, an invariant or the
  * oracle failed, lockdep reported); 2 bad input (flags, config file,
@@ -37,6 +38,7 @@ import {
 } from './cli/commands.js';
 import { INJECTIONS } from './config.js';
 import type { SharedOpts } from './cli/options.js';
+import { addRmapCostCommand } from './cli/rmap-cost.js';
 
 function program(io: Io, done: (code: number) => void): Command {
   const p = new Command('smpvm')
@@ -84,6 +86,8 @@ function program(io: Io, done: (code: number) => void): Command {
     .option('--out <dir>', 'where the files go (default results/start)')
     .option('-d, --duration <seconds>', 'seconds per scale point (default 1.5)')
     .action(async (o: StartOpts) => done(await cmdStart(io, o)));
+
+  addRmapCostCommand(p, io, done);
 
   return p;
 }

@@ -53,7 +53,7 @@
  *     cold, unref              → shrink_page: freed — remembered in the
  *                                nonresident table if it was in test
  *                                (rememberEvicted), forgotten if not
- * HAND_hot (runs whenever nr_hot > nr_resident − m_c), at each page:
+ * HAND_hot (runs whenever nr_hot > M − m_c, M = clock_size()), at each page:
  *     hot, ref                 clears the bit, stays hot
  *     hot, unref               → cold (demotion; pgdeactivate), until the
  *                                excess is gone
@@ -61,7 +61,7 @@
  *                                referenced meanwhile (the bit is kept for
  *                                HAND_cold), m_c − 1 if not
  *   and every page it passes turns the non-resident clock by
- *   capacity / nr_resident slots (PZ: one resident revolution = one
+ *   capacity / M slots (PZ: one resident revolution = one
  *   non-resident revolution): the test periods of non-resident pages end as
  *   HAND_hot goes round, as when it passes their entries in the paper's single
  *   clock. Each live cookie so expired: m_c − 1.
@@ -87,9 +87,13 @@
  *                                    memory fills with M − m_c hot pages
  *                                    (LIRS: the first blocks are LIR)
  *
- * m_c lives in [MC_MIN, nr_resident − MC_MIN] (PZ caps increases at the
- * resident count; the floor keeps a reclaim batch's worth of cold pages),
- * starting at 1% of memory (the replay's and LIRS's choice).
+ * M, the clock's size (clock_size), is the pages on the lists, those a
+ * hand holds isolated, and the free frames above the low watermark that the
+ * next faults will fill (see there: reclaim frees ahead of need, in
+ * batches, and on several CPUs at once). m_c lives in [MC_MIN, M − MC_MIN]
+ * (PZ caps increases at the resident count; the floor keeps half a reclaim
+ * batch of cold pages), starting at 1% of memory (the replay's and LIRS's
+ * choice).
  *
  * Locking: as vmscan.ts. Batches are isolated from a hand's list under the
  * lru lock and worked on without it, so kswapd and direct reclaimers run
@@ -108,19 +112,21 @@ import { ISOLATE_BATCH, SWAP_CLUSTER_MAX, type ReclaimCpu, type ScanControl } fr
 import { isolate_lru_pages, putback_lru_pages, lru_scanned, test_clear_referenced } from './lru.js';
 import { shrink_page, count_scanned, PAGE_FREED, SP_RMAP } from './vmscan.js';
 import { registerPolicy, type ReplacementPolicy } from './policy.js';
-import { WS_ACTIVE, WS_ACTIVATED, WS_READAHEAD, nr_resident, nr_managed, free_above_low, target_adjust, target_read, nonresident_couple } from './workingset.js';
+import { L_POLICY_ISOLATED, WS_ACTIVE, WS_ACTIVATED, WS_READAHEAD, nr_resident, nr_managed, free_above_low, target_adjust, target_read, nonresident_couple } from './workingset.js';
 
 /* ---- the policy's words in the LRU line (L_POLICY..) ---- */
 /** m_c, the cold target (0: not set yet, read as the initial value) */
 export const CP_COLD_TARGET = L_POLICY + 0;
 /** the physical list HAND_cold works on: 1 the active list, 0 the inactive list */
 export const CP_COLD_LIST = L_POLICY + 1;
-/** non-resident clock coupling: fraction of a slot owed (x nr_resident) */
+/** non-resident clock coupling: fraction of a slot owed (x the clock size) */
 const CP_FRAC = L_POLICY + 2;
 /** non-resident clock coupling: next bucket to turn */
 const CP_CURSOR = L_POLICY + 3;
 /** CPF_* bits */
 const CP_FLAGS = L_POLICY + 4;
+/** pages the hands hold isolated right now (off the lists, still on the clock) */
+const CP_ISOLATED = L_POLICY_ISOLATED;
 /** a page has been evicted: warm-up is over */
 const CPF_EVICTED = 1;
 
@@ -135,11 +141,23 @@ const mc_init = (cpu: CpuBase) => Math.max(MC_MIN, Math.floor(nr_managed(cpu) / 
 export const cold_target = (cpu: CpuBase) => target_read(cpu.w, lw(cpu, CP_COLD_TARGET), mc_init(cpu));
 
 function cold_target_adjust(cpu: CpuBase, d: number): void {
-  target_adjust(cpu.w, lw(cpu, CP_COLD_TARGET), d, MC_MIN, nr_resident(cpu) - MC_MIN, mc_init(cpu));
+  target_adjust(cpu.w, lw(cpu, CP_COLD_TARGET), d, MC_MIN, clock_size(cpu) - MC_MIN, mc_init(cpu));
 }
 
-/** Hot pages over the hot budget nr_resident − m_c (HAND_hot's work). */
-const hot_excess = (cpu: CpuBase) => Atomics.load(cpu.w, lw(cpu, L_NR_HOT)) - (nr_resident(cpu) + Math.max(0, free_above_low(cpu)) - cold_target(cpu));
+/**
+ * Pages on the clock: those on the two lists, those a hand holds isolated
+ * (another CPU's batch in flight is still memory the clock owns: without it
+ * a concurrent reclaimer would see the hot share jump by a batch and demote
+ * for nothing), and the free pages above the low watermark — the frames the
+ * next faults will fill with cold pages (reclaim frees in batches ahead of
+ * need; counting those frames as resident keeps a batch from making HAND_hot
+ * demote a batch's worth of hot pages).
+ */
+export const clock_size = (cpu: CpuBase) =>
+  nr_resident(cpu) + Atomics.load(cpu.w, lw(cpu, CP_ISOLATED)) + Math.max(0, free_above_low(cpu));
+
+/** Hot pages over the hot budget M − m_c (HAND_hot's work). */
+const hot_excess = (cpu: CpuBase) => Atomics.load(cpu.w, lw(cpu, L_NR_HOT)) - (clock_size(cpu) - cold_target(cpu));
 
 /**
  * The physical list (true: the active one) that HAND_cold (`cold`) or
@@ -172,7 +190,7 @@ function referenced(cpu: ReclaimCpu, pfn: number, p: number): boolean {
 }
 
 /**
- * HAND_hot: while hot pages exceed nr_resident − m_c, demote unreferenced
+ * HAND_hot: while hot pages exceed M − m_c (M = clock_size), demote unreferenced
  * hot pages, ending the test periods of the cold pages it passes; at most
  * one revolution per call. sc.batch is free (between HAND_cold batches).
  */
@@ -188,6 +206,7 @@ function hand_hot(cpu: ReclaimCpu, sc: ScanControl): void {
     const list = hand_list(cpu, false);
     const n = isolate_lru_pages(cpu, list, batch, pages, ISOLATE_BATCH, SITE.refill_inactive);
     const steps = lru_scanned;
+    Atomics.add(w, lw(cpu, CP_ISOLATED), n);
     if (steps === 0) break;
     looked += steps;
     w[cpu.vm + VM.pgrefill]! += steps;
@@ -217,7 +236,8 @@ function hand_hot(cpu: ReclaimCpu, sc: ScanControl): void {
     }
     w[cpu.vm + VM.pgdeactivate]! += demoted;
     putback_lru_pages(cpu, pages, n);
-    const expired = nonresident_couple(cpu, steps, nr_resident(cpu), lw(cpu, CP_FRAC), lw(cpu, CP_CURSOR));
+    Atomics.sub(w, lw(cpu, CP_ISOLATED), n);
+    const expired = nonresident_couple(cpu, steps, clock_size(cpu), lw(cpu, CP_FRAC), lw(cpu, CP_CURSOR));
     if (expired > 0) cold_target_adjust(cpu, -expired);
     excess = hot_excess(cpu);
     batch = demoted > 0 ? Math.min(ISOLATE_BATCH, excess + 3) : ISOLATE_BATCH;
@@ -254,6 +274,7 @@ function hand_cold_batch(cpu: ReclaimCpu, sc: ScanControl, n: number, behind: bo
     keep[k++] = pfn;
   }
   putback_lru_pages(cpu, keep, k);
+  Atomics.sub(w, lw(cpu, CP_ISOLATED), n);
 }
 
 export const clockproPolicy: ReplacementPolicy = {
@@ -304,6 +325,7 @@ export const clockproPolicy: ReplacementPolicy = {
       const list = hand_list(cpu, true);
       const n = isolate_lru_pages(cpu, list, Math.min(budget, ISOLATE_BATCH), sc.batch, ISOLATE_BATCH, SITE.shrink_list);
       const looked = lru_scanned;
+      Atomics.add(cpu.w, lw(cpu, CP_ISOLATED), n);
       if (looked === 0) break;
       count_scanned(cpu, sc, looked);
       budget -= looked;

@@ -54,8 +54,9 @@
  *     Rik's clockpro.c).
  *
  * The active list is refilled from its tail (rules 3, 4) whenever the
- * inactive list is shorter than its target; otherwise the inactive tail is
- * worked (rules 2, 5). The target plays CLOCK-Pro's m_c, within
+ * inactive list is shorter than its target (inactive_short: counting the
+ * free frames reclaim has prepared for new pages); otherwise the inactive
+ * tail is worked (rules 2, 5). The target plays CLOCK-Pro's m_c, within
  * [TARGET_MIN, nr_resident − TARGET_MIN], starting at 1% of memory (fix:
  * the replay's initial value); while memory fills (nothing evicted yet) new
  * pages go to the active list while more than `target` pages still fit
@@ -81,7 +82,7 @@ import { ISOLATE_BATCH, SWAP_CLUSTER_MAX, type ReclaimCpu, type ScanControl } fr
 import { isolate_lru_pages, putback_lru_pages, lru_scanned, test_clear_referenced } from './lru.js';
 import { shrink_page, count_scanned, PAGE_FREED, PAGE_ACTIVATE, SP_RMAP } from './vmscan.js';
 import { registerPolicy, type ReplacementPolicy } from './policy.js';
-import { WS_ACTIVE, WS_ACTIVATED, WS_READAHEAD, nr_resident, nr_managed, free_above_low, target_adjust, target_read, nonresident_couple } from './workingset.js';
+import { L_POLICY_ISOLATED, WS_ACTIVE, WS_ACTIVATED, WS_READAHEAD, nr_resident, nr_managed, free_above_low, target_adjust, target_read, nonresident_couple } from './workingset.js';
 
 /* ---- the policy's words in the LRU line (L_POLICY..) ---- */
 /** the inactive target (0: not set yet, read as the initial value) */
@@ -94,6 +95,8 @@ const CA_FRAC = L_POLICY + 2;
 const CA_CURSOR = L_POLICY + 3;
 /** CAF_* bits */
 const CA_FLAGS = L_POLICY + 4;
+/** inactive pages isolated by a scan in flight (still the inactive list's, for the target test) */
+const CA_ISOLATED = L_POLICY_ISOLATED;
 /** a page has been evicted: warm-up is over */
 const CAF_EVICTED = 1;
 
@@ -157,6 +160,7 @@ function shrink_inactive(cpu: ReclaimCpu, sc: ScanControl, nrScan: number): numb
   const n = isolate_lru_pages(cpu, false, nrScan, pages, ISOLATE_BATCH, SITE.shrink_list);
   const steps = lru_scanned;
   count_scanned(cpu, sc, steps);
+  Atomics.add(w, lw(cpu, CA_ISOLATED), n);
   let k = 0;
   for (let i = 0; i < n; i++) {
     const pfn = pages[i]!;
@@ -197,7 +201,22 @@ function shrink_inactive(cpu: ReclaimCpu, sc: ScanControl, nrScan: number): numb
     keep[k++] = pfn;
   }
   putback_lru_pages(cpu, keep, k);
+  Atomics.sub(w, lw(cpu, CA_ISOLATED), n);
   return steps;
+}
+
+/**
+ * Is the inactive list short of its target? It counts the pages a
+ * concurrent scan holds isolated, and the free frames above the low
+ * watermark — the frames the next faults will fill with new inactive pages:
+ * reclaim frees in batches ahead of need, and refilling the inactive list
+ * for a batch already freed would deactivate the active pages that rule 3
+ * protects (the replay frees exactly one page per miss, so it needs neither).
+ */
+function inactive_short(cpu: CpuBase): boolean {
+  const w = cpu.w;
+  const cold = w[lw(cpu, L_NR_INACTIVE)]! + Atomics.load(w, lw(cpu, CA_ISOLATED)) + Math.max(0, free_above_low(cpu));
+  return w[lw(cpu, L_NR_ACTIVE)]! > 0 && cold < inactive_target(cpu);
 }
 
 export const clockproApproxPolicy: ReplacementPolicy = {
@@ -233,7 +252,7 @@ export const clockproApproxPolicy: ReplacementPolicy = {
     let budget = (nr_resident(cpu) >> sc.priority) + SWAP_CLUSTER_MAX;
     while (budget > 0 && sc.nrReclaimed < sc.nrToReclaim) {
       let looked: number;
-      if (w[lw(cpu, L_NR_ACTIVE)]! > 0 && w[lw(cpu, L_NR_INACTIVE)]! + Math.max(0, free_above_low(cpu)) < inactive_target(cpu)) {
+      if (inactive_short(cpu)) {
         looked = refill_inactive(cpu, sc);
         if (looked === 0) looked = shrink_inactive(cpu, sc, Math.min(budget, ISOLATE_BATCH));
       } else {

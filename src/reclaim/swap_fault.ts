@@ -84,8 +84,14 @@ export function do_swap_page(cpu: ReclaimCpu, mm: number, vma: number, addr: num
     swapin_readahead(cpu, entry, mm, cpu.scratch2);
     pfn = read_swap_cache_async(cpu, entry, mm, false);
     if (pfn < 0) {
-      // the entry was freed (the pte changed under us: retry) or no memory
-      return pfn === RSC_NOMEM && pte_same(Atomics.load(w, ptep), orig) ? VM_FAULT_OOM : VM_FAULT_MINOR;
+      // no memory, or the slot was freed: by whoever changed the pte under
+      // us (retry the access) — a pte still naming a free slot is corruption
+      const ptl = pte_lock(cpu, mm, ptPfn, SITE.do_swap_page);
+      const same = pte_same(Atomics.load(w, ptep), orig);
+      pte_unlock(cpu, ptl);
+      if (!same) return VM_FAULT_MINOR;
+      if (pfn === RSC_NOMEM) return VM_FAULT_OOM;
+      throw new Error(`do_swap_page: mm ${mm} addr 0x${(addr >>> 0).toString(16)}: swap pte 0x${(orig >>> 0).toString(16)} names a free slot`);
     }
     ret = VM_FAULT_MAJOR;
     w[cpu.vm + VM.pgmajfault]!++;

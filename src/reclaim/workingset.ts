@@ -91,6 +91,7 @@ import {
   L_NR_ACTIVE,
   L_NR_INACTIVE,
   L_NR_HOT,
+  L_POLICY,
   I_FLAGS,
   I_INO,
   PG_FLAGS,
@@ -145,6 +146,13 @@ export const WS_ACTIVE = 1;
 /** the policy activated a refault (workingset_activate_anon / _file) */
 export const WS_ACTIVATED = 2;
 
+/**
+ * The LRU-line word where the refault-driven policies (clockpro,
+ * clockpro-approx) count the pages their scans hold isolated right now
+ * (Atomics); 0 at every quiescent point (workingset_check).
+ */
+export const L_POLICY_ISOLATED = L_POLICY + 5;
+
 /** Did not look the page up (first touch, shmem, swapoff). */
 export const WS_NO_LOOKUP = NR_NOT_FOUND;
 
@@ -154,7 +162,6 @@ const SWP_TYPE_SHIFT = 27;
 /** The arch-independent swp_entry_t value of an i386 swap pte / page->private (see KEYS). */
 export const nr_swap_key = (entry: number) => ((SWP_TYPE(entry) << SWP_TYPE_SHIFT) | SWP_OFFSET(entry)) | 0;
 
-export const DBG = { owed: 0, live: 0 };
 const tables = new WeakMap<Layout, NrTable>();
 
 /** This thread's descriptor of the machine's nonresident table (built once per machine). */
@@ -342,14 +349,12 @@ export function nonresident_couple(cpu: CpuBase, steps: number, per: number, fra
     if (Atomics.compareExchange(w, fracOff, cur, rem) === cur) break;
   }
   if (owed > cap) owed = cap; // one revolution ends every test period
-  DBG.owed += owed;
   let live = 0;
   for (let i = 0; i < owed; i++) {
     const b = t.base + (Atomics.add(w, cursorOff, 1) & t.mask) * t.bucketWords;
     const s = nr_hand_advance(w, b, t.numNr);
     if (Atomics.exchange(w, b + NR_SLOT0_NARROW + s, NR_EMPTY) !== NR_EMPTY) live++;
   }
-  DBG.live += live;
   return live;
 }
 
@@ -411,7 +416,8 @@ export function refault_report(m: Machine): RefaultReport {
  * on a list, no page isolated):
  *   - every bucket hand in [0, NUM_NR);
  *   - PG_hot / PG_test only on LRU pages, never both; L_NR_HOT = the PG_hot
- *     pages; none at all unless the policy is clockpro;
+ *     pages; none at all unless the policy is clockpro; no page counted as
+ *     isolated by clockpro / clockpro-approx;
  *   - no cookie for a free swap slot (swap_free's invalidation).
  */
 export function workingset_check(m: Machine, out: string[]): void {
@@ -437,6 +443,10 @@ export function workingset_check(m: Machine, out: string[]): void {
   }
   const nrHot = w[globalLine(l, G_LRU) + L_NR_HOT]!;
   if (nrHot !== hot) add(`L_NR_HOT ${nrHot} but ${hot} hot pages on the lists`);
+  if (m.cfg.policy === 'clockpro' || m.cfg.policy === 'clockpro-approx') {
+    const iso = w[globalLine(l, G_LRU) + L_POLICY_ISOLATED]!;
+    if (iso !== 0) add(`${m.cfg.policy}: ${iso} pages counted as isolated at a quiescent point`);
+  }
   for (let off = 1; off < l.nrSwap; off++) {
     if (w[l.swapMap + off] !== 0) continue;
     const key = nr_swap_key(SWP_ENTRY(0, off));

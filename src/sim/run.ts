@@ -55,6 +55,18 @@ export interface RunOptions {
   onProgress?: (f: number) => void;
   /** run kswapd in a worker of its own (default true) */
   kswapd?: boolean;
+  /**
+   * A worker pool to run on instead of a fresh one (createRunPool; at least
+   * cpus + 1 threads): test matrices reuse one so each run does not pay the
+   * worker start-up. The caller destroys it.
+   */
+  pool?: Piscina;
+}
+
+/** A pool of `threads` CPU workers that runMachine can reuse across runs (RunOptions.pool). */
+export function createRunPool(threads: number): Piscina {
+  const { filename, execArgv } = workerFile();
+  return new Piscina({ filename, minThreads: threads, maxThreads: threads, idleTimeout: 60_000, execArgv });
 }
 
 export interface RunOutcome {
@@ -107,7 +119,8 @@ export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
   const setup: WorkloadSetup = wl.setup(monitor, opts.spec, n);
   const { filename, execArgv } = workerFile();
   const nk = opts.kswapd === false ? 0 : 1;
-  const pool = new Piscina({ filename, minThreads: n + nk, maxThreads: n + nk, idleTimeout: 1000, execArgv });
+  const pool = opts.pool ?? new Piscina({ filename, minThreads: n + nk, maxThreads: n + nk, idleTimeout: 1000, execArgv });
+  if (opts.pool && opts.pool.options.maxThreads < n + nk) throw new Error(`runMachine: the pool has ${opts.pool.options.maxThreads} threads, the run needs ${n + nk}`);
   Atomics.store(w, H_RUNNING, n + nk);
   const tasks: Promise<CpuResult>[] = [];
   for (let c = 0; c < n; c++) {
@@ -166,7 +179,7 @@ export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
   const kswapd = await kswapdDone;
   // the run lasted from the gate until the slowest CPU stopped working
   const durationMs = perCpu.length ? Math.max(...perCpu.map((r) => r.elapsedMs)) : performance.now() - t0;
-  await pool.destroy();
+  if (!opts.pool) await pool.destroy();
   const errCpu = Atomics.load(w, H_ERROR) - 1;
   let error = perCpu.find((r) => r.error)?.error ?? kswapd?.error;
   if (!error && crashed !== undefined) {

@@ -7,7 +7,7 @@
  */
 import { createFiles } from '../sim/boot.js';
 import { newOracle } from '../sim/oracle.js';
-import { newStream, stepRandom, endStream, DEFAULT_RANDOM, type Stream } from './random.js';
+import { newStream, stepRandom, endStream, DEFAULT_RANDOM, type Stream, type RandomParams } from './random.js';
 import type { Workload, WorkloadSetup } from './types.js';
 
 export const RANDOM_WORKLOAD: Workload = {
@@ -22,7 +22,10 @@ export const RANDOM_WORKLOAD: Workload = {
   },
   create(cpu, spec, setup: WorkloadSetup) {
     const seed = Number(spec.seed ?? cpu.m.cfg.seed);
-    const s: Stream = newStream(cpu, seed, setup.files[cpu.id] ?? [], newOracle(cpu.id), DEFAULT_RANDOM);
+    // spec may override the stream's shape (the reclaim stress tests make it memory-hungry)
+    const p = { ...DEFAULT_RANDOM };
+    for (const k of Object.keys(p) as (keyof RandomParams)[]) if (typeof spec[k] === 'number') p[k] = spec[k] as number;
+    const s: Stream = newStream(cpu, seed, setup.files[cpu.id] ?? [], newOracle(cpu.id), p);
     return {
       step() {
         stepRandom(s);

@@ -10,7 +10,8 @@
 import { describe, it, expect } from 'vitest';
 import { Worker } from 'node:worker_threads';
 import { check_invariants } from '../../src/sim/checker.js';
-import { PG_LOCKWORD, pageStruct } from '../../src/machine/layout.js';
+import { PG_LOCKWORD, PG_PRIVATE, pageStruct } from '../../src/machine/layout.js';
+import { SWAP_SUCCESS } from '../../src/rmap/types.js';
 import { trylock_page, unlock_page } from '../../src/sync/pagelock.js';
 import { pte_pfn } from '../../src/mm/pte.js';
 import { mmput } from '../../src/vm/fork.js';
@@ -31,30 +32,38 @@ describe('swap write-out and the page lock', () => {
     expect(isolate_lru_page(cpu, pfn, false)).toBe(true);
     expect(trylock_page(cpu, pfn, 0)).toBe(true);
     expect(add_to_swap(cpu, pfn)).toBe(true);
-    expect(cpu.rmap.try_to_unmap(cpu, pfn, m.w[pageStruct(m.layout, pfn) + 5]!)).toBe(0);
+    expect(cpu.rmap.try_to_unmap(cpu, pfn, m.w[pageStruct(m.layout, pfn) + PG_PRIVATE]!)).toBe(SWAP_SUCCESS);
     expect(isSwapPte(pteOf(cpu, mm, a))).toBe(true);
     const ctl = new Int32Array(new SharedArrayBuffer(16));
-    const worker = new Worker(new URL('./swapwait.worker.ts', import.meta.url), {
+    const worker = new Worker(new URL('./swapwait.worker.mjs', import.meta.url), {
       workerData: { sab: m.sab, ctl: ctl.buffer, mm, addr: a },
-      execArgv: ['--import', 'tsx'],
     });
+    let failure: Error | undefined;
+    worker.on('error', (e) => (failure = e));
     const exited = new Promise((r) => worker.once('exit', r));
+    // wait without blocking this thread's event loop (the worker's loader needs it)
+    const until = async (cond: () => boolean, what: string) => {
+      for (const end = Date.now() + 20_000; !cond(); await new Promise((r) => setTimeout(r, 1))) {
+        if (failure) throw failure;
+        if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+      }
+    };
     try {
-      while (Atomics.load(ctl, 0) === 0) Atomics.wait(ctl, 0, 0, 20);
+      await until(() => Atomics.load(ctl, 0) === 1, 'CPU 1 to start');
       // CPU 1 is parked on the page lock once the futex word says "locked, waiters" (2)
       const lockWord = pageStruct(m.layout, pfn) + PG_LOCKWORD;
-      for (let i = 0; i < 500 && Atomics.load(m.w, lockWord) !== 2; i++) Atomics.wait(m.w, lockWord, 1, 10);
-      expect(Atomics.load(m.w, lockWord)).toBe(2);
+      await until(() => Atomics.load(m.w, lockWord) === 2, 'CPU 1 to sleep on the page lock');
       expect(Atomics.load(ctl, 1)).toBe(0); // still waiting for our "I/O"
       expect(swap_writepage(cpu, pfn)).toBe(true);
       unlock_page(cpu, pfn);
-      while (Atomics.load(ctl, 1) === 0) Atomics.wait(ctl, 1, 0, 20);
+      await until(() => Atomics.load(ctl, 1) === 1, 'CPU 1 to finish its fault');
       expect(ctl[3]).toBe(0);
       expect(ctl[2]).toBe(0x1234567);
       expect(vmsum(m, 'pswpin')).toBe(0); // found in the swap cache, not read
       expect(vmsum(m, 'pswpout')).toBe(1);
       expect(isSwapPte(pteOf(cpu, mm, a))).toBe(false);
     } finally {
+      if (Atomics.load(ctl, 1) === 0) await worker.terminate();
       await exited;
     }
     putback_lru_pages(cpu, Int32Array.of(pfn), 1);
