@@ -7,6 +7,7 @@
  *   smpvm profile   a traced run: Chrome/Perfetto trace + folded lock-wait stacks
  *   smpvm stress    random op streams under each lock scheme, checker + oracle + lockdep
  *   smpvm start     the main job (`npm start`): a page_fault1 scale + a profile
+ *   smpvm replay    page-reference traces through a replacement policy (cli/replay.ts)
  *   smpvm rmap-cost what each reverse-mapping scheme costs (cli/rmap-cost.ts, bench/rmap.ts)
  *
  * Exit codes: 0 ok; 1 the run failed (a CPU threw, an invariant or the
@@ -37,6 +38,7 @@ import {
   type StartOpts,
 } from './cli/commands.js';
 import { INJECTIONS } from './config.js';
+import { addReplayCommand } from './cli/replay.js';
 import type { SharedOpts } from './cli/options.js';
 import { addRmapCostCommand } from './cli/rmap-cost.js';
 
@@ -80,6 +82,8 @@ function program(io: Io, done: (code: number) => void): Command {
     .option('--inject <bug>', `plant a bug to see the stress test fail (${INJECTIONS.join(', ')})`)
     .addHelpText('after', '\n--locks takes a comma-separated list here (default: bkl,2.4,split); the default memory is 16M, no swap.')
     .action(async (o: StressOpts) => done(await cmdStress(io, o)));
+
+  addReplayCommand(p, io, done); // issue 7: smpvm replay (cli/replay.ts)
 
   p.command('start')
     .description('the main job: page_fault1 processes vs threads at 1 and 2 CPUs, then a profile; writes JSON, CSV and a trace')

@@ -21,6 +21,7 @@ import { formatSummary, formatVerdict, formatVmstat, runHeadline, fmtRate, fmtIn
 import { scaleCsv, scaleChart } from '../report/scaling.js';
 import { analyzeTrace, chromeTrace, foldedWaitStacks, faultLatency } from '../report/trace_export.js';
 import { CliError, EXIT_FAIL, EXIT_OK, type Io } from './io.js';
+import { format_refaults } from '../reclaim/nonresident.js';
 import { planBase, finishPlan, parseCpuList, willItScaleBase, type SharedOpts, type RunPlan, type PlanBase } from './options.js';
 import { progressBar, IdleSampler, LONG_RUN_MS, type Progress } from './progress.js';
 
@@ -106,6 +107,11 @@ function printRun(io: Io, r: RunResults): void {
   io.out(contentionText(r));
   io.out('\n# /proc/vmstat\n');
   io.out(formatVmstat(r.vmstat));
+  if (r.refaults.lookups > 0) {
+    // issue 7: Rik van Riel's /proc/refaults, when anything was looked up
+    io.out(`\n# /proc/refaults (${r.refaults.nrBuckets} buckets x ${r.refaults.numNr} cookies)\n`);
+    io.out(format_refaults(r.refaults.rows) + '\n');
+  }
 }
 
 function contentionText(r: RunResults): string {

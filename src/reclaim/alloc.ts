@@ -5,15 +5,19 @@
  *   free < pages_low         wake kswapd (it reclaims up to pages_high)
  *   free >= pages_min         allocate
  *   below pages_min, or the allocator came back empty:
- *     direct reclaim          try_to_free_pages on this CPU (allocstall_normal),
- *                             then allocate — from the reserve below
- *                             pages_min if need be: nothing in this machine
- *                             allocates inside reclaim (PF_MEMALLOC's reason
- *                             for the reserve), so a fault may have it
- *     nothing reclaimable and no page left:
- *       out_of_memory         kill a process (oom.ts) and retry while its
- *                             CPU frees it — or fail, killing the task the
- *                             page was for
+ *     direct reclaim          try_to_free_pages on this CPU (allocstall_normal);
+ *                             if it freed something, allocate — below
+ *                             pages_min if need be (what it freed is ours)
+ *     it freed nothing, OOM_AFTER_FUTILE rounds in a row (other CPUs'
+ *     isolated, locked or freshly referenced pages come back meanwhile;
+ *     2.6.9's out_of_memory also waited for ten failures), below pages_min:
+ *       out_of_memory         kill a process (oom.ts) and, while its CPU
+ *                             frees it, wait and retry without scanning again
+ *                             (one victim at a time) — or fail, killing the
+ *                             task the page was for. The pages below
+ *                             pages_min stay a reserve, as in 2.6: an
+ *                             exhausted machine kills early instead of
+ *                             sweeping its lists again for every page.
  *
  * The VM allocates through this (vm/hooks.ts alloc_page_vma for faults and
  * swap-in, mm/pgtable.ts pgtable_hooks for page tables) once reclaim/ is
@@ -23,15 +27,17 @@
  * Locking: called with no spinlock held (a fault's mmap_sem, or kernel_flag
  * under bkl, may be held). Watermarks are read lock-free (zone_watermark_ok).
  */
-import { G_ZONE, Z_FREE, Z_LOW, Z_MIN, globalLine } from '../machine/layout.js';
+import { G_ZONE, G_KSWAPD, K_IO_WAIT, H_RUNNING, Z_FREE, Z_LOW, Z_MIN, globalLine } from '../machine/layout.js';
 import { VM } from '../machine/vmstat.js';
 import { __alloc_pages, zone_watermark_ok } from '../mm/page_alloc.js';
 import type { ReclaimCpu } from './context.js';
 import { try_to_free_pages, wakeup_kswapd } from './vmscan.js';
-import { mm_killed, mm_kill, out_of_memory, OOM_FAIL, SIGKILL } from './oom.js';
+import { mm_killed, mm_kill, out_of_memory, oom_victim_exiting, OOM_FAIL, SIGKILL } from './oom.js';
 
 /** Direct-reclaim rounds before an allocation gives up (each ends in reclaim or an OOM wait). */
 export const ALLOC_MAX_RETRIES = 200;
+/** Fruitless direct-reclaim rounds in a row before the OOM killer is asked (2.6.9: ten failures). */
+export const OOM_AFTER_FUTILE = 8;
 
 /**
  * alloc_pages_reclaim: 2^order frames for `mm` (NIL: none), reclaiming as
@@ -46,13 +52,30 @@ export function alloc_pages_reclaim(cpu: ReclaimCpu, order: number, site: number
     const pfn = __alloc_pages(cpu, order, site);
     if (pfn >= 0) return pfn;
   }
+  let futile = 0;
   for (let attempt = 0; attempt < ALLOC_MAX_RETRIES; attempt++) {
     if (mm >= 0 && mm_killed(w, cpu.l, mm) !== 0) return -1; // a dying task gets no more memory
-    w[cpu.vm + VM.allocstall_normal]!++;
-    const progress = try_to_free_pages(cpu);
-    const pfn = __alloc_pages(cpu, order, site);
-    if (pfn >= 0) return pfn;
-    if (progress > 0) continue;
+    // while an OOM victim is exiting, wait for its memory instead of scanning again
+    let progress = 0;
+    const exiting = oom_victim_exiting(cpu);
+    if (!exiting) {
+      w[cpu.vm + VM.allocstall_normal]!++;
+      progress = try_to_free_pages(cpu);
+    }
+    if (progress > 0 || zone_watermark_ok(cpu, order, w[z + Z_MIN]!)) {
+      const pfn = __alloc_pages(cpu, order, site);
+      if (pfn >= 0) return pfn;
+      if (progress > 0) {
+        futile = 0;
+        continue; // another CPU took what we freed: reclaim again
+      }
+    }
+    // 2.6's out_of_memory only kills after repeated failures: pages other CPUs
+    // have isolated, locked or just referenced come back to the lists soon
+    if (!exiting && ++futile < OOM_AFTER_FUTILE) {
+      if (Atomics.load(w, H_RUNNING) > 1) Atomics.wait(w, globalLine(cpu.l, G_KSWAPD) + K_IO_WAIT, 0, 1);
+      continue;
+    }
     if (out_of_memory(cpu, mm) === OOM_FAIL) return -1;
   }
   if (mm >= 0 && mm_kill(cpu, mm, SIGKILL)) w[cpu.vm + VM.oom_kill]!++;

@@ -192,11 +192,13 @@ function referenced(cpu: ReclaimCpu, pfn: number, p: number): boolean {
 /**
  * HAND_hot: while hot pages exceed M − m_c (M = clock_size), demote unreferenced
  * hot pages, ending the test periods of the cold pages it passes; at most
- * one revolution per call. sc.batch is free (between HAND_cold batches).
+ * one revolution per call. `force` more demotions are asked for when
+ * HAND_cold found no cold page at all (see shrink). sc.batch is free
+ * (between HAND_cold batches).
  */
-function hand_hot(cpu: ReclaimCpu, sc: ScanControl): void {
+function hand_hot(cpu: ReclaimCpu, sc: ScanControl, force: number): void {
   const w = cpu.w;
-  let excess = hot_excess(cpu);
+  let excess = Math.max(0, hot_excess(cpu)) + force;
   if (excess <= 0) return;
   const pages = sc.batch;
   const maxLook = nr_resident(cpu) + ISOLATE_BATCH;
@@ -239,22 +241,24 @@ function hand_hot(cpu: ReclaimCpu, sc: ScanControl): void {
     Atomics.sub(w, lw(cpu, CP_ISOLATED), n);
     const expired = nonresident_couple(cpu, steps, clock_size(cpu), lw(cpu, CP_FRAC), lw(cpu, CP_CURSOR));
     if (expired > 0) cold_target_adjust(cpu, -expired);
-    excess = hot_excess(cpu);
+    excess = force > 0 ? excess : hot_excess(cpu);
     batch = demoted > 0 ? Math.min(ISOLATE_BATCH, excess + 3) : ISOLATE_BATCH;
   }
 }
 
-/** HAND_cold over one isolated batch pages[0..n): see the header. */
-function hand_cold_batch(cpu: ReclaimCpu, sc: ScanControl, n: number, behind: boolean): void {
+/** HAND_cold over one isolated batch pages[0..n): see the header. Returns the cold pages it met. */
+function hand_cold_batch(cpu: ReclaimCpu, sc: ScanControl, n: number, behind: boolean): number {
   const w = cpu.w;
   const pages = sc.batch;
   const keep = sc.keep;
   let k = 0;
+  let cold = 0;
   for (let i = 0; i < n; i++) {
     const pfn = pages[i]!;
     const p = pageStruct(cpu.l, pfn);
     const f = Atomics.load(w, p + PG_FLAGS);
     if ((f & PG_hot) === 0) {
+      cold++;
       if (referenced(cpu, pfn, p)) {
         if ((f & PG_test) !== 0) {
           Atomics.and(w, p + PG_FLAGS, ~PG_test);
@@ -275,6 +279,7 @@ function hand_cold_batch(cpu: ReclaimCpu, sc: ScanControl, n: number, behind: bo
   }
   putback_lru_pages(cpu, keep, k);
   Atomics.sub(w, lw(cpu, CP_ISOLATED), n);
+  return cold;
 }
 
 export const clockproPolicy: ReplacementPolicy = {
@@ -319,8 +324,9 @@ export const clockproPolicy: ReplacementPolicy = {
     cold_target_adjust(cpu, -1);
   },
   shrink(cpu, sc) {
-    hand_hot(cpu, sc);
+    hand_hot(cpu, sc, 0);
     let budget = (nr_resident(cpu) >> sc.priority) + SWAP_CLUSTER_MAX;
+    let cold = 0;
     while (budget > 0 && sc.nrReclaimed < sc.nrToReclaim) {
       const list = hand_list(cpu, true);
       const n = isolate_lru_pages(cpu, list, Math.min(budget, ISOLATE_BATCH), sc.batch, ISOLATE_BATCH, SITE.shrink_list);
@@ -329,9 +335,13 @@ export const clockproPolicy: ReplacementPolicy = {
       if (looked === 0) break;
       count_scanned(cpu, sc, looked);
       budget -= looked;
-      hand_cold_batch(cpu, sc, n, !list);
-      hand_hot(cpu, sc);
+      cold += hand_cold_batch(cpu, sc, n, !list);
+      hand_hot(cpu, sc, 0);
     }
+    // A whole lap at the last priority met only hot pages (memory not yet full when reclaim is
+    // asked for, as by shrink_all_memory; or every cold page in flight on another CPU): m_c is
+    // a target, not a guarantee, so HAND_hot makes the cold pages this pass still wants.
+    if (cold === 0 && sc.priority === 0 && sc.nrReclaimed < sc.nrToReclaim) hand_hot(cpu, sc, sc.nrToReclaim - sc.nrReclaimed);
   },
 };
 

@@ -57,15 +57,19 @@
  * inactive list is shorter than its target (inactive_short: counting the
  * free frames reclaim has prepared for new pages); otherwise the inactive
  * tail is worked (rules 2, 5). The target plays CLOCK-Pro's m_c, within
- * [TARGET_MIN, nr_resident − TARGET_MIN], starting at 1% of memory (fix:
- * the replay's initial value); while memory fills (nothing evicted yet) new
- * pages go to the active list while more than `target` pages still fit
- * above the low watermark, so that it holds M − target pages when reclaim
- * starts (fix: CLOCK-Pro's warm-up, as 2.6's lru_cache_add_active for new
- * anonymous pages). The replay's other fix, a table of 2M entries, is not available
- * here: the machine's table is sized by layout.ts at about one cookie per
- * frame (alloc_large_system_hash rounding up to a power of two buckets
- * gives 15/16 to 2 × M); the coupling in rule 9a is what keeps it honest.
+ * [TARGET_MIN, M − TARGET_MIN] (M: the pages on the lists, those a scan
+ * holds isolated, the free frames above the low watermark), starting at 1%
+ * of memory (fix: the replay's initial value), never below TARGET_MIN = two
+ * reclaim batches (kswapd frees a batch at a time, and a target smaller
+ * than that makes every batch dig into the active list). While memory
+ * fills (nothing evicted yet) new pages go to the active list while more
+ * than `target` pages still fit above the low watermark, so that it holds
+ * M − target pages when reclaim starts (fix: CLOCK-Pro's warm-up, as 2.6's
+ * lru_cache_add_active for new anonymous pages). The replay's other fix, a
+ * table of 2M entries, is not available here: the machine's table is sized
+ * by layout.ts at about one cookie per frame (alloc_large_system_hash
+ * rounding up to a power of two buckets gives 15/16 to 2 × M); the coupling
+ * in rule 9a is what keeps it honest.
  *
  * Locking: as vmscan.ts and twoq.ts: batches isolated under the lru lock,
  * worked on without it; the policy words in the LRU line are Atomics; the
@@ -114,8 +118,11 @@ const target_init = (cpu: CpuBase) => Math.max(TARGET_MIN, Math.floor(nr_managed
 /** The inactive target now. */
 export const inactive_target = (cpu: CpuBase) => target_read(cpu.w, lw(cpu, CA_TARGET), target_init(cpu));
 
+/** Memory the two lists may hold: listed, isolated by a scan in flight, and free above the low watermark. */
+const lists_size = (cpu: CpuBase) => nr_resident(cpu) + Atomics.load(cpu.w, lw(cpu, CA_ISOLATED)) + Math.max(0, free_above_low(cpu));
+
 function target_add(cpu: CpuBase, d: number): void {
-  target_adjust(cpu.w, lw(cpu, CA_TARGET), d, TARGET_MIN, nr_resident(cpu) - TARGET_MIN, target_init(cpu));
+  target_adjust(cpu.w, lw(cpu, CA_TARGET), d, TARGET_MIN, lists_size(cpu) - TARGET_MIN, target_init(cpu));
 }
 
 /** Referenced since last looked at (PG_referenced, or a young pte: cleared)? */

@@ -86,6 +86,9 @@ function victim_pending(cpu: CpuBase): number {
   return NIL;
 }
 
+/** An OOM victim chosen earlier has not finished exiting (allocators wait for it rather than scan). */
+export const oom_victim_exiting = (cpu: CpuBase) => Atomics.load(cpu.w, globalLine(cpu.l, G_KSWAPD) + K_OOM_VICTIM) !== 0 && victim_pending(cpu) !== NIL;
+
 /** Can this CPU wait for a task of CPU `owner` to exit? */
 function can_wait_for(cpu: CpuBase, owner: number): boolean {
   return (

@@ -2,7 +2,13 @@
  * rmap/index.ts — page_add_rmap / page_remove_rmap and the scheme registry.
  *
  * _mapcount (-1 based, atomic as in 2.6) counts the ptes mapping a page; the
- * scheme's hooks keep its reverse pointers. Called with the pte lock held.
+ * scheme's hooks keep its reverse pointers. Called with the pte lock held,
+ * after cpu.rmap.prealloc() (and anon_vma_prepare() for a new anonymous
+ * page) succeeded outside it. The count goes up before the scheme's add and
+ * down after its remove, so a reclaim walk holding the scheme's lock never
+ * finds more entries than _mapcount says (try_to_unmap's final check).
+ * The schemes register themselves from their own files (rmap/*.ts, loaded
+ * by sim/register.ts).
  */
 import type { CpuBase } from '../machine/cpu.js';
 import { PG_MAPCOUNT, pageStruct } from '../machine/layout.js';

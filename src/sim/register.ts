@@ -37,5 +37,6 @@ registerCheck((cpu, out, ctx) => {
 import { reclaim_checks, reclaim_quiesce } from '../reclaim/index.js';
 import { registerQuiesce } from './checker.js';
 import '../workload/pressure.js';
+import '../workload/tracewl.js'; // issue 7: smpvm replay --cpus N
 registerQuiesce(reclaim_quiesce);
 registerCheck(reclaim_checks);

@@ -22,6 +22,7 @@ import { VMSTAT_NAMES } from '../machine/vmstat.js';
 import { readLockdepReport, type LockdepReport } from '../sync/lockdep.js';
 import { lockStatRows, topContentionSites, type LockStatRow, type ContentionSite } from '../report/lockstat.js';
 import type { LatencyHistogram } from '../report/trace_export.js';
+import { refault_report, type RefaultReport } from '../reclaim/workingset.js';
 
 /** Bump when a field changes meaning or disappears (adding fields does not). */
 export const RESULTS_VERSION = 1;
@@ -74,6 +75,8 @@ export interface RunResults {
   warnings: string[];
   /** a CPU that threw: the run stopped there */
   error?: { cpu: number; op: string; message: string };
+  /** issue 7: the nonresident table's geometry and Rik's /proc/refaults histogram, summed over every CPU */
+  refaults: RefaultReport;
 }
 
 export interface ScalePoint {
@@ -181,6 +184,7 @@ export function buildResults(outcome: RunOutcome, opts: BuildOptions): RunResult
     checker: { ok: violations.length === 0, violations, checkpoints: outcome.checkpoints.done },
     oracle: { ok: failures.length === 0, failures, checks },
     warnings,
+    refaults: refault_report(m),
   };
   if (opts.latency) r.latency = opts.latency;
   if (opts.trace) r.trace = opts.trace;
@@ -220,4 +224,5 @@ export const RUN_RESULT_KEYS = [
   'checker',
   'oracle',
   'warnings',
+  'refaults',
 ] as const;

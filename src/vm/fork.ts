@@ -91,10 +91,12 @@ function copy_pte_range(
       if (pfn !== ZERO_PFN) {
         get_page(cpu, pfn);
         rss++;
+        // page_dup_rmap before set_pte (2.6 copy_one_pte): a concurrent try_to_unmap never sees
+        // _mapcount below the ptes that map the page (the child's pte lock keeps its walk out)
+        page_add_rmap(cpu, cpu.rmap, pfn, pteAddrOf(dpt, slot), dvma, addr);
       }
       Atomics.store(w, l.frames + pteAddrOf(dpt, slot), pte);
       w[pageStruct(l, dpt) + PG_PT_NR]!++;
-      if (pfn !== ZERO_PFN) page_add_rmap(cpu, cpu.rmap, pfn, pteAddrOf(dpt, slot), dvma, addr);
       continue;
     }
     Atomics.store(w, l.frames + pteAddrOf(dpt, slot), pte);

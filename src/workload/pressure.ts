@@ -16,8 +16,9 @@
  *   zipf        rank r with probability ∝ 1/r^zipfS (default 1.0), ranks
  *               scattered over the pages by a fixed permutation
  *   looping     page 0, 1, …, N−1, 0, 1, … — the LRU-killer loop
- *   sequential  a use-once stream: pages in order, and a process's region is
- *               unmapped and mapped fresh each time the stream leaves it
+ *   sequential  a use-once stream: pages in order, and each time the stream
+ *               comes back to a process's region it is unmapped and mapped
+ *               fresh: every page is written or read once, never reused
  *
  * `shared: true` makes the processes of a CPU one family: the first writes
  * its whole region, then the others are forked from it, so every page
@@ -207,16 +208,15 @@ export function createPressure(cpu: Cpu, p: PressureParams): PressureInstance {
       case 'looping':
         return cursor++ % total;
       default: {
-        // sequential: a use-once stream; leaving a process's region renews it
+        // sequential: a use-once stream — coming back to a region, the stream
+        // finds it unmapped and mapped fresh (its old data is never read again)
         const g = cursor % total;
-        cursor++;
-        if (g % pages === pages - 1) {
+        if (cursor >= total && g % pages === 0) {
           const pr = procs[(g / pages) | 0]!;
-          touch(g);
           if (do_munmap(cpu, pr.mm, pr.addr, len) < 0) fail('munmap failed');
           mapRegion(pr);
-          return -1;
         }
+        cursor++;
         return g;
       }
     }
@@ -247,8 +247,7 @@ export function createPressure(cpu: Cpu, p: PressureParams): PressureInstance {
     step() {
       for (const pr of procs) if (Atomics.load(cpu.w, mmBase(cpu.l, pr.mm) + MM_KILLED) !== 0) died(pr, 0);
       for (let t = 0; t < p.touches; t++) {
-        const g = next();
-        if (g >= 0) touch(g);
+        touch(next());
       }
       units += p.touches;
       return p.touches;

@@ -11,7 +11,7 @@ import { check_invariants } from '../../src/sim/checker.js';
 import { do_fork, mmput } from '../../src/vm/fork.js';
 import { do_munmap } from '../../src/vm/mmap.js';
 import { shrink_all_memory, sys_swapoff, sys_swapon, swap_info, swap_count, page_cluster } from '../../src/reclaim/index.js';
-import { bootR, vmsum, newProc, mapAnon, put, get, pteOf, isSwapPte, swapOffset, POLICY_NAMES } from './helpers.js';
+import { bootR, vmsum, newProc, mapAnon, put, get, pteOf, isSwapPte, swapOffset, POLICY_NAMES, rmapNames } from './helpers.js';
 
 const clean = (cpu: Parameters<typeof check_invariants>[0]) => expect(check_invariants(cpu).violations).toEqual([]);
 
@@ -163,6 +163,35 @@ describe.each(POLICY_NAMES)('swap under the %s policy', (policy) => {
     mmput(cpu, p2);
     expect(swap_info(m).inuse).toBe(0);
     clean(cpu);
+  });
+});
+
+describe.each(rmapNames())('the page-centric policies through the %s rmap', (rmap) => {
+  it.each(['clock', '2q'])('%s: a page shared by 5 processes is unmapped from all of them at once and written once', (policy) => {
+    const { m, cpu } = bootR({ policy, rmap });
+    const parent = newProc(cpu);
+    const N = 40;
+    const a = mapAnon(cpu, parent, N);
+    for (let i = 0; i < N; i++) put(cpu, parent, a + i * 4096, 60 + i);
+    const mms = [parent];
+    for (let k = 0; k < 4; k++) mms.push(do_fork(cpu, parent));
+    reclaimAll(cpu);
+    let out = 0;
+    for (let i = 0; i < N; i++) {
+      const ptes = mms.map((mm) => pteOf(cpu, mm, a + i * 4096));
+      const swapped = ptes.filter(isSwapPte).length;
+      expect(swapped === 0 || swapped === 5).toBe(true); // all mappers at once, or none
+      if (swapped) {
+        out++;
+        expect(new Set(ptes).size).toBe(1);
+      }
+    }
+    expect(out).toBeGreaterThan(N / 2);
+    expect(vmsum(m, 'pswpout')).toBe(out);
+    for (const mm of mms) for (let i = 0; i < N; i++) expect(get(cpu, mm, a + i * 4096)).toBe(60 + i);
+    expect(check_invariants(cpu).violations).toEqual([]);
+    for (const mm of mms) mmput(cpu, mm);
+    expect(swap_info(m).inuse).toBe(0);
   });
 });
 

@@ -1,0 +1,147 @@
+/*
+ * bench/refault.ts — the refault-driven replacement policies against plain
+ * 2q on the `pressure` workloads (issue 7), ratios measured in one run.
+ *
+ *   policies   2q (2.6's active/inactive lists, the baseline)
+ *              2q+ra (2q with mm/workingset.c's refault-distance activation)
+ *              clockpro (CLOCK-Pro, PZ's two-list resident clock)
+ *              clockpro-approx (the LinuxMM wiki two-list approximation)
+ *   workloads  pressure looping over 1.1 x RAM (the LRU-killer loop),
+ *              zipf(1.0) over 1.5 x RAM, uniform over 1.5 x RAM; every
+ *              CPU its own processes (2 per CPU), half the touches writes
+ *   CPUs       1 and 2 workload CPUs, kswapd in its own worker
+ *
+ * Every run does the same work — STEPS steps of 32 touches per CPU — so the
+ * major-fault counts compare directly; throughput is touches per second from
+ * the start barrier to the slowest CPU's end (a major fault costs the
+ * simulated swap latency, 20 us, plus the reclaim CPU time: the policy's
+ * price shows here). Ratios are each policy's figure over 2q's on the same
+ * workload and CPU count, and each policy's 2-CPU over 1-CPU throughput.
+ * Every run must pass the invariant checker and the content oracle (checked
+ * at the end, after every process exited).
+ *
+ * Machine: 8 MiB RAM, 32 MiB swap, rmap objrmap, split locks (the defaults
+ * otherwise). Workers run compiled JavaScript:
+ *
+ *   npm run build && node dist/bench/refault.js [--steps N] [--out FILE]
+ *
+ * Writes results/bench-refault.json and prints the table.
+ */
+import { runMachine, createRunPool } from '../src/sim/run.js';
+import { totalVmstat } from '../src/sim/results.js';
+import '../src/sim/register.js';
+import { writeResult, fmtRate, isMain, timeSliceWarning } from './common.js';
+
+const MiB = 1 << 20;
+const MEM = 8 * MiB;
+
+export const VARIANTS = [
+  { label: '2q', config: { policy: '2q' } },
+  { label: '2q+ra', config: { policy: '2q', refaultActivation: true } },
+  { label: 'clockpro', config: { policy: 'clockpro' } },
+  { label: 'clockpro-approx', config: { policy: 'clockpro-approx' } },
+] as const;
+
+export const WORKLOADS = [
+  { label: 'looping 1.1x', pattern: 'looping', factor: 1.1 },
+  { label: 'zipf 1.5x', pattern: 'zipf', factor: 1.5 },
+  { label: 'uniform 1.5x', pattern: 'uniform', factor: 1.5 },
+] as const;
+
+export interface RefaultBenchRow {
+  policy: string;
+  workload: string;
+  cpus: number;
+  touches: number;
+  ms: number;
+  touchesPerSec: number;
+  pgmajfault: number;
+  pswpin: number;
+  pswpout: number;
+  refaults: number;
+  activations: number;
+  /** this row / 2q's, same workload and CPU count */
+  majfaultRatio: number;
+  throughputRatio: number;
+  /** this policy's 2-CPU throughput / its 1-CPU throughput (2-CPU rows) */
+  scaling: number | null;
+}
+
+function arg(argv: string[], name: string, dflt: string): string {
+  const i = argv.indexOf(name);
+  return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1]! : dflt;
+}
+
+export async function main(argv = process.argv.slice(2)): Promise<RefaultBenchRow[]> {
+  const steps = Number(arg(argv, '--steps', '250'));
+  const out = arg(argv, '--out', 'results/bench-refault.json');
+  console.log(
+    `refault-driven policies vs 2q: pressure workloads on ${MEM / MiB} MiB RAM, ${steps} x 32 touches per CPU, 2 processes per CPU, half writes, kswapd on, objrmap, swap latency 20 us`,
+  );
+  const warn = timeSliceWarning(3);
+  if (warn) console.log(`${warn} (2 CPUs + kswapd)`);
+  const rows: RefaultBenchRow[] = [];
+  const pool = createRunPool(3);
+  try {
+    for (const wl of WORKLOADS) {
+      for (const cpus of [1, 2]) {
+        for (const v of VARIANTS) {
+          const seed = 11;
+          const r = await runMachine({
+            config: { mem: MEM, swap: 4 * MEM, cpus, rmap: 'objrmap', seed, ...v.config },
+            spec: { name: 'pressure', pattern: wl.pattern, wsBytes: Math.floor((wl.factor * MEM) / cpus), processes: 2, seed },
+            opsPerCpu: steps,
+            checkEmpty: true,
+            pool,
+          });
+          const problems = [r.error?.message, ...r.checker.violations, ...r.perCpu.flatMap((c) => c.failures)].filter(Boolean);
+          if (problems.length) throw new Error(`${v.label} ${wl.label} ${cpus} CPU(s), seed ${seed}: ${problems[0]}`);
+          const vm = totalVmstat(r.m);
+          const touches = r.perCpu.reduce((s, c) => s + c.units, 0);
+          rows.push({
+            policy: v.label,
+            workload: wl.label,
+            cpus,
+            touches,
+            ms: r.durationMs,
+            touchesPerSec: (touches / r.durationMs) * 1000,
+            pgmajfault: vm.pgmajfault!,
+            pswpin: vm.pswpin!,
+            pswpout: vm.pswpout!,
+            refaults: vm.workingset_refault_anon! + vm.workingset_refault_file!,
+            activations: vm.workingset_activate_anon! + vm.workingset_activate_file!,
+            majfaultRatio: 0,
+            throughputRatio: 0,
+            scaling: null,
+          });
+          process.stdout.write('.');
+        }
+      }
+    }
+  } finally {
+    await pool.destroy();
+  }
+  process.stdout.write('\n');
+  for (const row of rows) {
+    const base = rows.find((b) => b.policy === '2q' && b.workload === row.workload && b.cpus === row.cpus)!;
+    row.majfaultRatio = base.pgmajfault > 0 ? row.pgmajfault / base.pgmajfault : row.pgmajfault === 0 ? 1 : Infinity;
+    row.throughputRatio = row.touchesPerSec / base.touchesPerSec;
+    if (row.cpus === 2) {
+      const one = rows.find((b) => b.policy === row.policy && b.workload === row.workload && b.cpus === 1)!;
+      row.scaling = row.touchesPerSec / one.touchesPerSec;
+    }
+  }
+  console.log(
+    `${'workload'.padEnd(14)}${'CPUs'.padStart(5)}  ${'policy'.padEnd(16)}${'majfault'.padStart(9)}${'x 2q'.padStart(7)}${'pswpin'.padStart(8)}${'refaults'.padStart(9)}${'activ.'.padStart(8)}${'touches/s'.padStart(11)}${'x 2q'.padStart(7)}${'2/1 CPU'.padStart(9)}`,
+  );
+  for (const r of rows) {
+    console.log(
+      `${r.workload.padEnd(14)}${String(r.cpus).padStart(5)}  ${r.policy.padEnd(16)}${String(r.pgmajfault).padStart(9)}${r.majfaultRatio.toFixed(2).padStart(7)}${String(r.pswpin).padStart(8)}${String(r.refaults).padStart(9)}${String(r.activations).padStart(8)}${fmtRate(r.touchesPerSec).padStart(11)}${r.throughputRatio.toFixed(2).padStart(7)}${(r.scaling === null ? '' : `${r.scaling.toFixed(2)}x`).padStart(9)}`,
+    );
+  }
+  writeResult(out, { date: new Date().toISOString(), memBytes: MEM, stepsPerCpu: steps, touchesPerStep: 32, rows });
+  console.log(`results: ${out}`);
+  return rows;
+}
+
+if (isMain(import.meta.url)) await main();

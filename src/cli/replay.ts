@@ -1,0 +1,360 @@
+/*
+ * cli/replay.ts — `smpvm replay FILE...`: page-reference traces through a
+ * replacement policy (issue 7).
+ *
+ *   one CPU (default)   the deterministic single-thread replay engine
+ *                       (reclaim/replay/): every memory size in --mem, the
+ *                       textbook fifo / lru / clock and 2q, clockpro,
+ *                       clockpro-approx; a miss is any reference to a page
+ *                       not resident (first touches included), a refault a
+ *                       miss on a page evicted earlier.
+ *   --cpus N            the SMP machine: N CPUs of one machine, each
+ *                       replaying one trace (N FILE arguments) or one of N
+ *                       contiguous slices of one trace, in its own process
+ *                       (workload/tracewl.ts), with kswapd, under the
+ *                       machine policy of the same name — fifo and lru have
+ *                       none (no kernel keeps an exact LRU: it would move a
+ *                       page on every reference) and are refused; clock
+ *                       maps to the machine's `clock` (LaHaise's page clock
+ *                       over mem_map, whose hand sweeps pfn order, not
+ *                       insertion order). Memory is --mem pages (a machine
+ *                       needs at least 256), swap is sized to hold every
+ *                       page, swap read-ahead is off so that each swap-in is
+ *                       one major fault (the one-CPU replay has no
+ *                       read-ahead either). A miss is a major fault or a
+ *                       page's first touch; results are counts from the
+ *                       machine's vmstat, not deterministic (the CPUs
+ *                       really run concurrently), checked by the invariant
+ *                       checker and the content oracle.
+ *
+ * Trace lines: `R|W <hex page>` or one key per line, `#` comments, .gz and
+ * .zst by magic number (workload/trace.ts). A malformed line is an error
+ * naming the file and the line (exit 2), as is every bad flag.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Command } from 'commander';
+import { readTrace, TraceError, type PageTrace } from '../workload/trace.js';
+import { replay, densify, REPLAY_POLICIES, type ReplayPolicy, type ReplayResult } from '../reclaim/replay/index.js';
+import { runMachine } from '../sim/run.js';
+import { totalVmstat, cpuVmstat, TOOL, RESULTS_VERSION } from '../sim/results.js';
+import { refault_report, type RefaultReport } from '../reclaim/workingset.js';
+import { format_refaults } from '../reclaim/nonresident.js';
+import { stageTraces, unstageTraces, traceSteps, TRACE_MAX_PAGES, type TraceSlice } from '../workload/tracewl.js';
+import { RMAP_SCHEMES, type PolicyName } from '../config.js';
+import { CliError, EXIT_FAIL, EXIT_OK, type Io } from './io.js';
+
+export interface ReplayOpts {
+  policy?: string;
+  mem?: string;
+  json?: string;
+  cpus?: string;
+  refaultActivation?: boolean;
+  rmap?: string;
+  seed?: string;
+}
+
+/** Replay policy → machine policy for --cpus > 1 (undefined: none). */
+export const MACHINE_POLICY: Record<ReplayPolicy, PolicyName | undefined> = {
+  fifo: undefined,
+  lru: undefined,
+  clock: 'clock',
+  '2q': '2q',
+  clockpro: 'clockpro',
+  'clockpro-approx': 'clockpro-approx',
+};
+
+/** Smallest machine --cpus > 1 can build (config.mem >= 1 MiB). */
+export const MACHINE_MIN_PAGES = 256;
+
+const PAGE = 4096;
+
+/** One memory size of a machine replay. */
+export interface MachineReplaySize {
+  pages: number;
+  refs: number;
+  /** major faults + first touches */
+  misses: number;
+  missRatio: number;
+  /** vmstat: major faults (swap-ins a fault waited for), pages read from swap */
+  pgmajfault: number;
+  pswpin: number;
+  pswpout: number;
+  /** vmstat workingset_refault_anon: swap-ins found in the nonresident table */
+  refaults: number;
+  /** vmstat workingset_activate_anon */
+  activations: number;
+  durationMs: number;
+  perCpu: { cpu: number; trace: string; refs: number; pgmajfault: number; refaults: number }[];
+  refaultHistogram: RefaultReport;
+  checker: { ok: boolean; violations: string[] };
+  oracle: { ok: boolean; failures: string[]; checks: number };
+}
+
+export interface MachineReplayResult {
+  version: number;
+  kind: 'replay';
+  mode: 'machine';
+  tool: string;
+  date: string;
+  policy: ReplayPolicy;
+  machinePolicy: PolicyName;
+  refaultActivation: boolean;
+  cpus: number;
+  traces: { name: string; refs: number; distinctPages: number; writes: number }[];
+  sizes: MachineReplaySize[];
+}
+
+export interface TraceReplayResult extends ReplayResult {
+  version: number;
+  kind: 'replay';
+  mode: 'trace';
+  tool: string;
+  date: string;
+}
+
+function parsePolicy(v: string | undefined): ReplayPolicy {
+  const p = v ?? 'clockpro';
+  if (!(REPLAY_POLICIES as readonly string[]).includes(p)) throw new CliError(`--policy: unknown policy ${JSON.stringify(p)} (${REPLAY_POLICIES.join(', ')})`);
+  return p as ReplayPolicy;
+}
+
+/** --mem PAGES[,PAGES...]: positive integers, in pages. */
+export function parsePagesList(v: string | undefined): number[] {
+  if (v === undefined) throw new CliError('--mem: give the memory size(s) in pages, e.g. --mem 1000,2000');
+  const out: number[] = [];
+  for (const part of v.split(',')) {
+    const s = part.trim();
+    if (!/^\d+$/.test(s) || Number(s) < 1 || !Number.isSafeInteger(Number(s))) {
+      throw new CliError(`--mem: not a list of page counts: ${JSON.stringify(v)} (e.g. 1000,2000)`);
+    }
+    out.push(Number(s));
+  }
+  return out;
+}
+
+function parseCpus(v: string | undefined): number {
+  if (v === undefined) return 1;
+  if (!/^\s*\d+\s*$/.test(v) || Number(v) < 1 || Number(v) > 64) throw new CliError(`--cpus: a CPU count from 1 to 64 expected, got ${JSON.stringify(v)}`);
+  return Number(v);
+}
+
+async function load(file: string): Promise<PageTrace> {
+  try {
+    return await readTrace(file);
+  } catch (e) {
+    if (e instanceof TraceError) throw new CliError(e.message);
+    const err = e as NodeJS.ErrnoException;
+    throw new CliError(`${file}: cannot read (${err.code ?? err.message})`);
+  }
+}
+
+const writes = (t: PageTrace) => {
+  let n = 0;
+  for (let i = 0; i < t.length; i++) n += t.ops[i] !== 0 ? 1 : 0;
+  return n;
+};
+
+function writeJson(file: string, v: unknown): void {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, JSON.stringify(v, null, 2) + '\n');
+}
+
+const num = (n: number, w: number) => String(n).padStart(w);
+const ratio = (r: number) => r.toFixed(4).padStart(10);
+
+/* ---- one CPU: the replay engine ---- */
+
+function printTraceReplay(io: Io, r: ReplayResult): void {
+  const t = r.trace;
+  const opt = Object.keys(r.options).length ? ` (${Object.entries(r.options).map(([k, v]) => `${k} ${v}`).join(', ')})` : '';
+  io.out(`replay ${t.name}: ${t.refs} references, ${t.distinctPages} distinct pages, ${t.writes} writes; policy ${r.policy}${opt}, 1 CPU\n`);
+  io.out(`${'pages'.padStart(10)} ${'refs'.padStart(10)} ${'misses'.padStart(10)} ${'miss ratio'.padStart(10)} ${'refaults'.padStart(10)} ${'evictions'.padStart(10)} ${'writebacks'.padStart(10)}\n`);
+  for (const s of r.sizes) {
+    io.out(`${num(s.pages, 10)} ${num(s.refs, 10)} ${num(s.misses, 10)} ${ratio(s.missRatio)} ${num(s.refaults, 10)} ${num(s.evictions, 10)} ${num(s.writebacks, 10)}\n`);
+  }
+}
+
+/* ---- N CPUs: the machine ---- */
+
+/** Split the traces into one slice per CPU, each in its own dense ids. */
+function slicesFor(traces: PageTrace[], cpus: number): TraceSlice[] {
+  const pieces: { name: string; keys: Float64Array; ops: Uint8Array }[] = [];
+  if (traces.length === cpus) {
+    for (const t of traces) pieces.push({ name: t.name, keys: t.keys.subarray(0, t.length), ops: t.ops.subarray(0, t.length) });
+  } else {
+    const t = traces[0]!;
+    for (let c = 0; c < cpus; c++) {
+      const a = Math.floor((t.length * c) / cpus);
+      const b = Math.floor((t.length * (c + 1)) / cpus);
+      pieces.push({ name: `${t.name}[${a}..${b})`, keys: t.keys.subarray(a, b), ops: t.ops.subarray(a, b) });
+    }
+  }
+  return pieces.map((p) => {
+    const d = densify(p.keys, p.keys.length);
+    if (d.nIds > TRACE_MAX_PAGES) throw new CliError(`${p.name}: ${d.nIds} distinct pages do not fit one simulated process (at most ${TRACE_MAX_PAGES})`);
+    return { name: p.name, ids: d.ids, ops: p.ops, nIds: d.nIds };
+  });
+}
+
+async function machineReplay(
+  traces: PageTrace[],
+  policy: ReplayPolicy,
+  machinePolicy: PolicyName,
+  sizes: number[],
+  cpus: number,
+  o: ReplayOpts,
+): Promise<MachineReplayResult> {
+  const slices = slicesFor(traces, cpus);
+  const distinct = slices.reduce((s, x) => s + x.nIds, 0);
+  const refs = slices.reduce((s, x) => s + x.ids.length, 0);
+  // swap holds every page at once, plus the header slot and slack for swap-cache copies
+  const swapPages = distinct + Math.ceil(distinct / 8) + 1024;
+  const seed = o.seed === undefined ? 1 : Number(o.seed);
+  const out: MachineReplaySize[] = [];
+  const steps = traceSteps(slices);
+  for (const pages of sizes) {
+    const key = stageTraces(slices);
+    try {
+      const r = await runMachine({
+        config: {
+          mem: pages * PAGE,
+          swap: swapPages * PAGE,
+          cpus,
+          policy: machinePolicy,
+          refaultActivation: o.refaultActivation === true,
+          rmap: o.rmap ?? 'objrmap',
+          pageCluster: 0,
+          swapIoUs: 0,
+          seed,
+          maxMm: Math.max(16, cpus + 4),
+        },
+        spec: { name: 'trace', traceKey: key },
+        opsPerCpu: steps,
+      });
+      const v = totalVmstat(r.m);
+      const failures = r.perCpu.flatMap((c) => c.failures);
+      if (r.error) throw new CliError(`${pages} pages: cpu ${r.error.cpu} failed in ${r.error.op}: ${r.error.message.split('\n')[0]}`, EXIT_FAIL);
+      const done = r.perCpu.reduce((s, c) => s + c.units, 0);
+      const misses = v.pgmajfault + distinct;
+      out.push({
+        pages,
+        refs: done,
+        misses,
+        missRatio: done > 0 ? misses / done : 0,
+        pgmajfault: v.pgmajfault,
+        pswpin: v.pswpin,
+        pswpout: v.pswpout,
+        refaults: v.workingset_refault_anon,
+        activations: v.workingset_activate_anon,
+        durationMs: r.durationMs,
+        perCpu: r.perCpu.map((c) => {
+          const cv = cpuVmstat(r.m, c.cpu);
+          return { cpu: c.cpu, trace: slices[c.cpu]!.name, refs: c.units, pgmajfault: cv.pgmajfault, refaults: cv.workingset_refault_anon };
+        }),
+        refaultHistogram: refault_report(r.m),
+        checker: { ok: r.checker.violations.length === 0, violations: r.checker.violations },
+        oracle: { ok: failures.length === 0, failures, checks: r.perCpu.reduce((s, c) => s + (c.extra.oracleChecks ?? 0), 0) },
+      });
+    } finally {
+      unstageTraces(key);
+    }
+  }
+  return {
+    version: RESULTS_VERSION,
+    kind: 'replay',
+    mode: 'machine',
+    tool: TOOL,
+    date: new Date().toISOString(),
+    policy,
+    machinePolicy,
+    refaultActivation: o.refaultActivation === true,
+    cpus,
+    traces: traces.map((t) => ({ name: t.name, refs: t.length, distinctPages: densify(t.keys, t.length).nIds, writes: writes(t) })),
+    sizes: out,
+  };
+}
+
+function printMachineReplay(io: Io, r: MachineReplayResult, sliced: boolean): void {
+  const what = sliced ? `${r.traces[0]!.name} in ${r.cpus} slices` : r.traces.map((t) => t.name).join(', ');
+  io.out(
+    `replay ${what}: ${r.traces.reduce((s, t) => s + t.refs, 0)} references on ${r.cpus} CPUs of one machine; policy ${r.policy} (machine policy ${r.machinePolicy}${r.refaultActivation ? ', refaultActivation' : ''}), with kswapd\n`,
+  );
+  io.out(
+    `${'pages'.padStart(10)} ${'refs'.padStart(10)} ${'misses'.padStart(10)} ${'miss ratio'.padStart(10)} ${'majfault'.padStart(10)} ${'pswpin'.padStart(10)} ${'refaults'.padStart(10)} ${'activated'.padStart(10)}\n`,
+  );
+  for (const s of r.sizes) {
+    io.out(
+      `${num(s.pages, 10)} ${num(s.refs, 10)} ${num(s.misses, 10)} ${ratio(s.missRatio)} ${num(s.pgmajfault, 10)} ${num(s.pswpin, 10)} ${num(s.refaults, 10)} ${num(s.activations, 10)}\n`,
+    );
+  }
+  for (const s of r.sizes) {
+    io.out(`\n# ${s.pages} pages: per CPU\n`);
+    for (const c of s.perCpu) io.out(`cpu ${c.cpu}  ${c.trace}  refs ${c.refs}  majfault ${c.pgmajfault}  refaults ${c.refaults}\n`);
+    if (s.refaultHistogram.lookups > 0) {
+      io.out(`# ${s.pages} pages: /proc/refaults\n`);
+      io.out(format_refaults(s.refaultHistogram.rows) + '\n');
+    }
+  }
+}
+
+/* ---- the command ---- */
+
+export async function cmdReplay(io: Io, files: string[], o: ReplayOpts): Promise<number> {
+  const policy = parsePolicy(o.policy);
+  const sizes = parsePagesList(o.mem);
+  const cpus = parseCpus(o.cpus);
+  if (o.refaultActivation && policy !== '2q') throw new CliError('--refault-activation: only for --policy 2q');
+  if (o.rmap !== undefined && !(RMAP_SCHEMES as readonly string[]).includes(o.rmap)) throw new CliError(`--rmap: unknown scheme ${JSON.stringify(o.rmap)} (${RMAP_SCHEMES.join(', ')})`);
+  if (o.seed !== undefined && !/^\d+$/.test(o.seed)) throw new CliError(`--seed: not an integer: ${JSON.stringify(o.seed)}`);
+  if (files.length === 0) throw new CliError('replay: no trace file given');
+  if (cpus === 1 && files.length > 1) throw new CliError(`replay: ${files.length} traces need --cpus ${files.length} (one CPU each)`);
+  if (cpus > 1 && files.length > 1 && files.length !== cpus) throw new CliError(`replay: ${files.length} traces for --cpus ${cpus}: give one trace per CPU, or one trace to slice`);
+  let machinePolicy: PolicyName | undefined;
+  if (cpus > 1) {
+    machinePolicy = MACHINE_POLICY[policy];
+    if (!machinePolicy) throw new CliError(`--policy ${policy}: no machine policy implements it; with --cpus > 1 use clock, 2q, clockpro or clockpro-approx`);
+    const small = sizes.find((p) => p < MACHINE_MIN_PAGES);
+    if (small !== undefined) throw new CliError(`--mem: ${small} pages is too small for a machine (--cpus > 1 needs at least ${MACHINE_MIN_PAGES} pages = 1 MiB)`);
+  }
+  const traces: PageTrace[] = [];
+  for (const f of files) traces.push(await load(f));
+  if (cpus === 1) {
+    const r = replay(traces[0]!, { policy, pages: sizes, refaultActivation: o.refaultActivation });
+    printTraceReplay(io, r);
+    if (o.json) {
+      const out: TraceReplayResult = { version: RESULTS_VERSION, kind: 'replay', mode: 'trace', tool: TOOL, date: new Date().toISOString(), ...r };
+      writeJson(o.json, out);
+      io.out(`\nresults: ${o.json}\n`);
+    }
+    return EXIT_OK;
+  }
+  const r = await machineReplay(traces, policy, machinePolicy!, sizes, cpus, o);
+  printMachineReplay(io, r, files.length === 1);
+  if (o.json) {
+    writeJson(o.json, r);
+    io.out(`\nresults: ${o.json}\n`);
+  }
+  const bad = r.sizes.find((s) => !s.checker.ok || !s.oracle.ok);
+  if (bad) {
+    const why = !bad.checker.ok ? `invariant checker: ${bad.checker.violations[0]}` : `content oracle: ${bad.oracle.failures[0]}`;
+    throw new CliError(`${bad.pages} pages: ${why}`, EXIT_FAIL);
+  }
+  return EXIT_OK;
+}
+
+/** Add `replay` to the program (src/cli.ts). */
+export function addReplayCommand(p: Command, io: Io, done: (code: number) => void): void {
+  p.command('replay')
+    .description('replay page-reference traces through a replacement policy at one or more memory sizes; miss ratio and refaults per size')
+    .argument('<file...>', "trace files: 'R|W <hex page>' or one key per line; .gz / .zst accepted")
+    .option('--policy <p>', `${REPLAY_POLICIES.join(', ')} (default clockpro)`)
+    .option('--mem <pages>', 'memory size(s) in pages, comma-separated: 1000,2000')
+    .option('--json <file>', 'write the results JSON here')
+    .option('-c, --cpus <n>', 'replay N traces (or N slices of one) on N CPUs of one machine, with kswapd (default 1: the deterministic replay)')
+    .option('--refault-activation', '2q: activate refaults within nr_active (mm/workingset.c)')
+    .option('--rmap <scheme>', `--cpus > 1: the machine's reverse-mapping scheme (default objrmap)`)
+    .option('--seed <n>', '--cpus > 1: the machine seed (default 1)')
+    .addHelpText('after', '\nWith --cpus > 1, fifo and lru are refused (no machine policy); clock is the machine\'s page clock (LaHaise).')
+    .action(async (files: string[], o: ReplayOpts) => done(await cmdReplay(io, files, o)));
+}
