@@ -11,19 +11,24 @@
  *              CPU its own processes (2 per CPU), half the touches writes
  *   CPUs       1 and 2 workload CPUs, kswapd in its own worker
  *
- * Every run does the same work — STEPS steps of 32 touches per CPU — so the
- * major-fault counts compare directly; throughput is touches per second from
- * the start barrier to the slowest CPU's end (a major fault costs the
- * simulated swap latency, 20 us, plus the reclaim CPU time: the policy's
- * price shows here). Ratios are each policy's figure over 2q's on the same
- * workload and CPU count, and each policy's 2-CPU over 1-CPU throughput.
+ * Every run lasts the same time (--seconds, default 2; all CPUs run until
+ * the stop flag, so they overlap for the whole run: a run of a fixed number
+ * of steps lets one CPU finish and free its memory while the other one has
+ * hardly started, on a host whose cores other jobs share) and is compared
+ * per 1000 touches: major faults (pgmajfault: a fault that waited for a swap
+ * read), pages read from swap (pswpin, read-ahead included), refaults found
+ * in the nonresident table. Throughput is touches per second, from the start
+ * barrier to the slowest CPU's end (a major fault costs the simulated swap
+ * latency, 20 us, plus the reclaim CPU time: the policy's price shows
+ * here). Ratios are each policy's figure over 2q's on the same workload and
+ * CPU count, and each policy's 2-CPU over 1-CPU throughput.
  * Every run must pass the invariant checker and the content oracle (checked
  * at the end, after every process exited).
  *
  * Machine: 8 MiB RAM, 32 MiB swap, rmap objrmap, split locks (the defaults
  * otherwise). Workers run compiled JavaScript:
  *
- *   npm run build && node dist/bench/refault.js [--steps N] [--out FILE]
+ *   npm run build && node dist/bench/refault.js [--seconds S] [--out FILE]
  *
  * Writes results/bench-refault.json and prints the table.
  */
@@ -60,7 +65,11 @@ export interface RefaultBenchRow {
   pswpout: number;
   refaults: number;
   activations: number;
-  /** this row / 2q's, same workload and CPU count */
+  /** per 1000 touches */
+  majfaultPer1k: number;
+  pswpinPer1k: number;
+  refaultsPer1k: number;
+  /** this row / 2q's, same workload and CPU count (major faults per touch, throughput) */
   majfaultRatio: number;
   throughputRatio: number;
   /** this policy's 2-CPU throughput / its 1-CPU throughput (2-CPU rows) */
@@ -73,10 +82,10 @@ function arg(argv: string[], name: string, dflt: string): string {
 }
 
 export async function main(argv = process.argv.slice(2)): Promise<RefaultBenchRow[]> {
-  const steps = Number(arg(argv, '--steps', '250'));
+  const seconds = Number(arg(argv, '--seconds', '2'));
   const out = arg(argv, '--out', 'results/bench-refault.json');
   console.log(
-    `refault-driven policies vs 2q: pressure workloads on ${MEM / MiB} MiB RAM, ${steps} x 32 touches per CPU, 2 processes per CPU, half writes, kswapd on, objrmap, swap latency 20 us`,
+    `refault-driven policies vs 2q: pressure workloads on ${MEM / MiB} MiB RAM, ${seconds} s per run, 2 processes per CPU, half writes, kswapd on, objrmap, swap latency 20 us`,
   );
   const warn = timeSliceWarning(3);
   if (warn) console.log(`${warn} (2 CPUs + kswapd)`);
@@ -90,7 +99,7 @@ export async function main(argv = process.argv.slice(2)): Promise<RefaultBenchRo
           const r = await runMachine({
             config: { mem: MEM, swap: 4 * MEM, cpus, rmap: 'objrmap', seed, ...v.config },
             spec: { name: 'pressure', pattern: wl.pattern, wsBytes: Math.floor((wl.factor * MEM) / cpus), processes: 2, seed },
-            opsPerCpu: steps,
+            durationMs: seconds * 1000,
             checkEmpty: true,
             pool,
           });
@@ -110,6 +119,9 @@ export async function main(argv = process.argv.slice(2)): Promise<RefaultBenchRo
             pswpout: vm.pswpout!,
             refaults: vm.workingset_refault_anon! + vm.workingset_refault_file!,
             activations: vm.workingset_activate_anon! + vm.workingset_activate_file!,
+            majfaultPer1k: (vm.pgmajfault! * 1000) / touches,
+            pswpinPer1k: (vm.pswpin! * 1000) / touches,
+            refaultsPer1k: ((vm.workingset_refault_anon! + vm.workingset_refault_file!) * 1000) / touches,
             majfaultRatio: 0,
             throughputRatio: 0,
             scaling: null,
@@ -124,22 +136,23 @@ export async function main(argv = process.argv.slice(2)): Promise<RefaultBenchRo
   process.stdout.write('\n');
   for (const row of rows) {
     const base = rows.find((b) => b.policy === '2q' && b.workload === row.workload && b.cpus === row.cpus)!;
-    row.majfaultRatio = base.pgmajfault > 0 ? row.pgmajfault / base.pgmajfault : row.pgmajfault === 0 ? 1 : Infinity;
+    row.majfaultRatio = base.majfaultPer1k > 0 ? row.majfaultPer1k / base.majfaultPer1k : row.majfaultPer1k === 0 ? 1 : Infinity;
     row.throughputRatio = row.touchesPerSec / base.touchesPerSec;
     if (row.cpus === 2) {
       const one = rows.find((b) => b.policy === row.policy && b.workload === row.workload && b.cpus === 1)!;
       row.scaling = row.touchesPerSec / one.touchesPerSec;
     }
   }
+  console.log('per 1000 touches: majflt = major faults, pswpin = pages read from swap, refault = found in the nonresident table');
   console.log(
-    `${'workload'.padEnd(14)}${'CPUs'.padStart(5)}  ${'policy'.padEnd(16)}${'majfault'.padStart(9)}${'x 2q'.padStart(7)}${'pswpin'.padStart(8)}${'refaults'.padStart(9)}${'activ.'.padStart(8)}${'touches/s'.padStart(11)}${'x 2q'.padStart(7)}${'2/1 CPU'.padStart(9)}`,
+    `${'workload'.padEnd(14)}${'CPUs'.padStart(5)}  ${'policy'.padEnd(16)}${'touches'.padStart(9)}${'majflt'.padStart(8)}${'x 2q'.padStart(7)}${'pswpin'.padStart(8)}${'refault'.padStart(8)}${'touches/s'.padStart(11)}${'x 2q'.padStart(7)}${'2/1 CPU'.padStart(9)}`,
   );
   for (const r of rows) {
     console.log(
-      `${r.workload.padEnd(14)}${String(r.cpus).padStart(5)}  ${r.policy.padEnd(16)}${String(r.pgmajfault).padStart(9)}${r.majfaultRatio.toFixed(2).padStart(7)}${String(r.pswpin).padStart(8)}${String(r.refaults).padStart(9)}${String(r.activations).padStart(8)}${fmtRate(r.touchesPerSec).padStart(11)}${r.throughputRatio.toFixed(2).padStart(7)}${(r.scaling === null ? '' : `${r.scaling.toFixed(2)}x`).padStart(9)}`,
+      `${r.workload.padEnd(14)}${String(r.cpus).padStart(5)}  ${r.policy.padEnd(16)}${String(r.touches).padStart(9)}${r.majfaultPer1k.toFixed(1).padStart(8)}${r.majfaultRatio.toFixed(2).padStart(7)}${r.pswpinPer1k.toFixed(1).padStart(8)}${r.refaultsPer1k.toFixed(1).padStart(8)}${fmtRate(r.touchesPerSec).padStart(11)}${r.throughputRatio.toFixed(2).padStart(7)}${(r.scaling === null ? '' : `${r.scaling.toFixed(2)}x`).padStart(9)}`,
     );
   }
-  writeResult(out, { date: new Date().toISOString(), memBytes: MEM, stepsPerCpu: steps, touchesPerStep: 32, rows });
+  writeResult(out, { date: new Date().toISOString(), memBytes: MEM, secondsPerRun: seconds, rows });
   console.log(`results: ${out}`);
   return rows;
 }

@@ -15,6 +15,24 @@
  * CLOCK-Pro (issue 7) plugs in here: clockpro.ts, clockpro_approx.ts, with
  * the optional refault hooks below (workingset.ts calls them).
  *
+ * WHICH RMAP SERVES WHICH POLICY. `swapout` needs no reverse map (it only
+ * keeps the scheme's records right through page_remove_rmap), so it runs
+ * with every scheme. `clock` and `2q` need page_referenced and try_to_unmap
+ * for all of a page's mappers at once; every scheme of this build answers
+ * both completely, so none is excluded — but not at the same price
+ * (bench/reclaim.ts):
+ *   ptechain, vmnode, ptechain25   O(mappers) per page: the seed's case
+ *   objrmap                        O(VMAs of the page's object) per page
+ *   scan                           every pte of every process per page —
+ *                                  correct and slow (the 2.x baseline)
+ *   hint                           one pte when the page has one mapper; a
+ *                                  shared page falls back to scan's walk
+ *                                  (rmap_hint_fallback), so shared memory
+ *                                  reclaims as slowly as with scan
+ * A scheme that could only name one mapper, with no fallback, would have to
+ * answer SWAP_FAIL for shared pages (kept active, never swapped): Linus's
+ * own caveat about the hint map (seed 004).
+ *
  * A policy's shrink() runs with no lock held (kswapd, or an allocating CPU in
  * direct reclaim, maybe inside a fault holding its own mmap_sem for reading)
  * and takes the lru lock, page locks and whatever the rmap needs itself.
