@@ -79,13 +79,18 @@ interface SharingRow {
 
 /** One sharing measurement: N pages shared by K processes; free N/2 of them. */
 function sharing(policy: string, rmap: RmapSchemeName, K: number, N: number): SharingRow {
-  const m = bootMachine({ mem: `${(2 * N * 4096) / MiB}M`, swap: `${(4 * N * 4096) / MiB}M`, cpus: 1, policy, rmap, swapIoUs: 0, maxMm: 64 });
+  // rmap pools sized for N × K mappings (vm_nodes, pte_chain blocks)
+  const m = bootMachine({ mem: `${(2 * N * 4096) / MiB}M`, swap: `${(4 * N * 4096) / MiB}M`, cpus: 1, policy, rmap, swapIoUs: 0, maxMm: 64, rmapPool: 2 * N * (K + 4) });
   const cpu: Cpu = makeCpu(m, 0);
   const parent = mm_alloc(cpu, cpu.mmCache);
   const a = do_mmap(cpu, parent, 0, N * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   for (let i = 0; i < N; i++) user_write_word(cpu, parent, a + i * 4096, i + 1);
   const mms = [parent];
-  for (let k = 1; k < K; k++) mms.push(do_fork(cpu, parent));
+  for (let k = 1; k < K; k++) {
+    const child = do_fork(cpu, parent);
+    if (child < 0) throw new Error(`sharing ${policy}/${rmap} K=${K}: fork ${k} failed`);
+    mms.push(child);
+  }
   const scan0 = vmsum(m, 'pgscan_direct');
   const pte0 = vmsum(m, 'pgscan_pte');
   const target = N >> 1;

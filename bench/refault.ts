@@ -7,8 +7,13 @@
  *              clockpro (CLOCK-Pro, PZ's two-list resident clock)
  *              clockpro-approx (the LinuxMM wiki two-list approximation)
  *   workloads  pressure looping over 1.1 x RAM (the LRU-killer loop),
- *              zipf(1.0) over 1.5 x RAM, uniform over 1.5 x RAM; every
- *              CPU its own processes (2 per CPU), half the touches writes
+ *              zipf(1.0) over 1.5 x RAM, uniform over 1.5 x RAM — per CPU:
+ *              every CPU runs its own 2 processes over a working set that
+ *              alone exceeds memory (so at 2 CPUs the machine wants twice
+ *              that; with a shared total instead, whichever CPU runs ahead
+ *              keeps its pages resident and runs at memory speed while the
+ *              other thrashes, and the figures measure the scheduler);
+ *              half the touches are writes
  *   CPUs       1 and 2 workload CPUs, kswapd in its own worker
  *
  * Every run lasts the same time (--seconds, default 2; all CPUs run until
@@ -98,7 +103,7 @@ export async function main(argv = process.argv.slice(2)): Promise<RefaultBenchRo
           const seed = 11;
           const r = await runMachine({
             config: { mem: MEM, swap: 4 * MEM, cpus, rmap: 'objrmap', seed, ...v.config },
-            spec: { name: 'pressure', pattern: wl.pattern, wsBytes: Math.floor((wl.factor * MEM) / cpus), processes: 2, seed },
+            spec: { name: 'pressure', pattern: wl.pattern, wsBytes: Math.floor(wl.factor * MEM), processes: 2, seed },
             durationMs: seconds * 1000,
             checkEmpty: true,
             pool,

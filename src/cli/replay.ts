@@ -207,7 +207,6 @@ async function machineReplay(
 ): Promise<MachineReplayResult> {
   const slices = slicesFor(traces, cpus);
   const distinct = slices.reduce((s, x) => s + x.nIds, 0);
-  const refs = slices.reduce((s, x) => s + x.ids.length, 0);
   // swap holds every page at once, plus the header slot and slack for swap-cache copies
   const swapPages = distinct + Math.ceil(distinct / 8) + 1024;
   const seed = o.seed === undefined ? 1 : Number(o.seed);

@@ -88,7 +88,7 @@ export function runCpuTask(t: CpuTask): CpuResult {
     }
     res.elapsedMs = performance.now() - t0;
     cpu.op = 'exit';
-    // stay available for checkpoints until every CPU is done, then tear down
+    // this CPU is done: tear its workload down now (other CPUs may still run)
     inst.end();
     const r = inst.result();
     res.failures = r.failures;

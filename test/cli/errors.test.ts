@@ -70,10 +70,12 @@ describe('bad input: one line, exit 2', () => {
 
 describe('a CPU that throws', () => {
   it('ends the run with one line naming the CPU and the operation, exit 1', async () => {
-    // 12M of private file mapping in 8M without swap: reclaim can drop the page-cache
-    // copies but not the anonymous COW copies, so the fault path runs out of memory
+    // reclaim makes any region that passes the memory check fit (page-cache copies
+    // are dropped, anonymous ones swapped), so run the vm_node pool dry instead:
+    // the fault path returns VM_FAULT_OOM and page_fault2 throws
+    writeFileSync(join(dir, 'tiny-pool.json'), JSON.stringify({ rmap: 'vmnode', rmapPool: 64 }));
     const io = bufferIo();
-    const code = await main(['run', '--workload', 'page_fault2_processes', '--cpus', '1', '--mem', '8M', '--swap', '0', '--region', '12M', '--duration', '5'], io);
+    const code = await main(['run', '--workload', 'page_fault2_processes', '--cpus', '1', '--mem', '8M', '--swap', '0', '--region', '6M', '--duration', '5', '--config', join(dir, 'tiny-pool.json')], io);
     expect(code).toBe(1);
     expect(io.stderr().trimEnd().split('\n')).toHaveLength(1);
     expect(io.stderr()).toMatch(/^smpvm: cpu 0 failed in page_fault2_processes: /);
