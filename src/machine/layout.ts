@@ -115,7 +115,7 @@ export const L_NR_HOT = 9; // CLOCK-Pro: resident PG_hot pages (Atomics; lru.ts 
 export const L_POLICY = 10; // words 10..15: policy state (cold / inactive target, hand-list choice, coupling)
 
 /* swap line (G_SWAP) data words: swap_lock + swap_info_struct (reclaim/swapfile.ts) */
-export const SW_FLAGS = 4; // SWP_USED | SWP_WRITEOK
+export const SW_FLAGS = 4; // SWP_OFF (1): swapoff disabled the area; 0 = in use (a zeroed line is an enabled area)
 export const SW_CLUSTER_NEXT = 5; // next slot of the current 256-slot cluster
 export const SW_CLUSTER_NR = 6; // slots left in the current cluster
 export const SW_INUSE = 7; // slots with a non-zero count (Atomics)
