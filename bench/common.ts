@@ -23,3 +23,9 @@ export const fmtRate = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : 
 
 /** Is this module the program's entry point? */
 export const isMain = (metaUrl: string) => process.argv[1] !== undefined && metaUrl.endsWith(process.argv[1].replace(/\\/g, '/'));
+
+/** Median of a non-empty list. */
+export const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};

@@ -61,6 +61,7 @@ import { makeConfig } from '../src/config.js';
 import { computeLayout } from '../src/machine/layout.js';
 import { mappingOfInode } from '../src/machine/page.js';
 import { nrTableAt, nr_init, nr_table_words, remember_page, recently_evicted, type NrTable } from '../src/reclaim/nonresident.js';
+import { median } from './common.js';
 
 /* ---- control area: one 64-byte line per field, per-worker lines after ---- */
 const C_ARRIVE = 0;
@@ -242,11 +243,6 @@ async function trial(
     hitRate: hits / lookups,
   };
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 function parseArgs(argv: string[]): { durationMs: number; trials: number; mems: string[]; out: string } {
   const o = { durationMs: 500, trials: 3, mems: ['64M', '1G', '2G'], out: 'results/bench-nonresident.json' };

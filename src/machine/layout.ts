@@ -240,6 +240,7 @@ export const PCP_COUNT = 0;
 export const PCP_HEAD = 1;
 export const PCP_HIGH = 2;
 export const PCP_BATCH = 3;
+export const PCP_TAIL = 4; // the coldest page (the list_head sentinel's prev)
 export const PC_PAGEVEC = 48; // own line: [0]=nr, [1..15] pfns
 export const PC_MCS = 64; // MCS_LEVELS nodes, one line each: [0]=locked, [1]=next cpu-node
 export const PC_LOCKDEP_STACK = PC_MCS + MCS_LEVELS * LINE_WORDS; // LOCKDEP_DEPTH x (class, site)

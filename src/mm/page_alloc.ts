@@ -22,8 +22,11 @@
  *        free_area[3]: head -> NIL                    nr_free[2] = 2
  *
  * Per-CPU page lists (2.6 "hot" pcp, used by the `split` lock scheme only):
- * a circular doubly-linked list of order-0 pages (PG_pcp) in the owning CPU's
- * PC_PCP line {count, head, high, batch}. Allocation pops the head (the most
+ * a doubly-linked list of order-0 pages (PG_pcp) in the owning CPU's PC_PCP
+ * line {count, head, high, batch, tail}. head/tail play the kernel's list_head
+ * sentinel: the head page's prev and the tail page's next are NIL, so a push
+ * or a pop touches only the page and its one neighbour, never the cold tail's
+ * struct page (a cache miss per operation). Allocation pops the head (the most
  * recently freed, cache-hot page); an empty list is refilled with `batch`
  * pages under one zone->lock acquisition (rmqueue_bulk); a free pushes the
  * head, and when count reaches `high` the `batch` coldest pages (the tail) go
@@ -106,6 +109,7 @@ import {
   PCP_HEAD,
   PCP_HIGH,
   PCP_BATCH,
+  PCP_TAIL,
   globalLine,
   percpuBase,
 } from '../machine/layout.js';
@@ -222,6 +226,7 @@ export function mem_init(m: Machine): void {
     const pcp = percpuBase(l, c) + PC_PCP;
     w[pcp + PCP_COUNT] = 0;
     w[pcp + PCP_HEAD] = NIL;
+    w[pcp + PCP_TAIL] = NIL;
     w[pcp + PCP_HIGH] = 6 * batch;
     w[pcp + PCP_BATCH] = batch;
   }
@@ -373,38 +378,41 @@ function clear_freed_page(cpu: CpuBase, pfn: number, order: number): void {
 /* per-CPU lists (owning CPU only)                                           */
 /* ------------------------------------------------------------------------ */
 
-/** Push `pfn` at the head of the circular pcp list at `pcp`. */
+/** Push `pfn` at the head of the pcp list at `pcp` (list_add). */
 function pcp_push_head(w: Int32Array, memMap: number, pcp: number, pfn: number): void {
   const p = memMap + pfn * PAGE_STRUCT_WORDS;
   const h = w[pcp + PCP_HEAD]!;
   w[p + PG_FLAGS] = PG_pcp;
-  if (h === NIL) {
-    w[p + PG_LRU_NEXT] = pfn;
-    w[p + PG_LRU_PREV] = pfn;
-  } else {
-    const hp = memMap + h * PAGE_STRUCT_WORDS;
-    const t = w[hp + PG_LRU_PREV]!;
-    w[p + PG_LRU_NEXT] = h;
-    w[p + PG_LRU_PREV] = t;
-    w[memMap + t * PAGE_STRUCT_WORDS + PG_LRU_NEXT] = pfn;
-    w[hp + PG_LRU_PREV] = pfn;
-  }
+  w[p + PG_LRU_PREV] = NIL;
+  w[p + PG_LRU_NEXT] = h;
+  if (h === NIL) w[pcp + PCP_TAIL] = pfn;
+  else w[memMap + h * PAGE_STRUCT_WORDS + PG_LRU_PREV] = pfn;
   w[pcp + PCP_HEAD] = pfn;
   w[pcp + PCP_COUNT]!++;
 }
 
-/** Unlink `pfn` from the circular pcp list at `pcp` (count > 0). */
+/** Append `pfn` at the tail of the pcp list at `pcp` (list_add_tail). */
+function pcp_push_tail(w: Int32Array, memMap: number, pcp: number, pfn: number): void {
+  const p = memMap + pfn * PAGE_STRUCT_WORDS;
+  const t = w[pcp + PCP_TAIL]!;
+  w[p + PG_FLAGS] = PG_pcp;
+  w[p + PG_LRU_NEXT] = NIL;
+  w[p + PG_LRU_PREV] = t;
+  if (t === NIL) w[pcp + PCP_HEAD] = pfn;
+  else w[memMap + t * PAGE_STRUCT_WORDS + PG_LRU_NEXT] = pfn;
+  w[pcp + PCP_TAIL] = pfn;
+  w[pcp + PCP_COUNT]!++;
+}
+
+/** Unlink `pfn` from the pcp list at `pcp` (list_del). */
 function pcp_unlink(w: Int32Array, memMap: number, pcp: number, pfn: number): void {
   const p = memMap + pfn * PAGE_STRUCT_WORDS;
   const next = w[p + PG_LRU_NEXT]!;
-  if (next === pfn) {
-    w[pcp + PCP_HEAD] = NIL;
-  } else {
-    const prev = w[p + PG_LRU_PREV]!;
-    w[memMap + prev * PAGE_STRUCT_WORDS + PG_LRU_NEXT] = next;
-    w[memMap + next * PAGE_STRUCT_WORDS + PG_LRU_PREV] = prev;
-    if (w[pcp + PCP_HEAD] === pfn) w[pcp + PCP_HEAD] = next;
-  }
+  const prev = w[p + PG_LRU_PREV]!;
+  if (prev === NIL) w[pcp + PCP_HEAD] = next;
+  else w[memMap + prev * PAGE_STRUCT_WORDS + PG_LRU_NEXT] = next;
+  if (next === NIL) w[pcp + PCP_TAIL] = prev;
+  else w[memMap + next * PAGE_STRUCT_WORDS + PG_LRU_PREV] = prev;
   w[p + PG_LRU_NEXT] = NIL;
   w[p + PG_LRU_PREV] = NIL;
   w[p + PG_FLAGS] = 0;
@@ -425,9 +433,7 @@ function rmqueue_bulk(cpu: CpuBase, pcp: number): number {
   for (; n < batch; n++) {
     const pfn = __rmqueue(cpu, 0);
     if (pfn === NIL) break;
-    pcp_push_head(w, memMap, pcp, pfn);
-    // rotate: the new page becomes the tail
-    w[pcp + PCP_HEAD] = w[memMap + pfn * PAGE_STRUCT_WORDS + PG_LRU_NEXT]!;
+    pcp_push_tail(w, memMap, pcp, pfn);
   }
   zone_unlock(cpu);
   w[cpu.vm + VM.pcp_refill]++;
@@ -443,7 +449,7 @@ function free_pages_bulk(cpu: CpuBase, pcp: number, count: number): void {
   const memMap = cpu.l.memMap;
   zone_lock(cpu, SITE.free_pages_bulk);
   while (count-- > 0 && w[pcp + PCP_COUNT]! > 0) {
-    const tail = w[memMap + w[pcp + PCP_HEAD]! * PAGE_STRUCT_WORDS + PG_LRU_PREV]!;
+    const tail = w[pcp + PCP_TAIL]!;
     pcp_unlink(w, memMap, pcp, tail);
     __free_one_page(cpu, tail, 0);
   }
@@ -726,7 +732,7 @@ export const FREE_PCP = 2;
  * (empty = consistent). Every free-list entry is a PG_buddy head of the list's
  * order, aligned, inside managed memory, with _count 0 and consistent links;
  * blocks do not overlap; list lengths match nr_free; Z_FREE = their sum; pcp
- * lists are well-formed circular lists of PG_pcp pages whose length is the
+ * lists are well-formed head/tail lists of PG_pcp pages whose length is the
  * slot's count; no stray PG_buddy / PG_pcp flag elsewhere. If `freeMap`
  * (nrFrames entries) is given it receives FREE_BUDDY / FREE_PCP per free
  * frame and FREE_NONE elsewhere, for the invariant checker ("the free lists
@@ -783,30 +789,27 @@ export function check_free_lists(m: Machine, freeMap?: Uint8Array): string[] {
   for (let c = 0; c < l.nrCpuSlots; c++) {
     const pcp = percpuBase(l, c) + PC_PCP;
     const count = w[pcp + PCP_COUNT]!;
-    const head = w[pcp + PCP_HEAD]!;
     let len = 0;
-    if (head !== NIL) {
-      let pfn = head;
-      do {
-        if (pfn < 0 || pfn >= n) {
-          report(`pcp[${c}]: link to bad pfn ${pfn}`);
-          break;
-        }
-        if (++len > n) {
-          report(`pcp[${c}]: list does not close (cycle not through head)`);
-          break;
-        }
-        const p = pg(pfn);
-        const next = w[p + PG_LRU_NEXT]!;
-        if (next >= 0 && next < n && w[pg(next) + PG_LRU_PREV] !== pfn) report(`pcp[${c}]: pfn ${next} prev != ${pfn}`);
-        if (w[p + PG_FLAGS] !== PG_pcp) report(`pcp[${c}]: pfn ${pfn} flags 0x${w[p + PG_FLAGS]!.toString(16)} (want PG_pcp only)`);
-        if (w[p + PG_COUNT] !== 0) report(`pcp[${c}]: pfn ${pfn} has _count ${w[p + PG_COUNT]}`);
-        if (pfn < first) report(`pcp[${c}]: pfn ${pfn} outside managed memory`);
-        if (map[pfn] !== FREE_NONE) report(`pcp[${c}]: pfn ${pfn} is also free elsewhere`);
-        map[pfn] = FREE_PCP;
-        pfn = next;
-      } while (pfn !== head);
+    let prev = NIL;
+    for (let pfn = w[pcp + PCP_HEAD]!; pfn !== NIL; pfn = w[pg(pfn) + PG_LRU_NEXT]!) {
+      if (pfn < 0 || pfn >= n) {
+        report(`pcp[${c}]: link to bad pfn ${pfn}`);
+        break;
+      }
+      if (++len > n) {
+        report(`pcp[${c}]: list does not end (cycle)`);
+        break;
+      }
+      const p = pg(pfn);
+      if (w[p + PG_LRU_PREV] !== prev) report(`pcp[${c}]: pfn ${pfn} prev ${w[p + PG_LRU_PREV]} != ${prev}`);
+      if (w[p + PG_FLAGS] !== PG_pcp) report(`pcp[${c}]: pfn ${pfn} flags 0x${w[p + PG_FLAGS]!.toString(16)} (want PG_pcp only)`);
+      if (w[p + PG_COUNT] !== 0) report(`pcp[${c}]: pfn ${pfn} has _count ${w[p + PG_COUNT]}`);
+      if (pfn < first) report(`pcp[${c}]: pfn ${pfn} outside managed memory`);
+      if (map[pfn] !== FREE_NONE) report(`pcp[${c}]: pfn ${pfn} is also free elsewhere`);
+      map[pfn] = FREE_PCP;
+      prev = pfn;
     }
+    if (w[pcp + PCP_TAIL] !== prev) report(`pcp[${c}]: tail ${w[pcp + PCP_TAIL]} but the list ends at ${prev}`);
     if (len !== count) report(`pcp[${c}]: count ${count} but ${len} pages listed`);
   }
   for (let pfn = 0; pfn < n; pfn++) {
