@@ -54,7 +54,7 @@ import { lru_cache_add, page_cache_release, mark_page_accessed } from './lru.js'
 import { policyOf } from './policy.js';
 import { alloc_pages_reclaim } from './alloc.js';
 import { do_swap_page } from './swap_fault.js';
-import { free_swap_and_cache, free_page_and_swap_cache, swapin_alloc } from './swap_state.js';
+import { free_swap_and_cache, free_pages_and_swap_cache, swapin_alloc } from './swap_state.js';
 import { reclaim_quiesce, check_lru_membership, check_swap } from './checks.js';
 import './twoq.js';
 import './clock.js';
@@ -92,7 +92,7 @@ export function installReclaim(): void {
     freeSwapEntry: free_swap_and_cache,
     allocPages: alloc,
     releasePage: page_cache_release,
-    zapPage: free_page_and_swap_cache,
+    zapPages: free_pages_and_swap_cache,
     pageAccessed: mark_page_accessed,
   });
   swapin_alloc.alloc = alloc;

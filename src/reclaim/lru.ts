@@ -294,7 +294,7 @@ export function __page_cache_free(cpu: CpuBase, pfn: number): void {
   const w = cpu.w;
   const p = ps(cpu.l.memMap, pfn);
   if ((Atomics.load(w, p + PG_FLAGS) & PG_lru) !== 0) {
-    lru_lock(cpu, SITE.shrink_list);
+    lru_lock(cpu, SITE.__page_cache_release);
     if ((Atomics.load(w, p + PG_FLAGS) & PG_lru) !== 0) del_page_from_lru(cpu, pfn);
     lru_unlock(cpu);
   }
@@ -310,6 +310,41 @@ export function __page_cache_free(cpu: CpuBase, pfn: number): void {
 export function page_cache_release(cpu: CpuBase, pfn: number): void {
   if ((Atomics.load(cpu.w, ps(cpu.l.memMap, pfn) + PG_FLAGS) & PG_reserved) !== 0) return;
   if (put_page_testzero(cpu, pfn)) __page_cache_free(cpu, pfn);
+}
+
+/**
+ * release_pages (2.6 mm/swap.c): drop one reference to each of
+ * pages[start .. start + nr) (at most PAGEVEC_SIZE: the caller batches).
+ * The pages whose count reaches zero come off their LRU lists under one hold
+ * of the lru lock, taken only if one of them is listed, and go to the
+ * allocator after it is dropped (the kernel's pages_to_free pagevec; the
+ * allocator's zone->lock is not nested in the lru lock). Reserved pages are
+ * skipped. Reuses pages[start ..) as the to-free vector.
+ */
+export function release_pages(cpu: CpuBase, pages: Int32Array, start: number, nr: number): void {
+  const w = cpu.w;
+  const memMap = cpu.l.memMap;
+  let locked = false;
+  let k = start;
+  for (let i = start, end = start + nr; i < end; i++) {
+    const pfn = pages[i]!;
+    const p = ps(memMap, pfn);
+    if ((Atomics.load(w, p + PG_FLAGS) & PG_reserved) !== 0 || !put_page_testzero(cpu, pfn)) continue;
+    if ((Atomics.load(w, p + PG_FLAGS) & PG_lru) !== 0) {
+      if (!locked) {
+        lru_lock(cpu, SITE.release_pages);
+        locked = true;
+      }
+      if ((Atomics.load(w, p + PG_FLAGS) & PG_lru) !== 0) del_page_from_lru(cpu, pfn);
+    }
+    pages[k++] = pfn;
+  }
+  if (locked) lru_unlock(cpu);
+  for (let i = start; i < k; i++) {
+    const p = ps(memMap, pages[i]!);
+    Atomics.and(w, p + PG_FLAGS, ~(PG_active | PG_referenced));
+    __free_pages_ok(cpu, pages[i]!, w[p + PG_ORDER]!);
+  }
 }
 
 /* ---- isolation for reclaim ---- */

@@ -41,6 +41,7 @@ import {
   Z_LOW,
   globalLine,
   pageStruct,
+  PAGEVEC_SIZE,
 } from '../machine/layout.js';
 import { PG_swapcache, PG_uptodate, PG_dirty, PG_readahead, SWAPPER_SPACE } from '../machine/page.js';
 import { VM } from '../machine/vmstat.js';
@@ -53,7 +54,7 @@ import { swap_duplicate } from '../mm/swap_map.js';
 import { SWP_ENTRY, SWP_OFFSET } from '../mm/pte.js';
 import { get_swap_page, swap_free, swap_count, valid_swaphandles } from './swapfile.js';
 import { swap_readpage } from './page_io.js';
-import { lru_cache_add, page_cache_release } from './lru.js';
+import { lru_cache_add, page_cache_release, release_pages } from './lru.js';
 import { kill_swap_users } from './oom.js';
 import { workingset_swapin } from './workingset.js';
 
@@ -245,16 +246,25 @@ export function free_swap_and_cache(cpu: CpuBase, entry: number): void {
   page_cache_release(cpu, pfn);
 }
 
-/**
- * free_page_and_swap_cache (2.6 mm/swap_state.c): zap's release of a page
- * it unmapped (after the TLB flush): if the page is in the swap cache and
- * the reference being dropped is its last user's, take it out of the cache
- * first, so an exiting process leaves no orphan swap-cache pages behind.
- */
-export function free_page_and_swap_cache(cpu: CpuBase, pfn: number): void {
+/** free_swap_cache: if pfn is in the swap cache and only its users hold it, take it out (page lock by trylock). */
+function free_swap_cache(cpu: CpuBase, pfn: number): void {
   if ((pageFlags(cpu, pfn) & PG_swapcache) !== 0 && trylock_page(cpu, pfn, SITE.zap_pte_range)) {
     remove_exclusive_swap_page(cpu, pfn);
     unlock_page(cpu, pfn);
   }
-  page_cache_release(cpu, pfn);
+}
+
+/**
+ * free_pages_and_swap_cache (2.6 mm/swap_state.c): zap's release of its
+ * gathered pages (tlb_finish_mmu) after the TLB flush, PAGEVEC_SIZE at a time: a page in
+ * the swap cache whose last user's reference this is leaves the cache first
+ * (no orphan swap-cache pages after exit), then release_pages drops the references with one
+ * lru-lock hold per batch. Reuses pages[] (see release_pages).
+ */
+export function free_pages_and_swap_cache(cpu: CpuBase, pages: Int32Array, nr: number): void {
+  for (let i = 0; i < nr; i += PAGEVEC_SIZE) {
+    const todo = Math.min(PAGEVEC_SIZE, nr - i);
+    for (let j = i; j < i + todo; j++) free_swap_cache(cpu, pages[j]!);
+    release_pages(cpu, pages, i, todo);
+  }
 }

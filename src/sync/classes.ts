@@ -116,6 +116,8 @@ export const LOCK_SITES = [
   'try_to_unuse',
   'migrate_pages',
   'inode_alloc',
+  'release_pages',
+  '__page_cache_release',
 ] as const;
 
 export type LockSiteName = (typeof LOCK_SITES)[number];

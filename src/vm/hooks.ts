@@ -10,7 +10,7 @@
  * swap pte cannot exist, which `noSwap` asserts. The same goes for page
  * allocation (allocPages: the bare buddy allocator until reclaim wraps it
  * with kswapd wake-ups, direct reclaim and the OOM killer) and page release
- * (releasePage / zapPage: put_page until pages can sit on LRU lists and in
+ * (releasePage / zapPages: put_page until pages can sit on LRU lists and in
  * the swap cache).
  */
 import type { CpuBase } from '../machine/cpu.js';
@@ -27,8 +27,8 @@ export interface FaultHooks {
   allocPages(cpu: Cpu, order: number, site: number, mm: number): number;
   /** put_page for a page that may be on an LRU list (reclaim/: page_cache_release) */
   releasePage(cpu: CpuBase, pfn: number): void;
-  /** zap's release of a page it unmapped (reclaim/: free_page_and_swap_cache) */
-  zapPage(cpu: CpuBase, pfn: number): void;
+  /** zap's release of the pages it gathered, pages[0..nr) (reclaim/: free_pages_and_swap_cache); may reuse pages[] */
+  zapPages(cpu: CpuBase, pages: Int32Array, nr: number): void;
   /** a page-cache hit in a fault (reclaim/: mark_page_accessed) */
   pageAccessed(cpu: CpuBase, pfn: number): void;
 }
@@ -45,7 +45,9 @@ export const fault_hooks: FaultHooks = {
   freeSwapEntry: noSwap,
   allocPages: (cpu, order, site) => __alloc_pages(cpu, order, site),
   releasePage: put_page,
-  zapPage: (cpu, pfn) => fault_hooks.releasePage(cpu, pfn),
+  zapPages: (cpu, pages, nr) => {
+    for (let i = 0; i < nr; i++) fault_hooks.releasePage(cpu, pages[i]!);
+  },
   pageAccessed() {},
 };
 

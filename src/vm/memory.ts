@@ -20,7 +20,7 @@ import { pte_table, free_pte_table } from '../mm/pgtable.js';
 import { pte_present, pte_pfn, pte_dirty, is_swap_pte, PMD_SIZE, pteAddrOf } from '../mm/pte.js';
 import { flush_tlb_mm } from '../mm/tlb.js';
 import { page_remove_rmap } from '../rmap/index.js';
-import { free_page_and_swap_cache, ZERO_PFN } from './page_ref.js';
+import { free_pages_and_swap_cache, ZERO_PFN } from './page_ref.js';
 import { fault_hooks } from './hooks.js';
 import type { Cpu } from './cpu.js';
 
@@ -54,7 +54,7 @@ function zap_pte_range(cpu: Cpu, mm: number, vma: number, ptPfn: number, start: 
   if (rss) Atomics.sub(w, mmBase(l, mm) + MM_RSS, rss);
   if (nr === 0) return;
   flush_tlb_mm(cpu, mm); // tlb_finish_mmu: nobody can still use these pages
-  for (let i = 0; i < nr; i++) free_page_and_swap_cache(cpu, gather[i]!);
+  free_pages_and_swap_cache(cpu, gather, nr);
 }
 
 /** zap_page_range: unmap every page of [start, end) in vma. */

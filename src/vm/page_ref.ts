@@ -20,6 +20,6 @@ export { get_page, page_count } from '../mm/page_alloc.js';
 /** put_page: drop a reference; the last one frees the page (off its LRU list once reclaim is installed). */
 export const put_page = (cpu: CpuBase, pfn: number): void => fault_hooks.releasePage(cpu, pfn);
 
-/** Zap's release of a page it unmapped: also drops it from the swap cache if nobody else uses it. */
-export const free_page_and_swap_cache = (cpu: CpuBase, pfn: number): void => fault_hooks.zapPage(cpu, pfn);
+/** Zap's release of its gathered pages[0..nr) (tlb_finish_mmu): batched, one lru-lock hold per pagevec. */
+export const free_pages_and_swap_cache = (cpu: CpuBase, pages: Int32Array, nr: number): void => fault_hooks.zapPages(cpu, pages, nr);
 export const ZERO_PFN = 0;
