@@ -13,6 +13,7 @@
  * by all sizes) is timed separately. Writes results/bench-replay.json.
  */
 import Table from 'cli-table3';
+import { plain } from '../src/report/summary.js';
 import { availableParallelism, cpus as osCpus } from 'node:os';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -121,7 +122,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<Repl
     }
   }
 
-  const table = new Table({ head: ['policy', ...SIZES.flatMap((p) => [`M=${p} miss`, `M=${p} refs/s`])] });
+  const table = new Table({ head: ['policy', ...SIZES.flatMap((p) => [`M=${p} miss`, `M=${p} refs/s`])], style: plain });
   for (const v of VARIANTS) {
     const r = rows.filter((x) => x.policy === v.label);
     table.push([v.label, ...r.flatMap((x) => [x.missRatio.toFixed(4), fmtRate(x.refsPerSec)])]);

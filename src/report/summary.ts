@@ -18,7 +18,7 @@ export function fmtRate(n: number): string {
   return n.toFixed(0);
 }
 
-const plain = { head: [] as string[], border: [] as string[] };
+export const plain = { head: [] as string[], border: [] as string[] };
 
 /** One line naming what ran. */
 export function runHeadline(r: RunResults): string {

@@ -1,0 +1,31 @@
+/*
+ * bench/run.ts — `npm run bench`: every benchmark in turn with its defaults,
+ * one at a time (they measure CPU counts against the host's cores, so they
+ * must not share it). Each writes its own results/bench-*.json; the README's
+ * Benchmarks section says which figure comes from which.
+ */
+import { main as pageFault } from './page_fault.js';
+import { main as locks } from './locks.js';
+import { main as scale } from './scale.js';
+import { main as rmap } from './rmap.js';
+import { main as reclaim } from './reclaim.js';
+import { main as nonresident } from './nonresident.js';
+import { main as replay } from './replay.js';
+import { main as refault } from './refault.js';
+
+const benches: [string, () => unknown][] = [
+  ['page_fault', () => pageFault([])],
+  ['locks', () => locks([])],
+  ['scale', () => scale([])],
+  ['rmap', () => rmap([])],
+  ['reclaim', () => reclaim([])],
+  ['nonresident', () => nonresident([])],
+  ['replay', () => replay([])],
+  ['refault', () => refault([])],
+];
+const only = process.argv.slice(2);
+for (const [name, run] of benches) {
+  if (only.length && !only.includes(name)) continue;
+  console.log(`\n=== bench/${name} ===`);
+  await run();
+}
