@@ -24,6 +24,11 @@ const benches: [string, () => unknown][] = [
   ['refault', () => refault([])],
 ];
 const only = process.argv.slice(2);
+const unknown = only.filter((n) => !benches.some(([b]) => b === n));
+if (unknown.length) {
+  console.error(`bench: unknown benchmark ${unknown.join(', ')} (have: ${benches.map(([b]) => b).join(', ')})`);
+  process.exit(2);
+}
 for (const [name, run] of benches) {
   if (only.length && !only.includes(name)) continue;
   console.log(`\n=== bench/${name} ===`);

@@ -16,6 +16,7 @@ import {
   PCP_BATCH,
   PCP_HIGH,
   PCP_HEAD,
+  PCP_TAIL,
   PG_FLAGS,
   PG_COUNT,
   PG_MAPCOUNT,
@@ -332,6 +333,25 @@ describe('per-CPU lists', () => {
     expect(check_free_lists(m, map)).toEqual([]);
     for (let i = 0; i < batch; i++) expect(map[held[i]!]).toBe(FREE_BUDDY);
     for (let i = batch; i < high; i++) expect(map[held[i]!]).toBe(FREE_PCP);
+  });
+
+  it('split: the pcp list ends in NIL at both ends (list_head sentinel): a push or pop never writes the cold tail', () => {
+    const { m, cpu } = boot({ mem: '64M', locks: 'split' });
+    const pcp = cpu.pc + PC_PCP;
+    const held = [0, 1, 2, 3, 4, 5].map(() => __alloc_pages(cpu, 0, SITE_T));
+    for (const pfn of held) __free_page(cpu, pfn);
+    const tail = m.w[pcp + PCP_TAIL]!;
+    const tp = pageStruct(m.layout, tail);
+    expect(m.w[tp + PG_LRU_NEXT]).toBe(NIL);
+    expect(m.w[pageStruct(m.layout, m.w[pcp + PCP_HEAD]!) + PG_LRU_PREV]).toBe(NIL);
+    const tailWords = () => [m.w[tp + PG_LRU_NEXT], m.w[tp + PG_LRU_PREV], m.w[tp + PG_FLAGS]];
+    const before = tailWords();
+    const p = __alloc_pages(cpu, 0, SITE_T); // pops the head
+    __free_page(cpu, p); // pushes it back
+    expect(tailWords()).toEqual(before);
+    expect(check_free_lists(m)).toEqual([]);
+    m.w[pcp + PCP_TAIL] = m.w[pcp + PCP_HEAD]!; // a stale tail is reported
+    expect(check_free_lists(m).join('\n')).toMatch(/tail .* but the list ends at/);
   });
 
   it('2.4: no pcp list, one zone->lock per page', () => {

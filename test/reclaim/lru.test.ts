@@ -10,6 +10,9 @@ import { PG_FLAGS, PG_COUNT, PC_PAGEVEC, PAGEVEC_SIZE, G_LRU, L_NR_ACTIVE, globa
 import { PG_lru, PG_active, PG_referenced } from '../../src/machine/page.js';
 import { lru_sizes, lru_add_drain, mark_page_accessed, page_cache_release } from '../../src/reclaim/index.js';
 import { pte_pfn } from '../../src/mm/pte.js';
+import { do_munmap } from '../../src/vm/mmap.js';
+import { lsIndex, LS_ACQ } from '../../src/sync/lockstat.js';
+import { C_LRU_LOCK } from '../../src/sync/classes.js';
 import { bootR, newProc, mapAnon, put, pteOf } from './helpers.js';
 
 const flags = (m: ReturnType<typeof bootR>['m'], pfn: number) => m.w[pageStruct(m.layout, pfn) + PG_FLAGS]!;
@@ -98,5 +101,27 @@ describe('LRU lists', () => {
     expect(check_invariants(cpu).violations).toEqual([]);
     m.w[globalLine(m.layout, G_LRU) + L_NR_ACTIVE]!++;
     expect(check_invariants(cpu).violations.join('\n')).toMatch(/lru: nr_active \d+ but \d+ pages listed/);
+  });
+});
+
+describe('release_pages at zap (2.6 free_pages_and_swap_cache)', () => {
+  it('munmap frees listed pages with one lru-lock hold per pagevec, not one per page', () => {
+    const { m, cpu } = bootR({ mem: '4M', locks: 'split', policy: '2q' });
+    const mm = newProc(cpu);
+    const n = 150;
+    const a = mapAnon(cpu, mm, n);
+    for (let i = 0; i < n; i++) put(cpu, mm, a + i * 4096, i);
+    lru_add_drain(cpu);
+    expect(lru_sizes(m).active).toBe(n);
+    const acq = () => cpu.f64[lsIndex(cpu, C_LRU_LOCK, 0) + LS_ACQ]!;
+    const before = acq();
+    expect(do_munmap(cpu, mm, a, n * 4096)).toBe(0);
+    const holds = acq() - before;
+    expect(holds).toBeGreaterThan(0);
+    expect(holds).toBeLessThanOrEqual(Math.ceil(n / PAGEVEC_SIZE));
+    expect(lru_sizes(m)).toEqual({ active: 0, inactive: 0 });
+    expect(check_invariants(cpu).violations).toEqual([]);
+    mmput(cpu, mm);
+    expect(check_invariants(cpu, { expectEmpty: true }).violations).toEqual([]);
   });
 });
