@@ -22,7 +22,8 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { makeConfig, parseSize, ConfigError, RMAP_SCHEMES, LOCK_SCHEMES, LOCK_IMPLS, type Config } from '../config.js';
+import { makeConfig, parseSize, ConfigError, RMAP_SCHEMES, LOCK_SCHEMES, LOCK_IMPLS, POLICIES, type Config } from '../config.js';
+import { PRESSURE_PATTERNS } from '../workload/pressure.js';
 import { workloadByName, WORKLOAD_NAMES, type WorkloadSpec } from '../workload/index.js';
 import { CliError } from './io.js';
 import { fmtSize } from '../report/summary.js';
@@ -40,6 +41,8 @@ export interface SharedOpts {
   rmap?: string;
   locks?: string;
   lockImpl?: string;
+  policy?: string;
+  pattern?: string;
   duration?: string;
   ops?: string;
   seed?: string;
@@ -60,6 +63,8 @@ export function addSharedOptions(cmd: Command, d: { workload: string; cpus: stri
     .option('--rmap <scheme>', `reverse-mapping scheme (${RMAP_SCHEMES.join(', ')}; default scan)`)
     .option('--locks <scheme>', `lock scheme (${LOCK_SCHEMES.join(', ')}; default split)`)
     .option('--lock-impl <impl>', `lock implementation (${LOCK_IMPLS.join(', ')}; default ticket)`)
+    .option('--policy <name>', `page replacement policy (${POLICIES.join(', ')}; default 2q)`)
+    .option('--pattern <name>', `access pattern of the pressure workload (${PRESSURE_PATTERNS.join(', ')}; default uniform)`)
     .option('-d, --duration <seconds>', `run this long (default ${d.duration})`)
     .option('--ops <n>', 'or: run this many workload steps per CPU')
     .option('--seed <n>', 'PRNG seed (default 1)')
@@ -177,11 +182,18 @@ export function planBase(o: SharedOpts, d: { workload: string; duration: number 
   if (o.rmap !== undefined) cfg.rmap = o.rmap;
   if (o.locks !== undefined) cfg.locks = o.locks;
   if (o.lockImpl !== undefined) cfg.lockImpl = o.lockImpl;
+  if (o.policy !== undefined) cfg.policy = o.policy;
   if (o.seed !== undefined) cfg.seed = intArg('--seed', o.seed, 0);
   if (o.lockdep) cfg.lockdep = true;
   if (o.holdTime) cfg.holdTime = true;
   if (o.region !== undefined) spec.regionBytes = sizeArg('--region', o.region);
   if (o.workload !== undefined) workload = o.workload;
+  if (o.pattern !== undefined) {
+    if (!(PRESSURE_PATTERNS as readonly string[]).includes(o.pattern))
+      throw new CliError(`--pattern: unknown pattern '${o.pattern}' (${PRESSURE_PATTERNS.join(', ')})`);
+    if ((workload ?? d.workload) !== 'pressure') throw new CliError('--pattern: applies to the pressure workload only (--workload pressure)');
+    spec.pattern = o.pattern;
+  }
   if (o.duration !== undefined && o.ops !== undefined) throw new CliError('--duration and --ops are exclusive: give one');
   // a flag beats the file; in the file, ops beats duration
   if (o.ops !== undefined) [ops, duration] = [o.ops, undefined];

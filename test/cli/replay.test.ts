@@ -169,3 +169,16 @@ describe('smpvm run prints /proc/refaults', () => {
     expect(r.out).toMatch(/ New\/Beyond +\d+ +\d+\n/);
   });
 });
+
+describe('smpvm run --policy / --pattern', () => {
+  it('select the replacement policy and the pressure pattern from the command line', async () => {
+    const cfg = f('small.json');
+    writeFileSync(cfg, JSON.stringify({ mem: '2M', swap: '8M', swapIoUs: 0, workload: { name: 'pressure', processes: 1 } }));
+    const json = f('flags-run.json');
+    const r = await cli('run', '--config', cfg, '--cpus', '1', '--ops', '150', '--policy', 'clockpro', '--pattern', 'looping', '--json', json);
+    expect(r.code).toBe(0);
+    const res = JSON.parse(readFileSync(json, 'utf8')) as RunResults;
+    expect(res.config.policy).toBe('clockpro');
+    expect((res.workload as unknown as { pattern: string }).pattern).toBe('looping');
+  });
+});
