@@ -17,7 +17,7 @@ export const LOCK_IMPLS = ['tas', 'ttas', 'ticket', 'mcs', 'futex'] as const;
 export const POLICIES = ['swapout', 'clock', '2q', 'clockpro', 'clockpro-approx'] as const;
 
 /** Deliberate bugs the stress tests plant to prove they can fail. */
-export const INJECTIONS = ['none', 'no_zone_lock', 'no_pte_lock', 'no_lru_lock', 'no_swap_dup'] as const;
+export const INJECTIONS = ['none', 'no_zone_lock', 'no_pte_lock', 'no_lru_lock', 'no_swap_dup', 'no_migrate_copy'] as const;
 
 export type RmapSchemeName = (typeof RMAP_SCHEMES)[number];
 export type LockSchemeName = (typeof LOCK_SCHEMES)[number];
@@ -92,7 +92,7 @@ export const ConfigSchema = z
     /** debug assertions (assertHeld etc.) */
     debug: z.boolean().default(false),
     seed: z.number().int().min(0).max(0x7fffffff).default(1),
-    /** fault injection for tests: run with one lock class removed (or, no_swap_dup: fork skips one swap_duplicate per CPU) */
+    /** fault injection for tests: run with one lock class removed (or, no_swap_dup: fork skips one swap_duplicate per CPU; no_migrate_copy: migrate_page moves page state but not the 4 KiB of data) */
     inject: z.enum(INJECTIONS).default('none'),
     /** simulated swap I/O latency per page, microseconds (the writer / reader sleeps holding the page lock) */
     swapIoUs: z.number().min(0).max(1e6).default(20),

@@ -102,6 +102,7 @@ export const Z_LOW = 6;
 export const Z_HIGH = 7;
 export const Z_MANAGED = 8; // frames the allocator manages
 export const Z_FIRST_PFN = 9; // first pfn the buddy allocator manages
+export const Z_COMPACT_CURSOR = 10; // next block compaction looks at (a hint: Atomics.add by any CPU)
 /* G_ZONE_AREA: line 2 = free_area heads[0..10], line 3 = nr_free[0..10] */
 
 /* LRU line (G_LRU) data words */

@@ -69,6 +69,8 @@ export const VMSTAT_NAMES = [
   'pgscan_pte',
   'swapoff_pages',
   'oom_wait',
+  'compact_success',
+  'compact_fail',
 ] as const;
 
 export type VmstatName = (typeof VMSTAT_NAMES)[number];

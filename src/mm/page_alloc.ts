@@ -312,8 +312,12 @@ function __free_one_page(cpu: CpuBase, pfn: number, order: number): void {
 /* page state                                                                */
 /* ------------------------------------------------------------------------ */
 
-/** prep_new_page: the state of a freshly allocated block (header comment). */
-function prep_new_page(cpu: CpuBase, pfn: number, order: number): void {
+/**
+ * prep_new_page: the state of a freshly allocated block (header comment).
+ * Exported for frames a caller already owns and hands on as new: migration's
+ * old frame, compaction's assembled block.
+ */
+export function prep_new_page(cpu: CpuBase, pfn: number, order: number): void {
   const w = cpu.w;
   const p = ps(cpu, pfn);
   w[p + PG_FLAGS] = order === 0 ? 0 : PG_compound;

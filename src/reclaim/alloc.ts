@@ -32,6 +32,7 @@ import { VM } from '../machine/vmstat.js';
 import { __alloc_pages, zone_watermark_ok } from '../mm/page_alloc.js';
 import type { ReclaimCpu } from './context.js';
 import { try_to_free_pages, wakeup_kswapd } from './vmscan.js';
+import { compact_pages } from './compact.js';
 import { mm_killed, mm_kill, out_of_memory, oom_victim_exiting, OOM_FAIL, SIGKILL } from './oom.js';
 
 /** Direct-reclaim rounds before an allocation gives up (each ends in reclaim or an OOM wait). */
@@ -50,6 +51,11 @@ export function alloc_pages_reclaim(cpu: ReclaimCpu, order: number, site: number
   if (Atomics.load(w, z + Z_FREE) < w[z + Z_LOW]!) wakeup_kswapd(cpu);
   if (zone_watermark_ok(cpu, order, w[z + Z_MIN]!)) {
     const pfn = __alloc_pages(cpu, order, site);
+    if (pfn >= 0) return pfn;
+  }
+  if (order > 0) {
+    // fragmented rather than short: move pages out of a block before reclaiming any
+    const pfn = compact_pages(cpu, order);
     if (pfn >= 0) return pfn;
   }
   let futile = 0;
