@@ -5,6 +5,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname } from 'node:path';
+import { VMSTAT_NAMES, type VmstatName } from '../src/machine/vmstat.js';
+import { PC_VMSTAT, percpuBase } from '../src/machine/layout.js';
+import type { Machine } from '../src/machine/machine.js';
+import { RMAP_SCHEMES, type RmapSchemeName } from '../src/config.js';
+import { rmapSchemeByName } from '../src/rmap/index.js';
 
 export const hostCores = availableParallelism();
 
@@ -29,3 +34,22 @@ export const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
+
+/** A vmstat counter summed over every CPU slot. */
+export function vmsum(m: Machine, name: VmstatName): number {
+  const k = VMSTAT_NAMES.indexOf(name);
+  let s = 0;
+  for (let c = 0; c < m.layout.nrCpuSlots; c++) s += m.w[percpuBase(m.layout, c) + PC_VMSTAT + k]!;
+  return s;
+}
+
+/** The rmap schemes registered in this build. */
+export const registeredRmaps = (): RmapSchemeName[] =>
+  RMAP_SCHEMES.filter((n) => {
+    try {
+      rmapSchemeByName(n);
+      return true;
+    } catch {
+      return false;
+    }
+  });

@@ -37,34 +37,13 @@ import { mm_alloc } from '../src/mm/mm_struct.js';
 import { do_mmap, PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_ANONYMOUS } from '../src/vm/mmap.js';
 import { do_fork, mmput } from '../src/vm/fork.js';
 import { user_write_word } from '../src/vm/access.js';
-import { VMSTAT_NAMES, type VmstatName } from '../src/machine/vmstat.js';
-import { PC_VMSTAT, percpuBase } from '../src/machine/layout.js';
-import type { Machine } from '../src/machine/machine.js';
-import { RMAP_SCHEMES, LOCK_SCHEMES, type RmapSchemeName } from '../src/config.js';
-import { rmapSchemeByName } from '../src/rmap/index.js';
+import { LOCK_SCHEMES, type RmapSchemeName } from '../src/config.js';
 import { try_to_free_pages } from '../src/reclaim/index.js';
 import '../src/sim/register.js';
-import { writeResult, fmtRate, isMain, hostCores, timeSliceWarning } from './common.js';
+import { writeResult, fmtRate, isMain, hostCores, timeSliceWarning, vmsum, registeredRmaps } from './common.js';
 
 const POLICIES = ['swapout', 'clock', '2q'] as const;
 const MiB = 1 << 20;
-
-function vmsum(m: Machine, name: VmstatName): number {
-  const k = VMSTAT_NAMES.indexOf(name);
-  let s = 0;
-  for (let c = 0; c < m.layout.nrCpuSlots; c++) s += m.w[percpuBase(m.layout, c) + PC_VMSTAT + k]!;
-  return s;
-}
-
-const registeredRmaps = (): RmapSchemeName[] =>
-  RMAP_SCHEMES.filter((n) => {
-    try {
-      rmapSchemeByName(n);
-      return true;
-    } catch {
-      return false;
-    }
-  });
 
 interface SharingRow {
   policy: string;

@@ -12,6 +12,7 @@ import { main as reclaim } from './reclaim.js';
 import { main as nonresident } from './nonresident.js';
 import { main as replay } from './replay.js';
 import { main as refault } from './refault.js';
+import { main as migrate } from './migrate.js';
 
 const benches: [string, () => unknown][] = [
   ['page_fault', () => pageFault([])],
@@ -22,6 +23,7 @@ const benches: [string, () => unknown][] = [
   ['nonresident', () => nonresident([])],
   ['replay', () => replay([])],
   ['refault', () => refault([])],
+  ['migrate', () => migrate([])],
 ];
 const only = process.argv.slice(2);
 const unknown = only.filter((n) => !benches.some(([b]) => b === n));
