@@ -105,7 +105,7 @@ export function pte_alloc(cpu: CpuBase, mm: number, addr: number, order: number)
   const w = cpu.w;
   const pgd = w[mmBase(cpu.l, mm) + MM_PGD]!;
   const eOff = pgdEntryOff(cpu, pgd, addr);
-  const e = Atomics.load(w, eOff);
+  const e = w[eOff]!; // lock-free, plain (tear-free): a populated pgd entry only changes under mmap_sem(W)
   if (e !== 0) return e >>> 12;
   const pfn = pgtable_hooks.alloc(cpu, order, SITE.pte_alloc, mm);
   if (pfn < 0) return NIL;

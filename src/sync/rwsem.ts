@@ -36,8 +36,9 @@
  * waiting writer that will release, so a set bit is always cleared — with
  * a notify — by some later release.
  *
- * Locking rule: the count word and LK_AUX only with Atomics; LK_HOLDER by
- * the writer.
+ * Locking rule: the count word and LK_AUX are written only with Atomics;
+ * the read fast path pre-reads both plainly (tear-free) before its CAS on the
+ * count, which validates what it read; LK_HOLDER by the writer.
  */
 import type { CpuBase } from '../machine/cpu.js';
 import { LK_AUX, LK_HOLDER, LK_STATE } from '../machine/layout.js';
@@ -58,8 +59,9 @@ export const init_rwsem = spin_lock_init;
 function read_trylock_raw(w: Int32Array, off: number): boolean {
   const o = off + LK_STATE;
   for (;;) {
-    const c = Atomics.load(w, o);
-    if ((c & RWSEM_WRITER_LOCKED) !== 0 || Atomics.load(w, off + LK_AUX) !== 0) return false;
+    // plain reads (tear-free): the CAS validates c; LK_AUX is only the writer-preference hint
+    const c = w[o]!;
+    if ((c & RWSEM_WRITER_LOCKED) !== 0 || w[off + LK_AUX] !== 0) return false;
     if (Atomics.compareExchange(w, o, c, c + 1) === c) return true;
   }
 }

@@ -12,12 +12,15 @@
  * is descheduled (an oversubscribed host), everybody behind it waits too.
  *
  * Locking rule: LK_AUX is written only by the holder (ticket_unlock).
+ * Waiters read it with Atomics.load (a spin must re-read); trylock's single
+ * pre-read is plain (tear-free), validated by its CAS on the tail.
  */
 import { LK_STATE, LK_AUX } from '../machine/layout.js';
 import { spin_relax } from './relax.js';
 
 export function ticket_trylock(w: Int32Array, off: number): boolean {
-  const head = Atomics.load(w, off + LK_AUX);
+  // a plain read (tear-free) suffices: a stale head is lower than the tail, so the CAS fails
+  const head = w[off + LK_AUX]!;
   // free iff tail == head; take ticket `head` by advancing tail in one CAS
   return Atomics.compareExchange(w, off + LK_STATE, head, (head + 1) | 0) === head;
 }

@@ -280,7 +280,7 @@ export function __handle_mm_fault(cpu: Cpu, mm: number, addr: number, write: boo
   const ptPfn = pte_alloc(cpu, mm, addr, cpu.rmap.ptOrder);
   if (ptPfn < 0) return VM_FAULT_OOM;
   const ptep = pteOff(cpu, pteAddrOf(ptPfn, pte_index(addr)));
-  const entry = Atomics.load(w, ptep);
+  const entry = w[ptep]!; // lock-free, plain (tear-free): every use re-checks it under the pte lock
   if (entry === 0) {
     if (w[vb + VMA_FILE]! < 0) return do_anonymous_page(cpu, mm, vma, addr, ptPfn, write);
     return do_no_page(cpu, mm, vma, addr, ptPfn, write);
