@@ -195,9 +195,10 @@ export function lru_cache_add(cpu: CpuBase, pfn: number, active: boolean): void 
 
 /**
  * __pagevec_lru_add: add every page of the pagevec at `pv` under one lru_lock
- * hold, then drop the pagevec's references (release_pages): a page whose
- * count reaches zero here was freed by everyone else meanwhile — it is
- * unlinked again and freed once the lock is dropped.
+ * hold, then, with the lock dropped, drop the pagevec's references
+ * (2.6: pagevec_release after spin_unlock_irq, so the lock is held only for
+ * the list insertions): release_pages re-takes the lock only for a page
+ * whose count reaches zero there — one freed by everyone else meanwhile.
  */
 function __pagevec_lru_add(cpu: CpuBase, pv: number): void {
   const w = cpu.w;
@@ -206,19 +207,13 @@ function __pagevec_lru_add(cpu: CpuBase, pv: number): void {
   lru_lock(cpu, SITE.pagevec_lru_add);
   for (let i = 0; i < n; i++) {
     const e = w[pv + 1 + i]!;
-    add_page_to_lru(cpu, e & ~ACTIVE_TAG, (e & ACTIVE_TAG) !== 0);
+    const pfn = e & ~ACTIVE_TAG;
+    add_page_to_lru(cpu, pfn, (e & ACTIVE_TAG) !== 0);
+    w[pv + 1 + i] = pfn;
   }
-  let nf = 0;
-  for (let i = 0; i < n; i++) {
-    const pfn = w[pv + 1 + i]! & ~ACTIVE_TAG;
-    if (put_page_testzero(cpu, pfn)) {
-      del_page_from_lru(cpu, pfn);
-      w[pv + 1 + nf++] = pfn;
-    }
-  }
-  w[pv] = 0;
   lru_unlock(cpu);
-  for (let i = 0; i < nf; i++) __free_pages_ok(cpu, w[pv + 1 + i]!, 0);
+  w[pv] = 0;
+  release_pages(cpu, w, pv + 1, n); // the pagevec's words serve as its to-free vector
 }
 
 /** lru_add_drain: empty this CPU's pagevec onto the lists. */
