@@ -48,7 +48,7 @@ export const OOM_AFTER_FUTILE = 8;
 export function alloc_pages_reclaim(cpu: ReclaimCpu, order: number, site: number, mm: number): number {
   const w = cpu.w;
   const z = globalLine(cpu.l, G_ZONE);
-  if (Atomics.load(w, z + Z_FREE) < w[z + Z_LOW]!) wakeup_kswapd(cpu);
+  if (w[z + Z_FREE]! < w[z + Z_LOW]!) wakeup_kswapd(cpu); // a hint, read plain (tear-free)
   if (zone_watermark_ok(cpu, order, w[z + Z_MIN]!)) {
     const pfn = __alloc_pages(cpu, order, site);
     if (pfn >= 0) return pfn;

@@ -163,10 +163,20 @@ function __isolate(cpu: CpuBase, pfn: number): void {
 
 /** del_page_from_lru: unlink a PG_lru page and clear PG_lru and PG_active. Lock held. */
 export function del_page_from_lru(cpu: CpuBase, pfn: number): void {
-  __isolate(cpu, pfn);
-  // issue 7: a freed hot page leaves CLOCK-Pro's resident hot count (clockpro.ts)
-  const old = Atomics.and(cpu.w, ps(cpu.l.memMap, pfn) + PG_FLAGS, ~(PG_active | PG_hot | PG_test));
-  if ((old & PG_hot) !== 0) Atomics.sub(cpu.w, lruLine(cpu) + L_NR_HOT, 1);
+  const w = cpu.w;
+  const g = lruLine(cpu);
+  const f = ps(cpu.l.memMap, pfn) + PG_FLAGS;
+  // PG_lru / PG_active only change under the lru lock, which we hold: a plain read of them is exact
+  if ((w[f]! & PG_active) !== 0) {
+    list_del(w, cpu.l.memMap, g + L_ACTIVE_HEAD, pfn);
+    w[g + L_NR_ACTIVE]!--;
+  } else {
+    list_del(w, cpu.l.memMap, g + L_INACTIVE_HEAD, pfn);
+    w[g + L_NR_INACTIVE]!--;
+  }
+  // one locked op for all four bits; issue 7: a freed hot page leaves CLOCK-Pro's resident hot count (clockpro.ts)
+  const old = Atomics.and(w, f, ~(PG_lru | PG_active | PG_hot | PG_test));
+  if ((old & PG_hot) !== 0) Atomics.sub(w, g + L_NR_HOT, 1);
 }
 
 /* ---- adding new pages ---- */
@@ -324,8 +334,10 @@ export function release_pages(cpu: CpuBase, pages: Int32Array, start: number, nr
   for (let i = start, end = start + nr; i < end; i++) {
     const pfn = pages[i]!;
     const p = ps(memMap, pfn);
-    if ((Atomics.load(w, p + PG_FLAGS) & PG_reserved) !== 0 || !put_page_testzero(cpu, pfn)) continue;
-    if ((Atomics.load(w, p + PG_FLAGS) & PG_lru) !== 0) {
+    // plain reads: PG_reserved never changes, and once the count is zero nobody else
+    // changes PG_lru (isolation needs a reference); the lru lock re-checks it anyway
+    if ((w[p + PG_FLAGS]! & PG_reserved) !== 0 || !put_page_testzero(cpu, pfn)) continue;
+    if ((w[p + PG_FLAGS]! & PG_lru) !== 0) {
       if (!locked) {
         lru_lock(cpu, SITE.release_pages);
         locked = true;
@@ -337,7 +349,7 @@ export function release_pages(cpu: CpuBase, pages: Int32Array, start: number, nr
   if (locked) lru_unlock(cpu);
   for (let i = start; i < k; i++) {
     const p = ps(memMap, pages[i]!);
-    Atomics.and(w, p + PG_FLAGS, ~(PG_active | PG_referenced));
+    if ((w[p + PG_FLAGS]! & (PG_active | PG_referenced)) !== 0) Atomics.and(w, p + PG_FLAGS, ~(PG_active | PG_referenced));
     __free_pages_ok(cpu, pages[i]!, w[p + PG_ORDER]!);
   }
 }

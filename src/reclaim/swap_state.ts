@@ -248,7 +248,8 @@ export function free_swap_and_cache(cpu: CpuBase, entry: number): void {
 
 /** free_swap_cache: if pfn is in the swap cache and only its users hold it, take it out (page lock by trylock). */
 function free_swap_cache(cpu: CpuBase, pfn: number): void {
-  if ((pageFlags(cpu, pfn) & PG_swapcache) !== 0 && trylock_page(cpu, pfn, SITE.zap_pte_range)) {
+  // a plain read of the flags is the hint (tear-free); under the page lock remove_exclusive_swap_page re-checks
+  if ((cpu.w[ps(cpu, pfn) + PG_FLAGS]! & PG_swapcache) !== 0 && trylock_page(cpu, pfn, SITE.zap_pte_range)) {
     remove_exclusive_swap_page(cpu, pfn);
     unlock_page(cpu, pfn);
   }
