@@ -15,6 +15,13 @@
  * compiled; under tsx/vitest (this file is .ts) they load workers/cpu.ts
  * through `--import tsx` (TOOLCHAIN.md: ~230 ms per worker start, which the
  * barrier absorbs).
+ *
+ * No hang: once the stop flag is up (the duration's end, or a CPU's error),
+ * every CPU gets STOP_GRACE_MS to stop, and a checkpoint waits as long for
+ * the CPUs to park. A CPU that does not — livelocked, or looping on state a
+ * planted bug corrupted — is named in the run's error (op `stop`), its
+ * threads are terminated (pool.destroy, the caller's pool too: a stuck
+ * thread cannot be given back) and the machine is not checked.
  */
 import { Piscina } from 'piscina';
 import { availableParallelism } from 'node:os';
@@ -29,8 +36,10 @@ import {
   H_STW,
   H_STW_PARKED,
   H_RUNNING,
+  PC_STATE,
   monitorCpu,
   kswapdCpu,
+  percpuBase,
 } from '../machine/layout.js';
 import { workloadByName, type WorkloadSpec, type WorkloadSetup } from '../workload/index.js';
 import type { CpuResult, CpuTask } from './cpuloop.js';
@@ -88,25 +97,47 @@ function workerFile(): { filename: string; execArgv: string[] } {
   return { filename, execArgv: ts ? ['--import', 'tsx'] : [] };
 }
 
-async function waitFor(w: Int32Array, idx: number, pred: (v: number) => boolean, failFast?: () => boolean): Promise<void> {
+/** How long CPUs get to stop after the stop flag, or to park at a checkpoint. */
+export const STOP_GRACE_MS = 10_000;
+
+/** Wait until pred holds for word idx (false: failFast said stop, or timeoutMs passed). */
+async function waitFor(w: Int32Array, idx: number, pred: (v: number) => boolean, failFast?: () => boolean, timeoutMs = Infinity): Promise<boolean> {
+  const until = performance.now() + timeoutMs;
   for (;;) {
     const v = Atomics.load(w, idx);
-    if (pred(v)) return;
-    if (failFast?.()) return;
+    if (pred(v)) return true;
+    if (failFast?.() || performance.now() > until) return false;
     const r = Atomics.waitAsync(w, idx, v, 20);
     if (r.async) await r.value;
   }
 }
 
-/** Stop the world, run the checker on the monitor CPU, restart. */
+/** Stop the world, run the checker on the monitor CPU, restart. A CPU that does not park stops the run. */
 async function checkpoint(m: Machine, monitor: Cpu): Promise<string[]> {
   const w = m.w;
   Atomics.store(w, H_STW, 1);
-  await waitFor(w, H_STW_PARKED, (v) => v >= Atomics.load(w, H_RUNNING));
-  const r = check_invariants(monitor);
+  const parked = await waitFor(w, H_STW_PARKED, (v) => v >= Atomics.load(w, H_RUNNING), undefined, STOP_GRACE_MS);
+  const r = parked ? check_invariants(monitor).violations : [`checkpoint: a CPU did not park within ${STOP_GRACE_MS / 1000} s`];
+  if (!parked) Atomics.store(w, H_STOP, 1);
   Atomics.store(w, H_STW, 0);
   Atomics.notify(w, H_STW);
-  return r.violations;
+  return r;
+}
+
+const STUCK = 'stuck' as const;
+
+/** The CPUs' results; null if the stop flag went up and some CPU did not stop within STOP_GRACE_MS. */
+async function collect(w: Int32Array, all: Promise<CpuResult[]>): Promise<CpuResult[] | null> {
+  let res: CpuResult[] | null = null;
+  void all.then((r) => (res = r));
+  let stopAt = -1;
+  for (;;) {
+    await Promise.race([all, sleep(20)]);
+    if (res !== null) return res;
+    if (Atomics.load(w, H_STOP) === 0) continue;
+    if (stopAt < 0) stopAt = performance.now();
+    else if (performance.now() - stopAt > STOP_GRACE_MS) return null;
+  }
 }
 
 export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
@@ -174,9 +205,25 @@ export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
       }
     }
   }
-  const perCpu = await all;
+  const collected = await collect(w, all);
   Atomics.store(w, H_STOP, 1); // every CPU is done: kswapd leaves too
-  const kswapd = await kswapdDone;
+  const kswapd = collected === null ? undefined : await Promise.race([kswapdDone, sleep(STOP_GRACE_MS).then(() => STUCK)]);
+  if (collected === null || kswapd === STUCK) {
+    const stuck =
+      collected === null ? [...Array(n).keys()].filter((c) => Atomics.load(w, percpuBase(m.layout, c) + PC_STATE) === 1) : [kswapdCpu(m.layout)];
+    await pool.destroy(); // terminates the stuck threads (and kswapd's)
+    const message = `cpu ${stuck.join(', ')} did not stop within ${STOP_GRACE_MS / 1000} s of the stop flag: a livelock, or a loop on corrupted state`;
+    const stats = { free: 0, pagetables: 0, user: 0, cached: 0, mapped: 0, reserved: 0 };
+    return {
+      m,
+      perCpu: [],
+      durationMs: performance.now() - t0,
+      checker: { ok: false, violations: ['not checked: a CPU was stuck'], stats },
+      checkpoints: { done: cpDone, violations: cpVio },
+      error: { cpu: stuck[0] ?? -1, op: 'stop', message },
+    };
+  }
+  const perCpu = collected;
   // the run lasted from the gate until the slowest CPU stopped working
   const durationMs = perCpu.length ? Math.max(...perCpu.map((r) => r.elapsedMs)) : performance.now() - t0;
   if (!opts.pool) await pool.destroy();
