@@ -8,8 +8,6 @@ import { dirname } from 'node:path';
 import { VMSTAT_NAMES, type VmstatName } from '../src/machine/vmstat.js';
 import { PC_VMSTAT, percpuBase } from '../src/machine/layout.js';
 import type { Machine } from '../src/machine/machine.js';
-import { RMAP_SCHEMES, type RmapSchemeName } from '../src/config.js';
-import { rmapSchemeByName } from '../src/rmap/index.js';
 
 export const hostCores = availableParallelism();
 
@@ -44,12 +42,4 @@ export function vmsum(m: Machine, name: VmstatName): number {
 }
 
 /** The rmap schemes registered in this build. */
-export const registeredRmaps = (): RmapSchemeName[] =>
-  RMAP_SCHEMES.filter((n) => {
-    try {
-      rmapSchemeByName(n);
-      return true;
-    } catch {
-      return false;
-    }
-  });
+export { registeredRmapSchemes as registeredRmaps } from '../src/rmap/index.js';

@@ -2,8 +2,29 @@
 import { bootMachine } from '../src/sim/boot.js';
 import { makeCpu, type Cpu } from '../src/vm/cpu.js';
 import type { Machine } from '../src/machine/machine.js';
+import type { RunOutcome } from '../src/sim/run.js';
+import { readLockdepReport, formatLockdepReport } from '../src/sync/lockdep.js';
 
 export function boot(cfg: Record<string, unknown> = {}): { m: Machine; cpu: Cpu } {
   const m = bootMachine({ mem: '8M', swap: 0, cpus: 1, lockdep: true, debug: true, ...cfg });
   return { m, cpu: makeCpu(m, 0) };
+}
+
+/**
+ * Everything a stress run found wrong: the error a CPU threw (with its stack
+ * when `stack`), checkpoint and final checker violations, oracle failures,
+ * and, when `lockdep`, the lockdep report.
+ */
+export function runProblems(r: RunOutcome, opts: { stack?: boolean; lockdep?: boolean } = {}): string[] {
+  const p = [
+    ...(r.error ? [`cpu ${r.error.cpu} threw in ${r.error.op}: ${r.error.message}${opts.stack ? `\n${r.error.stack ?? ''}` : ''}`] : []),
+    ...r.checkpoints.violations,
+    ...r.checker.violations,
+    ...r.perCpu.flatMap((c) => c.failures),
+  ];
+  if (opts.lockdep) {
+    const ld = readLockdepReport(r.m.w, r.m.layout.lockdep);
+    if (ld.count) p.push(formatLockdepReport(ld));
+  }
+  return p;
 }

@@ -146,37 +146,32 @@ export function add_page_to_lru(cpu: CpuBase, pfn: number, active: boolean): voi
   }
 }
 
-/** Unlink a PG_lru page from its list, keeping PG_active (isolation). Lock held. */
-function __isolate(cpu: CpuBase, pfn: number): void {
+/** Unlink a PG_lru page from the list its PG_active names (both bits stay). Lock held. */
+function lru_unlink(cpu: CpuBase, pfn: number): void {
   const w = cpu.w;
   const g = lruLine(cpu);
-  const f = ps(cpu.l.memMap, pfn) + PG_FLAGS;
-  if ((w[f]! & PG_active) !== 0) {
+  // PG_lru / PG_active only change under the lru lock, which we hold: a plain read of them is exact
+  if ((w[ps(cpu.l.memMap, pfn) + PG_FLAGS]! & PG_active) !== 0) {
     list_del(w, cpu.l.memMap, g + L_ACTIVE_HEAD, pfn);
     w[g + L_NR_ACTIVE]!--;
   } else {
     list_del(w, cpu.l.memMap, g + L_INACTIVE_HEAD, pfn);
     w[g + L_NR_INACTIVE]!--;
   }
-  Atomics.and(w, f, ~PG_lru);
+}
+
+/** Unlink a PG_lru page from its list, keeping PG_active (isolation). Lock held. */
+function __isolate(cpu: CpuBase, pfn: number): void {
+  lru_unlink(cpu, pfn);
+  Atomics.and(cpu.w, ps(cpu.l.memMap, pfn) + PG_FLAGS, ~PG_lru);
 }
 
 /** del_page_from_lru: unlink a PG_lru page and clear PG_lru and PG_active. Lock held. */
 export function del_page_from_lru(cpu: CpuBase, pfn: number): void {
-  const w = cpu.w;
-  const g = lruLine(cpu);
-  const f = ps(cpu.l.memMap, pfn) + PG_FLAGS;
-  // PG_lru / PG_active only change under the lru lock, which we hold: a plain read of them is exact
-  if ((w[f]! & PG_active) !== 0) {
-    list_del(w, cpu.l.memMap, g + L_ACTIVE_HEAD, pfn);
-    w[g + L_NR_ACTIVE]!--;
-  } else {
-    list_del(w, cpu.l.memMap, g + L_INACTIVE_HEAD, pfn);
-    w[g + L_NR_INACTIVE]!--;
-  }
+  lru_unlink(cpu, pfn);
   // one locked op for all four bits; issue 7: a freed hot page leaves CLOCK-Pro's resident hot count (clockpro.ts)
-  const old = Atomics.and(w, f, ~(PG_lru | PG_active | PG_hot | PG_test));
-  if ((old & PG_hot) !== 0) Atomics.sub(w, g + L_NR_HOT, 1);
+  const old = Atomics.and(cpu.w, ps(cpu.l.memMap, pfn) + PG_FLAGS, ~(PG_lru | PG_active | PG_hot | PG_test));
+  if ((old & PG_hot) !== 0) Atomics.sub(cpu.w, lruLine(cpu) + L_NR_HOT, 1);
 }
 
 /* ---- adding new pages ---- */

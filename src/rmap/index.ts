@@ -12,7 +12,7 @@
  */
 import type { CpuBase } from '../machine/cpu.js';
 import { PG_MAPCOUNT, pageStruct } from '../machine/layout.js';
-import type { RmapSchemeName } from '../config.js';
+import { RMAP_SCHEMES, type RmapSchemeName } from '../config.js';
 import type { RmapScheme } from './types.js';
 import { scanScheme } from './scan.js';
 
@@ -41,6 +41,9 @@ export function rmapSchemeByName(name: RmapSchemeName): RmapScheme {
   if (!s) throw new Error(`rmap scheme '${name}' is not available in this build`);
   return s;
 }
+
+/** The schemes registered in this build, in config order. */
+export const registeredRmapSchemes = (): RmapSchemeName[] => RMAP_SCHEMES.filter((n) => SCHEMES[n] !== undefined);
 
 export * from './types.js';
 export {

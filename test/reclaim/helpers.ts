@@ -13,21 +13,12 @@ import { user_access, ACCESS_OK } from '../../src/vm/access.js';
 import { pte_table } from '../../src/mm/pgtable.js';
 import { VMSTAT_NAMES, type VmstatName } from '../../src/machine/vmstat.js';
 import { PAGE_WORDS, PC_VMSTAT, percpuBase, pageStruct } from '../../src/machine/layout.js';
-import { RMAP_SCHEMES, type RmapSchemeName } from '../../src/config.js';
-import { rmapSchemeByName } from '../../src/rmap/index.js';
+import { registeredRmapSchemes } from '../../src/rmap/index.js';
 
 export const POLICY_NAMES = ['swapout', 'clock', '2q'] as const;
 
-/** rmap schemes registered in this build (the rmap issue adds them as it goes). */
-export const rmapNames = (): RmapSchemeName[] =>
-  RMAP_SCHEMES.filter((n) => {
-    try {
-      rmapSchemeByName(n);
-      return true;
-    } catch {
-      return false;
-    }
-  });
+/** rmap schemes registered in this build. */
+export const rmapNames = registeredRmapSchemes;
 
 export function bootR(cfg: Record<string, unknown> = {}): { m: Machine; cpu: Cpu; cpus: Cpu[] } {
   const m = bootMachine({ mem: '2M', swap: '8M', cpus: 1, lockdep: true, debug: true, swapIoUs: 0, ...cfg });

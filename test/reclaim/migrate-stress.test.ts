@@ -17,13 +17,13 @@ import { describe, it, expect, vi } from 'vitest';
 import { H_GATE, H_RUNNING, H_STOP, monitorCpu } from '../../src/machine/layout.js';
 import type { Machine } from '../../src/machine/machine.js';
 import { makeCpu } from '../../src/vm/cpu.js';
-import { readLockdepReport, formatLockdepReport } from '../../src/sync/lockdep.js';
 import { SITE } from '../../src/sync/classes.js';
 import { RMAP_SCHEMES, LOCK_SCHEMES } from '../../src/config.js';
 import { __alloc_pages, __free_pages } from '../../src/mm/page_alloc.js';
 import { migrate_page, MIGRATE_OK } from '../../src/reclaim/migrate.js';
 import { compact_pages } from '../../src/reclaim/compact.js';
 import { pick_mapped } from '../rmap/probe.js';
+import { runProblems } from '../helpers.js';
 
 const booted = vi.hoisted(() => ({ m: null as Machine | null }));
 vi.mock('../../src/sim/boot.js', async (importOriginal) => {
@@ -78,14 +78,7 @@ async function stress(rmap: (typeof RMAP_SCHEMES)[number], locks: (typeof LOCK_S
   } finally {
     clearInterval(timer);
   }
-  const p = [
-    ...(r.error ? [`cpu ${r.error.cpu} threw in ${r.error.op}: ${r.error.message}\n${r.error.stack ?? ''}`] : []),
-    ...r.checkpoints.violations,
-    ...r.checker.violations,
-    ...r.perCpu.flatMap((c) => c.failures),
-  ];
-  const ld = readLockdepReport(r.m.w, r.m.layout.lockdep);
-  if (ld.count) p.push(formatLockdepReport(ld));
+  const p = runProblems(r, { stack: true, lockdep: true });
   return { r, p, st };
 }
 

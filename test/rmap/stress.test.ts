@@ -17,9 +17,9 @@ import { describe, it, expect, vi } from 'vitest';
 import { H_GATE, H_RUNNING, H_STOP, monitorCpu } from '../../src/machine/layout.js';
 import type { Machine } from '../../src/machine/machine.js';
 import { makeCpu } from '../../src/vm/cpu.js';
-import { readLockdepReport, formatLockdepReport } from '../../src/sync/lockdep.js';
 import { RMAP_SCHEMES, LOCK_SCHEMES } from '../../src/config.js';
 import { probe, pick_mapped, newProbeStats } from './probe.js';
+import { runProblems } from '../helpers.js';
 
 const booted = vi.hoisted(() => ({ m: null as Machine | null }));
 vi.mock('../../src/sim/boot.js', async (importOriginal) => {
@@ -68,14 +68,7 @@ describe('SMP stress: 2 worker CPUs + a concurrent reclaim walker, every rmap ×
         } finally {
           clearInterval(timer);
         }
-        const p = [
-          ...(r.error ? [`cpu ${r.error.cpu} threw in ${r.error.op}: ${r.error.message}\n${r.error.stack ?? ''}`] : []),
-          ...r.checkpoints.violations,
-          ...r.checker.violations,
-          ...r.perCpu.flatMap((c) => c.failures),
-        ];
-        const ld = readLockdepReport(r.m.w, r.m.layout.lockdep);
-        if (ld.count) p.push(formatLockdepReport(ld));
+        const p = runProblems(r, { stack: true, lockdep: true });
         if (p.length) console.error(`rmap ${rmap} locks ${locks} failed; reproduce with seed ${seed}:\n${p.slice(0, 10).join('\n')}`);
         expect(p).toEqual([]);
         const ops = r.perCpu.reduce((a, c) => a + c.ops, 0);

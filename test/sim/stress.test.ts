@@ -6,19 +6,13 @@
  * A failure prints the seed that reproduces it.
  */
 import { describe, it, expect } from 'vitest';
-import { runMachine } from '../../src/sim/run.js';
+import { runMachine, type RunOutcome } from '../../src/sim/run.js';
+import { runProblems } from '../helpers.js';
 import { readLockdepReport } from '../../src/sync/lockdep.js';
 
 const OPS_PER_CPU = Number(process.env.SMPVM_STRESS_OPS ?? 50_000);
 
-function problems(r: Awaited<ReturnType<typeof runMachine>>): string[] {
-  return [
-    ...(r.error ? [`cpu ${r.error.cpu} threw in ${r.error.op}: ${r.error.message}`] : []),
-    ...r.checkpoints.violations,
-    ...r.checker.violations,
-    ...r.perCpu.flatMap((c) => c.failures),
-  ];
-}
+const problems = (r: RunOutcome) => runProblems(r);
 
 describe('SMP stress: random streams on 2 worker CPUs', () => {
   for (const locks of ['bkl', '2.4', 'split'] as const) {
