@@ -26,8 +26,18 @@ import { H_STOP, H_STW, H_RUNNING, G_KSWAPD, K_IO_WAIT, globalLine } from '../ma
 import type { ReclaimCpu } from './context.js';
 import { kswapd_balance, kswapd_sleep } from './vmscan.js';
 
-/** Longest kswapd sleep between checks of the stop / stop-the-world flags. */
+/** kswapd's nap when nothing is reclaimable right now (pages come back from other CPUs soon). */
 export const KSWAPD_NAP_MS = 5;
+/**
+ * Longest idle sleep. kswapd sleeps until woken — by wakeup_kswapd, or by
+ * the orchestrator (sim/run.ts kick_kswapd) when it raises the stop or
+ * stop-the-world flag or the CPUs are done — so this only bounds a missed
+ * kick. Short polling naps would wake it hundreds of times a second, and on
+ * a host with no spare core each wake-up preempts a workload CPU, perhaps one
+ * holding a spinlock its peer then spins on (measured: 5 ms naps cost
+ * page_fault1's 2-CPU runs several per cent).
+ */
+export const KSWAPD_IDLE_MS = 250;
 
 /**
  * Run kswapd until the run stops (H_STOP) or it is the last one counted in
@@ -54,7 +64,7 @@ export function kswapd_run(cpu: ReclaimCpu, park: (w: Int32Array) => void): numb
         continue;
       }
     }
-    work = kswapd_sleep(cpu, KSWAPD_NAP_MS);
+    work = kswapd_sleep(cpu, KSWAPD_IDLE_MS);
   }
   return rounds;
 }

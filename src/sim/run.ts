@@ -37,6 +37,9 @@ import {
   H_STW_PARKED,
   H_RUNNING,
   PC_STATE,
+  G_KSWAPD,
+  K_WAKE,
+  globalLine,
   monitorCpu,
   kswapdCpu,
   percpuBase,
@@ -97,6 +100,11 @@ function workerFile(): { filename: string; execArgv: string[] } {
   return { filename, execArgv: ts ? ['--import', 'tsx'] : [] };
 }
 
+/** Wake kswapd's idle sleep (K_WAKE) so it sees the stop / stop-the-world flag or that the CPUs are done. */
+function kick_kswapd(m: Machine): void {
+  Atomics.notify(m.w, globalLine(m.layout, G_KSWAPD) + K_WAKE);
+}
+
 /** How long CPUs get to stop after the stop flag, or to park at a checkpoint. */
 export const STOP_GRACE_MS = 10_000;
 
@@ -116,6 +124,7 @@ async function waitFor(w: Int32Array, idx: number, pred: (v: number) => boolean,
 async function checkpoint(m: Machine, monitor: Cpu): Promise<string[]> {
   const w = m.w;
   Atomics.store(w, H_STW, 1);
+  kick_kswapd(m);
   const parked = await waitFor(w, H_STW_PARKED, (v) => v >= Atomics.load(w, H_RUNNING), undefined, STOP_GRACE_MS);
   const r = parked ? check_invariants(monitor).violations : [`checkpoint: a CPU did not park within ${STOP_GRACE_MS / 1000} s`];
   if (!parked) Atomics.store(w, H_STOP, 1);
@@ -127,14 +136,17 @@ async function checkpoint(m: Machine, monitor: Cpu): Promise<string[]> {
 const STUCK = 'stuck' as const;
 
 /** The CPUs' results; null if the stop flag went up and some CPU did not stop within STOP_GRACE_MS. */
-async function collect(w: Int32Array, all: Promise<CpuResult[]>): Promise<CpuResult[] | null> {
+async function collect(m: Machine, all: Promise<CpuResult[]>): Promise<CpuResult[] | null> {
+  const w = m.w;
   let res: CpuResult[] | null = null;
   void all.then((r) => (res = r));
   let stopAt = -1;
   for (;;) {
     await Promise.race([all, sleep(20)]);
     if (res !== null) return res;
+    if (Atomics.load(w, H_RUNNING) <= 1) kick_kswapd(m); // the CPUs are done: kswapd may leave
     if (Atomics.load(w, H_STOP) === 0) continue;
+    kick_kswapd(m);
     if (stopAt < 0) stopAt = performance.now();
     else if (performance.now() - stopAt > STOP_GRACE_MS) return null;
   }
@@ -205,8 +217,9 @@ export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
       }
     }
   }
-  const collected = await collect(w, all);
+  const collected = await collect(m, all);
   Atomics.store(w, H_STOP, 1); // every CPU is done: kswapd leaves too
+  kick_kswapd(m);
   const kswapd = collected === null ? undefined : await Promise.race([kswapdDone, sleep(STOP_GRACE_MS).then(() => STUCK)]);
   if (collected === null || kswapd === STUCK) {
     const stuck =
