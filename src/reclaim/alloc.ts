@@ -32,8 +32,6 @@ import { VM } from '../machine/vmstat.js';
 import { __alloc_pages, zone_watermark_ok } from '../mm/page_alloc.js';
 import type { ReclaimCpu } from './context.js';
 import { try_to_free_pages, wakeup_kswapd } from './vmscan.js';
-import { compact_pages } from './compact.js';
-import { LS_24 } from '../machine/cpu.js';
 import { mm_killed, mm_kill, out_of_memory, oom_victim_exiting, OOM_FAIL, SIGKILL } from './oom.js';
 
 /** Direct-reclaim rounds before an allocation gives up (each ends in reclaim or an OOM wait). */
@@ -54,12 +52,8 @@ export function alloc_pages_reclaim(cpu: ReclaimCpu, order: number, site: number
     const pfn = __alloc_pages(cpu, order, site);
     if (pfn >= 0) return pfn;
   }
-  // (not under `2.4`: test/reclaim/migrate-stress.test.ts's known issue)
-  if (order > 0 && cpu.lockScheme !== LS_24) {
-    // fragmented rather than short: move pages out of a block before reclaiming any
-    const pfn = compact_pages(cpu, order);
-    if (pfn >= 0) return pfn;
-  }
+  // Compaction (compact.ts) is not called from here yet: migration racing the
+  // workload CPUs has a known LRU-corruption bug (test/reclaim/migrate-stress.test.ts)
   let futile = 0;
   for (let attempt = 0; attempt < ALLOC_MAX_RETRIES; attempt++) {
     if (mm >= 0 && mm_killed(w, cpu.l, mm) !== 0) return -1; // a dying task gets no more memory
