@@ -5,9 +5,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname } from 'node:path';
-import { VMSTAT_NAMES, type VmstatName } from '../src/machine/vmstat.js';
-import { PC_VMSTAT, percpuBase } from '../src/machine/layout.js';
-import type { Machine } from '../src/machine/machine.js';
 
 export const hostCores = availableParallelism();
 
@@ -33,13 +30,3 @@ export const median = (xs: number[]) => {
   return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
-/** A vmstat counter summed over every CPU slot. */
-export function vmsum(m: Machine, name: VmstatName): number {
-  const k = VMSTAT_NAMES.indexOf(name);
-  let s = 0;
-  for (let c = 0; c < m.layout.nrCpuSlots; c++) s += m.w[percpuBase(m.layout, c) + PC_VMSTAT + k]!;
-  return s;
-}
-
-/** The rmap schemes registered in this build. */
-export { registeredRmapSchemes as registeredRmaps } from '../src/rmap/index.js';

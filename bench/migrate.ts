@@ -35,7 +35,9 @@ import { lru_add_drain } from '../src/reclaim/index.js';
 import { migrate_page, MIGRATE_OK } from '../src/reclaim/migrate.js';
 import { compact_pages } from '../src/reclaim/compact.js';
 import '../src/sim/register.js';
-import { writeResult, isMain, median, vmsum, registeredRmaps } from './common.js';
+import { writeResult, isMain, median } from './common.js';
+import { vmstatSum as vmsum } from '../src/sim/results.js';
+import { registeredRmapSchemes as registeredRmaps } from '../src/rmap/index.js';
 
 const MiB = 1 << 20;
 const T = SITE.test;

@@ -18,7 +18,7 @@ import type { Config } from '../config.js';
 import type { WorkloadSpec } from '../workload/index.js';
 import type { Machine } from '../machine/machine.js';
 import { percpuBase, PC_VMSTAT } from '../machine/layout.js';
-import { VMSTAT_NAMES } from '../machine/vmstat.js';
+import { VMSTAT_NAMES, type VmstatName } from '../machine/vmstat.js';
 import { readLockdepReport, type LockdepReport } from '../sync/lockdep.js';
 import { lockStatRows, topContentionSites, type LockStatRow, type ContentionSite } from '../report/lockstat.js';
 import type { LatencyHistogram } from '../report/trace_export.js';
@@ -116,6 +116,14 @@ export function cpuVmstat(m: Machine, slot: number): Vmstat {
   const out: Vmstat = {};
   VMSTAT_NAMES.forEach((n, i) => (out[n] = m.w[b + i]!));
   return out;
+}
+
+/** One counter summed over every CPU slot (workload CPUs, kswapd, monitor). */
+export function vmstatSum(m: Machine, name: VmstatName): number {
+  const k = VMSTAT_NAMES.indexOf(name);
+  let s = 0;
+  for (let c = 0; c < m.layout.nrCpuSlots; c++) s += m.w[percpuBase(m.layout, c) + PC_VMSTAT + k]!;
+  return s;
 }
 
 /** Totals over every CPU slot (workload CPUs, kswapd, monitor). */

@@ -11,8 +11,7 @@ import { mm_alloc } from '../../src/mm/mm_struct.js';
 import { do_mmap, PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_ANONYMOUS } from '../../src/vm/mmap.js';
 import { user_access, ACCESS_OK } from '../../src/vm/access.js';
 import { pte_table } from '../../src/mm/pgtable.js';
-import { VMSTAT_NAMES, type VmstatName } from '../../src/machine/vmstat.js';
-import { PAGE_WORDS, PC_VMSTAT, percpuBase, pageStruct } from '../../src/machine/layout.js';
+import { PAGE_WORDS, pageStruct } from '../../src/machine/layout.js';
 import { registeredRmapSchemes } from '../../src/rmap/index.js';
 
 export const POLICY_NAMES = ['swapout', 'clock', '2q'] as const;
@@ -28,12 +27,7 @@ export function bootR(cfg: Record<string, unknown> = {}): { m: Machine; cpu: Cpu
 }
 
 /** Sum of a vmstat counter over every CPU slot. */
-export function vmsum(m: Machine, name: VmstatName): number {
-  const k = VMSTAT_NAMES.indexOf(name);
-  let s = 0;
-  for (let c = 0; c < m.layout.nrCpuSlots; c++) s += m.w[percpuBase(m.layout, c) + PC_VMSTAT + k]!;
-  return s;
-}
+export { vmstatSum as vmsum } from '../../src/sim/results.js';
 
 export function newProc(cpu: Cpu): number {
   const mm = mm_alloc(cpu, cpu.mmCache);
