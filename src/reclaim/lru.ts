@@ -298,7 +298,14 @@ export function __page_cache_free(cpu: CpuBase, pfn: number): void {
     if ((Atomics.load(w, p + PG_FLAGS) & PG_lru) !== 0) del_page_from_lru(cpu, pfn);
     lru_unlock(cpu);
   }
-  Atomics.and(w, p + PG_FLAGS, ~(PG_active | PG_referenced));
+  free_unlisted_page(cpu, pfn);
+}
+
+/** A page whose count is zero and which is on no list goes to the allocator without its LRU state bits. */
+function free_unlisted_page(cpu: CpuBase, pfn: number): void {
+  const w = cpu.w;
+  const p = ps(cpu.l.memMap, pfn);
+  if ((w[p + PG_FLAGS]! & (PG_active | PG_referenced)) !== 0) Atomics.and(w, p + PG_FLAGS, ~(PG_active | PG_referenced));
   __free_pages_ok(cpu, pfn, w[p + PG_ORDER]!);
 }
 
@@ -342,11 +349,7 @@ export function release_pages(cpu: CpuBase, pages: Int32Array, start: number, nr
     pages[k++] = pfn;
   }
   if (locked) lru_unlock(cpu);
-  for (let i = start; i < k; i++) {
-    const p = ps(memMap, pages[i]!);
-    if ((w[p + PG_FLAGS]! & (PG_active | PG_referenced)) !== 0) Atomics.and(w, p + PG_FLAGS, ~(PG_active | PG_referenced));
-    __free_pages_ok(cpu, pages[i]!, w[p + PG_ORDER]!);
-  }
+  for (let i = start; i < k; i++) free_unlisted_page(cpu, pages[i]!);
 }
 
 /* ---- isolation for reclaim ---- */
