@@ -4,6 +4,9 @@
  *
  *   free < pages_low         wake kswapd (it reclaims up to pages_high)
  *   free >= pages_min         allocate
+ *   order > 0 and that failed:
+ *     compact_pages           move pages out of one block (compact.ts) before
+ *                             reclaiming anything (compact_stall)
  *   below pages_min, or the allocator came back empty:
  *     direct reclaim          try_to_free_pages on this CPU (allocstall_normal);
  *                             if it freed something, allocate — below
@@ -32,6 +35,7 @@ import { VM } from '../machine/vmstat.js';
 import { __alloc_pages, zone_watermark_ok } from '../mm/page_alloc.js';
 import type { ReclaimCpu } from './context.js';
 import { try_to_free_pages, wakeup_kswapd } from './vmscan.js';
+import { compact_pages } from './compact.js';
 import { mm_killed, mm_kill, out_of_memory, oom_victim_exiting, OOM_FAIL, SIGKILL } from './oom.js';
 
 /** Direct-reclaim rounds before an allocation gives up (each ends in reclaim or an OOM wait). */
@@ -52,8 +56,11 @@ export function alloc_pages_reclaim(cpu: ReclaimCpu, order: number, site: number
     const pfn = __alloc_pages(cpu, order, site);
     if (pfn >= 0) return pfn;
   }
-  // Compaction (compact.ts) is not called from here yet: migration racing the
-  // workload CPUs has a known LRU-corruption bug (test/reclaim/migrate-stress.test.ts)
+  if (order > 0) {
+    // fragmented rather than short: move pages out of a block before reclaiming any
+    const pfn = compact_pages(cpu, order);
+    if (pfn >= 0) return pfn;
+  }
   let futile = 0;
   for (let attempt = 0; attempt < ALLOC_MAX_RETRIES; attempt++) {
     if (mm >= 0 && mm_killed(w, cpu.l, mm) !== 0) return -1; // a dying task gets no more memory

@@ -107,11 +107,14 @@ function list_add_head(w: Int32Array, memMap: number, headOff: number, pfn: numb
   w[headOff] = pfn + 1;
 }
 
-/** Unlink pfn from the circular list at headOff. */
-function list_del(w: Int32Array, memMap: number, headOff: number, pfn: number): void {
+/** Unlink pfn from the circular list at headOff (`debug`: check its neighbours first, CONFIG_DEBUG_LIST). */
+function list_del(w: Int32Array, memMap: number, headOff: number, pfn: number, debug: boolean): void {
   const p = ps(memMap, pfn);
   const next = w[p + PG_LRU_NEXT]!;
   const prev = w[p + PG_LRU_PREV]!;
+  if (debug && (next < 0 || prev < 0 || w[ps(memMap, prev) + PG_LRU_NEXT] !== pfn || w[ps(memMap, next) + PG_LRU_PREV] !== pfn)) {
+    throw new Error(`list_del corruption: page ${pfn} (flags 0x${w[p + PG_FLAGS]!.toString(16)}, _count ${w[p + PG_COUNT]}): next ${next}, prev ${prev}`);
+  }
   if (next === pfn) {
     w[headOff] = 0;
   } else {
@@ -133,6 +136,7 @@ export function lru_tail(cpu: CpuBase, active: boolean): number {
 export function add_page_to_lru(cpu: CpuBase, pfn: number, active: boolean): void {
   const w = cpu.w;
   const g = lruLine(cpu);
+  if (cpu.debug) __list_add_valid(cpu, pfn);
   if (active) {
     Atomics.or(w, ps(cpu.l.memMap, pfn) + PG_FLAGS, PG_lru | PG_active);
     list_add_head(w, cpu.l.memMap, g + L_ACTIVE_HEAD, pfn);
@@ -146,16 +150,35 @@ export function add_page_to_lru(cpu: CpuBase, pfn: number, active: boolean): voi
   }
 }
 
+/**
+ * CONFIG_DEBUG_LIST's __list_add_valid for the LRU: a page joining a list
+ * must be on none: PG_lru clear and both links NIL (a free frame's links
+ * are the buddy or pcp list's, so this also catches a freed page). Not
+ * _count: activate_page may move a dying page. Debug machines only.
+ */
+function __list_add_valid(cpu: CpuBase, pfn: number): void {
+  const w = cpu.w;
+  const p = ps(cpu.l.memMap, pfn);
+  const f = Atomics.load(w, p + PG_FLAGS);
+  const why =
+    (f & PG_lru) !== 0
+      ? 'PG_lru already set'
+      : w[p + PG_LRU_NEXT] !== NIL || w[p + PG_LRU_PREV] !== NIL
+        ? `still linked (next ${w[p + PG_LRU_NEXT]}, prev ${w[p + PG_LRU_PREV]}: on a list, or a free frame)`
+        : '';
+  if (why !== '') throw new Error(`cpu ${cpu.id}: list_add corruption: page ${pfn} (flags 0x${f.toString(16)}): ${why}`);
+}
+
 /** Unlink a PG_lru page from the list its PG_active names (both bits stay). Lock held. */
 function lru_unlink(cpu: CpuBase, pfn: number): void {
   const w = cpu.w;
   const g = lruLine(cpu);
   // PG_lru / PG_active only change under the lru lock, which we hold: a plain read of them is exact
   if ((w[ps(cpu.l.memMap, pfn) + PG_FLAGS]! & PG_active) !== 0) {
-    list_del(w, cpu.l.memMap, g + L_ACTIVE_HEAD, pfn);
+    list_del(w, cpu.l.memMap, g + L_ACTIVE_HEAD, pfn, cpu.debug);
     w[g + L_NR_ACTIVE]!--;
   } else {
-    list_del(w, cpu.l.memMap, g + L_INACTIVE_HEAD, pfn);
+    list_del(w, cpu.l.memMap, g + L_INACTIVE_HEAD, pfn, cpu.debug);
     w[g + L_NR_INACTIVE]!--;
   }
 }
@@ -381,7 +404,7 @@ export function isolate_lru_pages(cpu: CpuBase, active: boolean, nrScan: number,
       __isolate(cpu, tail);
       out[n++] = tail;
     } else if (tail !== h) {
-      list_del(w, memMap, headOff, tail);
+      list_del(w, memMap, headOff, tail, cpu.debug);
       list_add_head(w, memMap, headOff, tail);
     }
   }

@@ -46,6 +46,7 @@ import {
 } from '../machine/layout.js';
 import { workloadByName, type WorkloadSpec, type WorkloadSetup } from '../workload/index.js';
 import type { CpuResult, CpuTask } from './cpuloop.js';
+import { debug_show_held_locks } from '../sync/lockdep.js';
 import { check_invariants, type CheckResult } from './checker.js';
 import { drain_all_pages } from '../mm/page_alloc.js';
 import { truncate_inode_pages } from '../mm/filemap.js';
@@ -170,6 +171,10 @@ export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
     const t: CpuTask = { sab: m.sab, cpu: c, spec: opts.spec, setup, opsBudget: opts.opsPerCpu ?? 0 };
     tasks.push(pool.run(t));
   }
+  // each CPU's result as soon as it has one: a CPU that threw while holding a lock leaves the
+  // others stuck, and then its error (not theirs) is the one to report
+  const settled: CpuResult[] = [];
+  for (const t of tasks) void t.then((r) => void settled.push(r), () => undefined);
   let crashed: unknown;
   const all = Promise.all(tasks).catch((e) => {
     crashed = e;
@@ -225,15 +230,23 @@ export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
     const stuck =
       collected === null ? [...Array(n).keys()].filter((c) => Atomics.load(w, percpuBase(m.layout, c) + PC_STATE) === 1) : [kswapdCpu(m.layout)];
     await pool.destroy(); // terminates the stuck threads (and kswapd's)
-    const message = `cpu ${stuck.join(', ')} did not stop within ${STOP_GRACE_MS / 1000} s of the stop flag: a livelock, or a loop on corrupted state`;
+    // the hung-task detector's lock dump: what every CPU holds (or waits for, last) right now
+    const held = [...Array(n).keys(), kswapdCpu(m.layout), monitorCpu(m.layout)]
+      .map((c) => [c, debug_show_held_locks(w, m.layout, c)] as const)
+      .filter(([, h]) => h !== '')
+      .map(([c, h]) => `cpu ${c}: ${h}`);
+    const message =
+      `cpu ${stuck.join(', ')} did not stop within ${STOP_GRACE_MS / 1000} s of the stop flag: a livelock, or a loop on corrupted state` +
+      (held.length ? `; held locks (the last may be awaited): ${held.join('; ')}` : '');
     const stats = { free: 0, pagetables: 0, user: 0, cached: 0, mapped: 0, reserved: 0 };
+    const first = settled.find((r) => r.error)?.error;
     return {
       m,
       perCpu: [],
       durationMs: performance.now() - t0,
       checker: { ok: false, violations: ['not checked: a CPU was stuck'], stats },
       checkpoints: { done: cpDone, violations: cpVio },
-      error: { cpu: stuck[0] ?? -1, op: 'stop', message },
+      error: first ? { ...first, message: `${first.message} (and then ${message})` } : { cpu: stuck[0] ?? -1, op: 'stop', message },
     };
   }
   const perCpu = collected;

@@ -51,6 +51,8 @@ import {
   LD_FIRST_SITE_AB,
   LD_FIRST_SITE_BA,
   LD_FIRST_CPU,
+  percpuBase,
+  type Layout,
 } from '../machine/layout.js';
 import { LOCK_CLASSES, LOCK_SITES, CLASS_KIND, LockKind, C_BKL } from './classes.js';
 
@@ -171,6 +173,25 @@ export function lockdepRelease(cpu: CpuBase, cls: number): number {
   const i = lockdepHeldIndex(cpu, cls);
   lockdepReleaseAt(cpu, i);
   return i;
+}
+
+/**
+ * debug_show_held_locks: the held stack of CPU slot `slot` as text, outermost
+ * first, "class@site"; the last entry may be a lock the CPU is still waiting
+ * for (acquisitions are pushed before blocking). For the stuck-CPU watchdog
+ * (the hung-task detector's lock dump): read from another thread while the
+ * CPU is stuck, so a racing push or pop can only show a stale entry.
+ * Empty without lockdep or hold-time tracking.
+ */
+export function debug_show_held_locks(w: Int32Array, l: Layout, slot: number): string {
+  const pc = percpuBase(l, slot);
+  const depth = Math.min(Atomics.load(w, pc + PC_LOCKDEP_DEPTH), LOCKDEP_DEPTH);
+  const held: string[] = [];
+  for (let i = 0; i < depth; i++) {
+    const cls = w[pc + PC_LOCKDEP_STACK + 2 * i]!;
+    held.push(`${LOCK_CLASSES[cls]?.name ?? `class#${cls}`}@${siteName(w[pc + PC_LOCKDEP_STACK + 2 * i + 1]!)}`);
+  }
+  return held.join(' > ');
 }
 
 /** Number of locks this CPU holds (when lockdep or hold-time tracking is on). */

@@ -209,7 +209,8 @@ function do_no_page(cpu: Cpu, mm: number, vma: number, addr: number, ptPfn: numb
   }
   const shared = (flags & VM_SHARED) !== 0;
   let prot = _PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED;
-  if (write && !shared) {
+  const cowCopy = write && !shared;
+  if (cowCopy) {
     // private write: break COW now (do_no_page's "copy if write_access && !VM_SHARED")
     const np = alloc_page_vma(cpu, mm, SITE.do_file_page);
     if (np < 0) {
@@ -237,7 +238,10 @@ function do_no_page(cpu: Cpu, mm: number, vma: number, addr: number, ptPfn: numb
   set_pte_new(cpu, ptPfn, slot, pfn, prot, mm);
   page_add_rmap(cpu, cpu.rmap, pfn, pteAddrOf(ptPfn, slot), vma, addr);
   pte_unlock(cpu, ptl);
-  if (w[pageStruct(l, pfn) + PG_MAPPING]! <= 0) fault_hooks.newAnonPage(cpu, pfn);
+  // only our own COW copy is new to the LRU (a page-cache page went on it when it was read in).
+  // Decided from what we did, never by re-reading the page after the unlock: by then the pte may
+  // be gone and a page-cache page migrated or reclaimed, its frame freed with ->mapping cleared.
+  if (cowCopy) fault_hooks.newAnonPage(cpu, pfn);
   cpu.w[cpu.vm + VM.file_fault]!++;
   if (major) {
     cpu.w[cpu.vm + VM.pgmajfault]!++;

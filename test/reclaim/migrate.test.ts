@@ -3,8 +3,8 @@
  * COW-shared anonymous page and a shared file page move to another frame
  * under every rmap scheme and both processes read their data back through
  * minor faults; an anonymous page without swap stays put; a zone with plenty
- * free but no free order-1 block yields one through compaction, with the
- * content checked and the checker clean.
+ * free but no free order-1 block yields one through compaction, through the
+ * allocator's own path, with the content checked and the checker clean.
  */
 import { describe, it, expect } from 'vitest';
 import { check_invariants } from '../../src/sim/checker.js';
@@ -16,7 +16,7 @@ import { pte_pfn } from '../../src/mm/pte.js';
 import { __alloc_pages, __free_pages, zone_watermark_ok, drain_all_pages } from '../../src/mm/page_alloc.js';
 import { inode_alloc } from '../../src/mm/files.js';
 import { SITE } from '../../src/sync/classes.js';
-import { lru_add_drain } from '../../src/reclaim/index.js';
+import { lru_add_drain, alloc_pages_reclaim } from '../../src/reclaim/index.js';
 import { migrate_page, MIGRATE_OK, MIGRATE_NOSWAP } from '../../src/reclaim/migrate.js';
 import { compact_pages } from '../../src/reclaim/compact.js';
 import { bootR, newProc, mapAnon, put, get, pteOf, isSwapPte, vmsum, rmapNames, pageWord } from './helpers.js';
@@ -160,6 +160,20 @@ describe('compaction', () => {
     __free_pages(cpu, pfn, 1);
     for (const p of kept) __free_pages(cpu, p, 0);
     expect(check_invariants(cpu).violations).toEqual([]);
+    mmput(cpu, mm);
+    expect(check_invariants(cpu, { expectEmpty: true }).violations).toEqual([]);
+  });
+
+  it('the allocator compacts before it reclaims: an order-1 request in the fragmented zone succeeds with no page reclaimed', () => {
+    const { m, cpu, mm, a, n, kept } = fragment({ rmap: 'ptechain' });
+    const pfn = alloc_pages_reclaim(cpu, 1, T, -1);
+    expect(pfn).toBeGreaterThan(0);
+    expect(vmsum(m, 'compact_stall')).toBe(1);
+    expect(vmsum(m, 'compact_success')).toBe(1);
+    expect(vmsum(m, 'allocstall_normal')).toBe(0);
+    for (let i = 0; i < n; i++) expect(get(cpu, mm, a + i * 4096)).toBe(1000 + i);
+    __free_pages(cpu, pfn, 1);
+    for (const p of kept) __free_pages(cpu, p, 0);
     mmput(cpu, mm);
     expect(check_invariants(cpu, { expectEmpty: true }).violations).toEqual([]);
   });
