@@ -350,11 +350,19 @@ export function page_cache_release(cpu: CpuBase, pfn: number): void {
  * allocator after it is dropped (the kernel's pages_to_free pagevec; the
  * allocator's zone->lock is not nested in the lru lock). Reserved pages are
  * skipped. Reuses pages[start ..) as the to-free vector.
+ *
+ * Two passes where 2.6.16 has one: every put_page_testzero first, with no
+ * lock held, then the lock once for the list deletions. The kernel drops the
+ * references inside its lock hold (one locked decrement per page while the
+ * other CPUs wait); the result is the same, since a page whose count reached
+ * zero is touched by nobody but its freer (isolation skips it, activation
+ * only moves it under the lock we are about to take), so the hold is just
+ * the unlinking.
  */
 export function release_pages(cpu: CpuBase, pages: Int32Array, start: number, nr: number): void {
   const w = cpu.w;
   const memMap = cpu.l.memMap;
-  let locked = false;
+  let listed = 0;
   let k = start;
   for (let i = start, end = start + nr; i < end; i++) {
     const pfn = pages[i]!;
@@ -362,16 +370,17 @@ export function release_pages(cpu: CpuBase, pages: Int32Array, start: number, nr
     // plain reads: PG_reserved never changes, and once the count is zero nobody else
     // changes PG_lru (isolation needs a reference); the lru lock re-checks it anyway
     if ((w[p + PG_FLAGS]! & PG_reserved) !== 0 || !put_page_testzero(cpu, pfn)) continue;
-    if ((w[p + PG_FLAGS]! & PG_lru) !== 0) {
-      if (!locked) {
-        lru_lock(cpu, SITE.release_pages);
-        locked = true;
-      }
-      if ((Atomics.load(w, p + PG_FLAGS) & PG_lru) !== 0) del_page_from_lru(cpu, pfn);
-    }
+    if ((w[p + PG_FLAGS]! & PG_lru) !== 0) listed++;
     pages[k++] = pfn;
   }
-  if (locked) lru_unlock(cpu);
+  if (listed !== 0) {
+    lru_lock(cpu, SITE.release_pages);
+    for (let i = start; i < k; i++) {
+      const pfn = pages[i]!;
+      if ((Atomics.load(w, ps(memMap, pfn) + PG_FLAGS) & PG_lru) !== 0) del_page_from_lru(cpu, pfn);
+    }
+    lru_unlock(cpu);
+  }
   for (let i = start; i < k; i++) free_unlisted_page(cpu, pages[i]!);
 }
 

@@ -71,3 +71,25 @@ export function testMachine(lockImpl: LockImplName, extra: Record<string, unknow
 /** The main thread as a CPU: the third per-CPU slot (kswapd's), unused by the workers. */
 export const MAIN_CPU = 2;
 export const mainCpu = (m: Machine): CpuBase => makeCpuBase(m, MAIN_CPU);
+
+/** What the worker's 'counter' job reports. */
+export interface CounterResult {
+  violations: number;
+  overlapped: boolean;
+  ms: number;
+}
+
+/**
+ * CPUs 0 and 1 (`cpus`) each increment the test counter `n0` times under
+ * `lock`; retried on a fresh machine, with twice the increments each time
+ * (on a busy host one worker's vCPU can be descheduled for a whole short
+ * run), until the two runs really overlapped in time. Returns the per-CPU
+ * count `n` of the run that counts.
+ */
+export async function contendedCounter(cpus: CpuWorker[], impl: LockImplName, lock: 'spin' | 'page' | 'chain', n0: number, extra = {}) {
+  for (let attempt = 1, n = n0; ; attempt++, n *= 2) {
+    const m = testMachine(impl, extra);
+    const res = await Promise.all([0, 1].map((c) => cpus[c]!.run<CounterResult>(m, c, 'counter', { n, lock, nr: 2 })));
+    if (res.some((r) => r.overlapped) || attempt === 6) return { m, res, attempt, n };
+  }
+}

@@ -6,7 +6,7 @@
  * handshake makes them known.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { LOCK_IMPLS, type LockImplName } from '../../src/config.js';
+import { LOCK_IMPLS } from '../../src/config.js';
 import { LK_STATE } from '../../src/machine/layout.js';
 import type { Machine } from '../../src/machine/machine.js';
 import { spin_lock, spin_unlock, spin_trylock, spin_is_locked, spin_lock_init } from '../../src/sync/spinlock.js';
@@ -15,7 +15,7 @@ import { mcs_tail_cpu } from '../../src/sync/mcs.js';
 import { FUTEX_CONTENDED } from '../../src/sync/futex.js';
 import { C_TEST_A, C_TEST_B, SITE } from '../../src/sync/classes.js';
 import { lockStatRows, type LockStatRow } from '../../src/report/lockstat.js';
-import { startCpuWorker, until, testMachine, mainCpu, type CpuWorker } from './harness.js';
+import { startCpuWorker, until, testMachine, mainCpu, contendedCounter, type CpuWorker } from './harness.js';
 import { testMem, A_CNT, CTL_MARK, CTL_SEQ, CTL_ORDER } from './testmem.js';
 
 /** Busy-wait `ms` milliseconds (the lock is held; nothing to wait for but the clock). */
@@ -40,32 +40,17 @@ const rowOf = (m: Machine, cls: string): LockStatRow => {
   return r;
 };
 
-interface CounterResult {
-  violations: number;
-  overlapped: boolean;
-  ms: number;
-}
-
-/** Two CPUs increment the counter under `lock`; retried (fresh machine) until the two runs really overlapped in time. */
-async function contendedCounter(impl: LockImplName, lock: 'spin' | 'page' | 'chain', n = N, extra = {}) {
-  for (let attempt = 1; ; attempt++) {
-    const m = testMachine(impl, extra);
-    const res = await Promise.all([0, 1].map((c) => cpus[c]!.run<CounterResult>(m, c, 'counter', { n, lock, nr: 2 })));
-    if (res.some((r) => r.overlapped) || attempt === 5) return { m, res, attempt };
-  }
-}
-
 describe.each(LOCK_IMPLS.map((impl) => [impl]))('spin_lock with lockImpl=%s', (impl) => {
   it(`2 CPUs x ${N} plain increments end exact`, async () => {
-    const { m, res } = await contendedCounter(impl, 'spin');
+    const { m, res, n } = await contendedCounter(cpus, impl, 'spin', N);
     const { lockA } = testMem(m.layout);
     expect(res.map((r) => r.violations)).toEqual([0, 0]);
     expect(res.some((r) => r.overlapped), 'the two CPUs never ran at the same time').toBe(true);
-    expect(m.w[lockA + A_CNT]).toBe(2 * N);
+    expect(m.w[lockA + A_CNT]).toBe(2 * n);
     expect(spin_is_locked(mainCpu(m), lockA), 'lock left held').toBe(false);
     // lock_stat after a contended run: exact acquisitions, sane ordering of the rest
     const r = rowOf(m, 'test_lock_a');
-    expect(r.acquisitions).toBe(2 * N);
+    expect(r.acquisitions).toBe(2 * n);
     expect(r.contentions).toBeLessThanOrEqual(r.acquisitions);
     expect(r['con-bounces']).toBeLessThanOrEqual(r.contentions);
     expect(r['acq-bounces']).toBeLessThanOrEqual(r.acquisitions);
