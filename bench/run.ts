@@ -13,8 +13,10 @@ import { main as nonresident } from './nonresident.js';
 import { main as replay } from './replay.js';
 import { main as refault } from './refault.js';
 import { main as migrate } from './migrate.js';
+import { main as ceiling } from './clear_ceiling.js';
 
 const benches: [string, () => unknown][] = [
+  ['ceiling', () => ceiling([])],
   ['page_fault', () => pageFault([])],
   ['locks', () => locks([])],
   ['scale', () => scale([])],
