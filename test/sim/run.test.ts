@@ -1,5 +1,7 @@
 import { describe, it, expect } from 'vitest';
-import { runMachine } from '../../src/sim/run.js';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import { runMachine, STOP_GRACE_MS } from '../../src/sim/run.js';
 
 describe('run orchestrator (real workers)', () => {
   it('runs page_fault1_processes on 2 CPUs from a barrier and collects per-CPU results', async () => {
@@ -41,4 +43,20 @@ describe('run orchestrator (real workers)', () => {
     expect(r.error!.cpu).toBeGreaterThanOrEqual(0);
     expect(r.error!.op).toBe('page_fault1_processes');
   });
+
+  it('a CPU that dies holding a lock is the one reported, not the CPU left spinning on it; every held lock is listed', async () => {
+    const pool = new Piscina({ filename: fileURLToPath(new URL('./stuck.worker.ts', import.meta.url)), minThreads: 2, maxThreads: 2, execArgv: ['--import', 'tsx'] });
+    const r = await runMachine({
+      config: { mem: '8M', swap: 0, cpus: 2, seed: 6, lockdep: true, locks: 'split' },
+      spec: { name: 'page_fault1_processes', regionBytes: 1 << 20 },
+      durationMs: 100,
+      kswapd: false,
+      pool,
+    });
+    expect(r.error).toBeDefined();
+    expect(r.error!.cpu).toBe(0);
+    expect(r.error!.message).toMatch(/^cpu 0 died holding the lru lock \(and then cpu 1 did not stop within/);
+    expect(r.error!.message).toMatch(/cpu 0: pagemap_lru_lock@test; cpu 1: pagemap_lru_lock@test/);
+    expect(r.checker.violations).toEqual(['not checked: a CPU was stuck']);
+  }, STOP_GRACE_MS * 3);
 });
