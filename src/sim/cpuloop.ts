@@ -66,10 +66,7 @@ export function runCpuTask(t: CpuTask): CpuResult {
   } catch (e) {
     fail(w, res, t.cpu, 'setup', e);
   }
-  // start barrier: check in, then wait for the coordinator to open the gate
-  Atomics.add(w, H_BARRIER, 1);
-  Atomics.notify(w, H_BARRIER);
-  while (Atomics.load(w, H_GATE) === 0) Atomics.wait(w, H_GATE, 0, 100);
+  start_barrier(w);
   if (!inst) {
     Atomics.sub(w, H_RUNNING, 1);
     return res;
@@ -99,9 +96,7 @@ export function runCpuTask(t: CpuTask): CpuResult {
   }
   res.ops = ops;
   res.units = units;
-  w[cpu.pc + PC_STATE] = 2;
-  Atomics.sub(w, H_RUNNING, 1);
-  Atomics.notify(w, H_STW_PARKED);
+  cpu_done(w, cpu.pc);
   return res;
 }
 
@@ -116,9 +111,7 @@ function runKswapdTask(t: CpuTask): CpuResult {
   const w = m.w;
   const cpu = makeCpu(m, t.cpu);
   const res: CpuResult = { cpu: t.cpu, ops: 0, units: 0, elapsedMs: 0, failures: [], extra: {} };
-  Atomics.add(w, H_BARRIER, 1);
-  Atomics.notify(w, H_BARRIER);
-  while (Atomics.load(w, H_GATE) === 0) Atomics.wait(w, H_GATE, 0, 100);
+  start_barrier(w);
   w[cpu.pc + PC_STATE] = 1;
   const t0 = performance.now();
   cpu.op = 'kswapd';
@@ -128,13 +121,26 @@ function runKswapdTask(t: CpuTask): CpuResult {
     fail(w, res, t.cpu, cpu.op, e);
   }
   res.elapsedMs = performance.now() - t0;
-  w[cpu.pc + PC_STATE] = 2;
-  Atomics.sub(w, H_RUNNING, 1);
-  Atomics.notify(w, H_STW_PARKED);
+  cpu_done(w, cpu.pc);
   return res;
 }
 
-function fail(w: Int32Array, res: CpuResult, cpu: number, op: string, e: unknown): void {
+/** The start barrier: check in, then wait for the coordinator to open the gate. */
+export function start_barrier(w: Int32Array): void {
+  Atomics.add(w, H_BARRIER, 1);
+  Atomics.notify(w, H_BARRIER);
+  while (Atomics.load(w, H_GATE) === 0) Atomics.wait(w, H_GATE, 0, 100);
+}
+
+/** A CPU whose per-CPU area starts at `pc` is done: no longer running, so checkpoints stop waiting for it. */
+export function cpu_done(w: Int32Array, pc: number): void {
+  w[pc + PC_STATE] = 2;
+  Atomics.sub(w, H_RUNNING, 1);
+  Atomics.notify(w, H_STW_PARKED);
+}
+
+/** Record this CPU's error (the first one wins H_ERROR) and stop the run. */
+export function fail(w: Int32Array, res: CpuResult, cpu: number, op: string, e: unknown): void {
   const err = e instanceof Error ? e : new Error(String(e));
   Atomics.compareExchange(w, H_ERROR, 0, cpu + 1);
   Atomics.store(w, H_STOP, 1);
