@@ -243,7 +243,16 @@ export const PCP_HIGH = 2;
 export const PCP_BATCH = 3;
 export const PCP_TAIL = 4; // the coldest page (the list_head sentinel's prev)
 export const PC_PAGEVEC = 48; // own line: [0]=nr, [1..15] pfns
-export const PC_MCS = 64; // MCS_LEVELS nodes, one line each: [0]=locked, [1]=next cpu-node
+/* SLAB per-CPU array caches (mm/slab.ts): one line per object cache, [0] = avail, [1..AC_ENTRIES] = ids */
+export const PC_SLAB_AC = 64;
+export const AC_MM = 0;
+export const AC_VMA = 1;
+export const AC_INODE = 2;
+export const AC_RMAP = 3;
+export const NR_SLAB_AC = 4;
+export const AC_AVAIL = 0;
+export const AC_ENTRIES = LINE_WORDS - 1;
+export const PC_MCS = PC_SLAB_AC + NR_SLAB_AC * LINE_WORDS; // MCS_LEVELS nodes, one line each: [0]=locked, [1]=next cpu-node
 export const PC_LOCKDEP_STACK = PC_MCS + MCS_LEVELS * LINE_WORDS; // LOCKDEP_DEPTH x (class, site)
 export const PC_VMSTAT = PC_LOCKDEP_STACK + 2 * LOCKDEP_DEPTH;
 export const PC_FAULT_HIST = PC_VMSTAT + NR_VMSTAT_MAX;

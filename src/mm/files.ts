@@ -33,6 +33,7 @@
 import type { CpuBase } from '../machine/cpu.js';
 import {
   G_FILES,
+  AC_INODE,
   INODE_WORDS,
   I_INO,
   I_SIZE,
@@ -53,7 +54,7 @@ import {
 } from '../machine/layout.js';
 import { VM } from '../machine/vmstat.js';
 import { C_INODE, SITE } from '../sync/classes.js';
-import { kmem_cache_alloc, kmem_cache_free, type SlabCache } from './slab.js';
+import { kmem_cache_alloc, kmem_cache_free, slabCache, type SlabCache } from './slab.js';
 import { truncate_inode_pages } from './filemap.js';
 
 /** I_FLAGS: a shmem inode (MAP_SHARED|MAP_ANONYMOUS memory): zero-filled, no file store. */
@@ -61,15 +62,8 @@ export const I_SHMEM = 1;
 
 /** The inode table as a slab cache (slab.ts). */
 export function inodeCache(cpu: CpuBase): SlabCache {
-  return {
-    line: G_FILES,
-    cls: C_INODE,
-    site: SITE.inode_alloc,
-    base: cpu.l.inodes,
-    objWords: INODE_WORDS,
-    nextWord: I_FREE_NEXT,
-    max: cpu.l.maxFiles,
-  };
+  const l = cpu.l;
+  return slabCache(l, G_FILES, C_INODE, SITE.inode_alloc, l.inodes, INODE_WORDS, I_FREE_NEXT, l.maxFiles, AC_INODE);
 }
 
 /** Word offset of the file-store entry of (ino, index). */

@@ -31,6 +31,7 @@ import {
   MM_GEN,
   MM_MMAP_SEM,
   G_MMALLOC,
+  AC_MM,
   G_MMLIST,
   FL_HEAD,
   globalLine,
@@ -39,21 +40,14 @@ import {
 import { C_MM_ALLOC } from '../sync/classes.js';
 import { SITE } from '../sync/classes.js';
 import { mmlist_lock, mmlist_unlock } from '../sync/scheme.js';
-import { kmem_cache_alloc, kmem_cache_free, type SlabCache } from './slab.js';
+import { kmem_cache_alloc, kmem_cache_free, slabCache, type SlabCache } from './slab.js';
 import { pgd_alloc, pgd_free } from './pgtable.js';
 
 const MMLIST_HEAD = FL_HEAD; // word in the G_MMLIST line: first mm on mmlist + 1
 
 export function mmCache(cpu: CpuBase): SlabCache {
-  return {
-    line: G_MMALLOC,
-    cls: C_MM_ALLOC,
-    site: SITE.mm_alloc,
-    base: cpu.l.mmTable,
-    objWords: MM_WORDS,
-    nextWord: MM_FREE_NEXT,
-    max: cpu.l.maxMm,
-  };
+  const l = cpu.l;
+  return slabCache(l, G_MMALLOC, C_MM_ALLOC, SITE.mm_alloc, l.mmTable, MM_WORDS, MM_FREE_NEXT, l.maxMm, AC_MM);
 }
 
 /** Allocate and initialise an mm; NIL if the table is full or no memory for a pgd. */

@@ -37,6 +37,7 @@ import {
   I_MMAP,
   I_MMAP_LOCK,
   G_VMALLOC,
+  AC_VMA,
   PAGE_SHIFT,
   vmaBase,
   mmBase,
@@ -44,7 +45,7 @@ import {
 } from '../machine/layout.js';
 import { C_VMA_ALLOC, C_I_MMAP, SITE } from '../sync/classes.js';
 import { scheme_spin_lock, scheme_spin_unlock } from '../sync/scheme.js';
-import { kmem_cache_alloc, kmem_cache_free, type SlabCache } from './slab.js';
+import { kmem_cache_alloc, kmem_cache_free, slabCache, type SlabCache } from './slab.js';
 import { inode_get, inode_put } from './shmem.js';
 
 export const VM_READ = 0x1;
@@ -56,15 +57,8 @@ export const VM_LOCKED = 0x2000;
 export const VM_ANON_SHARED = 0x10000; // MAP_SHARED|MAP_ANONYMOUS (backed by a shmem inode)
 
 export function vmaCache(cpu: CpuBase): SlabCache {
-  return {
-    line: G_VMALLOC,
-    cls: C_VMA_ALLOC,
-    site: SITE.vma_alloc,
-    base: cpu.l.vmaTable,
-    objWords: VMA_WORDS,
-    nextWord: VMA_FREE_NEXT,
-    max: cpu.l.maxVma,
-  };
+  const l = cpu.l;
+  return slabCache(l, G_VMALLOC, C_VMA_ALLOC, SITE.vma_alloc, l.vmaTable, VMA_WORDS, VMA_FREE_NEXT, l.maxVma, AC_VMA);
 }
 
 export function vm_area_alloc(cpu: CpuBase, cache: SlabCache, mm: number): number {

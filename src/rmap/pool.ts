@@ -1,9 +1,9 @@
 /*
  * pool.ts — the rmap pool: fixed-size objects (vm_nodes, pte_chain blocks,
  * anon_vmas) in the buffer's rmap region, allocated with the slab table
- * allocator (mm/slab.ts) under the G_RMAPALLOC line lock (class
- * rmap_cachep), plus 2.5's one-deep per-CPU cache of a free object
- * (local_pte_chain), kept in the CPU's PC_RMAP_CACHE word.
+ * allocator (mm/slab.ts: a per-CPU array cache in front of the G_RMAPALLOC
+ * line lock, class rmap_cachep), plus 2.5's one-deep per-CPU cache of a free
+ * object (local_pte_chain), kept in the CPU's PC_RMAP_CACHE word.
  *
  * pte_chain_alloc discipline (2.5 mm/rmap.c, REFERENCE.md §3.2): a path that
  * will add a mapping calls rmap_prealloc *before* taking the pte lock, so the
@@ -23,10 +23,10 @@
  * only by its own CPU (and read by the checker at quiescent points).
  */
 import type { CpuBase } from '../machine/cpu.js';
-import { G_RMAPALLOC, FL_NR_USED, PC_RMAP_CACHE, NIL, globalLine, percpuBase, type Layout } from '../machine/layout.js';
+import { AC_RMAP, G_RMAPALLOC, LINE_WORDS, PC_RMAP_CACHE, PC_SLAB_AC, NIL, percpuBase, type Layout } from '../machine/layout.js';
 import { VM } from '../machine/vmstat.js';
 import { C_RMAP_ALLOC, SITE } from '../sync/classes.js';
-import { kmem_cache_alloc, kmem_cache_free, type SlabCache } from '../mm/slab.js';
+import { kmem_cache_alloc, kmem_cache_free, slabCache, slab_in_use, type SlabCache } from '../mm/slab.js';
 
 /**
  * The slab cache describing this machine's pool. One cached descriptor per
@@ -35,15 +35,7 @@ import { kmem_cache_alloc, kmem_cache_free, type SlabCache } from '../mm/slab.js
  */
 export function poolCacheFor(l: Layout, nextWord: number, memo: { l: Layout | null; c: SlabCache | null }): SlabCache {
   if (memo.l !== l) {
-    memo.c = {
-      line: G_RMAPALLOC,
-      cls: C_RMAP_ALLOC,
-      site: SITE.rmap_alloc,
-      base: l.rmapPool,
-      objWords: l.rmapEntryWords,
-      nextWord,
-      max: l.rmapEntries,
-    };
+    memo.c = slabCache(l, G_RMAPALLOC, C_RMAP_ALLOC, SITE.rmap_alloc, l.rmapPool, l.rmapEntryWords, nextWord, l.rmapEntries, AC_RMAP);
     memo.l = l;
   }
   return memo.c!;
@@ -53,7 +45,8 @@ export function poolCacheFor(l: Layout, nextWord: number, memo: { l: Layout | nu
 export const poolObj = (l: Layout, id: number) => l.rmapPool + id * l.rmapEntryWords;
 
 /** Objects allocated from the pool (including the per-CPU cached ones). */
-export const poolInUse = (w: Int32Array, l: Layout) => w[globalLine(l, G_RMAPALLOC) + FL_NR_USED]!;
+const POOL_AC = { line: G_RMAPALLOC, ac: PC_SLAB_AC + AC_RMAP * LINE_WORDS } as const;
+export const poolInUse = (w: Int32Array, l: Layout) => slab_in_use(w, l, POOL_AC);
 
 /** pte_chain_alloc: make sure this CPU's cache holds a free object. false: the pool is exhausted. */
 export function rmap_prealloc(cpu: CpuBase, c: SlabCache): boolean {
