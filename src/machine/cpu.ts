@@ -20,6 +20,7 @@ import {
   PC_F64,
   PC_LOCKSTAT_F64_WORDS,
   PC_ID,
+  PC_OP,
   LOCKDEP_DEPTH,
   MCS_LEVELS,
   H_LOCKS,
@@ -110,6 +111,38 @@ export function makeCpuBase(m: Machine, id: number): CpuBase {
     bklDepth: 0,
     inject: INJECTIONS.indexOf(m.cfg.inject),
   };
+}
+
+/*
+ * The operation a CPU is in, for error reports: cpu.op names it for the
+ * CPU's own error, and PC_OP holds its code in the CPU's per-CPU line so the
+ * coordinator can name the operation of a CPU that is stuck (it cannot read
+ * the worker's cpu.op). OP_WORKLOAD is a workload's own step (its name).
+ */
+export const OP_IDLE = 0;
+export const OP_SETUP = 1;
+export const OP_WORKLOAD = 2;
+export const OP_EXIT = 3;
+export const OP_KSWAPD = 4;
+export const OP_MMAP = 5;
+export const OP_MUNMAP = 6;
+export const OP_MREMAP = 7;
+export const OP_FORK = 8;
+export const OP_KILL = 9;
+export const OP_EXEC = 10;
+export const OP_TOUCH = 11;
+export const OP_NAMES: readonly string[] = ['idle', 'setup', 'workload', 'exit', 'kswapd', 'mmap', 'munmap', 'mremap', 'fork', 'kill', 'exec', 'touch'];
+
+/** Enter operation `code` (named `name`, by default its OP_NAMES entry). */
+export function enter_op(cpu: CpuBase, code: number, name: string = OP_NAMES[code]!): void {
+  cpu.op = name;
+  cpu.w[cpu.pc + PC_OP] = code;
+}
+
+/** The name of the operation CPU slot `c` is in, read from its per-CPU line (`workload`: the workload's name). */
+export function op_of(w: Int32Array, l: Layout, c: number, workload: string): string {
+  const code = w[percpuBase(l, c) + PC_OP]!;
+  return code === OP_WORKLOAD ? workload : (OP_NAMES[code] ?? `op ${code}`);
 }
 
 /** xorshift32: CPU-local pseudo-random 32-bit value. */

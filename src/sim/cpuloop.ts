@@ -18,6 +18,7 @@
 import { attachMachine } from '../machine/machine.js';
 import { H_BARRIER, H_GATE, H_STOP, H_ERROR, H_STW, H_STW_PARKED, H_RUNNING, PC_OPS, PC_STATE } from '../machine/layout.js';
 import { makeCpu } from '../vm/cpu.js';
+import { enter_op, OP_SETUP, OP_WORKLOAD, OP_EXIT, OP_KSWAPD } from '../machine/cpu.js';
 import { workloadByName, type WorkloadSpec, type WorkloadSetup } from '../workload/index.js';
 import { kswapd_run } from '../reclaim/kswapd.js';
 
@@ -61,7 +62,7 @@ export function runCpuTask(t: CpuTask): CpuResult {
   try {
     const wl = workloadByName(t.spec.name);
     if (!wl) throw new Error(`unknown workload '${t.spec.name}'`);
-    cpu.op = 'setup';
+    enter_op(cpu, OP_SETUP);
     inst = wl.create(cpu, t.spec, t.setup);
   } catch (e) {
     fail(w, res, t.cpu, 'setup', e);
@@ -76,7 +77,7 @@ export function runCpuTask(t: CpuTask): CpuResult {
   let ops = 0;
   let units = 0;
   try {
-    cpu.op = t.spec.name;
+    enter_op(cpu, OP_WORKLOAD, t.spec.name);
     while (Atomics.load(w, H_STOP) === 0 && (t.opsBudget === 0 || ops < t.opsBudget)) {
       if (Atomics.load(w, H_STW) !== 0) park(w);
       units += inst.step();
@@ -84,7 +85,7 @@ export function runCpuTask(t: CpuTask): CpuResult {
       w[cpu.pc + PC_OPS] = ops;
     }
     res.elapsedMs = performance.now() - t0;
-    cpu.op = 'exit';
+    enter_op(cpu, OP_EXIT);
     // this CPU is done: tear its workload down now (other CPUs may still run)
     inst.end();
     const r = inst.result();
@@ -114,7 +115,7 @@ function runKswapdTask(t: CpuTask): CpuResult {
   start_barrier(w);
   w[cpu.pc + PC_STATE] = 1;
   const t0 = performance.now();
-  cpu.op = 'kswapd';
+  enter_op(cpu, OP_KSWAPD);
   try {
     res.ops = kswapd_run(cpu, park);
   } catch (e) {

@@ -44,7 +44,6 @@ export function detRun(r: DetRun, ops: number): void {
     x ^= x << 5;
     r.rng = x >>> 0 || 1;
     const s = r.streams[r.rng % r.streams.length]!;
-    s.cpu.op = 'random';
     stepRandom(s);
   }
 }

@@ -28,6 +28,7 @@ import { availableParallelism } from 'node:os';
 import { bootMachine } from './boot.js';
 import { makeCpu, type Cpu } from '../vm/cpu.js';
 import type { Machine } from '../machine/machine.js';
+import { op_of } from '../machine/cpu.js';
 import {
   H_BARRIER,
   H_GATE,
@@ -236,7 +237,7 @@ export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
       .filter(([, h]) => h !== '')
       .map(([c, h]) => `cpu ${c}: ${h}`);
     const message =
-      `cpu ${stuck.join(', ')} did not stop within ${STOP_GRACE_MS / 1000} s of the stop flag: a livelock, or a loop on corrupted state` +
+      `cpu ${stuck.map((c) => `${c} (in ${op_of(w, m.layout, c, opts.spec.name)})`).join(', ')} did not stop within ${STOP_GRACE_MS / 1000} s of the stop flag: a livelock, or a loop on corrupted state` +
       (held.length ? `; held locks (the last may be awaited): ${held.join('; ')}` : '');
     const stats = { free: 0, pagetables: 0, user: 0, cached: 0, mapped: 0, reserved: 0 };
     const first = settled.find((r) => r.error)?.error;

@@ -23,6 +23,7 @@ import { do_fork, do_exec, mmput } from '../vm/fork.js';
 import { user_access, ACCESS_OK } from '../vm/access.js';
 import { VM_FAULT_SIGSEGV, VM_FAULT_OOM } from '../vm/fault.js';
 import type { Cpu } from '../vm/cpu.js';
+import { enter_op, OP_MMAP, OP_MUNMAP, OP_MREMAP, OP_FORK, OP_KILL, OP_EXEC, OP_TOUCH } from '../machine/cpu.js';
 import {
   newModel,
   forkModel,
@@ -356,14 +357,29 @@ export function stepRandom(s: Stream): void {
   }
   const t = s.tasks[below(s, s.tasks.length)]!;
   const k = below(s, 100);
-  if (k < 14) op_mmap(s, t);
-  else if (k < 22) op_munmap(s, t);
-  else if (k < 27) op_mremap(s, t);
-  else if (k < 31) op_fork(s, t);
-  else if (k < 34) {
+  const cpu = s.cpu;
+  if (k < 14) {
+    enter_op(cpu, OP_MMAP);
+    op_mmap(s, t);
+  } else if (k < 22) {
+    enter_op(cpu, OP_MUNMAP);
+    op_munmap(s, t);
+  } else if (k < 27) {
+    enter_op(cpu, OP_MREMAP);
+    op_mremap(s, t);
+  } else if (k < 31) {
+    enter_op(cpu, OP_FORK);
+    op_fork(s, t);
+  } else if (k < 34) {
+    enter_op(cpu, OP_KILL);
     if (s.tasks.length > 1) kill(s, t);
-  } else if (k < 36) op_exec(s, t);
-  else op_touch(s, t);
+  } else if (k < 36) {
+    enter_op(cpu, OP_EXEC);
+    op_exec(s, t);
+  } else {
+    enter_op(cpu, OP_TOUCH);
+    op_touch(s, t);
+  }
 }
 
 /** Tear every task of the stream down. */

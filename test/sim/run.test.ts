@@ -55,7 +55,7 @@ describe('run orchestrator (real workers)', () => {
     });
     expect(r.error).toBeDefined();
     expect(r.error!.cpu).toBe(0);
-    expect(r.error!.message).toMatch(/^cpu 0 died holding the lru lock \(and then cpu 1 did not stop within/);
+    expect(r.error!.message).toMatch(/^cpu 0 died holding the lru lock \(and then cpu 1 \(in munmap\) did not stop within/);
     expect(r.error!.message).toMatch(/cpu 0: pagemap_lru_lock@test; cpu 1: pagemap_lru_lock@test/);
     expect(r.checker.violations).toEqual(['not checked: a CPU was stuck']);
   }, STOP_GRACE_MS * 3);

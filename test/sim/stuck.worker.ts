@@ -7,6 +7,7 @@
 import { attachMachine } from '../../src/machine/machine.js';
 import { H_ERROR, PC_STATE } from '../../src/machine/layout.js';
 import { makeCpu } from '../../src/vm/cpu.js';
+import { enter_op, OP_MUNMAP } from '../../src/machine/cpu.js';
 import { lru_lock } from '../../src/sync/scheme.js';
 import { SITE } from '../../src/sync/classes.js';
 import { start_barrier, cpu_done, fail, type CpuTask, type CpuResult } from '../../src/sim/cpuloop.js';
@@ -18,6 +19,7 @@ export default function run(t: CpuTask): CpuResult {
   start_barrier(w);
   w[cpu.pc + PC_STATE] = 1;
   if (t.cpu === 1) Atomics.wait(w, H_ERROR, 0, 5000); // let CPU 0 take the lock first
+  enter_op(cpu, OP_MUNMAP); // where page_fault1 takes it: release_pages at munmap
   lru_lock(cpu, SITE.test); // CPU 1 never gets past this
   const res: CpuResult = { cpu: t.cpu, ops: 0, units: 0, elapsedMs: 0, failures: [], extra: {} };
   fail(w, res, t.cpu, 'test', new Error(`cpu ${t.cpu} died holding the lru lock`));
