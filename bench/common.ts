@@ -3,20 +3,16 @@
  * files, and the warning every comparison above the host's core count prints.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { dirname } from 'node:path';
+import { hostCores as cores, timeSliceWarning } from '../src/sim/results.js';
 
-export const hostCores = availableParallelism();
+export const hostCores = cores();
+/** The time-slicing warning: the same text the simulator prints (src/sim/results.ts). */
+export { timeSliceWarning };
 
 export function writeResult(file: string, data: unknown): void {
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, JSON.stringify(data, null, 2) + '\n');
-}
-
-export function timeSliceWarning(cpus: number): string | undefined {
-  return cpus > hostCores
-    ? `warning: ${cpus} simulated CPUs on ${hostCores} host cores — workers are time-sliced; spinlocks suffer lock-holder preemption`
-    : undefined;
 }
 
 export const fmtRate = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} k` : n.toFixed(0));

@@ -112,6 +112,8 @@ import {
   PCP_TAIL,
   globalLine,
   percpuBase,
+  pageStruct,
+  type Layout,
 } from '../machine/layout.js';
 import {
   PG_buddy,
@@ -732,6 +734,40 @@ export const FREE_BUDDY = 1;
 export const FREE_PCP = 2;
 
 /**
+ * Walk a free list of struct pages (NIL-terminated forwards through
+ * PG_LRU_NEXT, PG_LRU_PREV naming the previous entry, the first's NIL) from
+ * `first`, reporting bad links and cycles as `what`; `visit` checks each
+ * entry (pfn, struct page offset). Returns the length and the last pfn.
+ */
+function walk_free_list(
+  w: Int32Array,
+  l: Layout,
+  first: number,
+  what: string,
+  report: (s: string) => void,
+  visit: (pfn: number, p: number) => void,
+): { len: number; last: number } {
+  const n = l.nrFrames;
+  let len = 0;
+  let prev = NIL;
+  for (let pfn = first; pfn !== NIL; pfn = w[pageStruct(l, pfn) + PG_LRU_NEXT]!) {
+    if (pfn < 0 || pfn >= n) {
+      report(`${what}: link to bad pfn ${pfn}`);
+      break;
+    }
+    if (++len > n) {
+      report(`${what}: list does not end (cycle)`);
+      break;
+    }
+    const p = pageStruct(l, pfn);
+    if (w[p + PG_LRU_PREV] !== prev) report(`${what}: pfn ${pfn} prev ${w[p + PG_LRU_PREV]} != ${prev}`);
+    prev = pfn;
+    visit(pfn, p);
+  }
+  return { len, last: prev };
+}
+
+/**
  * check_free_lists: verify the allocator's structures; returns violations
  * (empty = consistent). Every free-list entry is a PG_buddy head of the list's
  * order, aligned, inside managed memory, with _count 0 and consistent links;
@@ -761,20 +797,7 @@ export function check_free_lists(m: Machine, freeMap?: Uint8Array): string[] {
   const isHead = new Uint8Array(n);
   let sum = 0;
   for (let o = 0; o < MAX_ORDER; o++) {
-    let len = 0;
-    let prev = NIL;
-    for (let pfn = w[heads + o]!; pfn !== NIL; pfn = w[pg(pfn) + PG_LRU_NEXT]!) {
-      if (pfn < 0 || pfn >= n) {
-        report(`free_area[${o}]: link to bad pfn ${pfn}`);
-        break;
-      }
-      if (++len > n) {
-        report(`free_area[${o}]: list does not end (cycle)`);
-        break;
-      }
-      const p = pg(pfn);
-      if (w[p + PG_LRU_PREV] !== prev) report(`free_area[${o}]: pfn ${pfn} prev ${w[p + PG_LRU_PREV]} != ${prev}`);
-      prev = pfn;
+    const { len } = walk_free_list(w, l, w[heads + o]!, `free_area[${o}]`, report, (pfn, p) => {
       if ((w[p + PG_FLAGS]! & PG_buddy) === 0) report(`free_area[${o}]: pfn ${pfn} lacks PG_buddy`);
       if (w[p + PG_ORDER] !== o) report(`free_area[${o}]: pfn ${pfn} has order ${w[p + PG_ORDER]}`);
       if (w[p + PG_COUNT] !== 0) report(`free_area[${o}]: pfn ${pfn} has _count ${w[p + PG_COUNT]}`);
@@ -786,34 +809,21 @@ export function check_free_lists(m: Machine, freeMap?: Uint8Array): string[] {
         map[i] = FREE_BUDDY;
       }
       sum += 1 << o;
-    }
+    });
     if (w[nrFreeBase + o] !== len) report(`free_area[${o}]: nr_free ${w[nrFreeBase + o]} but ${len} blocks listed`);
   }
   if (w[z + Z_FREE] !== sum) report(`zone: Z_FREE ${w[z + Z_FREE]} but the lists hold ${sum} pages`);
   for (let c = 0; c < l.nrCpuSlots; c++) {
     const pcp = percpuBase(l, c) + PC_PCP;
     const count = w[pcp + PCP_COUNT]!;
-    let len = 0;
-    let prev = NIL;
-    for (let pfn = w[pcp + PCP_HEAD]!; pfn !== NIL; pfn = w[pg(pfn) + PG_LRU_NEXT]!) {
-      if (pfn < 0 || pfn >= n) {
-        report(`pcp[${c}]: link to bad pfn ${pfn}`);
-        break;
-      }
-      if (++len > n) {
-        report(`pcp[${c}]: list does not end (cycle)`);
-        break;
-      }
-      const p = pg(pfn);
-      if (w[p + PG_LRU_PREV] !== prev) report(`pcp[${c}]: pfn ${pfn} prev ${w[p + PG_LRU_PREV]} != ${prev}`);
+    const { len, last } = walk_free_list(w, l, w[pcp + PCP_HEAD]!, `pcp[${c}]`, report, (pfn, p) => {
       if (w[p + PG_FLAGS] !== PG_pcp) report(`pcp[${c}]: pfn ${pfn} flags 0x${w[p + PG_FLAGS]!.toString(16)} (want PG_pcp only)`);
       if (w[p + PG_COUNT] !== 0) report(`pcp[${c}]: pfn ${pfn} has _count ${w[p + PG_COUNT]}`);
       if (pfn < first) report(`pcp[${c}]: pfn ${pfn} outside managed memory`);
       if (map[pfn] !== FREE_NONE) report(`pcp[${c}]: pfn ${pfn} is also free elsewhere`);
       map[pfn] = FREE_PCP;
-      prev = pfn;
-    }
-    if (w[pcp + PCP_TAIL] !== prev) report(`pcp[${c}]: tail ${w[pcp + PCP_TAIL]} but the list ends at ${prev}`);
+    });
+    if (w[pcp + PCP_TAIL] !== last) report(`pcp[${c}]: tail ${w[pcp + PCP_TAIL]} but the list ends at ${last}`);
     if (len !== count) report(`pcp[${c}]: count ${count} but ${len} pages listed`);
   }
   for (let pfn = 0; pfn < n; pfn++) {

@@ -24,7 +24,6 @@
  * thread cannot be given back) and the machine is not checked.
  */
 import { Piscina } from 'piscina';
-import { availableParallelism } from 'node:os';
 import { bootMachine } from './boot.js';
 import { makeCpu, type Cpu } from '../vm/cpu.js';
 import type { Machine } from '../machine/machine.js';
@@ -272,4 +271,3 @@ export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
   return { m, perCpu, durationMs, checker, checkpoints: { done: cpDone, violations: cpVio }, error, kswapd };
 }
 
-export const hostCores = availableParallelism();

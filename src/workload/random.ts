@@ -357,28 +357,24 @@ export function stepRandom(s: Stream): void {
   }
   const t = s.tasks[below(s, s.tasks.length)]!;
   const k = below(s, 100);
-  const cpu = s.cpu;
-  if (k < 14) {
-    enter_op(cpu, OP_MMAP);
-    op_mmap(s, t);
-  } else if (k < 22) {
-    enter_op(cpu, OP_MUNMAP);
-    op_munmap(s, t);
-  } else if (k < 27) {
-    enter_op(cpu, OP_MREMAP);
-    op_mremap(s, t);
-  } else if (k < 31) {
-    enter_op(cpu, OP_FORK);
-    op_fork(s, t);
-  } else if (k < 34) {
-    enter_op(cpu, OP_KILL);
-    if (s.tasks.length > 1) kill(s, t);
-  } else if (k < 36) {
-    enter_op(cpu, OP_EXEC);
-    op_exec(s, t);
-  } else {
-    enter_op(cpu, OP_TOUCH);
-    op_touch(s, t);
+  const op = k < 14 ? OP_MMAP : k < 22 ? OP_MUNMAP : k < 27 ? OP_MREMAP : k < 31 ? OP_FORK : k < 34 ? OP_KILL : k < 36 ? OP_EXEC : OP_TOUCH;
+  enter_op(s.cpu, op);
+  switch (op) {
+    case OP_MMAP:
+      return op_mmap(s, t);
+    case OP_MUNMAP:
+      return op_munmap(s, t);
+    case OP_MREMAP:
+      return op_mremap(s, t);
+    case OP_FORK:
+      return op_fork(s, t);
+    case OP_KILL:
+      if (s.tasks.length > 1) kill(s, t);
+      return;
+    case OP_EXEC:
+      return op_exec(s, t);
+    default:
+      return op_touch(s, t);
   }
 }
 
