@@ -56,7 +56,7 @@ export interface MigrateRow {
 
 /** N pages shared by K processes, each moved once; µs per page moved. */
 function migrateShared(rmap: RmapSchemeName, K: number, N: number): MigrateRow {
-  const m = bootMachine({ mem: `${Math.max(8, (4 * N * 4096) / MiB)}M`, swap: `${Math.max(8, (2 * N * 4096) / MiB)}M`, cpus: 1, rmap, swapIoUs: 0, maxMm: 64, rmapPool: 2 * N * (K + 4) });
+  const m = bootMachine({ mem: `${Math.max(8, (4 * N * 4096) / MiB)}M`, swap: `${Math.max(8, (2 * N * 4096) / MiB)}M`, cpus: 1, rmap, swapIoUs: 0, maxMm: 64, rmapPool: 2 * N * (K + 4), populate: true });
   const cpu = makeCpu(m, 0);
   const parent = mm_alloc(cpu, cpu.mmCache);
   const a = do_mmap(cpu, parent, 0, N * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -89,7 +89,7 @@ export interface CompactRow {
 
 /** A fragmented zone (every free frame's buddy a user page); compact order-1 blocks until none can be made. */
 function compactFragmented(rmap: RmapSchemeName, N: number): CompactRow {
-  const m = bootMachine({ mem: `${(8 * N * 4096) / MiB}M`, swap: `${(4 * N * 4096) / MiB}M`, cpus: 1, rmap, swapIoUs: 0 });
+  const m = bootMachine({ mem: `${(8 * N * 4096) / MiB}M`, swap: `${(4 * N * 4096) / MiB}M`, cpus: 1, rmap, swapIoUs: 0, populate: true });
   const cpu = makeCpu(m, 0);
   const mm = mm_alloc(cpu, cpu.mmCache);
   const a = do_mmap(cpu, mm, 0, N * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

@@ -59,6 +59,7 @@ import { dirname, resolve } from 'node:path';
 import os from 'node:os';
 import { makeConfig } from '../src/config.js';
 import { computeLayout } from '../src/machine/layout.js';
+import { populate } from '../src/machine/machine.js';
 import { mappingOfInode } from '../src/machine/page.js';
 import { nrTableAt, nr_init, nr_table_words, remember_page, recently_evicted, type NrTable } from '../src/reclaim/nonresident.js';
 import { median } from './common.js';
@@ -297,6 +298,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<{ ro
       const warmBase = CTL_WORDS;
       const tableBase = warmBase + MAX_CPUS * WARM_BUCKETS * probe.bucketWords;
       const sab = new SharedArrayBuffer((tableBase + (v.private ? 2 : 1) * tableWords) * 4);
+      populate(new Int32Array(sab)); // host first-touch faults before, not inside, the timed trials
       const geo = { tableBase, tableStride: v.private ? tableWords : 0, warmBase, nrBuckets: l.nrBuckets };
       const r1: TrialResult[] = [];
       const r2: TrialResult[] = [];

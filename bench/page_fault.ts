@@ -34,7 +34,7 @@ const P = 4096;
  * median and best single loop beside it (the host is shared: spread shows).
  */
 export function pageFault1(seconds: number, cfg: Record<string, unknown> = {}) {
-  const m = bootMachine({ mem: '192M', swap: 0, cpus: 1, ...cfg });
+  const m = bootMachine({ mem: '192M', swap: 0, cpus: 1, populate: true, ...cfg });
   const cpu = makeCpu(m, 0);
   const mm = mm_alloc(cpu, cpu.mmCache);
   const len = 128 * MiB;
@@ -68,7 +68,7 @@ export function pageFault1(seconds: number, cfg: Record<string, unknown> = {}) {
 }
 
 export function cowFaults(seconds: number, cfg: Record<string, unknown> = {}) {
-  const m = bootMachine({ mem: '192M', swap: 0, cpus: 1, ...cfg });
+  const m = bootMachine({ mem: '192M', swap: 0, cpus: 1, populate: true, ...cfg });
   const cpu = makeCpu(m, 0);
   const parent = mm_alloc(cpu, cpu.mmCache);
   const len = 64 * MiB;

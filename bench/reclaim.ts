@@ -61,7 +61,7 @@ interface SharingRow {
 /** One sharing measurement: N pages shared by K processes; free N/2 of them. */
 function sharing(policy: string, rmap: RmapSchemeName, K: number, N: number): SharingRow {
   // rmap pools sized for N × K mappings (vm_nodes, pte_chain blocks)
-  const m = bootMachine({ mem: `${(2 * N * 4096) / MiB}M`, swap: `${(4 * N * 4096) / MiB}M`, cpus: 1, policy, rmap, swapIoUs: 0, maxMm: 64, rmapPool: 2 * N * (K + 4) });
+  const m = bootMachine({ mem: `${(2 * N * 4096) / MiB}M`, swap: `${(4 * N * 4096) / MiB}M`, cpus: 1, policy, rmap, swapIoUs: 0, maxMm: 64, rmapPool: 2 * N * (K + 4), populate: true });
   const cpu: Cpu = makeCpu(m, 0);
   const parent = mm_alloc(cpu, cpu.mmCache);
   const a = do_mmap(cpu, parent, 0, N * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -156,7 +156,7 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
       for (const cpus of [1, 2]) {
         const region = Math.floor((1.5 * mem) / cpus / 4096) * 4096;
         const r = await runMachine({
-          config: { mem, swap: 4 * mem, cpus, locks, policy: '2q', rmap, seed: 7 },
+          config: { mem, swap: 4 * mem, cpus, locks, policy: '2q', rmap, seed: 7, populate: true },
           spec: { name: 'page_fault1_processes', regionBytes: region },
           durationMs: seconds * 1000,
           pool,

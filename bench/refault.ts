@@ -102,7 +102,7 @@ export async function main(argv = process.argv.slice(2)): Promise<RefaultBenchRo
         for (const v of VARIANTS) {
           const seed = 11;
           const r = await runMachine({
-            config: { mem: MEM, swap: 4 * MEM, cpus, rmap: 'objrmap', seed, ...v.config },
+            config: { mem: MEM, swap: 4 * MEM, cpus, rmap: 'objrmap', seed, populate: true, ...v.config },
             spec: { name: 'pressure', pattern: wl.pattern, wsBytes: Math.floor(wl.factor * MEM), processes: 2, seed },
             durationMs: seconds * 1000,
             checkEmpty: true,

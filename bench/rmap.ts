@@ -53,7 +53,7 @@ const BASE = 0x40000000; // 4 MiB aligned: regions fill whole pte tables
 type Scheme = (typeof RMAP_SCHEMES)[number];
 
 function machine(rmap: Scheme, cfg: Record<string, unknown>): Cpu {
-  const m = bootMachine({ swap: 0, cpus: 1, locks: 'split', lockdep: false, debug: false, ...cfg, rmap });
+  const m = bootMachine({ swap: 0, cpus: 1, locks: 'split', lockdep: false, debug: false, populate: true, ...cfg, rmap });
   return makeCpu(m, 0);
 }
 
@@ -210,7 +210,7 @@ export async function pageFault1(schemes: readonly Scheme[], cpuCounts: number[]
   for (let rep = 0; rep < reps; rep++) {
     for (const row of rows) {
       const r = await runMachine({
-        config: { mem: `${regionMiB * 2 * row.cpus + 48}M`, swap: 0, cpus: row.cpus, rmap: row.scheme, locks: 'split', lockImpl: 'ticket', maxVma: 256 },
+        config: { mem: `${regionMiB * 2 * row.cpus + 48}M`, swap: 0, cpus: row.cpus, rmap: row.scheme, locks: 'split', lockImpl: 'ticket', maxVma: 256, populate: true },
         spec: { name: 'page_fault1_processes', regionBytes: regionMiB * MiB },
         opsPerCpu: ops,
       });

@@ -36,7 +36,7 @@ export interface ScalePoint {
 async function point(pool: Piscina, locks: string, mode: 'processes' | 'threads', cpus: number, seconds: number, regionMiB: number, lockImpl: string) {
   const r = await runMachine({
     pool,
-    config: { mem: `${Math.max(512, regionMiB * cpus + 32)}M`, swap: 0, cpus, locks, lockImpl, maxVma: 256 },
+    config: { mem: `${Math.max(512, regionMiB * cpus + 32)}M`, swap: 0, cpus, locks, lockImpl, maxVma: 256, populate: true },
     spec: { name: `page_fault1_${mode}`, regionBytes: regionMiB << 20 },
     durationMs: seconds * 1000,
   });

@@ -91,6 +91,13 @@ export const ConfigSchema = z
     holdTime: z.boolean().default(false),
     /** debug assertions (assertHeld etc.) */
     debug: z.boolean().default(false),
+    /**
+     * touch every host page of the machine buffer when it is created (the
+     * simulator's MAP_POPULATE): the host maps a fresh SharedArrayBuffer
+     * lazily, and its first-touch faults (several microseconds each in a VM)
+     * would otherwise be timed as simulated work. Benchmarks set it.
+     */
+    populate: z.boolean().default(false),
     seed: z.number().int().min(0).max(0x7fffffff).default(1),
     /** fault injection for tests: run with one lock class removed (or, no_swap_dup: fork skips one swap_duplicate per CPU; no_migrate_copy: migrate_page moves page state but not the 4 KiB of data) */
     inject: z.enum(INJECTIONS).default('none'),

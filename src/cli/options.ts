@@ -50,6 +50,7 @@ export interface SharedOpts {
   json?: string;
   lockdep?: boolean;
   holdTime?: boolean;
+  populate?: boolean;
 }
 
 /** Add the shared flags to a command. */
@@ -70,6 +71,7 @@ export function addSharedOptions(cmd: Command, d: { workload: string; cpus: stri
     .option('--seed <n>', 'PRNG seed (default 1)')
     .option('--lockdep', 'build the lock dependency graph and report cycles')
     .option('--hold-time', 'measure lock hold times (lock_stat holdtime columns; costs two clock reads per acquisition)')
+    .option('--no-populate', "leave the machine buffer's host pages unmapped at boot (by default every page is touched first, as MAP_POPULATE, so host first-touch faults are not timed as simulated work)")
     .option('--config <file>', 'JSON config file (config fields, workload, region, duration, ops; or a results JSON)')
     .option('--json <file>', 'write the results JSON here');
 }
@@ -186,6 +188,7 @@ export function planBase(o: SharedOpts, d: { workload: string; duration: number 
   if (o.seed !== undefined) cfg.seed = intArg('--seed', o.seed, 0);
   if (o.lockdep) cfg.lockdep = true;
   if (o.holdTime) cfg.holdTime = true;
+  cfg.populate = o.populate !== false;
   if (o.region !== undefined) spec.regionBytes = sizeArg('--region', o.region);
   if (o.workload !== undefined) workload = o.workload;
   if (o.pattern !== undefined) {

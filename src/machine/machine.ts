@@ -70,6 +70,12 @@ function views(sab: SharedArrayBuffer, cfg: Config, layout: Layout): Machine {
   };
 }
 
+/** Fault in every host page of a fresh (all-zero) buffer: one zero store per 4 KiB (config.populate). */
+export function populate(w: Int32Array): void {
+  for (let i = 0; i < w.length; i += HOST_PAGE_WORDS) w[i] = 0;
+}
+const HOST_PAGE_WORDS = 1024;
+
 export function createMachine(input: unknown = {}): Machine {
   const cfg = makeConfig(input);
   const layout = computeLayout(cfg);
@@ -78,6 +84,7 @@ export function createMachine(input: unknown = {}): Machine {
   const bytes = layout.totalWords * 4 + CFG_JSON_MAX_WORDS * 4;
   const sab = new SharedArrayBuffer(bytes);
   const w = new Int32Array(sab, 0, layout.totalWords);
+  if (cfg.populate) populate(w);
   writeHeader(w, cfg, layout);
   const tail = new Int32Array(sab, layout.totalWords * 4, CFG_JSON_MAX_WORDS);
   tail[0] = json.length;

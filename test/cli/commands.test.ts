@@ -96,7 +96,15 @@ describe('smpvm run', () => {
     const ptl = res.lockStat.find((x) => x['class name'] === 'ptlock_ptr(page)')!;
     expect(ptl.acquisitions).toBeGreaterThanOrEqual(384);
     expect(ptl['holdtime-max']).toBeGreaterThan(0); // --hold-time
+    expect(res.config.populate).toBe(true); // measuring commands touch the buffer's host pages first
     expect(r.out).toContain(`results: ${json}`);
+  });
+
+  it('--no-populate leaves the buffer to be faulted in by the run', async () => {
+    const json = join(dir, 'run-nopop.json');
+    const r = await cli('run', '--mem', '8M', '--region', '256K', '--ops', '1', '--no-populate', '--json', json);
+    expect(r.code).toBe(0);
+    expect((JSON.parse(readFileSync(json, 'utf8')) as RunResults).config.populate).toBe(false);
   });
 
   it('repeats a run from its results JSON (--config)', async () => {
