@@ -273,7 +273,7 @@ export async function rmapCost(o: RmapCostOptions = {}) {
     ),
   );
 
-  const fe = forkExit(schemes, quick ? 8 : 32, quick ? 3 : 7);
+  const fe = forkExit(schemes, quick ? 8 : 32, quick ? 3 : 31);
   res.forkExit = fe;
   log(
     table(
