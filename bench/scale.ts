@@ -10,7 +10,9 @@
  * most any page_fault1 run can show there. 32 MiB per CPU is will-it-scale's
  * memory-bound case; 1 MiB per CPU stays in the host's L2, where the ceiling
  * is near 2 and what is left is the simulated kernel's own sharing
- * (zone->lock, the LRU lock: see lock_stat of `smpvm run`).
+ * (zone->lock, the LRU lock: see lock_stat of `smpvm run`). The host's
+ * cache-line round trip (clear_ceiling.ts `pingpong`), measured before and
+ * after each region's runs, says what every bounce of those cost that day.
  *
  * Each figure is the median of `trials` runs, 1 and 2 CPUs interleaved; a
  * ratio is the median of the per-trial ratios.
@@ -21,7 +23,7 @@ import { runMachine, createRunPool } from '../src/sim/run.js';
 import type { Piscina } from 'piscina';
 import { LOCK_SCHEMES } from '../src/config.js';
 import { writeResult, fmtRate, isMain, hostCores, timeSliceWarning, median } from './common.js';
-import { clearPageCeiling, type ClearCeiling } from './clear_ceiling.js';
+import { clearPageCeiling, lineRoundTrip, type ClearCeiling } from './clear_ceiling.js';
 
 export interface ScalePoint {
   locks: string;
@@ -78,16 +80,19 @@ export async function main(argv = process.argv.slice(2)) {
   const cpuCounts = [1, 2];
   const warn = timeSliceWarning(Math.max(...cpuCounts));
   if (warn) console.log(warn);
-  const runs: { regionMiB: number; ceiling: ClearCeiling; ceilingRatios: number[]; points: ScalePoint[]; rows: Record<string, unknown>[] }[] = [];
+  const runs: { regionMiB: number; ceiling: ClearCeiling; ceilingRatios: number[]; roundTripNs: number[]; points: ScalePoint[]; rows: Record<string, unknown>[] }[] = [];
   for (const regionMiB of regions) {
     const ceilings: ClearCeiling[] = [];
     for (let t = 0; t < trials; t++) ceilings.push(await clearPageCeiling(seconds, regionMiB));
     const ceilingRatios = ceilings.map((c) => c.ratio);
     const ceiling = ceilings.find((c) => c.ratio === median(ceilingRatios))!;
+    const rttBefore = await lineRoundTrip();
     const points = await pageFaultScale(seconds, regionMiB, cpuCounts, trials);
+    const roundTripNs = [rttBefore, await lineRoundTrip()];
     const rows: Record<string, unknown>[] = [];
     console.log(`\npage_fault1, ${regionMiB} MiB per CPU, ${seconds} s per point, median of ${trials} trials, host cores ${hostCores}`);
     console.log(`host ceiling (bare clear_page, 1 vs 2 workers): 2/1 ${ceiling.ratio.toFixed(2)} (trials ${ceilingRatios.map((r) => r.toFixed(2)).join(', ')})`);
+    console.log(`host cache-line round trip between two workers: ${roundTripNs.map((x) => `${x.toFixed(0)} ns`).join(' before, ')} after the runs`);
     console.log('locks  mode       1 CPU faults/s  2 CPU faults/s  2/1   of ceiling  trials 2/1');
     for (const locks of LOCK_SCHEMES) {
       for (const mode of ['processes', 'threads'] as const) {
@@ -105,7 +110,7 @@ export async function main(argv = process.argv.slice(2)) {
         );
       }
     }
-    runs.push({ regionMiB, ceiling, ceilingRatios, points, rows });
+    runs.push({ regionMiB, ceiling, ceilingRatios, roundTripNs, points, rows });
   }
   writeResult('results/bench-scale.json', { date: new Date().toISOString(), hostCores, seconds, trials, runs });
 }
