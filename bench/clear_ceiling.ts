@@ -18,24 +18,24 @@
  * descheduled or placed on a busy core), and then no 2-CPU ratio measured
  * at that time means much.
  *
- * A third, `pingpong`, measures what a shared cache line costs: two workers
- * hand a line back and forth (each writes one word the other spins on, the
- * two words on separate lines) and the round trip is timed. Every lock
- * acquisition that bounces and every list line that two CPUs both write pays
- * about half of it; on this VM it has read from ~240 ns to ~1 µs on the same
- * day (bare metal: ~50-150 ns), and page_fault1's 2/1 follows it.
+ * Last, what a shared cache line costs: the round trip of one line between
+ * two threads (src/sim/hostprobe.ts). Every lock acquisition that bounces
+ * and every list line two CPUs both write pays about half of it; on this VM
+ * it has read from ~240 ns to ~1 µs on the same day (bare metal: ~50-150
+ * ns), and page_fault1's 2/1 follows it.
  *
  * Run: npm run build && node dist/bench/clear_ceiling.js [seconds] [regionMiB] [computeTrials]
  * Results: results/bench-ceiling.json (written by main).
  */
 import { Worker, isMainThread, workerData, parentPort } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
-import { isMain, fmtRate, writeResult, median } from './common.js';
+import { isMain, fmtRate, writeResult } from './common.js';
+import { lineRoundTripNs } from '../src/sim/hostprobe.js';
 
 const PAGE_WORDS = 1024;
 
 interface ClearArgs {
-  kind: 'clear-ceiling' | 'compute-ceiling' | 'pingpong';
+  kind: 'clear-ceiling' | 'compute-ceiling';
   sab: SharedArrayBuffer;
   index: number;
   pages: number;
@@ -62,32 +62,6 @@ function computeLoop(a: ClearArgs): number {
     n++;
   }
   return ((n + ((s0 ^ s1 ^ s2 ^ s3) & 0)) / (performance.now() - t0)) * 1000;
-}
-
-/* pingpong words: each on its own line, written by one side only */
-const PP_READY = 0;
-const PP_PING = 16;
-const PP_PONG = 32;
-
-/** The line-transfer control: `a.pages` round trips; worker 0 returns ns per round trip, worker 1 returns 0. */
-function pingPongLoop(a: ClearArgs): number {
-  const w = new Int32Array(a.sab);
-  const rounds = a.pages;
-  if (a.index === 1) {
-    Atomics.store(w, PP_READY, 1);
-    for (let i = 1; i <= rounds; i++) {
-      while (Atomics.load(w, PP_PING) !== i);
-      Atomics.store(w, PP_PONG, i);
-    }
-    return 0;
-  }
-  while (Atomics.load(w, PP_READY) === 0);
-  const t0 = performance.now();
-  for (let i = 1; i <= rounds; i++) {
-    Atomics.store(w, PP_PING, i);
-    while (Atomics.load(w, PP_PONG) !== i);
-  }
-  return ((performance.now() - t0) * 1e6) / rounds;
 }
 
 function clearLoop(a: ClearArgs): number {
@@ -152,18 +126,10 @@ export async function computeCeiling(seconds: number, trials: number): Promise<C
   return out;
 }
 
-/** Cache-line round trip between two workers, ns: the median of `trials` runs of `rounds` round trips. */
-export async function lineRoundTrip(rounds = 100_000, trials = 3): Promise<number> {
-  const ns: number[] = [];
-  for (let t = 0; t < trials; t++) ns.push(await runWorkers(new SharedArrayBuffer(256), 2, rounds, 0, 'pingpong'));
-  return median(ns);
-}
-
 if (!isMainThread) {
   const a = workerData as ClearArgs | undefined;
   if (a?.kind === 'clear-ceiling') parentPort!.postMessage(clearLoop(a));
   else if (a?.kind === 'compute-ceiling') parentPort!.postMessage(computeLoop(a));
-  else if (a?.kind === 'pingpong') parentPort!.postMessage(pingPongLoop(a));
 }
 
 export async function main(argv = process.argv.slice(2)): Promise<{ clear: ClearCeiling; compute: ComputeTrial[]; roundTripNs: number }> {
@@ -179,8 +145,8 @@ export async function main(argv = process.argv.slice(2)): Promise<{ clear: Clear
   compute.forEach((t, i) => console.log(`${String(i + 1).padStart(5)}  ${fmtRate(t.passesPerSec1).padStart(17)}  ${fmtRate(t.passesPerSec2).padStart(18)}  ${t.ratio.toFixed(2).padStart(5)}`));
   const rs = compute.map((t) => t.ratio);
   console.log(`2/1 from ${Math.min(...rs).toFixed(2)} to ${Math.max(...rs).toFixed(2)} (a quiet 2-core host reads ~2.0 every time)`);
-  const roundTripNs = await lineRoundTrip();
-  console.log(`cache-line round trip between two workers: ${roundTripNs.toFixed(0)} ns (median of 3 x 100,000)`);
+  const roundTripNs = await lineRoundTripNs();
+  console.log(`cache-line round trip between two threads: ${roundTripNs.toFixed(0)} ns (src/sim/hostprobe.ts)`);
   writeResult('results/bench-ceiling.json', { date: new Date().toISOString(), kind: 'ceiling', clear: c, compute, roundTripNs });
   return { clear: c, compute, roundTripNs };
 }

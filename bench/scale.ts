@@ -11,7 +11,7 @@
  * memory-bound case; 1 MiB per CPU stays in the host's L2, where the ceiling
  * is near 2 and what is left is the simulated kernel's own sharing
  * (zone->lock, the LRU lock: see lock_stat of `smpvm run`). The host's
- * cache-line round trip (clear_ceiling.ts `pingpong`), measured before and
+ * cache-line round trip (src/sim/hostprobe.ts), measured before and
  * after each region's runs, says what every bounce of those cost that day.
  *
  * Each figure is the median of `trials` runs, 1 and 2 CPUs interleaved; a
@@ -23,7 +23,8 @@ import { runMachine, createRunPool } from '../src/sim/run.js';
 import type { Piscina } from 'piscina';
 import { LOCK_SCHEMES } from '../src/config.js';
 import { writeResult, fmtRate, isMain, hostCores, timeSliceWarning, median } from './common.js';
-import { clearPageCeiling, lineRoundTrip, type ClearCeiling } from './clear_ceiling.js';
+import { clearPageCeiling, type ClearCeiling } from './clear_ceiling.js';
+import { lineRoundTripNs } from '../src/sim/hostprobe.js';
 
 export interface ScalePoint {
   locks: string;
@@ -86,13 +87,13 @@ export async function main(argv = process.argv.slice(2)) {
     for (let t = 0; t < trials; t++) ceilings.push(await clearPageCeiling(seconds, regionMiB));
     const ceilingRatios = ceilings.map((c) => c.ratio);
     const ceiling = ceilings.find((c) => c.ratio === median(ceilingRatios))!;
-    const rttBefore = await lineRoundTrip();
+    const rttBefore = await lineRoundTripNs();
     const points = await pageFaultScale(seconds, regionMiB, cpuCounts, trials);
-    const roundTripNs = [rttBefore, await lineRoundTrip()];
+    const roundTripNs = [rttBefore, await lineRoundTripNs()];
     const rows: Record<string, unknown>[] = [];
     console.log(`\npage_fault1, ${regionMiB} MiB per CPU, ${seconds} s per point, median of ${trials} trials, host cores ${hostCores}`);
     console.log(`host ceiling (bare clear_page, 1 vs 2 workers): 2/1 ${ceiling.ratio.toFixed(2)} (trials ${ceilingRatios.map((r) => r.toFixed(2)).join(', ')})`);
-    console.log(`host cache-line round trip between two workers: ${roundTripNs.map((x) => `${x.toFixed(0)} ns`).join(' before, ')} after the runs`);
+    console.log(`host cache-line round trip between two threads: ${roundTripNs.map((x) => `${x.toFixed(0)} ns`).join(' before, ')} after the runs`);
     console.log('locks  mode       1 CPU faults/s  2 CPU faults/s  2/1   of ceiling  trials 2/1');
     for (const locks of LOCK_SCHEMES) {
       for (const mode of ['processes', 'threads'] as const) {

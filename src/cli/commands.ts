@@ -12,6 +12,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import pc from 'picocolors';
 import { dirname, join, relative, isAbsolute } from 'node:path';
 import { runMachine, type RunOutcome } from '../sim/run.js';
+import { lineRoundTripNs } from '../sim/hostprobe.js';
 import { buildResults, scaleRatios, timeSliceWarning, hostCores, TOOL, RESULTS_VERSION, type RunResults, type ScaleResults, type ScalePoint } from '../sim/results.js';
 import { readTrace, readCpuTrace } from '../machine/trace.js';
 import { kswapdCpu } from '../machine/layout.js';
@@ -172,6 +173,9 @@ async function runScale(io: Io, o: SharedOpts, d: typeof SCALE_DEFAULTS): Promis
   const { test, jobs, cpus } = scaleJobs(o, d);
   warn(io, cpus[cpus.length - 1]!);
   const long = jobs.length > 1 || (jobs[0]?.plan.durationMs ?? 0) >= LONG_RUN_MS;
+  // what a bounced line costs on this host, before and after the points (it can change while they run)
+  const shares = cpus[cpus.length - 1]! > 1;
+  const rtt: number[] = shares ? [await lineRoundTripNs()] : [];
   const bar = progressBar(io, long, 'scale');
   const points: ScalePoint[] = cpus.map((tasks) => ({ tasks }));
   try {
@@ -196,6 +200,7 @@ async function runScale(io: Io, o: SharedOpts, d: typeof SCALE_DEFAULTS): Promis
   } finally {
     bar.stop();
   }
+  if (shares) rtt.push(await lineRoundTripNs());
   const ws = timeSliceWarning(cpus[cpus.length - 1]!);
   return {
     version: RESULTS_VERSION,
@@ -204,6 +209,7 @@ async function runScale(io: Io, o: SharedOpts, d: typeof SCALE_DEFAULTS): Promis
     date: new Date().toISOString(),
     workload: test,
     hostCores: hostCores(),
+    hostLineRoundTripNs: rtt,
     cpus,
     runs: points,
     ratios: scaleRatios(points),
@@ -215,7 +221,12 @@ function printScale(io: Io, s: ScaleResults): void {
   const first = s.runs[0]?.processes ?? s.runs[0]?.threads;
   if (first) {
     const c = first.config;
-    io.out(`\n${s.workload}: mem ${fmtSize(c.mem)}${first.workload.regionBytes ? `, region ${fmtSize(Number(first.workload.regionBytes))}/CPU` : ''}, rmap ${c.rmap}, locks ${c.locks}/${c.lockImpl}, ${first.stop.durationMs !== undefined ? `${(first.stop.durationMs / 1000).toFixed(2)} s` : `${first.stop.opsPerCpu} steps/CPU`} per point, host cores ${s.hostCores}\n\n`);
+    io.out(`\n${s.workload}: mem ${fmtSize(c.mem)}${first.workload.regionBytes ? `, region ${fmtSize(Number(first.workload.regionBytes))}/CPU` : ''}, rmap ${c.rmap}, locks ${c.locks}/${c.lockImpl}, ${first.stop.durationMs !== undefined ? `${(first.stop.durationMs / 1000).toFixed(2)} s` : `${first.stop.opsPerCpu} steps/CPU`} per point, host cores ${s.hostCores}\n`);
+    if (s.hostLineRoundTripNs.length === 2) {
+      const [a, b] = s.hostLineRoundTripNs.map((x) => x.toFixed(0));
+      io.out(`host cache-line round trip between two threads: ${a} ns before, ${b} ns after (each bounce of a shared lock or line costs about half)\n`);
+    }
+    io.out('\n');
   }
   io.out(scaleCsv(s));
   io.out('\n');

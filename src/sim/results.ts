@@ -93,6 +93,8 @@ export interface ScaleResults {
   /** will-it-scale test name (page_fault1), or the workload run in the processes column */
   workload: string;
   hostCores: number;
+  /** the host's cache-line round trip between two threads, ns, before and after the points (sim/hostprobe.ts); empty for one CPU */
+  hostLineRoundTripNs: number[];
   cpus: number[];
   runs: ScalePoint[];
   /** opsPerSec at N CPUs / opsPerSec at the first CPU count, per mode */

@@ -156,6 +156,10 @@ describe('smpvm scale', () => {
     expect(s.kind).toBe('scale');
     expect(s.workload).toBe('page_fault1');
     expect(s.cpus).toEqual([1, 2]);
+    // the host's line round trip, before and after the points, printed from the JSON
+    expect(s.hostLineRoundTripNs).toHaveLength(2);
+    const [before, after] = s.hostLineRoundTripNs.map((x) => x.toFixed(0));
+    expect(r.out).toContain(`host cache-line round trip between two threads: ${before} ns before, ${after} ns after`);
     expect(s.runs).toHaveLength(2);
     s.runs.forEach((p, i) => {
       checkRunResults(p.processes!, p.tasks);

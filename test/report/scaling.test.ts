@@ -27,7 +27,7 @@ function fake(opsPerSec: number, idle: number | null, cpus: number): RunResults 
 }
 
 function scale(runs: ScalePoint[]): ScaleResults {
-  return { version: 1, kind: 'scale', tool: 't', date: '', workload: 'page_fault1', hostCores: 2, cpus: runs.map((r) => r.tasks), runs, ratios: scaleRatios(runs), warnings: [] };
+  return { version: 1, kind: 'scale', tool: 't', date: '', workload: 'page_fault1', hostCores: 2, hostLineRoundTripNs: [], cpus: runs.map((r) => r.tasks), runs, ratios: scaleRatios(runs), warnings: [] };
 }
 
 describe('scaling CSV and chart', () => {

@@ -1,0 +1,75 @@
+/*
+ * hostprobe.ts — what the host charges for sharing one cache line: the
+ * round trip of a line handed back and forth between two threads.
+ *
+ * Every simulated lock acquisition that bounces (lock_stat's acq-bounces)
+ * and every list line two simulated CPUs both write costs about half of
+ * this, so it is what a 2-CPU ratio is measured against. Bare metal reads
+ * ~50-150 ns; a VM's vCPUs on different core complexes or sockets read far
+ * more, and the figure can change while the VM runs (this project's VM has
+ * read 240 ns to 1 us within one hour). `smpvm scale` measures it before its
+ * points and prints it beside them; bench/scale.ts and clear_ceiling.ts too.
+ *
+ * The probe: this thread and one worker each own one word, on separate lines;
+ * the worker echoes every value this thread writes, and the time per echo is
+ * the round trip (two line transfers). The worker is an eval'd CommonJS
+ * snippet, so it starts the same under tsx and from dist/.
+ *
+ * Locking: the probe's words are its own buffer's; each is written by one
+ * side only (Atomics.store) and spun on by the other (Atomics.load).
+ */
+import { Worker } from 'node:worker_threads';
+
+/* probe words, each on its own 64-byte line */
+const READY = 0;
+const PING = 16;
+const PONG = 32;
+
+const PONG_SRC = `
+const { workerData } = require('node:worker_threads');
+const w = new Int32Array(workerData.sab);
+Atomics.store(w, ${READY}, 1);
+Atomics.notify(w, ${READY});
+for (let i = 1; i <= workerData.rounds; i++) {
+  while (Atomics.load(w, ${PING}) !== i);
+  Atomics.store(w, ${PONG}, i);
+}
+`;
+
+/** One probe of `rounds` round trips: ns per round trip. */
+async function probeOnce(rounds: number): Promise<number> {
+  const sab = new SharedArrayBuffer(256);
+  const w = new Int32Array(sab);
+  const wk = new Worker(PONG_SRC, { eval: true, workerData: { sab, rounds } });
+  const exited = new Promise<void>((res, rej) => {
+    wk.once('error', rej);
+    wk.once('exit', () => res());
+  });
+  const ready = Atomics.waitAsync(w, READY, 0, 10_000);
+  if (ready.async) await ready.value;
+  if (Atomics.load(w, READY) !== 1) {
+    await wk.terminate();
+    throw new Error('hostprobe: the echo thread did not start within 10 s');
+  }
+  const t0 = performance.now();
+  for (let i = 1; i <= rounds; i++) {
+    Atomics.store(w, PING, i);
+    for (let spins = 1; Atomics.load(w, PONG) !== i; spins++) {
+      if ((spins & 0xfffff) === 0 && performance.now() - t0 > 10_000) {
+        await wk.terminate();
+        throw new Error('hostprobe: the echo thread stopped answering');
+      }
+    }
+  }
+  const ns = ((performance.now() - t0) * 1e6) / rounds;
+  await exited;
+  return ns;
+}
+
+/** The host's cache-line round trip between two threads, ns: the median of `trials` probes. */
+export async function lineRoundTripNs(rounds = 50_000, trials = 3): Promise<number> {
+  const ns: number[] = [];
+  for (let t = 0; t < trials; t++) ns.push(await probeOnce(rounds));
+  ns.sort((a, b) => a - b);
+  return ns[ns.length >> 1]!;
+}
