@@ -81,7 +81,7 @@ export async function main(argv = process.argv.slice(2)) {
   const cpuCounts = [1, 2];
   const warn = timeSliceWarning(Math.max(...cpuCounts));
   if (warn) console.log(warn);
-  const runs: { regionMiB: number; ceiling: ClearCeiling; ceilingRatios: number[]; roundTripNs: number[]; points: ScalePoint[]; rows: Record<string, unknown>[] }[] = [];
+  const runs: { regionMiB: number; ceiling: ClearCeiling; ceilingRatios: number[]; roundTripNs: (number | null)[]; points: ScalePoint[]; rows: Record<string, unknown>[] }[] = [];
   for (const regionMiB of regions) {
     const ceilings: ClearCeiling[] = [];
     for (let t = 0; t < trials; t++) ceilings.push(await clearPageCeiling(seconds, regionMiB));
@@ -93,7 +93,7 @@ export async function main(argv = process.argv.slice(2)) {
     const rows: Record<string, unknown>[] = [];
     console.log(`\npage_fault1, ${regionMiB} MiB per CPU, ${seconds} s per point, median of ${trials} trials, host cores ${hostCores}`);
     console.log(`host ceiling (bare clear_page, 1 vs 2 workers): 2/1 ${ceiling.ratio.toFixed(2)} (trials ${ceilingRatios.map((r) => r.toFixed(2)).join(', ')})`);
-    console.log(`host cache-line round trip between two threads: ${roundTripNs.map((x) => `${x.toFixed(0)} ns`).join(' before, ')} after the runs`);
+    console.log(`host cache-line round trip between two threads: ${roundTripNs.map((x) => (x === null ? 'n/a' : `${x.toFixed(0)} ns`)).join(' before, ')} after the runs`);
     console.log('locks  mode       1 CPU faults/s  2 CPU faults/s  2/1   of ceiling  trials 2/1');
     for (const locks of LOCK_SCHEMES) {
       for (const mode of ['processes', 'threads'] as const) {

@@ -175,7 +175,12 @@ async function runScale(io: Io, o: SharedOpts, d: typeof SCALE_DEFAULTS): Promis
   const long = jobs.length > 1 || (jobs[0]?.plan.durationMs ?? 0) >= LONG_RUN_MS;
   // what a bounced line costs on this host, before and after the points (it can change while they run)
   const shares = cpus[cpus.length - 1]! > 1;
-  const rtt: number[] = shares ? [await lineRoundTripNs()] : [];
+  const rtt: number[] = [];
+  const probe = async () => {
+    const ns = shares ? await lineRoundTripNs() : null;
+    if (ns !== null) rtt.push(ns);
+  };
+  await probe();
   const bar = progressBar(io, long, 'scale');
   const points: ScalePoint[] = cpus.map((tasks) => ({ tasks }));
   try {
@@ -200,7 +205,7 @@ async function runScale(io: Io, o: SharedOpts, d: typeof SCALE_DEFAULTS): Promis
   } finally {
     bar.stop();
   }
-  if (shares) rtt.push(await lineRoundTripNs());
+  await probe();
   const ws = timeSliceWarning(cpus[cpus.length - 1]!);
   return {
     version: RESULTS_VERSION,

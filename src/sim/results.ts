@@ -93,7 +93,7 @@ export interface ScaleResults {
   /** will-it-scale test name (page_fault1), or the workload run in the processes column */
   workload: string;
   hostCores: number;
-  /** the host's cache-line round trip between two threads, ns, before and after the points (sim/hostprobe.ts); empty for one CPU */
+  /** the host's cache-line round trip between two threads, ns, before and after the points (sim/hostprobe.ts); empty when no point has 2 CPUs or the host has one core */
   hostLineRoundTripNs: number[];
   cpus: number[];
   runs: ScalePoint[];
