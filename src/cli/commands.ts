@@ -99,7 +99,11 @@ function warn(io: Io, cpus: number): void {
 function printRun(io: Io, r: RunResults): void {
   io.out(`${runHeadline(r)}\n`);
   io.out(formatSummary(r));
-  io.out(`throughput: ${fmtRate(r.opsPerSec)} ops/s (${fmtInt(r.ops)} ops in ${(r.durationMs / 1000).toFixed(3)} s)${r.hostIdlePct === null ? '' : `, host idle ${r.hostIdlePct.toFixed(1)}%`}\n`);
+  io.out(
+    `throughput: ${fmtRate(r.opsPerSec)} ops/s (${fmtInt(r.ops)} ops in ${(r.durationMs / 1000).toFixed(3)} s)` +
+      `${r.hostIdlePct === null ? '' : `, host idle ${r.hostIdlePct.toFixed(1)}%`}` +
+      `${r.hostLineRoundTripNs === null ? '' : `, host cache-line round trip ${r.hostLineRoundTripNs.toFixed(0)} ns`}\n`,
+  );
   io.out(formatVerdict(r));
   io.out('\n# /proc/lock_stat\n');
   io.out(formatLockStat(r.lockStat));
@@ -129,8 +133,10 @@ export async function cmdRun(io: Io, o: SharedOpts): Promise<number> {
   const base = planBase(o, RUN_DEFAULTS);
   const plan = finishPlan(base, undefined, base.workload);
   warn(io, plan.config.cpus);
+  // what a bounced line costs on this host right now: the yardstick for lock_stat's bounces
+  const rtt = plan.config.cpus > 1 ? await lineRoundTripNs() : null;
   const bar = progressFor(io, plan, plan.spec.name);
-  const { results } = await execute(plan, { progress: (f) => bar.update(f) }).finally(() => bar.stop());
+  const { results } = await execute(plan, { progress: (f) => bar.update(f), build: () => ({ hostLineRoundTripNs: rtt }) }).finally(() => bar.stop());
   if (o.json) writeJson(o.json, results);
   const fail = failureOf(results);
   if (results.error) throw new CliError(fail!, EXIT_FAIL);

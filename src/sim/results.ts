@@ -58,6 +58,8 @@ export interface RunResults {
   opsPerSec: number;
   /** host idle % over the run (os.cpus() idle time / all time, every host core), null if not measured */
   hostIdlePct: number | null;
+  /** the host's cache-line round trip between two threads just before the run, ns (sim/hostprobe.ts); null if not measured (`run` measures it for 2+ CPUs) */
+  hostLineRoundTripNs: number | null;
   perCpu: PerCpuResult[];
   /** kernel name → total over every CPU slot (workload CPUs, kswapd, the monitor's setup/teardown) */
   vmstat: Vmstat;
@@ -144,6 +146,7 @@ export interface BuildOptions {
   durationMs?: number;
   opsPerCpu?: number;
   hostIdlePct?: number | null;
+  hostLineRoundTripNs?: number | null;
   latency?: LatencyHistogram;
   trace?: RunResults['trace'];
   warnings?: string[];
@@ -186,6 +189,7 @@ export function buildResults(outcome: RunOutcome, opts: BuildOptions): RunResult
     loops,
     opsPerSec: outcome.durationMs > 0 ? (ops / outcome.durationMs) * 1000 : 0,
     hostIdlePct: opts.hostIdlePct ?? null,
+    hostLineRoundTripNs: opts.hostLineRoundTripNs ?? null,
     perCpu,
     vmstat: totalVmstat(m),
     lockStat: lockStatRows(m),

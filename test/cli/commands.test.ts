@@ -97,14 +97,19 @@ describe('smpvm run', () => {
     expect(ptl.acquisitions).toBeGreaterThanOrEqual(384);
     expect(ptl['holdtime-max']).toBeGreaterThan(0); // --hold-time
     expect(res.config.populate).toBe(true); // measuring commands touch the buffer's host pages first
+    // 2 CPUs: the host's line round trip, measured before the run, in the JSON and on the throughput line
+    expect(res.hostLineRoundTripNs).toBeGreaterThan(0);
+    expect(r.out).toMatch(new RegExp(`^throughput: .*, host cache-line round trip ${res.hostLineRoundTripNs!.toFixed(0)} ns$`, 'm'));
     expect(r.out).toContain(`results: ${json}`);
   });
 
   it('--no-populate leaves the buffer to be faulted in by the run', async () => {
     const json = join(dir, 'run-nopop.json');
-    const r = await cli('run', '--mem', '8M', '--region', '256K', '--ops', '1', '--no-populate', '--json', json);
+    const r = await cli('run', '--cpus', '1', '--mem', '8M', '--region', '256K', '--ops', '1', '--no-populate', '--json', json);
     expect(r.code).toBe(0);
-    expect((JSON.parse(readFileSync(json, 'utf8')) as RunResults).config.populate).toBe(false);
+    const res = JSON.parse(readFileSync(json, 'utf8')) as RunResults;
+    expect(res.config.populate).toBe(false);
+    expect(res.hostLineRoundTripNs).toBeNull(); // one CPU: nothing is shared, nothing probed
   });
 
   it('repeats a run from its results JSON (--config)', async () => {
