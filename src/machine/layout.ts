@@ -167,7 +167,7 @@ export const MM_RSS = 2;
 export const MM_MMAP = 3; // first VMA id (sorted list) or NIL
 export const MM_MMAP_CACHE = 4; // last VMA found (hint; validated by range)
 export const MM_MAP_COUNT = 5;
-export const MM_ANON = 6; // anon object (one "inode" per mm, objrmap)
+// word 6 is unused (objrmap's anonymous object is the per-VMA anon_vma, vma.ts; no per-mm variant)
 export const MM_MMLIST_NEXT = 7;
 export const MM_MMLIST_PREV = 8;
 export const MM_SWAP_ADDRESS = 9;
@@ -221,7 +221,6 @@ export const LS_FIELDS = 12; // doubles per (class, read|write)
 export const NR_VMSTAT_MAX = 128;
 export const MCS_LEVELS = 8;
 export const LOCKDEP_DEPTH = 16;
-export const HIST_BUCKETS = 32; // log2 latency histogram
 export const REFAULT_BUCKETS = 64;
 export const PAGEVEC_SIZE = 15;
 export const TRACE_ENTRY_F64 = 4; // ts, type, a, b
@@ -256,8 +255,7 @@ export const AC_ENTRIES = LINE_WORDS - 1;
 export const PC_MCS = PC_SLAB_AC + NR_SLAB_AC * LINE_WORDS; // MCS_LEVELS nodes, one line each: [0]=locked, [1]=next cpu-node
 export const PC_LOCKDEP_STACK = PC_MCS + MCS_LEVELS * LINE_WORDS; // LOCKDEP_DEPTH x (class, site)
 export const PC_VMSTAT = PC_LOCKDEP_STACK + 2 * LOCKDEP_DEPTH;
-export const PC_FAULT_HIST = PC_VMSTAT + NR_VMSTAT_MAX;
-export const PC_REFAULT_HIST = PC_FAULT_HIST + HIST_BUCKETS;
+export const PC_REFAULT_HIST = PC_VMSTAT + NR_VMSTAT_MAX;
 export const PC_F64 = PC_REFAULT_HIST + REFAULT_BUCKETS; // start of the Float64 part (even)
 export const PC_LOCKSTAT_F64_WORDS = MAX_LOCK_CLASSES * 2 * LS_FIELDS * 2;
 export const PC_SITES_F64_WORDS = MAX_LOCK_SITES * 2 * 2;

@@ -20,7 +20,6 @@ import {
   MM_MMAP,
   MM_MMAP_CACHE,
   MM_MAP_COUNT,
-  MM_ANON,
   MM_MMLIST_NEXT,
   MM_MMLIST_PREV,
   MM_SWAP_ADDRESS,
@@ -61,7 +60,6 @@ export function mm_alloc(cpu: CpuBase, cache: SlabCache): number {
   w[b + MM_GEN] = gen;
   w[b + MM_MMAP] = NIL;
   w[b + MM_MMAP_CACHE] = NIL;
-  w[b + MM_ANON] = NIL;
   w[b + MM_USERS] = 1;
   w[b + MM_OWNER_CPU] = cpu.id;
   const pgd = pgd_alloc(cpu, mm);
