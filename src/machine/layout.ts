@@ -10,7 +10,7 @@
  *   | header            |  config words, run state (barrier, gate, stop)
  *   | global lines      |  one 64-byte line per global lock + what it guards
  *   | per-CPU areas     |  vmstat, lock_stat, MCS nodes, pcp list, pagevec,
- *   |                   |  TLB-shootdown seq, histograms, trace ring
+ *   |                   |  TLB-shootdown seq, refault histogram, trace ring
  *   | mem_map           |  one 16-word struct page per frame
  *   | mm table          |  MM_WORDS per address space
  *   | VMA table         |  VMA_WORDS per vm_area_struct
