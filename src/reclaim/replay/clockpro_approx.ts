@@ -1,5 +1,5 @@
 /*
- * clockpro-approx.ts — the two-list approximation of CLOCK-Pro from the
+ * clockpro_approx.ts — the two-list approximation of CLOCK-Pro from the
  * LinuxMM wiki page "ClockProApproximation" (Rik van Riel, rev 1 22 Apr 2005,
  * rev 6; REFERENCE.md §2.2), which keeps the kernel's active/inactive lists
  * and replaces CLOCK-Pro's non-resident clock entries by a table of recently
