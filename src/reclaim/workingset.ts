@@ -352,7 +352,7 @@ export function nonresident_couple(cpu: CpuBase, steps: number, per: number, fra
   let live = 0;
   for (let i = 0; i < owed; i++) {
     const b = t.base + (Atomics.add(w, cursorOff, 1) & t.mask) * t.bucketWords;
-    const s = nr_hand_advance(w, b, t.numNr);
+    const s = nr_hand_advance(w, t, b);
     if (Atomics.exchange(w, b + NR_SLOT0_NARROW + s, NR_EMPTY) !== NR_EMPTY) live++;
   }
   return live;
@@ -427,8 +427,8 @@ export function workingset_check(m: Machine, out: string[]): void {
   const add = (s: string) => {
     if (out.length < 60) out.push(`workingset: ${s}`);
   };
-  for (let b = 0; b < t.nrBuckets; b++) {
-    const hand = w[t.base + b * t.bucketWords + NR_HAND]!;
+  for (let b = 0; t.handCas && b < t.nrBuckets; b++) {
+    const hand = w[t.base + b * t.bucketWords + NR_HAND]!; // the 'add' hand is a free-running counter: any value
     if (hand < 0 || hand >= t.numNr) add(`bucket ${b}: hand ${hand} outside [0, ${t.numNr})`);
   }
   const hotPolicy = m.cfg.policy === 'clockpro';

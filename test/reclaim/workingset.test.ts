@@ -27,7 +27,7 @@ import {
   WS_READAHEAD,
   WS_SWAPIN,
 } from '../../src/reclaim/workingset.js';
-import { nr_hash, nr_cookie, remember_page, nr_refault_rows, NR_HAND, NR_SLOT0_NARROW, NR_NO_HOST } from '../../src/reclaim/nonresident.js';
+import { nr_hash, nr_cookie, remember_page, nr_refault_rows, nr_hand_slot, NR_SLOT0_NARROW, NR_NO_HOST } from '../../src/reclaim/nonresident.js';
 import { G_LRU, L_NR_ACTIVE, I_INO, globalLine, inodeBase } from '../../src/machine/layout.js';
 import { SWAPPER_SPACE, mappingOfInode } from '../../src/machine/page.js';
 import { SWP_ENTRY } from '../../src/mm/pte.js';
@@ -44,7 +44,7 @@ function cookieAt(m: Machine, mapping: number, index: number, ino: number): { sl
   const t = nr_table(m.layout);
   const b = nr_hash(t, mapping, index);
   const c = nr_cookie(mapping, index, ino);
-  for (let s = 0; s < t.numNr; s++) if (m.w[b + NR_SLOT0_NARROW + s] === c) return { slot: s, hand: m.w[b + NR_HAND]! };
+  for (let s = 0; s < t.numNr; s++) if (m.w[b + NR_SLOT0_NARROW + s] === c) return { slot: s, hand: nr_hand_slot(m.w, t, b) };
   return null;
 }
 const swapCookie = (m: Machine, entry: number) => cookieAt(m, SWAPPER_SPACE, nr_swap_key(entry), NR_NO_HOST);
