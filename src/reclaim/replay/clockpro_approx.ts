@@ -5,6 +5,14 @@
  * and replaces CLOCK-Pro's non-resident clock entries by a table of recently
  * evicted pages.
  *
+ * Why a copy beside the machine's `clockpro-approx`
+ * (src/reclaim/clockpro_approx.ts): that one keeps its remembered pages in
+ * the hashed nonresident table (cookies lost to collisions and to the bucket
+ * hand) and reclaims in batches under kswapd; this one keeps an exact FIFO
+ * ring of evicted page ids and evicts one page per miss, to show what the
+ * wiki's rules do by themselves. Same misses where the decisions must
+ * coincide (a working set that fits) — test/reclaim/replay-machine.test.ts.
+ *
  *                 rule 2 (referenced at the tail)          rule 3 (referenced: rotate)
  *        +-----------------------------------------+       +-----+
  *        |                                         v       v     |

@@ -57,6 +57,17 @@
  * never fires: a page evicted after M - nr_active inactive insertions refaults
  * after N - (M - nr_active) > nr_active further evictions. Keeping part of
  * such a loop resident takes CLOCK-Pro's test periods (clockpro.ts).
+ *
+ * Why a copy beside the machine's `2q` (src/reclaim/twoq.ts): that one runs
+ * the same lists on struct pages under zone->lru_lock, in SWAP_CLUSTER_MAX
+ * batches at a scan priority, with 2.6's swap_tendency deciding whether
+ * mapped pages may leave the active list and young ptes (not
+ * mark_page_accessed) carrying a mapped page's references; here every
+ * reference is a mark_page_accessed on page cache and every miss evicts
+ * exactly one page, so the replay is a pure function of the trace. The two
+ * give the same misses where the decisions must coincide (a working set that
+ * fits; a loop larger than memory) — test/reclaim/replay-machine.test.ts —
+ * and differ elsewhere.
  */
 import { checkInput, PG_DIRTY, PG_EVICTED, PG_POLICY, PG_RESIDENT, type PolicyCounts, type PolicyInput } from './common.js';
 
