@@ -37,9 +37,10 @@
  * file's cookies, and its first reads would count as refaults). The table
  * has no per-mapping invalidation, so the key carries the slot's generation
  * instead: key = gen * maxFiles + ino (mod 2^32), distinct for every
- * allocation of every slot until a slot's generation wraps, and the cookie's
- * last term hash_long(key) is a bijection, so a new file's cookie differs
- * from every old file's at the same (mapping, index).
+ * allocation of every slot while gen < 2^32 / maxFiles (a million
+ * allocations of one slot at maxFiles = 4096), and the cookie's last term
+ * hash_long(key) is a bijection, so a new file's cookie differs from every
+ * old file's at the same (mapping, index).
  *
  * WHAT IS LOOKED UP. Every insertion after a miss, read-ahead pages included
  * (workingset.c does the same: the read-ahead page may well be the one that
