@@ -1,7 +1,9 @@
 /*
  * bench/nonresident.ts — remember + lookup throughput of the nonresident
  * table (src/reclaim/nonresident.ts) on 1 and 2 CPUs, u32 and unsigned-long
- * cookies, with the 2-CPU / 1-CPU ratio measured in the same run.
+ * cookies, the bucket hand advanced by Atomics.add (atomic_inc_return mod
+ * NUM_NR, the machine's) or by the 2007 compare-and-swap loop, with the
+ * 2-CPU / 1-CPU ratio measured in the same run.
  *
  *   npm run build && node dist/bench/nonresident.js [--duration MS] [--trials N]
  *                                                   [--mem 64M,1G,2G] [--out FILE]
@@ -61,7 +63,7 @@ import { makeConfig } from '../src/config.js';
 import { computeLayout } from '../src/machine/layout.js';
 import { populate } from '../src/machine/machine.js';
 import { mappingOfInode } from '../src/machine/page.js';
-import { nrTableAt, nr_init, nr_table_words, remember_page, recently_evicted, type NrTable } from '../src/reclaim/nonresident.js';
+import { nrTableAt, nr_init, nr_table_words, remember_page, recently_evicted, type NrHand, type NrTable } from '../src/reclaim/nonresident.js';
 import { median } from './common.js';
 
 /* ---- control area: one 64-byte line per field, per-worker lines after ---- */
@@ -79,14 +81,18 @@ interface Variant {
   name: string;
   bucketBytes: number;
   wide: boolean;
+  /** how the bucket hand advances */
+  hand: NrHand;
   /** control: each worker gets its own table (nothing shared), the machine's scaling ceiling */
   private: boolean;
 }
 const VARIANTS: Variant[] = [
-  { name: 'u32', bucketBytes: 64, wide: false, private: false },
-  { name: 'ulong', bucketBytes: 64, wide: true, private: false },
-  { name: 'u32', bucketBytes: 128, wide: false, private: false },
-  { name: 'u32 private', bucketBytes: 64, wide: false, private: true },
+  { name: 'u32', bucketBytes: 64, wide: false, hand: 'add', private: false },
+  { name: 'u32', bucketBytes: 64, wide: false, hand: 'cas', private: false },
+  { name: 'ulong', bucketBytes: 64, wide: true, hand: 'add', private: false },
+  { name: 'ulong', bucketBytes: 64, wide: true, hand: 'cas', private: false },
+  { name: 'u32', bucketBytes: 128, wide: false, hand: 'add', private: false },
+  { name: 'u32 private', bucketBytes: 64, wide: false, hand: 'add', private: true },
 ];
 
 interface BenchWorkerArgs {
@@ -101,6 +107,7 @@ interface BenchWorkerArgs {
   nrBuckets: number;
   bucketBytes: number;
   wide: boolean;
+  hand: NrHand;
 }
 
 interface WorkerResult {
@@ -160,8 +167,8 @@ function benchWorker(a: BenchWorkerArgs): void {
   const w = new Int32Array(a.sab); // control area at word 0, then the warm-up tables, then the table
   const f64 = new Float64Array(a.sab, 0, CTL_WORDS >>> 1);
   const slot = (C_WORKER + 16 * a.id) >>> 1;
-  const t = nrTableAt(a.tableBase + a.tableStride * a.id, a.nrBuckets, a.bucketBytes, a.wide);
-  const warm = nrTableAt(a.warmBase + a.id * WARM_BUCKETS * (a.bucketBytes >>> 2), WARM_BUCKETS, a.bucketBytes, a.wide);
+  const t = nrTableAt(a.tableBase + a.tableStride * a.id, a.nrBuckets, a.bucketBytes, a.wide, a.hand);
+  const warm = nrTableAt(a.warmBase + a.id * WARM_BUCKETS * (a.bucketBytes >>> 2), WARM_BUCKETS, a.bucketBytes, a.wide, a.hand);
   const mapping = mappingOfInode(100 + a.id);
   const ino = 100 + a.id;
   const lag = Math.max(1, Math.floor((t.numNr * t.nrBuckets) / (2 * a.ncpus)));
@@ -204,13 +211,13 @@ async function trial(
   durationMs: number,
 ): Promise<TrialResult> {
   const w = new Int32Array(sab);
-  for (let id = 0; id < (geo.tableStride ? ncpus : 1); id++) nr_init(w, nrTableAt(geo.tableBase + id * geo.tableStride, geo.nrBuckets, v.bucketBytes, v.wide));
+  for (let id = 0; id < (geo.tableStride ? ncpus : 1); id++) nr_init(w, nrTableAt(geo.tableBase + id * geo.tableStride, geo.nrBuckets, v.bucketBytes, v.wide, v.hand));
   w.fill(0, 0, CTL_WORDS);
   const workers: Worker[] = [];
   const ready: Promise<void>[] = [];
   const done: Promise<WorkerResult>[] = [];
   for (let id = 0; id < ncpus; id++) {
-    const args: BenchWorkerArgs = { kind: 'nonresident-bench', sab, id, ncpus, ...geo, bucketBytes: v.bucketBytes, wide: v.wide };
+    const args: BenchWorkerArgs = { kind: 'nonresident-bench', sab, id, ncpus, ...geo, bucketBytes: v.bucketBytes, wide: v.wide, hand: v.hand };
     const wk = new Worker(new URL(import.meta.url), { workerData: args });
     workers.push(wk);
     let ok!: () => void;
@@ -261,6 +268,8 @@ function parseArgs(argv: string[]): { durationMs: number; trials: number; mems: 
 
 export interface NonresidentBenchRow {
   variant: string;
+  /** bucket hand: 'add' (Atomics.add) or 'cas' (compare-and-swap loop) */
+  hand: NrHand;
   /** one table per worker (control) */
   private: boolean;
   bucketBytes: number;
@@ -293,7 +302,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<{ ro
   for (const mem of o.mems) {
     for (const v of VARIANTS) {
       const l = computeLayout(makeConfig({ mem, nrBucketBytes: v.bucketBytes as 64 | 128 }));
-      const probe = nrTableAt(0, l.nrBuckets, v.bucketBytes, v.wide);
+      const probe = nrTableAt(0, l.nrBuckets, v.bucketBytes, v.wide, v.hand);
       const tableWords = nr_table_words(probe);
       const warmBase = CTL_WORDS;
       const tableBase = warmBase + MAX_CPUS * WARM_BUCKETS * probe.bucketWords;
@@ -313,6 +322,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<{ ro
       const mopsCpu2 = med(r2, (r) => r.mopsPerCpuSec);
       rows.push({
         variant: v.name,
+        hand: v.hand,
         private: v.private,
         bucketBytes: v.bucketBytes,
         numNr: probe.numNr,
@@ -336,9 +346,10 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<{ ro
   }
   const load1 = os.loadavg()[0]!;
   const f = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '-');
-  const head = ['cookies', 'NUM_NR', 'mem', 'buckets', 'table', '1 CPU', '2 CPUs', '2/1', 'cores got', '1 CPU/cpu-s', '2 CPUs/cpu-s', 'eff.', 'hit% 1/2'];
+  const head = ['cookies', 'hand', 'NUM_NR', 'mem', 'buckets', 'table', '1 CPU', '2 CPUs', '2/1', 'cores got', '1 CPU/cpu-s', '2 CPUs/cpu-s', 'eff.', 'hit% 1/2'];
   const body = rows.map((r) => [
     `${r.variant} (${r.bucketBytes}B)`,
+    r.hand,
     String(r.numNr),
     r.mem,
     String(r.nrBuckets),
@@ -353,7 +364,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<{ ro
     `${f(100 * r.hitRate1, 0)}/${f(100 * r.hitRate2, 0)}`,
   ]);
   const width = head.map((h, c) => Math.max(h.length, ...body.map((b) => b[c]!.length)));
-  const line = (cells: string[]) => cells.map((x, c) => (c < 3 ? x.padEnd(width[c]!) : x.padStart(width[c]!))).join('  ');
+  const line = (cells: string[]) => cells.map((x, c) => (c < 4 ? x.padEnd(width[c]!) : x.padStart(width[c]!))).join('  ');
   console.log(
     `nonresident remember+lookup: M ops/s, op = one remember_page() or recently_evicted() call; ` +
       `${o.durationMs} ms x ${o.trials} trials, median; ${os.cpus().length} host CPUs, load ${f(load0, 2)} -> ${f(load1, 2)}`,

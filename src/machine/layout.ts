@@ -207,6 +207,7 @@ export const I_MMAP = 3; // first VMA on i_mmap, NIL if none
 export const I_FLAGS = 4;
 export const I_USERS = 5;
 export const I_FREE_NEXT = 6;
+export const I_GEN = 7; // generation of the slot: bumped by every inode_alloc (files.ts), folded into nonresident cookies
 export const I_TREE_LOCK = 8; // mapping->tree_lock (split scheme)
 export const I_MMAP_LOCK = 12; // i_shared_sem / i_mmap lock
 

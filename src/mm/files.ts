@@ -7,6 +7,14 @@
  * (slab.ts: FL_HEAD / FL_NR_USED / FL_NEXT_ID under the line's lock, class
  * inode_lock); a slot in use has I_INO = its id, a free one NIL.
  *
+ * I_GEN is the slot's generation (the kernel's i_generation, for the same
+ * reason NFS has one: an inode number alone names a slot, not a file). Every
+ * inode_alloc bumps it, so (ino, I_GEN) names one file for the machine's
+ * lifetime: the nonresident table folds it into a page-cache page's cookie
+ * (workingset.ts nr_file_key), and a cookie left by a deleted file cannot
+ * match a page of the next file created in the same slot. It starts at 0
+ * (never allocated) and wraps after 2^32 allocations of one slot.
+ *
  * File contents are a pure function of (ino, index, word): file_word(), a
  * murmur3-fmix hash, so any reader can check what it read without keeping a
  * copy. Only the first STAMP_WORDS words of a page can change: the content
@@ -42,6 +50,7 @@ import {
   I_FLAGS,
   I_USERS,
   I_FREE_NEXT,
+  I_GEN,
   I_TREE_LOCK,
   I_MMAP_LOCK,
   LOCK_WORDS,
@@ -72,8 +81,9 @@ export const fileStoreEntry = (l: CpuBase['l'], ino: number, index: number) =>
 
 /**
  * inode_alloc: a fresh inode of `sizePages` pages (at most config.filePages)
- * with I_FLAGS = flags, I_USERS 0, no pages, no mappers, pristine contents.
- * Returns its id, or NIL when the table is full. Takes the inode_lock.
+ * with I_FLAGS = flags, I_USERS 0, no pages, no mappers, pristine contents,
+ * and the slot's next generation (I_GEN + 1). Returns its id, or NIL when the
+ * table is full. Takes the inode_lock.
  */
 export function inode_alloc(cpu: CpuBase, sizePages: number, flags: number): number {
   const l = cpu.l;
@@ -89,6 +99,7 @@ export function inode_alloc(cpu: CpuBase, sizePages: number, flags: number): num
   w[ib + I_MMAP] = NIL;
   w[ib + I_FLAGS] = flags;
   w[ib + I_USERS] = 0;
+  w[ib + I_GEN] = (w[ib + I_GEN]! + 1) | 0; // the slot is ours: nobody reads I_GEN of a free inode
   w.fill(0, ib + I_TREE_LOCK, ib + I_TREE_LOCK + LOCK_WORDS);
   w.fill(0, ib + I_MMAP_LOCK, ib + I_MMAP_LOCK + LOCK_WORDS);
   const fs = fileStoreEntry(l, ino, 0);
@@ -112,6 +123,9 @@ export function inode_free(cpu: CpuBase, ino: number): void {
   Atomics.store(w, ib + I_INO, NIL);
   kmem_cache_free(cpu, inodeCache(cpu), ino);
 }
+
+/** The generation of inode slot `ino` (read by holders of a reference, or of one of its pages). */
+export const inode_generation = (cpu: CpuBase, ino: number) => cpu.w[inodeBase(cpu.l, ino) + I_GEN]!;
 
 /** Is inode slot `ino` allocated? */
 export const inode_in_use = (cpu: CpuBase, ino: number) => Atomics.load(cpu.w, inodeBase(cpu.l, ino) + I_INO) === ino;

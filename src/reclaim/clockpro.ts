@@ -4,9 +4,21 @@
  * replacement", USENIX ATC 2005) on the SMP machine, in the shape Peter
  * Zijlstra gave it for a zoned kernel (Dec 2005 "clockpro-clockpro.patch",
  * Mar 2006 "[PATCH 29/34] mm: clockpro"; REFERENCE.md §2.1, §2.4). The
- * single-CPU trace replay's version, with the paper's three hands on one
- * list, is replay/clockpro.ts; this one runs under kswapd and direct reclaim
- * on any number of CPUs.
+ * single-CPU trace replay's version, the paper's algorithm itself (one clock
+ * of hot, cold and non-resident entries, three hands; checked reference by
+ * reference against a transcription of the paper in
+ * test/reclaim/clockpro-reference.test.ts), is replay/clockpro.ts; this one
+ * runs under kswapd and direct reclaim on any number of CPUs.
+ *
+ * THE DOCUMENTED APPROXIMATION. The paper keeps a non-resident cold page as
+ * an entry on the clock until a hand ends its test period. Here, as in PZ's
+ * patch, it is a cookie in the hashed nonresident table: it can be lost
+ * early (its bucket's hand recycles it when NUM_NR other evictions hash to
+ * the same bucket, whatever the clock is doing), it can be matched by another
+ * page's equal cookie (about NUM_NR * 2^-(32 - log2 nbuckets) per lookup),
+ * and HAND_test is the table's bucket hand, coupled to HAND_hot by
+ * nonresident_couple() rather than a hand walking entries. So the machine's
+ * misses are not the replay's; the replay is the yardstick.
  *
  * THE IDEA (the paper). Rank pages by reuse distance, not recency: HOT pages
  * (short reuse distance) are never evicted while hot; COLD pages compete for

@@ -5,7 +5,7 @@
  * REFERENCE.md §2.2), on the SMP machine. It keeps 2.6's active (hot) and
  * inactive (cold) lists and lets the nonresident table stand in for
  * CLOCK-Pro's non-resident clock entries. The single-CPU replay version is
- * replay/clockpro-approx.ts; the fixes its author found necessary are kept
+ * replay/clockpro_approx.ts; the fixes its author found necessary are kept
  * here (marked "fix").
  *
  *   rule 2: referenced at the inactive tail             rule 3: referenced: rotate

@@ -20,7 +20,7 @@
  *         | hand | c[0] | c[1] | c[2] |          | c[13]| c[14]|
  *         +------+------+------+------+-- ... --+------+------+
  *             |            ^
- *             +------------+   hand = the slot written most recently
+ *             +------------+   hand mod NUM_NR = the slot written most recently
  *
  *     the wiki's `unsigned long page[]` on a 64-bit kernel (NUM_NR = 7):
  *
@@ -106,24 +106,40 @@
  * concurrency. (test/reclaim/nonresident-smp.test.ts runs that 2005 claim on
  * two workers and shows the conservation check failing.)
  *
- * 2007 (used here, Atomics throughout):
- *   put:   do { cur = hand; next = cur + 1 == NUM_NR ? 0 : cur + 1 }
- *          while (cmpxchg(&hand, cur, next) != cur);
- *          old = xchg(&cookie[next], new)      -> old != 0: a live cookie was
+ * Used here, Atomics throughout — the 2005 hand with the 2007 slot protocol:
+ *   put:   s = atomic_inc_return(&hand) mod NUM_NR   (Atomics.add; the hand
+ *                                                 is a free-running counter,
+ *                                                 never reset, so no CPU ever
+ *                                                 sees it out of range and
+ *                                                 nobody retries)
+ *          old = xchg(&cookie[s], new)         -> old != 0: a live cookie was
  *                                                 recycled, i.e. its test
  *                                                 period expired without a
  *                                                 refault (CLOCK-Pro's signal)
  *   get:   for each slot: cmpxchg(&cookie[s], wanted, 0) == wanted -> claimed
  *
- * The hand never leaves [0, NUM_NR). Conservation follows from every slot
- * transition being one atomic read-modify-write: each remembered cookie
- * leaves its slot exactly once — returned by one later exchange, or claimed
- * by one compare-and-swap (lookup or invalidation) — or is still there. That
- * is the invariant the two-worker test checks. What remains approximate, by
- * design: the hand moves before the exchange, so a distance read in between
- * is off by the puts in flight; and a put delayed while NUM_NR others go
- * round can exchange into the same slot as one of them — nothing is lost, the
- * later one just gets the earlier cookie back as "recycled".
+ * This is the design card's "the hand advances with atomic increments": one
+ * locked add per put, whatever the contention, where Peter's 2007 loop
+ *   do { cur = hand; next = cur + 1 == NUM_NR ? 0 : cur + 1 }
+ *   while (cmpxchg(&hand, cur, next) != cur);
+ * keeps the hand in [0, NUM_NR) but retries when another CPU moved it in
+ * between. That variant is kept for comparison (NrTable.hand = 'cas', chosen
+ * when a table is set up; the machine's table uses NR_HAND_MACHINE); the
+ * bench measures both and the two-worker conservation test runs on both.
+ * The counter is read as unsigned: once every 2^32 puts into one bucket its
+ * wrap makes the rotation repeat or skip a slot (2^32 mod NUM_NR != 0) —
+ * the exchange still returns whatever it displaces, so nothing is lost.
+ *
+ * Conservation follows from every slot transition being one atomic
+ * read-modify-write: each remembered cookie leaves its slot exactly once —
+ * returned by one later exchange, or claimed by one compare-and-swap (lookup
+ * or invalidation) — or is still there. That is the invariant the two-worker
+ * test checks, and it does not depend on how the hand moves. What remains
+ * approximate, by design: the hand moves before the exchange, so a distance
+ * read in between is off by the puts in flight; and a put delayed while
+ * NUM_NR others go round can exchange into the same slot as one of them —
+ * nothing is lost, the later one just gets the earlier cookie back as
+ * "recycled".
  *
  * The wide variant needs a 64-bit exchange and compare-and-swap. JavaScript
  * has 64-bit Atomics only on BigInt64Array, and every BigInt is a heap
@@ -168,7 +184,7 @@ export const GOLDEN_RATIO_PRIME_32 = 0x9e370001 | 0;
 export const GOLDEN_RATIO_32 = 0x61c88647 | 0;
 
 /* ---- bucket fields (word offsets within a bucket) ---- */
-/** index of the slot written most recently, always in [0, NUM_NR) */
+/** the bucket hand: slot written most recently = nr_hand_slot() (a counter for 'add', in [0, NUM_NR) for 'cas') */
 export const NR_HAND = 0;
 /** first cookie word: right after the hand (u32 cookies) */
 export const NR_SLOT0_NARROW = 1;
@@ -186,6 +202,11 @@ export const NR_NOT_FOUND = -1;
 /** ino argument for a mapping without a host inode (swapper_space, NULL) */
 export const NR_NO_HOST = 0;
 
+/** How a bucket's hand advances: 'add' (atomic_inc_return mod NUM_NR) or 'cas' (the 2007 compare-and-swap loop). */
+export type NrHand = 'add' | 'cas';
+/** The hand protocol of the machine's own table: every CPU of a machine must use the same one. */
+export const NR_HAND_MACHINE: NrHand = 'add';
+
 /** A nonresident table as seen by one thread: geometry, fixed at set-up. */
 export interface NrTable {
   /** word offset of bucket 0 (cache-line aligned) */
@@ -202,6 +223,8 @@ export interface NrTable {
   readonly numNr: number;
   /** the wiki's `unsigned long` cookies (2 words each) instead of u32 */
   readonly wide: boolean;
+  /** the hand protocol: true for the 2007 compare-and-swap loop, false for Atomics.add */
+  readonly handCas: boolean;
   /** word offset of slot 0 within a bucket */
   readonly slot0: number;
   /**
@@ -215,9 +238,10 @@ export interface NrTable {
 /**
  * Describe a table at word offset `base` of `nrBuckets` buckets of
  * `bucketBytes` bytes (a power of two, 32..256: one cache line). `wide`
- * selects the 64-bit-cookie layout. Validates; allocates the object once.
+ * selects the 64-bit-cookie layout, `hand` the hand protocol (every thread
+ * using one table must pass the same). Validates; allocates the object once.
  */
-export function nrTableAt(base: number, nrBuckets: number, bucketBytes: number, wide = false): NrTable {
+export function nrTableAt(base: number, nrBuckets: number, bucketBytes: number, wide = false, hand: NrHand = 'add'): NrTable {
   if (!Number.isInteger(base) || base < 0 || base % LINE_WORDS !== 0)
     throw new RangeError(`nonresident: base ${base} is not a cache-line-aligned word offset`);
   if (!Number.isInteger(nrBuckets) || nrBuckets < 1 || nrBuckets > 1 << 24 || (nrBuckets & (nrBuckets - 1)) !== 0)
@@ -228,6 +252,7 @@ export function nrTableAt(base: number, nrBuckets: number, bucketBytes: number, 
   const slot0 = wide ? NR_SLOT0_WIDE : NR_SLOT0_NARROW;
   const numNr = wide ? (bucketWords - slot0) >>> 1 : bucketWords - slot0;
   if (numNr + 1 > REFAULT_BUCKETS) throw new RangeError(`nonresident: NUM_NR ${numNr} needs more histogram rows`);
+  if (hand !== 'add' && hand !== 'cas') throw new RangeError(`nonresident: hand '${String(hand)}' must be 'add' or 'cas'`);
   return {
     base,
     nrBuckets,
@@ -236,14 +261,15 @@ export function nrTableAt(base: number, nrBuckets: number, bucketBytes: number, 
     bucketWords,
     numNr,
     wide,
+    handCas: hand === 'cas',
     slot0,
     oldHi: 0,
   };
 }
 
-/** The machine's own table (the region layout.ts reserves). */
+/** The machine's own table (the region layout.ts reserves), with the machine's hand protocol. */
 export function nrTableOf(l: Layout, wide = false): NrTable {
-  return nrTableAt(l.nonres, l.nrBuckets, l.bucketWords << 2, wide);
+  return nrTableAt(l.nonres, l.nrBuckets, l.bucketWords << 2, wide, NR_HAND_MACHINE);
 }
 
 /** Words a table of this geometry occupies. */
@@ -341,8 +367,13 @@ export function nr_slot_word(t: NrTable, b: number, s: number): number {
  * Atomics.load (a plain read there could be hoisted out of the loop).
  */
 
-/** Advance the hand of bucket b with the 2007 compare-and-swap loop; return the new slot. */
-export function nr_hand_advance(w: Int32Array, b: number, numNr: number): number {
+/** Advance the hand of bucket b: atomic_inc_return(&hand) mod NUM_NR. Returns the slot claimed for writing. */
+export function nr_hand_add(w: Int32Array, b: number, numNr: number): number {
+  return ((Atomics.add(w, b + NR_HAND, 1) + 1) >>> 0) % numNr;
+}
+
+/** Advance the hand of bucket b with the 2007 compare-and-swap loop (hand kept in [0, NUM_NR)); return the new slot. */
+export function nr_hand_cas(w: Int32Array, b: number, numNr: number): number {
   let cur = w[b + NR_HAND]!; // a guess; the CAS returns the real value if it was stale
   for (;;) {
     const next = cur + 1 === numNr ? 0 : cur + 1;
@@ -352,9 +383,19 @@ export function nr_hand_advance(w: Int32Array, b: number, numNr: number): number
   }
 }
 
+/** Advance the hand of bucket b with the table's protocol; return the slot to write. */
+export function nr_hand_advance(w: Int32Array, t: NrTable, b: number): number {
+  return t.handCas ? nr_hand_cas(w, b, t.numNr) : nr_hand_add(w, b, t.numNr);
+}
+
+/** The slot bucket b's hand points at (written most recently), in [0, NUM_NR), for either protocol. */
+export function nr_hand_slot(w: Int32Array, t: NrTable, b: number): number {
+  return (w[b + NR_HAND]! >>> 0) % t.numNr;
+}
+
 /** Distance for a cookie found in slot s: ((hand - s) mod NUM_NR + 1) * nbuckets. */
 function nr_distance(w: Int32Array, t: NrTable, b: number, s: number): number {
-  let d = w[b + NR_HAND]! - s; // after our CAS; another put may move it any time anyway
+  let d = nr_hand_slot(w, t, b) - s; // after our claim; another put may move it any time anyway
   if (d < 0) d += t.numNr;
   return (d + 1) * t.nrBuckets;
 }
@@ -371,7 +412,7 @@ export function nonresident_put(w: Int32Array, t: NrTable, mapping: number, inde
   const h = nr_key_hash(mapping, index);
   const b = nr_bucket_of(t, h);
   const c = nr_cookie_chain(h, mapping, ino);
-  const s = nr_hand_advance(w, b, t.numNr);
+  const s = nr_hand_advance(w, t, b);
   if (!t.wide) return Atomics.exchange(w, b + NR_SLOT0_NARROW + s, c === 0 ? 1 : c);
   return nr_put_wide(w, t, b + NR_SLOT0_WIDE + (s << 1), nr_cookie_lo(mapping, index, ino), c);
 }

@@ -21,8 +21,9 @@
  *                                         policy.lruInsert → list,
  *                                           workingset_activate_*
  *
- * KEYS. A page-cache page is remembered as (mapping, index, i_ino) — its
- * inode's mapping word, its page index and the inode number (I_INO); a
+ * KEYS. A page-cache page is remembered as (mapping, index, file key) — its
+ * inode's mapping word, its page index and nr_file_key(): the inode number
+ * (I_INO) with the slot's generation (I_GEN) folded in; a
  * swap-cache page as (SWAPPER_SPACE, swp_entry_t), no host. The swap key is
  * the arch-independent 2.6 swp_entry_t value, type << 27 | offset
  * (include/linux/swapops.h, MAX_SWAPFILES_SHIFT 5), not the i386 pte form
@@ -31,9 +32,15 @@
  * low k bits, so keys 256 apart would crowd into nbuckets / 256 buckets.
  * Sequential offsets (swap clusters) walk the buckets round-robin instead —
  * what the distance estimate wants. Our inode numbers are inode-table slots
- * and are reused with the slot, so a file created where a deleted one lived
- * can meet that file's cookies: the aliasing the wiki and NetBSD's comment
- * warn about, left as it is (the table has no per-mapping invalidation).
+ * and are reused with the slot — the aliasing the wiki and NetBSD's comment
+ * warn about (a file created where a deleted one lived would meet that
+ * file's cookies, and its first reads would count as refaults). The table
+ * has no per-mapping invalidation, so the key carries the slot's generation
+ * instead: key = gen * maxFiles + ino (mod 2^32), distinct for every
+ * allocation of every slot while gen < 2^32 / maxFiles (a million
+ * allocations of one slot at maxFiles = 4096), and the cookie's last term
+ * hash_long(key) is a bijection, so a new file's cookie differs from every
+ * old file's at the same (mapping, index).
  *
  * WHAT IS LOOKED UP. Every insertion after a miss, read-ahead pages included
  * (workingset.c does the same: the read-ahead page may well be the one that
@@ -94,6 +101,7 @@ import {
   L_POLICY,
   I_FLAGS,
   I_INO,
+  I_GEN,
   PG_FLAGS,
   PG_MAPPING,
   PG_INDEX,
@@ -161,6 +169,13 @@ const SWP_TYPE_SHIFT = 27;
 
 /** The arch-independent swp_entry_t value of an i386 swap pte / page->private (see KEYS). */
 export const nr_swap_key = (entry: number) => ((SWP_TYPE(entry) << SWP_TYPE_SHIFT) | SWP_OFFSET(entry)) | 0;
+
+/**
+ * The inode term of a page-cache cookie for the inode at word offset ib:
+ * I_INO with I_GEN folded in (gen * maxFiles + ino, mod 2^32; see KEYS).
+ * Read by a CPU that holds one of the inode's pages, so the inode is live.
+ */
+export const nr_file_key = (w: Int32Array, l: Layout, ib: number) => (Math.imul(w[ib + I_GEN]!, l.maxFiles) + w[ib + I_INO]!) | 0;
 
 const tables = new WeakMap<Layout, NrTable>();
 
@@ -235,7 +250,7 @@ export function workingset_file_insert(cpu: CpuBase, pfn: number): boolean {
   const ib = inodeBase(cpu.l, inodeOfMapping(mapping));
   if ((w[ib + I_FLAGS]! & I_SHMEM) !== 0) return ws_place(cpu, pfn, WS_FILE, WS_NO_LOOKUP);
   const t = nr_table(cpu.l);
-  const d = recently_evicted(w, t, mapping, w[p + PG_INDEX]!, w[ib + I_INO]!);
+  const d = recently_evicted(w, t, mapping, w[p + PG_INDEX]!, nr_file_key(w, cpu.l, ib));
   ws_account(cpu, t, d, false);
   return ws_place(cpu, pfn, WS_FILE, d);
 }
@@ -277,7 +292,7 @@ export function workingset_eviction(cpu: CpuBase, pfn: number, entry: number): v
   } else {
     const p = pageStruct(l, pfn);
     const mapping = w[p + PG_MAPPING]!;
-    recycled = remember_page(w, t, mapping, w[p + PG_INDEX]!, w[inodeBase(l, inodeOfMapping(mapping)) + I_INO]!);
+    recycled = remember_page(w, t, mapping, w[p + PG_INDEX]!, nr_file_key(w, l, inodeBase(l, inodeOfMapping(mapping))));
   }
   if (recycled && policy.testExpired !== undefined) policy.testExpired(cpu);
 }
@@ -352,7 +367,7 @@ export function nonresident_couple(cpu: CpuBase, steps: number, per: number, fra
   let live = 0;
   for (let i = 0; i < owed; i++) {
     const b = t.base + (Atomics.add(w, cursorOff, 1) & t.mask) * t.bucketWords;
-    const s = nr_hand_advance(w, b, t.numNr);
+    const s = nr_hand_advance(w, t, b);
     if (Atomics.exchange(w, b + NR_SLOT0_NARROW + s, NR_EMPTY) !== NR_EMPTY) live++;
   }
   return live;
@@ -427,8 +442,8 @@ export function workingset_check(m: Machine, out: string[]): void {
   const add = (s: string) => {
     if (out.length < 60) out.push(`workingset: ${s}`);
   };
-  for (let b = 0; b < t.nrBuckets; b++) {
-    const hand = w[t.base + b * t.bucketWords + NR_HAND]!;
+  for (let b = 0; t.handCas && b < t.nrBuckets; b++) {
+    const hand = w[t.base + b * t.bucketWords + NR_HAND]!; // the 'add' hand is a free-running counter: any value
     if (hand < 0 || hand >= t.numNr) add(`bucket ${b}: hand ${hand} outside [0, ${t.numNr})`);
   }
   const hotPolicy = m.cfg.policy === 'clockpro';

@@ -6,7 +6,9 @@
  * it, and what it claimed. At the end every inserted cookie must be in
  * exactly one place: still in a slot, returned by one later remember, or
  * claimed by one lookup/invalidation. Keys are chosen so that all cookies are
- * distinct, which makes "exactly one" checkable per value.
+ * distinct, which makes "exactly one" checkable per value. It runs with both
+ * bucket hands: Atomics.add (atomic_inc_return mod NUM_NR, the machine's) and
+ * the 2007 compare-and-swap loop, for both cookie layouts.
  *
  * The broken protocol: the 2005 claim (plain compare, plain store of 0) runs
  * in the same harness, lockstep mode, and the checker must report a violation
@@ -32,6 +34,7 @@ import {
   nr_slot_word,
   NR_HI,
   type NrTable,
+  type NrHand,
 } from '../../src/reclaim/nonresident.js';
 import { SWAPPER_SPACE, mappingOfInode } from '../../src/machine/page.js';
 import { CTL_ARRIVE, CTL_GATE, CTL_WORDS, type WorkerArgs, type WorkerLog } from './nonresident.worker.js';
@@ -53,6 +56,8 @@ const BASE_SEED = Number(process.env.NR_SEED ?? 20070726);
 
 interface RunOpts {
   wide: boolean;
+  /** bucket hand: Atomics.add (the machine's) or the 2007 compare-and-swap loop; default 'add' */
+  hand?: NrHand;
   bucketBytes: number;
   nrBuckets: number;
   mode: 'free' | 'lockstep';
@@ -155,7 +160,7 @@ interface PairResult {
 
 /** Start two workers on one table, release them together, collect and check. */
 async function runPair(o: RunOpts): Promise<PairResult> {
-  const t = nrTableAt(0, o.nrBuckets, o.bucketBytes, o.wide);
+  const t = nrTableAt(0, o.nrBuckets, o.bucketBytes, o.wide, o.hand ?? 'add');
   const table = new SharedArrayBuffer(o.nrBuckets * t.bucketWords * 4);
   const w = new Int32Array(table);
   nr_init(w, t);
@@ -175,6 +180,7 @@ async function runPair(o: RunOpts): Promise<PairResult> {
       nrBuckets: o.nrBuckets,
       bucketBytes: o.bucketBytes,
       wide: o.wide,
+      hand: o.hand ?? 'add',
       mode: o.mode,
       claim: o.claim,
       own: keys[id],
@@ -247,13 +253,13 @@ describe('conservation checker', () => {
   });
 });
 
-describe('two CPUs, 2007 atomic protocol: every remembered cookie ends exactly once', () => {
-  for (const wide of [false, true]) {
-    const name = wide ? 'unsigned long cookies (slot-locked 64-bit exchange)' : 'u32 cookies';
+describe('two CPUs, atomic protocol: every remembered cookie ends exactly once, with either bucket hand', () => {
+  for (const wide of [false, true]) for (const hand of ['add', 'cas'] as const) {
+    const name = `${wide ? 'unsigned long cookies (slot-locked 64-bit exchange)' : 'u32 cookies'}, ${hand === 'add' ? 'Atomics.add hand' : 'compare-and-swap hand'}`;
 
     it(`free-running, overlapping remember / lookup / invalidate — ${name}`, async () => {
       // 4 buckets: the two CPUs share every hand and every slot all the time
-      const o: RunOpts = { wide, bucketBytes: 64, nrBuckets: 4, mode: 'free', claim: 'cas', n: 20000, seed: BASE_SEED };
+      const o: RunOpts = { wide, hand, bucketBytes: 64, nrBuckets: 4, mode: 'free', claim: 'cas', n: 20000, seed: BASE_SEED };
       const { verdict: v, logs } = await runPair(o);
       expect(v.ok, describeFailure(o, v)).toBe(true);
       expect(v.inserted).toBe(2 * o.n);
@@ -265,7 +271,7 @@ describe('two CPUs, 2007 atomic protocol: every remembered cookie ends exactly o
     });
 
     it(`lockstep: both CPUs claim the same key at the same moment, exactly one wins — ${name}`, async () => {
-      const o: RunOpts = { wide, bucketBytes: 64, nrBuckets: 4, mode: 'lockstep', claim: 'cas', n: 1500, perRound: 4, seed: BASE_SEED + 1 };
+      const o: RunOpts = { wide, hand, bucketBytes: 64, nrBuckets: 4, mode: 'lockstep', claim: 'cas', n: 1500, perRound: 4, seed: BASE_SEED + 1 };
       const { verdict: v, claimsPerKey, logs } = await runPair(o);
       expect(v.ok, describeFailure(o, v)).toBe(true);
       expect(logs[0]!.rounds).toBe(o.n);

@@ -27,6 +27,7 @@ import {
   nr_refault_rows,
   nr_refault_reset,
   format_refaults,
+  nr_hand_slot,
   NR_HAND,
   NR_HI,
   NR_NOT_FOUND,
@@ -35,6 +36,7 @@ import {
   GOLDEN_RATIO_PRIME_32,
   GOLDEN_RATIO_32,
   type NrTable,
+  type NrHand,
 } from '../../src/reclaim/nonresident.js';
 import { createMachine } from '../../src/machine/machine.js';
 import { makeCpuBase } from '../../src/machine/cpu.js';
@@ -81,8 +83,8 @@ const VARIANTS = [
   { name: 'unsigned long cookies, 128-byte bucket', bytes: 128, wide: true, numNr: 15 },
 ] as const;
 
-function table(nrBuckets: number, bytes: number, wide: boolean, base = 16): { w: Int32Array; t: NrTable } {
-  const t = nrTableAt(base, nrBuckets, bytes, wide);
+function table(nrBuckets: number, bytes: number, wide: boolean, hand: NrHand = 'add', base = 16): { w: Int32Array; t: NrTable } {
+  const t = nrTableAt(base, nrBuckets, bytes, wide, hand);
   const w = new Int32Array(new SharedArrayBuffer((base + nrBuckets * t.bucketWords + 16) * 4));
   w.fill(0x5a5a5a5a); // nr_init must clear it
   nr_init(w, t);
@@ -208,17 +210,18 @@ describe('geometry', () => {
     expect(() => nrTableAt(0, 12, 64)).toThrow(/power of two/);
     expect(() => nrTableAt(0, 16, 96)).toThrow(/power of two/);
     expect(() => nrTableAt(0, 16, 16)).toThrow(/power of two/);
+    expect(() => nrTableAt(0, 16, 64, false, 'xadd' as NrHand)).toThrow(/hand 'xadd'/);
   });
 });
 
-for (const v of VARIANTS) {
-  describe(`table: ${v.name}`, () => {
+for (const v of VARIANTS) for (const hand of ['add', 'cas'] as const) {
+  describe(`table: ${v.name}, ${hand === 'add' ? 'Atomics.add' : 'compare-and-swap'} hand`, () => {
     const NB = 64;
     const FILE = mappingOfInode(7);
     const INO = 7;
 
     it('an immediately refaulted page returns distance 1 x nbuckets; a claimed cookie is gone', () => {
-      const { w, t } = table(NB, v.bytes, v.wide);
+      const { w, t } = table(NB, v.bytes, v.wide, hand);
       expect(remember_page(w, t, FILE, 1000, INO)).toBe(false);
       expect(recently_evicted(w, t, FILE, 1000, INO)).toBe(1 * NB);
       expect(recently_evicted(w, t, FILE, 1000, INO)).toBe(NR_NOT_FOUND); // claimed: second lookup misses
@@ -230,7 +233,7 @@ for (const v of VARIANTS) {
     });
 
     it('distance = ((hand - slot) mod NUM_NR + 1) x nbuckets, the hand wraps, the oldest cookie is recycled', () => {
-      const { w, t } = table(NB, v.bytes, v.wide);
+      const { w, t } = table(NB, v.bytes, v.wide, hand);
       const bucket = 5;
       const b = t.base + bucket * t.bucketWords;
       const n = t.numNr + 3;
@@ -242,9 +245,11 @@ for (const v of VARIANTS) {
         const old = nonresident_put(w, t, FILE, i, INO);
         recycled.push(old !== 0);
         if (old !== 0) olds.push(`${old}:${t.wide ? t.oldHi : 0}`);
-        hands.push(w[b + NR_HAND]!);
+        hands.push(nr_hand_slot(w, t, b));
+        // the word itself: a counter of puts ('add'), or the slot, never outside [0, NUM_NR) ('cas')
+        expect(w[b + NR_HAND]).toBe(hand === 'add' ? hands.length : hands.length % t.numNr);
       }
-      // the hand visits 1, 2, ..., NUM_NR-1, 0, 1, 2, 3 and never leaves [0, NUM_NR)
+      // the hand visits 1, 2, ..., NUM_NR-1, 0, 1, 2, 3
       expect(hands).toEqual(Array.from({ length: n }, (_, k) => (k + 1) % t.numNr));
       // the first NUM_NR puts filled empty slots; the next 3 each recycled the oldest cookie
       expect(recycled).toEqual([...Array(t.numNr).fill(false), true, true, true]);
@@ -259,12 +264,32 @@ for (const v of VARIANTS) {
       for (const i of keys.slice(0, 3)) expect(recently_evicted(w, t, FILE, i, INO)).toBe(NR_NOT_FOUND);
       expect(bucketContents(w, t, b)).toEqual([]);
       // claims emptied slots but did not move the hand; other buckets untouched
-      expect(w[b + NR_HAND]).toBe(3);
+      expect(nr_hand_slot(w, t, b)).toBe(3);
       for (let o = 0; o < NB; o++) if (o !== bucket) expect(w[t.base + o * t.bucketWords + NR_HAND]).toBe(0);
     });
 
+    if (hand === 'add')
+      it('the counter read as unsigned: past 2^31 and through the 2^32 wrap every put still lands in [0, NUM_NR) and nothing is lost', () => {
+        const { w, t } = table(NB, v.bytes, v.wide, hand);
+        const bucket = 9;
+        const b = t.base + bucket * t.bucketWords;
+        w[b + NR_HAND] = -3; // 2^32 - 3 puts so far
+        const keys = keysInBucket(t, FILE, bucket, 2 * t.numNr);
+        let recycled = 0;
+        for (const i of keys) {
+          const before = w[b + NR_HAND]!;
+          if (nonresident_put(w, t, FILE, i, INO) !== 0) recycled++;
+          const s = nr_hand_slot(w, t, b);
+          expect(s).toBe(((before + 1) >>> 0) % t.numNr);
+          expect(s >= 0 && s < t.numNr).toBe(true);
+        }
+        expect(w[b + NR_HAND]).toBe(2 * t.numNr - 3); // wrapped through 0
+        // every cookie put is either still in the bucket or was handed back by a later put
+        expect(bucketContents(w, t, b).length + recycled).toBe(keys.length);
+      });
+
     it('after enough evictions spread by the hash a cookie falls out (§1.7 b)', () => {
-      const { w, t } = table(NB, v.bytes, v.wide);
+      const { w, t } = table(NB, v.bytes, v.wide, hand);
       const rnd = xorshift(0xc0ffee);
       const victims = 200;
       for (let k = 0; k < victims; k++) remember_page(w, t, FILE, 1_000_000 + k, INO);
@@ -290,7 +315,7 @@ for (const v of VARIANTS) {
     });
 
     it('invalidation (swap entries): removes the cookie once, leaves the others', () => {
-      const { w, t } = table(NB, v.bytes, v.wide);
+      const { w, t } = table(NB, v.bytes, v.wide, hand);
       for (let e = 1; e <= 10; e++) remember_page(w, t, SWAPPER_SPACE, e, NR_NO_HOST);
       expect(nonresident_invalidate_swap(w, t, 4)).toBe(true);
       expect(nonresident_invalidate_swap(w, t, 4)).toBe(false);
@@ -305,7 +330,7 @@ for (const v of VARIANTS) {
     });
 
     it('only the bucket of the key is written (one cache line per operation)', () => {
-      const { w, t } = table(NB, v.bytes, v.wide);
+      const { w, t } = table(NB, v.bytes, v.wide, hand);
       const before = w.slice();
       const b = nr_hash(t, FILE, 77);
       remember_page(w, t, FILE, 77, INO);

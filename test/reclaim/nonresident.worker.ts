@@ -54,6 +54,7 @@ import {
   NR_HAND,
   NR_SLOT0_NARROW,
   type NrTable,
+  type NrHand,
 } from '../../src/reclaim/nonresident.js';
 
 export const CTL_ARRIVE = 0;
@@ -73,6 +74,8 @@ export interface WorkerArgs {
   nrBuckets: number;
   bucketBytes: number;
   wide: boolean;
+  /** the bucket hand protocol (both workers use the same) */
+  hand: NrHand;
   mode: 'free' | 'lockstep';
   claim: 'cas' | 'plain2005';
   /** keys as (mapping, index, ino) triples: this worker's, and the other's */
@@ -117,7 +120,7 @@ function recently_evicted_2005(w: Int32Array, t: NrTable, mapping: number, index
     const a = b + NR_SLOT0_NARROW + s;
     if (w[a] === c) {
       w[a] = 0;
-      let d = Atomics.load(w, b + NR_HAND) - s;
+      let d = ((Atomics.load(w, b + NR_HAND) >>> 0) % t.numNr) - s;
       if (d < 0) d += t.numNr;
       return (d + 1) * t.nrBuckets;
     }
@@ -128,7 +131,7 @@ function recently_evicted_2005(w: Int32Array, t: NrTable, mapping: number, index
 function run(a: WorkerArgs): WorkerLog {
   const w = new Int32Array(a.table);
   const ctl = new Int32Array(a.ctl);
-  const t = nrTableAt(0, a.nrBuckets, a.bucketBytes, a.wide);
+  const t = nrTableAt(0, a.nrBuckets, a.bucketBytes, a.wide, a.hand);
   if (a.claim === 'plain2005' && a.wide) throw new Error('the 2005 claim exists for u32 cookies only');
   const plain = a.claim === 'plain2005';
   const me = a.id;

@@ -12,10 +12,11 @@ import { describe, it, expect } from 'vitest';
 import { check_invariants } from '../../src/sim/checker.js';
 import { mmput } from '../../src/vm/fork.js';
 import { do_mmap, do_munmap, PROT_READ, MAP_SHARED } from '../../src/vm/mmap.js';
-import { inode_alloc } from '../../src/mm/files.js';
+import { inode_alloc, inode_free, inode_generation } from '../../src/mm/files.js';
 import { shrink_all_memory, sys_swapoff } from '../../src/reclaim/index.js';
 import {
   nr_table,
+  nr_file_key,
   nr_swap_key,
   refault_report,
   workingset_2q_insert,
@@ -27,8 +28,8 @@ import {
   WS_READAHEAD,
   WS_SWAPIN,
 } from '../../src/reclaim/workingset.js';
-import { nr_hash, nr_cookie, remember_page, nr_refault_rows, NR_HAND, NR_SLOT0_NARROW, NR_NO_HOST } from '../../src/reclaim/nonresident.js';
-import { G_LRU, L_NR_ACTIVE, I_INO, globalLine, inodeBase } from '../../src/machine/layout.js';
+import { nr_hash, nr_cookie, remember_page, nr_refault_rows, nr_hand_slot, NR_SLOT0_NARROW, NR_NO_HOST } from '../../src/reclaim/nonresident.js';
+import { G_LRU, L_NR_ACTIVE, globalLine, inodeBase } from '../../src/machine/layout.js';
 import { SWAPPER_SPACE, mappingOfInode } from '../../src/machine/page.js';
 import { SWP_ENTRY } from '../../src/mm/pte.js';
 import type { Machine } from '../../src/machine/machine.js';
@@ -44,7 +45,7 @@ function cookieAt(m: Machine, mapping: number, index: number, ino: number): { sl
   const t = nr_table(m.layout);
   const b = nr_hash(t, mapping, index);
   const c = nr_cookie(mapping, index, ino);
-  for (let s = 0; s < t.numNr; s++) if (m.w[b + NR_SLOT0_NARROW + s] === c) return { slot: s, hand: m.w[b + NR_HAND]! };
+  for (let s = 0; s < t.numNr; s++) if (m.w[b + NR_SLOT0_NARROW + s] === c) return { slot: s, hand: nr_hand_slot(m.w, t, b) };
   return null;
 }
 const swapCookie = (m: Machine, entry: number) => cookieAt(m, SWAPPER_SPACE, nr_swap_key(entry), NR_NO_HOST);
@@ -119,13 +120,42 @@ describe('refault detection', () => {
     expect(vmsum(m, 'workingset_refault_file')).toBe(0);
     reclaimAll(cpu);
     const ibase = inodeBase(m.layout, ino);
-    const gone = [...Array(64).keys()].filter((i) => cookieAt(m, mappingOfInode(ino), i, m.w[ibase + I_INO]!) !== null);
+    const gone = [...Array(64).keys()].filter((i) => cookieAt(m, mappingOfInode(ino), i, nr_file_key(m.w, m.layout, ibase)) !== null);
     expect(gone.length).toBeGreaterThan(32);
     for (let i = 0; i < 64; i++) expect(tryGet(cpu, mm, a + i * 4096)).toBe(0);
     expect(vmsum(m, 'workingset_refault_file')).toBe(gone.length);
     expect(vmsum(m, 'workingset_refault_anon')).toBe(0);
     expect(check_invariants(cpu).violations).toEqual([]);
     mmput(cpu, mm);
+  });
+
+  it("a deleted file's cookies do not match the next file created in its inode slot (the slot's generation is in the cookie)", () => {
+    const { m, cpu } = bootR({ policy: '2q', filePages: 64 });
+    const readAll = (ino: number) => {
+      const mm = newProc(cpu);
+      const a = do_mmap(cpu, mm, 0, 64 * 4096, PROT_READ, MAP_SHARED, ino, 0);
+      expect(a).toBeGreaterThan(0);
+      for (let i = 0; i < 64; i++) expect(tryGet(cpu, mm, a + i * 4096)).toBe(0);
+      mmput(cpu, mm);
+    };
+    const old = inode_alloc(cpu, 64, 0);
+    const oldGen = inode_generation(cpu, old);
+    readAll(old);
+    reclaimAll(cpu);
+    const ib = inodeBase(m.layout, old);
+    const oldKey = nr_file_key(m.w, m.layout, ib);
+    const remembered = [...Array(64).keys()].filter((i) => cookieAt(m, mappingOfInode(old), i, oldKey) !== null);
+    expect(remembered.length).toBeGreaterThan(32);
+    inode_free(cpu, old);
+    const neu = inode_alloc(cpu, 64, 0);
+    expect(neu).toBe(old); // the same slot, hence the same mapping word and inode number
+    expect(inode_generation(cpu, neu)).toBe(oldGen + 1);
+    readAll(neu);
+    // the old file's cookies are still there, and none of the new file's first reads matched one
+    expect(vmsum(m, 'workingset_refault_file')).toBe(0);
+    expect(nr_file_key(m.w, m.layout, ib)).not.toBe(oldKey);
+    expect(remembered.filter((i) => cookieAt(m, mappingOfInode(old), i, oldKey) !== null)).toEqual(remembered);
+    expect(check_invariants(cpu).violations).toEqual([]);
   });
 });
 

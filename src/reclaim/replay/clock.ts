@@ -19,6 +19,15 @@
  * While memory fills, pages take frames 0, 1, 2, ... and the hand stays at
  * frame 0. The reference bit lives in the page's flag byte (PG_REFERENCED),
  * the frames in one Int32Array.
+ *
+ * Why a copy beside the machine's `clock` (src/reclaim/clock.ts, LaHaise's
+ * page-centric kswapd): that hand sweeps mem_map in pfn order over whatever
+ * frames the allocator handed out, reclaims in batches above the watermarks,
+ * and reads the reference bit from young ptes through the rmap; this one is
+ * the textbook clock over M frames, one eviction per miss, so that its figures
+ * compare with other simulators'. They give the same misses where the
+ * decisions must coincide (a working set that fits; a loop larger than
+ * memory) — test/reclaim/replay-machine.test.ts — and differ elsewhere.
  */
 import { checkInput, PG_DIRTY, PG_EVICTED, PG_POLICY, PG_RESIDENT, type PolicyCounts, type PolicyInput } from './common.js';
 

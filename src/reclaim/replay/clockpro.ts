@@ -1,86 +1,89 @@
 /*
- * clockpro.ts — CLOCK-Pro (Song Jiang, Feng Chen, Xiaodong Zhang, "CLOCK-Pro:
- * an effective improvement of the CLOCK replacement", USENIX ATC 2005,
- * pp. 323-336), following REFERENCE.md §2.1, which was cross-checked against
- * Peter Zijlstra's and NetBSD's implementations.
+ * clockpro.ts — CLOCK-Pro as published: Song Jiang, Feng Chen, Xiaodong
+ * Zhang, "CLOCK-Pro: an effective improvement of the CLOCK replacement",
+ * USENIX ATC 2005, pp. 323-336 (§3 of the paper; REFERENCE.md §2.1), on one
+ * clock laid out as the paper draws it and as pyclockpro keeps it: one ring
+ * of resident hot pages, resident cold pages and non-resident cold pages in
+ * their test period, and three hands going round it the same way.
+ *
+ * Why this copy exists beside src/reclaim/clockpro.ts: the machine's policy
+ * works on struct pages under zone->lru_lock, with kswapd batches, and keeps
+ * its non-resident test entries in the hashed nonresident table (a cookie
+ * per evicted page, lost to bucket collisions and to the bucket hand) — Peter
+ * Zijlstra's approximation for a zoned kernel. The trace replay is the
+ * algorithm itself, the yardstick the machine's approximation is measured
+ * against: its non-resident entries are clock entries, exact, kept until a
+ * hand ends their test period. test/reclaim/clockpro-reference.test.ts checks
+ * it reference by reference against a slow, array-based transcription of §3.
  *
  * Idea. LIRS's insight in CLOCK's clothes: rank pages by reuse distance (the
  * number of distinct other pages touched between two references), not by
- * recency. Pages with a small reuse distance are HOT and are never evicted
- * while hot; pages with a large one are COLD and compete for m_c frames
- * (the cold target); M - m_c frames hold hot pages. To learn a cold page's
- * reuse distance, a reference to it starts a TEST period that lasts as long
- * as the page is younger than the oldest hot page: a second reference within
- * the test period proves a reuse distance smaller than some hot page's, so the
- * page turns hot. Evicted cold pages still in their test period stay on the
- * clock as NON-RESIDENT entries (metadata only, at most M of them), so a
- * refault within the test period is recognised.
+ * recency. HOT pages (short reuse distance) are never evicted while hot; COLD
+ * pages compete for the m_c frames of the cold target; M - m_c frames hold
+ * hot pages. A cold page gets a TEST period that lasts while it is younger
+ * than the oldest hot page; referenced again within it, it has a reuse
+ * distance shorter than some hot page's and turns hot. A cold page evicted
+ * in its test period stays on the clock as a NON-RESIDENT entry (at most M of
+ * them), so a refault within the period is recognised.
  *
- * One clock holds every tracked entry in order of (conceptual) last access:
+ * THE CLOCK. Entries are in order of (conceptual) last access; the hands move
+ * from old to young ("fwd") and wrap round. The list head — where a new or
+ * "moved to the head" entry goes — is the slot right behind HAND_hot: HAND_hot
+ * points at the oldest entry, so the slot it has just left is the youngest.
+ * This is what makes "moving HAND_hot forward equivalent to leaving the page
+ * it moves by at the list head" (§3.2) true without moving anything.
  *
- *            head (newest) --next--> ... --next--> tail (oldest) --next--> head
- *      hands move from the tail towards the head ("prev") and wrap around:
+ *        fwd ->   HAND_hot        HAND_test         HAND_cold
+ *                    v               v                 v
+ *         ... [n,t] [H] [c] [H,r] [n,t] [H] [c,t] [c,t,r] [H] [c,t] ... --+
+ *          ^ head: insert here                                            |
+ *          +--------------------------------------------------------------+
+ *      H = hot, c = resident cold, n = non-resident cold, t = in test, r = ref
  *
- *          tail .. [c] [H] [c,t] [n,t] [H] [c,t] [H] ... head
- *                       ^HAND_hot  ^HAND_test    (HAND_cold: at the oldest
- *                                                 resident cold page)
- *      H = hot, c = resident cold, n = non-resident cold, t = in test
+ * A hit only sets the reference bit (no list movement, as in CLOCK). At a miss:
  *
- * A hit only sets the page's reference bit (no list movement, no lock, as
- * in CLOCK). All work happens at a miss:
- *
- *  HAND_cold (find a frame), at the resident cold page it points to:
- *    ref=1, in test  -> re-referenced within its test period: becomes hot,
- *                       ref cleared, moved to the head; m_c += 1; if the hot
- *                       pages now exceed M - m_c, HAND_hot runs.
- *    ref=1, no test  -> ref cleared, a new test period starts, moved to the head.
- *    ref=0           -> evicted. In test: stays as a non-resident cold entry
- *                       (and if those now exceed M, HAND_test runs); else it
- *                       leaves the clock.
- *  HAND_hot (demote one hot page), from the oldest hot page:
- *    hot, ref=1      -> ref cleared, stays hot, hand moves on.
- *    hot, ref=0      -> becomes a resident cold page (not in test); the hand
- *                       stops past it.
- *    cold            -> its test period ends (a non-resident entry leaves the
- *                       clock): the hand does HAND_test's work as it goes.
- *
- * Positions. The paper's clock never moves a page: a hand passes it. Kept as
- * a list with a fixed head, "passed by the hand" must become "moved to the
- * head", because in the clock the slot just behind the hand is the youngest
- * position that hand will see. HAND_hot is the rearmost hand (nothing behind
- * it is hot or in test), so a page it passes — kept hot or demoted — goes to
- * the head, and so does a page HAND_cold passes with its bit set. (Demoting
- * in place instead, behind HAND_cold, strands the demoted pages: HAND_cold,
- * always finding victims among the newest cold pages, never wraps round to
- * them. Measured: after a random phase, a loop over 1.1 M pages then stayed
- * at 100% misses in 3 of 12 seeds.) HAND_cold evicting a page in test leaves
- * the non-resident entry in place, where HAND_test will find it.
- *  HAND_test, at the oldest cold page in test:
- *                       ends its test period; a non-resident entry leaves the clock.
- *
- *  Miss on a non-resident entry still in test -> the page becomes hot at the
- *      head, m_c += 1, and HAND_hot demotes hot pages down to M - m_c. (When
- *      every other hot page is referenced, HAND_hot reaches this page last and
- *      demotes it: the authors' reference code likewise refuses a promotion
- *      when HAND_hot finds no unreferenced hot page before the candidate.)
+ *  HAND_cold (until a frame is free), at each resident cold page it reaches
+ *  (it passes hot pages and non-resident entries):
+ *    ref, in test   -> hot, ref cleared, moved to the head, m_c + 1; HAND_hot
+ *                      then runs while hot pages exceed M - m_c;
+ *    ref, no test   -> ref cleared, a test period starts, moved to the head;
+ *    no ref         -> evicted: in test, it stays where it is as a non-resident
+ *                      entry (and while those exceed M, HAND_test runs); not
+ *                      in test, it leaves the clock.
+ *  HAND_hot (demote one hot page), at each entry it reaches:
+ *    hot, ref       -> ref cleared, stays hot (now at the head);
+ *    hot, no ref    -> resident cold (no test period); the hand then moves on
+ *                      to the next hot page ("finally the hand stops at a hot
+ *                      page"), doing HAND_test's work on the way;
+ *    cold, in test  -> its test period ends (a non-resident entry leaves).
+ *  HAND_test (end one test period), at the next cold page in test:
+ *    its test period ends (a non-resident entry leaves the clock).
+ *  Miss on a non-resident entry (necessarily in test) -> hot, moved to the
+ *    head, m_c + 1, HAND_hot runs while hot pages exceed M - m_c. (When every
+ *    other hot page is referenced HAND_hot comes round to this page last and
+ *    demotes it.)
  *  Miss on a page not on the clock -> resident cold, in test, at the head.
  *
  * Adaptive cold target m_c: +1 when a cold page (resident or not) is found
- * re-referenced during its test period, -1 when a test period ends without a
- * reference. The paper leaves the bounds to the implementation; here m_c is
- * clamped to [1, M-1] — at least one frame for cold pages (HAND_cold always
- * has a victim), at least one for a hot page. Initial m_c = max(1, M/100),
- * LIRS's 1% default for the HIR set, and while memory fills the first
- * M - m_c pages become hot (LIRS's warm-up: the first L_lirs distinct blocks
- * are LIR), the rest cold in test.
+ * re-referenced during its test period (a promotion, or a test period ending
+ * with the page's reference bit set), -1 when a test period ends without one.
+ * Implementation choices the paper leaves open, the same in the reference
+ * test: m_c is clamped to [1, M-1] (HAND_cold always has a victim, and one
+ * frame can hold a hot page); initial m_c = max(1, M/100), LIRS's 1% for the
+ * HIR set; while memory first fills, the first M - m_c pages are hot (LIRS's
+ * warm-up), the rest cold in test.
+ *
+ * Where the earlier version departed (measured when this one replaced it,
+ * see the README): it kept the list with a fixed head, so the entries
+ * HAND_hot passed without moving them — cold pages whose test period it
+ * ended — stayed at the OLD end instead of becoming the youngest, and new
+ * pages went to that fixed head rather than behind HAND_hot; and HAND_hot
+ * stopped right after a demotion instead of at the next hot page.
  *
  * Implementation: per-page flag byte (HOT, TEST, REF, ON_CLOCK, + common
- * bits), the clock threaded through two Int32Arrays by page id, the hands
- * are page ids. Pages do not move on a hit. At a miss a hand step either
- * clears a bit, changes a state, removes an entry, or passes over an entry
- * that is not its business (HAND_cold over hot pages): with a small m_c that
- * last kind dominates, as in any single-clock CLOCK-Pro (Peter Zijlstra split
- * the clock into lists partly for this). stats.handSteps counts all of them.
+ * bits), the ring threaded through two Int32Arrays by page id, the hands are
+ * page ids. stats.handSteps counts every entry a hand looked at. No
+ * allocation per reference.
  */
 import { checkInput, PG_DIRTY, PG_EVICTED, PG_POLICY, PG_RESIDENT, type PolicyCounts, type PolicyInput } from './common.js';
 
@@ -94,20 +97,26 @@ export interface ClockProOptions {
   readonly coldInit?: number;
 }
 
+/** The initial cold target and its bounds for memory size M (shared with the reference test). */
+export function clockproColdTarget(M: number, coldInit = 0.01): { init: number; min: number; max: number } {
+  const min = 1;
+  const max = Math.max(1, M - 1);
+  return { init: Math.min(max, Math.max(min, Math.round(M * coldInit))), min, max };
+}
+
 export function replayClockPro(inp: PolicyInput, opts: ClockProOptions = {}): PolicyCounts {
   checkInput(inp, 'clockpro');
   const { ids, ops, n, nIds, pages: M, hitLog } = inp;
   const flags = new Uint8Array(nIds);
-  const next = new Int32Array(nIds); // towards older; next[tail] = head
-  const prev = new Int32Array(nIds); // towards newer; prev[head] = tail
-  let head = -1;
-  let handHot = -1;
+  const fwd = new Int32Array(nIds); // the way the hands go: older -> younger, round
+  const back = new Int32Array(nIds);
+  let nrOnClock = 0;
+  let handHot = -1; // the list head is back[handHot]
   let handCold = -1;
   let handTest = -1;
 
-  const mcMin = 1;
-  const mcMax = Math.max(1, M - 1);
-  let mc = Math.min(mcMax, Math.max(mcMin, Math.round(M * (opts.coldInit ?? 0.01))));
+  const target = clockproColdTarget(M, opts.coldInit);
+  let mc = target.init;
   let nrHot = 0;
   let nrResCold = 0;
   let nrNonres = 0;
@@ -118,59 +127,55 @@ export function replayClockPro(inp: PolicyInput, opts: ClockProOptions = {}): Po
   let evictions = 0;
   let writebacks = 0;
   let promotions = 0; // cold -> hot (HAND_cold found a referenced test page, or a test refault)
-  let testRefaults = 0; // misses on non-resident entries in test
+  let testRefaults = 0; // misses on non-resident entries
   let demotions = 0; // hot -> cold by HAND_hot
   let testExpired = 0; // test periods ended unreferenced
   let handSteps = 0; // entries the three hands looked at
 
   function adjustColdTarget(d: number): void {
     mc += d;
-    if (mc < mcMin) mc = mcMin;
-    else if (mc > mcMax) mc = mcMax;
+    if (mc < target.min) mc = target.min;
+    else if (mc > target.max) mc = target.max;
   }
 
-  /** Move every hand that points at x one step on (towards newer); -1 if x is alone. */
-  function handsPast(x: number, leaving: boolean): void {
-    const p = prev[x];
-    const to = p === x ? (leaving ? -1 : x) : p;
+  /** Link x at the list head: right behind HAND_hot. */
+  function insertHead(x: number): void {
+    if (nrOnClock === 0) {
+      fwd[x] = x;
+      back[x] = x;
+      handHot = handCold = handTest = x;
+    } else {
+      const h = handHot;
+      const b = back[h];
+      fwd[b] = x;
+      back[x] = b;
+      fwd[x] = h;
+      back[h] = x;
+    }
+    nrOnClock++;
+  }
+
+  /** Unlink x; a hand at x moves on to the entry after it (-1 when x was alone). */
+  function unlink(x: number): void {
+    nrOnClock--;
+    const to = nrOnClock === 0 ? -1 : fwd[x];
     if (handHot === x) handHot = to;
     if (handCold === x) handCold = to;
     if (handTest === x) handTest = to;
-  }
-
-  function insertHead(x: number): void {
-    if (head < 0) {
-      next[x] = x;
-      prev[x] = x;
-    } else {
-      const t = prev[head];
-      next[x] = head;
-      prev[x] = t;
-      next[t] = x;
-      prev[head] = x;
-    }
-    head = x;
-  }
-
-  function unlink(x: number): void {
-    if (head === x) head = next[x] === x ? -1 : next[x];
-    const p = prev[x];
-    const q = next[x];
-    next[p] = q;
-    prev[q] = p;
-  }
-
-  function removeFromClock(x: number): void {
-    handsPast(x, true);
-    unlink(x);
-    flags[x] &= ~(PG_ON_CLOCK | PG_TEST | PG_REF);
+    const b = back[x];
+    const f = fwd[x];
+    fwd[b] = f;
+    back[f] = b;
   }
 
   function moveToHead(x: number): void {
-    handsPast(x, false);
-    if (x === head) return;
     unlink(x);
     insertHead(x);
+  }
+
+  function removeFromClock(x: number): void {
+    unlink(x);
+    flags[x] &= ~(PG_ON_CLOCK | PG_TEST | PG_REF);
   }
 
   /** End x's test period; a non-resident entry leaves the clock. */
@@ -178,7 +183,7 @@ export function replayClockPro(inp: PolicyInput, opts: ClockProOptions = {}): Po
     const f = flags[x];
     flags[x] = f & ~PG_TEST;
     if ((f & PG_REF) !== 0) {
-      adjustColdTarget(+1); // referenced within the period; HAND_cold will see the bit
+      adjustColdTarget(+1); // re-referenced within the period; HAND_cold will see the bit
     } else {
       adjustColdTarget(-1);
       testExpired++;
@@ -189,39 +194,38 @@ export function replayClockPro(inp: PolicyInput, opts: ClockProOptions = {}): Po
     }
   }
 
-  /** HAND_hot: demote one hot page to cold, ending test periods on the way. */
+  /** HAND_hot: demote one hot page, then stop at the next hot page; ends test periods on the way. */
   function runHandHot(): void {
-    if (handHot < 0) handHot = prev[head];
-    for (;;) {
+    let demoted = false;
+    while (nrHot > 0) {
       const x = handHot;
       const f = flags[x];
       handSteps++;
       if ((f & PG_HOT) !== 0) {
+        if (demoted) return; // stops at a hot page
         if ((f & PG_REF) !== 0) {
           flags[x] = f & ~PG_REF;
-          moveToHead(x); // hands at x move on
         } else {
           flags[x] = f & ~PG_HOT;
           nrHot--;
           nrResCold++;
           demotions++;
-          moveToHead(x); // see "Positions" above: behind HAND_hot is the head
-          return;
+          demoted = true;
         }
+        handHot = fwd[x];
       } else {
-        handHot = prev[x];
-        if ((f & PG_TEST) !== 0) terminateTest(x);
+        handHot = fwd[x];
+        if ((f & PG_TEST) !== 0) terminateTest(x); // may unlink x: the hand is already past it
       }
     }
   }
 
-  /** HAND_test: end the test period of the oldest cold page in test. */
+  /** HAND_test: end the test period of the next cold page in test. */
   function runHandTest(): void {
-    if (handTest < 0) handTest = prev[head];
     for (;;) {
       const x = handTest;
       handSteps++;
-      handTest = prev[x];
+      handTest = fwd[x];
       if ((flags[x] & PG_TEST) !== 0) {
         terminateTest(x);
         return;
@@ -229,6 +233,7 @@ export function replayClockPro(inp: PolicyInput, opts: ClockProOptions = {}): Po
     }
   }
 
+  /** x (resident, on the clock) turns hot at the head; HAND_hot restores nrHot <= M - m_c. */
   function promote(x: number): void {
     flags[x] = (flags[x] & ~(PG_TEST | PG_REF)) | PG_HOT;
     nrHot++;
@@ -238,13 +243,12 @@ export function replayClockPro(inp: PolicyInput, opts: ClockProOptions = {}): Po
     while (nrHot > M - mc) runHandHot();
   }
 
-  /** HAND_cold: look at one resident cold page; true when a frame was freed. */
+  /** HAND_cold: deal with the next resident cold page; true when it freed a frame. */
   function runHandCold(): boolean {
-    if (handCold < 0) handCold = prev[head];
     let x = handCold;
     while ((flags[x] & (PG_RESIDENT | PG_HOT)) !== PG_RESIDENT) {
       handSteps++;
-      x = prev[x];
+      x = fwd[x];
     }
     handCold = x;
     handSteps++;
@@ -266,7 +270,7 @@ export function replayClockPro(inp: PolicyInput, opts: ClockProOptions = {}): Po
     flags[x] = (f & ~(PG_RESIDENT | PG_DIRTY)) | PG_EVICTED;
     if ((f & PG_TEST) !== 0) {
       nrNonres++;
-      handCold = prev[x];
+      handCold = fwd[x];
       while (nrNonres > M) runHandTest();
     } else {
       removeFromClock(x);

@@ -1,6 +1,6 @@
 /*
- * common.ts — what every replay policy shares: its input, its counters, and
- * the low bits of the per-page flag byte.
+ * common.ts — what every replay policy shares: its input, its counters, the
+ * low bits of the per-page flag byte, and the id-threaded list helpers.
  *
  * A policy is one function that runs the whole trace at one memory size, with
  * its own inner loop (so each loop is monomorphic and its helpers inline), and
@@ -59,4 +59,27 @@ export function checkInput(inp: PolicyInput, who: string): void {
   if (!Number.isInteger(inp.pages) || inp.pages < 1) throw new RangeError(`${who}: memory size ${inp.pages} is not a positive integer`);
   if (inp.ids.length < inp.n || inp.ops.length < inp.n) throw new RangeError(`${who}: trace arrays shorter than n=${inp.n}`);
   if (inp.hitLog !== null && inp.hitLog.length < inp.n) throw new RangeError(`${who}: hitLog shorter than n=${inp.n}`);
+}
+
+/*
+ * Doubly linked lists threaded through two Int32Arrays by page id, with
+ * sentinel ids as heads (2q's active/inactive lists, clockpro-approx's).
+ * next[] points towards the tail (older), prev[] towards the head (newer).
+ */
+
+/** Insert x right after h (at the head of h's list). */
+export function list_add(next: Int32Array, prev: Int32Array, x: number, h: number): void {
+  const q = next[h]!;
+  next[x] = q;
+  prev[x] = h;
+  prev[q] = x;
+  next[h] = x;
+}
+
+/** Take x off its list. */
+export function list_del(next: Int32Array, prev: Int32Array, x: number): void {
+  const p = prev[x]!;
+  const q = next[x]!;
+  next[p] = q;
+  prev[q] = p;
 }

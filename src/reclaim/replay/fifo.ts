@@ -11,6 +11,9 @@
  * The frames form a ring, so the queue costs one Int32 per frame and a miss
  * is O(1). Kept because it is the baseline every simulator reports and because
  * FIFO is what CLOCK degenerates to when every page is referenced.
+ *
+ * No machine counterpart: no kernel policy is FIFO, and `smpvm replay --cpus N`
+ * refuses it.
  */
 import { checkInput, PG_DIRTY, PG_EVICTED, PG_RESIDENT, type PolicyCounts, type PolicyInput } from './common.js';
 

@@ -15,12 +15,12 @@
  *   2q                 Linux 2.6 active/inactive lists; refaultActivation adds
  *                      mm/workingset.c's refault-distance activation (twoq.ts)
  *   clockpro           CLOCK-Pro, three hands, adaptive cold target (clockpro.ts)
- *   clockpro-approx    LinuxMM wiki two-list approximation (clockpro-approx.ts)
+ *   clockpro-approx    LinuxMM wiki two-list approximation (clockpro_approx.ts)
  */
 import type { PageTrace } from '../../workload/trace.js';
 import { replayClock } from './clock.js';
 import { replayClockPro } from './clockpro.js';
-import { replayClockProApprox } from './clockpro-approx.js';
+import { replayClockProApprox } from './clockpro_approx.js';
 import type { PolicyCounts, PolicyInput } from './common.js';
 import { replayFifo } from './fifo.js';
 import { densify, type DenseTrace } from './ids.js';

@@ -13,6 +13,9 @@
  * kernel can afford this on every reference (it needs a hook on every memory
  * access); it is here as the reference point CLOCK approximates and as the
  * "stock" baseline of the looping-scan comparison (REFERENCE.md §2.4).
+ *
+ * No machine counterpart, for the reason just given; `smpvm replay --cpus N`
+ * refuses it.
  */
 import { checkInput, PG_DIRTY, PG_EVICTED, PG_RESIDENT, type PolicyCounts, type PolicyInput } from './common.js';
 

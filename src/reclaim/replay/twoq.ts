@@ -57,8 +57,19 @@
  * never fires: a page evicted after M - nr_active inactive insertions refaults
  * after N - (M - nr_active) > nr_active further evictions. Keeping part of
  * such a loop resident takes CLOCK-Pro's test periods (clockpro.ts).
+ *
+ * Why a copy beside the machine's `2q` (src/reclaim/twoq.ts): that one runs
+ * the same lists on struct pages under zone->lru_lock, in SWAP_CLUSTER_MAX
+ * batches at a scan priority, with 2.6's swap_tendency deciding whether
+ * mapped pages may leave the active list and young ptes (not
+ * mark_page_accessed) carrying a mapped page's references; here every
+ * reference is a mark_page_accessed on page cache and every miss evicts
+ * exactly one page, so the replay is a pure function of the trace. The two
+ * give the same misses where the decisions must coincide (a working set that
+ * fits; a loop larger than memory) — test/reclaim/replay-machine.test.ts —
+ * and differ elsewhere.
  */
-import { checkInput, PG_DIRTY, PG_EVICTED, PG_POLICY, PG_RESIDENT, type PolicyCounts, type PolicyInput } from './common.js';
+import { checkInput, list_add, list_del, PG_DIRTY, PG_EVICTED, PG_POLICY, PG_RESIDENT, type PolicyCounts, type PolicyInput } from './common.js';
 
 const PG_ACTIVE = PG_POLICY;
 const PG_REFERENCED = PG_POLICY << 1;
@@ -99,27 +110,12 @@ export function replayTwoQ(inp: PolicyInput, opts: TwoQOptions): PolicyCounts {
   let refaultActivations = 0; // workingset_refault activations
   let shadowHits = 0; // refaults that found a shadow entry
 
-  function listAdd(x: number, head: number): void {
-    const h = next[head];
-    next[x] = h;
-    prev[x] = head;
-    prev[h] = x;
-    next[head] = x;
-  }
-
-  function listDel(x: number): void {
-    const p = prev[x];
-    const q = next[x];
-    next[p] = q;
-    prev[q] = p;
-  }
-
   /** mm/swap.c mark_page_accessed(). */
   function markPageAccessed(id: number): void {
     const f = flags[id];
     if ((f & (PG_ACTIVE | PG_REFERENCED)) === PG_REFERENCED) {
-      listDel(id);
-      listAdd(id, ACT);
+      list_del(next, prev, id);
+      list_add(next, prev, id, ACT);
       nrInactive--;
       nrActive++;
       flags[id] = (f | PG_ACTIVE) & ~PG_REFERENCED;
@@ -135,14 +131,14 @@ export function replayTwoQ(inp: PolicyInput, opts: TwoQOptions): PolicyCounts {
     while (nrActive > activeMax) {
       const x = prev[ACT];
       const f = flags[x];
-      listDel(x);
+      list_del(next, prev, x);
       if ((f & PG_REFERENCED) !== 0) {
         flags[x] = f & ~PG_REFERENCED;
-        listAdd(x, ACT);
+        list_add(next, prev, x, ACT);
         rotations++;
       } else {
         flags[x] = f & ~PG_ACTIVE;
-        listAdd(x, INA);
+        list_add(next, prev, x, INA);
         nrActive--;
         nrInactive++;
         deactivations++;
@@ -150,7 +146,7 @@ export function replayTwoQ(inp: PolicyInput, opts: TwoQOptions): PolicyCounts {
     }
     // nrActive <= floor(2M/3) < M = used, so the inactive list is not empty.
     const v = prev[INA];
-    listDel(v);
+    list_del(next, prev, v);
     nrInactive--;
     const fv = flags[v];
     if ((fv & PG_DIRTY) !== 0) writebacks++;
@@ -186,13 +182,13 @@ export function replayTwoQ(inp: PolicyInput, opts: TwoQOptions): PolicyCounts {
     }
     if (activate) {
       flags[id] = (f & ~PG_REFERENCED) | PG_RESIDENT | PG_ACTIVE | dirty;
-      listAdd(id, ACT);
+      list_add(next, prev, id, ACT);
       nrActive++;
       refaultActivations++;
       age++; // the activation ages the counter too
     } else {
       flags[id] = (f & ~(PG_REFERENCED | PG_ACTIVE)) | PG_RESIDENT | dirty;
-      listAdd(id, INA);
+      list_add(next, prev, id, INA);
       nrInactive++;
     }
     markPageAccessed(id); // the faulting reference itself

@@ -1,9 +1,17 @@
 /*
- * clockpro-approx.ts — the two-list approximation of CLOCK-Pro from the
+ * clockpro_approx.ts — the two-list approximation of CLOCK-Pro from the
  * LinuxMM wiki page "ClockProApproximation" (Rik van Riel, rev 1 22 Apr 2005,
  * rev 6; REFERENCE.md §2.2), which keeps the kernel's active/inactive lists
  * and replaces CLOCK-Pro's non-resident clock entries by a table of recently
  * evicted pages.
+ *
+ * Why a copy beside the machine's `clockpro-approx`
+ * (src/reclaim/clockpro_approx.ts): that one keeps its remembered pages in
+ * the hashed nonresident table (cookies lost to collisions and to the bucket
+ * hand) and reclaims in batches under kswapd; this one keeps an exact FIFO
+ * ring of evicted page ids and evicts one page per miss, to show what the
+ * wiki's rules do by themselves. Same misses where the decisions must
+ * coincide (a working set that fits) — test/reclaim/replay-machine.test.ts.
  *
  *                 rule 2 (referenced at the tail)          rule 3 (referenced: rotate)
  *        +-----------------------------------------+       +-----+
@@ -76,7 +84,7 @@
  *    2.6's lru_cache_add_active() for new anonymous pages. The initial
  *    inactive target is 1% of M, CLOCK-Pro's initial m_c (clockpro.ts).
  */
-import { checkInput, PG_DIRTY, PG_EVICTED, PG_POLICY, PG_RESIDENT, type PolicyCounts, type PolicyInput } from './common.js';
+import { checkInput, list_add, list_del, PG_DIRTY, PG_EVICTED, PG_POLICY, PG_RESIDENT, type PolicyCounts, type PolicyInput } from './common.js';
 
 const PG_ACTIVE = PG_POLICY;
 const PG_REF = PG_POLICY << 1;
@@ -127,21 +135,6 @@ export function replayClockProApprox(inp: PolicyInput, opts: ClockProApproxOptio
   let deactivations = 0; // rule 4
   let rotations = 0; // rule 3
 
-  function listAdd(x: number, h: number): void {
-    const q = next[h];
-    next[x] = q;
-    prev[x] = h;
-    prev[q] = x;
-    next[h] = x;
-  }
-
-  function listDel(x: number): void {
-    const p = prev[x];
-    const q = next[x];
-    next[p] = q;
-    prev[q] = p;
-  }
-
   function adjustTarget(d: number): void {
     target += d;
     if (target < tMin) target = tMin;
@@ -185,11 +178,11 @@ export function replayClockProApprox(inp: PolicyInput, opts: ClockProApproxOptio
         const x = prev[ACT];
         const f = flags[x];
         coupleScan();
-        listDel(x);
+        list_del(next, prev, x);
         if ((f & PG_REF) !== 0) {
           // rule 3, and rule 9's weight against shrinking the active list
           flags[x] = f & ~PG_REF;
-          listAdd(x, ACT);
+          list_add(next, prev, x, ACT);
           rotations++;
           rotateDebt += ROTATE_WEIGHT;
           if (rotateDebt >= 1) {
@@ -199,7 +192,7 @@ export function replayClockProApprox(inp: PolicyInput, opts: ClockProApproxOptio
         } else {
           // rule 4
           flags[x] = f & ~PG_ACTIVE;
-          listAdd(x, INA);
+          list_add(next, prev, x, INA);
           nrActive--;
           nrInactive++;
           deactivations++;
@@ -208,12 +201,12 @@ export function replayClockProApprox(inp: PolicyInput, opts: ClockProApproxOptio
       }
       const x = prev[INA];
       const f = flags[x];
-      listDel(x);
+      list_del(next, prev, x);
       nrInactive--;
       if ((f & PG_REF) !== 0) {
         // rule 2
         flags[x] = (f & ~PG_REF) | PG_ACTIVE;
-        listAdd(x, ACT);
+        list_add(next, prev, x, ACT);
         nrActive++;
         activations++;
         continue;
@@ -258,11 +251,11 @@ export function replayClockProApprox(inp: PolicyInput, opts: ClockProApproxOptio
     }
     if (active) {
       flags[id] = (f & ~PG_REF) | PG_RESIDENT | PG_ACTIVE | dirty;
-      listAdd(id, ACT);
+      list_add(next, prev, id, ACT);
       nrActive++;
     } else {
       flags[id] = (f & ~(PG_REF | PG_ACTIVE)) | PG_RESIDENT | dirty;
-      listAdd(id, INA);
+      list_add(next, prev, id, INA);
       nrInactive++;
     }
   }
