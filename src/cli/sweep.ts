@@ -91,7 +91,7 @@ export async function cmdSweep(io: Io, gridFile: string, o: SweepOpts): Promise<
   const states = resumeStates(points, dir);
   io.err(
     `sweep: ${points.length} points (${g.axes.map(([k, v]) => `${k} ×${v.length}`).join(', ')}), ${states.size} already in ${dir}` +
-      (o.queue ? '' : `, ${Math.min(jobs, points.length - states.size)} at a time on ${cores} host cores`) +
+      (o.queue ? '' : `, on ${jobs} of ${cores} host cores`) +
       '\n',
   );
   const interrupted = await interruptible(async (signal) => {
@@ -116,7 +116,7 @@ export function addSweepCommands(p: Command, io: Io, done: (code: number) => voi
     .description('run every point of a grid (axes × fixed run fields): locally, or as jobs on a BullMQ queue; merged table, JSON, CSV and report')
     .argument('<grid>', 'grid JSON: {"fixed": {run fields}, "axes": {field: [values]}}')
     .option('-o, --out <dir>', 'the sweep folder: points/HASH.json per point, sweep.json, sweep.csv, report.html (default sweep-GRIDNAME)')
-    .option('-j, --jobs <n>', 'points at once on this machine, at most one per host core (default: the host cores)')
+    .option('-j, --jobs <n>', 'host cores the local points may use: a host-clock point takes one per simulated CPU, a virtual-clock point one (default: every host core)')
     .option('--attempts <n>', 'tries of a point that crashed (a point the run refuses is not retried)', '3')
     .option('--queue <url>', 'put the points on a BullMQ queue at redis://HOST:PORT instead; `smpvm worker` runs them')
     .option('--queue-wait <s>', 'seconds to wait for a Redis that went away before giving up (finished points are kept)', '300')

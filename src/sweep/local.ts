@@ -1,8 +1,10 @@
 /*
- * sweep/local.ts — run a sweep's points on this machine: at most `jobs`
- * points at once (at most one per host core: a point's simulated CPUs are
- * host threads, and two points on one core would time each other), each a
- * child process (sweep/point.ts).
+ * sweep/local.ts — run a sweep's points on this machine, each a child
+ * process (sweep/point.ts), within a budget of `jobs` host cores: under the
+ * host clock a point takes as many cores as it has simulated CPUs (each is a
+ * spinning host thread, and two points sharing a core would time each other
+ * and their lock holders would be preempted), under the virtual clock one
+ * (one simulated CPU runs at a time). Points start in grid order.
  *
  * Resume: a point whose results file is already in the folder is not run
  * again, so an interrupted sweep started again runs only what is missing.
@@ -53,7 +55,6 @@ export async function runLocalSweep(io: Io, points: SweepPoint[], states: Map<st
   const bar = progressBar(io, true, 'sweep');
   const t0 = performance.now();
   let finished = 0;
-  let next = 0;
   const report = (p: SweepPoint, s: PointState) => {
     finished++;
     const el = performance.now() - t0;
@@ -62,27 +63,46 @@ export async function runLocalSweep(io: Io, points: SweepPoint[], states: Map<st
     bar.update(finished / total, `sweep ${finished}/${total}`);
     if (!io.isTTY) io.err(`sweep: [${finished}/${total}] ${pointLabel(p)}: ${what}${finished < total ? ` (ETA ${fmtS(eta)})` : ''}\n`);
   };
-  const lane = async () => {
-    while (next < todo.length && !o.signal?.aborted) {
-      const p = todo[next++]!;
-      let s: PointState | undefined;
-      for (let attempt = 1; attempt <= o.attempts && !o.signal?.aborted; attempt++) {
-        const r = await runPoint(p, pointsDir(o.dir), o.signal);
-        if (r.status === 'done') s = { status: 'done', results: r.results };
-        else if (r.status === 'bad') s = { status: 'bad', message: r.message };
-        else {
-          s = { status: 'failed', message: `${r.message} (attempt ${attempt} of ${o.attempts})` };
-          continue;
-        }
-        break;
+  // host cores a point keeps busy: its CPUs under the host clock (each a spinning thread),
+  // one under the virtual clock (one simulated CPU runs at a time)
+  const weight = (p: SweepPoint) => (p.config.clock === 'virtual' ? 1 : Math.min(o.jobs, Math.max(1, Number(p.config.cpus ?? 2))));
+  let free = o.jobs;
+  let wake: (() => void) | undefined;
+  const one = async (p: SweepPoint) => {
+    let s: PointState | undefined;
+    for (let attempt = 1; attempt <= o.attempts && !o.signal?.aborted; attempt++) {
+      const r = await runPoint(p, pointsDir(o.dir), o.signal);
+      if (r.status === 'done') s = { status: 'done', results: r.results };
+      else if (r.status === 'bad') s = { status: 'bad', message: r.message };
+      else {
+        s = { status: 'failed', message: `${r.message} (attempt ${attempt} of ${o.attempts})` };
+        continue;
       }
-      if (o.signal?.aborted) return; // an interrupted point is missing, not failed: a resume runs it
-      states.set(p.hash, s!);
-      report(p, s!);
+      break;
+    }
+    // an interrupted point is missing, not failed: a resume runs it
+    if (!o.signal?.aborted && s) {
+      states.set(p.hash, s);
+      report(p, s);
     }
   };
+  const running = new Set<Promise<void>>();
   try {
-    await Promise.all(Array.from({ length: Math.min(o.jobs, total) }, lane));
+    // in grid order: the next point starts once the cores it needs are free
+    for (const p of todo) {
+      if (o.signal?.aborted) break;
+      const w = weight(p);
+      while (free < w && !o.signal?.aborted) await new Promise<void>((r) => (wake = r));
+      if (o.signal?.aborted) break;
+      free -= w;
+      const run: Promise<void> = one(p).finally(() => {
+        free += w;
+        running.delete(run);
+        wake?.();
+      });
+      running.add(run);
+    }
+    await Promise.all(running);
   } finally {
     bar.stop();
   }

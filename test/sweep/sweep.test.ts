@@ -91,7 +91,7 @@ describe('local sweep', () => {
     expect(rowsOf(out).map((r) => r.status)).toEqual(Array(6).fill('done'));
     expect(existsSync(join(out, 'report.html'))).toBe(true);
     expect(readFileSync(join(out, 'sweep.csv'), 'utf8').split('\n')[0]).toBe('locks,rmap,status,cpus,ops,ops_per_sec,ok,hash');
-  });
+  }, 240_000);
 });
 
 describe.skipIf(!existsSync(REDIS) && !process.env.CI)('sweep on a BullMQ queue', () => {
@@ -153,7 +153,7 @@ describe.skipIf(!existsSync(REDIS) && !process.env.CI)('sweep on a BullMQ queue'
     const l = smpvm('sweep', g, '--out', local);
     expect(await l.exit).toBe(0);
     expect(rowsOf(local).map(work)).toEqual(rows.map(work));
-  });
+  }, 400_000);
 
   it('a Redis that goes away: the sweep says so, waits, and finishes once it is back', async () => {
     const g = grid('outage', { locks: ['bkl', 'split'] });
@@ -172,7 +172,7 @@ describe.skipIf(!existsSync(REDIS) && !process.env.CI)('sweep on a BullMQ queue'
       await w.exit;
     }
     expect(rowsOf(out).map((r) => r.status)).toEqual(['done', 'done']);
-  });
+  }, 180_000);
 
   it('gives up after --queue-wait with what it kept, exit 1', async () => {
     const g = grid('gone', { locks: ['2.4'], rmap: ['scan', 'hint'] });
