@@ -9,6 +9,9 @@
  *   smpvm start     the main job (`npm start`): a page_fault1 scale + a profile
  *   smpvm replay    page-reference traces through a replacement policy (cli/replay.ts)
  *   smpvm rmap-cost what each reverse-mapping scheme costs (cli/rmap-cost.ts, bench/rmap.ts)
+ *   smpvm report    one HTML page of charts from results JSON (cli/report.ts, report/html.ts)
+ *   smpvm sweep     every point of a grid, locally or on a BullMQ queue (cli/sweep.ts, sweep/)
+ *   smpvm worker    run sweep points off the queue, on any machine
  *
  * Exit codes: 0 ok; 1 the run failed (a CPU threw, an invariant or the
  * oracle failed, lockdep reported); 2 bad input (flags, config file,
@@ -41,6 +44,8 @@ import { INJECTIONS } from './config.js';
 import { addReplayCommand } from './cli/replay.js';
 import type { SharedOpts } from './cli/options.js';
 import { addRmapCostCommand } from './cli/rmap-cost.js';
+import { addReportCommand } from './cli/report.js';
+import { addSweepCommands } from './cli/sweep.js';
 
 function program(io: Io, done: (code: number) => void): Command {
   const p = new Command('smpvm')
@@ -92,6 +97,8 @@ function program(io: Io, done: (code: number) => void): Command {
     .action(async (o: StartOpts) => done(await cmdStart(io, o)));
 
   addRmapCostCommand(p, io, done);
+  addReportCommand(p, io, done);
+  addSweepCommands(p, io, done);
 
   return p;
 }
