@@ -7,7 +7,7 @@ import { newOracle } from '../../src/sim/oracle.js';
 import { check_invariants } from '../../src/sim/checker.js';
 import { VM } from '../../src/machine/vmstat.js';
 import { newArena, malloc, free, request2size, MALLOC_DEFAULTS, DEFAULT_MMAP_THRESHOLD_MAX } from '../../src/workload/ptmalloc.js';
-import { newLatency, record, latencySummary } from '../../src/workload/latency.js';
+import { newLatency, record, latencySummary, LAT_RESOLUTION } from '../../src/workload/latency.js';
 
 const HEAP = 0x08100000;
 const KiB = 1024;
@@ -100,15 +100,15 @@ describe('ptmalloc model', () => {
 });
 
 describe('per-operation latency histogram', () => {
-  it('percentiles within one 12.5% bucket of the true values', () => {
+  it('percentiles within one 3.1% bucket of the true values', () => {
     const h = newLatency();
     for (let i = 1; i <= 1000; i++) record(h, i / 1000); // 1 us .. 1000 us
     const s = latencySummary('t', [h])!;
     expect(s.count).toBe(1000);
     expect(s.p50).toBeGreaterThanOrEqual(500);
-    expect(s.p50).toBeLessThanOrEqual(500 * 1.125 + 0.01);
+    expect(s.p50).toBeLessThanOrEqual(500 * (1 + LAT_RESOLUTION) + 0.01);
     expect(s.p99).toBeGreaterThanOrEqual(990);
-    expect(s.p99).toBeLessThanOrEqual(990 * 1.125 + 0.01);
+    expect(s.p99).toBeLessThanOrEqual(990 * (1 + LAT_RESOLUTION) + 0.01);
     expect(s.max).toBeGreaterThanOrEqual(1000);
     expect(latencySummary('t', [newLatency()])).toBeUndefined();
   });
