@@ -62,7 +62,7 @@ export function addSharedOptions(cmd: Command, d: { workload: string; cpus: stri
     .option('-c, --cpus <n>', `simulated CPUs (default ${d.cpus})`)
     .option('-m, --mem <size>', 'simulated RAM, e.g. 256M (default 64M)')
     .option('--swap <size>', 'swap area, e.g. 64M, 0 for none (default 64M)')
-    .option('--region <size>', 'bytes each CPU maps per loop (page_fault*, mmap1; default: from --mem / cpus)')
+    .option('--region <size>', 'bytes each CPU maps per loop (page_fault*, mmap1/2, tlb_flush*; default: from --mem / cpus, 128M for mmap*, 1M for tlb_flush2)')
     .option('--rmap <scheme>', `reverse-mapping scheme (${RMAP_SCHEMES.join(', ')}; default scan)`)
     .option('--locks <scheme>', `lock scheme (${LOCK_SCHEMES.join(', ')}; default split)`)
     .option('--lock-impl <impl>', `lock implementation (${LOCK_IMPLS.join(', ')}; default ticket)`)
