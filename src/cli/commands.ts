@@ -18,7 +18,7 @@ import { readTrace, readCpuTrace } from '../machine/trace.js';
 import { kswapdCpu } from '../machine/layout.js';
 import { LOCK_SCHEMES } from '../config.js';
 import { formatLockStat, formatPerfLockContention } from '../report/lockstat.js';
-import { formatSummary, formatVerdict, formatVmstat, runHeadline, fmtRate, fmtInt, fmtSize } from '../report/summary.js';
+import { formatSummary, formatVerdict, formatRmapOverhead, formatVmstat, runHeadline, fmtRate, fmtInt, fmtSize } from '../report/summary.js';
 import { scaleCsv, scaleChart } from '../report/scaling.js';
 import { analyzeTrace, chromeTrace, foldedWaitStacks, faultLatency } from '../report/trace_export.js';
 import { CliError, EXIT_FAIL, EXIT_OK, type Io } from './io.js';
@@ -104,6 +104,7 @@ function printRun(io: Io, r: RunResults): void {
       `${r.hostIdlePct === null ? '' : `, host idle ${r.hostIdlePct.toFixed(1)}%`}` +
       `${r.hostLineRoundTripNs === null ? '' : `, host cache-line round trip ${r.hostLineRoundTripNs.toFixed(0)} ns`}\n`,
   );
+  io.out(formatRmapOverhead(r));
   io.out(formatVerdict(r));
   io.out('\n# /proc/lock_stat\n');
   io.out(formatLockStat(r.lockStat));

@@ -25,6 +25,7 @@ import type { Command } from 'commander';
 import { makeConfig, parseSize, ConfigError, RMAP_SCHEMES, LOCK_SCHEMES, LOCK_IMPLS, POLICIES, type Config } from '../config.js';
 import { PRESSURE_PATTERNS } from '../workload/pressure.js';
 import { workloadByName, WORKLOAD_NAMES, type WorkloadSpec } from '../workload/index.js';
+import { WorkloadParamError } from '../workload/params.js';
 import { CliError } from './io.js';
 import { fmtSize } from '../report/summary.js';
 
@@ -48,6 +49,7 @@ export interface SharedOpts {
   seed?: string;
   config?: string;
   json?: string;
+  param?: string[];
   lockdep?: boolean;
   holdTime?: boolean;
   populate?: boolean;
@@ -60,11 +62,12 @@ export function addSharedOptions(cmd: Command, d: { workload: string; cpus: stri
     .option('-c, --cpus <n>', `simulated CPUs (default ${d.cpus})`)
     .option('-m, --mem <size>', 'simulated RAM, e.g. 256M (default 64M)')
     .option('--swap <size>', 'swap area, e.g. 64M, 0 for none (default 64M)')
-    .option('--region <size>', 'bytes each CPU maps per loop (page_fault*, mmap1; default: from --mem / cpus)')
+    .option('--region <size>', 'bytes each CPU maps per loop (page_fault*, mmap1/2, tlb_flush*; default: from --mem / cpus, 128M for mmap*, 1M for tlb_flush2)')
     .option('--rmap <scheme>', `reverse-mapping scheme (${RMAP_SCHEMES.join(', ')}; default scan)`)
     .option('--locks <scheme>', `lock scheme (${LOCK_SCHEMES.join(', ')}; default split)`)
     .option('--lock-impl <impl>', `lock implementation (${LOCK_IMPLS.join(', ')}; default ticket)`)
     .option('--policy <name>', `page replacement policy (${POLICIES.join(', ')}; default 2q)`)
+    .option('-p, --param <key=value...>', 'workload parameters, e.g. -p size=64K mmapThreshold=256K (malloc*), residentBytes=8M (fork_big), processes=8 (shared_file)')
     .option('--pattern <name>', `access pattern of the pressure workload (${PRESSURE_PATTERNS.join(', ')}; default uniform)`)
     .option('-d, --duration <seconds>', `run this long (default ${d.duration})`)
     .option('--ops <n>', 'or: run this many workload steps per CPU')
@@ -190,6 +193,11 @@ export function planBase(o: SharedOpts, d: { workload: string; duration: number 
   if (o.holdTime) cfg.holdTime = true;
   cfg.populate = o.populate !== false;
   if (o.region !== undefined) spec.regionBytes = sizeArg('--region', o.region);
+  for (const kv of o.param ?? []) {
+    const m = /^([A-Za-z][A-Za-z0-9]*)=(.+)$/.exec(kv);
+    if (!m) throw new CliError(`--param: expected key=value, got ${JSON.stringify(kv)}`);
+    spec[m[1]!] = /^\s*-?\d+(\.\d+)?\s*$/.test(m[2]!) ? Number(m[2]) : m[2]!;
+  }
   if (o.workload !== undefined) workload = o.workload;
   if (o.pattern !== undefined) {
     if (!(PRESSURE_PATTERNS as readonly string[]).includes(o.pattern))
@@ -227,13 +235,20 @@ function validate(cfg: Record<string, unknown>): Config {
   }
 }
 
-const WIS = /^(page_fault[123]|mmap1)_(processes|threads)$/;
+const WIS_TESTS = '(page_fault[123]|mmap[12]|brk[12]|malloc[12]|tlb_flush[123])';
+const WIS = new RegExp(`^${WIS_TESTS}_(processes|threads)$`);
+const WIS_BARE = new RegExp(`^${WIS_TESTS}$`);
 
 /** The will-it-scale test a workload name belongs to ("page_fault1"), or undefined. */
 export function willItScaleBase(name: string): string | undefined {
   const m = WIS.exec(name);
-  return m ? m[1] : /^(page_fault[123]|mmap1)$/.test(name) ? name : undefined;
+  return m ? m[1] : WIS_BARE.test(name) ? name : undefined;
 }
+
+/** will-it-scale tests whose region the CLI sizes from the memory per CPU: 1/frac of it (the rest holds page cache, tables) */
+const REGION_FRACTION: Record<string, number> = { page_fault1: 2, page_fault2: 4, page_fault3: 4, tlb_flush1: 4, tlb_flush3: 4 };
+/** will-it-scale tests that map a file of the region's size (one per CPU) */
+const FILE_TESTS = new Set(['page_fault2', 'page_fault3', 'mmap2', 'tlb_flush1', 'tlb_flush3']);
 
 const pow2Floor = (x: number) => 2 ** Math.floor(Math.log2(Math.max(1, x)));
 
@@ -253,13 +268,19 @@ export function finishPlan(b: PlanBase, cpus: number | undefined, workload: stri
     throw new CliError(`unknown workload '${workload}'${hint}; known: ${WORKLOAD_NAMES.join(', ')}`);
   }
   const spec: WorkloadSpec = { name: workload, ...b.spec };
+  try {
+    wl.validate?.(spec);
+  } catch (e) {
+    if (e instanceof WorkloadParamError) throw new CliError(e.message);
+    throw e;
+  }
   const test = willItScaleBase(workload);
-  if (test && test !== 'mmap1' && spec.regionBytes === undefined) {
+  const frac = test ? REGION_FRACTION[test] : undefined;
+  if (frac && spec.regionBytes === undefined) {
     const per = c0.mem / (sizeForCpus ?? c0.cpus);
-    const frac = test === 'page_fault1' ? 2 : 4;
     spec.regionBytes = Math.max(PAGE, Math.min(128 * MiB, pow2Floor(per / frac)));
   }
-  if (test === 'page_fault2' || test === 'page_fault3') {
+  if (test && FILE_TESTS.has(test)) {
     const pages = Math.ceil(Number(spec.regionBytes ?? 128 * MiB) / PAGE);
     if (!b.userKeys.has('filePages') && pages > c0.filePages) {
       cfg.filePages = pages;
@@ -272,8 +293,9 @@ export function finishPlan(b: PlanBase, cpus: number | undefined, workload: stri
     if (!b.userKeys.has('maxVma')) cfg.maxVma = 2048;
     if (!b.userKeys.has('maxMm')) cfg.maxMm = 64;
   }
-  const config = validate(cfg);
   const need = wl.minMemPerCpu(spec);
+  if (wl.autoMem && !b.userKeys.has('mem') && need * c0.cpus > c0.mem) cfg.mem = Math.ceil((need * c0.cpus) / MiB) * MiB;
+  const config = validate(cfg);
   if (need * config.cpus > config.mem) {
     throw new CliError(
       `memory too small for ${workload}: it needs ${fmtSize(need)} per CPU × ${config.cpus} CPU(s) = ${fmtSize(need * config.cpus)}, mem is ${fmtSize(config.mem)} (raise --mem or lower --region)`,

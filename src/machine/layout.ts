@@ -180,6 +180,8 @@ export const MM_KILLED = 24; // signal that killed the task(s) of this mm: 0, SI
 export const MM_CPUMASK = 15; // mm_cpumask: CPUs that may hold translations of this mm (bit 31: cpu >= 31)
 export const MM_MMAP_SEM = 16; // rwsem footprint (LOCK_WORDS)
 export const MM_PAGE_TABLE_LOCK = 20; // spinlock footprint (LOCK_WORDS)
+export const MM_START_BRK = 25; // heap start (exec's set_brk; vm/brk.ts), under mmap_sem
+export const MM_BRK = 26; // current program break, under mmap_sem write
 
 /* ---- vm_area_struct: 16 words ---- */
 export const VMA_WORDS = 16;

@@ -85,6 +85,12 @@ export function formatVerdict(r: RunResults): string {
   if (!r.config.lockdep) lines.push('lockdep: off (--lockdep to enable)');
   else if (r.lockdep.count === 0) lines.push('lockdep: no reports');
   else lines.push(formatLockdepReport(r.lockdep).trimEnd());
+  if (r.opLatency) {
+    const l = r.opLatency;
+    lines.push(
+      `${l.what} latency (${fmtInt(l.count)} steps, 3% buckets): p50 ${l.p50.toFixed(1)} us, p90 ${l.p90.toFixed(1)} us, p99 ${l.p99.toFixed(1)} us, max ${l.max.toFixed(1)} us`,
+    );
+  }
   if (r.latency) {
     const l = r.latency;
     lines.push(
@@ -92,6 +98,24 @@ export function formatVerdict(r: RunResults): string {
     );
   }
   return lines.join('\n') + '\n';
+}
+
+/** The rmap overhead line: metadata peak and end, bytes per mapped pte (sim/rmap_sample.ts). */
+export function formatRmapOverhead(r: RunResults): string {
+  const o = r.rmap;
+  if (o.samples === 0) return `rmap ${o.scheme}: metadata not sampled (the run ended within one ${o.sampleMs} ms period)\n`;
+  const per = (b: number | null) => (b === null ? 'no pte mapped' : `${b.toFixed(2)} bytes/mapped pte`);
+  return (
+    `rmap ${o.scheme}: metadata peak ${fmtBytes(o.peakBytes!)} (${per(o.bytesPerPtePeak)}, ${fmtInt(o.peakMappedPtes!)} ptes), ` +
+    `end ${fmtBytes(o.endBytes!)} (${per(o.bytesPerPteEnd)}); ${o.samples} samples every ${o.sampleMs} ms\n`
+  );
+}
+
+/** 1536 → "1.5 KiB" */
+export function fmtBytes(n: number): string {
+  if (n >= 1 << 20) return `${(n / (1 << 20)).toFixed(2)} MiB`;
+  if (n >= 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${n} B`;
 }
 
 /** /proc/vmstat: one `name value` line per counter, in the kernel's order. */

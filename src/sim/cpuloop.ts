@@ -40,6 +40,8 @@ export interface CpuResult {
   elapsedMs: number;
   failures: string[];
   extra: Record<string, number>;
+  /** per-step latency histogram (workload/latency.ts), when the workload keeps one */
+  latency?: Float64Array;
   error?: { cpu: number; op: string; message: string; stack?: string };
 }
 
@@ -91,6 +93,7 @@ export function runCpuTask(t: CpuTask): CpuResult {
     const r = inst.result();
     res.failures = r.failures;
     res.extra = r.extra ?? {};
+    if (r.latency) res.latency = r.latency;
   } catch (e) {
     res.elapsedMs = performance.now() - t0;
     fail(w, res, t.cpu, cpu.op, e);

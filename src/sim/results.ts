@@ -23,6 +23,8 @@ import { readLockdepReport, type LockdepReport } from '../sync/lockdep.js';
 import { lockStatRows, topContentionSites, type LockStatRow, type ContentionSite } from '../report/lockstat.js';
 import type { LatencyHistogram } from '../report/trace_export.js';
 import { refault_report, type RefaultReport } from '../reclaim/workingset.js';
+import { latencySummary } from '../workload/latency.js';
+import type { RmapOverhead } from './rmap_sample.js';
 
 /** Bump when a field changes meaning or disappears (adding fields does not). */
 export const RESULTS_VERSION = 1;
@@ -72,6 +74,10 @@ export interface RunResults {
   oracle: { ok: boolean; failures: string[]; checks: number | null };
   /** fault latency, when the run recorded a trace */
   latency?: LatencyHistogram;
+  /** per-step latency of the workloads that time their steps (fork, fork_big, exec, shared_file), every CPU merged */
+  opLatency?: LatencyHistogram;
+  /** the rmap scheme's metadata bytes, sampled while the CPUs ran: peak, end, bytes per mapped pte (sim/rmap_sample.ts) */
+  rmap: RmapOverhead;
   /** trace files and ring statistics (profile) */
   trace?: { file?: string; folded?: string; eventsPerCpu: number[]; lostPerCpu: number[]; windowMs: number };
   warnings: string[];
@@ -199,8 +205,11 @@ export function buildResults(outcome: RunOutcome, opts: BuildOptions): RunResult
     oracle: { ok: failures.length === 0, failures, checks },
     warnings,
     refaults: refault_report(m),
+    rmap: outcome.rmap,
   };
   if (opts.latency) r.latency = opts.latency;
+  const op = latencySummary(`${opts.spec.name} step`, outcome.perCpu.flatMap((c) => (c.latency ? [c.latency] : [])));
+  if (op) r.opLatency = op;
   if (opts.trace) r.trace = opts.trace;
   if (outcome.error) r.error = { cpu: outcome.error.cpu, op: outcome.error.op, message: outcome.error.message };
   return r;
@@ -239,4 +248,5 @@ export const RUN_RESULT_KEYS = [
   'oracle',
   'warnings',
   'refaults',
+  'rmap',
 ] as const;

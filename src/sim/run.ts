@@ -50,6 +50,7 @@ import { debug_show_held_locks } from '../sync/lockdep.js';
 import { check_invariants, type CheckResult } from './checker.js';
 import { drain_all_pages } from '../mm/page_alloc.js';
 import { truncate_inode_pages } from '../mm/filemap.js';
+import { RmapSampler, type RmapOverhead } from './rmap_sample.js';
 import './register.js';
 
 export interface RunOptions {
@@ -91,6 +92,8 @@ export interface RunOutcome {
   error?: CpuResult['error'];
   /** kswapd's task result (ops = balance rounds), when it ran */
   kswapd?: CpuResult;
+  /** the rmap scheme's metadata, sampled while the CPUs ran (rmap_sample.ts) */
+  rmap: RmapOverhead;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -120,6 +123,9 @@ function workerFile(): { filename: string; execArgv: string[] } {
 function kick_kswapd(m: Machine): void {
   Atomics.notify(m.w, globalLine(m.layout, G_KSWAPD) + K_WAKE);
 }
+
+/** The period of the rmap metadata samples (rmap_sample.ts). */
+const RMAP_SAMPLE_MS = 20;
 
 /** How long CPUs get to stop after the stop flag, or to park at a checkpoint. */
 export const STOP_GRACE_MS = 10_000;
@@ -152,14 +158,15 @@ async function checkpoint(m: Machine, monitor: Cpu): Promise<string[]> {
 const STUCK = 'stuck' as const;
 
 /** The CPUs' results; null if the stop flag went up and some CPU did not stop within STOP_GRACE_MS. */
-async function collect(m: Machine, all: Promise<CpuResult[]>): Promise<CpuResult[] | null> {
+async function collect(m: Machine, all: Promise<CpuResult[]>, tick: () => void): Promise<CpuResult[] | null> {
   const w = m.w;
   let res: CpuResult[] | null = null;
   void all.then((r) => (res = r));
   let stopAt = -1;
   for (;;) {
-    await Promise.race([all, sleep(20)]);
+    await Promise.race([all, sleep(RMAP_SAMPLE_MS)]);
     if (res !== null) return res;
+    tick();
     if (Atomics.load(w, H_RUNNING) <= 1) kick_kswapd(m); // the CPUs are done: kswapd may leave
     if (Atomics.load(w, H_STOP) === 0) continue;
     kick_kswapd(m);
@@ -209,6 +216,12 @@ export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
   const t0 = performance.now();
   Atomics.store(w, H_GATE, 1);
   Atomics.notify(w, H_GATE);
+  // rmap metadata samples count while every CPU runs (the last one is the run's end)
+  const rmap = new RmapSampler(monitor, RMAP_SAMPLE_MS);
+  const tick = () => {
+    if (Atomics.load(w, H_STOP) === 0 && Atomics.load(w, H_RUNNING) === n + nk) rmap.sample();
+  };
+  tick(); // what create() built (a fork parent's resident memory) before the first period
   const cpVio: string[] = [];
   let cpDone = 0;
   const total = opts.durationMs ?? 0;
@@ -218,7 +231,8 @@ export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
     for (let i = 0; i <= nCheck; i++) {
       const end = t0 + slice * (i + 1);
       while (performance.now() < end && Atomics.load(w, H_STOP) === 0 && Atomics.load(w, H_RUNNING) > 0) {
-        await sleep(Math.min(50, Math.max(1, end - performance.now())));
+        await sleep(Math.min(RMAP_SAMPLE_MS, Math.max(1, end - performance.now())));
+        tick();
         opts.onProgress?.((performance.now() - t0) / total);
       }
       if (i < nCheck && Atomics.load(w, H_STOP) === 0 && Atomics.load(w, H_RUNNING) > 0) {
@@ -230,14 +244,17 @@ export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
   } else if (nCheck > 0) {
     // op-budget run: checkpoints at fixed intervals while CPUs are running
     while (Atomics.load(w, H_RUNNING) > 0 && cpDone < nCheck && Atomics.load(w, H_STOP) === 0) {
-      await sleep(100);
+      for (let i = 0; i < 100 / RMAP_SAMPLE_MS; i++) {
+        await sleep(RMAP_SAMPLE_MS);
+        tick();
+      }
       if (Atomics.load(w, H_RUNNING) > 0) {
         cpVio.push(...(await checkpoint(m, monitor)));
         cpDone++;
       }
     }
   }
-  const collected = await collect(m, all);
+  const collected = await collect(m, all, tick);
   Atomics.store(w, H_STOP, 1); // every CPU is done: kswapd leaves too
   kick_kswapd(m);
   const kswapd = collected === null ? undefined : await within(kswapdDone, STOP_GRACE_MS, STUCK);
@@ -262,6 +279,7 @@ export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
       checker: { ok: false, violations: ['not checked: a CPU was stuck'], stats },
       checkpoints: { done: cpDone, violations: cpVio },
       error: first ? { ...first, message: `${first.message} (and then ${message})` } : { cpu: stuck[0] ?? -1, op: 'stop', message },
+      rmap: rmap.r,
     };
   }
   const perCpu = collected;
@@ -283,6 +301,6 @@ export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
   } else {
     checker = check_invariants(monitor);
   }
-  return { m, perCpu, durationMs, checker, checkpoints: { done: cpDone, violations: cpVio }, error, kswapd };
+  return { m, perCpu, durationMs, checker, checkpoints: { done: cpDone, violations: cpVio }, error, kswapd, rmap: rmap.r };
 }
 

@@ -118,6 +118,8 @@ export const LOCK_SITES = [
   'inode_alloc',
   'release_pages',
   '__page_cache_release',
+  'sys_brk',
+  'madvise',
 ] as const;
 
 export type LockSiteName = (typeof LOCK_SITES)[number];

@@ -22,6 +22,8 @@ import {
   MM_MMAP,
   MM_RSS,
   MM_USERS,
+  MM_START_BRK,
+  MM_BRK,
   VMA_START,
   VMA_END,
   VMA_FLAGS,
@@ -116,6 +118,9 @@ export function do_fork(cpu: Cpu, parent: number): number {
   const child = mm_alloc(cpu, cpu.mmCache);
   if (child === NIL) return NIL;
   mmap_write_lock(cpu, parent, SITE.copy_page_range);
+  // the mm fields dup_mmap copies with the struct: the heap (vm/brk.ts)
+  w[mmBase(l, child) + MM_START_BRK] = w[mmBase(l, parent) + MM_START_BRK]!;
+  w[mmBase(l, child) + MM_BRK] = w[mmBase(l, parent) + MM_BRK]!;
   let ok = true;
   for (let v = w[mmBase(l, parent) + MM_MMAP]!; v >= 0 && ok; v = w[vmaBase(l, v) + VMA_NEXT]!) {
     const b = vmaBase(l, v);

@@ -2,10 +2,15 @@
  * workload/index.ts — the workload registry (`--workload NAME`).
  */
 import { WILL_IT_SCALE } from './willitscale.js';
+import { BRK } from './brk.js';
+import { MALLOC } from './malloc.js';
+import { TLB_FLUSH } from './tlb_flush.js';
+import { PROC_WORKLOADS } from './lat_proc.js';
+import { SHARED_FILE } from './shared_file.js';
 import { RANDOM_WORKLOAD } from './randomwl.js';
 import type { Workload } from './types.js';
 
-const ALL: Workload[] = [...WILL_IT_SCALE, RANDOM_WORKLOAD];
+const ALL: Workload[] = [...WILL_IT_SCALE, ...BRK, ...MALLOC, ...TLB_FLUSH, ...PROC_WORKLOADS, SHARED_FILE, RANDOM_WORKLOAD];
 
 export const WORKLOAD_NAMES = ALL.map((w) => w.name);
 
@@ -13,7 +18,7 @@ export function workloadByName(name: string): Workload | undefined {
   return ALL.find((w) => w.name === name);
 }
 
-/** Add a workload (reclaim's `pressure`, `fork`, `shared_file` register here). */
+/** Add a workload (reclaim's `pressure` and trace replay register here). */
 export function registerWorkload(w: Workload): void {
   if (!ALL.some((x) => x.name === w.name)) {
     ALL.push(w);

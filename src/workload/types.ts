@@ -6,7 +6,8 @@
  * plain data (it crosses into every worker). Each simulated CPU then builds
  * its own instance from (spec, setup) and calls step() — one whole operation —
  * until the run stops; end() releases what it holds, result() reports its
- * counts. The oracle and checker state a workload keeps are CPU-local.
+ * counts (and, for fork/exec/shared_file, a per-step latency histogram:
+ * latency.ts). The oracle and checker state a workload keeps are CPU-local.
  */
 import type { Cpu } from '../vm/cpu.js';
 
@@ -37,12 +38,16 @@ export interface WorkloadInstance {
   /** tear down what this CPU holds */
   end(): void;
   /** workload-specific counts and failures */
-  result(): { units: number; failures: string[]; extra?: Record<string, number> };
+  result(): { units: number; failures: string[]; extra?: Record<string, number>; latency?: Float64Array };
 }
 
 export interface Workload {
   readonly name: string;
   readonly description: string;
+  /** reject a parameter out of range (params.ts WorkloadParamError), before any worker starts */
+  validate?(spec: WorkloadSpec): void;
+  /** the CLI may raise the default --mem to minMemPerCpu × cpus when the user gave none */
+  autoMem?: boolean;
   /** bytes of simulated RAM one CPU needs at least (bad-input check) */
   minMemPerCpu(spec: WorkloadSpec): number;
   setup(monitor: Cpu, spec: WorkloadSpec, cpus: number): WorkloadSetup;

@@ -10,63 +10,44 @@
  *   page_fault3  mmap a file MAP_SHARED, write every page (write faults on
  *                page-cache pages), munmap
  *   mmap1        mmap + munmap 128 MiB anonymous without touching it
+ *   mmap2        mmap + munmap 128 MiB of a file (one per CPU, "separate
+ *                file") MAP_PRIVATE read/write, without touching it
  *
  * One step() = one mmap/touch/munmap loop over the region; units = faults
  * (mmap1: mmap+munmap pairs), as will-it-scale counts iterations.
  */
-import { NIL, PAGE_SIZE, PAGE_SHIFT } from '../machine/layout.js';
+import { PAGE_SIZE, PAGE_SHIFT } from '../machine/layout.js';
 import { VM } from '../machine/vmstat.js';
-import { mm_alloc } from '../mm/mm_struct.js';
 import { do_mmap, do_munmap, PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_SHARED, MAP_ANONYMOUS } from '../vm/mmap.js';
-import { mmput, mmget } from '../vm/fork.js';
+import { mmput } from '../vm/fork.js';
 import { user_write_word } from '../vm/access.js';
-import { inode_alloc } from '../mm/files.js';
+import { MiB, regionOf, wisSetup, wisMm, wisTeardown, wisName } from './wis.js';
 import type { Cpu } from '../vm/cpu.js';
 import type { Workload, WorkloadSpec, WorkloadSetup, WorkloadInstance } from './types.js';
 
-const MiB = 1 << 20;
 const KIND_ANON = 0;
 const KIND_FILE_PRIVATE = 1;
 const KIND_FILE_SHARED = 2;
 const KIND_MMAP_ONLY = 3;
-
-function regionOf(spec: WorkloadSpec, dflt: number): number {
-  const r = Number(spec.regionBytes ?? dflt);
-  return Math.max(PAGE_SIZE, Math.ceil(r / PAGE_SIZE) * PAGE_SIZE);
-}
+const KIND_FILE_MMAP_ONLY = 4;
 
 function make(base: string, kind: number, threads: boolean, description: string): Workload {
-  const name = `${base}_${threads ? 'threads' : 'processes'}`;
-  const touches = kind !== KIND_MMAP_ONLY;
+  const name = wisName(base, threads);
+  const touches = kind !== KIND_MMAP_ONLY && kind !== KIND_FILE_MMAP_ONLY;
+  const hasFile = kind === KIND_FILE_PRIVATE || kind === KIND_FILE_SHARED || kind === KIND_FILE_MMAP_ONLY;
   return {
     name,
     description,
     minMemPerCpu: (spec) => (touches ? regionOf(spec, 128 * MiB) + 2 * MiB : MiB),
     setup(monitor: Cpu, spec: WorkloadSpec, cpus: number): WorkloadSetup {
-      const files: number[][] = [];
-      const pages = regionOf(spec, 128 * MiB) >>> PAGE_SHIFT;
-      for (let c = 0; c < cpus; c++) {
-        if (kind === KIND_FILE_PRIVATE || kind === KIND_FILE_SHARED) {
-          const ino = inode_alloc(monitor, pages, 0);
-          if (ino < 0) throw new Error(`${name}: out of inodes (maxFiles)`);
-          files.push([ino]);
-        } else files.push([]);
-      }
-      let sharedMm = -1;
-      if (threads) {
-        sharedMm = mm_alloc(monitor, monitor.mmCache);
-        if (sharedMm === NIL) throw new Error(`${name}: cannot allocate the shared mm`);
-      }
-      return { files, sharedMm, sharedFiles: [] };
+      return wisSetup(monitor, name, cpus, threads, hasFile ? regionOf(spec, 128 * MiB) >>> PAGE_SHIFT : 0);
     },
     create(cpu: Cpu, spec: WorkloadSpec, setup: WorkloadSetup): WorkloadInstance {
       const len = regionOf(spec, 128 * MiB);
-      const mm = threads ? setup.sharedMm : mm_alloc(cpu, cpu.mmCache);
-      if (mm === NIL) throw new Error(`${name}: cannot allocate an mm`);
-      if (threads) mmget(cpu, mm);
+      const mm = wisMm(cpu, name, setup);
       const file = setup.files[cpu.id]?.[0] ?? -1;
       const flags =
-        kind === KIND_FILE_PRIVATE ? MAP_PRIVATE : kind === KIND_FILE_SHARED ? MAP_SHARED : MAP_PRIVATE | MAP_ANONYMOUS;
+        kind === KIND_FILE_PRIVATE || kind === KIND_FILE_MMAP_ONLY ? MAP_PRIVATE : kind === KIND_FILE_SHARED ? MAP_SHARED : MAP_PRIVATE | MAP_ANONYMOUS;
       let units = 0;
       const failures: string[] = [];
       return {
@@ -94,9 +75,7 @@ function make(base: string, kind: number, threads: boolean, description: string)
         },
       };
     },
-    teardown(monitor: Cpu, setup: WorkloadSetup) {
-      if (setup.sharedMm >= 0) mmput(monitor, setup.sharedMm);
-    },
+    teardown: wisTeardown,
   };
 }
 
@@ -107,5 +86,6 @@ for (const threads of [false, true]) {
     make('page_fault2', KIND_FILE_PRIVATE, threads, 'mmap a file private, write every page (COW of page cache), munmap'),
     make('page_fault3', KIND_FILE_SHARED, threads, 'mmap a file shared, write every page, munmap'),
     make('mmap1', KIND_MMAP_ONLY, threads, 'mmap + munmap 128 MiB anonymous, untouched'),
+    make('mmap2', KIND_FILE_MMAP_ONLY, threads, 'mmap + munmap 128 MiB of a file (one per CPU) private read/write, untouched'),
   );
 }
