@@ -35,7 +35,7 @@ import { globalLine } from '../src/machine/layout.js';
 import { LOCK_IMPLS, type LockImplName } from '../src/config.js';
 import { spin_lock, spin_unlock } from '../src/sync/spinlock.js';
 import { C_TEST_A, SITE } from '../src/sync/classes.js';
-import { lockStatRows } from '../src/report/lockstat.js';
+import { lockStatRows } from '../src/sync/lockstat_rows.js';
 
 const LINE_LOCK = 13;
 const LINE_STOP = 14;

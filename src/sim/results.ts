@@ -20,8 +20,8 @@ import type { Machine } from '../machine/machine.js';
 import { percpuBase, PC_VMSTAT } from '../machine/layout.js';
 import { VMSTAT_NAMES, type VmstatName } from '../machine/vmstat.js';
 import { readLockdepReport, type LockdepReport } from '../sync/lockdep.js';
-import { lockStatRows, topContentionSites, type LockStatRow, type ContentionSite } from '../report/lockstat.js';
-import type { LatencyHistogram } from '../report/trace_export.js';
+import { lockStatRows, topContentionSites, type LockStatRow, type ContentionSite } from '../sync/lockstat_rows.js';
+import type { LatencyHistogram } from '../machine/trace.js';
 import { refault_report, type RefaultReport } from '../reclaim/workingset.js';
 
 /** Bump when a field changes meaning or disappears (adding fields does not). */
