@@ -40,7 +40,7 @@ import { do_fork, mmput } from '../vm/fork.js';
 import { user_access, ACCESS_OK } from '../vm/access.js';
 import { VM_FAULT_OOM, VM_FAULT_SIGBUS } from '../vm/fault.js';
 import type { Cpu } from '../vm/cpu.js';
-import { newOracle, makeStamp, checkRead, nextVersion, ORACLE_WORDS, KEY_ANY, type Oracle } from '../sim/oracle.js';
+import { newOracle, makeStamp, checkRead, nextVersion, ORACLE_WORDS, KEY_ANY, type Oracle } from './oracle.js';
 import { registerWorkload } from './index.js';
 import type { Workload, WorkloadSpec, WorkloadInstance } from './types.js';
 

@@ -15,7 +15,7 @@ import { do_fork, mmput } from '../../src/vm/fork.js';
 import { user_access, ACCESS_OK } from '../../src/vm/access.js';
 import { VM_FAULT_OOM } from '../../src/vm/fault.js';
 import { check_invariants } from '../../src/sim/checker.js';
-import { createFiles } from '../../src/sim/boot.js';
+import { createFiles } from '../../src/mm/files.js';
 import { pte_table } from '../../src/mm/pgtable.js';
 import { pte_pfn, pte_young, pte_present, SWP_ENTRY } from '../../src/mm/pte.js';
 import { swap_count } from '../../src/mm/swap_map.js';

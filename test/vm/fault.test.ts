@@ -6,7 +6,7 @@ import { do_fork, mmput } from '../../src/vm/fork.js';
 import { user_access } from '../../src/vm/access.js';
 import { VM_FAULT_SIGSEGV, VM_FAULT_SIGBUS } from '../../src/vm/fault.js';
 import { check_invariants } from '../../src/sim/checker.js';
-import { createFiles } from '../../src/sim/boot.js';
+import { createFiles } from '../../src/mm/files.js';
 import { file_word } from '../../src/mm/files.js';
 import { VM } from '../../src/machine/vmstat.js';
 import { pte_table } from '../../src/mm/pgtable.js';
