@@ -18,7 +18,7 @@ import { availableParallelism, cpus as osCpus } from 'node:os';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { densify, runPolicy, type ReplayOptions } from '../src/reclaim/replay/index.js';
-import { OP_READ, OP_WRITE, type PageTrace } from '../src/workload/trace.js';
+import { OP_READ, OP_WRITE, type PageTrace } from '../src/reclaim/page_trace.js';
 import { fmtRate, writeResult } from './common.js';
 
 export interface ReplayBenchRow {

@@ -34,7 +34,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
-import { readTrace, TraceError, type PageTrace } from '../workload/trace.js';
+import { readTrace, TraceError } from '../workload/trace.js';
+import type { PageTrace } from '../reclaim/page_trace.js';
 import { replay, densify, REPLAY_POLICIES, type ReplayPolicy, type ReplayResult } from '../reclaim/replay/index.js';
 import { runMachine } from '../sim/run.js';
 import { totalVmstat, cpuVmstat, TOOL, RESULTS_VERSION } from '../sim/results.js';
