@@ -31,8 +31,6 @@
  * .zst by magic number (workload/trace.ts). A malformed line is an error
  * naming the file and the line (exit 2), as is every bad flag.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { readTrace, TraceError } from '../workload/trace.js';
 import type { PageTrace } from '../reclaim/page_trace.js';
@@ -43,7 +41,7 @@ import { refault_report, type RefaultReport } from '../reclaim/workingset.js';
 import { format_refaults } from '../reclaim/nonresident.js';
 import { stageTraces, unstageTraces, traceSteps, TRACE_MAX_PAGES, type TraceSlice } from '../workload/tracewl.js';
 import { RMAP_SCHEMES, type PolicyName } from '../config.js';
-import { CliError, EXIT_FAIL, EXIT_OK, type Io } from './io.js';
+import { CliError, EXIT_FAIL, EXIT_OK, writeJson, type Io } from './io.js';
 
 export interface ReplayOpts {
   policy?: string;
@@ -155,11 +153,6 @@ const writes = (t: PageTrace) => {
   for (let i = 0; i < t.length; i++) n += t.ops[i] !== 0 ? 1 : 0;
   return n;
 };
-
-function writeJson(file: string, v: unknown): void {
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, JSON.stringify(v, null, 2) + '\n');
-}
 
 const num = (n: number, w: number) => String(n).padStart(w);
 const ratio = (r: number) => r.toFixed(4).padStart(10);
