@@ -39,7 +39,6 @@ import { do_fork, mmput } from '../src/vm/fork.js';
 import { user_write_word } from '../src/vm/access.js';
 import { LOCK_SCHEMES, type RmapSchemeName } from '../src/config.js';
 import { try_to_free_pages } from '../src/reclaim/index.js';
-import '../src/sim/register.js';
 import { writeResult, fmtRate, isMain, hostCores, timeSliceWarning } from './common.js';
 import { vmstatSum as vmsum } from '../src/sim/results.js';
 import { registeredRmapSchemes as registeredRmaps } from '../src/rmap/index.js';

@@ -39,7 +39,6 @@
  */
 import { runMachine, createRunPool } from '../src/sim/run.js';
 import { totalVmstat } from '../src/sim/results.js';
-import '../src/sim/register.js';
 import { writeResult, fmtRate, isMain, timeSliceWarning } from './common.js';
 
 const MiB = 1 << 20;

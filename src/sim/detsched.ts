@@ -16,7 +16,7 @@ import { newOracle } from '../workload/oracle.js';
 import { createFiles } from '../mm/files.js';
 import { check_invariants, type CheckResult } from './checker.js';
 import { truncate_inode_pages } from '../mm/filemap.js';
-import { drain_all_pages } from '../mm/page_alloc.js';
+import { drain_all_pages } from '../mm/pcp.js';
 
 export interface DetRun {
   m: Machine;

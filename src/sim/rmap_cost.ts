@@ -34,7 +34,7 @@ import { runMachine } from './run.js';
 import { mm_alloc } from '../mm/mm_struct.js';
 import { pte_table } from '../mm/pgtable.js';
 import { pte_pfn, pte_index, SWP_ENTRY } from '../mm/pte.js';
-import { get_page } from '../mm/page_alloc.js';
+import { get_page } from '../mm/page_ref.js';
 import { do_mmap, PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_ANONYMOUS, MAP_FIXED } from '../vm/mmap.js';
 import { do_fork, mmput } from '../vm/fork.js';
 import { user_write_word } from '../vm/access.js';

@@ -57,7 +57,7 @@ import {
   VM_ANON_SHARED,
 } from '../mm/vma.js';
 import { page_add_rmap, page_remove_rmap } from '../rmap/index.js';
-import { ZERO_PFN } from './page_ref.js';
+import { ZERO_PFN } from '../mm/page_ref.js';
 import { zap_page_range, free_pgtables } from './memory.js';
 import { shmem_inode_new, inode_put, inode_get } from '../mm/shmem.js';
 import type { Cpu } from './cpu.js';

@@ -3,22 +3,16 @@
  */
 import { WILL_IT_SCALE } from './willitscale.js';
 import { RANDOM_WORKLOAD } from './randomwl.js';
+import { PRESSURE_WORKLOAD } from './pressure.js';
+import { TRACE_WORKLOAD } from './tracewl.js';
 import type { Workload } from './types.js';
 
-const ALL: Workload[] = [...WILL_IT_SCALE, RANDOM_WORKLOAD];
+const ALL: Workload[] = [...WILL_IT_SCALE, RANDOM_WORKLOAD, PRESSURE_WORKLOAD, TRACE_WORKLOAD];
 
 export const WORKLOAD_NAMES = ALL.map((w) => w.name);
 
 export function workloadByName(name: string): Workload | undefined {
   return ALL.find((w) => w.name === name);
-}
-
-/** Add a workload (reclaim's `pressure`, `fork`, `shared_file` register here). */
-export function registerWorkload(w: Workload): void {
-  if (!ALL.some((x) => x.name === w.name)) {
-    ALL.push(w);
-    WORKLOAD_NAMES.push(w.name);
-  }
 }
 
 export type { Workload, WorkloadSpec, WorkloadSetup, WorkloadInstance } from './types.js';

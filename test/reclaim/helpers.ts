@@ -3,7 +3,6 @@
  * scheme and policy registered, as in a run), processes with anonymous
  * regions written and read with oracle stamps, and vmstat sums.
  */
-import '../../src/sim/register.js';
 import { bootMachine } from '../../src/sim/boot.js';
 import { makeCpu, type Cpu } from '../../src/vm/cpu.js';
 import type { Machine } from '../../src/machine/machine.js';

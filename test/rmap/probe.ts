@@ -14,8 +14,8 @@
 import type { Cpu } from '../../src/vm/cpu.js';
 import { PG_FLAGS, PG_MAPPING, PG_MAPCOUNT, pageStruct } from '../../src/machine/layout.js';
 import { PG_pgtable, PG_reserved, PG_compound, PG_buddy, PG_pcp, isFileMapping } from '../../src/machine/page.js';
-import { get_page_unless_zero } from '../../src/mm/page_alloc.js';
-import { put_page } from '../../src/vm/page_ref.js'; // page_cache_release once reclaim keeps LRU lists
+import { get_page_unless_zero } from '../../src/mm/page_ref.js';
+import { put_page } from '../../src/reclaim/lru.js';
 import { trylock_page, unlock_page } from '../../src/sync/pagelock.js';
 import { SITE } from '../../src/sync/classes.js';
 import { lock_kernel, unlock_kernel } from '../../src/sync/scheme.js';

@@ -21,7 +21,6 @@ import { PG_anon } from '../../src/machine/page.js';
 import { VM } from '../../src/machine/vmstat.js';
 import type { RmapScheme } from '../../src/rmap/types.js';
 import { probe, pick_mapped, newProbeStats } from './probe.js';
-import '../../src/sim/register.js';
 
 const SEQUENCES = Number(process.env.SMPVM_RMAP_SEQS ?? 100); // per (rmap, locks) pair
 const BASE_SEED = Number(process.env.SMPVM_RMAP_SEED ?? 20260505);

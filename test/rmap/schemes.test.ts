@@ -19,7 +19,7 @@ import { createFiles } from '../../src/mm/files.js';
 import { pte_table } from '../../src/mm/pgtable.js';
 import { pte_pfn, pte_young, pte_present, SWP_ENTRY } from '../../src/mm/pte.js';
 import { swap_count } from '../../src/mm/swap_map.js';
-import { get_page } from '../../src/mm/page_alloc.js';
+import { get_page } from '../../src/mm/page_ref.js';
 import { trylock_page, unlock_page } from '../../src/sync/pagelock.js';
 import { SITE } from '../../src/sync/classes.js';
 import { readLockdepReport, formatLockdepReport } from '../../src/sync/lockdep.js';
@@ -34,7 +34,6 @@ import { AV_NR, AV_HEAD } from '../../src/rmap/objrmap.js';
 import { poolObj } from '../../src/rmap/pool.js';
 import type { Machine } from '../../src/machine/machine.js';
 import type { Cpu } from '../../src/vm/cpu.js';
-import '../../src/sim/register.js';
 
 const P = 4096;
 const RW = PROT_READ | PROT_WRITE;
