@@ -61,7 +61,6 @@ import { chain_lock, chain_unlock } from '../sync/scheme.js';
 import { flush_tlb_others } from '../mm/tlb.js';
 import { SWAP_SUCCESS, SWAP_FAIL, type RmapScheme } from './types.js';
 import { page_referenced_one, try_to_unmap_one, swap_merge, unmap_result, ACT_COLLECT, ACT_REFERENCED, ACT_UNMAP } from './unmap.js';
-import { registerRmapScheme } from './index.js';
 
 /** Word offset of the next-pte word of pte address a (the chain page follows the table). */
 const nextOf = (cpu: CpuBase, a: number) => cpu.l.frames + a + PAGE_WORDS;
@@ -221,4 +220,3 @@ export function ptechain_check(w: Int32Array, l: CpuBase['l'], out: string[], ma
   }
 }
 
-registerRmapScheme('ptechain', ptechainScheme);

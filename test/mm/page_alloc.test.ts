@@ -183,7 +183,7 @@ describe('split and coalesce', () => {
     expect(vm(cpu, 'pgalloc_high_order')).toBe(10);
     expect(vm(cpu, 'pgalloc_normal')).toBe((1 << 11) - 2);
     expect(check_free_lists(m)).toEqual([]);
-    for (const [pfn] of blocks) __free_page(cpu, pfn); // put_page frees the allocation order
+    for (const [pfn, o] of blocks) __free_pages(cpu, pfn, o);
     expect(free_area_counts(m)).toEqual(initial);
     expect(vm(cpu, 'pgfree')).toBe((1 << 11) - 2);
     expect(check_free_lists(m)).toEqual([]);
