@@ -27,7 +27,7 @@ import { do_fork, mmput } from '../src/vm/fork.js';
 import { user_write_word } from '../src/vm/access.js';
 import { pte_table } from '../src/mm/pgtable.js';
 import { PAGE_WORDS } from '../src/machine/layout.js';
-import { pte_pfn } from '../src/mm/pte.js';
+import { pte_pfn, pte_index } from '../src/mm/pte.js';
 import { __alloc_pages } from '../src/mm/page_alloc.js';
 import { __free_pages } from '../src/mm/page_ref.js';
 import { drain_all_pages } from '../src/mm/pcp.js';
@@ -45,7 +45,7 @@ const T = SITE.test;
 
 function pfnAt(cpu: Cpu, mm: number, addr: number): number {
   const pt = pte_table(cpu, mm, addr);
-  return pt < 0 ? -1 : pte_pfn(Atomics.load(cpu.w, cpu.l.frames + pt * PAGE_WORDS + ((addr >>> 12) & 0x3ff)));
+  return pt < 0 ? -1 : pte_pfn(Atomics.load(cpu.w, cpu.l.frames + pt * PAGE_WORDS + pte_index(addr)));
 }
 
 export interface MigrateRow {

@@ -39,6 +39,7 @@
  * tables. A next word is meaningful only while its pte is on a chain; the
  * chain page is zeroed with the table and never needs clearing.
  */
+import { pgd_index } from '../mm/pte.js';
 import type { CpuBase } from '../machine/cpu.js';
 import {
   NIL,
@@ -71,7 +72,7 @@ const nextOf = (cpu: CpuBase, a: number) => cpu.l.frames + a + PAGE_WORDS;
 export function pte_getpmd(cpu: CpuBase, pteAddr: number): number {
   const tp = pageStruct(cpu.l, pteAddr >>> 10);
   const mm = cpu.w[tp + PG_MAPPING]!;
-  return (cpu.w[mmBase(cpu.l, mm) + MM_PGD]! << 10) | (cpu.w[tp + PG_INDEX]! >>> 22);
+  return (cpu.w[mmBase(cpu.l, mm) + MM_PGD]! << 10) | pgd_index(cpu.w[tp + PG_INDEX]!);
 }
 /** pmd_getpgd: the pgd (its frame) holding a pmd entry. */
 export const pmd_getpgd = (pmdAddr: number) => pmdAddr >>> 10;

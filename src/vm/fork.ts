@@ -38,7 +38,7 @@ import { SITE } from '../sync/classes.js';
 import { mmap_write_lock, mmap_write_unlock, pte_lock, pte_unlock } from '../sync/scheme.js';
 import { mm_alloc, mm_free } from '../mm/mm_struct.js';
 import { pte_alloc, pte_table } from '../mm/pgtable.js';
-import { pte_present, pte_pfn, is_swap_pte, _PAGE_RW, PMD_SIZE, pteAddrOf } from '../mm/pte.js';
+import { pte_present, pte_pfn, is_swap_pte, _PAGE_RW, PMD_SIZE, pteAddrOf, pte_index } from '../mm/pte.js';
 import { flush_tlb_mm } from '../mm/tlb.js';
 import { vm_area_alloc, vma_link, vma_unlink, vm_area_free, anon_vma_link, VM_SHARED, VM_WRITE } from '../mm/vma.js';
 import { page_add_rmap } from '../rmap/index.js';
@@ -86,7 +86,7 @@ function copy_pte_range(
   const sptl = pte_lock(cpu, src, spt, SITE.copy_page_range);
   const dptl = pte_lock(cpu, dst, dpt, SITE.copy_page_range);
   for (let addr = start; addr < end; addr = (addr + 4096) >>> 0) {
-    const slot = (addr >>> 12) & 0x3ff;
+    const slot = pte_index(addr);
     const sOff = l.frames + pteAddrOf(spt, slot);
     let pte = w[sOff]!;
     if (pte === 0) continue;

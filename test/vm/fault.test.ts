@@ -10,7 +10,7 @@ import { createFiles, file_word } from '../../src/mm/files.js';
 import { lru_add_drain } from '../../src/reclaim/lru.js';
 import { VM } from '../../src/machine/vmstat.js';
 import { pte_table } from '../../src/mm/pgtable.js';
-import { pte_pfn } from '../../src/mm/pte.js';
+import { pte_pfn, pte_index } from '../../src/mm/pte.js';
 import { PG_MAPCOUNT, PG_COUNT, pageStruct } from '../../src/machine/layout.js';
 import type { Cpu } from '../../src/vm/cpu.js';
 
@@ -26,7 +26,7 @@ const read = (cpu: Cpu, mm: number, a: number) => {
   const r = user_access(cpu, mm, a, false, buf, 1);
   return r < 0 ? r : buf[0];
 };
-const pfnOf = (cpu: Cpu, mm: number, a: number) => pte_pfn(cpu.w[cpu.l.frames + (pte_table(cpu, mm, a) << 10) + ((a >>> 12) & 0x3ff)]!);
+const pfnOf = (cpu: Cpu, mm: number, a: number) => pte_pfn(cpu.w[cpu.l.frames + (pte_table(cpu, mm, a) << 10) + pte_index(a)]!);
 const vm = (cpu: Cpu, name: keyof typeof VM) => cpu.w[cpu.vm + VM[name]]!;
 
 describe('fault handler', () => {
