@@ -36,6 +36,7 @@ import type { RmapSchemeName } from '../src/config.js';
 import { lru_add_drain } from '../src/reclaim/index.js';
 import { migrate_page, MIGRATE_OK } from '../src/reclaim/migrate.js';
 import { compact_pages } from '../src/reclaim/compact.js';
+import { textTable } from '../src/report/table.js';
 import { writeResult, isMain, median } from './common.js';
 import { vmstatSum as vmsum } from '../src/sim/results.js';
 import { registeredRmapSchemes as registeredRmaps } from '../src/rmap/index.js';
@@ -135,22 +136,21 @@ export async function main(argv = process.argv.slice(2)) {
     }
   }
   console.log(`migrate_page: ${N} anonymous pages shared by K processes, each moved once; µs per page (x scan)`);
-  console.log(['rmap'.padEnd(11), ...Ks.map((K) => `K=${K}`.padStart(16))].join(''));
-  for (const rmap of rmaps) {
-    const cells = Ks.map((K) => {
+  const table = rmaps.map((rmap) => [
+    rmap,
+    ...Ks.map((K) => {
       const r = rows.find((x) => x.rmap === rmap && x.K === K)!;
       const s = rows.find((x) => x.rmap === 'scan' && x.K === K)!;
-      return `${r.usPerPage.toFixed(1)} (${(r.usPerPage / s.usPerPage).toFixed(2)}x)`.padStart(16);
-    });
-    console.log([rmap.padEnd(11), ...cells].join(''));
-  }
+      return `${r.usPerPage.toFixed(1)} (${(r.usPerPage / s.usPerPage).toFixed(2)}x)`;
+    }),
+  ]);
+  console.log(textTable(['rmap', ...Ks.map((K) => `K=${K}`)], table));
   const compact: CompactRow[] = rmaps.map((rmap) => {
     const runs = [0, 1, 2].map(() => compactFragmented(rmap, N));
     return { ...runs[0]!, usPerBlock: median(runs.map((r) => r.usPerBlock)) };
   });
   console.log(`\ncompact_pages(order 1) on a fragmented zone (${N} user pages, every free frame's buddy in use):`);
-  console.log('rmap        blocks  pages moved  µs per block');
-  for (const c of compact) console.log(`${c.rmap.padEnd(11)} ${String(c.blocks).padStart(6)}  ${String(c.migrated).padStart(11)}  ${c.usPerBlock.toFixed(1).padStart(12)}`);
+  console.log(textTable(['rmap', 'blocks', 'pages moved', 'µs per block'], compact.map((c) => [c.rmap, c.blocks, c.migrated, c.usPerBlock.toFixed(1)])));
   writeResult('results/bench-migrate.json', { date: new Date().toISOString(), N, Ks, migrate: rows, compact });
 }
 
