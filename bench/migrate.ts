@@ -37,7 +37,7 @@ import { lru_add_drain } from '../src/reclaim/index.js';
 import { migrate_page, MIGRATE_OK } from '../src/reclaim/migrate.js';
 import { compact_pages } from '../src/reclaim/compact.js';
 import { textTable } from '../src/report/table.js';
-import { writeResult, isMain, median } from './common.js';
+import { writeResult, benchArgs, benchMain, median } from './common.js';
 import { vmstatSum as vmsum } from '../src/sim/results.js';
 import { registeredRmapSchemes as registeredRmaps } from '../src/rmap/index.js';
 
@@ -120,7 +120,7 @@ function compactFragmented(rmap: RmapSchemeName, N: number): CompactRow {
 }
 
 export async function main(argv = process.argv.slice(2)) {
-  const quick = argv.includes('--quick');
+  const { quick } = benchArgs('migrate', argv, { quick: { kind: 'flag' } });
   const N = quick ? 256 : 1024;
   const Ks = quick ? [1, 4] : [1, 4, 16];
   const rmaps = registeredRmaps();
@@ -154,4 +154,4 @@ export async function main(argv = process.argv.slice(2)) {
   writeResult('results/bench-migrate.json', { date: new Date().toISOString(), N, Ks, migrate: rows, compact });
 }
 
-if (isMain(import.meta.url)) await main();
+benchMain(import.meta.url, main);

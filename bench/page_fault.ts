@@ -19,7 +19,7 @@ import { do_mmap, do_munmap, PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_ANONYMOUS }
 import { do_fork, mmput } from '../src/vm/fork.js';
 import { user_write_word } from '../src/vm/access.js';
 import { VM } from '../src/machine/vmstat.js';
-import { writeResult, fmtRate, isMain, median } from './common.js';
+import { writeResult, fmtRate, benchArgs, benchMain, median } from './common.js';
 
 const MiB = 1 << 20;
 const P = 4096;
@@ -95,7 +95,7 @@ export function cowFaults(seconds: number, cfg: Record<string, unknown> = {}) {
  * wrapper), as in every `smpvm run`: vm/ calls reclaim directly.
  */
 export async function main(argv = process.argv.slice(2)) {
-  const seconds = Number(argv[0] ?? 3);
+  const { seconds } = benchArgs('page_fault', argv, { seconds: { kind: 'number', dflt: 3, min: 0.1 } }, ['seconds']);
   const pf = pageFault1(seconds);
   console.log(
     `page_fault1 (1 CPU): ${fmtRate(pf.faultsPerSec)} faults/s over ${pf.loops} timed loops of 128 MiB ` +
@@ -106,4 +106,4 @@ export async function main(argv = process.argv.slice(2)) {
   writeResult('results/bench-page-fault.json', { date: new Date().toISOString(), pageFault1: pf, cow });
 }
 
-if (isMain(import.meta.url)) await main();
+benchMain(import.meta.url, main);

@@ -40,7 +40,7 @@ import { user_write_word } from '../src/vm/access.js';
 import { LOCK_SCHEMES, type RmapSchemeName } from '../src/config.js';
 import { try_to_free_pages } from '../src/reclaim/index.js';
 import { textTable } from '../src/report/table.js';
-import { writeResult, fmtRate, isMain, hostCores, timeSliceWarning } from './common.js';
+import { writeResult, fmtRate, benchArgs, benchMain, hostCores, timeSliceWarning } from './common.js';
 import { vmstatSum as vmsum } from '../src/sim/results.js';
 import { registeredRmapSchemes as registeredRmaps } from '../src/rmap/index.js';
 
@@ -104,7 +104,7 @@ interface FaultRow {
 }
 
 export async function main(argv = process.argv.slice(2)): Promise<void> {
-  const quick = argv.includes('--quick');
+  const { quick } = benchArgs('reclaim', argv, { quick: { kind: 'flag' } });
   const rmaps = registeredRmaps();
   const N = quick ? 512 : 4096;
   const Ks = quick ? [1, 4, 16] : [1, 2, 4, 8, 16];
@@ -201,4 +201,4 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
   console.log('\nwrote results/bench-reclaim.json');
 }
 
-if (isMain(import.meta.url)) await main();
+benchMain(import.meta.url, main);

@@ -8,11 +8,11 @@
  * Writes results/bench-rmap.json and prints the tables.
  */
 import { rmapCost } from '../src/cli/rmap-cost.js';
-import { isMain } from './common.js';
+import { benchArgs, benchMain } from './common.js';
 
 export async function main(argv = process.argv.slice(2)) {
-  const i = argv.indexOf('--out');
-  return rmapCost({ quick: argv.includes('--quick'), out: i >= 0 ? argv[i + 1] : undefined });
+  const a = benchArgs('rmap', argv, { quick: { kind: 'flag' }, out: { kind: 'string' } });
+  return rmapCost({ quick: a.quick, out: a.out });
 }
 
-if (isMain(import.meta.url)) await main();
+benchMain(import.meta.url, main);
