@@ -340,10 +340,11 @@ import('tsx/esm/api').then(async (tsx) => {
   const g = new Int32Array(gate);
   Atomics.add(g, 0, 1);
   while (Atomics.load(g, 0) < 2) {}
-  let x = id * 7919 + 1, errs = 0;
+  const { seeded, randInt } = await import('${root}test/rng.ts');
+  const rng = seeded(id * 7919 + 1);
+  let errs = 0;
   for (let i = 0; i < iters; i++) {
-    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
-    const index = ((x >>> 0) % 64) << shift;
+    const index = randInt(rng, 0, 63) << shift;
     const got = fm.find_get_page(cpu, mapping, index);
     if (got >= 0) {
       if (!fm.remove_from_page_cache(cpu, got)) errs++;

@@ -5,6 +5,7 @@
  * catching planted corruption.
  */
 import { describe, it, expect } from 'vitest';
+import { seeded, randFloat } from '../rng.js';
 import { createMachine, type Machine } from '../../src/machine/machine.js';
 import { makeCpuBase, type CpuBase } from '../../src/machine/cpu.js';
 import {
@@ -46,15 +47,10 @@ function boot(cfg: Record<string, unknown> = {}): { m: Machine; cpu: CpuBase } {
   return { m, cpu: makeCpuBase(m, 0) };
 }
 
-/** xorshift32 with a fixed seed: deterministic shuffles. */
+/** A seeded [0, 1) stream (test/rng.ts, pure-rand): deterministic shuffles. */
 function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
+  const g = seeded(seed);
+  return () => randFloat(g);
 }
 
 const vm = (cpu: CpuBase, name: keyof typeof VM) => cpu.w[cpu.vm + VM[name]]!;
