@@ -14,6 +14,7 @@ import { main as replay } from './replay.js';
 import { main as refault } from './refault.js';
 import { main as migrate } from './migrate.js';
 import { main as ceiling } from './clear_ceiling.js';
+import { main as micro } from './micro.js';
 import { benchMain, BenchArgError } from './common.js';
 
 const benches: [string, () => unknown][] = [
@@ -27,6 +28,7 @@ const benches: [string, () => unknown][] = [
   ['replay', () => replay([])],
   ['refault', () => refault([])],
   ['migrate', () => migrate([])],
+  ['micro', () => micro([])],
 ];
 /** Run the benchmarks named in argv (all when none is named), in the order above. */
 export async function main(only: string[]) {
