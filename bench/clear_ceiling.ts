@@ -29,7 +29,7 @@
  */
 import { Worker, isMainThread, workerData, parentPort } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
-import { isMain, fmtRate, writeResult } from './common.js';
+import { benchArgs, benchMain, fmtRate, writeResult } from './common.js';
 import { lineRoundTripNs } from '../src/sim/hostprobe.js';
 
 const PAGE_WORDS = 1024;
@@ -133,13 +133,14 @@ if (!isMainThread) {
 }
 
 export async function main(argv = process.argv.slice(2)): Promise<{ clear: ClearCeiling; compute: ComputeTrial[]; roundTripNs: number | null }> {
-  const seconds = Number(argv[0] ?? 2);
-  const c = await clearPageCeiling(seconds, Number(argv[1] ?? 32));
+  const a = benchArgs('clear_ceiling', argv, { seconds: { kind: 'number', dflt: 2, min: 0.1 }, region: { kind: 'number', dflt: 32, min: 1 }, trials: { kind: 'number', dflt: 8, min: 1 } }, ['seconds', 'region', 'trials']);
+  const seconds = a.seconds;
+  const c = await clearPageCeiling(seconds, a.region);
   console.log(
     `clear_page ceiling, ${c.regionMiB} MiB per worker: 1 worker ${fmtRate(c.pagesPerSec1)} pages/s, ` +
       `2 workers ${fmtRate(c.pagesPerSec2)} pages/s, 2/1 ${c.ratio.toFixed(2)}`,
   );
-  const compute = await computeCeiling(Math.min(seconds, 1.5), Number(argv[2] ?? 8));
+  const compute = await computeCeiling(Math.min(seconds, 1.5), a.trials);
   console.log(`compute control (nothing shared), 1 vs 2 threads, ${compute.length} trials in a row:`);
   console.log('trial  1 thread passes/s  2 threads passes/s   2/1');
   compute.forEach((t, i) => console.log(`${String(i + 1).padStart(5)}  ${fmtRate(t.passesPerSec1).padStart(17)}  ${fmtRate(t.passesPerSec2).padStart(18)}  ${t.ratio.toFixed(2).padStart(5)}`));
@@ -151,4 +152,4 @@ export async function main(argv = process.argv.slice(2)): Promise<{ clear: Clear
   return { clear: c, compute, roundTripNs };
 }
 
-if (isMainThread && isMain(import.meta.url)) await main();
+benchMain(import.meta.url, main);

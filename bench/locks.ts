@@ -25,9 +25,7 @@
  * Usage: node dist/bench/locks.js [--ms 500] [--out results/bench-locks.json]
  */
 import { Worker, isMainThread, parentPort } from 'node:worker_threads';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { resolve } from 'node:path';
 import { availableParallelism, cpus as osCpus } from 'node:os';
 import { createMachine, attachMachine, type Machine } from '../src/machine/machine.js';
 import { makeCpuBase } from '../src/machine/cpu.js';
@@ -35,7 +33,8 @@ import { globalLine } from '../src/machine/layout.js';
 import { LOCK_IMPLS, type LockImplName } from '../src/config.js';
 import { spin_lock, spin_unlock } from '../src/sync/spinlock.js';
 import { C_TEST_A, SITE } from '../src/sync/classes.js';
-import { lockStatRows } from '../src/report/lockstat.js';
+import { lockStatRows } from '../src/sync/lockstat_rows.js';
+import { benchArgs, benchMain, writeResult } from './common.js';
 
 const LINE_LOCK = 13;
 const LINE_STOP = 14;
@@ -172,13 +171,9 @@ export function formatLockBench(rows: LockBenchRow[]): string {
 }
 
 export async function main(argv = process.argv.slice(2)): Promise<LockBenchRow[]> {
-  const arg = (name: string, dflt: string) => {
-    const i = argv.indexOf(name);
-    return i >= 0 && argv[i + 1] ? argv[i + 1]! : dflt;
-  };
-  const ms = Number(arg('--ms', '500'));
-  const out = resolve(arg('--out', 'results/bench-locks.json'));
-  if (!(ms > 0)) throw new Error('--ms: must be a positive number of milliseconds');
+  const a = benchArgs('locks', argv, { ms: { kind: 'number', dflt: 500, min: 1 }, out: { kind: 'string', dflt: 'results/bench-locks.json' } });
+  const ms = a.ms;
+  const out = resolve(a.out);
   const workers = [new Worker(new URL(import.meta.url)), new Worker(new URL(import.meta.url))];
   const rows: LockBenchRow[] = [];
   try {
@@ -192,11 +187,7 @@ export async function main(argv = process.argv.slice(2)): Promise<LockBenchRow[]
   }
   console.log(`lock implementations: ${ms} ms per phase, lock + plain counter++ + unlock, node ${process.version}, ${availableParallelism()} cpus (${osCpus()[0]?.model ?? '?'})`);
   console.log(formatLockBench(rows));
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(
-    out,
-    JSON.stringify({ bench: 'locks', date: new Date().toISOString(), node: process.version, hostCpus: availableParallelism(), msPerPhase: ms, rows }, null, 2) + '\n',
-  );
+  writeResult(out, { bench: 'locks', date: new Date().toISOString(), node: process.version, hostCpus: availableParallelism(), msPerPhase: ms, rows });
   console.log(`wrote ${out}`);
   if (rows.some((r) => !r.uncontended.counterExact || !r.contended.counterExact)) {
     throw new Error('a lock lost updates: the guarded counter does not match the acquisitions');
@@ -204,9 +195,4 @@ export async function main(argv = process.argv.slice(2)): Promise<LockBenchRow[]
   return rows;
 }
 
-if (isMainThread && process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  main().catch((e) => {
-    console.error(e);
-    process.exit(1);
-  });
-}
+benchMain(import.meta.url, main);

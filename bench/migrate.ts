@@ -27,15 +27,17 @@ import { do_fork, mmput } from '../src/vm/fork.js';
 import { user_write_word } from '../src/vm/access.js';
 import { pte_table } from '../src/mm/pgtable.js';
 import { PAGE_WORDS } from '../src/machine/layout.js';
-import { pte_pfn } from '../src/mm/pte.js';
-import { __alloc_pages, __free_pages, drain_all_pages } from '../src/mm/page_alloc.js';
+import { pte_pfn, pte_index } from '../src/mm/pte.js';
+import { __alloc_pages } from '../src/mm/page_alloc.js';
+import { __free_pages } from '../src/mm/page_ref.js';
+import { drain_all_pages } from '../src/mm/pcp.js';
 import { SITE } from '../src/sync/classes.js';
 import type { RmapSchemeName } from '../src/config.js';
 import { lru_add_drain } from '../src/reclaim/index.js';
 import { migrate_page, MIGRATE_OK } from '../src/reclaim/migrate.js';
 import { compact_pages } from '../src/reclaim/compact.js';
-import '../src/sim/register.js';
-import { writeResult, isMain, median } from './common.js';
+import { textTable } from '../src/report/table.js';
+import { writeResult, benchArgs, benchMain, median } from './common.js';
 import { vmstatSum as vmsum } from '../src/sim/results.js';
 import { registeredRmapSchemes as registeredRmaps } from '../src/rmap/index.js';
 
@@ -44,7 +46,7 @@ const T = SITE.test;
 
 function pfnAt(cpu: Cpu, mm: number, addr: number): number {
   const pt = pte_table(cpu, mm, addr);
-  return pt < 0 ? -1 : pte_pfn(Atomics.load(cpu.w, cpu.l.frames + pt * PAGE_WORDS + ((addr >>> 12) & 0x3ff)));
+  return pt < 0 ? -1 : pte_pfn(Atomics.load(cpu.w, cpu.l.frames + pt * PAGE_WORDS + pte_index(addr)));
 }
 
 export interface MigrateRow {
@@ -118,7 +120,7 @@ function compactFragmented(rmap: RmapSchemeName, N: number): CompactRow {
 }
 
 export async function main(argv = process.argv.slice(2)) {
-  const quick = argv.includes('--quick');
+  const { quick } = benchArgs('migrate', argv, { quick: { kind: 'flag' } });
   const N = quick ? 256 : 1024;
   const Ks = quick ? [1, 4] : [1, 4, 16];
   const rmaps = registeredRmaps();
@@ -134,23 +136,22 @@ export async function main(argv = process.argv.slice(2)) {
     }
   }
   console.log(`migrate_page: ${N} anonymous pages shared by K processes, each moved once; µs per page (x scan)`);
-  console.log(['rmap'.padEnd(11), ...Ks.map((K) => `K=${K}`.padStart(16))].join(''));
-  for (const rmap of rmaps) {
-    const cells = Ks.map((K) => {
+  const table = rmaps.map((rmap) => [
+    rmap,
+    ...Ks.map((K) => {
       const r = rows.find((x) => x.rmap === rmap && x.K === K)!;
       const s = rows.find((x) => x.rmap === 'scan' && x.K === K)!;
-      return `${r.usPerPage.toFixed(1)} (${(r.usPerPage / s.usPerPage).toFixed(2)}x)`.padStart(16);
-    });
-    console.log([rmap.padEnd(11), ...cells].join(''));
-  }
+      return `${r.usPerPage.toFixed(1)} (${(r.usPerPage / s.usPerPage).toFixed(2)}x)`;
+    }),
+  ]);
+  console.log(textTable(['rmap', ...Ks.map((K) => `K=${K}`)], table));
   const compact: CompactRow[] = rmaps.map((rmap) => {
     const runs = [0, 1, 2].map(() => compactFragmented(rmap, N));
     return { ...runs[0]!, usPerBlock: median(runs.map((r) => r.usPerBlock)) };
   });
   console.log(`\ncompact_pages(order 1) on a fragmented zone (${N} user pages, every free frame's buddy in use):`);
-  console.log('rmap        blocks  pages moved  µs per block');
-  for (const c of compact) console.log(`${c.rmap.padEnd(11)} ${String(c.blocks).padStart(6)}  ${String(c.migrated).padStart(11)}  ${c.usPerBlock.toFixed(1).padStart(12)}`);
+  console.log(textTable(['rmap', 'blocks', 'pages moved', 'µs per block'], compact.map((c) => [c.rmap, c.blocks, c.migrated, c.usPerBlock.toFixed(1)])));
   writeResult('results/bench-migrate.json', { date: new Date().toISOString(), N, Ks, migrate: rows, compact });
 }
 
-if (isMain(import.meta.url)) await main();
+benchMain(import.meta.url, main);

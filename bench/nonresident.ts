@@ -55,7 +55,6 @@
  * Results: a table on stdout and results/bench-nonresident.json.
  */
 import { Worker, isMainThread, workerData, parentPort } from 'node:worker_threads';
-import { fileURLToPath } from 'node:url';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import os from 'node:os';
@@ -64,7 +63,7 @@ import { computeLayout } from '../src/machine/layout.js';
 import { populate } from '../src/machine/machine.js';
 import { mappingOfInode } from '../src/machine/page.js';
 import { nrTableAt, nr_init, nr_table_words, remember_page, recently_evicted, type NrHand, type NrTable } from '../src/reclaim/nonresident.js';
-import { median } from './common.js';
+import { median, benchMain } from './common.js';
 
 /* ---- control area: one 64-byte line per field, per-worker lines after ---- */
 const C_ARRIVE = 0;
@@ -400,9 +399,6 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<{ ro
 
 if (!isMainThread && (workerData as BenchWorkerArgs | undefined)?.kind === 'nonresident-bench') {
   benchWorker(workerData as BenchWorkerArgs);
-} else if (isMainThread && process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main().catch((e) => {
-    console.error(e);
-    process.exit(1);
-  });
+} else {
+  benchMain(import.meta.url, main);
 }

@@ -7,9 +7,8 @@
  *   cow:         a parent with 64 MiB of written anonymous memory forks; the
  *                child writes every page (COW copies), exits; repeat.
  *
- * Each runs twice, each time in a fresh worker thread: on the machine alone
- * (issue 2: no reclaim installed) and with reclaim's hooks installed (the LRU,
- * as in every smpvm run).
+ * The fault path runs through reclaim (the LRU, as in every smpvm run): since
+ * issue 15 vm/ calls reclaim directly, so there is no reclaim-less variant.
  *
  * Run: npm run build && node dist/bench/page_fault.js [seconds]
  */
@@ -20,9 +19,7 @@ import { do_mmap, do_munmap, PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_ANONYMOUS }
 import { do_fork, mmput } from '../src/vm/fork.js';
 import { user_write_word } from '../src/vm/access.js';
 import { VM } from '../src/machine/vmstat.js';
-import { Worker, isMainThread, workerData, parentPort } from 'node:worker_threads';
-import { fileURLToPath } from 'node:url';
-import { writeResult, fmtRate, isMain, median } from './common.js';
+import { writeResult, fmtRate, benchArgs, benchMain, median } from './common.js';
 
 const MiB = 1 << 20;
 const P = 4096;
@@ -92,48 +89,21 @@ export function cowFaults(seconds: number, cfg: Record<string, unknown> = {}) {
   return { bench: 'cow', loops, cowFaults: cows, ms, cowFaultsPerSec: (cows / (ms - forkMs)) * 1000, forkMsPer64MiB: forkMs / loops };
 }
 
-type Variant = 'machine' | 'reclaim';
-interface PfArgs {
-  kind: 'page-fault-bench';
-  variant: Variant;
-  seconds: number;
-}
-
-/** One variant in a fresh thread: its own module instances, so reclaim's hooks are installed or not. */
-function runVariant(variant: Variant, seconds: number): Promise<{ pf: ReturnType<typeof pageFault1>; cow: ReturnType<typeof cowFaults> }> {
-  const wd: PfArgs = { kind: 'page-fault-bench', variant, seconds };
-  const wk = new Worker(fileURLToPath(import.meta.url), { workerData: wd });
-  return new Promise((res, rej) => {
-    wk.once('message', res);
-    wk.once('error', rej);
-  });
-}
-
-if (!isMainThread && (workerData as PfArgs | undefined)?.kind === 'page-fault-bench') {
-  const a = workerData as PfArgs;
-  // 'reclaim': the LRU (pagevecs, release_pages) and the allocator's reclaim wrapper, as every smpvm run has them
-  if (a.variant === 'reclaim') await import('../src/sim/register.js');
-  parentPort!.postMessage({ pf: pageFault1(a.seconds), cow: cowFaults(a.seconds) });
-}
-
 /**
- * Both variants, one after the other: `machine` is the issue-2 machine (no
- * reclaim installed: no LRU lists), `reclaim` the same with reclaim's hooks
- * installed, as in every `smpvm run` (pagevec LRU adds, release_pages at zap).
+ * Both benches on this thread. The fault path always runs through reclaim
+ * (pagevec LRU adds, release_pages at munmap, the allocator's watermark
+ * wrapper), as in every `smpvm run`: vm/ calls reclaim directly.
  */
 export async function main(argv = process.argv.slice(2)) {
-  const seconds = Number(argv[0] ?? 3);
-  const out: Record<string, unknown> = { date: new Date().toISOString() };
-  for (const variant of ['machine', 'reclaim'] as const) {
-    const { pf, cow } = await runVariant(variant, seconds);
-    console.log(
-      `page_fault1 (1 CPU, ${variant.padEnd(7)}): ${fmtRate(pf.faultsPerSec)} faults/s over ${pf.loops} timed loops of 128 MiB ` +
-        `(median loop ${fmtRate(pf.medianLoopFaultsPerSec)}, best ${fmtRate(pf.bestLoopFaultsPerSec)}; one warm-up loop untimed)`,
-    );
-    console.log(`cow faults  (1 CPU, ${variant.padEnd(7)}): ${fmtRate(cow.cowFaultsPerSec)} COW faults/s; fork of 64 MiB: ${cow.forkMsPer64MiB.toFixed(1)} ms`);
-    out[variant] = { pageFault1: pf, cow };
-  }
-  writeResult('results/bench-page-fault.json', out);
+  const { seconds } = benchArgs('page_fault', argv, { seconds: { kind: 'number', dflt: 3, min: 0.1 } }, ['seconds']);
+  const pf = pageFault1(seconds);
+  console.log(
+    `page_fault1 (1 CPU): ${fmtRate(pf.faultsPerSec)} faults/s over ${pf.loops} timed loops of 128 MiB ` +
+      `(median loop ${fmtRate(pf.medianLoopFaultsPerSec)}, best ${fmtRate(pf.bestLoopFaultsPerSec)}; one warm-up loop untimed)`,
+  );
+  const cow = cowFaults(seconds);
+  console.log(`cow faults  (1 CPU): ${fmtRate(cow.cowFaultsPerSec)} COW faults/s; fork of 64 MiB: ${cow.forkMsPer64MiB.toFixed(1)} ms`);
+  writeResult('results/bench-page-fault.json', { date: new Date().toISOString(), pageFault1: pf, cow });
 }
 
-if (isMainThread && isMain(import.meta.url)) await main();
+benchMain(import.meta.url, main);

@@ -39,8 +39,8 @@ import { do_fork, mmput } from '../src/vm/fork.js';
 import { user_write_word } from '../src/vm/access.js';
 import { LOCK_SCHEMES, type RmapSchemeName } from '../src/config.js';
 import { try_to_free_pages } from '../src/reclaim/index.js';
-import '../src/sim/register.js';
-import { writeResult, fmtRate, isMain, hostCores, timeSliceWarning } from './common.js';
+import { textTable } from '../src/report/table.js';
+import { writeResult, fmtRate, benchArgs, benchMain, hostCores, timeSliceWarning } from './common.js';
 import { vmstatSum as vmsum } from '../src/sim/results.js';
 import { registeredRmapSchemes as registeredRmaps } from '../src/rmap/index.js';
 
@@ -104,7 +104,7 @@ interface FaultRow {
 }
 
 export async function main(argv = process.argv.slice(2)): Promise<void> {
-  const quick = argv.includes('--quick');
+  const { quick } = benchArgs('reclaim', argv, { quick: { kind: 'flag' } });
   const rmaps = registeredRmaps();
   const N = quick ? 512 : 4096;
   const Ks = quick ? [1, 4, 16] : [1, 2, 4, 8, 16];
@@ -123,17 +123,17 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
     }
   }
   const fmt = (x: number, d = 1) => (x >= 100 ? x.toFixed(0) : x.toFixed(d));
-  console.log(`policy   rmap        ${Ks.map((k) => `K=${k}`.padStart(22)).join('')}`);
-  console.log(`                     ${Ks.map(() => '  us/pg scan/pg pte/pg'.padStart(22)).join('')}`);
+  const table: (string | number)[][] = [];
   for (const policy of POLICIES) {
     for (const rmap of rmaps) {
-      const cells = Ks.map((K) => {
+      const cells = Ks.flatMap((K) => {
         const r = rows.find((x) => x.policy === policy && x.rmap === rmap && x.K === K)!;
-        return `${fmt(r.usPerFreed).padStart(7)}${fmt(r.scannedPerFreed).padStart(8)}${fmt(r.ptesPerFreed).padStart(7)}`;
+        return [fmt(r.usPerFreed), fmt(r.scannedPerFreed), fmt(r.ptesPerFreed)];
       });
-      console.log(`${policy.padEnd(9)}${rmap.padEnd(12)}${cells.map((c) => c.padStart(22)).join('')}`);
+      table.push([policy, rmap, ...cells]);
     }
   }
+  console.log(textTable(['policy', 'rmap', ...Ks.flatMap((k) => [`K=${k} us/pg`, 'scan/pg', 'pte/pg'])], table));
   const at = (policy: string, rmap: string, K: number) => rows.find((x) => x.policy === policy && x.rmap === rmap && x.K === K)!;
   const Kmax = Ks[Ks.length - 1]!;
   const chain = rmaps.includes('ptechain') ? 'ptechain' : rmaps[0]!;
@@ -179,12 +179,12 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
   } finally {
     await pool.destroy();
   }
-  console.log('locks   CPUs   faults/s   pswpout  steal(kswapd)  steal(direct)  kswapd wakes');
-  for (const f of faults) {
-    console.log(
-      `${f.locks.padEnd(8)}${String(f.cpus).padStart(4)}${fmtRate(f.faultsPerSec).padStart(11)}${String(f.pswpout).padStart(10)}${String(f.pgstealKswapd).padStart(15)}${String(f.pgstealDirect).padStart(15)}${String(f.kswapdWake).padStart(14)}`,
-    );
-  }
+  console.log(
+    textTable(
+      ['locks', 'CPUs', 'faults/s', 'pswpout', 'steal(kswapd)', 'steal(direct)', 'kswapd wakes'],
+      faults.map((f) => [f.locks, f.cpus, fmtRate(f.faultsPerSec), f.pswpout, f.pgstealKswapd, f.pgstealDirect, f.kswapdWake]),
+    ),
+  );
   const scaling = LOCK_SCHEMES.map((locks) => {
     const one = faults.find((f) => f.locks === locks && f.cpus === 1)!;
     const two = faults.find((f) => f.locks === locks && f.cpus === 2)!;
@@ -201,4 +201,4 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
   console.log('\nwrote results/bench-reclaim.json');
 }
 
-if (isMain(import.meta.url)) await main();
+benchMain(import.meta.url, main);

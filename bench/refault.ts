@@ -39,8 +39,7 @@
  */
 import { runMachine, createRunPool } from '../src/sim/run.js';
 import { totalVmstat } from '../src/sim/results.js';
-import '../src/sim/register.js';
-import { writeResult, fmtRate, isMain, timeSliceWarning } from './common.js';
+import { writeResult, fmtRate, benchArgs, benchMain, timeSliceWarning } from './common.js';
 
 const MiB = 1 << 20;
 const MEM = 8 * MiB;
@@ -81,14 +80,8 @@ export interface RefaultBenchRow {
   scaling: number | null;
 }
 
-function arg(argv: string[], name: string, dflt: string): string {
-  const i = argv.indexOf(name);
-  return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1]! : dflt;
-}
-
 export async function main(argv = process.argv.slice(2)): Promise<RefaultBenchRow[]> {
-  const seconds = Number(arg(argv, '--seconds', '2'));
-  const out = arg(argv, '--out', 'results/bench-refault.json');
+  const { seconds, out } = benchArgs('refault', argv, { seconds: { kind: 'number', dflt: 2, min: 0.1 }, out: { kind: 'string', dflt: 'results/bench-refault.json' } });
   console.log(
     `refault-driven policies vs 2q: pressure workloads on ${MEM / MiB} MiB RAM, ${seconds} s per run, 2 processes per CPU, half writes, kswapd on, objrmap, swap latency 20 us`,
   );
@@ -162,4 +155,4 @@ export async function main(argv = process.argv.slice(2)): Promise<RefaultBenchRo
   return rows;
 }
 
-if (isMain(import.meta.url)) await main();
+benchMain(import.meta.url, main);

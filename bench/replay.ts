@@ -15,11 +15,9 @@
 import Table from 'cli-table3';
 import { plain } from '../src/report/summary.js';
 import { availableParallelism, cpus as osCpus } from 'node:os';
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { densify, runPolicy, type ReplayOptions } from '../src/reclaim/replay/index.js';
-import { OP_READ, OP_WRITE, type PageTrace } from '../src/workload/trace.js';
-import { fmtRate, writeResult } from './common.js';
+import { OP_READ, OP_WRITE, type PageTrace } from '../src/reclaim/page_trace.js';
+import { fmtRate, writeResult, benchArgs, benchMain } from './common.js';
 
 export interface ReplayBenchRow {
   policy: string;
@@ -80,14 +78,7 @@ export function syntheticTrace(refs: number, seed = 0x2545f491): PageTrace {
 }
 
 export async function main(argv: string[] = process.argv.slice(2)): Promise<ReplayBenchRow[]> {
-  let refs = 1_000_000;
-  let out = 'results/bench-replay.json';
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--refs') refs = Number(argv[++i]);
-    else if (argv[i] === '--out') out = argv[++i];
-    else throw new Error(`bench/replay: unknown argument '${argv[i]}' (--refs N, --out FILE)`);
-  }
-  if (!Number.isInteger(refs) || refs < 1000) throw new Error(`bench/replay: --refs ${refs} is not an integer >= 1000`);
+  const { refs, out } = benchArgs('replay', argv, { refs: { kind: 'number', dflt: 1_000_000, min: 1000 }, out: { kind: 'string', dflt: 'results/bench-replay.json' } });
 
   const trace = syntheticTrace(refs);
   let t0 = performance.now();
@@ -143,9 +134,4 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<Repl
   return rows;
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  main().catch((e) => {
-    console.error(e);
-    process.exit(1);
-  });
-}
+benchMain(import.meta.url, main);

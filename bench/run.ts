@@ -14,6 +14,8 @@ import { main as replay } from './replay.js';
 import { main as refault } from './refault.js';
 import { main as migrate } from './migrate.js';
 import { main as ceiling } from './clear_ceiling.js';
+import { main as micro } from './micro.js';
+import { benchMain, BenchArgError } from './common.js';
 
 const benches: [string, () => unknown][] = [
   ['ceiling', () => ceiling([])],
@@ -26,15 +28,17 @@ const benches: [string, () => unknown][] = [
   ['replay', () => replay([])],
   ['refault', () => refault([])],
   ['migrate', () => migrate([])],
+  ['micro', () => micro([])],
 ];
-const only = process.argv.slice(2);
-const unknown = only.filter((n) => !benches.some(([b]) => b === n));
-if (unknown.length) {
-  console.error(`bench: unknown benchmark ${unknown.join(', ')} (have: ${benches.map(([b]) => b).join(', ')})`);
-  process.exit(2);
+/** Run the benchmarks named in argv (all when none is named), in the order above. */
+export async function main(only: string[]) {
+  const unknown = only.filter((n) => !benches.some(([b]) => b === n));
+  if (unknown.length) throw new BenchArgError(`bench: unknown benchmark ${unknown.join(', ')} (have: ${benches.map(([b]) => b).join(', ')})`);
+  for (const [name, run] of benches) {
+    if (only.length && !only.includes(name)) continue;
+    console.log(`\n=== bench/${name} ===`);
+    await run();
+  }
 }
-for (const [name, run] of benches) {
-  if (only.length && !only.includes(name)) continue;
-  console.log(`\n=== bench/${name} ===`);
-  await run();
-}
+
+benchMain(import.meta.url, main);

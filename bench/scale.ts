@@ -22,7 +22,7 @@
 import { runMachine, createRunPool } from '../src/sim/run.js';
 import type { Piscina } from 'piscina';
 import { LOCK_SCHEMES } from '../src/config.js';
-import { writeResult, fmtRate, isMain, hostCores, timeSliceWarning, median } from './common.js';
+import { writeResult, fmtRate, benchArgs, benchMain, BenchArgError, hostCores, timeSliceWarning, median } from './common.js';
 import { clearPageCeiling, type ClearCeiling } from './clear_ceiling.js';
 import { lineRoundTripNs } from '../src/sim/hostprobe.js';
 
@@ -75,9 +75,10 @@ export async function pageFaultScale(seconds: number, regionMiB: number, cpuCoun
 }
 
 export async function main(argv = process.argv.slice(2)) {
-  const seconds = Number(argv[0] ?? 2);
-  const regions = (argv[1] ?? '32,1').split(',').map(Number);
-  const trials = Number(argv[2] ?? 3);
+  const a = benchArgs('scale', argv, { seconds: { kind: 'number', dflt: 2, min: 0.1 }, regions: { kind: 'list', dflt: ['32', '1'] }, trials: { kind: 'number', dflt: 3, min: 1 } }, ['seconds', 'regions', 'trials']);
+  const { seconds, trials } = a;
+  const regions = a.regions.map(Number);
+  if (regions.some((r) => !(r > 0))) throw new BenchArgError(`bench/scale: --regions ${a.regions.join(',')}: expected MiB sizes > 0`);
   const cpuCounts = [1, 2];
   const warn = timeSliceWarning(Math.max(...cpuCounts));
   if (warn) console.log(warn);
@@ -116,4 +117,4 @@ export async function main(argv = process.argv.slice(2)) {
   writeResult('results/bench-scale.json', { date: new Date().toISOString(), hostCores, seconds, trials, runs });
 }
 
-if (isMain(import.meta.url)) await main();
+benchMain(import.meta.url, main);

@@ -4,7 +4,6 @@
  * SharedArrayBuffer and stays shared.
  */
 import { runCpuTask, type CpuTask, type CpuResult } from '../src/sim/cpuloop.js';
-import '../src/sim/register.js';
 
 export default function run(task: CpuTask): CpuResult {
   return runCpuTask(task);

@@ -8,9 +8,8 @@
  * ends the command with one line naming the CPU and the operation (exit 1);
  * so does a checker violation, an oracle failure or a lockdep report.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import pc from 'picocolors';
-import { dirname, join, relative, isAbsolute } from 'node:path';
+import { join, relative, isAbsolute } from 'node:path';
 import { runMachine, type RunOutcome } from '../sim/run.js';
 import { lineRoundTripNs } from '../sim/hostprobe.js';
 import { buildResults, scaleRatios, timeSliceWarning, hostCores, TOOL, RESULTS_VERSION, type RunResults, type ScaleResults, type ScalePoint } from '../sim/results.js';
@@ -21,7 +20,7 @@ import { formatLockStat, formatPerfLockContention } from '../report/lockstat.js'
 import { formatSummary, formatVerdict, formatRmapOverhead, formatVmstat, runHeadline, fmtRate, fmtInt, fmtSize } from '../report/summary.js';
 import { scaleCsv, scaleChart } from '../report/scaling.js';
 import { analyzeTrace, chromeTrace, foldedWaitStacks, faultLatency } from '../report/trace_export.js';
-import { CliError, EXIT_FAIL, EXIT_OK, type Io } from './io.js';
+import { CliError, EXIT_FAIL, EXIT_OK, writeFile, writeJson, type Io } from './io.js';
 import { format_refaults } from '../reclaim/nonresident.js';
 import { planBase, finishPlan, parseCpuList, willItScaleBase, type SharedOpts, type RunPlan, type PlanBase } from './options.js';
 import { progressBar, IdleSampler, LONG_RUN_MS, type Progress } from './progress.js';
@@ -33,12 +32,6 @@ export const STRESS_DEFAULTS = { workload: 'random', cpus: '2', duration: 3 };
 /** trace ring entries per CPU for profile: 64 Ki events × 32 bytes = 2 MiB per CPU */
 export const PROFILE_TRACE_RING = 1 << 16;
 
-function writeFile(file: string, text: string): void {
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, text);
-}
-
-export const writeJson = (file: string, v: unknown) => writeFile(file, JSON.stringify(v, null, 2) + '\n');
 
 /** A path as the user would type it: relative when under the working directory. */
 function show(f: string): string {

@@ -1,5 +1,6 @@
 /*
- * cli/io.ts — where the CLI writes, and its error type.
+ * cli/io.ts — where the CLI writes (its streams, results files), and its
+ * error type.
  *
  * Commands never touch process.stdout / process.exit directly: they get an
  * Io (the process's streams in `smpvm`, buffers in the tests that call
@@ -7,6 +8,9 @@
  * code (2: bad input, 1: the run failed). main() turns a CliError into one
  * line on stderr — never a stack trace.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+
 export interface Io {
   out(s: string): void;
   err(s: string): void;
@@ -46,3 +50,12 @@ export function bufferIo(isTTY = false): Io & { stdout: () => string; stderr: ()
     stderr: () => e,
   };
 }
+
+/** Write `text` to `file`, creating its directory. */
+export function writeFile(file: string, text: string): void {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, text);
+}
+
+/** A results file: pretty JSON and a newline. */
+export const writeJson = (file: string, v: unknown): void => writeFile(file, JSON.stringify(v, null, 2) + '\n');

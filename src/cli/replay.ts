@@ -31,10 +31,9 @@
  * .zst by magic number (workload/trace.ts). A malformed line is an error
  * naming the file and the line (exit 2), as is every bad flag.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import type { Command } from 'commander';
-import { readTrace, TraceError, type PageTrace } from '../workload/trace.js';
+import { readTrace, TraceError } from '../workload/trace.js';
+import type { PageTrace } from '../reclaim/page_trace.js';
 import { replay, densify, REPLAY_POLICIES, type ReplayPolicy, type ReplayResult } from '../reclaim/replay/index.js';
 import { runMachine } from '../sim/run.js';
 import { totalVmstat, cpuVmstat, TOOL, RESULTS_VERSION } from '../sim/results.js';
@@ -42,7 +41,8 @@ import { refault_report, type RefaultReport } from '../reclaim/workingset.js';
 import { format_refaults } from '../reclaim/nonresident.js';
 import { stageTraces, unstageTraces, traceSteps, TRACE_MAX_PAGES, type TraceSlice } from '../workload/tracewl.js';
 import { RMAP_SCHEMES, type PolicyName } from '../config.js';
-import { CliError, EXIT_FAIL, EXIT_OK, type Io } from './io.js';
+import { CliError, EXIT_FAIL, EXIT_OK, writeJson, type Io } from './io.js';
+import { textTable } from '../report/table.js';
 
 export interface ReplayOpts {
   policy?: string;
@@ -155,13 +155,7 @@ const writes = (t: PageTrace) => {
   return n;
 };
 
-function writeJson(file: string, v: unknown): void {
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, JSON.stringify(v, null, 2) + '\n');
-}
-
-const num = (n: number, w: number) => String(n).padStart(w);
-const ratio = (r: number) => r.toFixed(4).padStart(10);
+const ratio = (r: number) => r.toFixed(4);
 
 /* ---- one CPU: the replay engine ---- */
 
@@ -169,10 +163,8 @@ function printTraceReplay(io: Io, r: ReplayResult): void {
   const t = r.trace;
   const opt = Object.keys(r.options).length ? ` (${Object.entries(r.options).map(([k, v]) => `${k} ${v}`).join(', ')})` : '';
   io.out(`replay ${t.name}: ${t.refs} references, ${t.distinctPages} distinct pages, ${t.writes} writes; policy ${r.policy}${opt}, 1 CPU\n`);
-  io.out(`${'pages'.padStart(10)} ${'refs'.padStart(10)} ${'misses'.padStart(10)} ${'miss ratio'.padStart(10)} ${'refaults'.padStart(10)} ${'evictions'.padStart(10)} ${'writebacks'.padStart(10)}\n`);
-  for (const s of r.sizes) {
-    io.out(`${num(s.pages, 10)} ${num(s.refs, 10)} ${num(s.misses, 10)} ${ratio(s.missRatio)} ${num(s.refaults, 10)} ${num(s.evictions, 10)} ${num(s.writebacks, 10)}\n`);
-  }
+  const rows = r.sizes.map((s) => [s.pages, s.refs, s.misses, ratio(s.missRatio), s.refaults, s.evictions, s.writebacks]);
+  io.out(textTable(['pages', 'refs', 'misses', 'miss ratio', 'refaults', 'evictions', 'writebacks'], rows) + '\n');
 }
 
 /* ---- N CPUs: the machine ---- */
@@ -279,14 +271,8 @@ function printMachineReplay(io: Io, r: MachineReplayResult, sliced: boolean): vo
   io.out(
     `replay ${what}: ${r.traces.reduce((s, t) => s + t.refs, 0)} references on ${r.cpus} CPUs of one machine; policy ${r.policy} (machine policy ${r.machinePolicy}${r.refaultActivation ? ', refaultActivation' : ''}), with kswapd\n`,
   );
-  io.out(
-    `${'pages'.padStart(10)} ${'refs'.padStart(10)} ${'misses'.padStart(10)} ${'miss ratio'.padStart(10)} ${'majfault'.padStart(10)} ${'pswpin'.padStart(10)} ${'refaults'.padStart(10)} ${'activated'.padStart(10)}\n`,
-  );
-  for (const s of r.sizes) {
-    io.out(
-      `${num(s.pages, 10)} ${num(s.refs, 10)} ${num(s.misses, 10)} ${ratio(s.missRatio)} ${num(s.pgmajfault, 10)} ${num(s.pswpin, 10)} ${num(s.refaults, 10)} ${num(s.activations, 10)}\n`,
-    );
-  }
+  const rows = r.sizes.map((s) => [s.pages, s.refs, s.misses, ratio(s.missRatio), s.pgmajfault, s.pswpin, s.refaults, s.activations]);
+  io.out(textTable(['pages', 'refs', 'misses', 'miss ratio', 'majfault', 'pswpin', 'refaults', 'activated'], rows) + '\n');
   for (const s of r.sizes) {
     io.out(`\n# ${s.pages} pages: per CPU\n`);
     for (const c of s.perCpu) io.out(`cpu ${c.cpu}  ${c.trace}  refs ${c.refs}  majfault ${c.pgmajfault}  refaults ${c.refaults}\n`);

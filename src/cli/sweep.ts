@@ -16,12 +16,11 @@ import type { Command } from 'commander';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { CliError, EXIT_FAIL, EXIT_OK, type Io } from './io.js';
-import { GridError, gridPoints, parseGrid } from '../sweep/grid.js';
-import { resumeStates, runLocalSweep, pointsDir } from '../sweep/local.js';
-import { sweepTable, writeSweep } from '../sweep/merge.js';
-import { checkReachable, redisOptions, runQueueSweep, runQueueWorker } from '../sweep/queue.js';
+import { GridError, gridPoints, parseGrid } from './sweep/grid.js';
+import { resumeStates, runLocalSweep, pointsDir } from './sweep/local.js';
+import { sweepTable, writeSweep } from './sweep/merge.js';
+import { checkReachable, redisOptions, runQueueSweep, runQueueWorker } from './sweep/queue.js';
 import { hostCores } from '../sim/results.js';
-import '../sim/register.js';
 
 const int = (flag: string, v: string, min: number, max: number): number => {
   const n = Number(v);

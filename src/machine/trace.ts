@@ -131,3 +131,19 @@ export function readTrace(m: Machine): CpuTrace[] {
   for (let c = 0; c < m.layout.nrCpus; c++) out.push(readCpuTrace(m, c));
   return out;
 }
+
+/** A latency distribution derived from the trace (report/trace_export.ts faultLatency); part of a run's results. */
+export interface LatencyHistogram {
+  /** what was timed */
+  what: string;
+  unit: 'us';
+  count: number;
+  min: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  mean: number;
+  /** log2 buckets: count of samples with value <= le (and > the previous le) */
+  buckets: { le: number; count: number }[];
+}

@@ -59,7 +59,7 @@ import { PG_swapcache, SWAPPER_SPACE, inodeOfMapping, mappingOfInode } from '../
 import { C_TREE_LOCK, SITE } from '../sync/classes.js';
 import { spin_lock, spin_unlock } from '../sync/spinlock.js';
 import { mapping_lock, mapping_unlock } from '../sync/scheme.js';
-import { put_page } from './page_alloc.js';
+import { __free_page } from './page_ref.js';
 
 /* ---- locks ---- */
 
@@ -267,11 +267,11 @@ export function remove_from_page_cache(cpu: CpuBase, pfn: number): boolean {
 
 /**
  * How truncate_inode_pages drops the cache's reference on each page it
- * removes. put_page by default; reclaim/ installs its page_cache_release
+ * removes. put_page by default; reclaim/ installs its put_page
  * once pages can sit on LRU lists (a page freed while on an LRU would
  * corrupt the list).
  */
-export const pagecache_hooks: { release: (cpu: CpuBase, pfn: number) => void } = { release: put_page };
+export const pagecache_hooks: { release: (cpu: CpuBase, pfn: number) => void } = { release: __free_page };
 
 /**
  * truncate_inode_pages: drop every cached page of inode `ino` (file deletion,

@@ -207,3 +207,14 @@ export function writeback_page(cpu: CpuBase, ino: number, index: number, pfn: nu
   w[cpu.vm + VM.page_writeback]++;
   w[cpu.vm + VM.pgpgout]++;
 }
+
+/** Create n regular files of the configured size (config.filePages) on the given CPU's context: a workload's files. */
+export function createFiles(cpu: CpuBase, n: number): number[] {
+  const files: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const ino = inode_alloc(cpu, cpu.m.cfg.filePages, 0);
+    if (ino < 0) throw new Error(`createFiles: inode table full after ${i} files (maxFiles ${cpu.m.cfg.maxFiles})`);
+    files.push(ino);
+  }
+  return files;
+}

@@ -1,5 +1,5 @@
 /*
- * page_alloc.ts — the buddy allocator and the per-CPU page lists.
+ * mm/page_alloc.ts — the buddy allocator and its watermarks.
  *
  * One zone covers every frame. Its state is three global lines (layout.ts):
  *
@@ -21,20 +21,8 @@
  *        free_area[2]: head -> [pfn 4, PG_buddy, order 2] <-> [pfn 12 ...] -> NIL
  *        free_area[3]: head -> NIL                    nr_free[2] = 2
  *
- * Per-CPU page lists (2.6 "hot" pcp, used by the `split` lock scheme only):
- * a doubly-linked list of order-0 pages (PG_pcp) in the owning CPU's PC_PCP
- * line {count, head, high, batch, tail}. head/tail play the kernel's list_head
- * sentinel: the head page's prev and the tail page's next are NIL, so a push
- * or a pop touches only the page and its one neighbour, never the cold tail's
- * struct page (a cache miss per operation). Allocation pops the head (the most
- * recently freed, cache-hot page); an empty list is refilled with `batch`
- * pages under one zone->lock acquisition (rmqueue_bulk); a free pushes the
- * head, and when count reaches `high` the `batch` coldest pages (the tail) go
- * back to the buddy lists under one zone->lock acquisition (free_pages_bulk).
- * batch and high follow 2.6.16 zone_batchsize()/setup_pageset() [R]:
- * batch = clamp(zone pages / 1024, 512 KiB) / 4 rounded down to 2^n - 1,
- * high = 6 * batch. Under `2.4` and `bkl` every order-0 allocation and free
- * takes zone->lock (2.4 had no per-CPU lists).
+ * Per-CPU page lists: mm/pcp.ts. Reference counts and freeing by reference:
+ * mm/page_ref.ts. The free-list check: mm/free_check.ts.
  *
  * Watermarks (REFERENCE.md §4.3): min_free_kbytes = sqrt(16 * lowmem KiB)
  * clamped to [128, 65536] (2.6 init_per_zone_pages_min), pages_min from it,
@@ -51,23 +39,11 @@
  *   - free_area lists, nr_free, Z_FREE, and the PG_buddy / PG_ORDER /
  *     PG_LRU_* words of free pages: zone->lock (zone_lock(): a no-op under
  *     `bkl`, whose caller holds the big kernel lock). Plain loads/stores.
- *   - a pcp list and its PC_PCP words: only the owning CPU touches them
- *     (plain stores). drain_all_pages drains other CPUs' lists and so may run
- *     only when those CPUs are parked (stop-the-world checkpoint) or on the
- *     main thread with no worker running.
- *   - PG_COUNT: Atomics (get_page / put_page_testzero).
  *   - a free page belongs to the allocator; nobody else may write its struct
  *     page. A scanner that finds a pfn without holding a reference must take
  *     one with get_page_unless_zero before touching the page.
  *   zone->lock is the innermost MM lock (src/sync/index.ts): nothing is taken
  *   inside it.
- *
- * Page ownership: put_page() / __free_pages() drop a reference and free the
- * block when the count reaches zero; they know nothing of the LRU or the page
- * cache. Callers whose page may still be on an LRU list (reclaim/, vm/) use
- * put_page_testzero() and, when it returns true, take the page off the LRU
- * first and then call __free_pages_ok(), which frees a block whose count is
- * already zero.
  *
  * Allocated page state: _count 1, _mapcount -1, flags 0 (PG_compound for the
  * frames of an order > 0 block), mapping/index/private 0, PG_RMAP NIL, LRU
@@ -112,8 +88,6 @@ import {
   PCP_TAIL,
   globalLine,
   percpuBase,
-  pageStruct,
-  type Layout,
 } from '../machine/layout.js';
 import {
   PG_buddy,
@@ -131,6 +105,14 @@ import {
 import { VM } from '../machine/vmstat.js';
 import { zone_lock, zone_unlock, usesPcp } from '../sync/scheme.js';
 import { SITE } from '../sync/classes.js';
+import {
+  pcp_push_head,
+  rmqueue_bulk,
+  pcp_unlink,
+  free_pages_bulk,
+  zone_batchsize,
+} from './pcp.js';
+import { put_page_testzero } from './page_ref.js';
 
 export { MAX_ORDER };
 /** Watermark selectors for zone_wmark(). */
@@ -156,16 +138,6 @@ const ps = (cpu: CpuBase, pfn: number) => cpu.l.memMap + pfn * PAGE_STRUCT_WORDS
 
 /** int_sqrt as the kernel's (floor). */
 const intSqrt = (x: number) => Math.floor(Math.sqrt(x));
-
-/** 2.6.16 zone_batchsize() [R]: pcp batch for a zone of `pages` frames. */
-export function zone_batchsize(pages: number): number {
-  let batch = Math.floor(pages / 1024);
-  if (batch * PAGE_SIZE > 512 * 1024) batch = (512 * 1024) / PAGE_SIZE;
-  batch = Math.floor(batch / 4);
-  if (batch < 1) batch = 1;
-  // clamp to 2^n - 1 (fls(x) - 1 = index of the top bit)
-  return (1 << (31 - Math.clz32(batch + (batch >>> 1)))) - 1 || 1;
-}
 
 /**
  * mem_init: hand every frame except pfn 0 to the buddy allocator and set the
@@ -273,7 +245,7 @@ function add_to_free_area(cpu: CpuBase, pfn: number, order: number): void {
  * larger one if needed (expand: the upper halves go back, the low half is
  * kept). Returns its pfn or NIL. Zone lock held; the page is not prepared.
  */
-function __rmqueue(cpu: CpuBase, order: number): number {
+export function __rmqueue(cpu: CpuBase, order: number): number {
   const w = cpu.w;
   const heads = areaHeads(cpu);
   for (let o = order; o < MAX_ORDER; o++) {
@@ -294,7 +266,7 @@ function __rmqueue(cpu: CpuBase, order: number): number {
  * __free_one_page: put the block [pfn, pfn + 2^order) back, merging with its
  * buddy while the buddy is a free block head of the same order. Zone lock held.
  */
-function __free_one_page(cpu: CpuBase, pfn: number, order: number): void {
+export function __free_one_page(cpu: CpuBase, pfn: number, order: number): void {
   const w = cpu.w;
   const nrFrames = cpu.l.nrFrames;
   w[zoneLine(cpu) + Z_FREE]! += 1 << order;
@@ -377,109 +349,6 @@ function clear_freed_page(cpu: CpuBase, pfn: number, order: number): void {
     const t = p + i * PAGE_STRUCT_WORDS;
     w[t + PG_FLAGS] = 0;
     w[t + PG_PRIVATE] = 0;
-  }
-}
-
-/* ------------------------------------------------------------------------ */
-/* per-CPU lists (owning CPU only)                                           */
-/* ------------------------------------------------------------------------ */
-
-/** Push `pfn` at the head of the pcp list at `pcp` (list_add). */
-function pcp_push_head(w: Int32Array, memMap: number, pcp: number, pfn: number): void {
-  const p = memMap + pfn * PAGE_STRUCT_WORDS;
-  const h = w[pcp + PCP_HEAD]!;
-  w[p + PG_FLAGS] = PG_pcp;
-  w[p + PG_LRU_PREV] = NIL;
-  w[p + PG_LRU_NEXT] = h;
-  if (h === NIL) w[pcp + PCP_TAIL] = pfn;
-  else w[memMap + h * PAGE_STRUCT_WORDS + PG_LRU_PREV] = pfn;
-  w[pcp + PCP_HEAD] = pfn;
-  w[pcp + PCP_COUNT]!++;
-}
-
-/** Append `pfn` at the tail of the pcp list at `pcp` (list_add_tail). */
-function pcp_push_tail(w: Int32Array, memMap: number, pcp: number, pfn: number): void {
-  const p = memMap + pfn * PAGE_STRUCT_WORDS;
-  const t = w[pcp + PCP_TAIL]!;
-  w[p + PG_FLAGS] = PG_pcp;
-  w[p + PG_LRU_NEXT] = NIL;
-  w[p + PG_LRU_PREV] = t;
-  if (t === NIL) w[pcp + PCP_HEAD] = pfn;
-  else w[memMap + t * PAGE_STRUCT_WORDS + PG_LRU_NEXT] = pfn;
-  w[pcp + PCP_TAIL] = pfn;
-  w[pcp + PCP_COUNT]!++;
-}
-
-/** Unlink `pfn` from the pcp list at `pcp` (list_del). */
-function pcp_unlink(w: Int32Array, memMap: number, pcp: number, pfn: number): void {
-  const p = memMap + pfn * PAGE_STRUCT_WORDS;
-  const next = w[p + PG_LRU_NEXT]!;
-  const prev = w[p + PG_LRU_PREV]!;
-  if (prev === NIL) w[pcp + PCP_HEAD] = next;
-  else w[memMap + prev * PAGE_STRUCT_WORDS + PG_LRU_NEXT] = next;
-  if (next === NIL) w[pcp + PCP_TAIL] = prev;
-  else w[memMap + next * PAGE_STRUCT_WORDS + PG_LRU_PREV] = prev;
-  w[p + PG_LRU_NEXT] = NIL;
-  w[p + PG_LRU_PREV] = NIL;
-  w[p + PG_FLAGS] = 0;
-  w[pcp + PCP_COUNT]!--;
-}
-
-/**
- * rmqueue_bulk: move up to `batch` order-0 pages from the buddy lists to this
- * CPU's pcp list (appended at the tail, so they come out in address order)
- * under one zone->lock acquisition. Returns the number moved.
- */
-function rmqueue_bulk(cpu: CpuBase, pcp: number): number {
-  const w = cpu.w;
-  const memMap = cpu.l.memMap;
-  const batch = w[pcp + PCP_BATCH]!;
-  let n = 0;
-  zone_lock(cpu, SITE.rmqueue_bulk);
-  for (; n < batch; n++) {
-    const pfn = __rmqueue(cpu, 0);
-    if (pfn === NIL) break;
-    pcp_push_tail(w, memMap, pcp, pfn);
-  }
-  zone_unlock(cpu);
-  w[cpu.vm + VM.pcp_refill]++;
-  return n;
-}
-
-/**
- * free_pages_bulk: give the `count` coldest pages (the tail) of the pcp list
- * at `pcp` back to the buddy lists under one zone->lock acquisition.
- */
-function free_pages_bulk(cpu: CpuBase, pcp: number, count: number): void {
-  const w = cpu.w;
-  const memMap = cpu.l.memMap;
-  zone_lock(cpu, SITE.free_pages_bulk);
-  while (count-- > 0 && w[pcp + PCP_COUNT]! > 0) {
-    const tail = w[pcp + PCP_TAIL]!;
-    pcp_unlink(w, memMap, pcp, tail);
-    __free_one_page(cpu, tail, 0);
-  }
-  zone_unlock(cpu);
-  w[cpu.vm + VM.pcp_drain]++;
-}
-
-/** Drain this CPU's pcp list completely (compaction, checkpoints). */
-export function drain_local_pages(cpu: CpuBase): void {
-  const pcp = cpu.pc + PC_PCP;
-  if (cpu.w[pcp + PCP_COUNT]! > 0) free_pages_bulk(cpu, pcp, cpu.w[pcp + PCP_COUNT]!);
-}
-
-/**
- * drain_all_pages: drain every CPU slot's pcp list (kswapd's too) into the
- * buddy lists. Only at a stop-the-world checkpoint (all other CPUs parked) or
- * on the main thread with no worker running: it writes other CPUs' lists.
- */
-export function drain_all_pages(cpu: CpuBase): void {
-  const l = cpu.l;
-  for (let c = 0; c < l.nrCpuSlots; c++) {
-    const pcp = percpuBase(l, c) + PC_PCP;
-    const n = cpu.w[pcp + PCP_COUNT]!;
-    if (n > 0) free_pages_bulk(cpu, pcp, n);
   }
 }
 
@@ -577,75 +446,6 @@ export function __free_pages_ok(cpu: CpuBase, pfn: number, order: number): void 
 }
 
 /**
- * __free_pages: drop the caller's reference to an allocated block and free it
- * if that was the last (2.6 __free_pages: put_page_testzero, then
- * __free_pages_ok). For blocks that cannot be on an LRU list or in a cache:
- * page tables, pages that lost an insert race, private buffers.
- */
-export function __free_pages(cpu: CpuBase, pfn: number, order: number): void {
-  if (put_page_testzero(cpu, pfn)) __free_pages_ok(cpu, pfn, order);
-}
-
-/** __free_page: __free_pages(cpu, pfn, 0). */
-export function __free_page(cpu: CpuBase, pfn: number): void {
-  if (put_page_testzero(cpu, pfn)) __free_pages_ok(cpu, pfn, 0);
-}
-
-/** get_page: take a reference (the caller already holds one, or a lock that pins the page). */
-export function get_page(cpu: CpuBase, pfn: number): void {
-  Atomics.add(cpu.w, ps(cpu, pfn) + PG_COUNT, 1);
-}
-
-/**
- * get_page_unless_zero: take a reference unless the page is free (count 0).
- * For scanners that find a pfn without holding a reference (mem_map clock,
- * compaction). Returns false if the page was free.
- */
-export function get_page_unless_zero(cpu: CpuBase, pfn: number): boolean {
-  const w = cpu.w;
-  const off = ps(cpu, pfn) + PG_COUNT;
-  for (let c = Atomics.load(w, off); c > 0; ) {
-    const old = Atomics.compareExchange(w, off, c, c + 1);
-    if (old === c) return true;
-    c = old;
-  }
-  return false;
-}
-
-/** put_page_testzero: drop a reference; true if it was the last one (the caller must free). */
-export function put_page_testzero(cpu: CpuBase, pfn: number): boolean {
-  const off = ps(cpu, pfn) + PG_COUNT;
-  const old = Atomics.sub(cpu.w, off, 1);
-  if (old <= 0) {
-    Atomics.add(cpu.w, off, 1);
-    throw new Error(`cpu ${cpu.id}: put_page on free page ${pfn} (count ${old})`);
-  }
-  return old === 1;
-}
-
-/**
- * put_page: drop a reference and free the block (its allocation order) when
- * it was the last. Only for pages that cannot be on an LRU list or in a cache
- * when the count reaches 0 (page tables, private buffers); see the header.
- * Reserved pages are never freed and their count is not touched (2.4).
- */
-export function put_page(cpu: CpuBase, pfn: number): void {
-  const p = ps(cpu, pfn);
-  if ((cpu.w[p + PG_FLAGS]! & PG_reserved) !== 0) return;
-  if (put_page_testzero(cpu, pfn)) __free_pages_ok(cpu, pfn, cpu.w[p + PG_ORDER]!);
-}
-
-/** free_page: free an order-0 page the caller holds the only reference to (2.4 free_page). */
-export function free_page(cpu: CpuBase, pfn: number): void {
-  __free_page(cpu, pfn);
-}
-
-/** page_count: current _count (snapshot). */
-export function page_count(cpu: CpuBase, pfn: number): number {
-  return Atomics.load(cpu.w, ps(cpu, pfn) + PG_COUNT);
-}
-
-/**
  * steal_specific_page: allocate the particular aligned block
  * [pfn, pfn + 2^order) if it is free in the buddy lists, splitting the free
  * block that contains it (REFERENCE.md §8.1; Linus/LaHaise's
@@ -726,110 +526,4 @@ export function zone_info(m: Machine): { free: number; min: number; low: number;
     managed: w[z + Z_MANAGED]!,
     firstPfn: w[z + Z_FIRST_PFN]!,
   };
-}
-
-/** Free-map values written by check_free_lists. */
-export const FREE_NONE = 0;
-export const FREE_BUDDY = 1;
-export const FREE_PCP = 2;
-
-/**
- * Walk a free list of struct pages (NIL-terminated forwards through
- * PG_LRU_NEXT, PG_LRU_PREV naming the previous entry, the first's NIL) from
- * `first`, reporting bad links and cycles as `what`; `visit` checks each
- * entry (pfn, struct page offset). Returns the length and the last pfn.
- */
-function walk_free_list(
-  w: Int32Array,
-  l: Layout,
-  first: number,
-  what: string,
-  report: (s: string) => void,
-  visit: (pfn: number, p: number) => void,
-): { len: number; last: number } {
-  const n = l.nrFrames;
-  let len = 0;
-  let prev = NIL;
-  for (let pfn = first; pfn !== NIL; pfn = w[pageStruct(l, pfn) + PG_LRU_NEXT]!) {
-    if (pfn < 0 || pfn >= n) {
-      report(`${what}: link to bad pfn ${pfn}`);
-      break;
-    }
-    if (++len > n) {
-      report(`${what}: list does not end (cycle)`);
-      break;
-    }
-    const p = pageStruct(l, pfn);
-    if (w[p + PG_LRU_PREV] !== prev) report(`${what}: pfn ${pfn} prev ${w[p + PG_LRU_PREV]} != ${prev}`);
-    prev = pfn;
-    visit(pfn, p);
-  }
-  return { len, last: prev };
-}
-
-/**
- * check_free_lists: verify the allocator's structures; returns violations
- * (empty = consistent). Every free-list entry is a PG_buddy head of the list's
- * order, aligned, inside managed memory, with _count 0 and consistent links;
- * blocks do not overlap; list lengths match nr_free; Z_FREE = their sum; pcp
- * lists are well-formed head/tail lists of PG_pcp pages whose length is the
- * slot's count; no stray PG_buddy / PG_pcp flag elsewhere. If `freeMap`
- * (nrFrames entries) is given it receives FREE_BUDDY / FREE_PCP per free
- * frame and FREE_NONE elsewhere, for the invariant checker ("the free lists
- * hold exactly the free frames"). Call only when the machine is quiescent.
- */
-export function check_free_lists(m: Machine, freeMap?: Uint8Array): string[] {
-  const w = m.w;
-  const l = m.layout;
-  const n = l.nrFrames;
-  const out: string[] = [];
-  const report = (s: string) => {
-    if (out.length < 100) out.push(s);
-  };
-  const map = freeMap ?? new Uint8Array(n);
-  if (map.length < n) throw new Error('check_free_lists: freeMap too small');
-  map.fill(FREE_NONE, 0, n);
-  const z = globalLine(l, G_ZONE);
-  const first = w[z + Z_FIRST_PFN]!;
-  const heads = globalLine(l, G_ZONE_AREA);
-  const nrFreeBase = globalLine(l, G_ZONE_AREA + 1);
-  const pg = (pfn: number) => l.memMap + pfn * PAGE_STRUCT_WORDS;
-  const isHead = new Uint8Array(n);
-  let sum = 0;
-  for (let o = 0; o < MAX_ORDER; o++) {
-    const { len } = walk_free_list(w, l, w[heads + o]!, `free_area[${o}]`, report, (pfn, p) => {
-      if ((w[p + PG_FLAGS]! & PG_buddy) === 0) report(`free_area[${o}]: pfn ${pfn} lacks PG_buddy`);
-      if (w[p + PG_ORDER] !== o) report(`free_area[${o}]: pfn ${pfn} has order ${w[p + PG_ORDER]}`);
-      if (w[p + PG_COUNT] !== 0) report(`free_area[${o}]: pfn ${pfn} has _count ${w[p + PG_COUNT]}`);
-      if ((pfn & ((1 << o) - 1)) !== 0) report(`free_area[${o}]: pfn ${pfn} not aligned`);
-      if (pfn < first || pfn + (1 << o) > n) report(`free_area[${o}]: block ${pfn} outside managed memory`);
-      isHead[pfn] = 1;
-      for (let i = pfn, e = Math.min(n, pfn + (1 << o)); i < e; i++) {
-        if (map[i] !== FREE_NONE) report(`free_area[${o}]: block ${pfn} overlaps another free block at pfn ${i}`);
-        map[i] = FREE_BUDDY;
-      }
-      sum += 1 << o;
-    });
-    if (w[nrFreeBase + o] !== len) report(`free_area[${o}]: nr_free ${w[nrFreeBase + o]} but ${len} blocks listed`);
-  }
-  if (w[z + Z_FREE] !== sum) report(`zone: Z_FREE ${w[z + Z_FREE]} but the lists hold ${sum} pages`);
-  for (let c = 0; c < l.nrCpuSlots; c++) {
-    const pcp = percpuBase(l, c) + PC_PCP;
-    const count = w[pcp + PCP_COUNT]!;
-    const { len, last } = walk_free_list(w, l, w[pcp + PCP_HEAD]!, `pcp[${c}]`, report, (pfn, p) => {
-      if (w[p + PG_FLAGS] !== PG_pcp) report(`pcp[${c}]: pfn ${pfn} flags 0x${w[p + PG_FLAGS]!.toString(16)} (want PG_pcp only)`);
-      if (w[p + PG_COUNT] !== 0) report(`pcp[${c}]: pfn ${pfn} has _count ${w[p + PG_COUNT]}`);
-      if (pfn < first) report(`pcp[${c}]: pfn ${pfn} outside managed memory`);
-      if (map[pfn] !== FREE_NONE) report(`pcp[${c}]: pfn ${pfn} is also free elsewhere`);
-      map[pfn] = FREE_PCP;
-    });
-    if (w[pcp + PCP_TAIL] !== last) report(`pcp[${c}]: tail ${w[pcp + PCP_TAIL]} but the list ends at ${last}`);
-    if (len !== count) report(`pcp[${c}]: count ${count} but ${len} pages listed`);
-  }
-  for (let pfn = 0; pfn < n; pfn++) {
-    const f = w[pg(pfn) + PG_FLAGS]!;
-    if ((f & PG_buddy) !== 0 && !isHead[pfn]) report(`pfn ${pfn}: PG_buddy but not on a free list`);
-    if ((f & PG_pcp) !== 0 && map[pfn] !== FREE_PCP) report(`pfn ${pfn}: PG_pcp but not on a pcp list`);
-  }
-  return out;
 }

@@ -33,7 +33,8 @@ import {
 import { PG_pgtable } from '../machine/page.js';
 import { mm_ptl_lock, mm_ptl_unlock } from '../sync/scheme.js';
 import { SITE } from '../sync/classes.js';
-import { __alloc_pages, __free_pages } from './page_alloc.js';
+import { __alloc_pages } from './page_alloc.js';
+import { __free_pages } from './page_ref.js';
 import { clear_page } from './clear_page.js';
 import { _PAGE_PRESENT, _PAGE_RW, _PAGE_USER, pgd_index, PMD_SIZE } from './pte.js';
 

@@ -90,3 +90,11 @@ export function alloc_pages_reclaim(cpu: ReclaimCpu, order: number, site: number
   if (mm >= 0 && mm_kill(cpu, mm, SIGKILL)) w[cpu.vm + VM.oom_kill]!++;
   return -1;
 }
+
+/**
+ * alloc_page_vma: one page for a fault (or swap-in) in mm, with kswapd
+ * wake-ups, direct reclaim and the OOM killer behind it (alloc_pages_reclaim).
+ */
+export function alloc_page_vma(cpu: ReclaimCpu, mm: number, site: number): number {
+  return alloc_pages_reclaim(cpu, 0, site, mm);
+}

@@ -32,10 +32,10 @@ import {
 } from '../machine/layout.js';
 import { PG_swapcache, PG_reserved } from '../machine/page.js';
 import { trylock_page, unlock_page } from '../sync/pagelock.js';
-import { get_page } from '../mm/page_alloc.js';
+import { get_page } from '../mm/page_ref.js';
 import { is_swap_pte, SWP_OFFSET, SWP_TYPE } from '../mm/pte.js';
 import { bkl_enter, bkl_exit, type ReclaimCpu } from './context.js';
-import { lru_add_drain_all, check_lru, page_cache_release } from './lru.js';
+import { lru_add_drain_all, check_lru, put_page } from './lru.js';
 import { delete_from_swap_cache } from './swap_state.js';
 import { SITE } from '../sync/classes.js';
 
@@ -58,7 +58,7 @@ export function reclaim_quiesce(cpu: ReclaimCpu, opts: { expectEmpty?: boolean }
       get_page(cpu, pfn);
       delete_from_swap_cache(cpu, pfn);
       unlock_page(cpu, pfn);
-      page_cache_release(cpu, pfn);
+      put_page(cpu, pfn);
     }
   }
   bkl_exit(cpu);

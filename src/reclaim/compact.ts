@@ -31,7 +31,9 @@ import { G_ZONE, Z_FREE, Z_MIN, Z_COMPACT_CURSOR, PG_FLAGS, PG_COUNT, MAX_ORDER,
 import { PG_lru, PG_pcp, PG_reserved, PG_compound } from '../machine/page.js';
 import { VM } from '../machine/vmstat.js';
 import { SITE } from '../sync/classes.js';
-import { __alloc_pages, __free_pages, steal_specific_page, drain_local_pages, prep_new_page } from '../mm/page_alloc.js';
+import { __alloc_pages, steal_specific_page, prep_new_page } from '../mm/page_alloc.js';
+import { __free_pages } from '../mm/page_ref.js';
+import { drain_local_pages } from '../mm/pcp.js';
 import { bkl_enter, bkl_exit, type ReclaimCpu } from './context.js';
 import { lru_add_drain } from './lru.js';
 import { migrate_page, MIGRATE_OK } from './migrate.js';

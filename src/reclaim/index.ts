@@ -2,7 +2,7 @@
  * reclaim/index.ts — page reclaim and the swap cache, wired into the VM.
  *
  *   lru.ts        active / inactive lists, pagevecs, mark_page_accessed,
- *                 page_cache_release
+ *                 put_page
  *   policy.ts     the ReplacementPolicy interface and registry
  *   twoq.ts       `2q`: 2.6 refill_inactive + shrink_list
  *   clock.ts      `clock`: LaHaise's page-centric clock over mem_map
@@ -24,11 +24,14 @@
  *   clockpro_approx.ts `clockpro-approx`: the LinuxMM wiki approximation
  *   stats.ts      nr_free_pages, LRU sizes, swap usage for results
  *
- * installReclaim() plugs it all into the VM's hooks (vm/hooks.ts, the page
- * cache's release, the page-table allocator); it runs once per thread when
- * this module is imported (sim/register.ts imports it in the orchestrator
- * and in every worker, and hands reclaim_quiesce / reclaim_checks to the
- * invariant checker), before any CPU runs.
+ * vm/ calls into reclaim directly (fault.ts → swap_fault.ts do_swap_page,
+ * lru.ts lru_cache_add_anon / put_page; allocation → alloc.ts
+ * alloc_page_vma; zap → swap_state.ts free_pages_and_swap_cache; fork's
+ * swap_duplicate is mm/swap_map.ts's). installReclaim() sets mm/'s upcalls
+ * (the page cache's release, the page-table allocator); vm/cpu.ts's makeCpu
+ * calls it. sim/checker.ts calls reclaim_quiesce / reclaim_checks itself.
+ * Importing this module loads every replacement policy (they register with
+ * policy.ts by name).
  *
  * LOCK ORDER used here (a subtree of src/sync/index.ts):
  *
@@ -43,66 +46,44 @@
  *         swap_lock                         (swapfile.ts)
  *           zone->lock
  */
-import { fault_hooks, installFaultHooks } from '../vm/hooks.js';
 import type { CpuBase } from '../machine/cpu.js';
-import { INJECTIONS } from '../config.js';
 import { pagecache_hooks } from '../mm/filemap.js';
 import { pgtable_hooks } from '../mm/pgtable.js';
-import { swap_duplicate } from '../mm/swap_map.js';
 import type { ReclaimCpu } from './context.js';
-import { lru_cache_add, page_cache_release, mark_page_accessed } from './lru.js';
+import { put_page } from './lru.js';
 import { policyOf } from './policy.js';
 import { alloc_pages_reclaim } from './alloc.js';
-import { do_swap_page } from './swap_fault.js';
-import { free_swap_and_cache, free_pages_and_swap_cache, swapin_alloc } from './swap_state.js';
+import { swapin_alloc } from './swap_state.js';
 import { reclaim_quiesce, check_lru_membership, check_swap } from './checks.js';
 import './twoq.js';
 import './clock.js';
 import './swapout.js';
 import './clockpro.js';
 import './clockpro_approx.js';
-import { workingset_new_anon_page, workingset_file_insert, workingset_check } from './workingset.js';
-
-const INJECT_NO_SWAP_DUP = INJECTIONS.indexOf('no_swap_dup');
-/** CPUs that already skipped their one swap_duplicate (the planted bug) */
-const skippedDup = new WeakSet<CpuBase>();
-
-/** fork's swap_duplicate for a copied swap pte (with the planted bug of config.inject = no_swap_dup). */
-function fork_swap_duplicate(cpu: CpuBase, entry: number): void {
-  if (cpu.inject === INJECT_NO_SWAP_DUP && !skippedDup.has(cpu)) {
-    skippedDup.add(cpu); // planted bug: the child's pte is not counted
-    return;
-  }
-  if (!swap_duplicate(cpu, entry)) throw new Error(`fork: swap_duplicate of free entry 0x${(entry >>> 0).toString(16)}`);
-}
+import { workingset_check } from './workingset.js';
 
 let installed = false;
 
-/** Wire reclaim into the VM (idempotent). */
+/**
+ * installReclaim: point mm/'s upcalls at reclaim — the page-table allocator
+ * (mm/pgtable.ts) allocates with direct reclaim, the page cache
+ * (mm/filemap.ts) releases through the LRU-aware put_page — and swap-in at
+ * alloc_pages_reclaim. mm/ sits below reclaim/ and cannot import it; these
+ * are its only upcalls. vm/ calls reclaim directly. Idempotent; makeCpu
+ * (vm/cpu.ts) calls it, so every thread that runs MM code has it done before
+ * its first fault.
+ */
 export function installReclaim(): void {
   if (installed) return;
   installed = true;
   const alloc = (cpu: CpuBase, order: number, site: number, mm: number) => alloc_pages_reclaim(cpu as ReclaimCpu, order, site, mm);
-  installFaultHooks({
-    // issue 7: the policy places new pages; a page-cache insertion after a miss is a refault lookup (workingset.ts)
-    newAnonPage: (cpu, pfn) => lru_cache_add(cpu, pfn, workingset_new_anon_page(cpu, pfn)),
-    newFilePage: (cpu, pfn) => lru_cache_add(cpu, pfn, workingset_file_insert(cpu, pfn)),
-    doSwapPage: do_swap_page,
-    swapDuplicate: fork_swap_duplicate,
-    freeSwapEntry: free_swap_and_cache,
-    allocPages: alloc,
-    releasePage: page_cache_release,
-    zapPages: free_pages_and_swap_cache,
-    pageAccessed: mark_page_accessed,
-  });
   swapin_alloc.alloc = alloc;
   pgtable_hooks.alloc = alloc;
-  pagecache_hooks.release = page_cache_release;
+  pagecache_hooks.release = put_page;
 }
 
 /**
- * The checker's extra invariants (sim/register.ts registers them with
- * sim/checker.ts): LRU membership, swap_map counts, swap-cache membership.
+ * The checker's extra invariants (sim/checker.ts runs them): LRU membership, swap_map counts, swap-cache membership.
  */
 export function reclaim_checks(cpu: ReclaimCpu, out: string[], ctx: { mapped: Int32Array; cached: Uint8Array }): void {
   check_lru_membership(cpu.m, ctx.mapped, ctx.cached, out);
@@ -111,10 +92,7 @@ export function reclaim_checks(cpu: ReclaimCpu, out: string[], ctx: { mapped: In
 }
 export { reclaim_quiesce };
 
-installReclaim();
-
-export { fault_hooks };
-export { lru_cache_add, lru_add_drain, lru_add_drain_all, mark_page_accessed, page_cache_release, lru_sizes } from './lru.js';
+export { lru_cache_add, lru_add_drain, lru_add_drain_all, mark_page_accessed, put_page, lru_sizes } from './lru.js';
 export { registerPolicy, policyOf, policyByName, registeredPolicies, type ReplacementPolicy } from './policy.js';
 export { try_to_free_pages, shrink_all_memory, kswapd_balance, wakeup_kswapd, shrink_page } from './vmscan.js';
 export { kswapd_run } from './kswapd.js';

@@ -43,7 +43,7 @@
  * is added under the lock at once, as 2.4 did.
  *
  * RELEASE. A page on a list must come off it before the allocator sees it
- * (mm/page_alloc.ts header): page_cache_release is put_page for such pages —
+ * (mm/page_ref.ts header): put_page is the release for such pages —
  * when the count reaches zero the page is unlinked under the lru lock and
  * only then freed. The lists hold no reference (2.6): a page whose count
  * reached zero may still be linked for a moment, which is why isolation takes
@@ -85,10 +85,12 @@ import {
 } from '../machine/layout.js';
 import { PG_lru, PG_active, PG_referenced, PG_reserved, PG_hot, PG_test } from '../machine/page.js';
 import { policyOf } from './policy.js';
+import { workingset_new_anon_page, workingset_file_insert } from './workingset.js';
 import { VM } from '../machine/vmstat.js';
 import { SITE } from '../sync/classes.js';
 import { lru_lock, lru_unlock, usesPcp } from '../sync/scheme.js';
-import { __free_pages_ok, get_page, get_page_unless_zero, put_page_testzero } from '../mm/page_alloc.js';
+import { __free_pages_ok } from '../mm/page_alloc.js';
+import { get_page, get_page_unless_zero, put_page_testzero } from '../mm/page_ref.js';
 
 /** pagevec entry bit: the page goes on the active list */
 const ACTIVE_TAG = 1 << 30;
@@ -245,6 +247,24 @@ export function lru_cache_add(cpu: CpuBase, pfn: number, active: boolean): void 
 }
 
 /**
+ * lru_cache_add_anon: a fault's new anonymous page (first mapped by its
+ * pte) joins the LRU; the replacement policy says which list
+ * (workingset.ts, issue 7). Called by vm/fault.ts, no lock held.
+ */
+export function lru_cache_add_anon(cpu: CpuBase, pfn: number): void {
+  lru_cache_add(cpu, pfn, workingset_new_anon_page(cpu, pfn));
+}
+
+/**
+ * lru_cache_add_file (add_to_page_cache_lru's second half): a page just
+ * inserted in the page cache after a miss joins the LRU; the insertion is a
+ * refault lookup (workingset.ts). Called by vm/filemap_fault.ts, no lock held.
+ */
+export function lru_cache_add_file(cpu: CpuBase, pfn: number): void {
+  lru_cache_add(cpu, pfn, workingset_file_insert(cpu, pfn));
+}
+
+/**
  * __pagevec_lru_add: add every page of the pagevec at `pv` under one lru_lock
  * hold, then, with the lock dropped, drop the pagevec's references
  * (2.6: pagevec_release after spin_unlock_irq, so the lock is held only for
@@ -356,11 +376,14 @@ function free_unlisted_page(cpu: CpuBase, pfn: number): void {
 }
 
 /**
- * page_cache_release: put_page for pages that may be on an LRU list (every
- * user page once reclaim is installed). Reserved pages are never freed.
- * Takes the lru lock only for the last reference of a listed page.
+ * put_page (2.6 mm/swap.c put_page; page_cache_release is the same
+ * call): drop a reference to a user page; the last one takes the page off
+ * its LRU list (__page_cache_free) and frees it. The one put_page of the
+ * tree: pages that can never be on an LRU list (page tables, private
+ * buffers) use mm/page_ref.ts's __free_pages. Reserved pages are never
+ * freed. Takes the lru lock only for the last reference of a listed page.
  */
-export function page_cache_release(cpu: CpuBase, pfn: number): void {
+export function put_page(cpu: CpuBase, pfn: number): void {
   if ((Atomics.load(cpu.w, ps(cpu.l.memMap, pfn) + PG_FLAGS) & PG_reserved) !== 0) return;
   if (put_page_testzero(cpu, pfn)) __page_cache_free(cpu, pfn);
 }
@@ -476,7 +499,7 @@ export function putback_lru_pages(cpu: CpuBase, pages: Int32Array, n: number): v
     add_page_to_lru(cpu, pfn, (Atomics.load(w, ps(memMap, pfn) + PG_FLAGS) & PG_active) !== 0);
   }
   lru_unlock(cpu);
-  for (let i = 0; i < n; i++) page_cache_release(cpu, pages[i]!);
+  for (let i = 0; i < n; i++) put_page(cpu, pages[i]!);
 }
 
 /* ---- observation ---- */

@@ -39,7 +39,7 @@ import { vma_pgoff_of } from '../mm/vma.js';
 import { _PAGE_PRESENT, _PAGE_RW, _PAGE_USER, _PAGE_ACCESSED, _PAGE_DIRTY, mk_pte, pte_index, pteAddrOf } from '../mm/pte.js';
 import { page_add_rmap } from '../rmap/index.js';
 import { lock_page_sleep, type ReclaimCpu } from './context.js';
-import { mark_page_accessed, page_cache_release, lru_add_drain } from './lru.js';
+import { mark_page_accessed, put_page, lru_add_drain } from './lru.js';
 import { swap_free, vm_swap_full } from './swapfile.js';
 import {
   lookup_swap_cache,
@@ -63,7 +63,7 @@ const pte_same = (a: number, b: number) => ((a ^ b) & ~A_D) === 0;
 /** Drop the page lock and our reference; return r. */
 function give_up(cpu: ReclaimCpu, pfn: number, r: number): number {
   unlock_page(cpu, pfn);
-  page_cache_release(cpu, pfn);
+  put_page(cpu, pfn);
   return r;
 }
 

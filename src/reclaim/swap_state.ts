@@ -48,13 +48,14 @@ import { VM } from '../machine/vmstat.js';
 import type { CpuBase } from '../machine/cpu.js';
 import { SITE } from '../sync/classes.js';
 import { trylock_page, unlock_page } from '../sync/pagelock.js';
-import { __alloc_pages, page_count } from '../mm/page_alloc.js';
+import { __alloc_pages } from '../mm/page_alloc.js';
+import { page_count } from '../mm/page_ref.js';
 import { find_get_page, add_to_page_cache, cache_lock, cache_unlock, __remove_from_page_cache } from '../mm/filemap.js';
 import { swap_duplicate } from '../mm/swap_map.js';
 import { SWP_ENTRY, SWP_OFFSET } from '../mm/pte.js';
 import { get_swap_page, swap_free, swap_count, valid_swaphandles } from './swapfile.js';
 import { swap_readpage } from './page_io.js';
-import { lru_cache_add, page_cache_release, release_pages } from './lru.js';
+import { lru_cache_add, put_page, release_pages } from './lru.js';
 import { kill_swap_users } from './oom.js';
 import { workingset_swapin } from './workingset.js';
 
@@ -184,7 +185,7 @@ export function read_swap_cache_async(cpu: CpuBase, entry: number, mm: number, r
     if (pfn < 0) return RSC_NOMEM;
     // the slot must stay allocated while we read it: the cache's count, taken first
     if (!swap_duplicate(cpu, entry)) {
-      page_cache_release(cpu, pfn);
+      put_page(cpu, pfn);
       return RSC_GONE;
     }
     trylock_page(cpu, pfn, SITE.do_swap_page); // fresh, invisible: always succeeds
@@ -192,7 +193,7 @@ export function read_swap_cache_async(cpu: CpuBase, entry: number, mm: number, r
       // another CPU inserted it first: use theirs
       swap_free(cpu, entry);
       unlock_page(cpu, pfn);
-      page_cache_release(cpu, pfn);
+      put_page(cpu, pfn);
       continue;
     }
     if (readahead) Atomics.or(w, ps(cpu, pfn) + PG_FLAGS, PG_readahead);
@@ -224,7 +225,7 @@ export function swapin_readahead(cpu: CpuBase, entry: number, mm: number, scratc
     if (pfn === RSC_NOMEM) break;
     if (pfn < 0) continue;
     if (rsc_did_read) cpu.w[cpu.vm + VM.swap_ra]!++;
-    page_cache_release(cpu, pfn);
+    put_page(cpu, pfn);
   }
 }
 
@@ -243,7 +244,7 @@ export function free_swap_and_cache(cpu: CpuBase, entry: number): void {
     if (in_swap_cache(cpu, pfn, entry) && exclusive_swap_page(cpu, pfn)) delete_from_swap_cache(cpu, pfn);
     unlock_page(cpu, pfn);
   }
-  page_cache_release(cpu, pfn);
+  put_page(cpu, pfn);
 }
 
 /** free_swap_cache: if pfn is in the swap cache and only its users hold it, take it out (page lock by trylock). */

@@ -43,7 +43,7 @@ import { VM } from '../machine/vmstat.js';
 import { SITE } from '../sync/classes.js';
 import { mmlist_lock, mmlist_unlock, pte_lock, pte_unlock } from '../sync/scheme.js';
 import { unlock_page } from '../sync/pagelock.js';
-import { get_page } from '../mm/page_alloc.js';
+import { get_page } from '../mm/page_ref.js';
 import { mmlist_first } from '../mm/mm_struct.js';
 import { pte_table } from '../mm/pgtable.js';
 import { vma_pgoff_of } from '../mm/vma.js';
@@ -61,7 +61,7 @@ import {
 } from '../mm/pte.js';
 import { page_add_rmap } from '../rmap/index.js';
 import { bkl_enter, bkl_exit, lock_page_sleep, mmap_read_trylock, mmap_read_unlock, type ReclaimCpu } from './context.js';
-import { page_cache_release } from './lru.js';
+import { put_page } from './lru.js';
 import { swap_free, swap_count, swap_set_writeok } from './swapfile.js';
 import { read_swap_cache_async, delete_from_swap_cache, in_swap_cache, RSC_GONE, RSC_NOMEM } from './swap_state.js';
 import { workingset_swapoff } from './workingset.js';
@@ -183,7 +183,7 @@ export function try_to_unuse(cpu: ReclaimCpu): number {
         }
       }
       unlock_page(cpu, pfn);
-      page_cache_release(cpu, pfn);
+      put_page(cpu, pfn);
     }
     if (left === 0) return 0;
   }

@@ -82,7 +82,7 @@ import { swap_duplicate } from '../mm/swap_map.js';
 import { flush_tlb_mm } from '../mm/tlb.js';
 import { page_remove_rmap } from '../rmap/index.js';
 import { ISOLATE_BATCH, SWAP_CLUSTER_MAX, mmap_read_trylock, mmap_read_unlock, type ReclaimCpu, type ScanControl } from './context.js';
-import { isolate_lru_pages, putback_lru_pages, lru_scanned, mark_page_accessed, page_cache_release, test_clear_referenced } from './lru.js';
+import { isolate_lru_pages, putback_lru_pages, lru_scanned, mark_page_accessed, put_page, test_clear_referenced } from './lru.js';
 import { shrink_page, count_scanned, PAGE_FREED, PAGE_ACTIVATE } from './vmscan.js';
 import { get_swap_page, swap_free } from './swapfile.js';
 import { registerPolicy, type ReplacementPolicy } from './policy.js';
@@ -137,7 +137,7 @@ function try_to_swap_out(cpu: ReclaimCpu, mm: number, vma: number, addr: number,
   page_remove_rmap(cpu, cpu.rmap, pfn, pteAddrOf(pt, pte_index(addr)), vma, addr);
   Atomics.sub(w, mmBase(cpu.l, mm) + MM_RSS, 1);
   unlock_page(cpu, pfn);
-  page_cache_release(cpu, pfn); // the pte's reference (a cache still holds the page)
+  put_page(cpu, pfn); // the pte's reference (a cache still holds the page)
   return 1;
 }
 

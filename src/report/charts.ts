@@ -20,7 +20,7 @@
  * wrote); nothing is estimated. Not shared memory; no locking.
  */
 import type { RunResults, ScaleResults, Vmstat } from '../sim/results.js';
-import type { LockStatRow } from './lockstat.js';
+import type { LockStatRow } from '../sync/lockstat_rows.js';
 import type { RefaultReport } from '../reclaim/workingset.js';
 
 /** A vega-lite top-level spec (kept as plain JSON: vega-lite checks it when it compiles). */

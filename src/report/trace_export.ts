@@ -33,6 +33,7 @@ import {
   lockKeyRead,
   lockKeySite,
   type CpuTrace,
+  type LatencyHistogram,
 } from '../machine/trace.js';
 
 export interface TraceSlice {
@@ -256,21 +257,6 @@ export function foldedWaitStacks(a: TraceAnalysis, workload: string): string[] {
     .filter(([, ns]) => ns > 0)
     .sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1))
     .map(([k, ns]) => `${k} ${ns}`);
-}
-
-export interface LatencyHistogram {
-  /** what was timed */
-  what: string;
-  unit: 'us';
-  count: number;
-  min: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  max: number;
-  mean: number;
-  /** log2 buckets: count of samples with value <= le (and > the previous le) */
-  buckets: { le: number; count: number }[];
 }
 
 /** Fault latency from the trace's fault slices (exact percentiles over the window). */

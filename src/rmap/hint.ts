@@ -52,7 +52,6 @@ import { flush_tlb_others } from '../mm/tlb.js';
 import { SWAP_SUCCESS, type RmapScheme } from './types.js';
 import { page_referenced_one, try_to_unmap_one, unmap_result, ACT_COLLECT, ACT_REFERENCED, ACT_UNMAP } from './unmap.js';
 import { scan_rmap } from './scan.js';
-import { registerRmapScheme } from './index.js';
 
 /**
  * The hinted pte if it gives exclusive access (page_mapcount == 1), else NIL.
@@ -149,4 +148,3 @@ export function hint_check(w: Int32Array, l: Layout, out: string[], mapped: Int3
   }
 }
 
-registerRmapScheme('hint', hintScheme);

@@ -7,14 +7,19 @@
  * page) succeeded outside it. The count goes up before the scheme's add and
  * down after its remove, so a reclaim walk holding the scheme's lock never
  * finds more entries than _mapcount says (try_to_unmap's final check).
- * The schemes register themselves from their own files (rmap/*.ts, loaded
- * by sim/register.ts).
+ * rmapSchemeByName maps config.rmap to its implementation (one file per
+ * scheme, rmap/*.ts).
  */
 import type { CpuBase } from '../machine/cpu.js';
 import { PG_MAPCOUNT, pageStruct } from '../machine/layout.js';
 import { RMAP_SCHEMES, type RmapSchemeName } from '../config.js';
 import type { RmapScheme } from './types.js';
 import { scanScheme } from './scan.js';
+import { ptechainScheme } from './ptechain.js';
+import { vmnodeScheme } from './vmnode.js';
+import { ptechain25Scheme } from './ptechain25.js';
+import { hintScheme } from './hint.js';
+import { objrmapScheme } from './objrmap.js';
 
 export function page_add_rmap(cpu: CpuBase, r: RmapScheme, pfn: number, pteAddr: number, vma: number, addr: number): void {
   Atomics.add(cpu.w, pageStruct(cpu.l, pfn) + PG_MAPCOUNT, 1);
@@ -29,21 +34,16 @@ export function page_remove_rmap(cpu: CpuBase, r: RmapScheme, pfn: number, pteAd
 /** page_mapcount: number of ptes mapping pfn. */
 export const page_mapcount = (w: Int32Array, l: CpuBase['l'], pfn: number) => w[pageStruct(l, pfn) + PG_MAPCOUNT]! + 1;
 
-const SCHEMES: Partial<Record<RmapSchemeName, RmapScheme>> = { scan: scanScheme };
+let SCHEMES: Record<RmapSchemeName, RmapScheme> | undefined;
 
-/** Register a scheme implementation (each rmap/*.ts file registers itself). */
-export function registerRmapScheme(name: RmapSchemeName, s: RmapScheme): void {
-  SCHEMES[name] = s;
-}
-
+/** The implementation of config.rmap `name` (the table is built on first use: the scheme files import this one). */
 export function rmapSchemeByName(name: RmapSchemeName): RmapScheme {
-  const s = SCHEMES[name];
-  if (!s) throw new Error(`rmap scheme '${name}' is not available in this build`);
-  return s;
+  SCHEMES ??= { scan: scanScheme, ptechain: ptechainScheme, vmnode: vmnodeScheme, ptechain25: ptechain25Scheme, hint: hintScheme, objrmap: objrmapScheme };
+  return SCHEMES[name];
 }
 
-/** The schemes registered in this build, in config order. */
-export const registeredRmapSchemes = (): RmapSchemeName[] => RMAP_SCHEMES.filter((n) => SCHEMES[n] !== undefined);
+/** Every scheme, in config order. */
+export const registeredRmapSchemes = (): RmapSchemeName[] => [...RMAP_SCHEMES];
 
 export * from './types.js';
 export {

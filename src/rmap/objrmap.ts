@@ -89,7 +89,6 @@ import { flush_tlb_others } from '../mm/tlb.js';
 import { SWAP_SUCCESS, SWAP_FAIL, type RmapScheme } from './types.js';
 import { rmap_vaddr_one, swap_merge, unmap_result, ACT_COLLECT, ACT_REFERENCED, ACT_UNMAP } from './unmap.js';
 import { poolCacheFor, poolObj, poolInUse } from './pool.js';
-import { registerRmapScheme } from './index.js';
 
 /* struct anon_vma: 8 words in the rmap pool (layout.rmapEntryWords) */
 export const AV_LOCK = 0; // spinlock footprint, LOCK_WORDS (never reinitialised: type-stable)
@@ -346,4 +345,3 @@ export function objrmap_check(w: Int32Array, l: Layout, out: string[], mapped: I
   }
 }
 
-registerRmapScheme('objrmap', objrmapScheme);

@@ -39,6 +39,7 @@
  * tables. A next word is meaningful only while its pte is on a chain; the
  * chain page is zeroed with the table and never needs clearing.
  */
+import { pgd_index } from '../mm/pte.js';
 import type { CpuBase } from '../machine/cpu.js';
 import {
   NIL,
@@ -61,7 +62,6 @@ import { chain_lock, chain_unlock } from '../sync/scheme.js';
 import { flush_tlb_others } from '../mm/tlb.js';
 import { SWAP_SUCCESS, SWAP_FAIL, type RmapScheme } from './types.js';
 import { page_referenced_one, try_to_unmap_one, swap_merge, unmap_result, ACT_COLLECT, ACT_REFERENCED, ACT_UNMAP } from './unmap.js';
-import { registerRmapScheme } from './index.js';
 
 /** Word offset of the next-pte word of pte address a (the chain page follows the table). */
 const nextOf = (cpu: CpuBase, a: number) => cpu.l.frames + a + PAGE_WORDS;
@@ -72,7 +72,7 @@ const nextOf = (cpu: CpuBase, a: number) => cpu.l.frames + a + PAGE_WORDS;
 export function pte_getpmd(cpu: CpuBase, pteAddr: number): number {
   const tp = pageStruct(cpu.l, pteAddr >>> 10);
   const mm = cpu.w[tp + PG_MAPPING]!;
-  return (cpu.w[mmBase(cpu.l, mm) + MM_PGD]! << 10) | (cpu.w[tp + PG_INDEX]! >>> 22);
+  return (cpu.w[mmBase(cpu.l, mm) + MM_PGD]! << 10) | pgd_index(cpu.w[tp + PG_INDEX]!);
 }
 /** pmd_getpgd: the pgd (its frame) holding a pmd entry. */
 export const pmd_getpgd = (pmdAddr: number) => pmdAddr >>> 10;
@@ -221,4 +221,3 @@ export function ptechain_check(w: Int32Array, l: CpuBase['l'], out: string[], ma
   }
 }
 
-registerRmapScheme('ptechain', ptechainScheme);

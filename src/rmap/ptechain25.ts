@@ -56,7 +56,6 @@ import type { SlabCache } from '../mm/slab.js';
 import { SWAP_SUCCESS, SWAP_AGAIN, SWAP_FAIL, type RmapScheme } from './types.js';
 import { page_referenced_one, try_to_unmap_one, unmap_result, ACT_COLLECT, ACT_REFERENCED } from './unmap.js';
 import { poolCacheFor, poolObj, poolInUse, poolCached, poolCachedId, rmap_prealloc, rmap_obj_alloc, rmap_obj_free } from './pool.js';
-import { registerRmapScheme } from './index.js';
 
 /* ---- struct pte_chain: one line; packed next_and_idx ---- */
 export const NRPTE = LINE_WORDS - 1; // 15 pte addresses per 64-byte block
@@ -374,4 +373,3 @@ export function ptechain25_check(w: Int32Array, l: Layout, out: string[], mapped
   }
 }
 
-registerRmapScheme('ptechain25', ptechain25Scheme);

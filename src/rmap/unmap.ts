@@ -44,7 +44,7 @@ import { PG_dirty } from '../machine/page.js';
 import { VM } from '../machine/vmstat.js';
 import { SITE } from '../sync/classes.js';
 import { pte_trylock, pte_unlock, mm_ptl_lock, mm_ptl_unlock } from '../sync/scheme.js';
-import { pte_present, pte_pfn, pte_dirty, _PAGE_ACCESSED, ptPfnOfPteAddr } from '../mm/pte.js';
+import { pte_present, pte_pfn, pte_dirty, _PAGE_ACCESSED, ptPfnOfPteAddr, pgd_index, pte_index } from '../mm/pte.js';
 import { swap_duplicate } from '../mm/swap_map.js';
 import { SWAP_SUCCESS, SWAP_AGAIN, SWAP_FAIL, type RmapScheme } from './types.js';
 
@@ -164,9 +164,9 @@ export function rmap_vaddr_one(
   let ret = act === ACT_COLLECT ? n : act === ACT_UNMAP ? SWAP_SUCCESS : -1;
   mm_ptl_lock(cpu, mm, act === ACT_UNMAP ? SITE.try_to_unmap : SITE.page_referenced);
   const pgd = w[mmBase(cpu.l, mm) + MM_PGD]!;
-  const e = pgd === NIL ? 0 : Atomics.load(w, cpu.l.frames + pgd * PAGE_WORDS + (addr >>> 22));
+  const e = pgd === NIL ? 0 : Atomics.load(w, cpu.l.frames + pgd * PAGE_WORDS + pgd_index(addr));
   if (e !== 0) {
-    const pteAddr = ((e >>> 12) << 10) | ((addr >>> 12) & 0x3ff);
+    const pteAddr = ((e >>> 12) << 10) | pte_index(addr);
     const pte = Atomics.load(w, cpu.l.frames + pteAddr);
     if (pte_present(pte) && pte_pfn(pte) === pfn) {
       if (act === ACT_COLLECT) {

@@ -64,7 +64,6 @@ import { SWAP_SUCCESS, SWAP_FAIL, type RmapScheme } from './types.js';
 import { page_referenced_one, try_to_unmap_one, swap_merge, unmap_result, ACT_COLLECT, ACT_REFERENCED, ACT_UNMAP } from './unmap.js';
 import { poolCacheFor, poolObj, poolInUse, poolCached, poolCachedId, rmap_prealloc, rmap_obj_alloc, rmap_obj_free } from './pool.js';
 import { nr_pte_tables } from './ptechain.js';
-import { registerRmapScheme } from './index.js';
 
 /* struct vm_node: 4 words */
 export const VN_PTE = 0;
@@ -240,4 +239,3 @@ export function vmnode_check(w: Int32Array, l: Layout, out: string[], mapped: In
   if (onLists + cached !== poolInUse(w, l)) add(`${onLists} nodes on lists + ${cached} cached != ${poolInUse(w, l)} allocated (leak)`);
 }
 
-registerRmapScheme('vmnode', vmnodeScheme);

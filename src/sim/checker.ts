@@ -13,7 +13,7 @@
  *   - every frame is exactly one of: reserved, free, page table, user page
  *     (mapped and/or cached) — nothing leaks;
  *   - after every process exits and the caches are dropped, every frame is free.
- * Extra checks (swap_map, LRU membership) are registered by reclaim/.
+ * Then the rmap scheme's own checks and reclaim's (swap_map, LRU membership).
  *
  * Locking: none — the caller guarantees no CPU is inside the MM.
  */
@@ -34,9 +34,15 @@ import {
   MM_WORDS,
 } from '../machine/layout.js';
 import { PG_reserved, PG_pgtable, PG_swapcache } from '../machine/page.js';
-import { check_free_lists, FREE_NONE } from '../mm/page_alloc.js';
+import { check_free_lists, FREE_NONE } from '../mm/free_check.js';
 import { pte_present, pte_pfn } from '../mm/pte.js';
 import type { Cpu } from '../vm/cpu.js';
+import { ptechain_check } from '../rmap/ptechain.js';
+import { vmnode_check } from '../rmap/vmnode.js';
+import { ptechain25_check } from '../rmap/ptechain25.js';
+import { hint_check } from '../rmap/hint.js';
+import { objrmap_check } from '../rmap/objrmap.js';
+import { reclaim_checks, reclaim_quiesce } from '../reclaim/index.js';
 
 export interface CheckResult {
   ok: boolean;
@@ -44,7 +50,6 @@ export interface CheckResult {
   stats: { free: number; pagetables: number; user: number; cached: number; mapped: number; reserved: number };
 }
 
-export type ExtraCheck = (cpu: Cpu, out: string[], ctx: CheckContext) => void;
 export interface CheckContext {
   /** present ptes per pfn */
   mapped: Int32Array;
@@ -53,24 +58,34 @@ export interface CheckContext {
   /** FREE_NONE / FREE_BUDDY / FREE_PCP per pfn */
   free: Uint8Array;
 }
-const extraChecks: ExtraCheck[] = [];
-export function registerCheck(c: ExtraCheck): void {
-  extraChecks.push(c);
+
+/** The rmap scheme's own structural checks (chain packing, pool accounting, anon_vma lists). */
+function rmap_scheme_check(cpu: Cpu, out: string[], ctx: CheckContext): void {
+  const w = cpu.w;
+  const l = cpu.l;
+  switch (cpu.rmap.name) {
+    case 'ptechain':
+      return ptechain_check(w, l, out, ctx.mapped, ctx.free);
+    case 'vmnode':
+      return vmnode_check(w, l, out, ctx.mapped, ctx.free);
+    case 'ptechain25':
+      return ptechain25_check(w, l, out, ctx.mapped, ctx.free);
+    case 'hint':
+      return hint_check(w, l, out, ctx.mapped, ctx.free);
+    case 'objrmap':
+      return objrmap_check(w, l, out, ctx.mapped);
+  }
 }
 
 /**
- * A quiesce step runs before anything is checked: reclaim/ drains every
- * CPU's pagevec onto the LRU (lru_add_drain_all at a checkpoint: a page in a
- * pagevec holds a reference the checks below do not expect) and, when the
- * machine should be empty, drops swap-cache pages nobody maps any more (as
- * the caller drops the page cache). Same quiescence rule as the checks.
+ * Before anything is checked, reclaim_quiesce (reclaim/checks.ts) drains
+ * every CPU's pagevec onto the LRU (lru_add_drain_all at a checkpoint: a page
+ * in a pagevec holds a reference the checks below do not expect) and, when
+ * the machine should be empty, drops swap-cache pages nobody maps any more
+ * (as the caller drops the page cache). Same quiescence rule as the checks.
+ * After the core checks come the rmap scheme's and reclaim's own
+ * (reclaim_checks: LRU membership, swap_map and swap-cache counts).
  */
-export type Quiesce = (cpu: Cpu, opts: { expectEmpty?: boolean }) => void;
-const quiesceSteps: Quiesce[] = [];
-export function registerQuiesce(q: Quiesce): void {
-  quiesceSteps.push(q);
-}
-
 const MAX_REPORT = 50;
 
 export function check_invariants(cpu: Cpu, opts: { expectEmpty?: boolean; rmapWalk?: boolean } = {}): CheckResult {
@@ -78,7 +93,7 @@ export function check_invariants(cpu: Cpu, opts: { expectEmpty?: boolean; rmapWa
   const w = m.w;
   const l = m.layout;
   const n = l.nrFrames;
-  for (const q of quiesceSteps) q(cpu, opts);
+  reclaim_quiesce(cpu, opts);
   const v: string[] = [];
   const add = (s: string) => {
     if (v.length < MAX_REPORT) v.push(s);
@@ -196,7 +211,8 @@ export function check_invariants(cpu: Cpu, opts: { expectEmpty?: boolean; rmapWa
   if (opts.rmapWalk !== false && cpu.rmap.name !== 'scan') rmap_check(cpu, mapped, add);
 
   const ctx: CheckContext = { mapped, cached, free };
-  for (const c of extraChecks) c(cpu, v, ctx);
+  rmap_scheme_check(cpu, v, ctx);
+  reclaim_checks(cpu, v, ctx);
 
   if (opts.expectEmpty) {
     if (user !== 0 || pagetables !== 0) add(`after exit: ${user} user pages and ${pagetables} page-table pages remain`);

@@ -12,11 +12,11 @@
 import type { Machine } from '../machine/machine.js';
 import { makeCpu, type Cpu } from '../vm/cpu.js';
 import { newStream, stepRandom, endStream, type Stream, type RandomParams, DEFAULT_RANDOM } from '../workload/random.js';
-import { newOracle } from './oracle.js';
-import { createFiles } from './boot.js';
+import { newOracle } from '../workload/oracle.js';
+import { createFiles } from '../mm/files.js';
 import { check_invariants, type CheckResult } from './checker.js';
 import { truncate_inode_pages } from '../mm/filemap.js';
-import { drain_all_pages } from '../mm/page_alloc.js';
+import { drain_all_pages } from '../mm/pcp.js';
 
 export interface DetRun {
   m: Machine;

@@ -48,10 +48,9 @@ import { workloadByName, type WorkloadSpec, type WorkloadSetup } from '../worklo
 import type { CpuResult, CpuTask } from './cpuloop.js';
 import { debug_show_held_locks } from '../sync/lockdep.js';
 import { check_invariants, type CheckResult } from './checker.js';
-import { drain_all_pages } from '../mm/page_alloc.js';
+import { drain_all_pages } from '../mm/pcp.js';
 import { truncate_inode_pages } from '../mm/filemap.js';
 import { RmapSampler, type RmapOverhead } from './rmap_sample.js';
-import './register.js';
 
 export interface RunOptions {
   /** machine config (config.ts input) */

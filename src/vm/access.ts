@@ -26,7 +26,7 @@
 import { PAGE_WORDS, MM_PGD, mmBase } from '../machine/layout.js';
 import { VM } from '../machine/vmstat.js';
 import { tlb_access_begin, tlb_access_end, mm_cpumask_set } from '../mm/tlb.js';
-import { _PAGE_PRESENT, _PAGE_RW, _PAGE_ACCESSED, _PAGE_DIRTY } from '../mm/pte.js';
+import { _PAGE_PRESENT, _PAGE_RW, _PAGE_ACCESSED, _PAGE_DIRTY, pgd_index, pte_index } from '../mm/pte.js';
 import { handle_mm_fault } from './fault.js';
 import type { Cpu } from './cpu.js';
 
@@ -47,9 +47,9 @@ export function user_access(cpu: Cpu, mm: number, addr: number, write: boolean, 
   for (;;) {
     tlb_access_begin(cpu);
     const pgd = w[mmBase(cpu.l, mm) + MM_PGD]!;
-    const e = w[frames + pgd * PAGE_WORDS + (addr >>> 22)]!; // plain: see the header
+    const e = w[frames + pgd * PAGE_WORDS + pgd_index(addr)]!; // plain: see the header
     if (e !== 0) {
-      const ptep = frames + ((e >>> 12) << 10) + ((addr >>> 12) & 0x3ff);
+      const ptep = frames + ((e >>> 12) << 10) + pte_index(addr);
       const pte = w[ptep]!;
       if ((pte & want) === want) {
         // the walker sets A/D with a locked cmpxchg on the pte it read: a pte
@@ -79,9 +79,9 @@ export function user_write_word(cpu: Cpu, mm: number, addr: number, value: numbe
   for (;;) {
     tlb_access_begin(cpu);
     const pgd = w[mmBase(cpu.l, mm) + MM_PGD]!;
-    const e = w[frames + pgd * PAGE_WORDS + (addr >>> 22)]!; // plain: see the header
+    const e = w[frames + pgd * PAGE_WORDS + pgd_index(addr)]!; // plain: see the header
     if (e !== 0) {
-      const ptep = frames + ((e >>> 12) << 10) + ((addr >>> 12) & 0x3ff);
+      const ptep = frames + ((e >>> 12) << 10) + pte_index(addr);
       const pte = w[ptep]!;
       if ((pte & (_PAGE_PRESENT | _PAGE_RW)) === (_PAGE_PRESENT | _PAGE_RW)) {
         const ad = _PAGE_ACCESSED | _PAGE_DIRTY;

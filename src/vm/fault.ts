@@ -56,9 +56,11 @@ import { find_vma, vma_pgoff_of, VM_READ, VM_WRITE, VM_SHARED } from '../mm/vma.
 import { flush_tlb_mm } from '../mm/tlb.js';
 import { clear_page, copy_page } from '../mm/clear_page.js';
 import { page_add_rmap, page_remove_rmap } from '../rmap/index.js';
-import { get_page, put_page, ZERO_PFN } from './page_ref.js';
+import { get_page, ZERO_PFN } from '../mm/page_ref.js';
+import { put_page, lru_cache_add_anon } from '../reclaim/lru.js';
+import { alloc_page_vma } from '../reclaim/alloc.js';
+import { do_swap_page } from '../reclaim/swap_fault.js';
 import { filemap_nopage } from './filemap_fault.js';
-import { fault_hooks, alloc_page_vma } from './hooks.js';
 import type { Cpu } from './cpu.js';
 import { trace_event, TR_FAULT_BEGIN, TR_FAULT_END } from '../machine/trace.js';
 
@@ -116,7 +118,7 @@ function do_anonymous_page(cpu: Cpu, mm: number, vma: number, addr: number, ptPf
   set_pte_new(cpu, ptPfn, slot, pfn, _PAGE_PRESENT | _PAGE_RW | _PAGE_USER | A_D, mm);
   page_add_rmap(cpu, cpu.rmap, pfn, pteAddrOf(ptPfn, slot), vma, addr);
   pte_unlock(cpu, ptl);
-  fault_hooks.newAnonPage(cpu, pfn);
+  lru_cache_add_anon(cpu, pfn);
   return VM_FAULT_MINOR;
 }
 
@@ -178,7 +180,7 @@ function do_wp_page(cpu: Cpu, mm: number, vma: number, addr: number, ptPfn: numb
   pte_unlock(cpu, ptl2);
   // another CPU of this mm may still be reading the old page through the old pte
   flush_tlb_mm(cpu, mm);
-  fault_hooks.newAnonPage(cpu, pfn);
+  lru_cache_add_anon(cpu, pfn);
   if (!reserved) {
     put_page(cpu, old); // the mapping's reference
     put_page(cpu, old); // our pin
@@ -241,7 +243,7 @@ function do_no_page(cpu: Cpu, mm: number, vma: number, addr: number, ptPfn: numb
   // only our own COW copy is new to the LRU (a page-cache page went on it when it was read in).
   // Decided from what we did, never by re-reading the page after the unlock: by then the pte may
   // be gone and a page-cache page migrated or reclaimed, its frame freed with ->mapping cleared.
-  if (cowCopy) fault_hooks.newAnonPage(cpu, pfn);
+  if (cowCopy) lru_cache_add_anon(cpu, pfn);
   cpu.w[cpu.vm + VM.file_fault]!++;
   if (major) {
     cpu.w[cpu.vm + VM.pgmajfault]!++;
@@ -289,7 +291,7 @@ export function __handle_mm_fault(cpu: Cpu, mm: number, addr: number, write: boo
     if (w[vb + VMA_FILE]! < 0) return do_anonymous_page(cpu, mm, vma, addr, ptPfn, write);
     return do_no_page(cpu, mm, vma, addr, ptPfn, write);
   }
-  if (is_swap_pte(entry)) return fault_hooks.doSwapPage(cpu, mm, vma, addr, ptPfn, entry, write);
+  if (is_swap_pte(entry)) return do_swap_page(cpu, mm, vma, addr, ptPfn, entry, write);
   const ptl = pte_lock(cpu, mm, ptPfn, SITE.handle_mm_fault);
   const pte = Atomics.load(w, ptep);
   if (!pte_same(pte, entry)) {

@@ -16,8 +16,8 @@ import { SITE } from '../sync/classes.js';
 import { clear_page } from '../mm/clear_page.js';
 import { find_get_page, add_to_page_cache } from '../mm/filemap.js';
 import { read_file_page_into, I_SHMEM } from '../mm/files.js';
-import { put_page } from './page_ref.js';
-import { fault_hooks, alloc_page_vma } from './hooks.js';
+import { put_page, mark_page_accessed, lru_cache_add_file } from '../reclaim/lru.js';
+import { alloc_page_vma } from '../reclaim/alloc.js';
 import type { Cpu } from './cpu.js';
 
 const VM_FAULT_OOM = -2;
@@ -32,7 +32,7 @@ export function filemap_nopage(cpu: Cpu, ino: number, index: number, mm = -1): n
   for (;;) {
     let pfn = find_get_page(cpu, mapping, index);
     if (pfn >= 0) {
-      fault_hooks.pageAccessed(cpu, pfn); // mark_page_accessed on a page-cache hit
+      mark_page_accessed(cpu, pfn); // a page-cache hit
       return pfn;
     }
     pfn = alloc_page_vma(cpu, mm, SITE.do_file_page);
@@ -43,7 +43,7 @@ export function filemap_nopage(cpu: Cpu, ino: number, index: number, mm = -1): n
       read_file_page_into(cpu, ino, index, pfn);
     }
     if (add_to_page_cache(cpu, pfn, mapping, index)) {
-      fault_hooks.newFilePage(cpu, pfn);
+      lru_cache_add_file(cpu, pfn);
       return shmem ? pfn : -(pfn + 16);
     }
     put_page(cpu, pfn); // lost the race: somebody else's copy is in the cache now

@@ -40,16 +40,31 @@ import { SITE } from '../sync/classes.js';
 import { mmap_write_lock, mmap_write_unlock, pte_lock, pte_unlock } from '../sync/scheme.js';
 import { mm_alloc, mm_free } from '../mm/mm_struct.js';
 import { pte_alloc, pte_table } from '../mm/pgtable.js';
-import { pte_present, pte_pfn, is_swap_pte, _PAGE_RW, PMD_SIZE, pteAddrOf } from '../mm/pte.js';
+import { pte_present, pte_pfn, is_swap_pte, _PAGE_RW, PMD_SIZE, pteAddrOf, pte_index } from '../mm/pte.js';
 import { flush_tlb_mm } from '../mm/tlb.js';
 import { vm_area_alloc, vma_link, vma_unlink, vm_area_free, anon_vma_link, VM_SHARED, VM_WRITE } from '../mm/vma.js';
 import { page_add_rmap } from '../rmap/index.js';
-import { get_page, ZERO_PFN } from './page_ref.js';
+import { get_page, ZERO_PFN } from '../mm/page_ref.js';
 import { zap_page_range, free_pgtables } from './memory.js';
 import { inode_get, inode_put } from '../mm/shmem.js';
-import { fault_hooks } from './hooks.js';
+import { swap_duplicate } from '../mm/swap_map.js';
+import { INJECTIONS } from '../config.js';
+import type { CpuBase } from '../machine/cpu.js';
 import { ENOMEM } from './mmap.js';
 import type { Cpu } from './cpu.js';
+
+const INJECT_NO_SWAP_DUP = INJECTIONS.indexOf('no_swap_dup');
+/** CPUs that already skipped their one swap_duplicate (the planted bug) */
+const skippedDup = new WeakSet<CpuBase>();
+
+/** fork's swap_duplicate for a copied swap pte (with the planted bug of config.inject = no_swap_dup). */
+function fork_swap_duplicate(cpu: CpuBase, entry: number): void {
+  if (cpu.inject === INJECT_NO_SWAP_DUP && !skippedDup.has(cpu)) {
+    skippedDup.add(cpu); // planted bug: the child's pte is not counted
+    return;
+  }
+  if (!swap_duplicate(cpu, entry)) throw new Error(`fork: swap_duplicate of free entry 0x${(entry >>> 0).toString(16)}`);
+}
 
 /** Copy the ptes of [start, end) (one table's worth) from parent to child. */
 function copy_pte_range(
@@ -73,12 +88,12 @@ function copy_pte_range(
   const sptl = pte_lock(cpu, src, spt, SITE.copy_page_range);
   const dptl = pte_lock(cpu, dst, dpt, SITE.copy_page_range);
   for (let addr = start; addr < end; addr = (addr + 4096) >>> 0) {
-    const slot = (addr >>> 12) & 0x3ff;
+    const slot = pte_index(addr);
     const sOff = l.frames + pteAddrOf(spt, slot);
     let pte = w[sOff]!;
     if (pte === 0) continue;
     if (is_swap_pte(pte)) {
-      fault_hooks.swapDuplicate(cpu, pte);
+      fork_swap_duplicate(cpu, pte);
     } else if (pte_present(pte)) {
       const pfn = pte_pfn(pte);
       // pte_chain_alloc per pte (2.5 tried GFP_ATOMIC under the locks; the rmap pool lock is a leaf)

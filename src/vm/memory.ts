@@ -17,11 +17,11 @@ import { PG_dirty } from '../machine/page.js';
 import { SITE } from '../sync/classes.js';
 import { pte_lock, pte_unlock } from '../sync/scheme.js';
 import { pte_table, free_pte_table } from '../mm/pgtable.js';
-import { pte_present, pte_pfn, pte_dirty, is_swap_pte, PMD_SIZE, pteAddrOf } from '../mm/pte.js';
+import { pte_present, pte_pfn, pte_dirty, is_swap_pte, PMD_SIZE, pteAddrOf, pte_index } from '../mm/pte.js';
 import { flush_tlb_mm } from '../mm/tlb.js';
 import { page_remove_rmap } from '../rmap/index.js';
-import { free_pages_and_swap_cache, ZERO_PFN } from './page_ref.js';
-import { fault_hooks } from './hooks.js';
+import { ZERO_PFN } from '../mm/page_ref.js';
+import { free_swap_and_cache, free_pages_and_swap_cache } from '../reclaim/swap_state.js';
 import type { Cpu } from './cpu.js';
 
 /** Clear the ptes of [start, end) inside one pte table (end within the same 4 MiB). */
@@ -33,7 +33,7 @@ function zap_pte_range(cpu: Cpu, mm: number, vma: number, ptPfn: number, start: 
   let rss = 0;
   const ptl = pte_lock(cpu, mm, ptPfn, SITE.zap_pte_range);
   for (let addr = start; addr < end; addr = (addr + 4096) >>> 0) {
-    const slot = (addr >>> 12) & 0x3ff;
+    const slot = pte_index(addr);
     const pteAddr = pteAddrOf(ptPfn, slot);
     const ptep = l.frames + pteAddr;
     if (w[ptep] === 0) continue;
@@ -47,7 +47,7 @@ function zap_pte_range(cpu: Cpu, mm: number, vma: number, ptPfn: number, start: 
       gather[nr++] = pfn;
       rss++;
     } else if (is_swap_pte(pte)) {
-      fault_hooks.freeSwapEntry(cpu, pte);
+      free_swap_and_cache(cpu, pte);
     }
   }
   pte_unlock(cpu, ptl);

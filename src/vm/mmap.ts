@@ -38,7 +38,7 @@ import { VM } from '../machine/vmstat.js';
 import { SITE } from '../sync/classes.js';
 import { mmap_write_lock, mmap_write_unlock, pte_lock, pte_unlock } from '../sync/scheme.js';
 import { pte_alloc, pte_table } from '../mm/pgtable.js';
-import { pte_present, pte_pfn, pteAddrOf, TASK_SIZE, TASK_UNMAPPED_BASE } from '../mm/pte.js';
+import { pte_present, pte_pfn, pteAddrOf, TASK_SIZE, TASK_UNMAPPED_BASE, pte_index } from '../mm/pte.js';
 import { flush_tlb_mm } from '../mm/tlb.js';
 import {
   find_vma,
@@ -57,7 +57,7 @@ import {
   VM_ANON_SHARED,
 } from '../mm/vma.js';
 import { page_add_rmap, page_remove_rmap } from '../rmap/index.js';
-import { ZERO_PFN } from './page_ref.js';
+import { ZERO_PFN } from '../mm/page_ref.js';
 import { zap_page_range, free_pgtables } from './memory.js';
 import { shmem_inode_new, inode_put, inode_get } from '../mm/shmem.js';
 import type { Cpu } from './cpu.js';
@@ -225,11 +225,11 @@ function move_page_tables(cpu: Cpu, mm: number, oldVma: number, newVma: number, 
       off = (((src & ~0x3fffff) >>> 0) + 0x400000 - old - PAGE_SIZE) >>> 0; // skip the empty 4 MiB slot
       continue;
     }
-    const sAddr = pteAddrOf(spt, (src >>> 12) & 0x3ff);
+    const sAddr = pteAddrOf(spt, pte_index(src));
     if (w[l.frames + sAddr] === 0) continue;
     const dpt = pte_alloc(cpu, mm, dst, cpu.rmap.ptOrder);
     if (dpt === NIL || !cpu.rmap.prealloc(cpu)) return ENOMEM;
-    const dAddr = pteAddrOf(dpt, (dst >>> 12) & 0x3ff);
+    const dAddr = pteAddrOf(dpt, pte_index(dst));
     let ptl = pte_lock(cpu, mm, spt, SITE.mremap);
     const pte = Atomics.exchange(w, l.frames + sAddr, 0);
     w[pageStruct(l, spt) + PG_PT_NR]!--;

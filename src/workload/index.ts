@@ -8,22 +8,16 @@ import { TLB_FLUSH } from './tlb_flush.js';
 import { PROC_WORKLOADS } from './lat_proc.js';
 import { SHARED_FILE } from './shared_file.js';
 import { RANDOM_WORKLOAD } from './randomwl.js';
+import { PRESSURE_WORKLOAD } from './pressure.js';
+import { TRACE_WORKLOAD } from './tracewl.js';
 import type { Workload } from './types.js';
 
-const ALL: Workload[] = [...WILL_IT_SCALE, ...BRK, ...MALLOC, ...TLB_FLUSH, ...PROC_WORKLOADS, SHARED_FILE, RANDOM_WORKLOAD];
+const ALL: Workload[] = [...WILL_IT_SCALE, ...BRK, ...MALLOC, ...TLB_FLUSH, ...PROC_WORKLOADS, SHARED_FILE, RANDOM_WORKLOAD, PRESSURE_WORKLOAD, TRACE_WORKLOAD];
 
 export const WORKLOAD_NAMES = ALL.map((w) => w.name);
 
 export function workloadByName(name: string): Workload | undefined {
   return ALL.find((w) => w.name === name);
-}
-
-/** Add a workload (reclaim's `pressure` and trace replay register here). */
-export function registerWorkload(w: Workload): void {
-  if (!ALL.some((x) => x.name === w.name)) {
-    ALL.push(w);
-    WORKLOAD_NAMES.push(w.name);
-  }
 }
 
 export type { Workload, WorkloadSpec, WorkloadSetup, WorkloadInstance } from './types.js';

@@ -35,7 +35,7 @@ import { do_mmap, PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_ANONYMOUS } from '../v
 import { do_fork, mmput } from '../vm/fork.js';
 import { load_image, do_execve, type Image } from '../vm/binfmt.js';
 import { sys_brk } from '../vm/brk.js';
-import { newOracle } from '../sim/oracle.js';
+import { newOracle } from './oracle.js';
 import { newLatency, record } from './latency.js';
 import { paramInt, paramSize } from './params.js';
 import { LAT_PROC_IMAGE, HELLO_IMAGE, imagePages, newView, writePage, checkPage, startProgram, type ProcView } from './proc_image.js';

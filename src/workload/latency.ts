@@ -8,7 +8,7 @@
  * nothing. CPU-local; the merge runs on the main thread after the workers
  * have joined.
  */
-import type { LatencyHistogram } from '../report/trace_export.js';
+import type { LatencyHistogram } from '../machine/trace.js';
 
 const SUB_SHIFT = 5;
 const SUB = 1 << SUB_SHIFT;

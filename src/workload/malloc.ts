@@ -18,7 +18,7 @@
  */
 import { set_brk } from '../vm/brk.js';
 import { mmput } from '../vm/fork.js';
-import { newOracle } from '../sim/oracle.js';
+import { newOracle } from './oracle.js';
 import { newArena, malloc, free, request2size, MALLOC_DEFAULTS, DEFAULT_MMAP_THRESHOLD_MAX, type MallocParams } from './ptmalloc.js';
 import { HEAP_BASE } from './brk.js';
 import { paramSize, WorkloadParamError } from './params.js';

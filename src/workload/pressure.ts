@@ -40,8 +40,7 @@ import { do_fork, mmput } from '../vm/fork.js';
 import { user_access, ACCESS_OK } from '../vm/access.js';
 import { VM_FAULT_OOM, VM_FAULT_SIGBUS } from '../vm/fault.js';
 import type { Cpu } from '../vm/cpu.js';
-import { newOracle, makeStamp, checkRead, nextVersion, ORACLE_WORDS, KEY_ANY, type Oracle } from '../sim/oracle.js';
-import { registerWorkload } from './index.js';
+import { newOracle, makeStamp, checkRead, nextVersion, ORACLE_WORDS, KEY_ANY, type Oracle } from './oracle.js';
 import type { Workload, WorkloadSpec, WorkloadInstance } from './types.js';
 
 export const PRESSURE_PATTERNS = ['uniform', 'zipf', 'looping', 'sequential'] as const;
@@ -279,4 +278,3 @@ export const PRESSURE_WORKLOAD: Workload = {
   teardown() {},
 };
 
-registerWorkload(PRESSURE_WORKLOAD);

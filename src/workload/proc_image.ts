@@ -16,7 +16,7 @@ import { PAGE_SIZE, PAGE_SHIFT } from '../machine/layout.js';
 import { VM } from '../machine/vmstat.js';
 import { user_access, ACCESS_OK } from '../vm/access.js';
 import { imageLayout, type Image, type ImageLayout } from '../vm/binfmt.js';
-import { makeStamp, checkRead, nextVersion, ORACLE_WORDS, type Oracle } from '../sim/oracle.js';
+import { makeStamp, checkRead, nextVersion, ORACLE_WORDS, type Oracle } from './oracle.js';
 import type { Cpu } from '../vm/cpu.js';
 
 /** The small program lmbench's lat_proc is: 64 KiB of text, 16 KiB data, 16 KiB bss, 32 KiB stack (no shared libraries). */

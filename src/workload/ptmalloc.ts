@@ -44,7 +44,7 @@ import { sys_brk } from '../vm/brk.js';
 import { sys_madvise, MADV_DONTNEED } from '../vm/madvise.js';
 import { do_mmap, do_munmap, PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_ANONYMOUS } from '../vm/mmap.js';
 import { user_access, ACCESS_OK } from '../vm/access.js';
-import { makeStamp, nextVersion, stampCheck, type Oracle } from '../sim/oracle.js';
+import { makeStamp, nextVersion, stampCheck, type Oracle } from './oracle.js';
 import type { Cpu } from '../vm/cpu.js';
 
 export const MINSIZE = 16;

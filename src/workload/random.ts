@@ -37,7 +37,7 @@ import {
   type ProcModel,
   type Region,
 } from './procmodel.js';
-import { type Oracle, makeStamp, checkRead, nextVersion, fileKey, ORACLE_WORDS, KEY_ANY } from '../sim/oracle.js';
+import { type Oracle, makeStamp, checkRead, nextVersion, fileKey, ORACLE_WORDS, KEY_ANY } from './oracle.js';
 
 export interface Task {
   mm: number;

@@ -5,8 +5,8 @@
  * (allocator, page cache, LRU, the rmap of shared files is per CPU) while
  * their oracles stay CPU-local.
  */
-import { createFiles } from '../sim/boot.js';
-import { newOracle } from '../sim/oracle.js';
+import { createFiles } from '../mm/files.js';
+import { newOracle } from './oracle.js';
 import { newStream, stepRandom, endStream, DEFAULT_RANDOM, type Stream, type RandomParams } from './random.js';
 import type { Workload, WorkloadSetup } from './types.js';
 

@@ -29,7 +29,7 @@ import { inode_alloc, file_word } from '../mm/files.js';
 import { do_mmap, do_munmap, PROT_READ, PROT_WRITE, MAP_SHARED } from '../vm/mmap.js';
 import { mmput } from '../vm/fork.js';
 import { user_access, ACCESS_OK } from '../vm/access.js';
-import { newOracle, makeStamp, checkRead, nextVersion, fileKey, stampCheck, ORACLE_WORDS } from '../sim/oracle.js';
+import { newOracle, makeStamp, checkRead, nextVersion, fileKey, stampCheck, ORACLE_WORDS } from './oracle.js';
 import { newLatency, record } from './latency.js';
 import { paramInt } from './params.js';
 import type { Cpu } from '../vm/cpu.js';

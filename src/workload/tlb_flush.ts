@@ -24,7 +24,7 @@ import { do_mmap, do_munmap, PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_SHARED, MAP
 import { sys_madvise, MADV_DONTNEED } from '../vm/madvise.js';
 import { mmput } from '../vm/fork.js';
 import { user_access, ACCESS_OK } from '../vm/access.js';
-import { newOracle, makeStamp, checkRead, nextVersion, fileKey, ORACLE_WORDS } from '../sim/oracle.js';
+import { newOracle, makeStamp, checkRead, nextVersion, fileKey, ORACLE_WORDS } from './oracle.js';
 import { MiB, regionOf, wisSetup, wisMm, wisTeardown, wisName } from './wis.js';
 import type { Cpu } from '../vm/cpu.js';
 import type { Workload, WorkloadSpec, WorkloadSetup, WorkloadInstance } from './types.js';

@@ -1,5 +1,6 @@
 /*
- * trace.ts — page-reference traces for replay.
+ * workload/trace.ts — page-reference traces for replay: the file format and
+ * its parser (the PageTrace arrays it fills are reclaim/page_trace.ts's).
  *
  * Format (one reference per line):
  *
@@ -27,21 +28,7 @@ import { createReadStream, readFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createGunzip, gunzipSync } from 'node:zlib';
 import { Decompress as ZstdDecompress, decompress as zstdDecompress } from 'fzstd';
-
-export const OP_READ = 0;
-export const OP_WRITE = 1;
-
-/** A parsed trace: reference i touched keys[i] with operation ops[i]. */
-export interface PageTrace {
-  /** Where it came from (file name as given, or a label); used in messages. */
-  readonly name: string;
-  /** Number of references. */
-  readonly length: number;
-  /** Page key of each reference (non-negative integers < 2^53). */
-  readonly keys: Float64Array;
-  /** OP_READ or OP_WRITE for each reference. */
-  readonly ops: Uint8Array;
-}
+import { OP_READ, OP_WRITE, type PageTrace } from '../reclaim/page_trace.js';
 
 /** A malformed trace. `line` is 1-based; 0 when the error is about the whole file. */
 export class TraceError extends Error {

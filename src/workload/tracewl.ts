@@ -26,8 +26,7 @@ import { TASK_SIZE, TASK_UNMAPPED_BASE } from '../mm/pte.js';
 import { do_mmap, PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_ANONYMOUS } from '../vm/mmap.js';
 import { mmput } from '../vm/fork.js';
 import { user_access, ACCESS_OK } from '../vm/access.js';
-import { newOracle, makeStamp, checkRead, nextVersion, ORACLE_WORDS, KEY_ANY } from '../sim/oracle.js';
-import { registerWorkload } from './index.js';
+import { newOracle, makeStamp, checkRead, nextVersion, ORACLE_WORDS, KEY_ANY } from './oracle.js';
 import type { Workload, WorkloadSetup } from './types.js';
 
 /** References one step() replays. */
@@ -175,4 +174,3 @@ export function unstageTraces(key: string): void {
   staged.delete(key);
 }
 
-registerWorkload(TRACE_WORKLOAD);

@@ -28,7 +28,10 @@ import {
 import { PG_swapcache, SWAPPER_SPACE, mappingOfInode, mappingOfAnon } from '../../src/machine/page.js';
 import { VM } from '../../src/machine/vmstat.js';
 import { SITE } from '../../src/sync/classes.js';
-import { mem_init, __alloc_pages, put_page, page_count, nr_free_pages, drain_all_pages, check_free_lists } from '../../src/mm/page_alloc.js';
+import { mem_init, __alloc_pages, nr_free_pages } from '../../src/mm/page_alloc.js';
+import { page_count, __free_page } from '../../src/mm/page_ref.js';
+import { drain_all_pages } from '../../src/mm/pcp.js';
+import { check_free_lists } from '../../src/mm/free_check.js';
 import {
   inode_alloc,
   inode_free,
@@ -181,7 +184,7 @@ for (const locks of SCHEMES) {
       expect(page_cache_mapping(cpu, pfn)).toBe(mapping);
       expect(find_get_page(cpu, mapping, 5)).toBe(pfn);
       expect(page_count(cpu, pfn)).toBe(3);
-      put_page(cpu, pfn);
+      __free_page(cpu, pfn);
       expect(find_get_page(cpu, mapping, 6)).toBe(-1);
       expect(find_get_page(cpu, mappingOfInode(ino + 1), 5)).toBe(-1);
       // the race loser's page is left alone
@@ -190,7 +193,7 @@ for (const locks of SCHEMES) {
       expect(page_count(cpu, loser)).toBe(1);
       expect(m.w[pageStruct(m.layout, loser) + PG_MAPPING]).toBe(0);
       expect(inode_nrpages(cpu, ino)).toBe(1);
-      put_page(cpu, loser);
+      __free_page(cpu, loser);
       // removal unlinks but leaves the cache's reference to the caller
       expect(remove_from_page_cache(cpu, pfn)).toBe(true);
       expect(m.w[p + PG_MAPPING]).toBe(0);
@@ -198,8 +201,8 @@ for (const locks of SCHEMES) {
       expect(find_get_page(cpu, mapping, 5)).toBe(-1);
       expect(page_count(cpu, pfn)).toBe(2);
       expect(remove_from_page_cache(cpu, pfn)).toBe(false);
-      put_page(cpu, pfn);
-      put_page(cpu, pfn);
+      __free_page(cpu, pfn);
+      __free_page(cpu, pfn);
       expect(cachedPages(m)).toEqual([]);
       drain_all_pages(cpu);
       expect(check_free_lists(m)).toEqual([]);
@@ -222,7 +225,7 @@ for (const locks of SCHEMES) {
       expect(m.w[p + PG_INDEX]).toBe(77);
       expect(page_cache_mapping(cpu, pfn)).toBe(SWAPPER_SPACE);
       expect(find_get_page(cpu, SWAPPER_SPACE, entry)).toBe(pfn);
-      put_page(cpu, pfn);
+      __free_page(cpu, pfn);
       expect(find_get_page(cpu, SWAPPER_SPACE, entry + 256)).toBe(-1);
       // a file page with index == entry is a different key
       expect(find_get_page(cpu, mappingOfInode(ino), entry)).toBe(-1);
@@ -230,7 +233,7 @@ for (const locks of SCHEMES) {
       const dup = newPage(cpu);
       expect(add_to_page_cache(cpu, dup, SWAPPER_SPACE, entry)).toBe(false);
       expect(m.w[pageStruct(m.layout, dup) + PG_FLAGS]! & PG_swapcache).toBe(0);
-      put_page(cpu, dup);
+      __free_page(cpu, dup);
       expect(remove_from_page_cache(cpu, pfn)).toBe(true);
       expect(m.w[p + PG_FLAGS]! & PG_swapcache).toBe(0);
       expect(m.w[p + PG_PRIVATE]).toBe(0);
@@ -249,7 +252,7 @@ for (const locks of SCHEMES) {
       const pfns = keys.map(([mapping, index]) => {
         const pfn = newPage(cpu);
         expect(add_to_page_cache(cpu, pfn, mapping, index)).toBe(true);
-        put_page(cpu, pfn); // the cache holds the only reference
+        __free_page(cpu, pfn); // the cache holds the only reference
         return pfn;
       });
       expect(cachedPages(m).sort((a, b) => a - b)).toEqual([...pfns].sort((a, b) => a - b));
@@ -263,7 +266,7 @@ for (const locks of SCHEMES) {
       expect(longest).toBeLessThan(12); // but the hash spreads both key kinds
       for (let i = 0; i < keys.length; i += 2) {
         expect(remove_from_page_cache(cpu, pfns[i]!)).toBe(true);
-        put_page(cpu, pfns[i]!);
+        __free_page(cpu, pfns[i]!);
       }
       for (let i = 0; i < keys.length; i++) {
         const [mapping, index] = keys[i]!;
@@ -291,9 +294,9 @@ for (const locks of SCHEMES) {
       }
       const keep = newPage(cpu);
       expect(add_to_page_cache(cpu, keep, mappingOfInode(other), 0)).toBe(true);
-      put_page(cpu, keep);
+      __free_page(cpu, keep);
       // all but the first: drop our reference (cache-only); the first stays "mapped" (our ref)
-      for (const pfn of pfns.slice(1)) put_page(cpu, pfn);
+      for (const pfn of pfns.slice(1)) __free_page(cpu, pfn);
       truncate_inode_pages(cpu, ino);
       expect(inode_nrpages(cpu, ino)).toBe(0);
       for (let i = 0; i < 32; i++) expect(find_get_page(cpu, mapping, i)).toBe(-1);
@@ -301,7 +304,7 @@ for (const locks of SCHEMES) {
       expect(m.w[first + PG_COUNT]).toBe(1);
       expect(m.w[first + PG_MAPPING]).toBe(0);
       expect(cachedPages(m)).toEqual([keep]);
-      put_page(cpu, pfns[0]!);
+      __free_page(cpu, pfns[0]!);
       drain_all_pages(cpu);
       expect(nr_free_pages(m)).toBe(before - 1); // only `keep` is still cached
       inode_free(cpu, other);
@@ -329,26 +332,28 @@ import('tsx/esm/api').then(async (tsx) => {
   tsx.register();
   const { attachMachine } = await import('${root}src/machine/machine.ts');
   const { makeCpuBase } = await import('${root}src/machine/cpu.ts');
-  const { __alloc_pages, put_page } = await import('${root}src/mm/page_alloc.ts');
+  const { __alloc_pages } = await import('${root}src/mm/page_alloc.ts');
+  const { __free_page } = await import('${root}src/mm/page_ref.ts');
   const fm = await import('${root}src/mm/filemap.ts');
   const { sab, id, iters, mapping, shift, gate } = workerData;
   const cpu = makeCpuBase(attachMachine(sab), id);
   const g = new Int32Array(gate);
   Atomics.add(g, 0, 1);
   while (Atomics.load(g, 0) < 2) {}
-  let x = id * 7919 + 1, errs = 0;
+  const { seeded, randInt } = await import('${root}test/rng.ts');
+  const rng = seeded(id * 7919 + 1);
+  let errs = 0;
   for (let i = 0; i < iters; i++) {
-    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
-    const index = ((x >>> 0) % 64) << shift;
+    const index = randInt(rng, 0, 63) << shift;
     const got = fm.find_get_page(cpu, mapping, index);
     if (got >= 0) {
       if (!fm.remove_from_page_cache(cpu, got)) errs++;
-      put_page(cpu, got);
-      put_page(cpu, got);
+      __free_page(cpu, got);
+      __free_page(cpu, got);
     } else {
       const pfn = __alloc_pages(cpu, 0, 0);
       if (pfn < 0 || !fm.add_to_page_cache(cpu, pfn, mapping, index)) errs++;
-      if (pfn >= 0) put_page(cpu, pfn);
+      if (pfn >= 0) __free_page(cpu, pfn);
     }
   }
   parentPort.postMessage({ errs });

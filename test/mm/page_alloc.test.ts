@@ -5,6 +5,7 @@
  * catching planted corruption.
  */
 import { describe, it, expect } from 'vitest';
+import { seeded, randFloat } from '../rng.js';
 import { createMachine, type Machine } from '../../src/machine/machine.js';
 import { makeCpuBase, type CpuBase } from '../../src/machine/cpu.js';
 import {
@@ -33,34 +34,10 @@ import { PG_buddy, PG_pcp, PG_reserved, PG_compound, PG_lru, mappingOfAnon } fro
 import { VM } from '../../src/machine/vmstat.js';
 import { C_ZONE_LOCK, SITE } from '../../src/sync/classes.js';
 import { lsIndex, LS_ACQ } from '../../src/sync/lockstat.js';
-import {
-  mem_init,
-  __alloc_pages,
-  __free_pages,
-  __free_pages_ok,
-  __free_page,
-  put_page,
-  put_page_testzero,
-  get_page,
-  get_page_unless_zero,
-  page_count,
-  steal_specific_page,
-  drain_local_pages,
-  drain_all_pages,
-  zone_watermark_ok,
-  zone_wmark,
-  zone_batchsize,
-  zone_info,
-  nr_free_pages,
-  free_area_counts,
-  check_free_lists,
-  WMARK_MIN,
-  WMARK_LOW,
-  WMARK_HIGH,
-  FREE_BUDDY,
-  FREE_PCP,
-  FREE_NONE,
-} from '../../src/mm/page_alloc.js';
+import { mem_init, __alloc_pages, __free_pages_ok, steal_specific_page, zone_watermark_ok, zone_wmark, zone_info, nr_free_pages, free_area_counts, WMARK_MIN, WMARK_LOW, WMARK_HIGH } from '../../src/mm/page_alloc.js';
+import { __free_pages, __free_page, put_page_testzero, get_page, get_page_unless_zero, page_count } from '../../src/mm/page_ref.js';
+import { drain_local_pages, drain_all_pages, zone_batchsize } from '../../src/mm/pcp.js';
+import { check_free_lists, FREE_BUDDY, FREE_PCP, FREE_NONE } from '../../src/mm/free_check.js';
 
 const SITE_T = SITE.test;
 
@@ -70,15 +47,10 @@ function boot(cfg: Record<string, unknown> = {}): { m: Machine; cpu: CpuBase } {
   return { m, cpu: makeCpuBase(m, 0) };
 }
 
-/** xorshift32 with a fixed seed: deterministic shuffles. */
+/** A seeded [0, 1) stream (test/rng.ts, pure-rand): deterministic shuffles. */
 function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
+  const g = seeded(seed);
+  return () => randFloat(g);
 }
 
 const vm = (cpu: CpuBase, name: keyof typeof VM) => cpu.w[cpu.vm + VM[name]]!;
@@ -207,7 +179,7 @@ describe('split and coalesce', () => {
     expect(vm(cpu, 'pgalloc_high_order')).toBe(10);
     expect(vm(cpu, 'pgalloc_normal')).toBe((1 << 11) - 2);
     expect(check_free_lists(m)).toEqual([]);
-    for (const [pfn] of blocks) put_page(cpu, pfn); // put_page frees the allocation order
+    for (const [pfn, o] of blocks) __free_pages(cpu, pfn, o);
     expect(free_area_counts(m)).toEqual(initial);
     expect(vm(cpu, 'pgfree')).toBe((1 << 11) - 2);
     expect(check_free_lists(m)).toEqual([]);
@@ -221,7 +193,7 @@ describe('split and coalesce', () => {
     const p = pageStruct(m.layout, pfn);
     m.w[p + PG_MAPPING] = mappingOfAnon(3); // an anon page: allowed at free, cleared
     m.w[p + PG_FLAGS] = 1 << 4; // PG_dirty: not a bad-page flag
-    put_page(cpu, pfn);
+    __free_page(cpu, pfn);
     const again = __alloc_pages(cpu, 0, SITE_T);
     expect(again).toBe(pfn);
     expect(m.w[p + PG_FLAGS]).toBe(0);
@@ -430,8 +402,8 @@ describe('references', () => {
     get_page(cpu, pfn);
     expect(page_count(cpu, pfn)).toBe(2);
     expect(get_page_unless_zero(cpu, pfn)).toBe(true);
-    put_page(cpu, pfn);
-    put_page(cpu, pfn);
+    __free_page(cpu, pfn);
+    __free_page(cpu, pfn);
     expect(page_count(cpu, pfn)).toBe(1);
     const free0 = zone_info(m).free;
     expect(put_page_testzero(cpu, pfn)).toBe(true); // last: the caller owns the free
@@ -439,8 +411,8 @@ describe('references', () => {
     __free_pages_ok(cpu, pfn, 0);
     expect(zone_info(m).free).toBe(free0 + 1);
     expect(get_page_unless_zero(cpu, pfn)).toBe(false);
-    expect(() => put_page(cpu, pfn)).toThrow(/free page/);
-    put_page(cpu, 0); // reserved: untouched
+    expect(() => __free_page(cpu, pfn)).toThrow(/free page/);
+    __free_page(cpu, 0); // reserved: untouched
     expect(page_count(cpu, 0)).toBe(1);
     expect(check_free_lists(m)).toEqual([]);
   });

@@ -3,7 +3,7 @@
  * scheme and policy registered, as in a run), processes with anonymous
  * regions written and read with oracle stamps, and vmstat sums.
  */
-import '../../src/sim/register.js';
+import { pte_index } from '../../src/mm/pte.js';
 import { bootMachine } from '../../src/sim/boot.js';
 import { makeCpu, type Cpu } from '../../src/vm/cpu.js';
 import type { Machine } from '../../src/machine/machine.js';
@@ -66,7 +66,7 @@ export function tryGet(cpu: Cpu, mm: number, addr: number): number {
 export function pteOf(cpu: Cpu, mm: number, addr: number): number {
   const pt = pte_table(cpu, mm, addr);
   if (pt < 0) return 0;
-  return Atomics.load(cpu.w, cpu.l.frames + pt * PAGE_WORDS + ((addr >>> 12) & 0x3ff));
+  return Atomics.load(cpu.w, cpu.l.frames + pt * PAGE_WORDS + pte_index(addr));
 }
 
 export const isSwapPte = (pte: number) => pte !== 0 && (pte & 1) === 0;

@@ -8,7 +8,7 @@ import { check_invariants } from '../../src/sim/checker.js';
 import { mmput } from '../../src/vm/fork.js';
 import { PG_FLAGS, PG_COUNT, PC_PAGEVEC, PAGEVEC_SIZE, G_LRU, L_NR_ACTIVE, globalLine, pageStruct } from '../../src/machine/layout.js';
 import { PG_lru, PG_active, PG_referenced } from '../../src/machine/page.js';
-import { lru_sizes, lru_add_drain, mark_page_accessed, page_cache_release } from '../../src/reclaim/index.js';
+import { lru_sizes, lru_add_drain, mark_page_accessed, put_page } from '../../src/reclaim/index.js';
 import { pte_pfn } from '../../src/mm/pte.js';
 import { do_munmap } from '../../src/vm/mmap.js';
 import { lsIndex, LS_ACQ } from '../../src/sync/lockstat.js';
@@ -72,7 +72,7 @@ describe('LRU lists', () => {
     mmput(cpu, mm);
   });
 
-  it('page_cache_release of the last reference unlinks the page first (debug bad_page check stays quiet)', () => {
+  it('put_page of the last reference unlinks the page first (debug bad_page check stays quiet)', () => {
     const { m, cpu } = bootR({ locks: '2.4', debug: true });
     const mm = newProc(cpu);
     const a = mapAnon(cpu, mm, 3);
@@ -82,7 +82,7 @@ describe('LRU lists', () => {
     mmput(cpu, mm);
     expect(flags(m, pfn) & PG_lru).toBe(PG_lru); // still listed: our pin keeps it
     expect(lru_sizes(m).active + lru_sizes(m).inactive).toBe(1);
-    page_cache_release(cpu, pfn);
+    put_page(cpu, pfn);
     expect(lru_sizes(m)).toEqual({ active: 0, inactive: 0 });
     expect(check_invariants(cpu, { expectEmpty: true }).violations).toEqual([]);
   });

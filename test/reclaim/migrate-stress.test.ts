@@ -23,10 +23,12 @@ import type { Machine } from '../../src/machine/machine.js';
 import { makeCpu } from '../../src/vm/cpu.js';
 import { SITE } from '../../src/sync/classes.js';
 import { RMAP_SCHEMES, LOCK_SCHEMES } from '../../src/config.js';
-import { __alloc_pages, __free_pages } from '../../src/mm/page_alloc.js';
+import { __alloc_pages } from '../../src/mm/page_alloc.js';
+import { __free_pages } from '../../src/mm/page_ref.js';
 import { migrate_page, MIGRATE_OK } from '../../src/reclaim/migrate.js';
 import { compact_pages } from '../../src/reclaim/compact.js';
 import { pick_mapped } from '../rmap/probe.js';
+import { seeded, randInt } from '../rng.js';
 import { runProblems } from '../helpers.js';
 
 const booted = vi.hoisted(() => ({ m: null as Machine | null }));
@@ -41,7 +43,7 @@ const OPS_PER_CPU = Number(process.env.SMPVM_MIGRATE_STRESS_OPS ?? 1000);
 /** One stress run with the migrator and compactor on the main thread; returns the violations and counts. */
 async function stress(rmap: (typeof RMAP_SCHEMES)[number], locks: (typeof LOCK_SCHEMES)[number], seed: number, inject = 'none') {
   booted.m = null;
-  const rng = new Uint32Array([seed]);
+  const rng = seeded(seed);
   const st = { tried: 0, moved: 0, compacted: 0, error: '' };
   let cpu: ReturnType<typeof makeCpu> | undefined;
   const timer = setInterval(() => {
@@ -73,7 +75,7 @@ async function stress(rmap: (typeof RMAP_SCHEMES)[number], locks: (typeof LOCK_S
         __free_pages(cpu, to, 0);
       }
     }
-    const order = 1 + (rng[0]! & 1);
+    const order = randInt(rng, 1, 2);
     const block = compact_pages(cpu, order);
     if (block >= 0) {
       st.compacted++;

@@ -13,7 +13,9 @@ import { do_mmap, PROT_READ, PROT_WRITE, MAP_SHARED } from '../../src/vm/mmap.js
 import { PG_FLAGS, PG_COUNT, PG_ORDER, pageStruct } from '../../src/machine/layout.js';
 import { PG_swapcache, PG_compound } from '../../src/machine/page.js';
 import { pte_pfn } from '../../src/mm/pte.js';
-import { __alloc_pages, __free_pages, zone_watermark_ok, drain_all_pages } from '../../src/mm/page_alloc.js';
+import { __alloc_pages, zone_watermark_ok } from '../../src/mm/page_alloc.js';
+import { __free_pages } from '../../src/mm/page_ref.js';
+import { drain_all_pages } from '../../src/mm/pcp.js';
 import { inode_alloc } from '../../src/mm/files.js';
 import { SITE } from '../../src/sync/classes.js';
 import { lru_add_drain, alloc_pages_reclaim } from '../../src/reclaim/index.js';

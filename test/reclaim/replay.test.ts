@@ -1,7 +1,8 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { densify, replay, runPolicy, REPLAY_POLICIES, type ReplayOptions } from '../../src/reclaim/replay/index.js';
-import { OP_READ, OP_WRITE, traceFromKeys } from '../../src/workload/trace.js';
+import { traceFromKeys } from '../../src/workload/trace.js';
+import { OP_READ, OP_WRITE } from '../../src/reclaim/page_trace.js';
 
 /*
  * Small, obviously-correct reference implementations (Map/array based) of the

@@ -1,7 +1,6 @@
 // Worker for swapwait.test.ts: CPU 1 of the test machine faults on one address
 // and reports what it read. ctl: [0] started, [1] done, [2] word read, [3] access result.
 import { workerData } from 'node:worker_threads';
-import '../../src/sim/register.js';
 import { attachMachine } from '../../src/machine/machine.js';
 import { makeCpu } from '../../src/vm/cpu.js';
 import { user_access } from '../../src/vm/access.js';

@@ -9,14 +9,8 @@ import { makeCpuBase } from '../../src/machine/cpu.js';
 import { globalLine } from '../../src/machine/layout.js';
 import { lockstatAcquired, lockstatHeld } from '../../src/sync/lockstat.js';
 import { C_MMAP_SEM, C_ZONE_LOCK, C_PAGE_LOCK, SITE } from '../../src/sync/classes.js';
-import {
-  lockStatRows,
-  formatLockStat,
-  lockStatTime,
-  topContentionSites,
-  formatPerfLockContention,
-  perfTime,
-} from '../../src/report/lockstat.js';
+import { lockStatRows, topContentionSites } from '../../src/sync/lockstat_rows.js';
+import { formatLockStat, lockStatTime, formatPerfLockContention, perfTime } from '../../src/report/lockstat.js';
 
 /** A machine whose lock_stat blocks hold a known history (times in ms, as the locks record them). */
 function knownHistory() {

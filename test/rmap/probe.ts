@@ -11,11 +11,12 @@
  * test, and on the main thread concurrently with two worker CPUs in the
  * stress test (the monitor CPU slot, between checkpoints).
  */
+import { randInt, type Rng } from '../rng.js';
 import type { Cpu } from '../../src/vm/cpu.js';
 import { PG_FLAGS, PG_MAPPING, PG_MAPCOUNT, pageStruct } from '../../src/machine/layout.js';
 import { PG_pgtable, PG_reserved, PG_compound, PG_buddy, PG_pcp, isFileMapping } from '../../src/machine/page.js';
-import { get_page_unless_zero } from '../../src/mm/page_alloc.js';
-import { put_page } from '../../src/vm/page_ref.js'; // page_cache_release once reclaim keeps LRU lists
+import { get_page_unless_zero } from '../../src/mm/page_ref.js';
+import { put_page } from '../../src/reclaim/lru.js';
 import { trylock_page, unlock_page } from '../../src/sync/pagelock.js';
 import { SITE } from '../../src/sync/classes.js';
 import { lock_kernel, unlock_kernel } from '../../src/sync/scheme.js';
@@ -35,15 +36,6 @@ export const newProbeStats = (): ProbeStats => ({ probes: 0, referenced: 0, youn
 
 const SKIP = PG_pgtable | PG_reserved | PG_compound | PG_buddy | PG_pcp;
 
-/** xorshift32 on a one-word state */
-export function next(rng: Uint32Array): number {
-  let x = rng[0]!;
-  x ^= x << 13;
-  x ^= x >>> 17;
-  x ^= x << 5;
-  rng[0] = x >>> 0 || 1;
-  return rng[0]!;
-}
 
 /**
  * One probe of frame pfn. `strict`: no other CPU runs (deterministic mode),
@@ -85,11 +77,11 @@ export function probe(cpu: Cpu, pfn: number, st: ProbeStats, strict: boolean, un
 }
 
 /** A random frame that is a mapped user page right now (up to `tries` random picks), or -1. */
-export function pick_mapped(cpu: Cpu, rng: Uint32Array, tries: number): number {
+export function pick_mapped(cpu: Cpu, rng: Rng, tries: number): number {
   const w = cpu.w;
   const n = cpu.l.nrFrames;
   for (let i = 0; i < tries; i++) {
-    const pfn = 1 + (next(rng) % (n - 1));
+    const pfn = randInt(rng, 1, n - 1);
     const p = pageStruct(cpu.l, pfn);
     if ((Atomics.load(w, p + PG_FLAGS) & SKIP) === 0 && Atomics.load(w, p + PG_MAPCOUNT) >= 0) return pfn;
   }

@@ -21,7 +21,7 @@ import { PG_anon } from '../../src/machine/page.js';
 import { VM } from '../../src/machine/vmstat.js';
 import type { RmapScheme } from '../../src/rmap/types.js';
 import { probe, pick_mapped, newProbeStats } from './probe.js';
-import '../../src/sim/register.js';
+import { seeded } from '../rng.js';
 
 const SEQUENCES = Number(process.env.SMPVM_RMAP_SEQS ?? 100); // per (rmap, locks) pair
 const BASE_SEED = Number(process.env.SMPVM_RMAP_SEED ?? 20260505);
@@ -29,7 +29,7 @@ const BASE_SEED = Number(process.env.SMPVM_RMAP_SEED ?? 20260505);
 function runSeed(rmap: string, locks: string, seed: number, st = newProbeStats()) {
   const m = bootMachine({ mem: '4M', swap: 0, cpus: 2, seed, lockdep: true, filePages: 64, maxVma: 512, maxMm: 32, rmap, locks });
   const r = detSetup(m, seed);
-  const rng = new Uint32Array([seed * 2654435761 || 1]);
+  const rng = seeded(seed);
   const ops = 40 + (seed % 41);
   const problems: string[] = [];
   for (let done = 0; done < ops; done += 4) {

@@ -15,11 +15,11 @@ import { do_fork, mmput } from '../../src/vm/fork.js';
 import { user_access, ACCESS_OK } from '../../src/vm/access.js';
 import { VM_FAULT_OOM } from '../../src/vm/fault.js';
 import { check_invariants } from '../../src/sim/checker.js';
-import { createFiles } from '../../src/sim/boot.js';
+import { createFiles } from '../../src/mm/files.js';
 import { pte_table } from '../../src/mm/pgtable.js';
-import { pte_pfn, pte_young, pte_present, SWP_ENTRY } from '../../src/mm/pte.js';
+import { pte_pfn, pte_young, pte_present, SWP_ENTRY, pte_index } from '../../src/mm/pte.js';
 import { swap_count } from '../../src/mm/swap_map.js';
-import { get_page } from '../../src/mm/page_alloc.js';
+import { get_page } from '../../src/mm/page_ref.js';
 import { trylock_page, unlock_page } from '../../src/sync/pagelock.js';
 import { SITE } from '../../src/sync/classes.js';
 import { readLockdepReport, formatLockdepReport } from '../../src/sync/lockdep.js';
@@ -34,7 +34,6 @@ import { AV_NR, AV_HEAD } from '../../src/rmap/objrmap.js';
 import { poolObj } from '../../src/rmap/pool.js';
 import type { Machine } from '../../src/machine/machine.js';
 import type { Cpu } from '../../src/vm/cpu.js';
-import '../../src/sim/register.js';
 
 const P = 4096;
 const RW = PROT_READ | PROT_WRITE;
@@ -49,7 +48,7 @@ const read = (cpu: Cpu, mm: number, a: number) => {
   return r < 0 ? r : buf[0]!;
 };
 /** pte address and value of addr in mm */
-const pteAddrOf = (cpu: Cpu, mm: number, a: number) => (pte_table(cpu, mm, a) << 10) | ((a >>> 12) & 0x3ff);
+const pteAddrOf = (cpu: Cpu, mm: number, a: number) => (pte_table(cpu, mm, a) << 10) | pte_index(a);
 const pteOf = (cpu: Cpu, mm: number, a: number) => cpu.w[cpu.l.frames + pteAddrOf(cpu, mm, a)]!;
 const pfnOf = (cpu: Cpu, mm: number, a: number) => pte_pfn(pteOf(cpu, mm, a));
 const mapcount = (cpu: Cpu, pfn: number) => cpu.w[pageStruct(cpu.l, pfn) + PG_MAPCOUNT]! + 1;

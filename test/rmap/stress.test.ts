@@ -19,6 +19,7 @@ import type { Machine } from '../../src/machine/machine.js';
 import { makeCpu } from '../../src/vm/cpu.js';
 import { RMAP_SCHEMES, LOCK_SCHEMES } from '../../src/config.js';
 import { probe, pick_mapped, newProbeStats } from './probe.js';
+import { seeded } from '../rng.js';
 import { runProblems } from '../helpers.js';
 
 const booted = vi.hoisted(() => ({ m: null as Machine | null }));
@@ -37,7 +38,7 @@ describe('SMP stress: 2 worker CPUs + a concurrent reclaim walker, every rmap ×
         const seed = 5000 + RMAP_SCHEMES.indexOf(rmap) * 10 + LOCK_SCHEMES.indexOf(locks);
         booted.m = null;
         const st = newProbeStats();
-        const rng = new Uint32Array([seed]);
+        const rng = seeded(seed);
         let concurrent = 0;
         // the reclaim walker: batches of probes on the main thread while the workers run
         const timer = setInterval(() => {

@@ -9,6 +9,8 @@ import { describe, it, expect } from 'vitest';
 import { runMachine, type RunOutcome } from '../../src/sim/run.js';
 import { runProblems } from '../helpers.js';
 import { readLockdepReport } from '../../src/sync/lockdep.js';
+import { lockStatRows } from '../../src/sync/lockstat_rows.js';
+import { LOCK_CLASSES, C_ZONE_LOCK, C_LRU_LOCK } from '../../src/sync/classes.js';
 
 const OPS_PER_CPU = Number(process.env.SMPVM_STRESS_OPS ?? 50_000);
 
@@ -49,6 +51,13 @@ describe('SMP stress: random streams on 2 worker CPUs', () => {
     });
     const p = problems(r);
     console.log(`planted no_zone_lock: ${p.length} problems in ${Date.now() - t0} ms (seed ${seed}); first: ${p[0]}`);
-    expect(p.length).toBeGreaterThan(0);
+    // the kind of problem a missing zone->lock makes: the buddy/pcp free lists corrupted
+    // (check_free_lists' violations), not just any problem (a missing lru lock, say, breaks the LRU lists)
+    const freeLists = p.filter((s) => s.startsWith('free lists: '));
+    expect(freeLists.length, `seed ${seed}: no free-list violation among ${JSON.stringify(p.slice(0, 5))}`).toBeGreaterThan(0);
+    // and the bug planted is the one named: zone->lock never taken, the other global locks still were
+    const acq = (cls: number) => lockStatRows(r.m).filter((x) => x.class === LOCK_CLASSES[cls]!.name).reduce((a, x) => a + x.acquisitions, 0);
+    expect(acq(C_ZONE_LOCK), `seed ${seed}`).toBe(0);
+    expect(acq(C_LRU_LOCK), `seed ${seed}`).toBeGreaterThan(0);
   });
 });

@@ -19,7 +19,7 @@ import {
   assertChainLocked,
 } from '../../src/sync/pagelock.js';
 import { SITE } from '../../src/sync/classes.js';
-import { lockStatRows } from '../../src/report/lockstat.js';
+import { lockStatRows } from '../../src/sync/lockstat_rows.js';
 import { makeCpuBase } from '../../src/machine/cpu.js';
 import { startCpuWorker, testMachine, mainCpu, contendedCounter, type CpuWorker } from './harness.js';
 import { testMem, A_CNT } from './testmem.js';

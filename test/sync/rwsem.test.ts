@@ -20,7 +20,7 @@ import {
 import { LK_STATE } from '../../src/machine/layout.js';
 import { C_TEST_RWSEM, SITE } from '../../src/sync/classes.js';
 import { assertHeld } from '../../src/sync/spinlock.js';
-import { lockStatRows } from '../../src/report/lockstat.js';
+import { lockStatRows } from '../../src/sync/lockstat_rows.js';
 import { startCpuWorker, until, testMachine, mainCpu, type CpuWorker } from './harness.js';
 import { testMem, B_X, B_Y, B_INSIDE, CTL_CMD, CTL_MARK } from './testmem.js';
 

@@ -7,6 +7,7 @@
  * lock makes the test fail instead of hanging it.
  */
 import type { CpuBase } from '../../src/machine/cpu.js';
+import { seeded, randInt } from '../rng.js';
 import { spin_lock, spin_unlock, spin_trylock } from '../../src/sync/spinlock.js';
 import { down_read, up_read, down_write, up_write, down_read_trylock } from '../../src/sync/rwsem.js';
 import { lock_page, unlock_page, pte_chain_lock, pte_chain_unlock } from '../../src/sync/pagelock.js';
@@ -166,18 +167,14 @@ function readTrylock(cpu: CpuBase) {
 function rwMixed(cpu: CpuBase, args: { n: number; seed: number; nr: number }) {
   const w = cpu.w;
   const { lockB } = testMem(cpu.l);
-  let x = (args.seed * 2654435761 + cpu.id * 40503 + 1) >>> 0 || 1;
+  const rng = seeded(args.seed * 2654435761 + cpu.id * 40503 + 1);
   let writes = 0;
   let torn = 0;
   let writerSeen = 0;
   let maxInside = 0;
   startBarrier(cpu, args.nr);
   for (let i = 0; i < args.n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    if ((x & 3) === 0) {
+    if (randInt(rng, 0, 3) === 0) {
       down_write(cpu, lockB, C_TEST_RWSEM, SITE.test);
       if (w[lockB + B_WRITER_IN] !== 0 || Atomics.load(w, lockB + B_INSIDE) !== 0) writerSeen++;
       w[lockB + B_WRITER_IN] = 1;

@@ -14,7 +14,7 @@ import { ticket_nr_queued } from '../../src/sync/ticket.js';
 import { mcs_tail_cpu } from '../../src/sync/mcs.js';
 import { FUTEX_CONTENDED } from '../../src/sync/futex.js';
 import { C_TEST_A, C_TEST_B, SITE } from '../../src/sync/classes.js';
-import { lockStatRows, type LockStatRow } from '../../src/report/lockstat.js';
+import { lockStatRows, type LockStatRow } from '../../src/sync/lockstat_rows.js';
 import { startCpuWorker, until, testMachine, mainCpu, contendedCounter, type CpuWorker } from './harness.js';
 import { testMem, A_CNT, CTL_MARK, CTL_SEQ, CTL_ORDER } from './testmem.js';
 

@@ -3,7 +3,7 @@ import { boot } from '../helpers.js';
 import { mm_alloc } from '../../src/mm/mm_struct.js';
 import { set_brk, sys_brk } from '../../src/vm/brk.js';
 import { mmput } from '../../src/vm/fork.js';
-import { newOracle } from '../../src/sim/oracle.js';
+import { newOracle } from '../../src/workload/oracle.js';
 import { check_invariants } from '../../src/sim/checker.js';
 import { VM } from '../../src/machine/vmstat.js';
 import { newArena, malloc, free, request2size, MALLOC_DEFAULTS, DEFAULT_MMAP_THRESHOLD_MAX } from '../../src/workload/ptmalloc.js';

@@ -6,8 +6,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import {
-  OP_READ,
-  OP_WRITE,
   TraceError,
   TraceParser,
   formatTrace,
@@ -15,8 +13,8 @@ import {
   readTrace,
   readTraceSync,
   traceFromKeys,
-  type PageTrace,
 } from '../../src/workload/trace.js';
+import { OP_READ, OP_WRITE, type PageTrace } from '../../src/reclaim/page_trace.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
 

@@ -17,7 +17,7 @@
  *   clockpro           CLOCK-Pro, three hands, adaptive cold target (clockpro.ts)
  *   clockpro-approx    LinuxMM wiki two-list approximation (clockpro_approx.ts)
  */
-import type { PageTrace } from '../../workload/trace.js';
+import type { PageTrace } from '../page_trace.js';
 import { replayClock } from './clock.js';
 import { replayClockPro } from './clockpro.js';
 import { replayClockProApprox } from './clockpro_approx.js';

@@ -13,9 +13,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Table from 'cli-table3';
 import type { Grid, SweepPoint } from './grid.js';
-import type { RunResults } from '../sim/results.js';
-import { RESULTS_VERSION, TOOL } from '../sim/results.js';
-import { buildReport } from '../report/html.js';
+import type { RunResults } from '../../sim/results.js';
+import { RESULTS_VERSION, TOOL } from '../../sim/results.js';
+import { buildReport } from '../../report/html.js';
 
 export type PointState = { status: 'done'; results: RunResults } | { status: 'bad' | 'failed'; message: string };
 

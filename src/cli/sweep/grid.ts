@@ -20,8 +20,8 @@
  * the registry; region, duration and ops by their ranges). Pure; no locking.
  */
 import { createHash } from 'node:crypto';
-import { ConfigSchema } from '../config.js';
-import { WORKLOAD_NAMES } from '../workload/index.js';
+import { ConfigSchema } from '../../config.js';
+import { WORKLOAD_NAMES } from '../../workload/index.js';
 
 /** Fields of a point beyond config.ts: the run's own (as `--config` files take them). */
 const RUN_FIELDS = ['workload', 'region', 'duration', 'ops'] as const;

@@ -18,7 +18,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SweepPoint } from './grid.js';
-import type { RunResults } from '../sim/results.js';
+import type { RunResults } from '../../sim/results.js';
 
 export type PointOutcome =
   | { status: 'done'; results: RunResults }
@@ -28,9 +28,9 @@ export type PointOutcome =
 /** The compiled CLI beside this module (dist/src/cli.js); under tsx, the .ts CLI through tsx. */
 function cliCommand(): { cmd: string; args: string[] } {
   const here = dirname(fileURLToPath(import.meta.url));
-  const js = resolve(here, '..', 'cli.js');
+  const js = resolve(here, '..', '..', 'cli.js');
   if (existsSync(js)) return { cmd: process.execPath, args: [js] };
-  return { cmd: process.execPath, args: ['--import', 'tsx', resolve(here, '..', 'cli.ts')] };
+  return { cmd: process.execPath, args: ['--import', 'tsx', resolve(here, '..', '..', 'cli.ts')] };
 }
 
 /** The last line of a child's stderr that says what went wrong ("smpvm: …" without the prefix). */

@@ -21,9 +21,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import type { SweepResults, SweepRow } from '../../src/sweep/merge.js';
+import type { SweepResults, SweepRow } from '../../../src/cli/sweep/merge.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
+const root = fileURLToPath(new URL('../../..', import.meta.url));
 const CLI = join(root, 'dist', 'src', 'cli.js');
 const REDIS = '/usr/bin/redis-server';
 

@@ -7,10 +7,9 @@ import { describe, it, expect } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { canonicalJson, gridPoints, parseGrid, pointHash, GridError } from '../../src/sweep/grid.js';
-import { main } from '../../src/cli.js';
-import { bufferIo } from '../../src/cli/io.js';
-import '../../src/sim/register.js';
+import { canonicalJson, gridPoints, parseGrid, pointHash, GridError } from '../../../src/cli/sweep/grid.js';
+import { main } from '../../../src/cli.js';
+import { bufferIo } from '../../../src/cli/io.js';
 
 describe('grid points', () => {
   it('are the cartesian product of the axes, last axis fastest, with the fixed fields under each', () => {

@@ -18,8 +18,8 @@ import { join } from 'node:path';
 import type { SweepPoint } from './grid.js';
 import { existingResults, runPoint } from './point.js';
 import type { PointState } from './merge.js';
-import type { Io } from '../cli/io.js';
-import { progressBar } from '../cli/progress.js';
+import type { Io } from '../io.js';
+import { progressBar } from '../progress.js';
 
 export interface LocalSweepOpts {
   dir: string;

@@ -33,12 +33,12 @@ import { Redis } from 'ioredis';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CliError, type Io } from '../cli/io.js';
+import { CliError, type Io } from '../io.js';
 import type { SweepPoint } from './grid.js';
 import type { PointState } from './merge.js';
 import { runPoint } from './point.js';
 import { pointLabel, pointsDir } from './local.js';
-import type { RunResults } from '../sim/results.js';
+import type { RunResults } from '../../sim/results.js';
 
 export const QUEUE_NAME = 'smpvm-sweep';
 

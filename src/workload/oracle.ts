@@ -1,5 +1,7 @@
 /*
- * oracle.ts — the content oracle (DESIGN.md §5): user pages hold real data.
+ * workload/oracle.ts — the content oracle (DESIGN.md §5): user pages hold real
+ * data. In workload/ because the workloads stamp and check pages with it;
+ * sim/ (the deterministic scheduler, the checker runs) reads it from here.
  *
  * A task writes a STAMP_WORDS-word stamp at the start of a page:
  *   [ STAMP_TAG ^ cpu, key, version, check(key, version) ]
