@@ -95,6 +95,21 @@ export interface RunOutcome {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * `p`, or `fallback` if it has not settled within `ms`. The timer is cleared
+ * as soon as `p` settles: a pending STOP_GRACE_MS timer would otherwise keep
+ * the process alive 10 s after a run's output is done.
+ */
+async function within<T, F>(p: Promise<T>, ms: number, fallback: F): Promise<T | F> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<F>((r) => (timer = setTimeout(() => r(fallback), ms)));
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 function workerFile(): { filename: string; execArgv: string[] } {
   const ts = import.meta.url.endsWith('.ts');
   const filename = new URL(`../../workers/cpu.${ts ? 'ts' : 'js'}`, import.meta.url).href;
@@ -225,7 +240,7 @@ export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
   const collected = await collect(m, all);
   Atomics.store(w, H_STOP, 1); // every CPU is done: kswapd leaves too
   kick_kswapd(m);
-  const kswapd = collected === null ? undefined : await Promise.race([kswapdDone, sleep(STOP_GRACE_MS).then(() => STUCK)]);
+  const kswapd = collected === null ? undefined : await within(kswapdDone, STOP_GRACE_MS, STUCK);
   if (collected === null || kswapd === STUCK) {
     const stuck =
       collected === null ? [...Array(n).keys()].filter((c) => Atomics.load(w, percpuBase(m.layout, c) + PC_STATE) === 1) : [kswapdCpu(m.layout)];
