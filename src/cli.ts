@@ -22,24 +22,10 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { addSharedOptions } from './cli/options.js';
 import { CliError, EXIT_FAIL, EXIT_USAGE, processIo, type Io } from './cli/io.js';
-import {
-  cmdRun,
-  cmdScale,
-  cmdProfile,
-  cmdStress,
-  cmdStart,
-  RUN_DEFAULTS,
-  SCALE_DEFAULTS,
-  PROFILE_DEFAULTS,
-  STRESS_DEFAULTS,
-  type ScaleOpts,
-  type ProfileOpts,
-  type StressOpts,
-  type StartOpts,
-} from './cli/commands.js';
-import { INJECTIONS } from './config.js';
+import { cmdRun, cmdScale, cmdProfile, cmdStart, PROFILE_TRACE_RING, START_DURATION, type ScaleOpts, type ProfileOpts, type StartOpts } from './cli/commands.js';
+import { cmdStress, injectHelp, INJECT, type StressOpts } from './cli/stress.js';
 import { addReplayCommand } from './cli/replay.js';
-import type { SharedOpts } from './cli/options.js';
+import { COMMANDS, type SharedOpts } from './cli/options.js';
 import { addRmapCostCommand } from './cli/rmap-cost.js';
 
 function program(io: Io, done: (code: number) => void): Command {
@@ -54,33 +40,33 @@ function program(io: Io, done: (code: number) => void): Command {
     })
     .showSuggestionAfterError(true);
 
-  addSharedOptions(p.command('run').description('run one configuration; print a summary, lock_stat, perf lock contention and vmstat'), RUN_DEFAULTS).action(
+  addSharedOptions(p.command('run').description('run one configuration; print a summary, lock_stat, perf lock contention and vmstat'), COMMANDS.run).action(
     async (o: SharedOpts) => done(await cmdRun(io, o)),
   );
 
   addSharedOptions(
     p.command('scale').description("repeat a run over CPU counts (will-it-scale: processes vs threads); print runtest.py's CSV and a chart"),
-    SCALE_DEFAULTS,
+    COMMANDS.scale,
   )
     .option('--csv <file>', 'write the scaling CSV here')
     .action(async (o: ScaleOpts) => done(await cmdScale(io, o)));
 
   addSharedOptions(
     p.command('profile').description('a traced run: Chrome/Perfetto trace (one track per CPU) and folded stacks of lock wait time'),
-    PROFILE_DEFAULTS,
+    COMMANDS.profile,
   )
     .option('--trace <file>', 'Chrome/Perfetto trace JSON (default smpvm-trace.json)')
     .option('--folded <file>', 'folded lock-wait stacks (default smpvm-wait.folded)')
-    .option('--trace-ring <n>', 'trace ring entries per CPU (default 65536; the ring keeps the latest)')
+    .option('--trace-ring <n>', `trace ring entries per CPU; the ring keeps the latest (default ${PROFILE_TRACE_RING})`)
     .action(async (o: ProfileOpts) => done(await cmdProfile(io, o)));
 
   addSharedOptions(
     p.command('stress').description('random op streams under each lock scheme with checkpoints, checker, oracle and lockdep; non-zero exit on a violation'),
-    STRESS_DEFAULTS,
+    COMMANDS.stress,
   )
     .option('--checkpoints <n>', 'stop-the-world invariant checks during each run (default 3)')
-    .option('--inject <bug>', `plant a bug to see the stress test fail (${INJECTIONS.join(', ')})`)
-    .addHelpText('after', '\n--locks takes a comma-separated list here (default: bkl,2.4,split); the default memory is 16M, no swap.')
+    .option('--inject <bug>', `plant a bug to see the stress test catch it (${Object.keys(INJECT).join(', ')}; each on its own settings, below) (default: none)`)
+    .addHelpText('after', injectHelp())
     .action(async (o: StressOpts) => done(await cmdStress(io, o)));
 
   addReplayCommand(p, io, done); // issue 7: smpvm replay (cli/replay.ts)
@@ -88,7 +74,7 @@ function program(io: Io, done: (code: number) => void): Command {
   p.command('start')
     .description('the main job: page_fault1 processes vs threads at 1 and 2 CPUs, then a profile; writes JSON, CSV and a trace')
     .option('--out <dir>', 'where the files go (default results/start)')
-    .option('-d, --duration <seconds>', 'seconds per scale point (default 1.5)')
+    .option('-d, --duration <seconds>', `seconds per scale point (default ${START_DURATION})`)
     .action(async (o: StartOpts) => done(await cmdStart(io, o)));
 
   addRmapCostCommand(p, io, done);
@@ -133,6 +119,10 @@ const isEntry = (() => {
 })();
 
 if (isEntry) {
+  // `smpvm run | head`: a closed pipe ends the command quietly, as it would a C tool
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+  });
   main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });

@@ -43,6 +43,8 @@ import {
   type ProcModel,
   type Region,
 } from './procmodel.js';
+import { z } from 'zod';
+import { int, num } from '../config.js';
 import { type Oracle, makeStamp, checkRead, nextVersion, fileKey, ORACLE_WORDS, KEY_ANY } from '../sim/oracle.js';
 
 export interface Task {
@@ -50,25 +52,21 @@ export interface Task {
   model: ProcModel;
 }
 
-export interface RandomParams {
-  maxTasks: number;
-  maxRegions: number;
-  maxRegionPages: number;
-  touchesPerStep: number;
+/** The stream's shape (spec fields of `--workload random`; the defaults are the stress tests'). */
+export const RANDOM_PARAMS = {
+  maxTasks: int(1, 64).default(5),
+  maxRegions: int(1, 1024).default(10),
+  maxRegionPages: int(1, 1 << 16).default(24),
+  touchesPerStep: int(1, 4096).default(6),
   /** probability (0..1) of a deliberate bad access (SIGSEGV) per touch burst */
-  segvRate: number;
+  segvRate: num(0, 1).default(0.02),
   /** probability (0..1) per step of an order-1 or order-2 kernel allocation made by compaction (then freed) */
-  compactRate: number;
-}
-
-export const DEFAULT_RANDOM: RandomParams = {
-  maxTasks: 5,
-  maxRegions: 10,
-  maxRegionPages: 24,
-  touchesPerStep: 6,
-  segvRate: 0.02,
-  compactRate: 0,
+  compactRate: num(0, 1).default(0),
 };
+
+export type RandomParams = z.output<z.ZodObject<typeof RANDOM_PARAMS>>;
+
+export const DEFAULT_RANDOM: RandomParams = z.object(RANDOM_PARAMS).parse({});
 
 export interface Stream {
   cpu: Cpu;

@@ -7,8 +7,16 @@
  * its own instance from (spec, setup) and calls step() — one whole operation —
  * until the run stops; end() releases what it holds, result() reports its
  * counts. The oracle and checker state a workload keeps are CPU-local.
+ *
+ * Each workload declares the schema of its spec (`spec`: strict, every
+ * default in it, built from config.ts's field types), so a spec from flags,
+ * from a --config file or from a test is checked and completed the same way,
+ * once (workload/index.ts parseSpec) before any worker sees it. A new
+ * workload adds its fields there and nowhere else.
  */
+import type { z } from 'zod';
 import type { Cpu } from '../vm/cpu.js';
+import type { Config, ConfigInput } from '../config.js';
 
 export interface WorkloadSpec {
   name: string;
@@ -40,11 +48,20 @@ export interface WorkloadInstance {
   result(): { units: number; failures: string[]; extra?: Record<string, number> };
 }
 
+/** A workload's spec schema: its fields without `name` (input: what a file or the flags give). */
+export type SpecSchema = z.ZodType<Record<string, unknown>, Record<string, unknown>>;
+
 export interface Workload {
   readonly name: string;
   readonly description: string;
-  /** bytes of simulated RAM one CPU needs at least (bad-input check) */
-  minMemPerCpu(spec: WorkloadSpec): number;
+  /** the spec's fields (strict; defaults filled in; `seed` defaults to config.seed in parseSpec) */
+  readonly spec: SpecSchema;
+  /** machine fields this workload runs best with when the user sets none (under the file and the flags) */
+  readonly machine?: ConfigInput;
+  /** run only by another command (trace: `smpvm replay`), not offered to --workload */
+  readonly internal?: boolean;
+  /** bytes of simulated RAM one CPU needs at least on this machine (bad-input check; the parsed spec) */
+  minMemPerCpu(spec: WorkloadSpec, cfg: Config): number;
   setup(monitor: Cpu, spec: WorkloadSpec, cpus: number): WorkloadSetup;
   create(cpu: Cpu, spec: WorkloadSpec, setup: WorkloadSetup): WorkloadInstance;
   /** after every CPU's end(): release what setup() created (main thread) */

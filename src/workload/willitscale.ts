@@ -22,6 +22,8 @@ import { mmput, mmget } from '../vm/fork.js';
 import { user_write_word } from '../vm/access.js';
 import { inode_alloc } from '../mm/files.js';
 import type { Cpu } from '../vm/cpu.js';
+import { z } from 'zod';
+import { size } from '../config.js';
 import type { Workload, WorkloadSpec, WorkloadSetup, WorkloadInstance } from './types.js';
 
 const MiB = 1 << 20;
@@ -29,6 +31,9 @@ const KIND_ANON = 0;
 const KIND_FILE_PRIVATE = 1;
 const KIND_FILE_SHARED = 2;
 const KIND_MMAP_ONLY = 3;
+
+/** The spec: each CPU's region (the CLI sizes it from --mem / cpus when not given; 128 MiB, will-it-scale's, otherwise). */
+export const WILL_IT_SCALE_SPEC = z.object({ regionBytes: size(PAGE_SIZE, 1024 * MiB).optional() }).strict();
 
 function regionOf(spec: WorkloadSpec, dflt: number): number {
   const r = Number(spec.regionBytes ?? dflt);
@@ -41,6 +46,7 @@ function make(base: string, kind: number, threads: boolean, description: string)
   return {
     name,
     description,
+    spec: WILL_IT_SCALE_SPEC,
     minMemPerCpu: (spec) => (touches ? regionOf(spec, 128 * MiB) + 2 * MiB : MiB),
     setup(monitor: Cpu, spec: WorkloadSpec, cpus: number): WorkloadSetup {
       const files: number[][] = [];
