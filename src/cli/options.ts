@@ -4,9 +4,10 @@
  * condition), parsed once by the schemas (config.ts CONFIG_FIELDS, each
  * workload's spec schema, RUN_FIELDS below).
  *
- * Precedence: the schema's defaults < the command's defaults (COMMANDS:
- * stress runs 16M without swap, lockdep on) < the workload's machine
- * defaults (random: small files and tables) < the --config FILE < flags.
+ * Precedence: the schema's defaults < the workload's machine defaults
+ * (random: small files and tables) < the command's defaults (COMMANDS:
+ * stress runs 16M without swap, lockdep on; a planted bug its own machine)
+ * < the --config FILE < flags.
  * The file is either a machine config object (config.ts fields) that may also
  * carry the run keys `workload` (a name, or a spec object), `region`,
  * `duration` (seconds) and `ops`, or a results JSON written by --json (its
@@ -337,7 +338,7 @@ export function finishPlan(b: PlanBase, cpus: number | undefined, workload: stri
     const hint = base && base === workload ? ` (did you mean ${base}_processes or ${base}_threads?)` : '';
     throw new CliError(`${b.from.get('workload') ?? 'config.workload'}: unknown workload '${workload}'${hint}; known: ${WORKLOAD_NAMES.join(', ')}`);
   }
-  const input: Record<string, unknown> = { ...b.defaults.config, ...wl.machine, ...b.cfg };
+  const input: Record<string, unknown> = { ...wl.machine, ...b.defaults.config, ...b.cfg };
   if (cpus !== undefined) input.cpus = cpus;
   let config = parseConfig(input, b.from);
   const fields: Record<string, unknown> = { ...b.spec };

@@ -240,14 +240,15 @@ describe('smpvm stress', () => {
     expect(r.out).toMatch(/^stress split 600 random operations on 2 CPUs, \d+ stop-the-world checks, lockdep on, seed 5: ok$/m);
   });
 
-  it('exits non-zero and prints the seed when a planted bug breaks the machine', async () => {
+  it('exits non-zero and prints the seed when a planted bug breaks the machine (flags override the bug\'s settings)', async () => {
     const r = await cli('stress', '--locks', '2.4', '--inject', 'no_zone_lock', '--duration', '6', '--checkpoints', '5', '--seed', '77');
     expect(r.code).toBe(1);
-    expect(r.out).toMatch(/seed 77: FAILED/);
+    expect(r.out).toMatch(/^planted bug: no_zone_lock — /);
+    expect(r.out).toMatch(/seed 77: CAUGHT/);
     expect(r.out).toMatch(/reproduce: smpvm stress --locks 2\.4 .*--seed 77 .*--inject no_zone_lock/);
     const errs = r.err.trim().split('\n').filter((l) => !l.startsWith('smpvm: warning:'));
     expect(errs).toHaveLength(1);
-    expect(errs[0]).toMatch(/^smpvm: stress failed under 2\.4 \(seed 77\)/);
+    expect(errs[0]).toMatch(/^smpvm: planted bug no_zone_lock caught under 2\.4 \(seed 77\)/);
   });
 });
 
