@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { addSharedOptions } from './cli/options.js';
 import { CliError, EXIT_FAIL, EXIT_USAGE, processIo, type Io } from './cli/io.js';
-import { cmdRun, cmdScale, cmdProfile, cmdStart, PROFILE_TRACE_RING, START_DURATION, type ScaleOpts, type ProfileOpts, type StartOpts } from './cli/commands.js';
+import { cmdRun, cmdScale, cmdProfile, cmdStart, PROFILE_TRACE_RING, START_DURATION, type RunOpts, type ScaleOpts, type ProfileOpts, type StartOpts } from './cli/commands.js';
 import { cmdStress, injectHelp, INJECT, type StressOpts } from './cli/stress.js';
 import { addReplayCommand } from './cli/replay.js';
 import { COMMANDS, type SharedOpts } from './cli/options.js';
@@ -40,9 +40,9 @@ function program(io: Io, done: (code: number) => void): Command {
     })
     .showSuggestionAfterError(true);
 
-  addSharedOptions(p.command('run').description('run one configuration; print a summary, lock_stat, perf lock contention and vmstat'), COMMANDS.run).action(
-    async (o: SharedOpts) => done(await cmdRun(io, o)),
-  );
+  addSharedOptions(p.command('run').description('run one configuration; print a summary, lock_stat, perf lock contention and vmstat'), COMMANDS.run)
+    .option('--all', "print every vmstat counter (not only those that moved) and, on a terminal too, lock_stat in the kernel's full-width layout")
+    .action(async (o: RunOpts) => done(await cmdRun(io, o)));
 
   addSharedOptions(
     p.command('scale').description("repeat a run over CPU counts (will-it-scale: processes vs threads); print runtest.py's CSV and a chart"),

@@ -18,7 +18,8 @@ import { buildResults, scaleRatios, timeSliceWarning, hostCores, TOOL, RESULTS_V
 import { readTrace, readCpuTrace } from '../machine/trace.js';
 import { kswapdCpu } from '../machine/layout.js';
 import { formatLockStat, formatPerfLockContention } from '../report/lockstat.js';
-import { formatSummary, formatVerdict, formatVmstat, runHeadline, fmtRate, fmtInt, fmtSize } from '../report/summary.js';
+import { formatLockStatBrief } from '../report/lockstat_brief.js';
+import { formatSummary, formatVerdict, formatVmstat, formatEvents, runHeadline, fmtRate, fmtInt, fmtSize } from '../report/summary.js';
 import { scaleCsv, scaleChart } from '../report/scaling.js';
 import { analyzeTrace, chromeTrace, foldedWaitStacks, faultLatency } from '../report/trace_export.js';
 import { CliError, EXIT_FAIL, EXIT_OK, type Io } from './io.js';
@@ -87,7 +88,8 @@ export function warn(io: Io, cpus: number): void {
   if (w) io.err(`smpvm: ${colors(io).yellow(w)}\n`);
 }
 
-function printRun(io: Io, r: RunResults): void {
+/** run's text: everything, or (all false) only non-zero vmstat counters, and lock_stat narrowed to the terminal. */
+function printRun(io: Io, r: RunResults, all: boolean): void {
   io.out(`${runHeadline(r)}\n`);
   io.out(formatSummary(r));
   io.out(
@@ -95,14 +97,20 @@ function printRun(io: Io, r: RunResults): void {
       `${r.hostIdlePct === null ? '' : `, host idle ${r.hostIdlePct.toFixed(1)}%`}` +
       `${r.hostLineRoundTripNs === null ? '' : `, host cache-line round trip ${r.hostLineRoundTripNs.toFixed(0)} ns`}\n`,
   );
+  io.out(formatEvents(r));
   io.out(formatVerdict(r));
-  io.out('\n# /proc/lock_stat\n');
-  io.out(formatLockStat(r.lockStat));
+  if (io.isTTY && !all) {
+    io.out('\n# lock_stat (the kernel\'s /proc/lock_stat layout: --all, or stdout to a file)\n');
+    io.out(formatLockStatBrief(r.lockStat, r.config.holdTime));
+  } else {
+    io.out('\n# /proc/lock_stat\n');
+    io.out(formatLockStat(r.lockStat));
+  }
   if (!r.config.holdTime) io.out('(holdtime columns are measured with --hold-time)\n');
   io.out('\n# perf lock contention\n');
   io.out(contentionText(r));
   io.out('\n# /proc/vmstat\n');
-  io.out(formatVmstat(r.vmstat));
+  io.out(formatVmstat(r.vmstat, all));
   if (r.refaults.lookups > 0) {
     // issue 7: Rik van Riel's /proc/refaults, when anything was looked up
     io.out(`\n# /proc/refaults (${r.refaults.nrBuckets} buckets x ${r.refaults.numNr} cookies)\n`);
@@ -120,7 +128,12 @@ function progressFor(io: Io, plan: RunPlan, label: string): Progress {
 
 /* ---- run ---- */
 
-export async function cmdRun(io: Io, o: SharedOpts): Promise<number> {
+export interface RunOpts extends SharedOpts {
+  /** every vmstat counter and the kernel's lock_stat layout on a terminal too */
+  all?: boolean;
+}
+
+export async function cmdRun(io: Io, o: RunOpts): Promise<number> {
   const base = planBase(o, COMMANDS.run);
   const plan = finishPlan(base, undefined, base.workload);
   if (o.json) checkOutput('--json', o.json);
@@ -130,7 +143,7 @@ export async function cmdRun(io: Io, o: SharedOpts): Promise<number> {
   const bar = progressFor(io, plan, plan.spec.name);
   const { results } = await execute(plan, { progress: (f) => bar.update(f), build: () => ({ hostLineRoundTripNs: rtt }) }).finally(() => bar.stop());
   const fail = failureOf(results);
-  if (!results.error) printRun(io, results);
+  if (!results.error) printRun(io, results, o.all === true);
   if (o.json) {
     writeJsonOutput('--json', o.json, results);
     if (!results.error) io.out(`\nresults: ${show(o.json)}\n`);

@@ -94,9 +94,33 @@ export function formatVerdict(r: RunResults): string {
   return lines.join('\n') + '\n';
 }
 
-/** /proc/vmstat: one `name value` line per counter, in the kernel's order. */
-export function formatVmstat(v: Vmstat): string {
-  return Object.entries(v)
-    .map(([k, n]) => `${k} ${n}`)
-    .join('\n') + '\n';
+/**
+ * /proc/vmstat: one `name value` line per counter, in the kernel's order;
+ * without `all`, only the counters that moved, and a line saying how many
+ * zeros were left out (the JSON always has every counter).
+ */
+export function formatVmstat(v: Vmstat, all = true): string {
+  const rows = Object.entries(v).filter(([, n]) => all || n !== 0);
+  const hidden = Object.keys(v).length - rows.length;
+  return rows.map(([k, n]) => `${k} ${n}\n`).join('') + (hidden ? `(${hidden} counters at 0 not shown; --all shows every counter)\n` : '');
+}
+
+const plural = (n: number, one: string, many = `${one}s`) => `${fmtInt(n)} ${n === 1 ? one : many}`;
+
+/**
+ * What happened that a reader must not miss, as one line (or ''): OOM
+ * kills, SIGSEGVs, SIGBUS and swap I/O errors, and time-slicing of the
+ * simulated CPUs on fewer host cores.
+ */
+export function formatEvents(r: RunResults): string {
+  const v = r.vmstat;
+  const ev: string[] = [];
+  if (v.oom_kill) ev.push(plural(v.oom_kill, 'OOM kill'));
+  if (v.segv) ev.push(plural(v.segv, 'SIGSEGV'));
+  if (v.sigbus) ev.push(plural(v.sigbus, 'SIGBUS'));
+  if (v.swap_read_error) ev.push(plural(v.swap_read_error, 'swap read error'));
+  if (v.swap_write_error) ev.push(plural(v.swap_write_error, 'swap write error'));
+  const sliced = r.warnings.find((w) => w.includes('time-sliced'));
+  if (sliced) ev.push(`time-sliced (${sliced.replace(/^warning: /, '').replace(/: workers are.*$/, '')})`);
+  return ev.length ? `events: ${ev.join(', ')}\n` : '';
 }
