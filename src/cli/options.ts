@@ -83,6 +83,8 @@ export interface CommandDefaults {
   config: ConfigInput;
   /** a CPU list (scale) instead of config.cpus */
   cpuList?: string;
+  /** a lock-scheme list (stress) instead of config.locks */
+  locksList?: string;
 }
 
 /** Every command runs on a populated buffer unless --no-populate (host first-touch faults are not simulated work). */
@@ -93,7 +95,7 @@ export const COMMANDS = {
   scale: { workload: 'page_fault1', duration: 2, config: { ...CLI_CONFIG }, cpuList: '1,2' },
   profile: { workload: 'page_fault1_threads', duration: 0.5, config: { ...CLI_CONFIG, traceRing: 1 << 16 } },
   // small and without swap, so a random stream touches everything often; lockdep on
-  stress: { workload: 'random', duration: 3, config: { ...CLI_CONFIG, mem: 16 * MiB, swap: 0, lockdep: true } },
+  stress: { workload: 'random', duration: 3, config: { ...CLI_CONFIG, mem: 16 * MiB, swap: 0, lockdep: true }, locksList: LOCK_SCHEMES.join(',') },
 } satisfies Record<string, CommandDefaults>;
 
 /** A duration in seconds (> 0). */
@@ -143,7 +145,7 @@ export const SCHEMA_DEFAULTS: Config = ConfigSchema.parse({});
 /** A default as help prints it. */
 const show = (field: keyof Config, d: CommandDefaults): string => {
   const v = (d.config as Record<string, unknown>)[field] ?? SCHEMA_DEFAULTS[field];
-  return field === 'mem' || field === 'swap' ? (v === 0 ? '0 (none)' : fmtBytes(v as number)) : String(v);
+  return field === 'mem' || field === 'swap' ? (v === 0 ? '0: none' : fmtBytes(v as number)) : String(v);
 };
 
 /** Add the shared flags to a command; the defaults in the help are the ones the plan uses. */
@@ -155,12 +157,15 @@ export function addSharedOptions(cmd: Command, d: CommandDefaults): Command {
     .option('--swap <size>', `swap area, e.g. 64M, 0 for none (default ${show('swap', d)})`)
     .option('--region <size>', 'bytes each CPU maps per loop (page_fault*, mmap1) (default: from --mem / cpus)')
     .option('--rmap <scheme>', `reverse-mapping scheme (${RMAP_SCHEMES.join(', ')}) (default ${show('rmap', d)})`)
-    .option('--locks <scheme>', `lock scheme (${LOCK_SCHEMES.join(', ')}) (default ${show('locks', d)})`)
+    .option(
+      '--locks <scheme>',
+      d.locksList ? `lock schemes to run, comma-separated (${LOCK_SCHEMES.join(', ')}) (default ${d.locksList})` : `lock scheme (${LOCK_SCHEMES.join(', ')}) (default ${show('locks', d)})`,
+    )
     .option('--lock-impl <impl>', `lock implementation (${LOCK_IMPLS.join(', ')}) (default ${show('lockImpl', d)})`)
     .option('--policy <name>', `page replacement policy (${POLICIES.join(', ')}) (default ${show('policy', d)})`)
     .option('--pattern <name>', `access pattern of the pressure workload (${PRESSURE_PATTERNS.join(', ')}) (default uniform)`)
     .option('-d, --duration <seconds>', `run this long (default ${d.duration})`)
-    .option('--ops <n>', 'or: run this many workload steps per CPU instead of a duration (default: none)')
+    .option('--ops <n>', 'or: run this many workload steps per CPU instead of a duration (default none)')
     .option('--seed <n>', `PRNG seed (default ${show('seed', d)})`)
     .option('--lockdep', `build the lock dependency graph and report cycles (default ${d.config.lockdep ? 'on' : 'off'})`)
     .option('--hold-time', 'measure lock hold times (lock_stat holdtime columns; costs two clock reads per acquisition) (default off)')

@@ -92,7 +92,7 @@ export function injectHelp(): string {
   });
   const d = COMMANDS.stress.config;
   return (
-    `\n--locks takes a comma-separated list here (default: ${LOCK_SCHEMES.join(',')}); the default machine is --mem ${fmtBytes(d.mem as number)}, --swap ${d.swap} (none), lockdep on.\n` +
+    `\nThe default machine here is --mem ${fmtBytes(d.mem as number)}, --swap ${d.swap} (none), lockdep on; each scheme of --locks runs in turn.\n` +
     `\n--inject BUG plants one bug and runs it where it shows (your flags still win); the run stops at the first scheme that catches it, exit 1 with the seed:\n${lines.join('\n')}\n`
   );
 }
