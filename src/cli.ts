@@ -36,7 +36,7 @@ function program(io: Io, done: (code: number) => void): Command {
     .configureOutput({
       writeOut: (s) => io.out(s),
       writeErr: (s) => io.err(s),
-      outputError: (s, write) => write(`smpvm: ${s.replace(/^error: /, '').trim().split('\n')[0]}\n`),
+      outputError: (s, write) => write(`smpvm: ${errorLine(s.replace(/^error: /, '').trim())}\n`),
     })
     .showSuggestionAfterError(true);
 
@@ -82,6 +82,15 @@ function program(io: Io, done: (code: number) => void): Command {
   return p;
 }
 
+/**
+ * One line of an error message as it may be printed: its first line, with
+ * control bytes (a binary file's contents echoed back, an escape sequence)
+ * shown as \xNN instead of reaching the terminal.
+ */
+export const errorLine = (msg: string) =>
+  // eslint-disable-next-line no-control-regex
+  msg.split('\n')[0]!.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+
 /** Run the CLI on argv (without "node smpvm"); resolves to the exit code. */
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
   let code = 0;
@@ -100,11 +109,11 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
       return e.exitCode === 0 ? 0 : EXIT_USAGE;
     }
     if (e instanceof CliError) {
-      io.err(`smpvm: ${e.message.split('\n')[0]}\n`);
+      io.err(`smpvm: ${errorLine(e.message)}\n`);
       return e.exitCode;
     }
     const err = e instanceof Error ? e : new Error(String(e));
-    io.err(`smpvm: ${err.message.split('\n')[0]}\n`);
+    io.err(`smpvm: ${errorLine(err.message)}\n`);
     if (process.env.SMPVM_DEBUG) io.err(`${err.stack}\n`);
     return EXIT_FAIL;
   }

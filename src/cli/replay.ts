@@ -31,8 +31,7 @@
  * .zst by magic number (workload/trace.ts). A malformed line is an error
  * naming the file and the line (exit 2), as is every bad flag.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { checkOutput, writeJsonOutput } from './outputs.js';
 import type { Command } from 'commander';
 import { readTrace, TraceError, type PageTrace } from '../workload/trace.js';
 import { replay, densify, REPLAY_POLICIES, type ReplayPolicy, type ReplayResult } from '../reclaim/replay/index.js';
@@ -155,10 +154,7 @@ const writes = (t: PageTrace) => {
   return n;
 };
 
-function writeJson(file: string, v: unknown): void {
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, JSON.stringify(v, null, 2) + '\n');
-}
+const writeJson = (file: string, v: unknown) => writeJsonOutput('--json', file, v);
 
 const num = (n: number, w: number) => String(n).padStart(w);
 const ratio = (r: number) => r.toFixed(4).padStart(10);
@@ -316,8 +312,11 @@ export async function cmdReplay(io: Io, files: string[], o: ReplayOpts): Promise
     const small = sizes.find((p) => p < MACHINE_MIN_PAGES);
     if (small !== undefined) throw new CliError(`--mem: ${small} pages is too small for a machine (--cpus > 1 needs at least ${MACHINE_MIN_PAGES} pages = 1 MiB)`);
   }
+  if (o.json) checkOutput('--json', o.json);
   const traces: PageTrace[] = [];
   for (const f of files) traces.push(await load(f));
+  // an empty trace replays to zero references: say so rather than print a table of zeros silently
+  for (let i = 0; i < files.length; i++) if (traces[i]!.length === 0) io.err(`smpvm: warning: ${files[i]}: the trace has no page references\n`);
   if (cpus === 1) {
     const r = replay(traces[0]!, { policy, pages: sizes, refaultActivation: o.refaultActivation });
     printTraceReplay(io, r);
