@@ -57,8 +57,8 @@ export function fmtBytes(b: number): string {
  * checked by the same code; each states its range in its messages.
  */
 
-/** A size in bytes, page-aligned, in [min, max]: "64M", "512K", 65536. */
-export const size = (min: number, max: number) =>
+/** A size in bytes in [min, max]: "64M", "512K", 65536; a multiple of 4K unless `pageAligned` is false. */
+export const size = (min: number, max: number, pageAligned = true) =>
   z
     .union([z.number(), z.string()])
     .transform((v, ctx) => {
@@ -75,7 +75,7 @@ export const size = (min: number, max: number) =>
         .int()
         .min(min, `must be at least ${fmtBytes(min)}`)
         .max(max, `must be at most ${fmtBytes(max)}`)
-        .refine((n) => n % PAGE === 0, 'must be a multiple of 4K'),
+        .refine((n) => !pageAligned || n % PAGE === 0, 'must be a multiple of 4K'),
     );
 
 const numeric = (what: string, re: RegExp) =>

@@ -11,6 +11,7 @@
  */
 import type { Command } from 'commander';
 import type { Io } from './io.js';
+import { checkOutput } from './outputs.js';
 import { rmapCost } from '../../bench/rmap.js';
 
 export function addRmapCostCommand(p: Command, io: Io, done: (code: number) => void): void {
@@ -19,6 +20,7 @@ export function addRmapCostCommand(p: Command, io: Io, done: (code: number) => v
     .option('--quick', 'smaller sizes: seconds instead of minutes')
     .option('--out <file>', 'results JSON (default results/bench-rmap.json)')
     .action(async (o: { quick?: boolean; out?: string }) => {
+      checkOutput('--out', o.out ?? 'results/bench-rmap.json'); // before minutes of measuring
       await rmapCost({ quick: o.quick === true, out: o.out, log: (s) => io.out(`${s}\n`) });
       done(0);
     });

@@ -53,7 +53,8 @@ export type PressurePattern = (typeof PRESSURE_PATTERNS)[number];
 export const PRESSURE_SPEC = z
   .object({
     processes: int(1, 1024).default(4),
-    wsBytes: size(PAGE_SIZE, 64 * 1024 * 1024 * 1024).optional(),
+    // the working set in bytes (rounded up to whole pages per process)
+    wsBytes: size(PAGE_SIZE, 64 * 1024 * 1024 * 1024, false).optional(),
     pattern: oneOf(PRESSURE_PATTERNS).default('uniform'),
     touches: int(1, 1 << 16).default(32),
     writeRatio: num(0, 1).default(0.5),
