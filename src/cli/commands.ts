@@ -1,5 +1,6 @@
 /*
- * cli/commands.ts — what `smpvm run | scale | profile | stress | start` do.
+ * cli/commands.ts — what `smpvm run | scale | profile | start` do (stress:
+ * cli/stress.ts, which uses execute / failureOf from here).
  *
  * Each command resolves its flags into validated run plans and checks its
  * output paths first (any bad input fails before a worker starts: CliError,

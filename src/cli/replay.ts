@@ -347,7 +347,7 @@ export function addReplayCommand(p: Command, io: Io, done: (code: number) => voi
     .description('replay page-reference traces through a replacement policy at one or more memory sizes; miss ratio and refaults per size')
     .argument('<file...>', "trace files: 'R|W <hex page>' or one key per line; .gz / .zst accepted")
     .option('--policy <p>', `${REPLAY_POLICIES.join(', ')} (default clockpro)`)
-    .option('--mem <pages>', 'memory size(s) in pages, comma-separated: 1000,2000')
+    .option('--mem <pages>', 'memory size(s) in pages, comma-separated: 1000,2000 (required)')
     .option('--json <file>', 'write the results JSON here')
     .option('-c, --cpus <n>', 'replay N traces (or N slices of one) on N CPUs of one machine, with kswapd (default 1: the deterministic replay)')
     .option('--refault-activation', '2q: activate refaults within nr_active (mm/workingset.c)')

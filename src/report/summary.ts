@@ -7,6 +7,7 @@
 import Table from 'cli-table3';
 import type { RunResults, Vmstat } from '../sim/results.js';
 import { formatLockdepReport } from '../sync/lockdep.js';
+import { fmtBytes } from '../config.js';
 
 /** 1234567 → "1,234,567" */
 export const fmtInt = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -28,12 +29,8 @@ export function runHeadline(r: RunResults): string {
   return `${r.workload.name} on ${r.cpus} CPU${r.cpus === 1 ? '' : 's'} (host cores ${r.hostCores}): mem ${fmtSize(c.mem)}${region}, rmap ${c.rmap}, locks ${c.locks}/${c.lockImpl}, seed ${c.seed}, ${stop}`;
 }
 
-export function fmtSize(bytes: number): string {
-  const MiB = 1 << 20;
-  if (bytes >= MiB && bytes % MiB === 0) return `${bytes / MiB}M`;
-  if (bytes >= 1024 && bytes % 1024 === 0) return `${bytes / 1024}K`;
-  return `${bytes}`;
-}
+/** Bytes as a person reads them (config.ts fmtBytes: 64M, 256K, 2.25M). */
+export const fmtSize = fmtBytes;
 
 /** The per-CPU summary table plus a total row. */
 export function formatSummary(r: RunResults): string {
