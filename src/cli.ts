@@ -25,7 +25,7 @@ import { CliError, EXIT_FAIL, EXIT_USAGE, processIo, type Io } from './cli/io.js
 import { cmdRun, cmdScale, cmdProfile, cmdStart, PROFILE_TRACE_RING, START_DURATION, type RunOpts, type ScaleOpts, type ProfileOpts, type StartOpts } from './cli/commands.js';
 import { cmdStress, injectHelp, INJECT, type StressOpts } from './cli/stress.js';
 import { addReplayCommand } from './cli/replay.js';
-import { COMMANDS, type SharedOpts } from './cli/options.js';
+import { COMMANDS } from './cli/options.js';
 import { addRmapCostCommand } from './cli/rmap-cost.js';
 
 function program(io: Io, done: (code: number) => void): Command {
