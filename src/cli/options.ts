@@ -221,6 +221,14 @@ export function parseField<T>(schema: z.ZodType<T>, v: unknown, name: string): T
   return r.data;
 }
 
+/** A results JSON's config without the fields the schema derived (rmapPool, pageCluster) when they hold the derived value. */
+function withoutDerived(c: Record<string, unknown>): Record<string, unknown> {
+  const { rmapPool, pageCluster, ...rest } = c;
+  const r = ConfigSchema.safeParse(rest);
+  if (!r.success) return c; // the parse of the whole plan names the bad field
+  return { ...rest, ...(rmapPool !== r.data.rmapPool ? { rmapPool } : {}), ...(pageCluster !== r.data.pageCluster ? { pageCluster } : {}) };
+}
+
 /** The config file's fields, split: machine fields, spec fields, run keys. */
 function fromFile(file: string, base: PlanBase): { run: Record<string, unknown> } {
   const f = readConfigFile(file);
@@ -232,8 +240,8 @@ function fromFile(file: string, base: PlanBase): { run: Record<string, unknown> 
   let w: unknown;
   let cfg: Record<string, unknown>;
   if (isObject(f.config)) {
-    // a results JSON: repeat its run
-    cfg = f.config;
+    // a results JSON: repeat its run (its derived fields only where they were set, so a flag that changes mem or rmap re-derives them)
+    cfg = withoutDerived(f.config);
     w = f.workload;
     const stop = isObject(f.stop) ? f.stop : {};
     if (typeof stop.durationMs === 'number') run.duration = stop.durationMs / 1000;

@@ -6,7 +6,7 @@
  * moved; lock_stat on a terminal fits the terminal.
  */
 import { describe, it, expect, beforeAll } from 'vitest';
-import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli.js';
@@ -68,6 +68,19 @@ describe('output paths are checked before the run', () => {
     expect(io.stderr().trimEnd()).toMatch(/^smpvm: --json .*late\/r\.json: cannot write \((ENOTDIR|EEXIST)\)$/m);
     expect(existsSync(join(parent, 'r.json'))).toBe(false);
   });
+});
+
+describe('a results JSON as --config', () => {
+  it('re-derives rmapPool and pageCluster when a flag changes what they derive from', async () => {
+    const first = join(dir, 'first.json');
+    const second = join(dir, 'second.json');
+    expect(await main(['run', '--cpus', '1', '--mem', '8M', '--ops', '1', '--json', first], bufferIo())).toBe(0);
+    expect(await main(['run', '--config', first, '--rmap', 'vmnode', '--mem', '16M', '--json', second], bufferIo())).toBe(0);
+    const c = JSON.parse(readFileSync(second, 'utf8')).config;
+    expect(c.rmap).toBe('vmnode');
+    expect(c.rmapPool).toBe(((16 << 20) / 4096) * 4);
+    expect(c.pageCluster).toBe(3);
+  }, 30_000);
 });
 
 describe('replay input', () => {
