@@ -25,24 +25,10 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { addSharedOptions } from './cli/options.js';
 import { CliError, EXIT_FAIL, EXIT_USAGE, processIo, type Io } from './cli/io.js';
-import {
-  cmdRun,
-  cmdScale,
-  cmdProfile,
-  cmdStress,
-  cmdStart,
-  RUN_DEFAULTS,
-  SCALE_DEFAULTS,
-  PROFILE_DEFAULTS,
-  STRESS_DEFAULTS,
-  type ScaleOpts,
-  type ProfileOpts,
-  type StressOpts,
-  type StartOpts,
-} from './cli/commands.js';
-import { INJECTIONS } from './config.js';
+import { cmdRun, cmdScale, cmdProfile, cmdStart, PROFILE_TRACE_RING, START_DURATION, type RunOpts, type ScaleOpts, type ProfileOpts, type StartOpts } from './cli/commands.js';
+import { cmdStress, injectHelp, INJECT, type StressOpts } from './cli/stress.js';
 import { addReplayCommand } from './cli/replay.js';
-import type { SharedOpts } from './cli/options.js';
+import { COMMANDS } from './cli/options.js';
 import { addRmapCostCommand } from './cli/rmap-cost.js';
 import { addReportCommand } from './cli/report.js';
 import { addSweepCommands } from './cli/sweep.js';
@@ -55,37 +41,37 @@ function program(io: Io, done: (code: number) => void): Command {
     .configureOutput({
       writeOut: (s) => io.out(s),
       writeErr: (s) => io.err(s),
-      outputError: (s, write) => write(`smpvm: ${s.replace(/^error: /, '').trim().split('\n')[0]}\n`),
+      outputError: (s, write) => write(`smpvm: ${errorLine(s.replace(/^error: /, '').trim())}\n`),
     })
     .showSuggestionAfterError(true);
 
-  addSharedOptions(p.command('run').description('run one configuration; print a summary, lock_stat, perf lock contention and vmstat'), RUN_DEFAULTS).action(
-    async (o: SharedOpts) => done(await cmdRun(io, o)),
-  );
+  addSharedOptions(p.command('run').description('run one configuration; print a summary, lock_stat, perf lock contention and vmstat'), COMMANDS.run)
+    .option('--all', "print every vmstat counter (not only those that moved) and, on a terminal too, lock_stat in the kernel's full-width layout")
+    .action(async (o: RunOpts) => done(await cmdRun(io, o)));
 
   addSharedOptions(
     p.command('scale').description("repeat a run over CPU counts (will-it-scale: processes vs threads); print runtest.py's CSV and a chart"),
-    SCALE_DEFAULTS,
+    COMMANDS.scale,
   )
     .option('--csv <file>', 'write the scaling CSV here')
     .action(async (o: ScaleOpts) => done(await cmdScale(io, o)));
 
   addSharedOptions(
     p.command('profile').description('a traced run: Chrome/Perfetto trace (one track per CPU) and folded stacks of lock wait time'),
-    PROFILE_DEFAULTS,
+    COMMANDS.profile,
   )
     .option('--trace <file>', 'Chrome/Perfetto trace JSON (default smpvm-trace.json)')
     .option('--folded <file>', 'folded lock-wait stacks (default smpvm-wait.folded)')
-    .option('--trace-ring <n>', 'trace ring entries per CPU (default 65536; the ring keeps the latest)')
+    .option('--trace-ring <n>', `trace ring entries per CPU; the ring keeps the latest (default ${PROFILE_TRACE_RING})`)
     .action(async (o: ProfileOpts) => done(await cmdProfile(io, o)));
 
   addSharedOptions(
     p.command('stress').description('random op streams under each lock scheme with checkpoints, checker, oracle and lockdep; non-zero exit on a violation'),
-    STRESS_DEFAULTS,
+    COMMANDS.stress,
   )
     .option('--checkpoints <n>', 'stop-the-world invariant checks during each run (default 3)')
-    .option('--inject <bug>', `plant a bug to see the stress test fail (${INJECTIONS.join(', ')})`)
-    .addHelpText('after', '\n--locks takes a comma-separated list here (default: bkl,2.4,split); the default memory is 16M, no swap.')
+    .option('--inject <bug>', `plant a bug to see the stress test catch it (${Object.keys(INJECT).join(', ')}; each on its own settings, below) (default: none)`)
+    .addHelpText('after', injectHelp())
     .action(async (o: StressOpts) => done(await cmdStress(io, o)));
 
   addReplayCommand(p, io, done); // issue 7: smpvm replay (cli/replay.ts)
@@ -93,7 +79,7 @@ function program(io: Io, done: (code: number) => void): Command {
   p.command('start')
     .description('the main job: page_fault1 processes vs threads at 1 and 2 CPUs, then a profile; writes JSON, CSV and a trace')
     .option('--out <dir>', 'where the files go (default results/start)')
-    .option('-d, --duration <seconds>', 'seconds per scale point (default 1.5)')
+    .option('-d, --duration <seconds>', `seconds per scale point (default ${START_DURATION})`)
     .action(async (o: StartOpts) => done(await cmdStart(io, o)));
 
   addRmapCostCommand(p, io, done);
@@ -102,6 +88,15 @@ function program(io: Io, done: (code: number) => void): Command {
 
   return p;
 }
+
+/**
+ * One line of an error message as it may be printed: its first line, with
+ * control bytes (a binary file's contents echoed back, an escape sequence)
+ * shown as \xNN instead of reaching the terminal.
+ */
+export const errorLine = (msg: string) =>
+  // eslint-disable-next-line no-control-regex
+  msg.split('\n')[0]!.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 
 /** Run the CLI on argv (without "node smpvm"); resolves to the exit code. */
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
@@ -121,11 +116,11 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
       return e.exitCode === 0 ? 0 : EXIT_USAGE;
     }
     if (e instanceof CliError) {
-      io.err(`smpvm: ${e.message.split('\n')[0]}\n`);
+      io.err(`smpvm: ${errorLine(e.message)}\n`);
       return e.exitCode;
     }
     const err = e instanceof Error ? e : new Error(String(e));
-    io.err(`smpvm: ${err.message.split('\n')[0]}\n`);
+    io.err(`smpvm: ${errorLine(err.message)}\n`);
     if (process.env.SMPVM_DEBUG) io.err(`${err.stack}\n`);
     return EXIT_FAIL;
   }
@@ -140,6 +135,10 @@ const isEntry = (() => {
 })();
 
 if (isEntry) {
+  // `smpvm run | head`: a closed pipe ends the command quietly, as it would a C tool
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+  });
   main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });

@@ -5,9 +5,15 @@
  * policy (§2: RmapScheme, LockImpl + lock scheme, ReplacementPolicy) lives
  * here. Defaults build a machine that runs a workload in seconds.
  *
- * Validation is zod; a bad value becomes a ConfigError whose one-line message
- * names the field ("config.cpus: must be >= 1"), which the CLI prints with
- * exit code 2. Nothing here is shared memory; no locking.
+ * Parsed once, where it enters (issue 15): makeConfig (or the CLI's run
+ * schema, cli/options.ts, built from CONFIG_FIELDS) coerces, range-checks and
+ * fills every default — the derived ones too (rmapPool from the scheme,
+ * pageCluster from mem) — and marks the result parsed; createMachine takes a
+ * parsed config as it is, and workers read it back from the machine buffer
+ * without parsing again (machine.ts attachMachine). A bad value becomes a
+ * ConfigError whose one-line message names the field ("config.cpus: must be
+ * >= 1"), which the CLI prints with exit code 2 (naming the flag instead when
+ * the value came from one). Nothing here is shared memory; no locking.
  */
 import { z } from 'zod';
 
@@ -27,7 +33,7 @@ export type PolicyName = (typeof POLICIES)[number];
 const MiB = 1024 * 1024;
 const PAGE = 4096;
 
-/** Parse "64M", "1G", "4096K", "65536" (bytes) into bytes; NaN if malformed. */
+/** Parse "64M", "1G", "4096K", "65536" (bytes) into bytes; NaN if malformed. The one size parser. */
 export function parseSize(s: string | number): number {
   if (typeof s === 'number') return s;
   const m = /^\s*(\d+(?:\.\d+)?)\s*([KMGkmg]?)(?:i?[Bb])?\s*$/.exec(s);
@@ -36,7 +42,23 @@ export function parseSize(s: string | number): number {
   return Math.round(Number(m[1]) * mult);
 }
 
-const size = (min: number, max: number) =>
+/** Bytes as a person reads them: 64M, 512K, 1.5G. */
+export function fmtBytes(b: number): string {
+  if (b >= 1024 * MiB && b % (1024 * MiB) === 0) return `${b / (1024 * MiB)}G`;
+  if (b >= MiB && b % (MiB / 4) === 0) return `${b / MiB}M`;
+  if (b >= 1024 && b % 1024 === 0) return `${b / 1024}K`;
+  return `${b}`;
+}
+
+/*
+ * The field types every schema (machine config, run keys, workload specs)
+ * is built from. Each takes a number or the string a flag or a JSON file
+ * gives ("64M", "2", "0.5"), so flags and config files are coerced and
+ * checked by the same code; each states its range in its messages.
+ */
+
+/** A size in bytes in [min, max]: "64M", "512K", 65536; a multiple of 4K unless `pageAligned` is false. */
+export const size = (min: number, max: number, pageAligned = true) =>
   z
     .union([z.number(), z.string()])
     .transform((v, ctx) => {
@@ -51,66 +73,112 @@ const size = (min: number, max: number) =>
       z
         .number()
         .int()
-        .min(min, `must be at least ${min / MiB} MiB`)
-        .max(max, `must be at most ${max / MiB} MiB`)
-        .refine((n) => n % PAGE === 0, 'must be a multiple of 4 KiB'),
+        .min(min, `must be at least ${fmtBytes(min)}`)
+        .max(max, `must be at most ${fmtBytes(max)}`)
+        .refine((n) => !pageAligned || n % PAGE === 0, 'must be a multiple of 4K'),
     );
 
+const numeric = (what: string, re: RegExp) =>
+  z.union([z.number(), z.string()]).transform((v, ctx) => {
+    if (typeof v === 'number') return v;
+    if (!re.test(v)) {
+      ctx.addIssue({ code: 'custom', message: `not ${what}: ${JSON.stringify(v)}` });
+      return z.NEVER;
+    }
+    return Number(v);
+  });
+
+/** An integer in [min, max] (a number, or a flag's digits). */
+export const int = (min: number, max: number) =>
+  numeric('an integer', /^\s*-?\d+\s*$/).pipe(z.number().int('must be an integer').min(min, `must be >= ${min}`).max(max, `must be <= ${max}`));
+
+/** A number in [min, max] (a number, or a flag's decimal). */
+export const num = (min: number, max: number) =>
+  numeric('a number', /^\s*-?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?\s*$/i).pipe(z.number().min(min, `must be >= ${min}`).max(max, `must be <= ${max}`));
+
+/** One of `names` (an enum with the accepted values in its message). */
+export const oneOf = <T extends readonly [string, ...string[]]>(names: T) =>
+  z.enum(names, { error: (iss) => `unknown value ${JSON.stringify(iss.input)} (${names.join(', ')})` });
+
+/** Memory bounds of the machine (i386 without PAE: at most 4 GiB of RAM and of swap). */
+export const MEM_MIN = 1 * MiB;
+export const MEM_MAX = 4096 * MiB;
+
+/** Default rmap pool entries when config.rmapPool is not given (vm_nodes / pte_chain blocks / anon objects). */
+function defaultRmapPool(rmap: RmapSchemeName, mem: number, maxVma: number): number {
+  const nrFrames = Math.floor(mem / PAGE);
+  switch (rmap) {
+    case 'vmnode':
+      return nrFrames * 4;
+    case 'ptechain25':
+      return nrFrames * 2;
+    case 'objrmap':
+      return maxVma;
+    default:
+      return 0;
+  }
+}
+
+/** The machine config's own fields (before the derived defaults are filled in). */
+export const CONFIG_FIELDS = {
+  /** simulated RAM in bytes (i386 without PAE: at most 4 GiB) */
+  mem: size(MEM_MIN, MEM_MAX).default(64 * MiB),
+  /** swap area size in bytes; 0 = no swap */
+  swap: size(0, MEM_MAX).default(64 * MiB),
+  /** simulated CPUs running the workload (kswapd gets its own slot) */
+  cpus: int(1, 64).default(2),
+  maxMm: int(1, 65536).default(256),
+  maxVma: int(4, 1 << 20).default(8192),
+  maxFiles: int(1, 65536).default(64),
+  /** pages each simulated file holds (its size) */
+  filePages: int(1, 1 << 20).default(4096),
+  /** rmap pool entries (vm_nodes / pte_chain blocks / anon objects); default from the scheme and mem */
+  rmapPool: int(0, 1 << 24).optional(),
+  rmap: oneOf(RMAP_SCHEMES).default('scan'),
+  locks: oneOf(LOCK_SCHEMES).default('split'),
+  lockImpl: oneOf(LOCK_IMPLS).default('ticket'),
+  policy: oneOf(POLICIES).default('2q'),
+  /** 2q: activate a refaulting page iff its refault distance <= nr_active (mm/workingset.c; new anonymous pages then start inactive, as since 5.9) */
+  refaultActivation: z.boolean().default(false),
+  /** nonresident bucket size in bytes: one cache line */
+  nrBucketBytes: z.union([z.literal(64), z.literal(128)], { error: 'must be 64 or 128' }).default(64),
+  /** per-CPU trace ring entries (profile); 0 = off */
+  traceRing: int(0, 1 << 20).default(0),
+  /** lockdep on: on in tests, optional in benchmarks */
+  lockdep: z.boolean().default(false),
+  /** lock hold-time accounting (costs two clock reads per acquisition) */
+  holdTime: z.boolean().default(false),
+  /** debug assertions (assertHeld etc.) */
+  debug: z.boolean().default(false),
+  /**
+   * touch every host page of the machine buffer when it is created (the
+   * simulator's MAP_POPULATE): the host maps a fresh SharedArrayBuffer
+   * lazily, and its first-touch faults (several microseconds each in a VM)
+   * would otherwise be timed as simulated work. Benchmarks set it.
+   */
+  populate: z.boolean().default(false),
+  seed: int(0, 0x7fffffff).default(1),
+  /** fault injection for tests: run with one lock class removed (or, no_swap_dup: fork skips one swap_duplicate per CPU; no_migrate_copy: migrate_page moves page state but not the 4 KiB of data) */
+  inject: oneOf(INJECTIONS).default('none'),
+  /** simulated swap I/O latency per page, microseconds (the writer / reader sleeps holding the page lock) */
+  swapIoUs: num(0, 1e6).default(20),
+  /** probability that a swap-in read fails (the slot's users get SIGBUS) */
+  swapReadErrorRate: num(0, 1).default(0),
+  /** probability that a swap-out write fails (the page stays resident and dirty) */
+  swapWriteErrorRate: num(0, 1).default(0),
+  /** swap-in read-ahead window is 2^pageCluster slots; default 2 below 16 MiB of RAM, else 3 (2.4 swap_setup) */
+  pageCluster: int(0, 5).optional(),
+};
+
 export const ConfigSchema = z
-  .object({
-    /** simulated RAM in bytes (i386 without PAE: at most 4 GiB) */
-    mem: size(1 * MiB, 4096 * MiB).default(64 * MiB),
-    /** swap area size in bytes; 0 = no swap */
-    swap: z
-      .union([z.number(), z.string()])
-      .transform((v) => parseSize(v))
-      .pipe(z.number().int().min(0).max(4096 * MiB).refine((n) => n % PAGE === 0, 'must be a multiple of 4 KiB'))
-      .default(64 * MiB),
-    /** simulated CPUs running the workload (kswapd gets its own slot) */
-    cpus: z.number().int().min(1, 'must be >= 1').max(64, 'must be <= 64').default(2),
-    maxMm: z.number().int().min(1).max(65536).default(256),
-    maxVma: z.number().int().min(4).max(1 << 20).default(8192),
-    maxFiles: z.number().int().min(1).max(65536).default(64),
-    /** pages each simulated file holds (its size) */
-    filePages: z.number().int().min(1).max(1 << 20).default(4096),
-    /** rmap pool entries (vm_nodes / pte_chain blocks / anon objects) */
-    rmapPool: z.number().int().min(0).max(1 << 24).optional(),
-    rmap: z.enum(RMAP_SCHEMES).default('scan'),
-    locks: z.enum(LOCK_SCHEMES).default('split'),
-    lockImpl: z.enum(LOCK_IMPLS).default('ticket'),
-    policy: z.enum(POLICIES).default('2q'),
-    /** 2q: activate a refaulting page iff its refault distance <= nr_active (mm/workingset.c; new anonymous pages then start inactive, as since 5.9) */
-    refaultActivation: z.boolean().default(false),
-    /** nonresident bucket size in bytes: one cache line */
-    nrBucketBytes: z.union([z.literal(64), z.literal(128)]).default(64),
-    /** per-CPU trace ring entries (profile); 0 = off */
-    traceRing: z.number().int().min(0).max(1 << 20).default(0),
-    /** lockdep on: on in tests, optional in benchmarks */
-    lockdep: z.boolean().default(false),
-    /** lock hold-time accounting (costs two clock reads per acquisition) */
-    holdTime: z.boolean().default(false),
-    /** debug assertions (assertHeld etc.) */
-    debug: z.boolean().default(false),
-    /**
-     * touch every host page of the machine buffer when it is created (the
-     * simulator's MAP_POPULATE): the host maps a fresh SharedArrayBuffer
-     * lazily, and its first-touch faults (several microseconds each in a VM)
-     * would otherwise be timed as simulated work. Benchmarks set it.
-     */
-    populate: z.boolean().default(false),
-    seed: z.number().int().min(0).max(0x7fffffff).default(1),
-    /** fault injection for tests: run with one lock class removed (or, no_swap_dup: fork skips one swap_duplicate per CPU; no_migrate_copy: migrate_page moves page state but not the 4 KiB of data) */
-    inject: z.enum(INJECTIONS).default('none'),
-    /** simulated swap I/O latency per page, microseconds (the writer / reader sleeps holding the page lock) */
-    swapIoUs: z.number().min(0).max(1e6).default(20),
-    /** probability that a swap-in read fails (the slot's users get SIGBUS) */
-    swapReadErrorRate: z.number().min(0).max(1).default(0),
-    /** probability that a swap-out write fails (the page stays resident and dirty) */
-    swapWriteErrorRate: z.number().min(0).max(1).default(0),
-    /** swap-in read-ahead window is 2^pageCluster slots; default 2 below 16 MiB of RAM, else 3 (2.4 swap_setup) */
-    pageCluster: z.number().int().min(0).max(5).optional(),
-  })
-  .strict();
+  .object(CONFIG_FIELDS)
+  .strict()
+  // the derived defaults: filled in here, once, so nothing downstream writes `?? default`
+  .transform((c) => ({
+    ...c,
+    rmapPool: c.rmapPool ?? defaultRmapPool(c.rmap, c.mem, c.maxVma),
+    pageCluster: c.pageCluster ?? (c.mem < 16 * MiB ? 2 : 3),
+  }));
 
 export type Config = z.output<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;
@@ -119,13 +187,31 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-/** Validate a partial config; throws ConfigError with a one-line message naming the field. */
-export function makeConfig(input: unknown = {}): Config {
+/** Configs made by makeConfig: createMachine takes these as they are. */
+const parsed = new WeakSet<object>();
+
+/** Is `c` a config makeConfig returned (already parsed)? */
+export const isParsedConfig = (c: unknown): c is Config => typeof c === 'object' && c !== null && parsed.has(c);
+
+/** The first issue of a failed parse as one line: `field: message` (`name(path)` names the field). */
+export function issueLine(error: z.ZodError, name: (path: readonly PropertyKey[]) => string): string {
+  const issue = error.issues[0]!;
+  if (issue.code === 'unrecognized_keys') return `${name(issue.path)}: unknown field(s) ${issue.keys.join(', ')}`;
+  return `${name(issue.path)}: ${issue.message}`;
+}
+
+/** `config.a.b` (or `config` for the object itself). */
+export const configFieldName = (path: readonly PropertyKey[]) => ['config', ...path.map(String)].join('.');
+
+/**
+ * Validate a partial config; throws ConfigError with a one-line message
+ * naming the field (`name`: by default `config.<field>`; the CLI names the
+ * flag a value came from). A config this returned is taken as it is.
+ */
+export function makeConfig(input: unknown = {}, name: (path: readonly PropertyKey[]) => string = configFieldName): Config {
+  if (isParsedConfig(input)) return input;
   const r = ConfigSchema.safeParse(input ?? {});
-  if (r.success) return r.data;
-  const issue = r.error.issues[0]!;
-  const field = issue.path.length ? issue.path.join('.') : '(root)';
-  let msg = issue.message;
-  if (issue.code === 'unrecognized_keys') msg = `unknown field(s) ${issue.keys.join(', ')}`;
-  throw new ConfigError(`config.${field}: ${msg}`);
+  if (!r.success) throw new ConfigError(issueLine(r.error, name));
+  parsed.add(r.data);
+  return r.data;
 }

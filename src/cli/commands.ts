@@ -1,10 +1,13 @@
 /*
- * cli/commands.ts — what `smpvm run | scale | profile | stress | start` do.
+ * cli/commands.ts — what `smpvm run | scale | profile | start` do (stress:
+ * cli/stress.ts, which uses execute / failureOf from here).
  *
- * Each command resolves its flags into validated run plans first (any bad
- * input fails before a worker starts: CliError, exit 2), runs them through
+ * Each command resolves its flags into validated run plans and checks its
+ * output paths first (any bad input fails before a worker starts: CliError,
+ * exit 2), runs them through
  * the orchestrator (sim/run.ts runMachine), builds the results JSON
- * (sim/results.ts) and prints views of it (report/). A CPU that throws
+ * (sim/results.ts), prints views of it (report/) and then writes its files
+ * (cli/outputs.ts: a write that fails after the run loses nothing printed). A CPU that throws
  * ends the command with one line naming the CPU and the operation (exit 1);
  * so does a checker violation, an oracle failure or a lockdep report.
  */
@@ -15,26 +18,23 @@ import { lineRoundTripNs } from '../sim/hostprobe.js';
 import { buildResults, scaleRatios, timeSliceWarning, hostCores, TOOL, RESULTS_VERSION, type RunResults, type ScaleResults, type ScalePoint } from '../sim/results.js';
 import { readTrace, readCpuTrace } from '../machine/trace.js';
 import { kswapdCpu } from '../machine/layout.js';
-import { LOCK_SCHEMES } from '../config.js';
 import { formatLockStat, formatPerfLockContention } from '../report/lockstat.js';
-import { formatSummary, formatVerdict, formatRmapOverhead, formatVmstat, runHeadline, fmtRate, fmtInt, fmtSize } from '../report/summary.js';
+import { formatLockStatBrief } from '../report/lockstat_brief.js';
+import { formatSummary, formatVerdict, formatRmapOverhead, formatVmstat, formatEvents, runHeadline, fmtRate, fmtInt, fmtSize } from '../report/summary.js';
 import { scaleCsv, scaleChart } from '../report/scaling.js';
 import { analyzeTrace, chromeTrace, foldedWaitStacks, faultLatency } from '../report/trace_export.js';
-import { CliError, EXIT_FAIL, EXIT_OK, writeFile, writeJson, type Io } from './io.js';
+import { CliError, EXIT_FAIL, EXIT_OK, type Io } from './io.js';
 import { format_refaults } from '../reclaim/nonresident.js';
-import { planBase, finishPlan, parseCpuList, willItScaleBase, type SharedOpts, type RunPlan, type PlanBase } from './options.js';
+import { planBase, finishPlan, parseCpuList, parseField, willItScaleBase, COMMANDS, SECONDS, type SharedOpts, type RunPlan, type PlanBase, type CommandDefaults } from './options.js';
+import { int } from '../config.js';
+import { checkOutput, writeOutput, writeJsonOutput } from './outputs.js';
 import { progressBar, IdleSampler, LONG_RUN_MS, type Progress } from './progress.js';
 
-export const RUN_DEFAULTS = { workload: 'page_fault1_processes', cpus: '2', duration: 2 };
-export const SCALE_DEFAULTS = { workload: 'page_fault1', cpus: '1,2', duration: 2 };
-export const PROFILE_DEFAULTS = { workload: 'page_fault1_threads', cpus: '2', duration: 0.5 };
-export const STRESS_DEFAULTS = { workload: 'random', cpus: '2', duration: 3 };
-/** trace ring entries per CPU for profile: 64 Ki events × 32 bytes = 2 MiB per CPU */
-export const PROFILE_TRACE_RING = 1 << 16;
-
+/** The defaults profile shows for its trace ring (PROFILE: COMMANDS.profile.config.traceRing). */
+export const PROFILE_TRACE_RING = COMMANDS.profile.config.traceRing;
 
 /** A path as the user would type it: relative when under the working directory. */
-function show(f: string): string {
+export function show(f: string): string {
   if (!isAbsolute(f)) return f;
   const r = relative(process.cwd(), f);
   return r && !r.startsWith('..') && !isAbsolute(r) ? r : f;
@@ -46,7 +46,7 @@ interface Executed {
 }
 
 /** Run one plan: the orchestrator, the idle sampler, the results object. */
-async function execute(plan: RunPlan, opts: { progress?: (f: number) => void; checkpoints?: number; build?: (o: RunOutcome) => Partial<Parameters<typeof buildResults>[1]> }): Promise<Executed> {
+export async function execute(plan: RunPlan, opts: { progress?: (f: number) => void; checkpoints?: number; build?: (o: RunOutcome) => Partial<Parameters<typeof buildResults>[1]> }): Promise<Executed> {
   const idle = new IdleSampler();
   if (plan.opsPerCpu !== undefined) idle.mark();
   const outcome = await runMachine({
@@ -73,7 +73,7 @@ async function execute(plan: RunPlan, opts: { progress?: (f: number) => void; ch
 }
 
 /** The run's failure as one line (exit 1), or undefined if it passed. */
-function failureOf(r: RunResults): string | undefined {
+export function failureOf(r: RunResults): string | undefined {
   if (r.error) return `cpu ${r.error.cpu} failed in ${r.error.op}: ${r.error.message.split('\n')[0]}`;
   if (!r.checker.ok) return `invariant checker: ${r.checker.violations.length} violation(s); first: ${r.checker.violations[0]}`;
   if (!r.oracle.ok) return `content oracle: ${r.oracle.failures.length} failure(s); first: ${r.oracle.failures[0]}`;
@@ -82,14 +82,15 @@ function failureOf(r: RunResults): string | undefined {
 }
 
 /** Colours only on a terminal. */
-const colors = (io: Io) => pc.createColors(io.isTTY);
+export const colors = (io: Io) => pc.createColors(io.isTTY);
 
-function warn(io: Io, cpus: number): void {
+export function warn(io: Io, cpus: number): void {
   const w = timeSliceWarning(cpus);
   if (w) io.err(`smpvm: ${colors(io).yellow(w)}\n`);
 }
 
-function printRun(io: Io, r: RunResults): void {
+/** run's text: everything, or (all false) only non-zero vmstat counters, and lock_stat narrowed to the terminal. */
+function printRun(io: Io, r: RunResults, all: boolean): void {
   io.out(`${runHeadline(r)}\n`);
   io.out(formatSummary(r));
   io.out(
@@ -97,15 +98,21 @@ function printRun(io: Io, r: RunResults): void {
       `${r.hostIdlePct === null ? '' : `, host idle ${r.hostIdlePct.toFixed(1)}%`}` +
       `${r.hostLineRoundTripNs === null ? '' : `, host cache-line round trip ${r.hostLineRoundTripNs.toFixed(0)} ns`}\n`,
   );
+  io.out(formatEvents(r));
   io.out(formatRmapOverhead(r));
   io.out(formatVerdict(r));
-  io.out('\n# /proc/lock_stat\n');
-  io.out(formatLockStat(r.lockStat));
+  if (io.isTTY && !all) {
+    io.out('\n# lock_stat (the kernel\'s /proc/lock_stat layout: --all, or stdout to a file)\n');
+    io.out(formatLockStatBrief(r.lockStat, r.config.holdTime));
+  } else {
+    io.out('\n# /proc/lock_stat\n');
+    io.out(formatLockStat(r.lockStat));
+  }
   if (!r.config.holdTime) io.out('(holdtime columns are measured with --hold-time)\n');
   io.out('\n# perf lock contention\n');
   io.out(contentionText(r));
   io.out('\n# /proc/vmstat\n');
-  io.out(formatVmstat(r.vmstat));
+  io.out(formatVmstat(r.vmstat, all));
   if (r.refaults.lookups > 0) {
     // issue 7: Rik van Riel's /proc/refaults, when anything was looked up
     io.out(`\n# /proc/refaults (${r.refaults.nrBuckets} buckets x ${r.refaults.numNr} cookies)\n`);
@@ -123,19 +130,26 @@ function progressFor(io: Io, plan: RunPlan, label: string): Progress {
 
 /* ---- run ---- */
 
-export async function cmdRun(io: Io, o: SharedOpts): Promise<number> {
-  const base = planBase(o, RUN_DEFAULTS);
+export interface RunOpts extends SharedOpts {
+  /** every vmstat counter and the kernel's lock_stat layout on a terminal too */
+  all?: boolean;
+}
+
+export async function cmdRun(io: Io, o: RunOpts): Promise<number> {
+  const base = planBase(o, COMMANDS.run);
   const plan = finishPlan(base, undefined, base.workload);
+  if (o.json) checkOutput('--json', o.json);
   warn(io, plan.config.cpus);
   // what a bounced line costs on this host right now: the yardstick for lock_stat's bounces
   const rtt = plan.config.cpus > 1 ? await lineRoundTripNs() : null;
   const bar = progressFor(io, plan, plan.spec.name);
   const { results } = await execute(plan, { progress: (f) => bar.update(f), build: () => ({ hostLineRoundTripNs: rtt }) }).finally(() => bar.stop());
-  if (o.json) writeJson(o.json, results);
   const fail = failureOf(results);
-  if (results.error) throw new CliError(fail!, EXIT_FAIL);
-  printRun(io, results);
-  if (o.json) io.out(`\nresults: ${show(o.json)}\n`);
+  if (!results.error) printRun(io, results, o.all === true);
+  if (o.json) {
+    writeJsonOutput('--json', o.json, results);
+    if (!results.error) io.out(`\nresults: ${show(o.json)}\n`);
+  }
   if (fail) throw new CliError(fail, EXIT_FAIL);
   return EXIT_OK;
 }
@@ -153,9 +167,9 @@ interface ScaleJob {
 }
 
 /** Validate every point of the sweep before running any. */
-function scaleJobs(o: SharedOpts, d: { workload: string; duration: number; cpus: string }): { test: string; jobs: ScaleJob[]; cpus: number[]; base: PlanBase } {
-  const list = parseCpuList(o.cpus ?? d.cpus);
-  const base = planBase({ ...o, cpus: undefined }, d);
+function scaleJobs(o: SharedOpts, d: CommandDefaults): { test: string; jobs: ScaleJob[]; cpus: number[]; base: PlanBase } {
+  const list = parseCpuList(o.cpus ?? d.cpuList!);
+  const base = planBase(o, d);
   const test = willItScaleBase(base.workload);
   const modes = test ? (['processes', 'threads'] as const) : (['processes'] as const);
   const maxCpus = list[list.length - 1]!;
@@ -169,7 +183,7 @@ function scaleJobs(o: SharedOpts, d: { workload: string; duration: number; cpus:
   return { test: test ?? base.workload, jobs, cpus: list, base };
 }
 
-async function runScale(io: Io, o: SharedOpts, d: typeof SCALE_DEFAULTS): Promise<ScaleResults> {
+async function runScale(io: Io, o: SharedOpts, d: CommandDefaults): Promise<ScaleResults> {
   const { test, jobs, cpus } = scaleJobs(o, d);
   warn(io, cpus[cpus.length - 1]!);
   const long = jobs.length > 1 || (jobs[0]?.plan.durationMs ?? 0) >= LONG_RUN_MS;
@@ -190,7 +204,7 @@ async function runScale(io: Io, o: SharedOpts, d: typeof SCALE_DEFAULTS): Promis
       const { results } = await execute(j.plan, { progress: (f) => bar.update((i + f) / jobs.length, label) });
       const fail = failureOf(results);
       if (fail) {
-        if (o.json) writeJson(o.json, { kind: 'scale', failed: results });
+        if (o.json) writeJsonOutput('--json', o.json, { kind: 'scale', failed: results });
         throw new CliError(`${j.plan.spec.name} at ${j.tasks} CPU(s): ${fail}`, EXIT_FAIL);
       }
       points.find((p) => p.tasks === j.tasks)![j.mode] = results;
@@ -239,10 +253,12 @@ function printScale(io: Io, s: ScaleResults): void {
 }
 
 export async function cmdScale(io: Io, o: ScaleOpts): Promise<number> {
-  const s = await runScale(io, o, SCALE_DEFAULTS);
+  if (o.json) checkOutput('--json', o.json);
+  if (o.csv) checkOutput('--csv', o.csv);
+  const s = await runScale(io, o, COMMANDS.scale);
   printScale(io, s);
-  if (o.json) writeJson(o.json, s);
-  if (o.csv) writeFile(o.csv, scaleCsv(s));
+  if (o.json) writeJsonOutput('--json', o.json, s);
+  if (o.csv) writeOutput('--csv', o.csv, scaleCsv(s));
   if (o.json || o.csv) io.out('\n');
   if (o.json) io.out(`results: ${show(o.json)}\n`);
   if (o.csv) io.out(`csv: ${show(o.csv)}\n`);
@@ -257,14 +273,31 @@ export interface ProfileOpts extends SharedOpts {
   traceRing?: string;
 }
 
-export async function runProfile(io: Io, o: ProfileOpts, files: { trace: string; folded: string }): Promise<RunResults> {
-  const base = planBase(o, PROFILE_DEFAULTS);
+/** Where profile writes (the flag that names each file). */
+interface ProfileFiles {
+  trace: string;
+  folded: string;
+  json?: string;
+  /** the flag each file came from (start: --out) */
+  flags: { trace: string; folded: string; json: string };
+}
+
+/** A validated profile plan (its output paths checked too). */
+function profilePlan(o: ProfileOpts, files: ProfileFiles): RunPlan {
+  const base = planBase(o, COMMANDS.profile);
   if (o.traceRing !== undefined) {
-    if (!/^\d+$/.test(o.traceRing)) throw new CliError(`--trace-ring: not an integer: ${JSON.stringify(o.traceRing)}`);
-    base.cfg.traceRing = Number(o.traceRing);
-  } else if (!base.userKeys.has('traceRing')) base.cfg.traceRing = PROFILE_TRACE_RING;
-  if (base.cfg.traceRing === 0) throw new CliError('--trace-ring: profile needs a trace ring (> 0 entries)');
+    base.cfg.traceRing = parseField(int(1, 1 << 20), o.traceRing, '--trace-ring');
+    base.from.set('traceRing', '--trace-ring');
+  }
   const plan = finishPlan(base, undefined, base.workload);
+  if (plan.config.traceRing === 0) throw new CliError(`${base.from.get('traceRing') ?? 'config.traceRing'}: profile needs a trace ring (> 0 entries)`);
+  checkOutput(files.flags.trace, files.trace);
+  checkOutput(files.flags.folded, files.folded);
+  if (files.json) checkOutput(files.flags.json, files.json);
+  return plan;
+}
+
+async function runProfile(io: Io, plan: RunPlan, files: ProfileFiles): Promise<RunResults> {
   warn(io, plan.config.cpus);
   const bar = progressFor(io, plan, `profile ${plan.spec.name}`);
   let analysis: ReturnType<typeof analyzeTrace> | undefined;
@@ -282,7 +315,7 @@ export async function runProfile(io: Io, o: ProfileOpts, files: { trace: string;
     },
   }).finally(() => bar.stop());
   if (results.error) {
-    if (o.json) writeJson(o.json, results);
+    if (files.json) writeJsonOutput(files.flags.json, files.json, results);
     throw new CliError(failureOf(results)!, EXIT_FAIL);
   }
   const a = analysis!;
@@ -293,14 +326,20 @@ export async function runProfile(io: Io, o: ProfileOpts, files: { trace: string;
     cpuNames: names,
     otherData: { tool: TOOL, workload: plan.spec, config: plan.config },
   });
-  writeFile(files.trace, JSON.stringify(trace) + '\n');
   const folded = foldedWaitStacks(a, plan.spec.name);
-  writeFile(files.folded, folded.length ? folded.join('\n') + '\n' : '');
-  if (o.json) writeJson(o.json, results);
+  pendingWrites.set(results, () => {
+    writeOutput(files.flags.trace, files.trace, JSON.stringify(trace) + '\n');
+    writeOutput(files.flags.folded, files.folded, folded.length ? folded.join('\n') + '\n' : '');
+    if (files.json) writeJsonOutput(files.flags.json, files.json, results);
+  });
   return results;
 }
 
-function printProfile(io: Io, r: RunResults, files: { trace: string; folded: string }, json?: string): void {
+/** A profile's files, written once its results are printed. */
+const pendingWrites = new WeakMap<RunResults, () => void>();
+const writeProfileFiles = (r: RunResults) => pendingWrites.get(r)?.();
+
+function printProfile(io: Io, r: RunResults, files: ProfileFiles): void {
   io.out(`${runHeadline(r)}\n`);
   io.out(formatSummary(r));
   io.out(`throughput (traced): ${fmtRate(r.opsPerSec)} ops/s\n`);
@@ -316,65 +355,21 @@ function printProfile(io: Io, r: RunResults, files: { trace: string; folded: str
   );
   io.out(`trace:  ${show(files.trace)}  (open in ui.perfetto.dev, chrome://tracing or speedscope)\n`);
   io.out(`folded: ${show(files.folded)}  (lock wait ns; flamegraph.pl or speedscope)\n`);
-  if (json) io.out(`results: ${show(json)}\n`);
+  if (files.json) io.out(`results: ${show(files.json)}\n`);
 }
 
 export async function cmdProfile(io: Io, o: ProfileOpts): Promise<number> {
-  const files = { trace: o.trace ?? 'smpvm-trace.json', folded: o.folded ?? 'smpvm-wait.folded' };
-  const r = await runProfile(io, o, files);
-  printProfile(io, r, files, o.json);
+  const files: ProfileFiles = {
+    trace: o.trace ?? 'smpvm-trace.json',
+    folded: o.folded ?? 'smpvm-wait.folded',
+    json: o.json,
+    flags: { trace: '--trace', folded: '--folded', json: '--json' },
+  };
+  const r = await runProfile(io, profilePlan(o, files), files);
+  printProfile(io, r, files);
+  writeProfileFiles(r);
   const fail = failureOf(r);
   if (fail) throw new CliError(fail, EXIT_FAIL);
-  return EXIT_OK;
-}
-
-/* ---- stress ---- */
-
-export interface StressOpts extends SharedOpts {
-  checkpoints?: string;
-  inject?: string;
-}
-
-export async function cmdStress(io: Io, o: StressOpts): Promise<number> {
-  const schemes = (o.locks ?? LOCK_SCHEMES.join(',')).split(',').map((s) => s.trim());
-  const base = planBase({ ...o, locks: undefined }, STRESS_DEFAULTS);
-  if (!base.userKeys.has('lockdep')) base.cfg.lockdep = true;
-  if (o.inject !== undefined) base.cfg.inject = o.inject;
-  if (!base.userKeys.has('swap') && o.swap === undefined) base.cfg.swap = 0;
-  if (!base.userKeys.has('mem') && o.mem === undefined) base.cfg.mem = '16M';
-  let checkpoints = 3;
-  if (o.checkpoints !== undefined) {
-    if (!/^\d+$/.test(o.checkpoints)) throw new CliError(`--checkpoints: not an integer: ${JSON.stringify(o.checkpoints)}`);
-    checkpoints = Number(o.checkpoints);
-  }
-  const plans = schemes.map((locks) => finishPlan({ ...base, cfg: { ...base.cfg, locks } }, undefined, base.workload));
-  warn(io, plans[0]!.config.cpus);
-  const all: RunResults[] = [];
-  let failed: string | undefined;
-  const long = plans.length > 1 || (plans[0]!.durationMs ?? 0) >= LONG_RUN_MS;
-  const bar = progressBar(io, long, 'stress');
-  try {
-    for (let i = 0; i < plans.length; i++) {
-      const p = plans[i]!;
-      const { results } = await execute(p, { checkpoints, progress: (f) => bar.update((i + f) / plans.length, `stress ${p.config.locks}`) });
-      all.push(results);
-      const fail = failureOf(results);
-      const ops = results.loops;
-      const line = `stress ${p.config.locks.padEnd(5)} ${fmtInt(ops)} ${p.spec.name} operations on ${p.config.cpus} CPUs, ${results.checker.checkpoints} stop-the-world checks, lockdep ${p.config.lockdep ? 'on' : 'off'}, seed ${p.config.seed}:`;
-      if (fail) {
-        const stop = p.opsPerCpu !== undefined ? `--ops ${p.opsPerCpu}` : `--duration ${(p.durationMs ?? 0) / 1000}`;
-        const inject = p.config.inject !== 'none' ? ` --inject ${p.config.inject}` : '';
-        io.out(`${line} ${colors(io).red('FAILED')}\n  ${fail}\n  reproduce: smpvm stress --locks ${p.config.locks} --lock-impl ${p.config.lockImpl} --rmap ${p.config.rmap} --cpus ${p.config.cpus} --seed ${p.config.seed} ${stop}${inject}\n`);
-        failed ??= `stress failed under ${p.config.locks} (seed ${p.config.seed}): ${fail}`;
-      } else {
-        io.out(`${line} ${colors(io).green('ok')}\n`);
-      }
-    }
-  } finally {
-    bar.stop();
-  }
-  if (o.json) writeJson(o.json, { version: RESULTS_VERSION, kind: 'stress', tool: TOOL, date: new Date().toISOString(), ok: !failed, runs: all });
-  if (failed) throw new CliError(failed, EXIT_FAIL);
   return EXIT_OK;
 }
 
@@ -382,6 +377,7 @@ export async function cmdStress(io: Io, o: StressOpts): Promise<number> {
 
 const START_MEM = '512M';
 const START_REGION = '16M';
+export const START_DURATION = 1.5;
 
 export interface StartOpts {
   out?: string;
@@ -395,6 +391,7 @@ export interface StartOpts {
  */
 export async function cmdStart(io: Io, o: StartOpts): Promise<number> {
   const dir = o.out ?? join('results', 'start');
+  const duration = parseField(SECONDS, o.duration ?? START_DURATION, '--duration');
   const files = {
     json: join(dir, 'scale.json'),
     csv: join(dir, 'scale.csv'),
@@ -402,16 +399,21 @@ export async function cmdStart(io: Io, o: StartOpts): Promise<number> {
     folded: join(dir, 'wait.folded'),
     profileJson: join(dir, 'profile.json'),
   };
-  const duration = o.duration ?? '1.5';
-  io.out(`smpvm start: will-it-scale page_fault1, processes vs threads at 1 and 2 CPUs (${duration} s each), then a ${PROFILE_DEFAULTS.duration} s profile of page_fault1_threads on 2 CPUs\n\n`);
   // 512 MiB: the zone's pcp batch is the kernel's 31 (a 64 MiB zone gets 7)
   const machine = { mem: START_MEM, region: START_REGION };
-  const s = await runScale(io, { workload: 'page_fault1', cpus: '1,2', duration, ...machine }, SCALE_DEFAULTS);
+  const pfiles: ProfileFiles = { trace: files.trace, folded: files.folded, json: files.profileJson, flags: { trace: '--out', folded: '--out', json: '--out' } };
+  // everything checked before the first line: the output directory, its files, the profile's plan
+  checkOutput('--out', dir, { dir: true });
+  for (const f of [files.json, files.csv]) checkOutput('--out', f);
+  const profile = profilePlan({ workload: 'page_fault1_threads', cpus: '2', ...machine }, pfiles);
+  io.out(`smpvm start: will-it-scale page_fault1, processes vs threads at 1 and 2 CPUs (${duration} s each), then a ${COMMANDS.profile.duration} s profile of page_fault1_threads on 2 CPUs\n\n`);
+  const s = await runScale(io, { workload: 'page_fault1', cpus: '1,2', duration: String(duration), ...machine }, COMMANDS.scale);
   printScale(io, s);
-  writeJson(files.json, s);
-  writeFile(files.csv, scaleCsv(s));
+  writeJsonOutput('--out', files.json, s);
+  writeOutput('--out', files.csv, scaleCsv(s));
   io.out(`\nprofiling page_fault1_threads on 2 CPUs ...\n`);
-  const p = await runProfile(io, { workload: 'page_fault1_threads', cpus: '2', json: files.profileJson, ...machine }, files);
+  const p = await runProfile(io, profile, pfiles);
+  writeProfileFiles(p);
   io.out(`${fmtRate(p.opsPerSec)} faults/s traced; top lock waits:\n`);
   io.out(contentionText(p));
   io.out(`\nscale results: ${show(files.json)}\n`);

@@ -1,18 +1,25 @@
 /*
  * cli/options.ts — the flags every command shares, and how flags plus a
  * config file become one validated run plan (config + workload spec + stop
- * condition).
+ * condition), parsed once by the schemas (config.ts CONFIG_FIELDS, each
+ * workload's spec schema, RUN_FIELDS below).
  *
- * Precedence: built-in defaults < the --config FILE < flags. The file is
- * either a machine config object (config.ts fields) that may also carry the
- * run keys `workload` (a name, or a spec object), `region`, `duration`
- * (seconds) and `ops`, or a results JSON written by --json (its `config`
- * and `workload` are reused, so a run can be repeated from its results).
+ * Precedence: the schema's defaults < the workload's machine defaults
+ * (random: small files and tables) < the command's defaults (COMMANDS:
+ * stress runs 16M without swap, lockdep on; a planted bug its own machine)
+ * < the --config FILE < flags.
+ * The file is either a machine config object (config.ts fields) that may also
+ * carry the run keys `workload` (a name, or a spec object), `region`,
+ * `duration` (seconds) and `ops`, or a results JSON written by --json (its
+ * `config` and `workload` are reused, so a run can be repeated from its
+ * results).
  *
- * Every bad input becomes a CliError (exit 2) with one line naming the flag
- * or config field: an unknown workload, a CPU count below 1, memory too
- * small for the workload (workload.minMemPerCpu × cpus), a malformed config
- * file, an unknown scheme.
+ * Flags map to fields declaratively (FLAGS): a new knob is one line there
+ * and one option in addSharedOptions, whose help shows the default the plan
+ * really uses (test/cli/help.test.ts compares them). Every bad input becomes
+ * a CliError (exit 2) with one line naming where the value came from: the
+ * flag the user typed (`--cpus: must be >= 1`) or the config file's field
+ * (`config.cpus`, `config.workload.maxTasks`).
  *
  * Sizes chosen here so that defaults run in seconds and always fit:
  * page_fault* regions come from the memory per CPU (half of it for
@@ -21,13 +28,28 @@
  * page_fault2/3 file is made at least as large as the region (filePages).
  */
 import { readFileSync } from 'node:fs';
+import { z } from 'zod';
 import type { Command } from 'commander';
-import { makeConfig, parseSize, ConfigError, RMAP_SCHEMES, LOCK_SCHEMES, LOCK_IMPLS, POLICIES, type Config } from '../config.js';
+import {
+  ConfigSchema,
+  ConfigError,
+  CONFIG_FIELDS,
+  makeConfig,
+  issueLine,
+  fmtBytes,
+  size,
+  int,
+  RMAP_SCHEMES,
+  LOCK_SCHEMES,
+  LOCK_IMPLS,
+  POLICIES,
+  type Config,
+  type ConfigInput,
+} from '../config.js';
 import { PRESSURE_PATTERNS } from '../workload/pressure.js';
-import { workloadByName, WORKLOAD_NAMES, type WorkloadSpec } from '../workload/index.js';
+import { workloadByName, parseSpec, WORKLOAD_NAMES, type WorkloadSpec } from '../workload/index.js';
 import { WorkloadParamError } from '../workload/params.js';
 import { CliError } from './io.js';
-import { fmtSize } from '../report/summary.js';
 
 const MiB = 1 << 20;
 const PAGE = 4096;
@@ -55,25 +77,101 @@ export interface SharedOpts {
   populate?: boolean;
 }
 
-/** Add the shared flags to a command. */
-export function addSharedOptions(cmd: Command, d: { workload: string; cpus: string; duration: number }): Command {
+/** A command's defaults: the workload, the stop condition, and machine fields that differ from the schema's. */
+export interface CommandDefaults {
+  workload: string;
+  /** seconds */
+  duration: number;
+  config: ConfigInput;
+  /** a CPU list (scale) instead of config.cpus */
+  cpuList?: string;
+  /** a lock-scheme list (stress) instead of config.locks */
+  locksList?: string;
+}
+
+/** Every command runs on a populated buffer unless --no-populate (host first-touch faults are not simulated work). */
+const CLI_CONFIG: ConfigInput = { populate: true };
+
+export const COMMANDS = {
+  run: { workload: 'page_fault1_processes', duration: 2, config: { ...CLI_CONFIG } },
+  scale: { workload: 'page_fault1', duration: 2, config: { ...CLI_CONFIG }, cpuList: '1,2' },
+  profile: { workload: 'page_fault1_threads', duration: 0.5, config: { ...CLI_CONFIG, traceRing: 1 << 16 } },
+  // small and without swap, so a random stream touches everything often; lockdep on
+  stress: { workload: 'random', duration: 3, config: { ...CLI_CONFIG, mem: 16 * MiB, swap: 0, lockdep: true }, locksList: LOCK_SCHEMES.join(',') },
+} satisfies Record<string, CommandDefaults>;
+
+/** A duration in seconds (> 0). */
+export const SECONDS = z
+  .union([z.number(), z.string()])
+  .transform((v, ctx) => {
+    const n = typeof v === 'number' ? v : /^\s*(\d+\.?\d*|\.\d+)\s*$/.test(v) ? Number(v) : NaN;
+    if (!Number.isFinite(n)) {
+      ctx.addIssue({ code: 'custom', message: `not a number of seconds: ${JSON.stringify(v)}` });
+      return z.NEVER;
+    }
+    return n;
+  })
+  .pipe(z.number().gt(0, 'must be > 0 seconds').max(86_400, 'must be at most 86400 seconds'));
+const RUN_FIELDS = {
+  region: size(PAGE, 1024 * MiB),
+  duration: SECONDS,
+  ops: int(1, 0x7fffffff),
+};
+
+/**
+ * Flag → field, one line each: `to` says which object the value goes to
+ * (the machine config, the workload spec, or the run keys), `field` its
+ * name there; the schema of that field coerces and checks it.
+ */
+export const FLAGS = [
+  { opt: 'cpus', flag: '--cpus', to: 'config', field: 'cpus' },
+  { opt: 'mem', flag: '--mem', to: 'config', field: 'mem' },
+  { opt: 'swap', flag: '--swap', to: 'config', field: 'swap' },
+  { opt: 'rmap', flag: '--rmap', to: 'config', field: 'rmap' },
+  { opt: 'locks', flag: '--locks', to: 'config', field: 'locks' },
+  { opt: 'lockImpl', flag: '--lock-impl', to: 'config', field: 'lockImpl' },
+  { opt: 'policy', flag: '--policy', to: 'config', field: 'policy' },
+  { opt: 'seed', flag: '--seed', to: 'config', field: 'seed' },
+  { opt: 'lockdep', flag: '--lockdep', to: 'config', field: 'lockdep' },
+  { opt: 'holdTime', flag: '--hold-time', to: 'config', field: 'holdTime' },
+  { opt: 'populate', flag: '--no-populate', to: 'config', field: 'populate' },
+  { opt: 'region', flag: '--region', to: 'spec', field: 'regionBytes' },
+  { opt: 'pattern', flag: '--pattern', to: 'spec', field: 'pattern' },
+  { opt: 'duration', flag: '--duration', to: 'run', field: 'duration' },
+  { opt: 'ops', flag: '--ops', to: 'run', field: 'ops' },
+] as const satisfies readonly { opt: keyof SharedOpts; flag: string; to: 'config' | 'spec' | 'run'; field: string }[];
+
+/** The machine config the schema gives with no input (the defaults help prints). */
+export const SCHEMA_DEFAULTS: Config = ConfigSchema.parse({});
+
+/** A default as help prints it. */
+const show = (field: keyof Config, d: CommandDefaults): string => {
+  const v = (d.config as Record<string, unknown>)[field] ?? SCHEMA_DEFAULTS[field];
+  return field === 'mem' || field === 'swap' ? (v === 0 ? '0: none' : fmtBytes(v as number)) : String(v);
+};
+
+/** Add the shared flags to a command; the defaults in the help are the ones the plan uses. */
+export function addSharedOptions(cmd: Command, d: CommandDefaults): Command {
   return cmd
-    .option('-w, --workload <name>', `workload, default ${d.workload} (${WORKLOAD_NAMES.join(', ')})`)
-    .option('-c, --cpus <n>', `simulated CPUs (default ${d.cpus})`)
-    .option('-m, --mem <size>', 'simulated RAM, e.g. 256M (default 64M)')
-    .option('--swap <size>', 'swap area, e.g. 64M, 0 for none (default 64M)')
-    .option('--region <size>', 'bytes each CPU maps per loop (page_fault*, mmap1/2, tlb_flush*; default: from --mem / cpus, 128M for mmap*, 1M for tlb_flush2)')
-    .option('--rmap <scheme>', `reverse-mapping scheme (${RMAP_SCHEMES.join(', ')}; default scan)`)
-    .option('--locks <scheme>', `lock scheme (${LOCK_SCHEMES.join(', ')}; default split)`)
-    .option('--lock-impl <impl>', `lock implementation (${LOCK_IMPLS.join(', ')}; default ticket)`)
-    .option('--policy <name>', `page replacement policy (${POLICIES.join(', ')}; default 2q)`)
+    .option('-w, --workload <name>', `workload (${WORKLOAD_NAMES.join(', ')}) (default ${d.workload})`)
+    .option('-c, --cpus <n>', d.cpuList ? `simulated CPU counts, ascending (default ${d.cpuList})` : `simulated CPUs (default ${show('cpus', d)})`)
+    .option('-m, --mem <size>', `simulated RAM, e.g. 256M (default ${show('mem', d)})`)
+    .option('--swap <size>', `swap area, e.g. 64M, 0 for none (default ${show('swap', d)})`)
+    .option('--region <size>', 'bytes each CPU maps per loop (page_fault*, mmap1/2, tlb_flush*) (default: from --mem / cpus, 128M for mmap*, 1M for tlb_flush2)')
     .option('-p, --param <key=value...>', 'workload parameters, e.g. -p size=64K mmapThreshold=256K (malloc*), residentBytes=8M (fork_big), processes=8 (shared_file)')
-    .option('--pattern <name>', `access pattern of the pressure workload (${PRESSURE_PATTERNS.join(', ')}; default uniform)`)
+    .option('--rmap <scheme>', `reverse-mapping scheme (${RMAP_SCHEMES.join(', ')}) (default ${show('rmap', d)})`)
+    .option(
+      '--locks <scheme>',
+      d.locksList ? `lock schemes to run, comma-separated (${LOCK_SCHEMES.join(', ')}) (default ${d.locksList})` : `lock scheme (${LOCK_SCHEMES.join(', ')}) (default ${show('locks', d)})`,
+    )
+    .option('--lock-impl <impl>', `lock implementation (${LOCK_IMPLS.join(', ')}) (default ${show('lockImpl', d)})`)
+    .option('--policy <name>', `page replacement policy (${POLICIES.join(', ')}) (default ${show('policy', d)})`)
+    .option('--pattern <name>', `access pattern of the pressure workload (${PRESSURE_PATTERNS.join(', ')}) (default uniform)`)
     .option('-d, --duration <seconds>', `run this long (default ${d.duration})`)
-    .option('--ops <n>', 'or: run this many workload steps per CPU')
-    .option('--seed <n>', 'PRNG seed (default 1)')
-    .option('--lockdep', 'build the lock dependency graph and report cycles')
-    .option('--hold-time', 'measure lock hold times (lock_stat holdtime columns; costs two clock reads per acquisition)')
+    .option('--ops <n>', 'or: run this many workload steps per CPU instead of a duration (default none)')
+    .option('--seed <n>', `PRNG seed (default ${show('seed', d)})`)
+    .option('--lockdep', `build the lock dependency graph and report cycles (default ${d.config.lockdep ? 'on' : 'off'})`)
+    .option('--hold-time', 'measure lock hold times (lock_stat holdtime columns; costs two clock reads per acquisition) (default off)')
     .option('--no-populate', "leave the machine buffer's host pages unmapped at boot (by default every page is touched first, as MAP_POPULATE, so host first-touch faults are not timed as simulated work)")
     .option('--config <file>', 'JSON config file (config fields, workload, region, duration, ops; or a results JSON)')
     .option('--json <file>', 'write the results JSON here');
@@ -81,12 +179,14 @@ export function addSharedOptions(cmd: Command, d: { workload: string; cpus: stri
 
 /** The parts of a plan that do not depend on the CPU count or the workload variant. */
 export interface PlanBase {
+  /** machine fields from the file and the flags (the command's and workload's defaults go under them) */
   cfg: Record<string, unknown>;
-  /** config keys set by the file or a flag (derived defaults leave them alone) */
-  userKeys: Set<string>;
-  workload: string;
-  /** spec fields from the file, or --region */
+  /** spec fields from the file and the flags */
   spec: Record<string, unknown>;
+  /** who set each field ("config.mem", "--mem"): the name an error gives */
+  from: Map<string, string>;
+  workload: string;
+  defaults: CommandDefaults;
   durationMs?: number;
   opsPerCpu?: number;
 }
@@ -96,34 +196,6 @@ export interface RunPlan {
   spec: WorkloadSpec;
   durationMs?: number;
   opsPerCpu?: number;
-}
-
-function intArg(flag: string, v: string, min: number): number {
-  if (!/^\s*-?\d+\s*$/.test(v)) throw new CliError(`${flag}: not an integer: ${JSON.stringify(v)}`);
-  const n = Number(v);
-  if (n < min) throw new CliError(`${flag}: must be >= ${min} (got ${n})`);
-  return n;
-}
-
-/** --cpus for one run: a single integer (validated by config: >= 1). */
-export function parseCpus(v: string): number {
-  if (v.includes(',')) throw new CliError(`--cpus: one CPU count expected, got ${JSON.stringify(v)} (scale takes a list)`);
-  if (!/^\s*-?\d+\s*$/.test(v)) throw new CliError(`--cpus: not an integer: ${JSON.stringify(v)}`);
-  return Number(v);
-}
-
-/** --cpus for scale: "1,2,4", ascending, distinct. */
-export function parseCpuList(v: string): number[] {
-  const parts = v.split(',').map((s) => s.trim());
-  const out: number[] = [];
-  for (const p of parts) {
-    if (!/^\d+$/.test(p)) throw new CliError(`--cpus: not a list of CPU counts: ${JSON.stringify(v)} (e.g. 1,2,4)`);
-    const n = Number(p);
-    if (n < 1) throw new CliError(`--cpus: CPU counts must be >= 1 (got ${n})`);
-    if (out.length && n <= out[out.length - 1]!) throw new CliError(`--cpus: CPU counts must increase (got ${v})`);
-    out.push(n);
-  }
-  return out;
 }
 
 function readConfigFile(file: string): Record<string, unknown> {
@@ -143,96 +215,103 @@ function readConfigFile(file: string): Record<string, unknown> {
   return v as Record<string, unknown>;
 }
 
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** Parse `v` with `schema`, or throw the CliError naming the field as `name`. */
+export function parseField<T>(schema: z.ZodType<T>, v: unknown, name: string): T {
+  const r = schema.safeParse(v);
+  if (!r.success) throw new CliError(issueLine(r.error, () => name));
+  return r.data;
+}
+
+/** A results JSON's config without the fields the schema derived (rmapPool, pageCluster) when they hold the derived value. */
+function withoutDerived(c: Record<string, unknown>): Record<string, unknown> {
+  const { rmapPool, pageCluster, ...rest } = c;
+  const r = ConfigSchema.safeParse(rest);
+  if (!r.success) return c; // the parse of the whole plan names the bad field
+  return { ...rest, ...(rmapPool !== r.data.rmapPool ? { rmapPool } : {}), ...(pageCluster !== r.data.pageCluster ? { pageCluster } : {}) };
+}
+
+/** The config file's fields, split: machine fields, spec fields, run keys. */
+function fromFile(file: string, base: PlanBase): { run: Record<string, unknown> } {
+  const f = readConfigFile(file);
+  const run: Record<string, unknown> = {};
+  const putSpec = (k: string, v: unknown, name: string) => {
+    base.spec[k] = v;
+    base.from.set(`spec.${k}`, name);
+  };
+  let w: unknown;
+  let cfg: Record<string, unknown>;
+  if (isObject(f.config)) {
+    // a results JSON: repeat its run (its derived fields only where they were set, so a flag that changes mem or rmap re-derives them)
+    cfg = withoutDerived(f.config);
+    w = f.workload;
+    const stop = isObject(f.stop) ? f.stop : {};
+    if (typeof stop.durationMs === 'number') run.duration = stop.durationMs / 1000;
+    if (typeof stop.opsPerCpu === 'number') run.ops = stop.opsPerCpu;
+  } else {
+    const { workload, region, duration, ops, ...rest } = f;
+    cfg = rest;
+    w = workload;
+    if (region !== undefined) putSpec('regionBytes', parseField(RUN_FIELDS.region, region, 'config.region'), 'config.region');
+    if (duration !== undefined) run.duration = parseField(RUN_FIELDS.duration, duration, 'config.duration');
+    if (ops !== undefined) run.ops = parseField(RUN_FIELDS.ops, ops, 'config.ops');
+  }
+  for (const [k, v] of Object.entries(cfg)) {
+    base.cfg[k] = v;
+    base.from.set(k, `config.${k}`);
+  }
+  if (typeof w === 'string') base.workload = w;
+  else if (isObject(w)) {
+    const { name, ...spec } = w;
+    if (typeof name !== 'string') throw new CliError('config.workload.name: required (a workload name)');
+    base.workload = name;
+    for (const [k, v] of Object.entries(spec)) putSpec(k, v, `config.workload.${k}`);
+  } else if (w !== undefined) throw new CliError('config.workload: must be a workload name or an object with a name');
+  return { run };
+}
+
 /**
- * Merge defaults, the config file and flags (everything but the CPU count
- * and the workload variant, which scale varies).
+ * Merge the config file and flags (everything but the CPU count and the
+ * workload variant, which scale varies) over the command's defaults `d`.
  */
-export function planBase(o: SharedOpts, d: { workload: string; duration: number }): PlanBase {
-  let cfg: Record<string, unknown> = {};
-  let spec: Record<string, unknown> = {};
-  let workload: string | undefined;
-  let duration: unknown;
-  let ops: unknown;
-  if (o.config) {
-    const f = readConfigFile(o.config);
-    if (f.config && typeof f.config === 'object' && !Array.isArray(f.config)) {
-      // a results JSON: repeat its run
-      cfg = { ...(f.config as Record<string, unknown>) };
-      const w = f.workload as Record<string, unknown> | undefined;
-      if (w && typeof w === 'object') {
-        const { name, ...rest } = w;
-        workload = typeof name === 'string' ? name : undefined;
-        spec = rest;
-      }
-      const stop = f.stop as { durationMs?: number; opsPerCpu?: number } | undefined;
-      if (stop?.durationMs !== undefined) duration = stop.durationMs / 1000;
-      if (stop?.opsPerCpu !== undefined) ops = stop.opsPerCpu;
+export function planBase(o: SharedOpts, d: CommandDefaults): PlanBase {
+  const base: PlanBase = { cfg: {}, spec: {}, from: new Map(), workload: d.workload, defaults: d };
+  const run = o.config ? fromFile(o.config, base).run : {};
+  let flagStop: 'duration' | 'ops' | undefined;
+  for (const f of FLAGS) {
+    const v = o[f.opt];
+    if (v === undefined) continue;
+    // a switch counts when given: --lockdep is true, --no-populate false (commander's default for it is true)
+    if (typeof v === 'boolean' && v === (f.opt === 'populate')) continue;
+    if (f.to === 'config') {
+      if (f.field === 'cpus' && d.cpuList) continue; // scale: a list (cpuList)
+      base.cfg[f.field] = v;
+      base.from.set(f.field, f.flag);
+    } else if (f.to === 'spec') {
+      base.spec[f.field] = v;
+      base.from.set(`spec.${f.field}`, f.flag);
     } else {
-      const { workload: w, region, duration: du, ops: op, ...rest } = f;
-      cfg = rest;
-      if (typeof w === 'string') workload = w;
-      else if (w && typeof w === 'object') {
-        const { name, ...r } = w as Record<string, unknown>;
-        if (typeof name === 'string') workload = name;
-        spec = r;
-      } else if (w !== undefined) throw new CliError(`--config ${o.config}: workload must be a name or an object`);
-      if (region !== undefined) spec.regionBytes = sizeArg(`--config ${o.config}: region`, region);
-      duration = du;
-      ops = op;
+      if (flagStop) throw new CliError('--duration and --ops are exclusive: give one');
+      flagStop = f.field;
+      run.duration = f.field === 'duration' ? parseField(RUN_FIELDS.duration, v, f.flag) : undefined;
+      run.ops = f.field === 'ops' ? parseField(RUN_FIELDS.ops, v, f.flag) : undefined;
     }
   }
-  if (o.cpus !== undefined) cfg.cpus = parseCpus(o.cpus);
-  if (o.mem !== undefined) cfg.mem = o.mem;
-  if (o.swap !== undefined) cfg.swap = o.swap;
-  if (o.rmap !== undefined) cfg.rmap = o.rmap;
-  if (o.locks !== undefined) cfg.locks = o.locks;
-  if (o.lockImpl !== undefined) cfg.lockImpl = o.lockImpl;
-  if (o.policy !== undefined) cfg.policy = o.policy;
-  if (o.seed !== undefined) cfg.seed = intArg('--seed', o.seed, 0);
-  if (o.lockdep) cfg.lockdep = true;
-  if (o.holdTime) cfg.holdTime = true;
-  cfg.populate = o.populate !== false;
-  if (o.region !== undefined) spec.regionBytes = sizeArg('--region', o.region);
   for (const kv of o.param ?? []) {
     const m = /^([A-Za-z][A-Za-z0-9]*)=(.+)$/.exec(kv);
     if (!m) throw new CliError(`--param: expected key=value, got ${JSON.stringify(kv)}`);
-    spec[m[1]!] = /^\s*-?\d+(\.\d+)?\s*$/.test(m[2]!) ? Number(m[2]) : m[2]!;
+    base.spec[m[1]!] = /^\s*-?\d+(\.\d+)?\s*$/.test(m[2]!) ? Number(m[2]) : m[2]!;
+    base.from.set(`spec.${m[1]}`, `--param ${m[1]}`);
   }
-  if (o.workload !== undefined) workload = o.workload;
-  if (o.pattern !== undefined) {
-    if (!(PRESSURE_PATTERNS as readonly string[]).includes(o.pattern))
-      throw new CliError(`--pattern: unknown pattern '${o.pattern}' (${PRESSURE_PATTERNS.join(', ')})`);
-    if ((workload ?? d.workload) !== 'pressure') throw new CliError('--pattern: applies to the pressure workload only (--workload pressure)');
-    spec.pattern = o.pattern;
+  if (o.workload !== undefined) {
+    base.workload = o.workload;
+    base.from.set('workload', '--workload');
   }
-  if (o.duration !== undefined && o.ops !== undefined) throw new CliError('--duration and --ops are exclusive: give one');
-  // a flag beats the file; in the file, ops beats duration
-  if (o.ops !== undefined) [ops, duration] = [o.ops, undefined];
-  else if (o.duration !== undefined) [ops, duration] = [undefined, o.duration];
-  const base: PlanBase = { cfg, userKeys: new Set(Object.keys(cfg)), workload: workload ?? d.workload, spec };
-  if (ops !== undefined) {
-    base.opsPerCpu = intArg('--ops', String(ops), 1);
-  } else {
-    const s = duration === undefined ? d.duration : Number(duration);
-    if (!Number.isFinite(s) || s <= 0) throw new CliError(`--duration: seconds > 0 expected, got ${JSON.stringify(duration)}`);
-    base.durationMs = s * 1000;
-  }
+  // in the file, ops beats duration
+  if (run.ops !== undefined) base.opsPerCpu = run.ops as number;
+  else base.durationMs = ((run.duration as number | undefined) ?? d.duration) * 1000;
   return base;
-}
-
-function sizeArg(flag: string, v: unknown): number {
-  const n = parseSize(v as string | number);
-  if (!Number.isFinite(n) || n <= 0) throw new CliError(`${flag}: not a size: ${JSON.stringify(v)} (use e.g. 16M)`);
-  return n;
-}
-
-function validate(cfg: Record<string, unknown>): Config {
-  try {
-    return makeConfig(cfg);
-  } catch (e) {
-    if (e instanceof ConfigError) throw new CliError(e.message);
-    throw e;
-  }
 }
 
 const WIS_TESTS = '(page_fault[123]|mmap[12]|brk[12]|malloc[12]|tlb_flush[123])';
@@ -250,7 +329,31 @@ const REGION_FRACTION: Record<string, number> = { page_fault1: 2, page_fault2: 4
 /** will-it-scale tests that map a file of the region's size (one per CPU) */
 const FILE_TESTS = new Set(['page_fault2', 'page_fault3', 'mmap2', 'tlb_flush1', 'tlb_flush3']);
 
+/** --cpus for scale: "1,2,4", ascending, distinct, each a valid config.cpus. */
+export function parseCpuList(v: string): number[] {
+  const list = parseField(
+    z
+      .string()
+      .transform((s): (string | number)[] => s.split(',').map((x) => x.trim()))
+      .pipe(z.array(CONFIG_FIELDS.cpus.removeDefault()).min(1))
+      .refine((a: number[]) => a.every((n, i) => i === 0 || n > a[i - 1]!), 'CPU counts must increase (e.g. 1,2,4)'),
+    v,
+    '--cpus',
+  );
+  return list;
+}
+
 const pow2Floor = (x: number) => 2 ** Math.floor(Math.log2(Math.max(1, x)));
+
+/** Parse the merged machine fields once, naming a bad field by who set it. */
+function parseConfig(input: Record<string, unknown>, from: Map<string, string>): Config {
+  try {
+    return makeConfig(input, (path) => (path.length ? (from.get(String(path[0])) ?? `config.${path.join('.')}`) : 'config'));
+  } catch (e) {
+    if (e instanceof ConfigError) throw new CliError(e.message);
+    throw e;
+  }
+}
 
 /**
  * A validated plan for `cpus` CPUs running `workload`. `sizeForCpus`: the CPU
@@ -258,47 +361,59 @@ const pow2Floor = (x: number) => 2 ** Math.floor(Math.log2(Math.max(1, x)));
  * so every point does the same work per loop).
  */
 export function finishPlan(b: PlanBase, cpus: number | undefined, workload: string, sizeForCpus?: number): RunPlan {
-  const cfg: Record<string, unknown> = { ...b.cfg };
-  if (cpus !== undefined) cfg.cpus = cpus;
-  const c0 = validate(cfg);
   const wl = workloadByName(workload);
-  if (!wl) {
+  if (!wl || wl.internal) {
     const base = willItScaleBase(workload);
     const hint = base && base === workload ? ` (did you mean ${base}_processes or ${base}_threads?)` : '';
-    throw new CliError(`unknown workload '${workload}'${hint}; known: ${WORKLOAD_NAMES.join(', ')}`);
+    throw new CliError(`${b.from.get('workload') ?? 'config.workload'}: unknown workload '${workload}'${hint}; known: ${WORKLOAD_NAMES.join(', ')}`);
   }
-  const spec: WorkloadSpec = { name: workload, ...b.spec };
+  const input: Record<string, unknown> = { ...wl.machine, ...b.defaults.config, ...b.cfg };
+  if (cpus !== undefined) input.cpus = cpus;
+  let config = parseConfig(input, b.from);
+  const fields: Record<string, unknown> = { ...b.spec };
+  const test = willItScaleBase(workload);
+  const userRegion = fields.regionBytes !== undefined;
+  const frac = test ? REGION_FRACTION[test] : undefined;
+  if (frac && !userRegion) {
+    const per = config.mem / (sizeForCpus ?? config.cpus);
+    fields.regionBytes = Math.max(PAGE, Math.min(128 * MiB, pow2Floor(per / frac)));
+  }
+  const r = parseSpec(wl, fields, config);
+  if (!r.ok) {
+    const issue = r.error.issues[0]!;
+    if (issue.code === 'unrecognized_keys') {
+      const flag = b.from.get(`spec.${issue.keys[0]}`);
+      if (flag?.startsWith('--')) throw new CliError(`${flag}: not a setting of workload ${workload}`);
+      throw new CliError(`config.workload: unknown field(s) ${issue.keys.join(', ')} for workload ${workload}`);
+    }
+    throw new CliError(issueLine(r.error, (path) => b.from.get(`spec.${String(path[0])}`) ?? `config.workload.${path.join('.')}`));
+  }
+  const spec = r.spec;
   try {
     wl.validate?.(spec);
   } catch (e) {
     if (e instanceof WorkloadParamError) throw new CliError(e.message);
     throw e;
   }
-  const test = willItScaleBase(workload);
-  const frac = test ? REGION_FRACTION[test] : undefined;
-  if (frac && spec.regionBytes === undefined) {
-    const per = c0.mem / (sizeForCpus ?? c0.cpus);
-    spec.regionBytes = Math.max(PAGE, Math.min(128 * MiB, pow2Floor(per / frac)));
-  }
   if (test && FILE_TESTS.has(test)) {
+    // the file is at least as large as the region
     const pages = Math.ceil(Number(spec.regionBytes ?? 128 * MiB) / PAGE);
-    if (!b.userKeys.has('filePages') && pages > c0.filePages) {
-      cfg.filePages = pages;
-      if (!b.userKeys.has('maxFiles')) cfg.maxFiles = Math.max(c0.cpus + 4, 8);
+    if (!b.cfg.filePages && pages > config.filePages) {
+      input.filePages = pages;
+      if (!b.cfg.maxFiles) input.maxFiles = Math.max(config.cpus + 4, 8);
+      config = parseConfig(input, b.from);
     }
   }
-  if (workload === 'random') {
-    // the stress tests' sizes: small files and tables, so a random stream touches everything often
-    if (!b.userKeys.has('filePages')) cfg.filePages = 64;
-    if (!b.userKeys.has('maxVma')) cfg.maxVma = 2048;
-    if (!b.userKeys.has('maxMm')) cfg.maxMm = 64;
+  const need = wl.minMemPerCpu(spec, config);
+  if (wl.autoMem && b.cfg.mem === undefined && need * config.cpus > config.mem) {
+    // a workload that states its memory (fork_big's resident parent) gets it when the user gave none
+    input.mem = Math.ceil((need * config.cpus) / MiB) * MiB;
+    config = parseConfig(input, b.from);
   }
-  const need = wl.minMemPerCpu(spec);
-  if (wl.autoMem && !b.userKeys.has('mem') && need * c0.cpus > c0.mem) cfg.mem = Math.ceil((need * c0.cpus) / MiB) * MiB;
-  const config = validate(cfg);
   if (need * config.cpus > config.mem) {
+    const region = userRegion ? ` or lower ${b.from.get('spec.regionBytes')}` : '';
     throw new CliError(
-      `memory too small for ${workload}: it needs ${fmtSize(need)} per CPU × ${config.cpus} CPU(s) = ${fmtSize(need * config.cpus)}, mem is ${fmtSize(config.mem)} (raise --mem or lower --region)`,
+      `${b.from.get('mem') ?? 'mem'}: ${fmtBytes(config.mem)} is too small for ${workload}: it needs ${fmtBytes(need)} per CPU × ${config.cpus} CPU(s) = ${fmtBytes(need * config.cpus)} (raise it${region})`,
     );
   }
   return { config, spec, durationMs: b.durationMs, opsPerCpu: b.opsPerCpu };

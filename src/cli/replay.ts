@@ -31,6 +31,7 @@
  * .zst by magic number (workload/trace.ts). A malformed line is an error
  * naming the file and the line (exit 2), as is every bad flag.
  */
+import { checkOutput, writeJsonOutput } from './outputs.js';
 import type { Command } from 'commander';
 import { readTrace, TraceError } from '../workload/trace.js';
 import type { PageTrace } from '../reclaim/page_trace.js';
@@ -41,7 +42,7 @@ import { refault_report, type RefaultReport } from '../reclaim/workingset.js';
 import { format_refaults } from '../reclaim/nonresident.js';
 import { stageTraces, unstageTraces, traceSteps, TRACE_MAX_PAGES, type TraceSlice } from '../workload/tracewl.js';
 import { RMAP_SCHEMES, type PolicyName } from '../config.js';
-import { CliError, EXIT_FAIL, EXIT_OK, writeJson, type Io } from './io.js';
+import { CliError, EXIT_FAIL, EXIT_OK, type Io } from './io.js';
 import { textTable } from '../report/table.js';
 
 export interface ReplayOpts {
@@ -154,6 +155,8 @@ const writes = (t: PageTrace) => {
   for (let i = 0; i < t.length; i++) n += t.ops[i] !== 0 ? 1 : 0;
   return n;
 };
+
+const writeJson = (file: string, v: unknown) => writeJsonOutput('--json', file, v);
 
 const ratio = (r: number) => r.toFixed(4);
 
@@ -302,8 +305,11 @@ export async function cmdReplay(io: Io, files: string[], o: ReplayOpts): Promise
     const small = sizes.find((p) => p < MACHINE_MIN_PAGES);
     if (small !== undefined) throw new CliError(`--mem: ${small} pages is too small for a machine (--cpus > 1 needs at least ${MACHINE_MIN_PAGES} pages = 1 MiB)`);
   }
+  if (o.json) checkOutput('--json', o.json);
   const traces: PageTrace[] = [];
   for (const f of files) traces.push(await load(f));
+  // an empty trace replays to zero references: say so rather than print a table of zeros silently
+  for (let i = 0; i < files.length; i++) if (traces[i]!.length === 0) io.err(`smpvm: warning: ${files[i]}: the trace has no page references\n`);
   if (cpus === 1) {
     const r = replay(traces[0]!, { policy, pages: sizes, refaultActivation: o.refaultActivation });
     printTraceReplay(io, r);
@@ -334,7 +340,7 @@ export function addReplayCommand(p: Command, io: Io, done: (code: number) => voi
     .description('replay page-reference traces through a replacement policy at one or more memory sizes; miss ratio and refaults per size')
     .argument('<file...>', "trace files: 'R|W <hex page>' or one key per line; .gz / .zst accepted")
     .option('--policy <p>', `${REPLAY_POLICIES.join(', ')} (default clockpro)`)
-    .option('--mem <pages>', 'memory size(s) in pages, comma-separated: 1000,2000')
+    .option('--mem <pages>', 'memory size(s) in pages, comma-separated: 1000,2000 (required)')
     .option('--json <file>', 'write the results JSON here')
     .option('-c, --cpus <n>', 'replay N traces (or N slices of one) on N CPUs of one machine, with kswapd (default 1: the deterministic replay)')
     .option('--refault-activation', '2q: activate refaults within nr_active (mm/workingset.c)')

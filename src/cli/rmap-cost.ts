@@ -10,6 +10,7 @@
 import type { Command } from 'commander';
 import { loadavg } from 'node:os';
 import { writeJson, type Io } from './io.js';
+import { checkOutput } from './outputs.js';
 import { metadata, forkExit, unmapN, anonVmaWorst, pageFault1 } from '../sim/rmap_cost.js';
 import { hostCores as cores } from '../sim/results.js';
 import { RMAP_SCHEMES } from '../config.js';
@@ -109,6 +110,7 @@ export function addRmapCostCommand(p: Command, io: Io, done: (code: number) => v
     .option('--quick', 'smaller sizes: seconds instead of minutes')
     .option('--out <file>', 'results JSON (default results/bench-rmap.json)')
     .action(async (o: { quick?: boolean; out?: string }) => {
+      checkOutput('--out', o.out ?? 'results/bench-rmap.json'); // before minutes of measuring
       await rmapCost({ quick: o.quick === true, out: o.out, log: (s) => io.out(`${s}\n`) });
       done(0);
     });

@@ -325,19 +325,6 @@ export function rmapEntryWords(scheme: Config['rmap']): number {
   }
 }
 
-function defaultRmapEntries(cfg: Config, nrFrames: number): number {
-  switch (cfg.rmap) {
-    case 'vmnode':
-      return nrFrames * 4;
-    case 'ptechain25':
-      return nrFrames * 2;
-    case 'objrmap':
-      return cfg.maxVma;
-    default:
-      return 0;
-  }
-}
-
 /** Compute every region's offset from the config, once. */
 export function computeLayout(cfg: Config): Layout {
   const nrFrames = Math.floor(cfg.mem / PAGE_SIZE); // not >>>: 4 GiB would wrap to 0
@@ -369,7 +356,7 @@ export function computeLayout(cfg: Config): Layout {
   o += cfg.maxFiles * cfg.filePages * FS_WORDS;
   o = alignUp(o, LINE_WORDS);
   const rmapEntryW = rmapEntryWords(cfg.rmap);
-  const rmapEntries = rmapEntryW ? (cfg.rmapPool ?? defaultRmapEntries(cfg, nrFrames)) : 0;
+  const rmapEntries = rmapEntryW ? cfg.rmapPool : 0;
   const rmapPool = o;
   o += rmapEntries * rmapEntryW;
   const swapMap = o;

@@ -76,6 +76,7 @@ export function populate(w: Int32Array): void {
 }
 const HOST_PAGE_WORDS = 1024;
 
+/** Build a machine from a parsed config (makeConfig's; anything else is parsed here, once). */
 export function createMachine(input: unknown = {}): Machine {
   const cfg = makeConfig(input);
   const layout = computeLayout(cfg);
@@ -108,7 +109,11 @@ export function createMachine(input: unknown = {}): Machine {
   return views(sab, cfg, layout);
 }
 
-/** Rebuild the views over an existing machine buffer (in a worker). */
+/**
+ * Rebuild the views over an existing machine buffer (in a worker). The config
+ * is the parsed one createMachine embedded (every default filled in): it is
+ * read back as it is, not parsed again.
+ */
 export function attachMachine(sab: SharedArrayBuffer): Machine {
   const head = new Int32Array(sab, 0, 16);
   if (head[H_MAGIC] !== MAGIC || head[H_VERSION] !== LAYOUT_VERSION) throw new Error('not an smpvm machine buffer');
@@ -117,7 +122,7 @@ export function attachMachine(sab: SharedArrayBuffer): Machine {
   const len = new Int32Array(sab, tailOff, 1)[0]!;
   const bytes = new Uint8Array(len);
   bytes.set(new Uint8Array(sab, tailOff + 4, len));
-  const cfg = makeConfig(JSON.parse(new TextDecoder().decode(bytes)));
+  const cfg = JSON.parse(new TextDecoder().decode(bytes)) as Config;
   return views(sab, cfg, computeLayout(cfg));
 }
 

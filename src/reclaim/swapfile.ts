@@ -161,11 +161,9 @@ export function swap_free(cpu: CpuBase, entry: number): number {
 /** swap_map count of entry (snapshot). */
 export const swap_count = (cpu: CpuBase, entry: number) => Atomics.load(cpu.w, cpu.l.swapMap + SWP_OFFSET(entry));
 
-/** 2^page_cluster: the read-ahead window (config.pageCluster, else 2 below 16 MiB of RAM, 3 above: 2.4 swap_setup). */
+/** 2^page_cluster: the read-ahead window (config.pageCluster; its default, 2 below 16 MiB of RAM and 3 above, is 2.4 swap_setup's). */
 export function page_cluster(cpu: CpuBase): number {
-  const pc = cpu.m.cfg.pageCluster;
-  if (pc !== undefined) return pc;
-  return cpu.l.nrFrames < (16 << 20) >>> 12 ? 2 : 3;
+  return cpu.m.cfg.pageCluster;
 }
 
 /**

@@ -7,6 +7,7 @@
 import Table from 'cli-table3';
 import type { RunResults, Vmstat } from '../sim/results.js';
 import { formatLockdepReport } from '../sync/lockdep.js';
+import { fmtBytes } from '../config.js';
 
 /** 1234567 → "1,234,567" */
 export const fmtInt = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -28,12 +29,8 @@ export function runHeadline(r: RunResults): string {
   return `${r.workload.name} on ${r.cpus} CPU${r.cpus === 1 ? '' : 's'} (host cores ${r.hostCores}): mem ${fmtSize(c.mem)}${region}, rmap ${c.rmap}, locks ${c.locks}/${c.lockImpl}, seed ${c.seed}, ${stop}`;
 }
 
-export function fmtSize(bytes: number): string {
-  const MiB = 1 << 20;
-  if (bytes >= MiB && bytes % MiB === 0) return `${bytes / MiB}M`;
-  if (bytes >= 1024 && bytes % 1024 === 0) return `${bytes / 1024}K`;
-  return `${bytes}`;
-}
+/** Bytes as a person reads them (config.ts fmtBytes: 64M, 256K, 2.25M). */
+export const fmtSize = fmtBytes;
 
 /** The per-CPU summary table plus a total row. */
 export function formatSummary(r: RunResults): string {
@@ -106,21 +103,38 @@ export function formatRmapOverhead(r: RunResults): string {
   if (o.samples === 0) return `rmap ${o.scheme}: metadata not sampled (the run ended within one ${o.sampleMs} ms period)\n`;
   const per = (b: number | null) => (b === null ? 'no pte mapped' : `${b.toFixed(2)} bytes/mapped pte`);
   return (
-    `rmap ${o.scheme}: metadata peak ${fmtBytes(o.peakBytes!)} (${per(o.bytesPerPtePeak)}, ${fmtInt(o.peakMappedPtes!)} ptes), ` +
-    `end ${fmtBytes(o.endBytes!)} (${per(o.bytesPerPteEnd)}); ${o.samples} samples every ${o.sampleMs} ms\n`
+    `rmap ${o.scheme}: metadata peak ${fmtSize(o.peakBytes!)} (${per(o.bytesPerPtePeak)}, ${fmtInt(o.peakMappedPtes!)} ptes), ` +
+    `end ${fmtSize(o.endBytes!)} (${per(o.bytesPerPteEnd)}); ${o.samples} samples every ${o.sampleMs} ms\n`
   );
 }
 
-/** 1536 → "1.5 KiB" */
-export function fmtBytes(n: number): string {
-  if (n >= 1 << 20) return `${(n / (1 << 20)).toFixed(2)} MiB`;
-  if (n >= 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  return `${n} B`;
+/**
+ * /proc/vmstat: one `name value` line per counter, in the kernel's order;
+ * without `all`, only the counters that moved, and a line saying how many
+ * zeros were left out (the JSON always has every counter).
+ */
+export function formatVmstat(v: Vmstat, all = true): string {
+  const rows = Object.entries(v).filter(([, n]) => all || n !== 0);
+  const hidden = Object.keys(v).length - rows.length;
+  return rows.map(([k, n]) => `${k} ${n}\n`).join('') + (hidden ? `(${hidden} counters at 0 not shown; --all shows every counter)\n` : '');
 }
 
-/** /proc/vmstat: one `name value` line per counter, in the kernel's order. */
-export function formatVmstat(v: Vmstat): string {
-  return Object.entries(v)
-    .map(([k, n]) => `${k} ${n}`)
-    .join('\n') + '\n';
+const plural = (n: number, one: string, many = `${one}s`) => `${fmtInt(n)} ${n === 1 ? one : many}`;
+
+/**
+ * What happened that a reader must not miss, as one line (or ''): OOM
+ * kills, SIGSEGVs, SIGBUS and swap I/O errors, and time-slicing of the
+ * simulated CPUs on fewer host cores.
+ */
+export function formatEvents(r: RunResults): string {
+  const v = r.vmstat;
+  const ev: string[] = [];
+  if (v.oom_kill) ev.push(plural(v.oom_kill, 'OOM kill'));
+  if (v.segv) ev.push(plural(v.segv, 'SIGSEGV'));
+  if (v.sigbus) ev.push(plural(v.sigbus, 'SIGBUS'));
+  if (v.swap_read_error) ev.push(plural(v.swap_read_error, 'swap read error'));
+  if (v.swap_write_error) ev.push(plural(v.swap_write_error, 'swap write error'));
+  const sliced = r.warnings.find((w) => w.includes('time-sliced'));
+  if (sliced) ev.push(`time-sliced (${sliced.replace(/^warning: /, '').replace(/: workers are.*$/, '')})`);
+  return ev.length ? `events: ${ev.join(', ')}\n` : '';
 }

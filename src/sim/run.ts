@@ -27,6 +27,7 @@ import { Piscina } from 'piscina';
 import { bootMachine } from './boot.js';
 import { makeCpu, type Cpu } from '../vm/cpu.js';
 import type { Machine } from '../machine/machine.js';
+import type { Config } from '../config.js';
 import { op_of } from '../machine/cpu.js';
 import {
   H_BARRIER,
@@ -44,7 +45,8 @@ import {
   kswapdCpu,
   percpuBase,
 } from '../machine/layout.js';
-import { workloadByName, type WorkloadSpec, type WorkloadSetup } from '../workload/index.js';
+import { workloadByName, parseSpec, isParsedSpec, type WorkloadSpec, type WorkloadSetup } from '../workload/index.js';
+import { issueLine } from '../config.js';
 import type { CpuResult, CpuTask } from './cpuloop.js';
 import { debug_show_held_locks } from '../sync/lockdep.js';
 import { check_invariants, type CheckResult } from './checker.js';
@@ -54,7 +56,7 @@ import { RmapSampler, type RmapOverhead } from './rmap_sample.js';
 
 export interface RunOptions {
   /** machine config (config.ts input) */
-  config: Record<string, unknown>;
+  config: Record<string, unknown> | Config;
   spec: WorkloadSpec;
   /** stop after this long (ms) … */
   durationMs?: number;
@@ -180,8 +182,16 @@ export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
   const n = m.cfg.cpus;
   const wl = workloadByName(opts.spec.name);
   if (!wl) throw new Error(`unknown workload '${opts.spec.name}'`);
+  // the spec is parsed once, here or by the CLI's plan; workers get it parsed
+  let spec = opts.spec;
+  if (!isParsedSpec(spec)) {
+    const { name: _, ...fields } = spec;
+    const r = parseSpec(wl, fields, m.cfg);
+    if (!r.ok) throw new Error(issueLine(r.error, (p) => `spec.${p.join('.')}`));
+    spec = r.spec;
+  }
   const monitor = makeCpu(m, monitorCpu(m.layout));
-  const setup: WorkloadSetup = wl.setup(monitor, opts.spec, n);
+  const setup: WorkloadSetup = wl.setup(monitor, spec, n);
   const { filename, execArgv } = workerFile();
   const nk = opts.kswapd === false ? 0 : 1;
   const pool = opts.pool ?? new Piscina({ filename, minThreads: n + nk, maxThreads: n + nk, idleTimeout: 1000, execArgv });
@@ -189,7 +199,7 @@ export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
   Atomics.store(w, H_RUNNING, n + nk);
   const tasks: Promise<CpuResult>[] = [];
   for (let c = 0; c < n; c++) {
-    const t: CpuTask = { sab: m.sab, cpu: c, spec: opts.spec, setup, opsBudget: opts.opsPerCpu ?? 0 };
+    const t: CpuTask = { sab: m.sab, cpu: c, spec, setup, opsBudget: opts.opsPerCpu ?? 0 };
     tasks.push(pool.run(t));
   }
   // each CPU's result as soon as it has one: a CPU that threw while holding a lock leaves the
@@ -203,7 +213,7 @@ export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
     return [] as CpuResult[];
   });
   const kswapdDone: Promise<CpuResult | undefined> = nk
-    ? (pool.run({ sab: m.sab, cpu: kswapdCpu(m.layout), spec: opts.spec, setup, opsBudget: 0, kswapd: true } satisfies CpuTask) as Promise<CpuResult>).catch(
+    ? (pool.run({ sab: m.sab, cpu: kswapdCpu(m.layout), spec, setup, opsBudget: 0, kswapd: true } satisfies CpuTask) as Promise<CpuResult>).catch(
         (e) => {
           crashed = e;
           Atomics.store(w, H_STOP, 1);
@@ -267,7 +277,7 @@ export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
       .filter(([, h]) => h !== '')
       .map(([c, h]) => `cpu ${c}: ${h}`);
     const message =
-      `cpu ${stuck.map((c) => `${c} (in ${op_of(w, m.layout, c, opts.spec.name)})`).join(', ')} did not stop within ${STOP_GRACE_MS / 1000} s of the stop flag: a livelock, or a loop on corrupted state` +
+      `cpu ${stuck.map((c) => `${c} (in ${op_of(w, m.layout, c, spec.name)})`).join(', ')} did not stop within ${STOP_GRACE_MS / 1000} s of the stop flag: a livelock, or a loop on corrupted state` +
       (held.length ? `; held locks (the last may be awaited): ${held.join('; ')}` : '');
     const stats = { free: 0, pagetables: 0, user: 0, cached: 0, mapped: 0, reserved: 0 };
     const first = settled.find((r) => r.error)?.error;

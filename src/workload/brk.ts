@@ -23,6 +23,7 @@ import { mmput } from '../vm/fork.js';
 import { MiB, wisSetup, wisMm, wisTeardown, wisName } from './wis.js';
 import type { Cpu } from '../vm/cpu.js';
 import type { Workload, WorkloadSpec, WorkloadSetup, WorkloadInstance } from './types.js';
+import { paramFields } from './params.js';
 
 /** start_brk of the simulated process: just above a small i386 executable (binfmt.ts puts text at 0x08048000) */
 export const HEAP_BASE = 0x08100000;
@@ -32,6 +33,7 @@ function make(test: 1 | 2, threads: boolean, description: string): Workload {
   return {
     name,
     description,
+    spec: paramFields([]),
     minMemPerCpu: () => MiB,
     setup(monitor: Cpu, _spec: WorkloadSpec, cpus: number): WorkloadSetup {
       const s = wisSetup(monitor, name, cpus, threads, 0);

@@ -37,7 +37,7 @@ import { load_image, do_execve, type Image } from '../vm/binfmt.js';
 import { sys_brk } from '../vm/brk.js';
 import { newOracle } from './oracle.js';
 import { newLatency, record } from './latency.js';
-import { paramInt, paramSize } from './params.js';
+import { paramInt, paramSize, paramFields } from './params.js';
 import { LAT_PROC_IMAGE, HELLO_IMAGE, imagePages, newView, writePage, checkPage, startProgram, type ProcView } from './proc_image.js';
 import { MiB } from './wis.js';
 import type { Cpu } from '../vm/cpu.js';
@@ -75,6 +75,7 @@ function make(kind: number, name: string, description: string): Workload {
   return {
     name,
     description,
+    spec: paramFields(['residentBytes', 'heapPages']),
     autoMem: true,
     validate: (spec) => void params(kind, spec),
     minMemPerCpu: (spec) => params(kind, spec).residentBytes + 2 * MiB,

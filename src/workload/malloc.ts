@@ -21,7 +21,7 @@ import { mmput } from '../vm/fork.js';
 import { newOracle } from './oracle.js';
 import { newArena, malloc, free, request2size, MALLOC_DEFAULTS, DEFAULT_MMAP_THRESHOLD_MAX, type MallocParams } from './ptmalloc.js';
 import { HEAP_BASE } from './brk.js';
-import { paramSize, WorkloadParamError } from './params.js';
+import { paramSize, paramFields, WorkloadParamError } from './params.js';
 import { MiB, wisSetup, wisMm, wisTeardown, wisName } from './wis.js';
 import type { Cpu } from '../vm/cpu.js';
 import type { Workload, WorkloadSpec, WorkloadSetup, WorkloadInstance } from './types.js';
@@ -53,6 +53,7 @@ function make(test: 1 | 2, threads: boolean, description: string): Workload {
   return {
     name,
     description,
+    spec: paramFields(['size', 'mmapThreshold', 'trimThreshold', 'topPad']),
     validate: (spec) => void params(test, spec),
     minMemPerCpu: () => 2 * MiB,
     setup(monitor: Cpu, _spec: WorkloadSpec, cpus: number): WorkloadSetup {

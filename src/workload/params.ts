@@ -9,6 +9,7 @@
  * worker starts (Workload.validate). Main thread and workers; no shared
  * memory.
  */
+import { z } from 'zod';
 import { parseSize } from '../config.js';
 import type { WorkloadSpec } from './types.js';
 
@@ -39,4 +40,14 @@ export function paramSize(spec: WorkloadSpec, field: string, dflt: number, min: 
   if (n < min) bad(field, `must be at least ${min} bytes (got ${n})`);
   if (n > max) bad(field, `must be at most ${max} bytes (got ${n})`);
   return n;
+}
+
+/**
+ * The spec schema of a workload whose parameters are read with paramInt /
+ * paramSize: exactly these fields (an unknown one is refused, naming it),
+ * each a number or a size string; the ranges are checked by the workload's
+ * validate(), which names the field too.
+ */
+export function paramFields(fields: string[]) {
+  return z.object(Object.fromEntries(fields.map((f) => [f, z.union([z.number(), z.string()]).optional()]))).strict();
 }

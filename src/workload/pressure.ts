@@ -41,10 +41,28 @@ import { user_access, ACCESS_OK } from '../vm/access.js';
 import { VM_FAULT_OOM, VM_FAULT_SIGBUS } from '../vm/fault.js';
 import type { Cpu } from '../vm/cpu.js';
 import { newOracle, makeStamp, checkRead, nextVersion, ORACLE_WORDS, KEY_ANY, type Oracle } from './oracle.js';
-import type { Workload, WorkloadSpec, WorkloadInstance } from './types.js';
+import { z } from 'zod';
+import { int, num, size, oneOf } from '../config.js';
+import type { Workload, WorkloadInstance } from './types.js';
 
 export const PRESSURE_PATTERNS = ['uniform', 'zipf', 'looping', 'sequential'] as const;
 export type PressurePattern = (typeof PRESSURE_PATTERNS)[number];
+
+/** The spec (--pattern sets `pattern`); wsBytes defaults to 1.5 × mem / cpus (pressureParams), seed to config.seed. */
+export const PRESSURE_SPEC = z
+  .object({
+    processes: int(1, 1024).default(4),
+    // the working set in bytes (rounded up to whole pages per process)
+    wsBytes: size(PAGE_SIZE, 64 * 1024 * 1024 * 1024, false).optional(),
+    pattern: oneOf(PRESSURE_PATTERNS).default('uniform'),
+    touches: int(1, 1 << 16).default(32),
+    writeRatio: num(0, 1).default(0.5),
+    zipfS: num(0, 10).default(1),
+    shared: z.boolean().default(false),
+    seed: int(0, 0x7fffffff).optional(),
+  })
+  .strict();
+export type PressureSpec = z.output<typeof PRESSURE_SPEC>;
 
 interface Proc {
   mm: number;
@@ -65,22 +83,22 @@ export interface PressureParams {
 }
 
 /** The parameters of a pressure spec on a machine with `memBytes` of RAM and `cpus` CPUs. */
-export function pressureParams(spec: WorkloadSpec, memBytes: number, cpus: number, seed: number): PressureParams {
-  const processes = Math.max(1, Math.floor(Number(spec.processes ?? 4)));
-  const ws = Number(spec.wsBytes ?? Math.floor((1.5 * memBytes) / cpus));
-  const pattern = String(spec.pattern ?? 'uniform') as PressurePattern;
-  if (!PRESSURE_PATTERNS.includes(pattern)) throw new Error(`pressure: unknown pattern '${pattern}' (${PRESSURE_PATTERNS.join(', ')})`);
+export function pressureParams(spec: PressureSpec, memBytes: number, cpus: number, seed: number): PressureParams {
+  const ws = spec.wsBytes ?? Math.floor((1.5 * memBytes) / cpus);
   return {
-    processes,
-    pagesPerProcess: Math.max(1, Math.ceil(ws / PAGE_SIZE / processes)),
-    pattern,
-    touches: Math.max(1, Math.floor(Number(spec.touches ?? 32))),
-    writeRatio: Math.min(1, Math.max(0, Number(spec.writeRatio ?? 0.5))),
-    zipfS: Number(spec.zipfS ?? 1.0),
-    shared: spec.shared === true,
-    seed: Number(spec.seed ?? seed),
+    processes: spec.processes,
+    pagesPerProcess: Math.max(1, Math.ceil(ws / PAGE_SIZE / spec.processes)),
+    pattern: spec.pattern,
+    touches: spec.touches,
+    writeRatio: spec.writeRatio,
+    zipfS: spec.zipfS,
+    shared: spec.shared,
+    seed: spec.seed ?? seed,
   };
 }
+
+/** A pressure spec from partial fields (tests and benchmarks that build an instance directly). */
+export const pressureSpec = (fields: Record<string, unknown>): PressureSpec => PRESSURE_SPEC.parse(fields);
 
 export interface PressureInstance extends WorkloadInstance {
   readonly procs: Proc[];
@@ -268,12 +286,13 @@ export function createPressure(cpu: Cpu, p: PressureParams): PressureInstance {
 export const PRESSURE_WORKLOAD: Workload = {
   name: 'pressure',
   description: 'working set > RAM over several processes per CPU (--pattern uniform|zipf|looping|sequential), content oracle',
+  spec: PRESSURE_SPEC,
   minMemPerCpu: () => 1 << 20,
   setup() {
     return { files: [], sharedMm: -1, sharedFiles: [] };
   },
   create(cpu, spec) {
-    return createPressure(cpu, pressureParams(spec, cpu.m.cfg.mem, cpu.m.cfg.cpus, cpu.m.cfg.seed));
+    return createPressure(cpu, pressureParams(spec as unknown as PressureSpec, cpu.m.cfg.mem, cpu.m.cfg.cpus, cpu.m.cfg.seed));
   },
   teardown() {},
 };

@@ -6,7 +6,11 @@
  * content oracle. Each step is one whole operation: mmap (anonymous private
  * or shared, file private or shared), munmap of a sub-range (splitting VMAs),
  * mremap (shrink, grow in place, move), fork, exit, exec, or a burst of
- * touches (stamped writes, checked reads). A touch outside any mapping or a
+ * touches (stamped writes, checked reads), and — at `compactRate` per step,
+ * off by default — a high-order kernel allocation that compacts a block
+ * (reclaim/compact.ts: the pages in it migrate, racing the other CPU's
+ * faults and reclaim; the oracle then reads them at their new frames).
+ * A touch outside any mapping or a
  * write to a read-only one must be answered with SIGSEGV, which kills the
  * task cleanly (its mm is torn down); a SIGSEGV anywhere else is a failure.
  *
@@ -23,7 +27,9 @@ import { do_fork, do_exec, mmput } from '../vm/fork.js';
 import { user_access, ACCESS_OK } from '../vm/access.js';
 import { VM_FAULT_SIGSEGV, VM_FAULT_OOM } from '../vm/fault.js';
 import type { Cpu } from '../vm/cpu.js';
-import { enter_op, OP_MMAP, OP_MUNMAP, OP_MREMAP, OP_FORK, OP_KILL, OP_EXEC, OP_TOUCH } from '../machine/cpu.js';
+import { enter_op, OP_MMAP, OP_MUNMAP, OP_MREMAP, OP_FORK, OP_KILL, OP_EXEC, OP_TOUCH, OP_COMPACT } from '../machine/cpu.js';
+import { compact_pages } from '../reclaim/compact.js';
+import { __free_pages } from '../mm/page_ref.js';
 import {
   newModel,
   forkModel,
@@ -37,6 +43,8 @@ import {
   type ProcModel,
   type Region,
 } from './procmodel.js';
+import { z } from 'zod';
+import { int, num } from '../config.js';
 import { type Oracle, makeStamp, checkRead, nextVersion, fileKey, ORACLE_WORDS, KEY_ANY } from './oracle.js';
 
 export interface Task {
@@ -44,22 +52,21 @@ export interface Task {
   model: ProcModel;
 }
 
-export interface RandomParams {
-  maxTasks: number;
-  maxRegions: number;
-  maxRegionPages: number;
-  touchesPerStep: number;
+/** The stream's shape (spec fields of `--workload random`; the defaults are the stress tests'). */
+export const RANDOM_PARAMS = {
+  maxTasks: int(1, 64).default(5),
+  maxRegions: int(1, 1024).default(10),
+  maxRegionPages: int(1, 1 << 16).default(24),
+  touchesPerStep: int(1, 4096).default(6),
   /** probability (0..1) of a deliberate bad access (SIGSEGV) per touch burst */
-  segvRate: number;
-}
-
-export const DEFAULT_RANDOM: RandomParams = {
-  maxTasks: 5,
-  maxRegions: 10,
-  maxRegionPages: 24,
-  touchesPerStep: 6,
-  segvRate: 0.02,
+  segvRate: num(0, 1).default(0.02),
+  /** probability (0..1) per step of an order-1 or order-2 kernel allocation made by compaction (then freed) */
+  compactRate: num(0, 1).default(0),
 };
+
+export type RandomParams = z.output<z.ZodObject<typeof RANDOM_PARAMS>>;
+
+export const DEFAULT_RANDOM: RandomParams = z.object(RANDOM_PARAMS).parse({});
 
 export interface Stream {
   cpu: Cpu;
@@ -347,10 +354,25 @@ function op_touch(s: Stream, t: Task): void {
   }
 }
 
+/**
+ * A high-order kernel allocation (an order-1 kernel stack, an order-2
+ * buffer) that the buddy lists could not serve: compaction empties a block by
+ * migrating its pages, and the block goes straight back.
+ */
+function op_compact(s: Stream): void {
+  const order = 1 + below(s, 2);
+  const pfn = compact_pages(s.cpu, order);
+  if (pfn >= 0) __free_pages(s.cpu, pfn, order);
+}
+
 /** One operation of the stream. */
 export function stepRandom(s: Stream): void {
   s.ops++;
   reap(s);
+  if (s.p.compactRate > 0 && chance(s, s.p.compactRate)) {
+    enter_op(s.cpu, OP_COMPACT);
+    return op_compact(s);
+  }
   if (s.tasks.length === 0 && !spawn(s)) {
     s.oom++;
     return;

@@ -31,7 +31,7 @@ import { mmput } from '../vm/fork.js';
 import { user_access, ACCESS_OK } from '../vm/access.js';
 import { newOracle, makeStamp, checkRead, nextVersion, fileKey, stampCheck, ORACLE_WORDS } from './oracle.js';
 import { newLatency, record } from './latency.js';
-import { paramInt } from './params.js';
+import { paramInt, paramFields } from './params.js';
 import type { Cpu } from '../vm/cpu.js';
 import type { Workload, WorkloadSpec, WorkloadSetup, WorkloadInstance } from './types.js';
 
@@ -56,6 +56,7 @@ function params(spec: WorkloadSpec): SharedFileParams {
 export const SHARED_FILE: Workload = {
   name: 'shared_file',
   description: 'N processes map one file MAP_SHARED; each step one remaps it and writes its pages, reads the others (per-op latency)',
+  spec: paramFields(['processes', 'filePages']),
   validate: (spec) => void params(spec),
   minMemPerCpu: () => 2 << 20,
   setup(monitor: Cpu, spec: WorkloadSpec): WorkloadSetup {

@@ -25,7 +25,7 @@ import { sys_madvise, MADV_DONTNEED } from '../vm/madvise.js';
 import { mmput } from '../vm/fork.js';
 import { user_access, ACCESS_OK } from '../vm/access.js';
 import { newOracle, makeStamp, checkRead, nextVersion, fileKey, ORACLE_WORDS } from './oracle.js';
-import { MiB, regionOf, wisSetup, wisMm, wisTeardown, wisName } from './wis.js';
+import { MiB, regionOf, wisSetup, wisMm, wisTeardown, wisName, WILL_IT_SCALE_SPEC } from './wis.js';
 import type { Cpu } from '../vm/cpu.js';
 import type { Workload, WorkloadSpec, WorkloadSetup, WorkloadInstance } from './types.js';
 
@@ -42,6 +42,7 @@ function make(test: number, threads: boolean, description: string): Workload {
   return {
     name,
     description,
+    spec: WILL_IT_SCALE_SPEC,
     // the file's page cache stays resident beside the one COW page in flight
     minMemPerCpu: (spec) => (file ? len(spec) : 0) + 2 * MiB,
     setup(monitor: Cpu, spec: WorkloadSpec, cpus: number): WorkloadSetup {

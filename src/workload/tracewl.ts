@@ -19,6 +19,7 @@
  *
  * CPU-local state only; nothing is allocated per reference.
  */
+import { z } from 'zod';
 import { NIL, PAGE_SIZE, PAGE_SHIFT, MM_KILLED, mmBase } from '../machine/layout.js';
 import { VM } from '../machine/vmstat.js';
 import { mm_alloc } from '../mm/mm_struct.js';
@@ -83,6 +84,8 @@ export function traceSteps(slices: readonly TraceSlice[]): number {
 export const TRACE_WORKLOAD: Workload = {
   name: 'trace',
   description: 'replay page-reference traces, one per CPU (smpvm replay --cpus N), content oracle',
+  spec: z.object({ traceKey: z.string() }).strict(),
+  internal: true,
   minMemPerCpu: () => 0,
   setup(_monitor, spec, cpus) {
     const slices = staged.get(String(spec.traceKey));

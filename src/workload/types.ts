@@ -8,8 +8,16 @@
  * until the run stops; end() releases what it holds, result() reports its
  * counts (and, for fork/exec/shared_file, a per-step latency histogram:
  * latency.ts). The oracle and checker state a workload keeps are CPU-local.
+ *
+ * Each workload declares the schema of its spec (`spec`: strict, every
+ * default in it, built from config.ts's field types), so a spec from flags,
+ * from a --config file or from a test is checked and completed the same way,
+ * once (workload/index.ts parseSpec) before any worker sees it. A new
+ * workload adds its fields there and nowhere else.
  */
+import type { z } from 'zod';
 import type { Cpu } from '../vm/cpu.js';
+import type { Config, ConfigInput } from '../config.js';
 
 export interface WorkloadSpec {
   name: string;
@@ -41,15 +49,24 @@ export interface WorkloadInstance {
   result(): { units: number; failures: string[]; extra?: Record<string, number>; latency?: Float64Array };
 }
 
+/** A workload's spec schema: its fields without `name` (input: what a file or the flags give). */
+export type SpecSchema = z.ZodType<Record<string, unknown>, Record<string, unknown>>;
+
 export interface Workload {
   readonly name: string;
   readonly description: string;
-  /** reject a parameter out of range (params.ts WorkloadParamError), before any worker starts */
+  /** the spec's fields (strict; defaults filled in; `seed` defaults to config.seed in parseSpec) */
+  readonly spec: SpecSchema;
+  /** machine fields this workload runs best with when the user sets none (under the file and the flags) */
+  readonly machine?: ConfigInput;
+  /** run only by another command (trace: `smpvm replay`), not offered to --workload */
+  readonly internal?: boolean;
+  /** bytes of simulated RAM one CPU needs at least on this machine (bad-input check; the parsed spec) */
+  minMemPerCpu(spec: WorkloadSpec, cfg: Config): number;
+  /** reject a parameter out of range the schema cannot express (params.ts WorkloadParamError), before any worker starts */
   validate?(spec: WorkloadSpec): void;
   /** the CLI may raise the default --mem to minMemPerCpu × cpus when the user gave none */
   autoMem?: boolean;
-  /** bytes of simulated RAM one CPU needs at least (bad-input check) */
-  minMemPerCpu(spec: WorkloadSpec): number;
   setup(monitor: Cpu, spec: WorkloadSpec, cpus: number): WorkloadSetup;
   create(cpu: Cpu, spec: WorkloadSpec, setup: WorkloadSetup): WorkloadInstance;
   /** after every CPU's end(): release what setup() created (main thread) */

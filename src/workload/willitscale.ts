@@ -21,7 +21,7 @@ import { VM } from '../machine/vmstat.js';
 import { do_mmap, do_munmap, PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_SHARED, MAP_ANONYMOUS } from '../vm/mmap.js';
 import { mmput } from '../vm/fork.js';
 import { user_write_word } from '../vm/access.js';
-import { MiB, regionOf, wisSetup, wisMm, wisTeardown, wisName } from './wis.js';
+import { MiB, regionOf, wisSetup, wisMm, wisTeardown, wisName, WILL_IT_SCALE_SPEC } from './wis.js';
 import type { Cpu } from '../vm/cpu.js';
 import type { Workload, WorkloadSpec, WorkloadSetup, WorkloadInstance } from './types.js';
 
@@ -38,6 +38,7 @@ function make(base: string, kind: number, threads: boolean, description: string)
   return {
     name,
     description,
+    spec: WILL_IT_SCALE_SPEC,
     minMemPerCpu: (spec) => (touches ? regionOf(spec, 128 * MiB) + 2 * MiB : MiB),
     setup(monitor: Cpu, spec: WorkloadSpec, cpus: number): WorkloadSetup {
       return wisSetup(monitor, name, cpus, threads, hasFile ? regionOf(spec, 128 * MiB) >>> PAGE_SHIFT : 0);

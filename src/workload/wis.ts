@@ -7,6 +7,8 @@
  * tlb_flush1/3: will-it-scale's mkstemp inside testcase()) get one file per
  * CPU. Main thread (setup, teardown) and each CPU's own worker (mm).
  */
+import { z } from 'zod';
+import { size } from '../config.js';
 import { NIL, PAGE_SIZE } from '../machine/layout.js';
 import { mm_alloc } from '../mm/mm_struct.js';
 import { inode_alloc } from '../mm/files.js';
@@ -15,6 +17,9 @@ import type { Cpu } from '../vm/cpu.js';
 import type { WorkloadSetup } from './types.js';
 
 export const MiB = 1 << 20;
+
+/** The spec of a test with a region: each CPU's (the CLI sizes it from --mem / cpus when not given; 128 MiB, will-it-scale's, otherwise). */
+export const WILL_IT_SCALE_SPEC = z.object({ regionBytes: size(PAGE_SIZE, 1024 * MiB).optional() }).strict();
 
 /** A region size from spec.regionBytes (page-rounded, at least a page) or dflt. */
 export function regionOf(spec: { regionBytes?: number }, dflt: number): number {

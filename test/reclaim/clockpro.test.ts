@@ -22,7 +22,7 @@ import { clockpro_state } from '../../src/reclaim/clockpro.js';
 import { clockpro_approx_state } from '../../src/reclaim/clockpro_approx.js';
 import { nr_table, nr_swap_key } from '../../src/reclaim/workingset.js';
 import { nr_hash, nr_cookie, NR_SLOT0_NARROW, NR_NO_HOST } from '../../src/reclaim/nonresident.js';
-import { createPressure, pressureParams } from '../../src/workload/pressure.js';
+import { createPressure, pressureParams, pressureSpec } from '../../src/workload/pressure.js';
 import { PG_FLAGS, G_ZONE, Z_FREE, Z_LOW, globalLine, kswapdCpu, pageStruct } from '../../src/machine/layout.js';
 import { PG_hot, PG_test, PG_active, PG_referenced, SWAPPER_SPACE } from '../../src/machine/page.js';
 import { pte_pfn } from '../../src/mm/pte.js';
@@ -172,7 +172,7 @@ function loopMajfaults(policy: string): { majfault: number; touches: number; fai
   const mem = 4 << 20;
   const { m, cpu } = bootR({ policy, mem, swap: '16M', rmap: 'objrmap', pageCluster: 0, lockdep: false, debug: false });
   const ks = makeCpu(m, kswapdCpu(m.layout));
-  const inst = createPressure(cpu, pressureParams({ name: 'pressure', pattern: 'looping', wsBytes: Math.floor(1.1 * mem), processes: 1, writeRatio: 1 }, mem, 1, 5));
+  const inst = createPressure(cpu, pressureParams(pressureSpec({ pattern: 'looping', wsBytes: Math.floor(1.1 * mem), processes: 1, writeRatio: 1 }), mem, 1, 5));
   const z = globalLine(m.layout, G_ZONE);
   const steps = 220; // 7040 touches: ~6 passes over 1127 pages
   for (let s = 0; s < steps; s++) {

@@ -8,7 +8,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import type { Piscina } from 'piscina';
 import { check_invariants } from '../../src/sim/checker.js';
 import { runMachine, createRunPool } from '../../src/sim/run.js';
-import { createPressure, pressureParams, PRESSURE_PATTERNS } from '../../src/workload/pressure.js';
+import { createPressure, pressureParams, pressureSpec, PRESSURE_PATTERNS } from '../../src/workload/pressure.js';
 import { workloadByName } from '../../src/workload/index.js';
 import { reclaim_stats } from '../../src/reclaim/index.js';
 import { bootR, vmsum, rmapNames } from './helpers.js';
@@ -24,7 +24,7 @@ describe('pressure workload, deterministic', () => {
   for (const pattern of PRESSURE_PATTERNS) {
     it(`${pattern}: 3 × RAM over 4 processes swaps and keeps every stamp`, () => {
       const { m, cpu } = bootR({ mem: '2M', swap: '16M', policy: 'clock', rmap: RMAP });
-      const inst = createPressure(cpu, pressureParams({ name: 'pressure', pattern, wsBytes: 6 << 20, zipfS: 0.7 }, m.cfg.mem, 1, 7));
+      const inst = createPressure(cpu, pressureParams(pressureSpec({ pattern, wsBytes: 6 << 20, zipfS: 0.7 }), m.cfg.mem, 1, 7));
       for (let i = 0; i < 80; i++) inst.step();
       const r = inst.result();
       expect(r.failures).toEqual([]);
@@ -39,7 +39,7 @@ describe('pressure workload, deterministic', () => {
 
   it('shared: the processes start as one forked family sharing every page', () => {
     const { m, cpu } = bootR({ mem: '2M', swap: '8M', policy: '2q', rmap: RMAP });
-    const inst = createPressure(cpu, pressureParams({ name: 'pressure', shared: true, processes: 3, wsBytes: 3 << 20 }, m.cfg.mem, 1, 3));
+    const inst = createPressure(cpu, pressureParams(pressureSpec({ shared: true, processes: 3, wsBytes: 3 << 20 }), m.cfg.mem, 1, 3));
     for (let i = 0; i < 60; i++) inst.step();
     expect(inst.result().failures).toEqual([]);
     expect(vmsum(m, 'cow_fault')).toBeGreaterThan(0);

@@ -20,7 +20,7 @@
  * the registry; region, duration and ops by their ranges). Pure; no locking.
  */
 import { createHash } from 'node:crypto';
-import { ConfigSchema } from '../../config.js';
+import { CONFIG_FIELDS } from '../../config.js';
 import { WORKLOAD_NAMES } from '../../workload/index.js';
 
 /** Fields of a point beyond config.ts: the run's own (as `--config` files take them). */
@@ -46,7 +46,7 @@ export class GridError extends Error {
   override name = 'GridError';
 }
 
-const configFields = (): string[] => Object.keys(ConfigSchema.shape);
+const configFields = (): string[] => Object.keys(CONFIG_FIELDS);
 
 /** JSON with object keys sorted at every level: the same point always prints the same. */
 export function canonicalJson(v: unknown): string {
@@ -84,7 +84,7 @@ function checkValue(where: string, field: string, v: unknown): void {
     if (typeof v !== 'string' && typeof v !== 'number') throw new GridError(`${where}: a size expected (e.g. "16M"), got ${show(v)}`);
     return;
   }
-  const r = (ConfigSchema.shape as Record<string, { safeParse(x: unknown): { success: boolean; error?: { issues: { message: string }[] } } }>)[field]!.safeParse(v);
+  const r = (CONFIG_FIELDS as Record<string, { safeParse(x: unknown): { success: boolean; error?: { issues: { message: string }[] } } }>)[field]!.safeParse(v);
   if (!r.success) throw new GridError(`${where}: ${r.error!.issues[0]?.message ?? 'invalid'} (got ${show(v)})`);
 }
 
