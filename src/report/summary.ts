@@ -97,14 +97,21 @@ export function formatVerdict(r: RunResults): string {
   return lines.join('\n') + '\n';
 }
 
+/** A measured amount of memory, rounded (1536 → "1.5 KiB"); config sizes print exactly with fmtSize. */
+export function fmtMemory(n: number): string {
+  if (n >= 1 << 20) return `${(n / (1 << 20)).toFixed(2)} MiB`;
+  if (n >= 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${n} B`;
+}
+
 /** The rmap overhead line: metadata peak and end, bytes per mapped pte (sim/rmap_sample.ts). */
 export function formatRmapOverhead(r: RunResults): string {
   const o = r.rmap;
   if (o.samples === 0) return `rmap ${o.scheme}: metadata not sampled (the run ended within one ${o.sampleMs} ms period)\n`;
   const per = (b: number | null) => (b === null ? 'no pte mapped' : `${b.toFixed(2)} bytes/mapped pte`);
   return (
-    `rmap ${o.scheme}: metadata peak ${fmtSize(o.peakBytes!)} (${per(o.bytesPerPtePeak)}, ${fmtInt(o.peakMappedPtes!)} ptes), ` +
-    `end ${fmtSize(o.endBytes!)} (${per(o.bytesPerPteEnd)}); ${o.samples} samples every ${o.sampleMs} ms\n`
+    `rmap ${o.scheme}: metadata peak ${fmtMemory(o.peakBytes!)} (${per(o.bytesPerPtePeak)}, ${fmtInt(o.peakMappedPtes!)} ptes), ` +
+    `end ${fmtMemory(o.endBytes!)} (${per(o.bytesPerPteEnd)}); ${o.samples} samples every ${o.sampleMs} ms\n`
   );
 }
 

@@ -85,7 +85,10 @@ function checkValue(where: string, field: string, v: unknown): void {
     return;
   }
   const r = (CONFIG_FIELDS as Record<string, { safeParse(x: unknown): { success: boolean; error?: { issues: { message: string }[] } } }>)[field]!.safeParse(v);
-  if (!r.success) throw new GridError(`${where}: ${r.error!.issues[0]?.message ?? 'invalid'} (got ${show(v)})`);
+  if (!r.success) {
+    const msg = r.error!.issues[0]?.message ?? 'invalid';
+    throw new GridError(`${where}: ${msg}${msg.includes(show(v)) ? '' : ` (got ${show(v)})`}`);
+  }
 }
 
 /** Parse and check a grid object (the file's JSON). */
