@@ -31,7 +31,7 @@ import {
   pageStruct,
 } from '../machine/layout.js';
 import { PG_pgtable } from '../machine/page.js';
-import { mm_ptl_lock, mm_ptl_unlock } from '../sync/scheme.js';
+import { mm_ptl_lock, mm_ptl_unlock, mmap_assert_write_locked } from '../sync/scheme.js';
 import { SITE } from '../sync/classes.js';
 import { __alloc_pages } from './page_alloc.js';
 import { __free_pages } from './page_ref.js';
@@ -134,6 +134,7 @@ export function pte_alloc(cpu: CpuBase, mm: number, addr: number, order: number)
  * walking the pgd under it never see a freed table.
  */
 export function free_pte_table(cpu: CpuBase, mm: number, addr: number, order: number): void {
+  mmap_assert_write_locked(cpu, mm);
   const w = cpu.w;
   const pgd = w[mmBase(cpu.l, mm) + MM_PGD]!;
   const eOff = pgdEntryOff(cpu, pgd, addr);
