@@ -74,8 +74,9 @@ function pgtable_page_dtor(cpu: CpuBase, pfn: number): void {
 }
 
 /**
- * How page tables are allocated: the bare buddy allocator until reclaim/
- * installs its reclaiming allocator (mm/ cannot call up into reclaim). `mm`
+ * How page tables are allocated: the bare buddy allocator until reclaim/'s
+ * installReclaim (run by vm/cpu.ts's makeCpu) sets its reclaiming allocator
+ * (mm/ cannot call up into reclaim). `mm`
  * is the address space the table is for, NIL for a new mm's pgd.
  */
 export const pgtable_hooks: { alloc: (cpu: CpuBase, order: number, site: number, mm: number) => number } = {
