@@ -267,9 +267,9 @@ export function remove_from_page_cache(cpu: CpuBase, pfn: number): boolean {
 
 /**
  * How truncate_inode_pages drops the cache's reference on each page it
- * removes. put_page by default; reclaim/ installs its put_page
- * once pages can sit on LRU lists (a page freed while on an LRU would
- * corrupt the list).
+ * removes: __free_page (mm/page_ref.ts) until reclaim/'s installReclaim
+ * (run by vm/cpu.ts's makeCpu) sets its LRU-aware put_page (a page freed
+ * while on an LRU would corrupt the list).
  */
 export const pagecache_hooks: { release: (cpu: CpuBase, pfn: number) => void } = { release: __free_page };
 

@@ -31,7 +31,7 @@ import {
   pageStruct,
 } from '../machine/layout.js';
 import { PG_pgtable } from '../machine/page.js';
-import { mm_ptl_lock, mm_ptl_unlock } from '../sync/scheme.js';
+import { mm_ptl_lock, mm_ptl_unlock, mmap_assert_write_locked } from '../sync/scheme.js';
 import { SITE } from '../sync/classes.js';
 import { __alloc_pages } from './page_alloc.js';
 import { __free_pages } from './page_ref.js';
@@ -74,8 +74,9 @@ function pgtable_page_dtor(cpu: CpuBase, pfn: number): void {
 }
 
 /**
- * How page tables are allocated: the bare buddy allocator until reclaim/
- * installs its reclaiming allocator (mm/ cannot call up into reclaim). `mm`
+ * How page tables are allocated: the bare buddy allocator until reclaim/'s
+ * installReclaim (run by vm/cpu.ts's makeCpu) sets its reclaiming allocator
+ * (mm/ cannot call up into reclaim). `mm`
  * is the address space the table is for, NIL for a new mm's pgd.
  */
 export const pgtable_hooks: { alloc: (cpu: CpuBase, order: number, site: number, mm: number) => number } = {
@@ -134,6 +135,7 @@ export function pte_alloc(cpu: CpuBase, mm: number, addr: number, order: number)
  * walking the pgd under it never see a freed table.
  */
 export function free_pte_table(cpu: CpuBase, mm: number, addr: number, order: number): void {
+  mmap_assert_write_locked(cpu, mm);
   const w = cpu.w;
   const pgd = w[mmBase(cpu.l, mm) + MM_PGD]!;
   const eOff = pgdEntryOff(cpu, pgd, addr);

@@ -44,7 +44,7 @@ import {
   inodeBase,
 } from '../machine/layout.js';
 import { C_VMA_ALLOC, C_I_MMAP, SITE } from '../sync/classes.js';
-import { scheme_spin_lock, scheme_spin_unlock } from '../sync/scheme.js';
+import { scheme_spin_lock, scheme_spin_unlock, mmap_assert_write_locked, mmap_assert_locked } from '../sync/scheme.js';
 import { kmem_cache_alloc, kmem_cache_free, slabCache, type SlabCache } from './slab.js';
 import { inode_get, inode_put } from './shmem.js';
 
@@ -99,7 +99,10 @@ export const anon_vma_hooks: AnonVmaHooks = { link: noAnonVma, unlink: noAnonVma
 export function installAnonVmaHooks(h: AnonVmaHooks): void {
   Object.assign(anon_vma_hooks, h);
 }
-/** anon_vma_link: v was made as a copy of a VMA with an anon_vma: put it on that list. Caller holds mmap_sem write. */
+/**
+ * anon_vma_link: v was made as a copy of a VMA with an anon_vma: put it on that list. Caller holds mmap_sem write,
+ * or v's mm is one nobody else can reach yet (fork's child), so not asserted.
+ */
 export function anon_vma_link(cpu: CpuBase, v: number): void {
   if (cpu.w[vmaBase(cpu.l, v) + VMA_ANON]! >= 0) anon_vma_hooks.link(cpu, v);
 }
@@ -114,6 +117,7 @@ export const vma_end = (w: Int32Array, l: CpuBase['l'], v: number) => w[vmaBase(
  * after checking that the VMA it names still covers addr.
  */
 export function find_vma(cpu: CpuBase, mm: number, addr: number): number {
+  mmap_assert_locked(cpu, mm);
   const w = cpu.w;
   const l = cpu.l;
   const mb = mmBase(l, mm);
@@ -173,7 +177,10 @@ function __vma_unlink_file(cpu: CpuBase, v: number): void {
   i_mmap_unlock(cpu, ino);
 }
 
-/** vma_link: insert v (fields set) into mm's sorted list and its file's i_mmap. Caller holds mmap_sem write. */
+/**
+ * vma_link: insert v (fields set) into mm's sorted list and its file's i_mmap. Caller holds mmap_sem write, or mm
+ * is fork's child, not yet reachable (2.6 dup_mmap: "not linked in yet"), so not asserted here.
+ */
 export function vma_link(cpu: CpuBase, mm: number, v: number): void {
   const w = cpu.w;
   const l = cpu.l;
@@ -196,7 +203,10 @@ export function vma_link(cpu: CpuBase, mm: number, v: number): void {
   __vma_link_file(cpu, v);
 }
 
-/** vma_unlink: remove v from mm's list and its file's i_mmap. Caller holds mmap_sem write. */
+/**
+ * vma_unlink: remove v from mm's list and its file's i_mmap. Caller holds mmap_sem write, or mm is exiting
+ * (exit_mmap: its last user is gone), so not asserted here.
+ */
 export function vma_unlink(cpu: CpuBase, mm: number, v: number): void {
   const w = cpu.w;
   const l = cpu.l;
@@ -225,6 +235,7 @@ export function vma_pgoff_of(w: Int32Array, l: CpuBase['l'], v: number, addr: nu
  * Caller holds mmap_sem write.
  */
 export function split_vma(cpu: CpuBase, cache: SlabCache, mm: number, v: number, addr: number): number {
+  mmap_assert_write_locked(cpu, mm);
   const w = cpu.w;
   const l = cpu.l;
   const b = vmaBase(l, v);

@@ -22,10 +22,10 @@
  *                             exhausted machine kills early instead of
  *                             sweeping its lists again for every page.
  *
- * The VM allocates through this (vm/hooks.ts alloc_page_vma for faults and
- * swap-in, mm/pgtable.ts pgtable_hooks for page tables) once reclaim/ is
- * installed; `mm` names the address space the page is for (the OOM
- * killer's "current"), or NIL.
+ * The VM allocates through this (alloc_page_vma below for faults, vm/
+ * calling it directly; swap-in and mm/pgtable.ts's page tables through the
+ * hooks installReclaim sets); `mm` names the address space the page is for
+ * (the OOM killer's "current"), or NIL.
  *
  * Locking: called with no spinlock held (a fault's mmap_sem, or kernel_flag
  * under bkl, may be held). Watermarks are read lock-free (zone_watermark_ok).

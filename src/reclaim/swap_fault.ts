@@ -1,7 +1,7 @@
 /*
  * swap_fault.ts — do_swap_page: a fault on a pte holding a swap entry
- * (2.6.10 mm/memory.c do_swap_page; REFERENCE.md §5), installed as
- * fault_hooks.doSwapPage.
+ * (2.6.10 mm/memory.c do_swap_page; REFERENCE.md §5), called by
+ * vm/fault.ts's handle_pte_fault for a swap pte.
  *
  *   lookup_swap_cache(entry)
  *     miss: swapin_readahead (the 2^page_cluster window) and

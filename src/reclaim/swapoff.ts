@@ -41,7 +41,7 @@ import {
 import { PG_anon, PG_uptodate, PG_dirty } from '../machine/page.js';
 import { VM } from '../machine/vmstat.js';
 import { SITE } from '../sync/classes.js';
-import { mmlist_lock, mmlist_unlock, pte_lock, pte_unlock } from '../sync/scheme.js';
+import { mmlist_lock, mmlist_unlock, pte_lock, pte_unlock, mmap_assert_locked } from '../sync/scheme.js';
 import { unlock_page } from '../sync/pagelock.js';
 import { get_page } from '../mm/page_ref.js';
 import { mmlist_first } from '../mm/mm_struct.js';
@@ -87,6 +87,7 @@ function find_swap_pte(cpu: ReclaimCpu, pt: number, a: number, end: number, off:
  * reading. Returns how many ptes were replaced.
  */
 function unuse_mm(cpu: ReclaimCpu, mm: number, entry: number, pfn: number): number {
+  mmap_assert_locked(cpu, mm);
   const w = cpu.w;
   const l = cpu.l;
   const off = SWP_OFFSET(entry);

@@ -71,7 +71,7 @@ import {
 import { PG_reserved, PG_active, PG_referenced, PG_swapcache, PG_dirty, PG_uptodate, SWAPPER_SPACE, isFileMapping } from '../machine/page.js';
 import { VM } from '../machine/vmstat.js';
 import { SITE } from '../sync/classes.js';
-import { mmlist_lock, mmlist_unlock, pte_lock, pte_unlock } from '../sync/scheme.js';
+import { mmlist_lock, mmlist_unlock, pte_lock, pte_unlock, mmap_assert_locked } from '../sync/scheme.js';
 import { trylock_page, unlock_page } from '../sync/pagelock.js';
 import { mmlist_first } from '../mm/mm_struct.js';
 import { pte_table } from '../mm/pgtable.js';
@@ -171,6 +171,7 @@ function swap_out_pmd(cpu: ReclaimCpu, mm: number, vma: number, pt: number, star
  * next visit starts over). Caller holds mm's mmap_sem for reading.
  */
 function swap_out_mm(cpu: ReclaimCpu, mm: number, count: number): number {
+  mmap_assert_locked(cpu, mm);
   const w = cpu.w;
   const l = cpu.l;
   const mb = mmBase(l, mm);

@@ -82,7 +82,7 @@ import {
 import { PG_anon, isFileMapping, inodeOfMapping, anonOfMapping, mappingOfAnon } from '../machine/page.js';
 import { VM } from '../machine/vmstat.js';
 import { C_ANON_VMA, C_I_MMAP, SITE } from '../sync/classes.js';
-import { scheme_spin_lock, scheme_spin_unlock, mm_ptl_lock, mm_ptl_unlock } from '../sync/scheme.js';
+import { scheme_spin_lock, scheme_spin_unlock, mm_ptl_lock, mm_ptl_unlock, mmap_assert_locked } from '../sync/scheme.js';
 import { kmem_cache_alloc, kmem_cache_free, type SlabCache } from '../mm/slab.js';
 import { installAnonVmaHooks, vma_pgoff_of } from '../mm/vma.js';
 import { flush_tlb_others } from '../mm/tlb.js';
@@ -159,6 +159,7 @@ function anon_vma_unlink(cpu: CpuBase, v: number): void {
  * Caller holds mmap_sem for reading and no spinlock.
  */
 function anon_vma_prepare(cpu: CpuBase, vma: number): boolean {
+  mmap_assert_locked(cpu, cpu.w[vmaBase(cpu.l, vma) + VMA_MM]!);
   const w = cpu.w;
   const vb = vmaBase(cpu.l, vma);
   if (w[vb + VMA_ANON]! >= 0) return true;

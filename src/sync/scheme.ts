@@ -26,6 +26,7 @@
 import type { CpuBase } from '../machine/cpu.js';
 import { LS_BKL, LS_24, INJECT_NO_ZONE_LOCK, INJECT_NO_PTE_LOCK, INJECT_NO_LRU_LOCK } from '../machine/cpu.js';
 import {
+  LK_HOLDER,
   G_BKL,
   G_LRU,
   G_PAGECACHE,
@@ -53,7 +54,7 @@ import {
   C_SWAP_LOCK,
   C_MMLIST_LOCK,
 } from './classes.js';
-import { spin_lock, spin_unlock, spin_trylock } from './spinlock.js';
+import { spin_lock, spin_unlock, spin_trylock, assertHeld } from './spinlock.js';
 import { down_read, up_read, down_write, up_write } from './rwsem.js';
 import { pte_chain_lock, pte_chain_unlock } from './pagelock.js';
 
@@ -88,6 +89,37 @@ export function mmap_write_lock(cpu: CpuBase, mm: number, site: number): void {
 export function mmap_write_unlock(cpu: CpuBase, mm: number): void {
   if (cpu.lockScheme === LS_BKL) unlock_kernel(cpu);
   else up_write(cpu, mmBase(cpu.l, mm) + MM_MMAP_SEM, C_MMAP_SEM);
+}
+
+/*
+ * ---- "caller holds" contracts, checked under config.debug (no-ops otherwise) ----
+ * The kernel's mmap_assert_locked / mmap_assert_write_locked (5.8) and
+ * assert_spin_locked on the pte lock, in the lock the scheme maps them to:
+ * kernel_flag under `bkl`.
+ */
+const assertBkl = (cpu: CpuBase) => assertHeld(cpu, globalLine(cpu.l, G_BKL), C_BKL);
+
+/** The caller holds mm's mmap_sem, for reading or writing. */
+export function mmap_assert_locked(cpu: CpuBase, mm: number): void {
+  if (!cpu.debug) return;
+  if (cpu.lockScheme === LS_BKL) assertBkl(cpu);
+  else assertHeld(cpu, mmBase(cpu.l, mm) + MM_MMAP_SEM, C_MMAP_SEM);
+}
+
+/** The caller holds mm's mmap_sem for writing. */
+export function mmap_assert_write_locked(cpu: CpuBase, mm: number): void {
+  if (!cpu.debug) return;
+  if (cpu.lockScheme === LS_BKL) return assertBkl(cpu);
+  const off = mmBase(cpu.l, mm) + MM_MMAP_SEM;
+  if (cpu.w[off + LK_HOLDER] !== cpu.id + 1) throw new Error(`mmap_assert_write_locked: cpu ${cpu.id} does not hold mmap_sem of mm ${mm} for writing`);
+}
+
+/** The caller holds the lock of page-table page ptPfn of mm (pte_lock). */
+export function pte_assert_locked(cpu: CpuBase, mm: number, ptPfn: number): void {
+  if (!cpu.debug) return;
+  const off = pte_lockptr(cpu, mm, ptPfn);
+  if (off === PTL_BKL) assertBkl(cpu);
+  else if (off >= 0) assertHeld(cpu, off, ptlClass(cpu));
 }
 
 /* ---- page-table locks ---- */

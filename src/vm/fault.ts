@@ -38,7 +38,7 @@ import {
 import { PG_swapcache, PG_anon, PG_reserved } from '../machine/page.js';
 import { VM } from '../machine/vmstat.js';
 import { SITE } from '../sync/classes.js';
-import { mmap_read_lock, mmap_read_unlock, pte_lock, pte_unlock } from '../sync/scheme.js';
+import { mmap_read_lock, mmap_read_unlock, pte_lock, pte_unlock, pte_assert_locked, mmap_assert_locked } from '../sync/scheme.js';
 import { pte_alloc, pteOff } from '../mm/pgtable.js';
 import {
   _PAGE_PRESENT,
@@ -77,6 +77,7 @@ const pte_same = (a: number, b: number) => ((a ^ b) & ~A_D) === 0;
 
 /** Install pte for pfn in an empty slot; caller holds the pte lock. */
 function set_pte_new(cpu: Cpu, ptPfn: number, slot: number, pfn: number, prot: number, mm: number): void {
+  pte_assert_locked(cpu, mm, ptPfn);
   const w = cpu.w;
   Atomics.store(w, cpu.l.frames + pteAddrOf(ptPfn, slot), mk_pte(pfn, prot));
   w[pageStruct(cpu.l, ptPfn) + PG_PT_NR]!++;
@@ -275,6 +276,7 @@ export function handle_mm_fault(cpu: Cpu, mm: number, addr: number, write: boole
  * before do_wp_page.
  */
 export function __handle_mm_fault(cpu: Cpu, mm: number, addr: number, write: boolean): number {
+  mmap_assert_locked(cpu, mm);
   const w = cpu.w;
   const l = cpu.l;
   const vma = find_vma(cpu, mm, addr);

@@ -36,7 +36,7 @@ import {
 } from '../machine/layout.js';
 import { VM } from '../machine/vmstat.js';
 import { SITE } from '../sync/classes.js';
-import { mmap_write_lock, mmap_write_unlock, pte_lock, pte_unlock } from '../sync/scheme.js';
+import { mmap_write_lock, mmap_write_unlock, pte_lock, pte_unlock, mmap_assert_locked, mmap_assert_write_locked } from '../sync/scheme.js';
 import { pte_alloc, pte_table } from '../mm/pgtable.js';
 import { pte_present, pte_pfn, pteAddrOf, TASK_SIZE, TASK_UNMAPPED_BASE, pte_index } from '../mm/pte.js';
 import { flush_tlb_mm } from '../mm/tlb.js';
@@ -77,6 +77,7 @@ const pageAlign = (n: number) => Math.ceil(n / PAGE_SIZE) * PAGE_SIZE;
 
 /** get_unmapped_area: first gap of len bytes at or above TASK_UNMAPPED_BASE; -1 if none. Caller holds mmap_sem. */
 export function get_unmapped_area(cpu: Cpu, mm: number, len: number): number {
+  mmap_assert_locked(cpu, mm);
   const w = cpu.w;
   const l = cpu.l;
   let addr = TASK_UNMAPPED_BASE;
@@ -92,6 +93,7 @@ export function get_unmapped_area(cpu: Cpu, mm: number, len: number): number {
 
 /** __do_munmap: caller holds mmap_sem for writing. Returns 0 or -errno. */
 export function __do_munmap(cpu: Cpu, mm: number, start: number, len: number): number {
+  mmap_assert_write_locked(cpu, mm);
   const w = cpu.w;
   const l = cpu.l;
   start = start >>> 0;

@@ -17,6 +17,8 @@
  * Everything a step allocates is model bookkeeping (JS objects), never the
  * MM hot path.
  */
+import { mmap_read_lock, mmap_read_unlock } from '../sync/scheme.js';
+import { SITE } from '../sync/classes.js';
 import { NIL, PAGE_SIZE, VMA_FILE, MM_KILLED, vmaBase, mmBase } from '../machine/layout.js';
 import { VM } from '../machine/vmstat.js';
 import { find_vma } from '../mm/vma.js';
@@ -185,8 +187,10 @@ function op_mmap(s: Stream, t: Task): void {
   const r: Region = { start: addr, end: addr + pages * PAGE_SIZE, kind, writable, file, pgoff, shareId: 0 };
   if (kind === R_ANON_SHARED) {
     r.shareId = s.nextShareId++ + s.cpu.id * 0x1000000;
+    mmap_read_lock(s.cpu, t.mm, SITE.do_mmap); // find_vma's contract
     const v = find_vma(s.cpu, t.mm, addr);
     r.file = v >= 0 ? s.cpu.w[vmaBase(s.cpu.l, v) + VMA_FILE]! : -1;
+    mmap_read_unlock(s.cpu, t.mm);
   }
   t.model.regions.push(r);
   t.model.regions.sort((a, b) => a.start - b.start);
