@@ -77,6 +77,7 @@
  * Reserved frames (pfn 0: a pte value of 0 means "none") are PG_reserved
  * with _count 1, never in the allocator; put_page on them does nothing (2.4).
  */
+import { charge, COST, C_BUDDY_SPLIT, C_PAGE_ALLOC, C_PAGE_FREE, C_PAGE_MISS } from '../timing/index.js';
 import type { CpuBase } from '../machine/cpu.js';
 import type { Machine } from '../machine/machine.js';
 import {
@@ -281,6 +282,7 @@ function __rmqueue(cpu: CpuBase, order: number): number {
     if (pfn === NIL) continue;
     del_from_free_area(cpu, pfn, o);
     while (o > order) {
+      charge(COST[C_BUDDY_SPLIT]!);
       o--;
       add_to_free_area(cpu, pfn + (1 << o), o);
     }
@@ -304,6 +306,7 @@ function __free_one_page(cpu: CpuBase, pfn: number, order: number): void {
     const bp = ps(cpu, buddy);
     if ((w[bp + PG_FLAGS]! & PG_buddy) === 0 || w[bp + PG_ORDER] !== order) break;
     del_from_free_area(cpu, buddy, order);
+    charge(COST[C_BUDDY_SPLIT]!);
     pfn &= ~(1 << order);
     order++;
   }
@@ -439,12 +442,16 @@ function rmqueue_bulk(cpu: CpuBase, pcp: number): number {
   for (; n < batch; n++) {
     const pfn = __rmqueue(cpu, 0);
     if (pfn === NIL) break;
+    charge(COST[C_PAGE_MISS]!);
     pcp_push_tail(w, memMap, pcp, pfn);
   }
   zone_unlock(cpu);
   w[cpu.vm + VM.pcp_refill]++;
   return n;
 }
+
+/** config.pcpPrepick: the pages a drain picked before taking zone->lock (this thread's CPU only) */
+const PICKED = new Int32Array(1024);
 
 /**
  * free_pages_bulk: give the `count` coldest pages (the tail) of the pcp list
@@ -453,9 +460,29 @@ function rmqueue_bulk(cpu: CpuBase, pcp: number): number {
 function free_pages_bulk(cpu: CpuBase, pcp: number, count: number): void {
   const w = cpu.w;
   const memMap = cpu.l.memMap;
+  if (cpu.m.cfg.pcpPrepick) {
+    // Aaron Lu, 2018 (0a5f4e5b4562 "mm/free_pcppages_bulk: do not hold lock when picking pages
+    // to free"): unlink the pages from the pcp list — touching their cold struct pages — first,
+    // and hold zone->lock only to merge them into the buddy lists
+    while (count > 0 && w[pcp + PCP_COUNT]! > 0) {
+      let n = 0;
+      for (; n < PICKED.length && count > 0 && w[pcp + PCP_COUNT]! > 0; count--) {
+        const tail = w[pcp + PCP_TAIL]!;
+        charge(COST[C_PAGE_MISS]!);
+        pcp_unlink(w, memMap, pcp, tail);
+        PICKED[n++] = tail;
+      }
+      zone_lock(cpu, SITE.free_pages_bulk);
+      for (let i = 0; i < n; i++) __free_one_page(cpu, PICKED[i]!, 0);
+      zone_unlock(cpu);
+    }
+    w[cpu.vm + VM.pcp_drain]++;
+    return;
+  }
   zone_lock(cpu, SITE.free_pages_bulk);
   while (count-- > 0 && w[pcp + PCP_COUNT]! > 0) {
     const tail = w[pcp + PCP_TAIL]!;
+    charge(COST[C_PAGE_MISS]!);
     pcp_unlink(w, memMap, pcp, tail);
     __free_one_page(cpu, tail, 0);
   }
@@ -543,6 +570,7 @@ export function __alloc_pages(cpu: CpuBase, order: number, site: number): number
     w[cpu.vm + VM.pgalloc_high_order]++;
   }
   prep_new_page(cpu, pfn, order);
+  charge(COST[C_PAGE_ALLOC]!);
   w[cpu.vm + VM.pgalloc_normal] += 1 << order;
   return pfn;
 }
@@ -564,6 +592,7 @@ export function __free_pages_ok(cpu: CpuBase, pfn: number, order: number): void 
   const w = cpu.w;
   if (cpu.debug) free_pages_check(cpu, pfn, order);
   clear_freed_page(cpu, pfn, order);
+  charge(COST[C_PAGE_FREE]!);
   w[cpu.vm + VM.pgfree] += 1 << order;
   if (order === 0 && usesPcp(cpu)) {
     const pcp = cpu.pc + PC_PCP;
