@@ -91,8 +91,9 @@ function failureOf(r: RunResults): string | undefined {
 /** Colours only on a terminal. */
 const colors = (io: Io) => pc.createColors(io.isTTY);
 
-function warn(io: Io, cpus: number): void {
-  const w = timeSliceWarning(cpus);
+function warn(io: Io, cfg: { cpus: number; clock: string }): void {
+  if (cfg.clock === 'virtual') return; // one CPU runs at a time: nothing is time-sliced
+  const w = timeSliceWarning(cfg.cpus);
   if (w) io.err(`smpvm: ${colors(io).yellow(w)}\n`);
 }
 
@@ -100,7 +101,7 @@ function printRun(io: Io, r: RunResults): void {
   io.out(`${runHeadline(r)}\n`);
   io.out(formatSummary(r));
   io.out(
-    `throughput: ${fmtRate(r.opsPerSec)} ops/s (${fmtInt(r.ops)} ops in ${(r.durationMs / 1000).toFixed(3)} s)` +
+    `throughput: ${fmtRate(r.opsPerSec)} ops/s (${fmtInt(r.ops)} ops in ${(r.durationMs / 1000).toFixed(3)} s${clockNote(r)})` +
       `${r.hostIdlePct === null ? '' : `, host idle ${r.hostIdlePct.toFixed(1)}%`}` +
       `${r.hostLineRoundTripNs === null ? '' : `, host cache-line round trip ${r.hostLineRoundTripNs.toFixed(0)} ns`}\n`,
   );
@@ -119,6 +120,13 @@ function printRun(io: Io, r: RunResults): void {
   }
 }
 
+/** Under the virtual clock: which table timed it, and what it cost on the host. */
+function clockNote(r: RunResults): string {
+  const v = r.virtual;
+  if (!v) return '';
+  return ` of virtual time: cost table ${v.cost.name} ${v.cost.hash}, topology ${v.topology}, quantum ${v.quantumNs} ns; ${r.hostSeconds.toFixed(2)} host s, ${fmtInt(v.handoffs)} hand-overs`;
+}
+
 function contentionText(r: RunResults): string {
   return r.contention.some((c) => c.total_wait_ns > 0) ? formatPerfLockContention(r.contention) : '(no contended acquisitions)\n';
 }
@@ -132,9 +140,9 @@ function progressFor(io: Io, plan: RunPlan, label: string): Progress {
 export async function cmdRun(io: Io, o: SharedOpts): Promise<number> {
   const base = planBase(o, RUN_DEFAULTS);
   const plan = finishPlan(base, undefined, base.workload);
-  warn(io, plan.config.cpus);
-  // what a bounced line costs on this host right now: the yardstick for lock_stat's bounces
-  const rtt = plan.config.cpus > 1 ? await lineRoundTripNs() : null;
+  warn(io, plan.config);
+  // what a bounced line costs on this host right now: the yardstick for lock_stat's bounces (the virtual clock's come from its cost table)
+  const rtt = plan.config.cpus > 1 && plan.config.clock === 'host' ? await lineRoundTripNs() : null;
   const bar = progressFor(io, plan, plan.spec.name);
   const { results } = await execute(plan, { progress: (f) => bar.update(f), build: () => ({ hostLineRoundTripNs: rtt }) }).finally(() => bar.stop());
   if (o.json) writeJson(o.json, results);
@@ -177,10 +185,11 @@ function scaleJobs(o: SharedOpts, d: { workload: string; duration: number; cpus:
 
 async function runScale(io: Io, o: SharedOpts, d: typeof SCALE_DEFAULTS): Promise<ScaleResults> {
   const { test, jobs, cpus } = scaleJobs(o, d);
-  warn(io, cpus[cpus.length - 1]!);
+  const virtual = jobs[0]?.plan.config.clock === 'virtual';
+  warn(io, { cpus: cpus[cpus.length - 1]!, clock: virtual ? 'virtual' : 'host' });
   const long = jobs.length > 1 || (jobs[0]?.plan.durationMs ?? 0) >= LONG_RUN_MS;
   // what a bounced line costs on this host, before and after the points (it can change while they run)
-  const shares = cpus[cpus.length - 1]! > 1;
+  const shares = cpus[cpus.length - 1]! > 1 && !virtual;
   const rtt: number[] = [];
   const probe = async () => {
     const ns = shares ? await lineRoundTripNs() : null;
@@ -212,7 +221,7 @@ async function runScale(io: Io, o: SharedOpts, d: typeof SCALE_DEFAULTS): Promis
     bar.stop();
   }
   await probe();
-  const ws = timeSliceWarning(cpus[cpus.length - 1]!);
+  const ws = virtual ? undefined : timeSliceWarning(cpus[cpus.length - 1]!);
   return {
     version: RESULTS_VERSION,
     kind: 'scale',
@@ -233,6 +242,10 @@ function printScale(io: Io, s: ScaleResults): void {
   if (first) {
     const c = first.config;
     io.out(`\n${s.workload}: mem ${fmtSize(c.mem)}${first.workload.regionBytes ? `, region ${fmtSize(Number(first.workload.regionBytes))}/CPU` : ''}, rmap ${c.rmap}, locks ${c.locks}/${c.lockImpl}, ${first.stop.durationMs !== undefined ? `${(first.stop.durationMs / 1000).toFixed(2)} s` : `${first.stop.opsPerCpu} steps/CPU`} per point, host cores ${s.hostCores}\n`);
+    if (first.virtual) {
+      const hostS = s.runs.reduce((a, p) => a + (p.processes?.hostSeconds ?? 0) + (p.threads?.hostSeconds ?? 0), 0);
+      io.out(`virtual clock: cost table ${first.virtual.cost.name} ${first.virtual.cost.hash}, topology ${first.virtual.topology}, quantum ${first.virtual.quantumNs} ns; ops/s are per virtual second (${hostS.toFixed(1)} host s in all)\n`);
+    }
     if (s.hostLineRoundTripNs.length === 2) {
       const [a, b] = s.hostLineRoundTripNs.map((x) => x.toFixed(0));
       io.out(`host cache-line round trip between two threads: ${a} ns before, ${b} ns after (each bounce of a shared lock or line costs about half)\n`);
@@ -271,7 +284,7 @@ export async function runProfile(io: Io, o: ProfileOpts, files: { trace: string;
   } else if (!base.userKeys.has('traceRing')) base.cfg.traceRing = PROFILE_TRACE_RING;
   if (base.cfg.traceRing === 0) throw new CliError('--trace-ring: profile needs a trace ring (> 0 entries)');
   const plan = finishPlan(base, undefined, base.workload);
-  warn(io, plan.config.cpus);
+  warn(io, plan.config);
   const bar = progressFor(io, plan, `profile ${plan.spec.name}`);
   let analysis: ReturnType<typeof analyzeTrace> | undefined;
   const { results } = await execute(plan, {
@@ -354,7 +367,7 @@ export async function cmdStress(io: Io, o: StressOpts): Promise<number> {
     checkpoints = Number(o.checkpoints);
   }
   const plans = schemes.map((locks) => finishPlan({ ...base, cfg: { ...base.cfg, locks } }, undefined, base.workload));
-  warn(io, plans[0]!.config.cpus);
+  warn(io, plans[0]!.config);
   const all: RunResults[] = [];
   let failed: string | undefined;
   const long = plans.length > 1 || (plans[0]!.durationMs ?? 0) >= LONG_RUN_MS;

@@ -22,7 +22,8 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { makeConfig, parseSize, ConfigError, RMAP_SCHEMES, LOCK_SCHEMES, LOCK_IMPLS, POLICIES, type Config } from '../config.js';
+import { makeConfig, parseSize, ConfigError, RMAP_SCHEMES, LOCK_SCHEMES, LOCK_IMPLS, POLICIES, CLOCKS, MAX_CPUS_VIRTUAL, DEFAULT_QUANTUM_NS, type Config } from '../config.js';
+import { resolveCost, parseTopology, CostError, COST_PRESETS, DEFAULT_COST_PRESET } from '../timing/index.js';
 import { PRESSURE_PATTERNS } from '../workload/pressure.js';
 import { workloadByName, WORKLOAD_NAMES, type WorkloadSpec } from '../workload/index.js';
 import { CliError } from './io.js';
@@ -51,6 +52,11 @@ export interface SharedOpts {
   lockdep?: boolean;
   holdTime?: boolean;
   populate?: boolean;
+  /* issue 17: the virtual clock */
+  clock?: string;
+  quantum?: string;
+  topology?: string;
+  cost?: string;
 }
 
 /** Add the shared flags to a command. */
@@ -72,6 +78,10 @@ export function addSharedOptions(cmd: Command, d: { workload: string; cpus: stri
     .option('--lockdep', 'build the lock dependency graph and report cycles')
     .option('--hold-time', 'measure lock hold times (lock_stat holdtime columns; costs two clock reads per acquisition)')
     .option('--no-populate', "leave the machine buffer's host pages unmapped at boot (by default every page is touched first, as MAP_POPULATE, so host first-touch faults are not timed as simulated work)")
+    .option('--clock <clock>', `host (workers run at once, host time) or virtual (one CPU at a time in virtual-time order, timed by a cost table; deterministic, up to ${MAX_CPUS_VIRTUAL} CPUs); default host`)
+    .option('--quantum <ns>', `virtual clock: how far a CPU may run ahead of the next-lowest clock before handing over, virtual ns (0 = strict order; default ${DEFAULT_QUANTUM_NS})`)
+    .option('--topology <SxC>', "virtual clock: sockets x cores per socket, e.g. 2x28 (default: the cost table's)")
+    .option('--cost <file|preset>', `virtual clock: cost table, a JSON file or a preset (${COST_PRESETS.join(', ')}; default ${DEFAULT_COST_PRESET})`)
     .option('--config <file>', 'JSON config file (config fields, workload, region, duration, ops; or a results JSON)')
     .option('--json <file>', 'write the results JSON here');
 }
@@ -186,6 +196,7 @@ export function planBase(o: SharedOpts, d: { workload: string; duration: number 
   if (o.lockImpl !== undefined) cfg.lockImpl = o.lockImpl;
   if (o.policy !== undefined) cfg.policy = o.policy;
   if (o.seed !== undefined) cfg.seed = intArg('--seed', o.seed, 0);
+  virtualClockFlags(o, cfg);
   if (o.lockdep) cfg.lockdep = true;
   if (o.holdTime) cfg.holdTime = true;
   cfg.populate = o.populate !== false;
@@ -210,6 +221,36 @@ export function planBase(o: SharedOpts, d: { workload: string; duration: number 
     base.durationMs = s * 1000;
   }
   return base;
+}
+
+/** --clock, --quantum, --topology, --cost into cfg; a virtual clock's cost table is loaded here (CostError: exit 2). */
+function virtualClockFlags(o: SharedOpts, cfg: Record<string, unknown>): void {
+  if (o.clock !== undefined) {
+    if (!(CLOCKS as readonly string[]).includes(o.clock)) throw new CliError(`--clock: host or virtual expected, got ${JSON.stringify(o.clock)}`);
+    cfg.clock = o.clock;
+  }
+  if (o.quantum !== undefined) {
+    const q = Number(o.quantum);
+    if (o.quantum.trim() === '' || !Number.isFinite(q) || q < 0) throw new CliError(`--quantum: virtual ns >= 0 expected, got ${JSON.stringify(o.quantum)}`);
+    cfg.quantum = q;
+  }
+  if (o.topology !== undefined) {
+    if (!parseTopology(o.topology)) throw new CliError(`--topology: SOCKETSxCORES expected (e.g. 2x28), got ${JSON.stringify(o.topology)}`);
+    cfg.topology = o.topology;
+  }
+  if (o.cost !== undefined) cfg.cost = o.cost;
+  if (cfg.clock !== 'virtual') {
+    for (const k of ['quantum', 'topology', 'cost'] as const) {
+      if (o[k] !== undefined) throw new CliError(`--${k}: applies to the virtual clock only (add --clock virtual)`);
+    }
+    return;
+  }
+  try {
+    Object.assign(cfg, resolveCost(cfg));
+  } catch (e) {
+    if (e instanceof CostError) throw new CliError(e.message);
+    throw e;
+  }
 }
 
 function sizeArg(flag: string, v: unknown): number {

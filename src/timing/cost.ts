@@ -141,7 +141,7 @@ export function loadCostTable(nameOrFile: string): ResolvedCost {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    const hint = isPreset ? '' : ` (not a file, nor a preset: ${COST_PRESETS.join(', ')}, or host after smpvm calibrate)`;
+    const hint = isPreset ? '' : ` (not a file, nor a preset: ${COST_PRESETS.join(', ')})`;
     throw new CostError(`${what}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})${hint}`);
   }
   let v: unknown;
