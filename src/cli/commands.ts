@@ -81,7 +81,7 @@ async function execute(plan: RunPlan, opts: { progress?: (f: number) => void; ch
 
 /** The run's failure as one line (exit 1), or undefined if it passed. */
 function failureOf(r: RunResults): string | undefined {
-  if (r.error) return `cpu ${r.error.cpu} failed in ${r.error.op}: ${r.error.message.split('\n')[0]}`;
+  if (r.error) return `cpu ${r.error.cpu} failed in ${r.error.op}${r.error.atNs !== undefined ? ` at ${r.error.atNs} virtual ns` : ''}: ${r.error.message.split('\n')[0]}`;
   if (!r.checker.ok) return `invariant checker: ${r.checker.violations.length} violation(s); first: ${r.checker.violations[0]}`;
   if (!r.oracle.ok) return `content oracle: ${r.oracle.failures.length} failure(s); first: ${r.oracle.failures[0]}`;
   if (r.lockdep.count > 0) return `lockdep: ${r.lockdep.count} report(s); first: ${r.lockdep.first?.kind} ${r.lockdep.first?.a} / ${r.lockdep.first?.b}`;
@@ -383,7 +383,9 @@ export async function cmdStress(io: Io, o: StressOpts): Promise<number> {
       if (fail) {
         const stop = p.opsPerCpu !== undefined ? `--ops ${p.opsPerCpu}` : `--duration ${(p.durationMs ?? 0) / 1000}`;
         const inject = p.config.inject !== 'none' ? ` --inject ${p.config.inject}` : '';
-        io.out(`${line} ${colors(io).red('FAILED')}\n  ${fail}\n  reproduce: smpvm stress --locks ${p.config.locks} --lock-impl ${p.config.lockImpl} --rmap ${p.config.rmap} --cpus ${p.config.cpus} --seed ${p.config.seed} ${stop}${inject}\n`);
+        const vc = p.config.cost;
+        const clock = p.config.clock === 'virtual' && vc !== undefined && typeof vc !== 'string' ? ` --clock virtual --quantum ${p.config.quantum} --cost ${vc.name}${p.config.topology ? ` --topology ${p.config.topology}` : ''}` : '';
+        io.out(`${line} ${colors(io).red('FAILED')}\n  ${fail}\n  reproduce: smpvm stress --locks ${p.config.locks} --lock-impl ${p.config.lockImpl} --rmap ${p.config.rmap} --cpus ${p.config.cpus} --seed ${p.config.seed} ${stop}${inject}${clock}\n`);
         failed ??= `stress failed under ${p.config.locks} (seed ${p.config.seed}): ${fail}`;
       } else {
         io.out(`${line} ${colors(io).green('ok')}\n`);

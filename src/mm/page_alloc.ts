@@ -77,7 +77,7 @@
  * Reserved frames (pfn 0: a pte value of 0 means "none") are PG_reserved
  * with _count 1, never in the allocator; put_page on them does nothing (2.4).
  */
-import { charge, COST, C_BUDDY_SPLIT, C_PAGE_ALLOC, C_PAGE_FREE, C_PAGE_MISS } from '../timing/index.js';
+import { charge, vt_sync, COST, C_BUDDY_SPLIT, C_LIST_OP, C_PAGE_ALLOC, C_PAGE_FREE, C_PAGE_MISS } from '../timing/index.js';
 import type { CpuBase } from '../machine/cpu.js';
 import type { Machine } from '../machine/machine.js';
 import {
@@ -242,6 +242,7 @@ export function mem_init(m: Machine): void {
 /** Unlink free block head `pfn` from free_area[order]. Zone lock held. */
 function del_from_free_area(cpu: CpuBase, pfn: number, order: number): void {
   const w = cpu.w;
+  list_op(); // virtual clock: a shared-list access is a synchronisation point
   const p = ps(cpu, pfn);
   const next = w[p + PG_LRU_NEXT]!;
   const prev = w[p + PG_LRU_PREV]!;
@@ -257,6 +258,7 @@ function del_from_free_area(cpu: CpuBase, pfn: number, order: number): void {
 /** Push free block head `pfn` on free_area[order]. Zone lock held. */
 function add_to_free_area(cpu: CpuBase, pfn: number, order: number): void {
   const w = cpu.w;
+  list_op(); // virtual clock: a shared-list access is a synchronisation point
   const heads = areaHeads(cpu);
   const p = ps(cpu, pfn);
   const h = w[heads + order]!;
@@ -448,6 +450,12 @@ function rmqueue_bulk(cpu: CpuBase, pcp: number): number {
   zone_unlock(cpu);
   w[cpu.vm + VM.pcp_refill]++;
   return n;
+}
+
+/** Virtual clock: charge a free-list link/unlink and let a CPU with a lower clock go first (it is shared state). */
+function list_op(): void {
+  charge(COST[C_LIST_OP]!);
+  vt_sync();
 }
 
 /** config.pcpPrepick: the pages a drain picked before taking zone->lock (this thread's CPU only) */

@@ -51,7 +51,8 @@ export interface CpuResult {
   elapsedMs: number;
   failures: string[];
   extra: Record<string, number>;
-  error?: { cpu: number; op: string; message: string; stack?: string };
+  /** atNs: the CPU's virtual time when it threw (virtual clock) */
+  error?: { cpu: number; op: string; message: string; stack?: string; atNs?: number };
 }
 
 /** Stop-the-world parking between operations (kswapd parks between balance rounds). */
@@ -183,4 +184,5 @@ export function fail(w: Int32Array, res: CpuResult, cpu: number, op: string, e: 
   Atomics.compareExchange(w, H_ERROR, 0, cpu + 1);
   Atomics.store(w, H_STOP, 1);
   res.error = { cpu, op, message: err.message, stack: err.stack };
+  if (vtOn) res.error.atNs = vt_now();
 }

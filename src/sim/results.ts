@@ -76,7 +76,7 @@ export interface RunResults {
   trace?: { file?: string; folded?: string; eventsPerCpu: number[]; lostPerCpu: number[]; windowMs: number };
   warnings: string[];
   /** a CPU that threw: the run stopped there */
-  error?: { cpu: number; op: string; message: string };
+  error?: { cpu: number; op: string; message: string; atNs?: number };
   /** issue 7: the nonresident table's geometry and Rik's /proc/refaults histogram, summed over every CPU */
   refaults: RefaultReport;
   /** issue 17: which clock durationMs, opsPerSec, lock_stat times, vmstat rates and traces are in */
@@ -224,7 +224,10 @@ export function buildResults(outcome: RunOutcome, opts: BuildOptions): RunResult
   }
   if (opts.latency) r.latency = opts.latency;
   if (opts.trace) r.trace = opts.trace;
-  if (outcome.error) r.error = { cpu: outcome.error.cpu, op: outcome.error.op, message: outcome.error.message };
+  if (outcome.error) {
+    r.error = { cpu: outcome.error.cpu, op: outcome.error.op, message: outcome.error.message };
+    if (outcome.error.atNs !== undefined) r.error.atNs = outcome.error.atNs;
+  }
   return r;
 }
 
