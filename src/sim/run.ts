@@ -283,15 +283,21 @@ export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
   if (!error && crashed !== undefined) {
     error = { cpu: errCpu, op: 'worker', message: crashed instanceof Error ? crashed.message : String(crashed) };
   }
-  wl.teardown(monitor, setup);
   let checker: CheckResult;
-  if (opts.checkEmpty && !error) {
-    for (const files of setup.files) for (const ino of files) truncate_inode_pages(monitor, ino);
-    for (const ino of setup.sharedFiles) truncate_inode_pages(monitor, ino);
-    drain_all_pages(monitor);
-    checker = check_invariants(monitor, { expectEmpty: true });
-  } else {
-    checker = check_invariants(monitor);
+  try {
+    wl.teardown(monitor, setup);
+    if (opts.checkEmpty && !error) {
+      for (const files of setup.files) for (const ino of files) truncate_inode_pages(monitor, ino);
+      for (const ino of setup.sharedFiles) truncate_inode_pages(monitor, ino);
+      drain_all_pages(monitor);
+      checker = check_invariants(monitor, { expectEmpty: true });
+    } else {
+      checker = check_invariants(monitor);
+    }
+  } catch (e) {
+    // state a bug corrupted can trip the teardown or the checker's own walks: a violation, not a crash
+    const stats = { free: 0, pagetables: 0, user: 0, cached: 0, mapped: 0, reserved: 0 };
+    checker = { ok: false, violations: [`checker: ${e instanceof Error ? e.message : String(e)}`], stats };
   }
   const vt = vst && { handoffs: vst.handoffs, parks: vst.parks };
   return { m, perCpu, durationMs, checker, checkpoints: { done: cpDone, violations: cpVio }, error, kswapd, hostMs, vt };
