@@ -309,15 +309,16 @@ export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
  * waits on, and its held locks (lockdep's held stack; the last may be the
  * awaited one).
  */
-function deadlock_report(m: Machine, workload: string, nk: number): string {
+export function deadlock_report(m: Machine, workload: string, nk: number): string {
   const w = m.w;
   const l = m.layout;
   const slots = [...Array(l.nrCpus).keys(), ...(nk ? [kswapdCpu(l)] : [])];
   const rows = slots.map((c) => {
     const s = vt_slot(w, l, c);
     const held = debug_show_held_locks(w, l, c);
-    const on = s.parkedOn >= 0 ? ` parked since ${s.parkedSinceNs} ns on word ${s.parkedOn} (waiting for it to leave ${s.parkedVal})` : '';
-    return `cpu ${c} (${s.state}, in ${op_of(w, l, c, workload)}, at ${s.clockNs} ns)${on}${held ? `; held: ${held}` : ''}`;
+    const until = s.parkedUntilEqual ? `to become ${s.parkedVal}` : `to leave ${s.parkedVal}`;
+    const on = s.parkedOn >= 0 ? ` parked since ${s.parkedSinceNs} ns on word ${s.parkedOn} (waiting for it ${until})` : '';
+    return `cpu ${c} (${s.state}, in ${op_of(w, l, c, workload)}, at ${s.clockNs} ns)${on}${held ? `; held (the last is awaited): ${held}` : ''}`;
   });
   return `simulated deadlock: every CPU left is parked — ${rows.join('; ')}`;
 }

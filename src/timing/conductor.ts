@@ -180,6 +180,8 @@ export interface SlotState {
   /** the word it is parked on, -1 none */
   parkedOn: number;
   parkedVal: number;
+  /** it waits for the word to equal parkedVal (else: to leave it) */
+  parkedUntilEqual: boolean;
   parkedSinceNs: number;
 }
 
@@ -192,6 +194,7 @@ export function vt_slot(wv: Int32Array, l: Layout, s: number): SlotState {
     clockNs: fv[(b + VS_CLOCK) >>> 1]!,
     parkedOn: st === ST_PARKED ? wv[b + VS_OFF]! : -1,
     parkedVal: wv[b + VS_VAL]!,
+    parkedUntilEqual: (wv[b + VS_MODE]! & PK_EQ) !== 0,
     parkedSinceNs: fv[(b + VS_SINCE) >>> 1]!,
   };
 }
