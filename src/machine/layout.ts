@@ -93,6 +93,7 @@ export const G_VMALLOC = 9; // VMA table free list
 export const G_RMAPALLOC = 10; // rmap pool free list
 export const G_KSWAPD = 11; // kswapd wait word, counters
 export const G_FILES = 12; // inode allocation
+export const G_COUNTER = 13; // lock_counter workload: test_lock_a + the counter (issue 17 lock-collapse bench)
 export const NR_GLOBAL_LINES = 16;
 
 /* zone line (G_ZONE) data words */

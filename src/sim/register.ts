@@ -38,5 +38,6 @@ import { reclaim_checks, reclaim_quiesce } from '../reclaim/index.js';
 import { registerQuiesce } from './checker.js';
 import '../workload/pressure.js';
 import '../workload/tracewl.js'; // issue 7: smpvm replay --cpus N
+import '../workload/lockcount.js'; // issue 17: the lock-collapse microbenchmark
 registerQuiesce(reclaim_quiesce);
 registerCheck(reclaim_checks);

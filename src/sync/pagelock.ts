@@ -30,7 +30,7 @@ import { acquiring, acquired, releasing, lock_acquired, lock_releasing } from '.
 import { futex_lock, futex_trylock, futex_unlock } from './futex.js';
 import { lkLastCpu1 } from './lockstat.js';
 import { spin_relax } from './relax.js';
-import { clock_ms, vt_released, vt_sync } from '../timing/conductor.js';
+import { clock_ms, vt_released, vt_sync, vt_sync_release } from '../timing/conductor.js';
 
 /** TestSetPageLocked: take the page lock if free; never sleeps. */
 export function trylock_page(cpu: CpuBase, pfn: number, site: number): boolean {
@@ -63,7 +63,7 @@ export function lock_page(cpu: CpuBase, pfn: number, site: number): void {
 export function unlock_page(cpu: CpuBase, pfn: number): void {
   const p = pageStruct(cpu.l, pfn);
   releasing(cpu, p + PG_LOCKWORD, C_PAGE_LOCK, 0);
-  vt_sync();
+  vt_sync_release();
   Atomics.and(cpu.w, p + PG_FLAGS, ~PG_locked);
   futex_unlock(cpu.w, p + PG_LOCKWORD);
   vt_released();
@@ -113,7 +113,7 @@ export function pte_chain_trylock(cpu: CpuBase, pfn: number, site: number): bool
 export function pte_chain_unlock(cpu: CpuBase, pfn: number): void {
   const f = pageStruct(cpu.l, pfn) + PG_FLAGS;
   lock_releasing(cpu, C_CHAIN_LOCK, 0);
-  vt_sync();
+  vt_sync_release();
   Atomics.and(cpu.w, f, ~PG_chainlock);
   vt_released();
 }

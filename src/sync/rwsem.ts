@@ -43,7 +43,7 @@
 import type { CpuBase } from '../machine/cpu.js';
 import { LK_AUX, LK_HOLDER, LK_STATE } from '../machine/layout.js';
 import { acquiring, acquired, releasing, spin_lock_init } from './spinlock.js';
-import { clock_ms, vtOn, vt_park, vt_released, vt_sync, PK_NE, K_SLEEP } from '../timing/conductor.js';
+import { clock_ms, vtOn, vt_park, vt_released, vt_sync, vt_sync_release, PK_NE, K_SLEEP } from '../timing/conductor.js';
 
 export const RWSEM_READER_MASK = 0x0fffffff;
 export const RWSEM_WRITER_LOCKED = 1 << 28;
@@ -124,7 +124,7 @@ export function down_read(cpu: CpuBase, off: number, cls: number, site: number):
 
 export function up_read(cpu: CpuBase, off: number, cls: number): void {
   releasing(cpu, off, cls, 1);
-  vt_sync();
+  vt_sync_release();
   const w = cpu.w;
   const o = off + LK_STATE;
   const old = Atomics.sub(w, o, 1);
@@ -172,7 +172,7 @@ export function down_write(cpu: CpuBase, off: number, cls: number, site: number)
 
 export function up_write(cpu: CpuBase, off: number, cls: number): void {
   releasing(cpu, off, cls, 0);
-  vt_sync();
+  vt_sync_release();
   const w = cpu.w;
   w[off + LK_HOLDER] = 0;
   const old = Atomics.exchange(w, off + LK_STATE, 0);

@@ -30,9 +30,12 @@
  *              RUNNABLE slot's clock, a PARKED slot's deadline) plus the
  *              quantum. Past it, the slot hands over. Quantum 0 is strict
  *              discrete-event order; a quantum q lets a slot run up to q ns
- *              ahead of the next-lowest clock, so two accesses to shared
- *              state may happen in an order that is wrong by at most q ns
- *              of virtual time (README "Virtual time").
+ *              ahead of the next-lowest clock, so two acquisitions may
+ *              happen in an order that is wrong by at most q ns of virtual
+ *              time (README "Virtual time"). Releases are always in strict
+ *              order (vt_sync_release: the horizon without the quantum), so
+ *              no CPU ever finds a lock free at a virtual time inside
+ *              another's critical section.
  *   hand-over: store my clock; wake every parked slot whose condition now
  *              holds (wake_scan); pick the candidate with the lowest time,
  *              ties to the lower slot id (a parked slot's time is its
@@ -66,7 +69,7 @@
  * Host mode: vtOn is false and every entry point is one untaken branch.
  */
 import { H_ERROR, H_STOP, LINE_WORDS, VT_HDR_WORDS, VT_SLOT_WORDS, type Layout } from '../machine/layout.js';
-import { COST, C_FUTEX_WAKE, C_LINE_SOCKET, C_LOCK_OP, C_TAS_RACE, C_TICKET_REREAD } from './cost.js';
+import { COST, C_FUTEX_WAKE, C_LOCK_OP, C_TAS_RACE, C_TICKET_REREAD } from './cost.js';
 import { line_ns } from './topology.js';
 
 /* header words */
@@ -255,6 +258,16 @@ export function vt_sync(): void {
 }
 
 /**
+ * Before a release: hand over if any other CPU's clock is lower (quantum
+ * 0). A lock must not be seen free by a CPU whose virtual time is inside the
+ * holder's critical section, so releases are in strict order; the quantum
+ * only lets a CPU run ahead through work and acquisitions.
+ */
+export function vt_sync_release(): void {
+  if (vtOn && clk > horizon - quantum) handover(ST_RUNNABLE);
+}
+
+/**
  * A lock was acquired whose previous acquirer was CPU `last` (-1: none or
  * unknown): the lock's line comes over, plus the lock operation itself.
  */
@@ -425,14 +438,14 @@ function woken_for(off: number): boolean {
   return false;
 }
 
-/** Other slots parked on `off` besides `not`. */
-function parked_on(off: number, not: number): number {
-  let n = 0;
+/** What re-reading the line costs the other slots parked on `off` (besides `not`): the sum of their transfers from me. */
+function parked_lines(off: number, not: number): number {
+  let ns = 0;
   for (let s = 0; s < nslots; s++) {
     const b = slotLine(s);
-    if (s !== not && w[b + VS_STATE] === ST_PARKED && w[b + VS_OFF] === off) n++;
+    if (s !== not && w[b + VS_STATE] === ST_PARKED && w[b + VS_OFF] === off) ns += line_ns(me, s);
   }
-  return n;
+  return ns;
 }
 
 function wake(s: number, b: number, off: number, kind: number): void {
@@ -442,10 +455,10 @@ function wake(s: number, b: number, off: number, kind: number): void {
       cost = line_ns(me, s);
       break;
     case K_TICKET:
-      cost = line_ns(me, s) + COST[C_TICKET_REREAD]! * parked_on(off, s) * COST[C_LINE_SOCKET]!;
+      cost = line_ns(me, s) + COST[C_TICKET_REREAD]! * parked_lines(off, s);
       break;
     case K_RACE:
-      cost = line_ns(me, s) + COST[C_TAS_RACE]! * parked_on(off, s) * COST[C_LINE_SOCKET]!;
+      cost = line_ns(me, s) + COST[C_TAS_RACE]! * parked_lines(off, s);
       break;
     case K_SLEEP:
       cost = COST[C_FUTEX_WAKE]! + line_ns(me, s);
