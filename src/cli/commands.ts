@@ -409,10 +409,15 @@ export interface StartOpts {
   duration?: string;
 }
 
+/** issue 17: the virtual-clock curve of `npm start`: CPU counts, machine, steps per CPU */
+const START_VIRTUAL = { cpus: '1,2,4,8,16,32,64', mem: '128M', region: '256K', ops: '4', cost: 'skylake-2s-112' };
+
 /**
  * `npm start`: a scale of page_fault1 processes vs threads at 1 and 2 CPUs
- * under the default schemes, then a short profile of page_fault1_threads on
- * 2 CPUs; writes the scale JSON and CSV, the trace and the folded stacks.
+ * under the default schemes on the host clock, the same curve from 1 to 64
+ * CPUs under the virtual clock on a modelled 2-socket Skylake-SP (issue 17),
+ * then a short profile of page_fault1_threads on 2 CPUs; writes the scale
+ * JSONs and CSVs, the trace and the folded stacks.
  */
 export async function cmdStart(io: Io, o: StartOpts): Promise<number> {
   const dir = o.out ?? join('results', 'start');
@@ -422,21 +427,30 @@ export async function cmdStart(io: Io, o: StartOpts): Promise<number> {
     trace: join(dir, 'trace.json'),
     folded: join(dir, 'wait.folded'),
     profileJson: join(dir, 'profile.json'),
+    virtualJson: join(dir, 'scale-virtual.json'),
+    virtualCsv: join(dir, 'scale-virtual.csv'),
   };
   const duration = o.duration ?? '1.5';
-  io.out(`smpvm start: will-it-scale page_fault1, processes vs threads at 1 and 2 CPUs (${duration} s each), then a ${PROFILE_DEFAULTS.duration} s profile of page_fault1_threads on 2 CPUs\n\n`);
+  io.out(`smpvm start: will-it-scale page_fault1, processes vs threads at 1 and 2 CPUs (${duration} s each), then 1 to 64 CPUs on the virtual clock, then a ${PROFILE_DEFAULTS.duration} s profile of page_fault1_threads on 2 CPUs\n\n`);
   // 512 MiB: the zone's pcp batch is the kernel's 31 (a 64 MiB zone gets 7)
   const machine = { mem: START_MEM, region: START_REGION };
   const s = await runScale(io, { workload: 'page_fault1', cpus: '1,2', duration, ...machine }, SCALE_DEFAULTS);
   printScale(io, s);
   writeJson(files.json, s);
   writeFile(files.csv, scaleCsv(s));
+  const v = START_VIRTUAL;
+  io.out(`\nthe same on the virtual clock, ${v.cpus} CPUs of a modelled ${v.cost} (${v.ops} loops of ${v.region} per CPU and point):\n`);
+  const vs = await runScale(io, { workload: 'page_fault1', cpus: v.cpus, ops: v.ops, clock: 'virtual', cost: v.cost, mem: v.mem, region: v.region }, SCALE_DEFAULTS);
+  printScale(io, vs);
+  writeJson(files.virtualJson, vs);
+  writeFile(files.virtualCsv, scaleCsv(vs));
   io.out(`\nprofiling page_fault1_threads on 2 CPUs ...\n`);
   const p = await runProfile(io, { workload: 'page_fault1_threads', cpus: '2', json: files.profileJson, ...machine }, files);
   io.out(`${fmtRate(p.opsPerSec)} faults/s traced; top lock waits:\n`);
   io.out(contentionText(p));
   io.out(`\nscale results: ${show(files.json)}\n`);
   io.out(`scale csv:     ${show(files.csv)}\n`);
+  io.out(`virtual clock: ${show(files.virtualJson)}, ${show(files.virtualCsv)}\n`);
   io.out(`trace:         ${show(files.trace)}  (ui.perfetto.dev, chrome://tracing, speedscope)\n`);
   io.out(`folded stacks: ${show(files.folded)}\n`);
   io.out(`profile run:   ${show(files.profileJson)}\n`);
