@@ -15,6 +15,9 @@
  *             simulated faults per host second, host seconds, hand-overs per
  *             fault, host RSS; at 64 CPUs also a larger quantum and a spin
  *             before sleeping on the turn word.
+ *   validate  `smpvm calibrate`'s host table measured in the same run, then
+ *             page_fault1 processes/threads under each lock scheme at 1 and 2
+ *             CPUs on both clocks: virtual / host faults per second.
  *   zone      page_fault1_processes under split at 112 CPUs on the
  *             skylake-2s-112 preset, without and with Aaron Lu's
  *             free_pcppages_bulk change (config.pcpPrepick): the top
@@ -27,6 +30,9 @@ import { buildResults, type RunResults } from '../src/sim/results.js';
 import type { Piscina } from 'piscina';
 import { DEFAULT_QUANTUM_NS } from '../src/config.js';
 import { writeResult, fmtRate, isMain } from './common.js';
+import { calibrate } from '../src/sim/calibrate.js';
+import { checkCostTable } from '../src/timing/cost.js';
+import { IdleSampler } from '../src/cli/progress.js';
 
 const MiB = 1 << 20;
 const IMPLS = ['tas', 'ttas', 'ticket', 'mcs', 'futex'] as const;
@@ -142,7 +148,40 @@ async function zone(): Promise<unknown> {
   return out;
 }
 
-const SECTIONS: Record<string, () => Promise<unknown>> = { collapse, quantum, speed, zone };
+/**
+ * Validation against the host: the host table calibrated now (sim/calibrate.ts),
+ * then page_fault1 processes and threads under each lock scheme at 1 and 2
+ * CPUs on both clocks; virtual / host faults per second, with the host's line
+ * round trip and idle time beside them.
+ */
+async function validate(): Promise<unknown> {
+  console.log('\n## validation: page_fault1 on both clocks at 1 and 2 CPUs, the host table calibrated in this run');
+  const cal = await calibrate((s) => console.log(`calibrate: ${s}`));
+  const table = checkCostTable(cal.table, 'host');
+  console.log(`host line round trip ${cal.roundTripNs === null ? 'not measured' : `${cal.roundTripNs.toFixed(0)} ns`}`);
+  console.log('locks  mode        cpus  host faults/s  idle %  virtual faults/s  virtual/host');
+  const out = [];
+  for (const locks of ['bkl', '2.4', 'split'] as const) {
+    for (const mode of ['processes', 'threads'] as const) {
+      for (const cpus of [1, 2]) {
+        const spec = { name: `page_fault1_${mode}`, regionBytes: MiB };
+        const config = { cpus, locks, mem: 64 * MiB, swap: 0, populate: true };
+        const idle = new IdleSampler();
+        idle.mark();
+        const h = await runMachine({ config, spec, durationMs: 1000, pool: pool(Math.max(3, ...pools.keys())) });
+        idle.mark();
+        const hostRate = (h.perCpu.reduce((a, c) => a + c.units, 0) / h.durationMs) * 1000;
+        const v = await point({ ...config, cost: table }, spec, 16);
+        const row = { locks, mode, cpus, hostRate, idlePct: idle.pct(), virtualRate: v.perVirtualSec, ratio: v.perVirtualSec / hostRate };
+        out.push(row);
+        console.log(`${locks.padEnd(6)} ${mode.padEnd(10)} ${String(cpus).padStart(4)}  ${fmtRate(hostRate).padStart(13)}  ${(row.idlePct ?? NaN).toFixed(1).padStart(6)}  ${fmtRate(v.perVirtualSec).padStart(16)}  ${row.ratio.toFixed(2).padStart(12)}`);
+      }
+    }
+  }
+  return { roundTripNs: cal.roundTripNs, table: cal.table, rows: out };
+}
+
+const SECTIONS: Record<string, () => Promise<unknown>> = { collapse, quantum, speed, zone, validate };
 
 export async function main(sections = Object.keys(SECTIONS)): Promise<void> {
   const out: Record<string, unknown> = { date: new Date().toISOString() };

@@ -41,6 +41,7 @@ import { INJECTIONS } from './config.js';
 import { addReplayCommand } from './cli/replay.js';
 import type { SharedOpts } from './cli/options.js';
 import { addRmapCostCommand } from './cli/rmap-cost.js';
+import { addCalibrateCommand } from './cli/calibrate.js';
 
 function program(io: Io, done: (code: number) => void): Command {
   const p = new Command('smpvm')
@@ -92,6 +93,7 @@ function program(io: Io, done: (code: number) => void): Command {
     .action(async (o: StartOpts) => done(await cmdStart(io, o)));
 
   addRmapCostCommand(p, io, done);
+  addCalibrateCommand(p, io, done); // issue 17: the host's cost table for the virtual clock
 
   return p;
 }

@@ -11,7 +11,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import pc from 'picocolors';
 import { dirname, join, relative, isAbsolute } from 'node:path';
-import { runMachine, type RunOutcome } from '../sim/run.js';
+import type { Piscina } from 'piscina';
+import { runMachine, createRunPool, type RunOutcome } from '../sim/run.js';
 import { lineRoundTripNs } from '../sim/hostprobe.js';
 import { buildResults, scaleRatios, timeSliceWarning, hostCores, TOOL, RESULTS_VERSION, type RunResults, type ScaleResults, type ScalePoint } from '../sim/results.js';
 import { readTrace, readCpuTrace } from '../machine/trace.js';
@@ -53,7 +54,10 @@ interface Executed {
 }
 
 /** Run one plan: the orchestrator, the idle sampler, the results object. */
-async function execute(plan: RunPlan, opts: { progress?: (f: number) => void; checkpoints?: number; build?: (o: RunOutcome) => Partial<Parameters<typeof buildResults>[1]> }): Promise<Executed> {
+async function execute(
+  plan: RunPlan,
+  opts: { progress?: (f: number) => void; checkpoints?: number; build?: (o: RunOutcome) => Partial<Parameters<typeof buildResults>[1]>; pool?: Piscina },
+): Promise<Executed> {
   const idle = new IdleSampler();
   if (plan.opsPerCpu !== undefined) idle.mark();
   const outcome = await runMachine({
@@ -63,6 +67,7 @@ async function execute(plan: RunPlan, opts: { progress?: (f: number) => void; ch
     opsPerCpu: plan.opsPerCpu,
     checkpoints: opts.checkpoints,
     checkEmpty: true,
+    pool: opts.pool,
     onProgress: (f) => {
       idle.mark();
       opts.progress?.(f);
@@ -198,11 +203,13 @@ async function runScale(io: Io, o: SharedOpts, d: typeof SCALE_DEFAULTS): Promis
   await probe();
   const bar = progressBar(io, long, 'scale');
   const points: ScalePoint[] = cpus.map((tasks) => ({ tasks }));
+  // virtual clock: one pool of workers for every point (a point's own start-up is most of its host time)
+  const pool = virtual ? createRunPool(cpus[cpus.length - 1]! + 1) : undefined;
   try {
     for (let i = 0; i < jobs.length; i++) {
       const j = jobs[i]!;
       const label = `${j.plan.spec.name} ×${j.tasks}`;
-      const { results } = await execute(j.plan, { progress: (f) => bar.update((i + f) / jobs.length, label) });
+      const { results } = await execute(j.plan, { progress: (f) => bar.update((i + f) / jobs.length, label), pool });
       const fail = failureOf(results);
       if (fail) {
         if (o.json) writeJson(o.json, { kind: 'scale', failed: results });
@@ -219,6 +226,7 @@ async function runScale(io: Io, o: SharedOpts, d: typeof SCALE_DEFAULTS): Promis
     }
   } finally {
     bar.stop();
+    await pool?.destroy();
   }
   await probe();
   const ws = virtual ? undefined : timeSliceWarning(cpus[cpus.length - 1]!);
