@@ -111,8 +111,9 @@ describe('virtual clock', () => {
   }
 
   it('reports a planted bug (no_zone_lock) the same way at the same virtual time on two runs', async () => {
-    // smpvm stress's sizes (cli/options.ts finishPlan for random)
-    const o = { config: randomCfg(4, 'split', 7, { mem: '16M', maxVma: 2048, maxMm: 64, inject: 'no_zone_lock' }), spec: { name: 'random' }, opsPerCpu: 300, checkEmpty: true };
+    // smpvm stress's sizes (cli/options.ts finishPlan for random); quantum 0 interleaves at every
+    // free-list access, where the missing lock shows
+    const o = { config: randomCfg(4, 'split', 7, { mem: '16M', maxVma: 2048, maxMm: 64, inject: 'no_zone_lock', quantum: 0 }), spec: { name: 'random' }, opsPerCpu: 300, checkEmpty: true };
     const a = await run(o);
     const b = await run(o);
     const pa = runProblems(a.r);
