@@ -418,7 +418,7 @@ export interface StartOpts {
 }
 
 /** issue 17: the virtual-clock curve of `npm start`: CPU counts, machine, steps per CPU */
-const START_VIRTUAL = { cpus: '1,2,4,8,16,32,64', mem: '128M', region: '256K', ops: '4', cost: 'skylake-2s-112' };
+const START_VIRTUAL = { cpus: '1,2,4,8,16,32,64', mem: '256M', region: '256K', ops: '4', cost: 'skylake-2s-112' };
 
 /**
  * `npm start`: a scale of page_fault1 processes vs threads at 1 and 2 CPUs
