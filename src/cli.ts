@@ -90,6 +90,7 @@ function program(io: Io, done: (code: number) => void): Command {
     .description('the main job: page_fault1 processes vs threads at 1 and 2 CPUs, then a profile; writes JSON, CSV and a trace')
     .option('--out <dir>', 'where the files go (default results/start)')
     .option('-d, --duration <seconds>', 'seconds per scale point (default 1.5)')
+    .option('--virtual-cpus <list>', 'CPU counts of the virtual-clock curve (default 1,2,4,8,16,32,64)')
     .action(async (o: StartOpts) => done(await cmdStart(io, o)));
 
   addRmapCostCommand(p, io, done);

@@ -415,6 +415,8 @@ const START_REGION = '16M';
 export interface StartOpts {
   out?: string;
   duration?: string;
+  /** issue 17: the CPU counts of the virtual-clock curve (default START_VIRTUAL.cpus) */
+  virtualCpus?: string;
 }
 
 /** issue 17: the virtual-clock curve of `npm start`: CPU counts, machine, steps per CPU */
@@ -446,7 +448,7 @@ export async function cmdStart(io: Io, o: StartOpts): Promise<number> {
   printScale(io, s);
   writeJson(files.json, s);
   writeFile(files.csv, scaleCsv(s));
-  const v = START_VIRTUAL;
+  const v = { ...START_VIRTUAL, cpus: o.virtualCpus ?? START_VIRTUAL.cpus };
   io.out(`\nthe same on the virtual clock, ${v.cpus} CPUs of a modelled ${v.cost} (${v.ops} loops of ${v.region} per CPU and point):\n`);
   const vs = await runScale(io, { workload: 'page_fault1', cpus: v.cpus, ops: v.ops, clock: 'virtual', cost: v.cost, mem: v.mem, region: v.region }, SCALE_DEFAULTS);
   printScale(io, vs);
