@@ -6,6 +6,10 @@
  * places where work is done (charge) and the run orchestrator call it.
  *
  * vt_begin is what a CPU worker calls to join a virtual-clock run.
+ *
+ * Locking: the cost table and topology are per-thread copies, written once
+ * by vt_begin before the CPU runs; the conductor's shared state follows the
+ * protocol in conductor.ts (only the turn holder writes it).
  */
 import type { Machine } from '../machine/machine.js';
 import { set_trace_clock } from '../machine/trace.js';
