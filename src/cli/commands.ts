@@ -330,7 +330,7 @@ export async function runProfile(io: Io, o: ProfileOpts, files: { trace: string;
 function printProfile(io: Io, r: RunResults, files: { trace: string; folded: string }, json?: string): void {
   io.out(`${runHeadline(r)}\n`);
   io.out(formatSummary(r));
-  io.out(`throughput (traced): ${fmtRate(r.opsPerSec)} ops/s\n`);
+  io.out(`throughput (traced): ${fmtRate(r.opsPerSec)} ops/s${clockNote(r) ? ` (${clockNote(r).trim()})` : ''}\n`);
   io.out(formatVerdict(r));
   io.out('\n# perf lock contention\n');
   io.out(contentionText(r));
