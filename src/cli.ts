@@ -32,6 +32,7 @@ import { COMMANDS } from './cli/options.js';
 import { addRmapCostCommand } from './cli/rmap-cost.js';
 import { addReportCommand } from './cli/report.js';
 import { addSweepCommands } from './cli/sweep.js';
+import { addCalibrateCommand } from './cli/calibrate.js';
 
 function program(io: Io, done: (code: number) => void): Command {
   const p = new Command('smpvm')
@@ -80,9 +81,11 @@ function program(io: Io, done: (code: number) => void): Command {
     .description('the main job: page_fault1 processes vs threads at 1 and 2 CPUs, then a profile; writes JSON, CSV and a trace')
     .option('--out <dir>', 'where the files go (default results/start)')
     .option('-d, --duration <seconds>', `seconds per scale point (default ${START_DURATION})`)
+    .option('--virtual-cpus <list>', 'CPU counts of the virtual-clock curve (default 1,2,4,8,16,32,64)')
     .action(async (o: StartOpts) => done(await cmdStart(io, o)));
 
   addRmapCostCommand(p, io, done);
+  addCalibrateCommand(p, io, done); // issue 17: the host's cost table for the virtual clock
   addReportCommand(p, io, done);
   addSweepCommands(p, io, done);
 

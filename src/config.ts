@@ -25,6 +25,29 @@ export const POLICIES = ['swapout', 'clock', '2q', 'clockpro', 'clockpro-approx'
 /** Deliberate bugs the stress tests plant to prove they can fail. */
 export const INJECTIONS = ['none', 'no_zone_lock', 'no_pte_lock', 'no_lru_lock', 'no_swap_dup', 'no_migrate_copy'] as const;
 
+export const CLOCKS = ['host', 'virtual'] as const;
+/** host clock: workers time-slice beyond the host's cores anyway */
+export const MAX_CPUS_HOST = 64;
+/** virtual clock: layout sizes (per-CPU areas, LK_LAST's CPU field) allow this many */
+export const MAX_CPUS_VIRTUAL = 256;
+/** default quantum, virtual ns (README "Virtual time": its error against quantum 0) */
+export const DEFAULT_QUANTUM_NS = 1000;
+
+/**
+ * A cost table as the machine carries it (timing/cost.ts loads and checks
+ * the JSON file; the sources of its numbers stay in the file): its name, the
+ * sha256 of the file's canonical JSON, the default topology and the costs in
+ * virtual ns by name.
+ */
+export const ResolvedCostSchema = z
+  .object({
+    name: z.string(),
+    hash: z.string(),
+    topology: z.string(),
+    ns: z.record(z.string(), z.number().min(0)),
+  })
+  .strict();
+
 export type RmapSchemeName = (typeof RMAP_SCHEMES)[number];
 export type LockSchemeName = (typeof LOCK_SCHEMES)[number];
 export type LockImplName = (typeof LOCK_IMPLS)[number];
@@ -126,7 +149,7 @@ export const CONFIG_FIELDS = {
   /** swap area size in bytes; 0 = no swap */
   swap: size(0, MEM_MAX).default(64 * MiB),
   /** simulated CPUs running the workload (kswapd gets its own slot) */
-  cpus: int(1, 64).default(2),
+  cpus: int(1, MAX_CPUS_VIRTUAL).default(2),
   maxMm: int(1, 65536).default(256),
   maxVma: int(4, 1 << 20).default(8192),
   maxFiles: int(1, 65536).default(64),
@@ -168,11 +191,31 @@ export const CONFIG_FIELDS = {
   swapWriteErrorRate: num(0, 1).default(0),
   /** swap-in read-ahead window is 2^pageCluster slots; default 2 below 16 MiB of RAM, else 3 (2.4 swap_setup) */
   pageCluster: int(0, 5).optional(),
+  /**
+   * issue 17: which clock a run keeps (DESIGN.md §6). host: the workers run
+   * at once and every time is host time; virtual: the conductor
+   * (src/timing/) runs one CPU at a time in virtual-time order and the cost
+   * table times the work.
+   */
+  clock: oneOf(CLOCKS).default('host'),
+  /** virtual clock: how far (virtual ns) a CPU may run ahead of the next-lowest clock before it hands over; 0 = strict discrete-event order */
+  quantum: num(0, 1e9).default(DEFAULT_QUANTUM_NS),
+  /** virtual clock: SOCKETSxCORES (cores per socket); CPUs beyond sockets×cores are SMT siblings. Default: the cost table's */
+  topology: z.string().regex(/^[1-9]\d*x[1-9]\d*$/, 'expected SOCKETSxCORES, e.g. 2x28').optional(),
+  /** virtual clock: the cost table — a preset name or file path (resolved by timing/cost.ts before boot), or the resolved table */
+  cost: z.union([z.string(), ResolvedCostSchema]).optional(),
+  /** issue 17: Aaron Lu's free_pcppages_bulk change: pick the pages to free before taking zone->lock */
+  pcpPrepick: z.boolean().default(false),
 };
 
 export const ConfigSchema = z
   .object(CONFIG_FIELDS)
   .strict()
+  .superRefine((c, ctx) => {
+    if (c.clock === 'host' && c.cpus > MAX_CPUS_HOST) {
+      ctx.addIssue({ code: 'custom', path: ['cpus'], message: `must be <= ${MAX_CPUS_HOST} with clock host (up to ${MAX_CPUS_VIRTUAL} with clock virtual)` });
+    }
+  })
   // the derived defaults: filled in here, once, so nothing downstream writes `?? default`
   .transform((c) => ({
     ...c,

@@ -12,8 +12,10 @@
  * so does a checker violation, an oracle failure or a lockdep report.
  */
 import pc from 'picocolors';
-import { join, relative, isAbsolute } from 'node:path';
-import { runMachine, type RunOutcome } from '../sim/run.js';
+import { readFileSync } from 'node:fs';
+import { dirname, join, relative, isAbsolute } from 'node:path';
+import type { Piscina } from 'piscina';
+import { runMachine, createRunPool, type RunOutcome } from '../sim/run.js';
 import { lineRoundTripNs } from '../sim/hostprobe.js';
 import { buildResults, scaleRatios, timeSliceWarning, hostCores, TOOL, RESULTS_VERSION, type RunResults, type ScaleResults, type ScalePoint } from '../sim/results.js';
 import { readTrace, readCpuTrace } from '../machine/trace.js';
@@ -22,6 +24,7 @@ import { formatLockStat, formatPerfLockContention } from '../report/lockstat.js'
 import { formatLockStatBrief } from '../report/lockstat_brief.js';
 import { formatSummary, formatVerdict, formatRmapOverhead, formatVmstat, formatEvents, runHeadline, fmtRate, fmtInt, fmtSize } from '../report/summary.js';
 import { scaleCsv, scaleChart } from '../report/scaling.js';
+import { buildReport } from '../report/html.js';
 import { analyzeTrace, chromeTrace, foldedWaitStacks, faultLatency } from '../report/trace_export.js';
 import { CliError, EXIT_FAIL, EXIT_OK, type Io } from './io.js';
 import { format_refaults } from '../reclaim/nonresident.js';
@@ -46,7 +49,10 @@ interface Executed {
 }
 
 /** Run one plan: the orchestrator, the idle sampler, the results object. */
-export async function execute(plan: RunPlan, opts: { progress?: (f: number) => void; checkpoints?: number; build?: (o: RunOutcome) => Partial<Parameters<typeof buildResults>[1]> }): Promise<Executed> {
+export async function execute(
+  plan: RunPlan,
+  opts: { progress?: (f: number) => void; checkpoints?: number; build?: (o: RunOutcome) => Partial<Parameters<typeof buildResults>[1]>; pool?: Piscina },
+): Promise<Executed> {
   const idle = new IdleSampler();
   if (plan.opsPerCpu !== undefined) idle.mark();
   const outcome = await runMachine({
@@ -56,6 +62,7 @@ export async function execute(plan: RunPlan, opts: { progress?: (f: number) => v
     opsPerCpu: plan.opsPerCpu,
     checkpoints: opts.checkpoints,
     checkEmpty: true,
+    pool: opts.pool,
     onProgress: (f) => {
       idle.mark();
       opts.progress?.(f);
@@ -74,7 +81,7 @@ export async function execute(plan: RunPlan, opts: { progress?: (f: number) => v
 
 /** The run's failure as one line (exit 1), or undefined if it passed. */
 export function failureOf(r: RunResults): string | undefined {
-  if (r.error) return `cpu ${r.error.cpu} failed in ${r.error.op}: ${r.error.message.split('\n')[0]}`;
+  if (r.error) return `cpu ${r.error.cpu} failed in ${r.error.op}${r.error.atNs !== undefined ? ` at ${r.error.atNs} virtual ns` : ''}: ${r.error.message.split('\n')[0]}`;
   if (!r.checker.ok) return `invariant checker: ${r.checker.violations.length} violation(s); first: ${r.checker.violations[0]}`;
   if (!r.oracle.ok) return `content oracle: ${r.oracle.failures.length} failure(s); first: ${r.oracle.failures[0]}`;
   if (r.lockdep.count > 0) return `lockdep: ${r.lockdep.count} report(s); first: ${r.lockdep.first?.kind} ${r.lockdep.first?.a} / ${r.lockdep.first?.b}`;
@@ -84,8 +91,9 @@ export function failureOf(r: RunResults): string | undefined {
 /** Colours only on a terminal. */
 export const colors = (io: Io) => pc.createColors(io.isTTY);
 
-export function warn(io: Io, cpus: number): void {
-  const w = timeSliceWarning(cpus);
+export function warn(io: Io, cfg: { cpus: number; clock: string }): void {
+  if (cfg.clock === 'virtual') return; // one CPU runs at a time: nothing is time-sliced
+  const w = timeSliceWarning(cfg.cpus);
   if (w) io.err(`smpvm: ${colors(io).yellow(w)}\n`);
 }
 
@@ -94,7 +102,7 @@ function printRun(io: Io, r: RunResults, all: boolean): void {
   io.out(`${runHeadline(r)}\n`);
   io.out(formatSummary(r));
   io.out(
-    `throughput: ${fmtRate(r.opsPerSec)} ops/s (${fmtInt(r.ops)} ops in ${(r.durationMs / 1000).toFixed(3)} s)` +
+    `throughput: ${fmtRate(r.opsPerSec)} ops/s (${fmtInt(r.ops)} ops in ${(r.durationMs / 1000).toFixed(3)} s${clockNote(r)})` +
       `${r.hostIdlePct === null ? '' : `, host idle ${r.hostIdlePct.toFixed(1)}%`}` +
       `${r.hostLineRoundTripNs === null ? '' : `, host cache-line round trip ${r.hostLineRoundTripNs.toFixed(0)} ns`}\n`,
   );
@@ -120,6 +128,13 @@ function printRun(io: Io, r: RunResults, all: boolean): void {
   }
 }
 
+/** Under the virtual clock: which table timed it, and what it cost on the host. */
+function clockNote(r: RunResults): string {
+  const v = r.virtual;
+  if (!v) return '';
+  return ` of virtual time: cost table ${v.cost.name} ${v.cost.hash}, topology ${v.topology}, quantum ${v.quantumNs} ns; ${r.hostSeconds.toFixed(2)} host s, ${fmtInt(v.handoffs)} hand-overs`;
+}
+
 function contentionText(r: RunResults): string {
   return r.contention.some((c) => c.total_wait_ns > 0) ? formatPerfLockContention(r.contention) : '(no contended acquisitions)\n';
 }
@@ -139,9 +154,9 @@ export async function cmdRun(io: Io, o: RunOpts): Promise<number> {
   const base = planBase(o, COMMANDS.run);
   const plan = finishPlan(base, undefined, base.workload);
   if (o.json) checkOutput('--json', o.json);
-  warn(io, plan.config.cpus);
-  // what a bounced line costs on this host right now: the yardstick for lock_stat's bounces
-  const rtt = plan.config.cpus > 1 ? await lineRoundTripNs() : null;
+  warn(io, plan.config);
+  // what a bounced line costs on this host right now: the yardstick for lock_stat's bounces (the virtual clock's come from its cost table)
+  const rtt = plan.config.cpus > 1 && plan.config.clock === 'host' ? await lineRoundTripNs() : null;
   const bar = progressFor(io, plan, plan.spec.name);
   const { results } = await execute(plan, { progress: (f) => bar.update(f), build: () => ({ hostLineRoundTripNs: rtt }) }).finally(() => bar.stop());
   const fail = failureOf(results);
@@ -185,10 +200,11 @@ function scaleJobs(o: SharedOpts, d: CommandDefaults): { test: string; jobs: Sca
 
 async function runScale(io: Io, o: SharedOpts, d: CommandDefaults): Promise<ScaleResults> {
   const { test, jobs, cpus } = scaleJobs(o, d);
-  warn(io, cpus[cpus.length - 1]!);
+  const virtual = jobs[0]?.plan.config.clock === 'virtual';
+  warn(io, { cpus: cpus[cpus.length - 1]!, clock: virtual ? 'virtual' : 'host' });
   const long = jobs.length > 1 || (jobs[0]?.plan.durationMs ?? 0) >= LONG_RUN_MS;
   // what a bounced line costs on this host, before and after the points (it can change while they run)
-  const shares = cpus[cpus.length - 1]! > 1;
+  const shares = cpus[cpus.length - 1]! > 1 && !virtual;
   const rtt: number[] = [];
   const probe = async () => {
     const ns = shares ? await lineRoundTripNs() : null;
@@ -197,11 +213,13 @@ async function runScale(io: Io, o: SharedOpts, d: CommandDefaults): Promise<Scal
   await probe();
   const bar = progressBar(io, long, 'scale');
   const points: ScalePoint[] = cpus.map((tasks) => ({ tasks }));
+  // virtual clock: one pool of workers for every point (a point's own start-up is most of its host time)
+  const pool = virtual ? createRunPool(cpus[cpus.length - 1]! + 1) : undefined;
   try {
     for (let i = 0; i < jobs.length; i++) {
       const j = jobs[i]!;
       const label = `${j.plan.spec.name} ×${j.tasks}`;
-      const { results } = await execute(j.plan, { progress: (f) => bar.update((i + f) / jobs.length, label) });
+      const { results } = await execute(j.plan, { progress: (f) => bar.update((i + f) / jobs.length, label), pool });
       const fail = failureOf(results);
       if (fail) {
         if (o.json) writeJsonOutput('--json', o.json, { kind: 'scale', failed: results });
@@ -218,9 +236,10 @@ async function runScale(io: Io, o: SharedOpts, d: CommandDefaults): Promise<Scal
     }
   } finally {
     bar.stop();
+    await pool?.destroy();
   }
   await probe();
-  const ws = timeSliceWarning(cpus[cpus.length - 1]!);
+  const ws = virtual ? undefined : timeSliceWarning(cpus[cpus.length - 1]!);
   return {
     version: RESULTS_VERSION,
     kind: 'scale',
@@ -241,6 +260,10 @@ function printScale(io: Io, s: ScaleResults): void {
   if (first) {
     const c = first.config;
     io.out(`\n${s.workload}: mem ${fmtSize(c.mem)}${first.workload.regionBytes ? `, region ${fmtSize(Number(first.workload.regionBytes))}/CPU` : ''}, rmap ${c.rmap}, locks ${c.locks}/${c.lockImpl}, ${first.stop.durationMs !== undefined ? `${(first.stop.durationMs / 1000).toFixed(2)} s` : `${first.stop.opsPerCpu} steps/CPU`} per point, host cores ${s.hostCores}\n`);
+    if (first.virtual) {
+      const hostS = s.runs.reduce((a, p) => a + (p.processes?.hostSeconds ?? 0) + (p.threads?.hostSeconds ?? 0), 0);
+      io.out(`virtual clock: cost table ${first.virtual.cost.name} ${first.virtual.cost.hash}, topology ${first.virtual.topology}, quantum ${first.virtual.quantumNs} ns; ops/s are per virtual second (${hostS.toFixed(1)} host s in all)\n`);
+    }
     if (s.hostLineRoundTripNs.length === 2) {
       const [a, b] = s.hostLineRoundTripNs.map((x) => x.toFixed(0));
       io.out(`host cache-line round trip between two threads: ${a} ns before, ${b} ns after (each bounce of a shared lock or line costs about half)\n`);
@@ -298,7 +321,7 @@ function profilePlan(o: ProfileOpts, files: ProfileFiles): RunPlan {
 }
 
 async function runProfile(io: Io, plan: RunPlan, files: ProfileFiles): Promise<RunResults> {
-  warn(io, plan.config.cpus);
+  warn(io, plan.config);
   const bar = progressFor(io, plan, `profile ${plan.spec.name}`);
   let analysis: ReturnType<typeof analyzeTrace> | undefined;
   const { results } = await execute(plan, {
@@ -342,7 +365,7 @@ const writeProfileFiles = (r: RunResults) => pendingWrites.get(r)?.();
 function printProfile(io: Io, r: RunResults, files: ProfileFiles): void {
   io.out(`${runHeadline(r)}\n`);
   io.out(formatSummary(r));
-  io.out(`throughput (traced): ${fmtRate(r.opsPerSec)} ops/s\n`);
+  io.out(`throughput (traced): ${fmtRate(r.opsPerSec)} ops/s${clockNote(r) ? ` (${clockNote(r).trim()})` : ''}\n`);
   io.out(formatVerdict(r));
   io.out('\n# perf lock contention\n');
   io.out(contentionText(r));
@@ -382,12 +405,19 @@ export const START_DURATION = 1.5;
 export interface StartOpts {
   out?: string;
   duration?: string;
+  /** issue 17: the CPU counts of the virtual-clock curve (default START_VIRTUAL.cpus) */
+  virtualCpus?: string;
 }
+
+/** issue 17: the virtual-clock curve of `npm start`: CPU counts, machine, steps per CPU */
+const START_VIRTUAL = { cpus: '1,2,4,8,16,32,64', mem: '256M', region: '256K', ops: '4', cost: 'skylake-2s-112' };
 
 /**
  * `npm start`: a scale of page_fault1 processes vs threads at 1 and 2 CPUs
- * under the default schemes, then a short profile of page_fault1_threads on
- * 2 CPUs; writes the scale JSON and CSV, the trace and the folded stacks.
+ * under the default schemes on the host clock, the same curve from 1 to 64
+ * CPUs under the virtual clock on a modelled 2-socket Skylake-SP (issue 17),
+ * then a short profile of page_fault1_threads on 2 CPUs; writes the scale
+ * JSONs and CSVs, the trace and the folded stacks.
  */
 export async function cmdStart(io: Io, o: StartOpts): Promise<number> {
   const dir = o.out ?? join('results', 'start');
@@ -398,26 +428,47 @@ export async function cmdStart(io: Io, o: StartOpts): Promise<number> {
     trace: join(dir, 'trace.json'),
     folded: join(dir, 'wait.folded'),
     profileJson: join(dir, 'profile.json'),
+    virtualJson: join(dir, 'scale-virtual.json'),
+    virtualCsv: join(dir, 'scale-virtual.csv'),
+    report: join(dir, 'report.html'),
   };
   // 512 MiB: the zone's pcp batch is the kernel's 31 (a 64 MiB zone gets 7)
   const machine = { mem: START_MEM, region: START_REGION };
   const pfiles: ProfileFiles = { trace: files.trace, folded: files.folded, json: files.profileJson, flags: { trace: '--out', folded: '--out', json: '--out' } };
   // everything checked before the first line: the output directory, its files, the profile's plan
   checkOutput('--out', dir, { dir: true });
-  for (const f of [files.json, files.csv]) checkOutput('--out', f);
+  for (const f of [files.json, files.csv, files.virtualJson, files.virtualCsv, files.report]) checkOutput('--out', f);
   const profile = profilePlan({ workload: 'page_fault1_threads', cpus: '2', ...machine }, pfiles);
-  io.out(`smpvm start: will-it-scale page_fault1, processes vs threads at 1 and 2 CPUs (${duration} s each), then a ${COMMANDS.profile.duration} s profile of page_fault1_threads on 2 CPUs\n\n`);
+  io.out(`smpvm start: will-it-scale page_fault1, processes vs threads at 1 and 2 CPUs (${duration} s each), then 1 to 64 CPUs on the virtual clock, then a ${COMMANDS.profile.duration} s profile of page_fault1_threads on 2 CPUs\n\n`);
   const s = await runScale(io, { workload: 'page_fault1', cpus: '1,2', duration: String(duration), ...machine }, COMMANDS.scale);
   printScale(io, s);
   writeJsonOutput('--out', files.json, s);
   writeOutput('--out', files.csv, scaleCsv(s));
+  const v = { ...START_VIRTUAL, cpus: o.virtualCpus ?? START_VIRTUAL.cpus };
+  io.out(`\nthe same on the virtual clock, ${v.cpus} CPUs of a modelled ${v.cost} (${v.ops} loops of ${v.region} per CPU and point):\n`);
+  const vs = await runScale(io, { workload: 'page_fault1', cpus: v.cpus, ops: v.ops, clock: 'virtual', cost: v.cost, mem: v.mem, region: v.region }, COMMANDS.scale);
+  printScale(io, vs);
+  writeJsonOutput('--out', files.virtualJson, vs);
+  writeOutput('--out', files.virtualCsv, scaleCsv(vs));
   io.out(`\nprofiling page_fault1_threads on 2 CPUs ...\n`);
   const p = await runProfile(io, profile, pfiles);
   writeProfileFiles(p);
   io.out(`${fmtRate(p.opsPerSec)} faults/s traced; top lock waits:\n`);
   io.out(contentionText(p));
-  io.out(`\nscale results: ${show(files.json)}\n`);
+  // the report of these runs (issue 21): both curves, the profile's lock_stat and its lock-wait flame graph
+  const { html } = await buildReport(
+    [
+      { file: files.json, results: s },
+      { file: files.virtualJson, results: vs },
+      { file: files.profileJson, results: p, folded: { file: files.folded, lines: readFileSync(files.folded, 'utf8').split('\n').filter((l) => l.trim() !== '') } },
+    ],
+    [],
+  );
+  writeOutput('--out', files.report, html);
+  io.out(`\nreport:        ${show(files.report)}  (open in a browser: curves, lock_stat, flame graph)\n`);
+  io.out(`scale results: ${show(files.json)}\n`);
   io.out(`scale csv:     ${show(files.csv)}\n`);
+  io.out(`virtual clock: ${show(files.virtualJson)}, ${show(files.virtualCsv)}\n`);
   io.out(`trace:         ${show(files.trace)}  (ui.perfetto.dev, chrome://tracing, speedscope)\n`);
   io.out(`folded stacks: ${show(files.folded)}\n`);
   io.out(`profile run:   ${show(files.profileJson)}\n`);

@@ -45,7 +45,10 @@ import {
   POLICIES,
   type Config,
   type ConfigInput,
+  MAX_CPUS_VIRTUAL,
+  DEFAULT_QUANTUM_NS,
 } from '../config.js';
+import { resolveCost, parseTopology, CostError, COST_PRESETS, DEFAULT_COST_PRESET } from '../timing/index.js';
 import { PRESSURE_PATTERNS } from '../workload/pressure.js';
 import { workloadByName, parseSpec, WORKLOAD_NAMES, type WorkloadSpec } from '../workload/index.js';
 import { WorkloadParamError } from '../workload/params.js';
@@ -75,6 +78,11 @@ export interface SharedOpts {
   lockdep?: boolean;
   holdTime?: boolean;
   populate?: boolean;
+  /* issue 17: the virtual clock */
+  clock?: string;
+  quantum?: string;
+  topology?: string;
+  cost?: string;
 }
 
 /** A command's defaults: the workload, the stop condition, and machine fields that differ from the schema's. */
@@ -135,6 +143,10 @@ export const FLAGS = [
   { opt: 'lockdep', flag: '--lockdep', to: 'config', field: 'lockdep' },
   { opt: 'holdTime', flag: '--hold-time', to: 'config', field: 'holdTime' },
   { opt: 'populate', flag: '--no-populate', to: 'config', field: 'populate' },
+  { opt: 'clock', flag: '--clock', to: 'config', field: 'clock' },
+  { opt: 'quantum', flag: '--quantum', to: 'config', field: 'quantum' },
+  { opt: 'topology', flag: '--topology', to: 'config', field: 'topology' },
+  { opt: 'cost', flag: '--cost', to: 'config', field: 'cost' },
   { opt: 'region', flag: '--region', to: 'spec', field: 'regionBytes' },
   { opt: 'pattern', flag: '--pattern', to: 'spec', field: 'pattern' },
   { opt: 'duration', flag: '--duration', to: 'run', field: 'duration' },
@@ -173,6 +185,10 @@ export function addSharedOptions(cmd: Command, d: CommandDefaults): Command {
     .option('--lockdep', `build the lock dependency graph and report cycles (default ${d.config.lockdep ? 'on' : 'off'})`)
     .option('--hold-time', 'measure lock hold times (lock_stat holdtime columns; costs two clock reads per acquisition) (default off)')
     .option('--no-populate', "leave the machine buffer's host pages unmapped at boot (by default every page is touched first, as MAP_POPULATE, so host first-touch faults are not timed as simulated work)")
+    .option('--clock <clock>', `host (workers run at once, host time) or virtual (one CPU at a time in virtual-time order, timed by a cost table; deterministic, up to ${MAX_CPUS_VIRTUAL} CPUs); default host`)
+    .option('--quantum <ns>', `virtual clock: how far a CPU may run ahead of the next-lowest clock before handing over, virtual ns (0 = strict order; default ${DEFAULT_QUANTUM_NS})`)
+    .option('--topology <SxC>', "virtual clock: sockets x cores per socket, e.g. 2x28 (default: the cost table's)")
+    .option('--cost <file|preset>', `virtual clock: cost table, a JSON file or a preset (${COST_PRESETS.join(', ')}; default ${DEFAULT_COST_PRESET})`)
     .option('--config <file>', 'JSON config file (config fields, workload, region, duration, ops; or a results JSON)')
     .option('--json <file>', 'write the results JSON here');
 }
@@ -298,6 +314,12 @@ export function planBase(o: SharedOpts, d: CommandDefaults): PlanBase {
       run.ops = f.field === 'ops' ? parseField(RUN_FIELDS.ops, v, f.flag) : undefined;
     }
   }
+  // the virtual clock's own knobs mean nothing to the host clock
+  if ((base.cfg.clock ?? d.config.clock) !== 'virtual') {
+    for (const k of ['quantum', 'topology', 'cost'] as const) {
+      if (o[k] !== undefined) throw new CliError(`--${k}: applies to the virtual clock only (add --clock virtual)`);
+    }
+  }
   for (const kv of o.param ?? []) {
     const m = /^([A-Za-z][A-Za-z0-9]*)=(.+)$/.exec(kv);
     if (!m) throw new CliError(`--param: expected key=value, got ${JSON.stringify(kv)}`);
@@ -367,8 +389,14 @@ export function finishPlan(b: PlanBase, cpus: number | undefined, workload: stri
     const hint = base && base === workload ? ` (did you mean ${base}_processes or ${base}_threads?)` : '';
     throw new CliError(`${b.from.get('workload') ?? 'config.workload'}: unknown workload '${workload}'${hint}; known: ${WORKLOAD_NAMES.join(', ')}`);
   }
-  const input: Record<string, unknown> = { ...wl.machine, ...b.defaults.config, ...b.cfg };
+  let input: Record<string, unknown> = { ...wl.machine, ...b.defaults.config, ...b.cfg };
   if (cpus !== undefined) input.cpus = cpus;
+  try {
+    input = resolveCost(input); // a virtual clock's cost table (a preset or a file) is loaded and checked here
+  } catch (e) {
+    if (e instanceof CostError) throw new CliError(e.message);
+    throw e;
+  }
   let config = parseConfig(input, b.from);
   const fields: Record<string, unknown> = { ...b.spec };
   const test = willItScaleBase(workload);

@@ -119,7 +119,7 @@ export async function cmdStress(io: Io, o: StressOpts): Promise<number> {
   if (planted) base.spec = { ...planted.spec, ...base.spec };
   const plans = schemes.map((locks) => finishPlan({ ...base, cfg: { ...base.cfg, locks } }, undefined, base.workload));
   if (o.json) checkOutput('--json', o.json);
-  warn(io, plans[0]!.config.cpus);
+  warn(io, plans[0]!.config);
   if (planted) io.out(`planted bug: ${bug} — ${planted.what}\n`);
   const all: RunResults[] = [];
   let failed: string | undefined;
@@ -135,8 +135,13 @@ export async function cmdStress(io: Io, o: StressOpts): Promise<number> {
       if (fail) {
         const stop = p.opsPerCpu !== undefined ? `--ops ${p.opsPerCpu}` : `--duration ${(p.durationMs ?? 0) / 1000}`;
         const inject = planted ? ` --inject ${bug}` : '';
+        const vc = p.config.cost;
+        const clock =
+          p.config.clock === 'virtual' && vc !== undefined && typeof vc !== 'string'
+            ? ` --clock virtual --quantum ${p.config.quantum} --cost ${vc.name}${p.config.topology ? ` --topology ${p.config.topology}` : ''}`
+            : '';
         io.out(
-          `${line} ${colors(io).red(planted ? 'CAUGHT' : 'FAILED')}\n  ${fail}\n  reproduce: smpvm stress --locks ${p.config.locks} --lock-impl ${p.config.lockImpl} --rmap ${p.config.rmap} --cpus ${p.config.cpus} --seed ${p.config.seed} ${stop}${inject}\n`,
+          `${line} ${colors(io).red(planted ? 'CAUGHT' : 'FAILED')}\n  ${fail}\n  reproduce: smpvm stress --locks ${p.config.locks} --lock-impl ${p.config.lockImpl} --rmap ${p.config.rmap} --cpus ${p.config.cpus} --seed ${p.config.seed} ${stop}${inject}${clock}\n`,
         );
         failed ??= planted
           ? `planted bug ${bug} caught under ${p.config.locks} (seed ${p.config.seed}): ${fail}`

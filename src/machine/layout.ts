@@ -93,6 +93,7 @@ export const G_VMALLOC = 9; // VMA table free list
 export const G_RMAPALLOC = 10; // rmap pool free list
 export const G_KSWAPD = 11; // kswapd wait word, counters
 export const G_FILES = 12; // inode allocation
+export const G_COUNTER = 13; // lock_counter workload: test_lock_a + the counter (issue 17 lock-collapse bench)
 export const NR_GLOBAL_LINES = 16;
 
 /* zone line (G_ZONE) data words */
@@ -264,6 +265,16 @@ export const PC_LOCKSTAT_F64_WORDS = MAX_LOCK_CLASSES * 2 * LS_FIELDS * 2;
 export const PC_SITES_F64_WORDS = MAX_LOCK_SITES * 2 * 2;
 export const PC_FIXED_WORDS = PC_F64 + PC_LOCKSTAT_F64_WORDS + PC_SITES_F64_WORDS;
 
+/*
+ * issue 17: the conductor's region (timing/conductor.ts owns its meaning).
+ * A header line, then one line per CPU slot: Int32 words VS_* (state, the
+ * turn word the slot sleeps on, what it is parked on) and, in words 8..15,
+ * three Float64 fields (the slot's virtual clock, its park deadline, when it
+ * parked), all in virtual nanoseconds.
+ */
+export const VT_HDR_WORDS = LINE_WORDS;
+export const VT_SLOT_WORDS = LINE_WORDS;
+
 /* lockdep region: class x class matrix of first-seen edge sites, + report */
 export const LD_REPORT_WORDS = 16;
 export const LD_NR_REPORTS = 0;
@@ -305,6 +316,8 @@ export interface Layout {
   readonly lockdep: number;
   readonly frames: number;
   readonly swapSlots: number;
+  /** issue 17: the conductor's region (timing/conductor.ts): VT_HDR_WORDS + one line per CPU slot */
+  readonly vt: number;
   readonly totalWords: number;
 }
 
@@ -369,6 +382,9 @@ export function computeLayout(cfg: Config): Layout {
   o += nrBuckets * bucketWords;
   const lockdep = o;
   o += MAX_LOCK_CLASSES * MAX_LOCK_CLASSES + LD_REPORT_WORDS;
+  o = alignUp(o, LINE_WORDS);
+  const vt = o;
+  o += VT_HDR_WORDS + nrCpuSlots * VT_SLOT_WORDS;
   o = alignUp(o, PAGE_WORDS);
   const frames = o;
   o += nrFrames * PAGE_WORDS;
@@ -405,6 +421,7 @@ export function computeLayout(cfg: Config): Layout {
     lockdep,
     frames,
     swapSlots,
+    vt,
     totalWords: o,
   };
 }

@@ -18,7 +18,7 @@
  *   TR_LOCK_RELEASE   class * 2 + read                    0
  *
  * ts is performance.now() in milliseconds (one time origin across workers,
- * TOOLCHAIN.md), so the rings of all CPUs merge onto one timeline. A
+ * TOOLCHAIN.md) — under the virtual clock, virtual milliseconds — so the rings of all CPUs merge onto one timeline. A
  * contended acquisition is one event: the wait is [b, ts] and the hold starts
  * at ts, which is all a waiter counter needs (+1 at b, -1 at ts).
  *
@@ -57,6 +57,12 @@ export const lockKeyRead = (k: number) => Math.floor(k / KEY_SITES) % 2;
 export const lockKeyClass = (k: number) => Math.floor(k / (KEY_SITES * 2)) % KEY_CLASSES;
 export const lockKeyOff = (k: number) => Math.floor(k / (KEY_SITES * 2 * KEY_CLASSES));
 
+/** What events are stamped with: performance.now(), or the virtual clock in ms (timing/ sets it per worker). */
+let traceNow: () => number = () => performance.now();
+export function set_trace_clock(now: () => number): void {
+  traceNow = now;
+}
+
 /** Float64 index of CPU slot `cpu`'s trace ring. */
 export const traceRingBase = (l: Layout, cpu: number) => (percpuBase(l, cpu) + PC_FIXED_WORDS) >>> 1;
 
@@ -70,7 +76,7 @@ export function trace_event(cpu: CpuBase, type: number, a: number, b: number): v
   const head = w[cpu.pc + PC_TRACE_HEAD]!;
   const e = ((cpu.pc + PC_FIXED_WORDS) >>> 1) + head * TRACE_ENTRY_F64;
   if (f[e + TRE_TS] !== 0) w[cpu.pc + PC_TRACE_LOST]!++;
-  f[e + TRE_TS] = performance.now();
+  f[e + TRE_TS] = traceNow();
   f[e + TRE_TYPE] = type;
   f[e + TRE_A] = a;
   f[e + TRE_B] = b;

@@ -9,16 +9,19 @@
  */
 import type { CpuBase } from '../machine/cpu.js';
 import { PAGE_WORDS } from '../machine/layout.js';
+import { charge, COST, C_CLEAR_PAGE, C_COPY_PAGE } from '../timing/index.js';
 
 /** Zero the 2^order frames starting at pfn. */
 export function clear_page(cpu: CpuBase, pfn: number, order: number): void {
   const zero = cpu.l.frames; // frame of pfn 0
   let f = cpu.l.frames + pfn * PAGE_WORDS;
   for (let i = 0; i < 1 << order; i++, f += PAGE_WORDS) cpu.w.copyWithin(f, zero, zero + PAGE_WORDS);
+  charge(COST[C_CLEAR_PAGE]! * (1 << order));
 }
 
 /** Copy frame `from` to frame `to`. */
 export function copy_page(cpu: CpuBase, to: number, from: number): void {
   const s = cpu.l.frames + from * PAGE_WORDS;
   cpu.w.copyWithin(cpu.l.frames + to * PAGE_WORDS, s, s + PAGE_WORDS);
+  charge(COST[C_COPY_PAGE]!);
 }

@@ -38,6 +38,7 @@
  * __remove_inode_page, truncate_inode_pages), 2.6 mm/swap_state.c
  * (__add_to_swap_cache: PG_swapcache + page->private), REFERENCE.md §5.
  */
+import { spin_relax } from '../sync/relax.js';
 import type { CpuBase } from '../machine/cpu.js';
 import { LS_BKL, LS_24 } from '../machine/cpu.js';
 import {
@@ -105,9 +106,10 @@ function page_hash(cpu: CpuBase, mapping: number, index: number): number {
 function bucket_lock(cpu: CpuBase, off: number): number {
   const w = cpu.w;
   if (cpu.lockScheme === LS_BKL || cpu.lockScheme === LS_24) return w[off]!;
-  for (;;) {
+  for (let spins = 1; ; spins++) {
     const v = Atomics.load(w, off);
     if (v >= -1 && Atomics.compareExchange(w, off, v, -v - 3) === v) return v;
+    if (v < -1) spin_relax(w, off, v, spins); // held (virtual clock: park until it moves)
   }
 }
 

@@ -53,6 +53,7 @@
  * Reserved frames (pfn 0: a pte value of 0 means "none") are PG_reserved
  * with _count 1, never in the allocator; put_page on them does nothing (2.4).
  */
+import { charge, vt_sync, COST, C_BUDDY_SPLIT, C_LIST_OP, C_PAGE_ALLOC, C_PAGE_FREE } from '../timing/index.js';
 import type { CpuBase } from '../machine/cpu.js';
 import type { Machine } from '../machine/machine.js';
 import {
@@ -213,6 +214,7 @@ export function mem_init(m: Machine): void {
 /** Unlink free block head `pfn` from free_area[order]. Zone lock held. */
 function del_from_free_area(cpu: CpuBase, pfn: number, order: number): void {
   const w = cpu.w;
+  list_op(); // virtual clock: a shared-list access is a synchronisation point
   const p = ps(cpu, pfn);
   const next = w[p + PG_LRU_NEXT]!;
   const prev = w[p + PG_LRU_PREV]!;
@@ -228,6 +230,7 @@ function del_from_free_area(cpu: CpuBase, pfn: number, order: number): void {
 /** Push free block head `pfn` on free_area[order]. Zone lock held. */
 function add_to_free_area(cpu: CpuBase, pfn: number, order: number): void {
   const w = cpu.w;
+  list_op(); // virtual clock: a shared-list access is a synchronisation point
   const heads = areaHeads(cpu);
   const p = ps(cpu, pfn);
   const h = w[heads + order]!;
@@ -253,6 +256,7 @@ export function __rmqueue(cpu: CpuBase, order: number): number {
     if (pfn === NIL) continue;
     del_from_free_area(cpu, pfn, o);
     while (o > order) {
+      charge(COST[C_BUDDY_SPLIT]!);
       o--;
       add_to_free_area(cpu, pfn + (1 << o), o);
     }
@@ -276,6 +280,7 @@ export function __free_one_page(cpu: CpuBase, pfn: number, order: number): void 
     const bp = ps(cpu, buddy);
     if ((w[bp + PG_FLAGS]! & PG_buddy) === 0 || w[bp + PG_ORDER] !== order) break;
     del_from_free_area(cpu, buddy, order);
+    charge(COST[C_BUDDY_SPLIT]!);
     pfn &= ~(1 << order);
     order++;
   }
@@ -352,6 +357,12 @@ function clear_freed_page(cpu: CpuBase, pfn: number, order: number): void {
   }
 }
 
+/** Virtual clock: charge a free-list link/unlink and let a CPU with a lower clock go first (it is shared state). */
+function list_op(): void {
+  charge(COST[C_LIST_OP]!);
+  vt_sync();
+}
+
 /* ------------------------------------------------------------------------ */
 /* the API                                                                   */
 /* ------------------------------------------------------------------------ */
@@ -412,6 +423,7 @@ export function __alloc_pages(cpu: CpuBase, order: number, site: number): number
     w[cpu.vm + VM.pgalloc_high_order]++;
   }
   prep_new_page(cpu, pfn, order);
+  charge(COST[C_PAGE_ALLOC]!);
   w[cpu.vm + VM.pgalloc_normal] += 1 << order;
   return pfn;
 }
@@ -433,6 +445,7 @@ export function __free_pages_ok(cpu: CpuBase, pfn: number, order: number): void 
   const w = cpu.w;
   if (cpu.debug) free_pages_check(cpu, pfn, order);
   clear_freed_page(cpu, pfn, order);
+  charge(COST[C_PAGE_FREE]!);
   w[cpu.vm + VM.pgfree] += 1 << order;
   if (order === 0 && usesPcp(cpu)) {
     const pcp = cpu.pc + PC_PCP;

@@ -25,6 +25,7 @@
  * CPUs are parked (stop-the-world checkpoint) or on the main thread with no
  * worker running.
  */
+import { charge, COST, C_PAGE_MISS } from '../timing/index.js';
 import type { CpuBase } from '../machine/cpu.js';
 import {
   NIL,
@@ -116,12 +117,16 @@ export function rmqueue_bulk(cpu: CpuBase, pcp: number): number {
   for (; n < batch; n++) {
     const pfn = __rmqueue(cpu, 0);
     if (pfn === NIL) break;
+    charge(COST[C_PAGE_MISS]!);
     pcp_push_tail(w, memMap, pcp, pfn);
   }
   zone_unlock(cpu);
   w[cpu.vm + VM.pcp_refill]++;
   return n;
 }
+
+/** config.pcpPrepick: the pages a drain picked before taking zone->lock (this thread's CPU only) */
+const PICKED = new Int32Array(1024);
 
 /**
  * free_pages_bulk: give the `count` coldest pages (the tail) of the pcp list
@@ -130,9 +135,29 @@ export function rmqueue_bulk(cpu: CpuBase, pcp: number): number {
 export function free_pages_bulk(cpu: CpuBase, pcp: number, count: number): void {
   const w = cpu.w;
   const memMap = cpu.l.memMap;
+  if (cpu.m.cfg.pcpPrepick) {
+    // Aaron Lu, 2018 (0a5f4e5b4562 "mm/free_pcppages_bulk: do not hold lock when picking pages
+    // to free"): unlink the pages from the pcp list — touching their cold struct pages — first,
+    // and hold zone->lock only to merge them into the buddy lists
+    while (count > 0 && w[pcp + PCP_COUNT]! > 0) {
+      let n = 0;
+      for (; n < PICKED.length && count > 0 && w[pcp + PCP_COUNT]! > 0; count--) {
+        const tail = w[pcp + PCP_TAIL]!;
+        charge(COST[C_PAGE_MISS]!);
+        pcp_unlink(w, memMap, pcp, tail);
+        PICKED[n++] = tail;
+      }
+      zone_lock(cpu, SITE.free_pages_bulk);
+      for (let i = 0; i < n; i++) __free_one_page(cpu, PICKED[i]!, 0);
+      zone_unlock(cpu);
+    }
+    w[cpu.vm + VM.pcp_drain]++;
+    return;
+  }
   zone_lock(cpu, SITE.free_pages_bulk);
   while (count-- > 0 && w[pcp + PCP_COUNT]! > 0) {
     const tail = w[pcp + PCP_TAIL]!;
+    charge(COST[C_PAGE_MISS]!);
     pcp_unlink(w, memMap, pcp, tail);
     __free_one_page(cpu, tail, 0);
   }

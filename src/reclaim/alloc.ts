@@ -30,6 +30,7 @@
  * Locking: called with no spinlock held (a fault's mmap_sem, or kernel_flag
  * under bkl, may be held). Watermarks are read lock-free (zone_watermark_ok).
  */
+import { sleep_on } from '../timing/conductor.js';
 import { G_ZONE, G_KSWAPD, K_IO_WAIT, H_RUNNING, Z_FREE, Z_LOW, Z_MIN, globalLine } from '../machine/layout.js';
 import { VM } from '../machine/vmstat.js';
 import { __alloc_pages, zone_watermark_ok } from '../mm/page_alloc.js';
@@ -82,7 +83,7 @@ export function alloc_pages_reclaim(cpu: ReclaimCpu, order: number, site: number
     // 2.6's out_of_memory only kills after repeated failures: pages other CPUs
     // have isolated, locked or just referenced come back to the lists soon
     if (!exiting && ++futile < OOM_AFTER_FUTILE) {
-      if (Atomics.load(w, H_RUNNING) > 1) Atomics.wait(w, globalLine(cpu.l, G_KSWAPD) + K_IO_WAIT, 0, 1);
+      if (Atomics.load(w, H_RUNNING) > 1) sleep_on(w, globalLine(cpu.l, G_KSWAPD) + K_IO_WAIT, 0, 1);
       continue;
     }
     if (out_of_memory(cpu, mm) === OOM_FAIL) return -1;

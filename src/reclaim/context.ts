@@ -20,6 +20,8 @@
  * Locking: none of its own. The per-CPU scan_control objects are CPU-local
  * (one per CpuBase, created once; the hot path allocates nothing).
  */
+import { sleep_on, vtOn } from '../timing/conductor.js';
+import { COST, C_IO_PAGE } from '../timing/cost.js';
 import type { CpuBase } from '../machine/cpu.js';
 import { LS_BKL } from '../machine/cpu.js';
 import { G_KSWAPD, K_IO_WAIT, MM_MMAP_SEM, globalLine, mmBase } from '../machine/layout.js';
@@ -104,9 +106,12 @@ export function lock_page_sleep(cpu: CpuBase, pfn: number, site: number): void {
  * caller keeps whatever it holds (the page lock): that is the point — other
  * CPUs faulting the page wait for the "I/O" on the page lock.
  */
+/** virtual clock: the cost table's io_page multiplier; host: 1 */
+const io_factor = () => (vtOn ? COST[C_IO_PAGE]! : 1);
+
 export function io_sleep(cpu: CpuBase): void {
   const us = cpu.m.cfg.swapIoUs;
-  if (us > 0) Atomics.wait(cpu.w, globalLine(cpu.l, G_KSWAPD) + K_IO_WAIT, 0, us / 1000);
+  if (us > 0) sleep_on(cpu.w, globalLine(cpu.l, G_KSWAPD) + K_IO_WAIT, 0, (us / 1000) * io_factor());
 }
 
 /** down_read_trylock(&mm->mmap_sem) through the scheme (kernel_flag under bkl). */

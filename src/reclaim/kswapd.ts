@@ -22,6 +22,7 @@
  *
  * Locking: none held between rounds; see vmscan.ts for a round's.
  */
+import { sleep_on } from '../timing/conductor.js';
 import { H_STOP, H_STW, H_RUNNING, G_KSWAPD, K_IO_WAIT, globalLine } from '../machine/layout.js';
 import type { ReclaimCpu } from './context.js';
 import { kswapd_balance, kswapd_sleep } from './vmscan.js';
@@ -59,7 +60,7 @@ export function kswapd_run(cpu: ReclaimCpu, park: (w: Int32Array) => void): numb
       if (freed > 0) continue;
       if (freed === 0) {
         // nothing reclaimable now (2.6's all_unreclaimable): nap, whatever the wake-ups say
-        Atomics.wait(w, globalLine(cpu.l, G_KSWAPD) + K_IO_WAIT, 0, KSWAPD_NAP_MS);
+        sleep_on(w, globalLine(cpu.l, G_KSWAPD) + K_IO_WAIT, 0, KSWAPD_NAP_MS);
         work = true;
         continue;
       }

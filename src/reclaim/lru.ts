@@ -62,6 +62,7 @@
  * lock, pte locks and chain locks, and outside zone->lock (pages freed here
  * are freed after it is dropped).
  */
+import { charge, COST, C_LIST_OP } from '../timing/index.js';
 import type { CpuBase } from '../machine/cpu.js';
 import type { Machine } from '../machine/machine.js';
 import {
@@ -161,6 +162,7 @@ export function lru_tail(cpu: CpuBase, active: boolean): number {
 export function add_page_to_lru(cpu: CpuBase, pfn: number, active: boolean): void {
   const w = cpu.w;
   const g = lruLine(cpu);
+  charge(COST[C_LIST_OP]!);
   if (cpu.debug) __list_add_valid(cpu, pfn);
   if (active) {
     Atomics.or(w, ps(cpu.l.memMap, pfn) + PG_FLAGS, PG_lru | PG_active);
@@ -216,6 +218,7 @@ function __isolate(cpu: CpuBase, pfn: number): void {
 
 /** del_page_from_lru: unlink a PG_lru page and clear PG_lru and PG_active. Lock held. */
 export function del_page_from_lru(cpu: CpuBase, pfn: number): void {
+  charge(COST[C_LIST_OP]!);
   lru_unlink(cpu, pfn);
   // one locked op for all four bits; issue 7: a freed hot page leaves CLOCK-Pro's resident hot count (clockpro.ts)
   const old = Atomics.and(cpu.w, ps(cpu.l.memMap, pfn) + PG_FLAGS, ~(PG_lru | PG_active | PG_hot | PG_test));

@@ -36,6 +36,7 @@
  * K_OOM_* with Atomics. The SIGBUS walk takes mmlist_lock → each mm's
  * page_table_lock (the `scan` rmap's edge), with no other lock held.
  */
+import { sleep_on } from '../timing/conductor.js';
 import type { CpuBase } from '../machine/cpu.js';
 import { LS_BKL } from '../machine/cpu.js';
 import {
@@ -118,7 +119,7 @@ export function out_of_memory(cpu: CpuBase, mm: number): number {
   if (pending !== NIL && pending !== mm) {
     if (can_wait_for(cpu, w[mmBase(l, pending) + MM_OWNER_CPU]!)) {
       w[cpu.vm + VM.oom_wait]!++;
-      Atomics.wait(w, g + K_IO_WAIT, 0, 1);
+      sleep_on(w, g + K_IO_WAIT, 0, 1);
       return OOM_RETRY;
     }
   }
@@ -141,7 +142,7 @@ export function out_of_memory(cpu: CpuBase, mm: number): number {
   Atomics.store(w, g + K_OOM_GEN, w[mmBase(l, victim) + MM_GEN]!);
   Atomics.store(w, g + K_OOM_VICTIM, victim + 1);
   w[cpu.vm + VM.oom_wait]!++;
-  Atomics.wait(w, g + K_IO_WAIT, 0, 1);
+  sleep_on(w, g + K_IO_WAIT, 0, 1);
   return OOM_RETRY;
 }
 

@@ -32,6 +32,7 @@
  * page lock is held across the simulated I/O. kswapd and direct reclaim hold
  * kernel_flag throughout under `bkl` (context.ts).
  */
+import { sleep_on } from '../timing/conductor.js';
 import {
   G_ZONE,
   Z_FREE,
@@ -253,7 +254,7 @@ export function kswapd_sleep(cpu: CpuBase, ms: number): boolean {
   const off = globalLine(cpu.l, G_KSWAPD) + K_WAKE;
   Atomics.store(w, off, 0);
   if (zone_free(cpu) < w[zoneWord(cpu, Z_LOW)]!) return true;
-  Atomics.wait(w, off, 0, ms);
+  sleep_on(w, off, 0, ms);
   return Atomics.load(w, off) !== 0 || zone_free(cpu) < w[zoneWord(cpu, Z_LOW)]!;
 }
 

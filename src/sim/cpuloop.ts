@@ -8,6 +8,12 @@
  * CPU holds no lock, which is where it parks for a stop-the-world checkpoint
  * (H_STW): it counts itself in H_STW_PARKED and sleeps until H_STW clears.
  *
+ * Virtual clock (issue 17, timing/conductor.ts): the CPU checks in at the
+ * barrier first and sets its workload up in its turn (so set-up allocates in
+ * a deterministic order), then waits at the conductor's setup barrier;
+ * clocks start at 0 from there. It stops at the run's virtual duration
+ * (CpuTask.stopNs) or its op budget, and its elapsedMs is virtual.
+ *
  * A throwing operation stops the whole run: the CPU records itself in
  * H_ERROR (first one wins), raises H_STOP and returns the error with its CPU
  * and operation named; the other CPUs stop at their next boundary.
@@ -21,6 +27,7 @@ import { makeCpu } from '../vm/cpu.js';
 import { enter_op, OP_SETUP, OP_WORKLOAD, OP_EXIT, OP_KSWAPD } from '../machine/cpu.js';
 import { workloadByName, type WorkloadSpec, type WorkloadSetup } from '../workload/index.js';
 import { kswapd_run } from '../reclaim/kswapd.js';
+import { vt_begin, vt_end, vt_setup_done, vt_done, vt_now, charge, vtOn, COST, C_USER_STEP } from '../timing/index.js';
 
 export interface CpuTask {
   sab: SharedArrayBuffer;
@@ -31,6 +38,10 @@ export interface CpuTask {
   opsBudget: number;
   /** this task is kswapd (CPU slot cfg.cpus), not a workload CPU */
   kswapd?: boolean;
+  /** virtual clock: stop at this virtual time, ns (the run's duration; Infinity: the op budget decides) */
+  stopNs?: number;
+  /** virtual clock: polls of the turn word before sleeping on it (bench/vclock.ts) */
+  spinBeforeSleep?: number;
 }
 
 export interface CpuResult {
@@ -42,7 +53,8 @@ export interface CpuResult {
   extra: Record<string, number>;
   /** per-step latency histogram (workload/latency.ts), when the workload keeps one */
   latency?: Float64Array;
-  error?: { cpu: number; op: string; message: string; stack?: string };
+  /** atNs: the CPU's virtual time when it threw (virtual clock) */
+  error?: { cpu: number; op: string; message: string; stack?: string; atNs?: number };
 }
 
 /** Stop-the-world parking between operations (kswapd parks between balance rounds). */
@@ -59,8 +71,13 @@ export function runCpuTask(t: CpuTask): CpuResult {
   const m = attachMachine(t.sab);
   const w = m.w;
   const cpu = makeCpu(m, t.cpu);
+  const virtual = m.cfg.clock === 'virtual';
   const res: CpuResult = { cpu: t.cpu, ops: 0, units: 0, elapsedMs: 0, failures: [], extra: {} };
   let inst;
+  if (virtual) {
+    start_barrier(w);
+    vt_begin(m, t.cpu, t.spinBeforeSleep);
+  }
   try {
     const wl = workloadByName(t.spec.name);
     if (!wl) throw new Error(`unknown workload '${t.spec.name}'`);
@@ -69,24 +86,28 @@ export function runCpuTask(t: CpuTask): CpuResult {
   } catch (e) {
     fail(w, res, t.cpu, 'setup', e);
   }
-  start_barrier(w);
+  if (virtual) vt_setup_done();
+  else start_barrier(w);
   if (!inst) {
     Atomics.sub(w, H_RUNNING, 1);
+    leave(virtual);
     return res;
   }
   w[cpu.pc + PC_STATE] = 1;
   const t0 = performance.now();
+  const stopNs = t.stopNs ?? Infinity;
   let ops = 0;
   let units = 0;
   try {
     enter_op(cpu, OP_WORKLOAD, t.spec.name);
-    while (Atomics.load(w, H_STOP) === 0 && (t.opsBudget === 0 || ops < t.opsBudget)) {
+    while (Atomics.load(w, H_STOP) === 0 && (t.opsBudget === 0 || ops < t.opsBudget) && vt_now() < stopNs) {
       if (Atomics.load(w, H_STW) !== 0) park(w);
+      charge(COST[C_USER_STEP]!);
       units += inst.step();
       ops++;
       w[cpu.pc + PC_OPS] = ops;
     }
-    res.elapsedMs = performance.now() - t0;
+    res.elapsedMs = elapsed(t0);
     enter_op(cpu, OP_EXIT);
     // this CPU is done: tear its workload down now (other CPUs may still run)
     inst.end();
@@ -95,13 +116,24 @@ export function runCpuTask(t: CpuTask): CpuResult {
     res.extra = r.extra ?? {};
     if (r.latency) res.latency = r.latency;
   } catch (e) {
-    res.elapsedMs = performance.now() - t0;
+    res.elapsedMs = elapsed(t0);
     fail(w, res, t.cpu, cpu.op, e);
   }
   res.ops = ops;
   res.units = units;
   cpu_done(w, cpu.pc);
+  leave(virtual);
   return res;
+}
+
+/** Time since t0 in ms: virtual time under the virtual clock (which starts at 0), else host time. */
+const elapsed = (t0: number) => (vtOn ? vt_now() / 1e6 : performance.now() - t0);
+
+/** Leave the virtual clock: hand the turn on for good. */
+function leave(virtual: boolean): void {
+  if (!virtual) return;
+  vt_done();
+  vt_end();
 }
 
 /**
@@ -114,8 +146,13 @@ function runKswapdTask(t: CpuTask): CpuResult {
   const m = attachMachine(t.sab);
   const w = m.w;
   const cpu = makeCpu(m, t.cpu);
+  const virtual = m.cfg.clock === 'virtual';
   const res: CpuResult = { cpu: t.cpu, ops: 0, units: 0, elapsedMs: 0, failures: [], extra: {} };
   start_barrier(w);
+  if (virtual) {
+    vt_begin(m, t.cpu, t.spinBeforeSleep);
+    vt_setup_done();
+  }
   w[cpu.pc + PC_STATE] = 1;
   const t0 = performance.now();
   enter_op(cpu, OP_KSWAPD);
@@ -124,8 +161,9 @@ function runKswapdTask(t: CpuTask): CpuResult {
   } catch (e) {
     fail(w, res, t.cpu, cpu.op, e);
   }
-  res.elapsedMs = performance.now() - t0;
+  res.elapsedMs = elapsed(t0);
   cpu_done(w, cpu.pc);
+  leave(virtual);
   return res;
 }
 
@@ -149,4 +187,5 @@ export function fail(w: Int32Array, res: CpuResult, cpu: number, op: string, e: 
   Atomics.compareExchange(w, H_ERROR, 0, cpu + 1);
   Atomics.store(w, H_STOP, 1);
   res.error = { cpu, op, message: err.message, stack: err.stack };
+  if (vtOn) res.error.atNs = vt_now();
 }

@@ -82,10 +82,19 @@ export interface RunResults {
   trace?: { file?: string; folded?: string; eventsPerCpu: number[]; lostPerCpu: number[]; windowMs: number };
   warnings: string[];
   /** a CPU that threw: the run stopped there */
-  error?: { cpu: number; op: string; message: string };
+  error?: { cpu: number; op: string; message: string; atNs?: number };
   /** issue 7: the nonresident table's geometry and Rik's /proc/refaults histogram, summed over every CPU */
   refaults: RefaultReport;
+  /** issue 17: which clock durationMs, opsPerSec, lock_stat times, vmstat rates and traces are in */
+  clock: 'host' | 'virtual';
+  /** the host seconds the run took (gate to end); under the host clock ≈ durationMs / 1000 */
+  hostSeconds: number;
+  /** virtual clock: the cost table (name, sha256 prefix), quantum, topology, and the conductor's turns and parks */
+  virtual?: { cost: { name: string; hash: string }; quantumNs: number; topology: string; handoffs: number; parks: number };
 }
+
+/** Fields that depend on the host, not on the simulation: a virtual-clock result is identical apart from these. */
+export const HOST_TIME_FIELDS = ['date', 'hostCores', 'hostIdlePct', 'hostLineRoundTripNs', 'hostSeconds', 'warnings'] as const;
 
 export interface ScalePoint {
   tasks: number;
@@ -178,7 +187,8 @@ export function buildResults(outcome: RunOutcome, opts: BuildOptions): RunResult
     : null;
   const violations = [...outcome.checkpoints.violations.map((v) => `checkpoint: ${v}`), ...outcome.checker.violations];
   const warnings = [...(opts.warnings ?? [])];
-  const ts = timeSliceWarning(m.cfg.cpus, cores);
+  const virtual = m.cfg.clock === 'virtual';
+  const ts = virtual ? undefined : timeSliceWarning(m.cfg.cpus, cores);
   if (ts && !warnings.includes(ts)) warnings.unshift(ts);
   const r: RunResults = {
     version: RESULTS_VERSION,
@@ -206,12 +216,27 @@ export function buildResults(outcome: RunOutcome, opts: BuildOptions): RunResult
     warnings,
     refaults: refault_report(m),
     rmap: outcome.rmap,
+    clock: m.cfg.clock,
+    hostSeconds: outcome.hostMs / 1000,
   };
+  const cost = m.cfg.cost;
+  if (virtual && cost !== undefined && typeof cost !== 'string') {
+    r.virtual = {
+      cost: { name: cost.name, hash: cost.hash },
+      quantumNs: m.cfg.quantum,
+      topology: m.cfg.topology ?? cost.topology,
+      handoffs: outcome.vt?.handoffs ?? 0,
+      parks: outcome.vt?.parks ?? 0,
+    };
+  }
   if (opts.latency) r.latency = opts.latency;
   const op = latencySummary(`${opts.spec.name} step`, outcome.perCpu.flatMap((c) => (c.latency ? [c.latency] : [])));
   if (op) r.opLatency = op;
   if (opts.trace) r.trace = opts.trace;
-  if (outcome.error) r.error = { cpu: outcome.error.cpu, op: outcome.error.op, message: outcome.error.message };
+  if (outcome.error) {
+    r.error = { cpu: outcome.error.cpu, op: outcome.error.op, message: outcome.error.message };
+    if (outcome.error.atNs !== undefined) r.error.atNs = outcome.error.atNs;
+  }
   return r;
 }
 
@@ -249,4 +274,6 @@ export const RUN_RESULT_KEYS = [
   'warnings',
   'refaults',
   'rmap',
+  'clock',
+  'hostSeconds',
 ] as const;

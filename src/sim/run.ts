@@ -16,6 +16,14 @@
  * through `--import tsx` (TOOLCHAIN.md: ~230 ms per worker start, which the
  * barrier absorbs).
  *
+ * Virtual clock (config.clock 'virtual', issue 17): the cost table is
+ * resolved before boot; the participating slots (the CPUs, kswapd) are
+ * handed to the conductor (timing/conductor.ts vt_init) before the gate
+ * opens; the duration is virtual (each CPU stops at it: CpuTask.stopNs), so
+ * the orchestrator only waits; stop-the-world checkpoints are not taken (the
+ * checker runs at the end). A simulated deadlock is reported with every
+ * CPU's state, the word it waits on, and its held locks.
+ *
  * No hang: once the stop flag is up (the duration's end, or a CPU's error),
  * every CPU gets STOP_GRACE_MS to stop, and a checkpoint waits as long for
  * the CPUs to park. A CPU that does not — livelocked, or looping on state a
@@ -53,6 +61,7 @@ import { check_invariants, type CheckResult } from './checker.js';
 import { drain_all_pages } from '../mm/pcp.js';
 import { truncate_inode_pages } from '../mm/filemap.js';
 import { RmapSampler, type RmapOverhead } from './rmap_sample.js';
+import { resolveCost, vt_init, vt_slot, vt_stats } from '../timing/index.js';
 
 export interface RunOptions {
   /** machine config (config.ts input) */
@@ -76,6 +85,8 @@ export interface RunOptions {
    * worker start-up. The caller destroys it.
    */
   pool?: Piscina;
+  /** virtual clock: polls of the turn word before a worker sleeps on it */
+  spinBeforeSleep?: number;
 }
 
 /** A pool of `threads` CPU workers that runMachine can reuse across runs (RunOptions.pool). */
@@ -95,6 +106,10 @@ export interface RunOutcome {
   kswapd?: CpuResult;
   /** the rmap scheme's metadata, sampled while the CPUs ran (rmap_sample.ts) */
   rmap: RmapOverhead;
+  /** host milliseconds from the gate to the end (durationMs is virtual under the virtual clock) */
+  hostMs: number;
+  /** virtual clock: turns handed over and parks */
+  vt?: { handoffs: number; parks: number };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -177,7 +192,9 @@ async function collect(m: Machine, all: Promise<CpuResult[]>, tick: () => void):
 }
 
 export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
-  const m = bootMachine(opts.config);
+  const m = bootMachine(resolveCost(opts.config));
+  const virtual = m.cfg.clock === 'virtual';
+  const stopNs = virtual && opts.durationMs !== undefined ? opts.durationMs * 1e6 : undefined;
   const w = m.w;
   const n = m.cfg.cpus;
   const wl = workloadByName(opts.spec.name);
@@ -199,7 +216,7 @@ export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
   Atomics.store(w, H_RUNNING, n + nk);
   const tasks: Promise<CpuResult>[] = [];
   for (let c = 0; c < n; c++) {
-    const t: CpuTask = { sab: m.sab, cpu: c, spec, setup, opsBudget: opts.opsPerCpu ?? 0 };
+    const t: CpuTask = { sab: m.sab, cpu: c, spec, setup, opsBudget: opts.opsPerCpu ?? 0, stopNs, spinBeforeSleep: opts.spinBeforeSleep };
     tasks.push(pool.run(t));
   }
   // each CPU's result as soon as it has one: a CPU that threw while holding a lock leaves the
@@ -213,7 +230,9 @@ export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
     return [] as CpuResult[];
   });
   const kswapdDone: Promise<CpuResult | undefined> = nk
-    ? (pool.run({ sab: m.sab, cpu: kswapdCpu(m.layout), spec, setup, opsBudget: 0, kswapd: true } satisfies CpuTask) as Promise<CpuResult>).catch(
+    ? (
+        pool.run({ sab: m.sab, cpu: kswapdCpu(m.layout), spec, setup, opsBudget: 0, kswapd: true, spinBeforeSleep: opts.spinBeforeSleep } satisfies CpuTask) as Promise<CpuResult>
+      ).catch(
         (e) => {
           crashed = e;
           Atomics.store(w, H_STOP, 1);
@@ -222,6 +241,7 @@ export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
       )
     : Promise.resolve(undefined);
   await waitFor(w, H_BARRIER, (v) => v >= n + nk, () => crashed !== undefined);
+  if (virtual) vt_init(w, m.layout, nk ? [...Array(n).keys(), kswapdCpu(m.layout)] : [...Array(n).keys()]);
   const t0 = performance.now();
   Atomics.store(w, H_GATE, 1);
   Atomics.notify(w, H_GATE);
@@ -233,8 +253,8 @@ export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
   tick(); // what create() built (a fork parent's resident memory) before the first period
   const cpVio: string[] = [];
   let cpDone = 0;
-  const total = opts.durationMs ?? 0;
-  const nCheck = opts.checkpoints ?? 0;
+  const total = virtual ? 0 : (opts.durationMs ?? 0);
+  const nCheck = virtual ? 0 : (opts.checkpoints ?? 0);
   if (total > 0) {
     const slice = total / (nCheck + 1);
     for (let i = 0; i <= nCheck; i++) {
@@ -289,27 +309,59 @@ export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
       checkpoints: { done: cpDone, violations: cpVio },
       error: first ? { ...first, message: `${first.message} (and then ${message})` } : { cpu: stuck[0] ?? -1, op: 'stop', message },
       rmap: rmap.r,
+      hostMs: performance.now() - t0,
     };
   }
   const perCpu = collected;
+  const hostMs = performance.now() - t0;
   // the run lasted from the gate until the slowest CPU stopped working
-  const durationMs = perCpu.length ? Math.max(...perCpu.map((r) => r.elapsedMs)) : performance.now() - t0;
+  const durationMs = perCpu.length ? Math.max(...perCpu.map((r) => r.elapsedMs)) : hostMs;
   if (!opts.pool) await pool.destroy();
   const errCpu = Atomics.load(w, H_ERROR) - 1;
-  let error = perCpu.find((r) => r.error)?.error ?? kswapd?.error;
+  // the first CPU to fail (H_ERROR) is the one to name: the others may only have been stopped by it
+  let error = perCpu.find((r) => r.error && r.cpu === errCpu)?.error ?? perCpu.find((r) => r.error)?.error ?? kswapd?.error;
+  const vst = virtual ? vt_stats(w, m.layout) : undefined;
+  if (vst?.deadlock) error = { cpu: errCpu, op: 'deadlock', message: deadlock_report(m, opts.spec.name, nk) };
   if (!error && crashed !== undefined) {
     error = { cpu: errCpu, op: 'worker', message: crashed instanceof Error ? crashed.message : String(crashed) };
   }
-  wl.teardown(monitor, setup);
   let checker: CheckResult;
-  if (opts.checkEmpty && !error) {
-    for (const files of setup.files) for (const ino of files) truncate_inode_pages(monitor, ino);
-    for (const ino of setup.sharedFiles) truncate_inode_pages(monitor, ino);
-    drain_all_pages(monitor);
-    checker = check_invariants(monitor, { expectEmpty: true });
-  } else {
-    checker = check_invariants(monitor);
+  try {
+    wl.teardown(monitor, setup);
+    if (opts.checkEmpty && !error) {
+      for (const files of setup.files) for (const ino of files) truncate_inode_pages(monitor, ino);
+      for (const ino of setup.sharedFiles) truncate_inode_pages(monitor, ino);
+      drain_all_pages(monitor);
+      checker = check_invariants(monitor, { expectEmpty: true });
+    } else {
+      checker = check_invariants(monitor);
+    }
+  } catch (e) {
+    // state a bug corrupted can trip the teardown or the checker's own walks: a violation, not a crash
+    const stats = { free: 0, pagetables: 0, user: 0, cached: 0, mapped: 0, reserved: 0 };
+    checker = { ok: false, violations: [`checker: ${e instanceof Error ? e.message : String(e)}`], stats };
   }
-  return { m, perCpu, durationMs, checker, checkpoints: { done: cpDone, violations: cpVio }, error, kswapd, rmap: rmap.r };
+  const vt = vst && { handoffs: vst.handoffs, parks: vst.parks };
+  return { m, perCpu, durationMs, checker, checkpoints: { done: cpDone, violations: cpVio }, error, kswapd, rmap: rmap.r, hostMs, vt };
+}
+
+/**
+ * A simulated deadlock (timing/conductor.ts: every CPU left is parked on a
+ * word nobody can change): each CPU's state, virtual clock, the word it
+ * waits on, and its held locks (lockdep's held stack; the last may be the
+ * awaited one).
+ */
+export function deadlock_report(m: Machine, workload: string, nk: number): string {
+  const w = m.w;
+  const l = m.layout;
+  const slots = [...Array(l.nrCpus).keys(), ...(nk ? [kswapdCpu(l)] : [])];
+  const rows = slots.map((c) => {
+    const s = vt_slot(w, l, c);
+    const held = debug_show_held_locks(w, l, c);
+    const until = s.parkedUntilEqual ? `to become ${s.parkedVal}` : `to leave ${s.parkedVal}`;
+    const on = s.parkedOn >= 0 ? ` parked since ${s.parkedSinceNs} ns on word ${s.parkedOn} (waiting for it ${until})` : '';
+    return `cpu ${c} (${s.state}, in ${op_of(w, l, c, workload)}, at ${s.clockNs} ns)${on}${held ? `; held (the last is awaited): ${held}` : ''}`;
+  });
+  return `simulated deadlock: every CPU left is parked — ${rows.join('; ')}`;
 }
 

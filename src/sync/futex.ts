@@ -29,6 +29,10 @@
  * the holder.
  */
 import { LK_STATE } from '../machine/layout.js';
+import { vtOn, vt_park, PK_NE, PK_ONE, K_SLEEP } from '../timing/conductor.js';
+
+/** virtual clock: a sleeper pays a wake-up; one is woken per release (futex_wake(1)) */
+export const PARK_FUTEX = PK_NE | PK_ONE | K_SLEEP;
 
 export const FUTEX_WORDS = 1;
 export const FUTEX_UNLOCKED = 0;
@@ -55,7 +59,7 @@ export function futex_lock(w: Int32Array, off: number): number {
   let sleeps = 0;
   let c = Atomics.exchange(w, o, 2);
   while (c !== 0) {
-    if (Atomics.wait(w, o, 2) === 'ok') sleeps++;
+    if (vtOn ? vt_park(o, 2, PARK_FUTEX) : Atomics.wait(w, o, 2) === 'ok') sleeps++;
     c = Atomics.exchange(w, o, 2);
   }
   return sleeps === 0 ? -1 : sleeps;

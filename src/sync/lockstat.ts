@@ -58,7 +58,7 @@ export const LS_SPINS = 10;
 export const LS_HOLD_N = 11;
 
 /* LK_LAST packing */
-export const LK_LAST_SITE_SHIFT = 8;
+export const LK_LAST_SITE_SHIFT = 9; // cpu + 1 up to 511: 256 CPUs + kswapd + monitor
 export const LK_LAST_CPU_MASK = (1 << LK_LAST_SITE_SHIFT) - 1;
 export const lkLastPack = (cpu: number, site: number) => ((site + 1) << LK_LAST_SITE_SHIFT) | (cpu + 1);
 /** cpu + 1 of the last acquirer (0: never taken). */

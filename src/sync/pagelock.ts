@@ -30,10 +30,12 @@ import { acquiring, acquired, releasing, lock_acquired, lock_releasing } from '.
 import { futex_lock, futex_trylock, futex_unlock } from './futex.js';
 import { lkLastCpu1 } from './lockstat.js';
 import { spin_relax } from './relax.js';
+import { clock_ms, vt_released, vt_sync, vt_sync_release } from '../timing/conductor.js';
 
 /** TestSetPageLocked: take the page lock if free; never sleeps. */
 export function trylock_page(cpu: CpuBase, pfn: number, site: number): boolean {
   const p = pageStruct(cpu.l, pfn);
+  vt_sync();
   if (!futex_trylock(cpu.w, p + PG_LOCKWORD)) return false;
   Atomics.or(cpu.w, p + PG_FLAGS, PG_locked);
   acquiring(cpu, C_PAGE_LOCK, site, true);
@@ -46,12 +48,13 @@ export function lock_page(cpu: CpuBase, pfn: number, site: number): void {
   const p = pageStruct(cpu.l, pfn);
   const word = p + PG_LOCKWORD;
   acquiring(cpu, C_PAGE_LOCK, site, false);
+  vt_sync();
   if (futex_trylock(cpu.w, word)) {
     Atomics.or(cpu.w, p + PG_FLAGS, PG_locked);
     acquired(cpu, word, C_PAGE_LOCK, 0, site, 0, 0);
     return;
   }
-  const t0 = performance.now();
+  const t0 = clock_ms();
   const sleeps = futex_lock(cpu.w, word);
   Atomics.or(cpu.w, p + PG_FLAGS, PG_locked);
   acquired(cpu, word, C_PAGE_LOCK, 0, site, t0, sleeps === 0 ? -1 : sleeps);
@@ -60,8 +63,10 @@ export function lock_page(cpu: CpuBase, pfn: number, site: number): void {
 export function unlock_page(cpu: CpuBase, pfn: number): void {
   const p = pageStruct(cpu.l, pfn);
   releasing(cpu, p + PG_LOCKWORD, C_PAGE_LOCK, 0);
+  vt_sync_release();
   Atomics.and(cpu.w, p + PG_FLAGS, ~PG_locked);
   futex_unlock(cpu.w, p + PG_LOCKWORD);
+  vt_released();
 }
 
 export const PageLocked = (w: Int32Array, l: Layout, pfn: number) =>
@@ -82,11 +87,12 @@ export function pte_chain_lock(cpu: CpuBase, pfn: number, site: number): void {
   const f = pageStruct(cpu.l, pfn) + PG_FLAGS;
   const w = cpu.w;
   acquiring(cpu, C_CHAIN_LOCK, site, false);
+  vt_sync();
   if ((Atomics.or(w, f, PG_chainlock) & PG_chainlock) === 0) {
     lock_acquired(cpu, f + CHAIN_TRACK, C_CHAIN_LOCK, 0, site, 0, 0);
     return;
   }
-  const t0 = performance.now();
+  const t0 = clock_ms();
   let spins = 0;
   do {
     for (let v = Atomics.load(w, f); (v & PG_chainlock) !== 0; v = Atomics.load(w, f)) spin_relax(w, f, v, ++spins);
@@ -97,6 +103,7 @@ export function pte_chain_lock(cpu: CpuBase, pfn: number, site: number): void {
 /** pte_chain_trylock: take PG_chainlock if free (reclaim against the fault path's order). */
 export function pte_chain_trylock(cpu: CpuBase, pfn: number, site: number): boolean {
   const f = pageStruct(cpu.l, pfn) + PG_FLAGS;
+  vt_sync();
   if ((Atomics.or(cpu.w, f, PG_chainlock) & PG_chainlock) !== 0) return false;
   acquiring(cpu, C_CHAIN_LOCK, site, true);
   lock_acquired(cpu, f + CHAIN_TRACK, C_CHAIN_LOCK, 0, site, 0, 0);
@@ -106,7 +113,9 @@ export function pte_chain_trylock(cpu: CpuBase, pfn: number, site: number): bool
 export function pte_chain_unlock(cpu: CpuBase, pfn: number): void {
   const f = pageStruct(cpu.l, pfn) + PG_FLAGS;
   lock_releasing(cpu, C_CHAIN_LOCK, 0);
+  vt_sync_release();
   Atomics.and(cpu.w, f, ~PG_chainlock);
+  vt_released();
 }
 
 /** Debug check: this CPU holds page `pfn`'s PG_chainlock (bit set, and we were its last acquirer). */

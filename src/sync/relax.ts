@@ -16,7 +16,14 @@
  * ~1 µs; 2^13 spins are tens of µs), so on an idle machine the slow path is
  * not taken and the lock behaves as a pure spinlock; lock_stat's spin counts
  * and wait times still show the cost.
+ *
+ * Under the virtual clock (issue 17) nobody else runs while this CPU spins,
+ * so every spin iteration parks it with the conductor (timing/conductor.ts)
+ * until the watched word moves; `park` says how (the hand-over kind of the
+ * lock: one line, a ticket's re-reads, a tas race).
  */
+import { vtOn, vt_park, PARK_SPIN } from '../timing/conductor.js';
+
 export const SPIN_THRESHOLD = 1 << 13;
 const SPIN_MASK = SPIN_THRESHOLD - 1;
 const HALT_MS = 0.05;
@@ -25,6 +32,7 @@ const HALT_MS = 0.05;
  * Call once per spin iteration with the running count and the word being
  * watched (and the value it had): every SPIN_THRESHOLD spins, halt briefly.
  */
-export function spin_relax(w: Int32Array, off: number, seen: number, spins: number): void {
-  if ((spins & SPIN_MASK) === 0) Atomics.wait(w, off, seen, HALT_MS);
+export function spin_relax(w: Int32Array, off: number, seen: number, spins: number, park: number = PARK_SPIN): void {
+  if (vtOn) vt_park(off, seen, park);
+  else if ((spins & SPIN_MASK) === 0) Atomics.wait(w, off, seen, HALT_MS);
 }

@@ -43,6 +43,7 @@
 import type { CpuBase } from '../machine/cpu.js';
 import { LK_AUX, LK_HOLDER, LK_STATE } from '../machine/layout.js';
 import { acquiring, acquired, releasing, spin_lock_init } from './spinlock.js';
+import { clock_ms, vtOn, vt_park, vt_released, vt_sync, vt_sync_release, PK_NE, K_SLEEP } from '../timing/conductor.js';
 
 export const RWSEM_READER_MASK = 0x0fffffff;
 export const RWSEM_WRITER_LOCKED = 1 << 28;
@@ -86,12 +87,14 @@ function rwsem_sleep(w: Int32Array, off: number, c: number, reader: boolean): nu
   if (v !== c && Atomics.compareExchange(w, o, c, v) !== c) return 0;
   // a reader waiting only for a *waiting* writer re-checks it after publishing
   if (reader && (v & RWSEM_WRITER_LOCKED) === 0 && Atomics.load(w, off + LK_AUX) === 0) return 0;
+  if (vtOn) return vt_park(o, v, PK_NE | K_SLEEP) ? 1 : 0;
   return Atomics.wait(w, o, v) === 'ok' ? 1 : 0;
 }
 
 /* ---- the API ---- */
 
 export function down_read_trylock(cpu: CpuBase, off: number, cls: number, site: number): boolean {
+  vt_sync();
   if (!read_trylock_raw(cpu.w, off)) return false;
   acquiring(cpu, cls, site, true);
   acquired(cpu, off, cls, 1, site, 0, 0);
@@ -102,11 +105,12 @@ export function down_read_trylock(cpu: CpuBase, off: number, cls: number, site: 
 export function down_read(cpu: CpuBase, off: number, cls: number, site: number): void {
   const w = cpu.w;
   acquiring(cpu, cls, site, false);
+  vt_sync();
   if (read_trylock_raw(w, off)) {
     acquired(cpu, off, cls, 1, site, 0, 0);
     return;
   }
-  const t0 = performance.now();
+  const t0 = clock_ms();
   let spins = 0;
   for (;;) {
     if (read_trylock_raw(w, off)) break;
@@ -120,6 +124,7 @@ export function down_read(cpu: CpuBase, off: number, cls: number, site: number):
 
 export function up_read(cpu: CpuBase, off: number, cls: number): void {
   releasing(cpu, off, cls, 1);
+  vt_sync_release();
   const w = cpu.w;
   const o = off + LK_STATE;
   const old = Atomics.sub(w, o, 1);
@@ -128,9 +133,11 @@ export function up_read(cpu: CpuBase, off: number, cls: number): void {
     Atomics.and(w, o, ~RWSEM_WAITERS);
     Atomics.notify(w, o);
   }
+  vt_released();
 }
 
 export function down_write_trylock(cpu: CpuBase, off: number, cls: number, site: number): boolean {
+  vt_sync();
   if (!write_trylock_raw(cpu.w, off)) return false;
   acquiring(cpu, cls, site, true);
   cpu.w[off + LK_HOLDER] = cpu.id + 1;
@@ -142,12 +149,13 @@ export function down_write_trylock(cpu: CpuBase, off: number, cls: number, site:
 export function down_write(cpu: CpuBase, off: number, cls: number, site: number): void {
   const w = cpu.w;
   acquiring(cpu, cls, site, false);
+  vt_sync();
   if (write_trylock_raw(w, off)) {
     w[off + LK_HOLDER] = cpu.id + 1;
     acquired(cpu, off, cls, 0, site, 0, 0);
     return;
   }
-  const t0 = performance.now();
+  const t0 = clock_ms();
   Atomics.add(w, off + LK_AUX, 1); // from here on no new reader enters
   let spins = 0;
   for (;;) {
@@ -164,10 +172,12 @@ export function down_write(cpu: CpuBase, off: number, cls: number, site: number)
 
 export function up_write(cpu: CpuBase, off: number, cls: number): void {
   releasing(cpu, off, cls, 0);
+  vt_sync_release();
   const w = cpu.w;
   w[off + LK_HOLDER] = 0;
   const old = Atomics.exchange(w, off + LK_STATE, 0);
   if ((old & RWSEM_WAITERS) !== 0) Atomics.notify(w, off + LK_STATE);
+  vt_released();
 }
 
 /** Does a writer hold it (debug checks)? */

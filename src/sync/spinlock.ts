@@ -19,13 +19,14 @@
  * The hot path allocates nothing.
  */
 import type { CpuBase } from '../machine/cpu.js';
-import { LK_AUX, LK_HOLDER, LK_STATE, LOCK_WORDS, MCS_LEVELS, PC_LOCKDEP_DEPTH } from '../machine/layout.js';
+import { LK_AUX, LK_HOLDER, LK_LAST, LK_STATE, LOCK_WORDS, MCS_LEVELS, PC_LOCKDEP_DEPTH } from '../machine/layout.js';
 import { tas_lock, tas_trylock, tas_unlock } from './tas.js';
 import { ttas_lock, ttas_trylock, ttas_unlock } from './ttas.js';
 import { ticket_lock, ticket_trylock, ticket_unlock } from './ticket.js';
 import { mcs_lock, mcs_trylock, mcs_unlock } from './mcs.js';
 import { futex_lock, futex_trylock, futex_unlock } from './futex.js';
-import { lockstatAcquired, lockstatHeld } from './lockstat.js';
+import { lockstatAcquired, lockstatHeld, lkLastCpu1 } from './lockstat.js';
+import { clock_ms, vt_acquired, vt_released, vt_sync, vt_sync_release } from '../timing/conductor.js';
 import { lockdepAcquire, lockdepHeldIndex, lockdepHolds, lockdepReleaseAt } from './lockdep.js';
 import { LOCK_CLASSES, CLASS_KIND, LockKind } from './classes.js';
 import { trace_lock_acquired, trace_lock_release } from '../machine/trace.js';
@@ -65,6 +66,7 @@ export function raw_lock(cpu: CpuBase, off: number): number {
 
 export function raw_trylock(cpu: CpuBase, off: number): boolean {
   const w = cpu.w;
+  vt_sync();
   switch (cpu.lockImpl) {
     case IMPL_TAS:
       return tas_trylock(w, off);
@@ -85,24 +87,26 @@ export function raw_trylock(cpu: CpuBase, off: number): boolean {
 
 export function raw_unlock(cpu: CpuBase, off: number): void {
   const w = cpu.w;
+  vt_sync_release();
   switch (cpu.lockImpl) {
     case IMPL_TAS:
       tas_unlock(w, off);
-      return;
+      break;
     case IMPL_TTAS:
       ttas_unlock(w, off);
-      return;
+      break;
     case IMPL_TICKET:
       ticket_unlock(w, off);
-      return;
+      break;
     case IMPL_MCS: {
       const node = mcs_unlock(w, off, cpu.l);
       cpu.mcsFree |= 1 << node % MCS_LEVELS;
-      return;
+      break;
     }
     default:
       futex_unlock(w, off);
   }
+  vt_released();
 }
 
 /* ---- bookkeeping shared by every lock type ---- */
@@ -118,8 +122,10 @@ export function acquiring(cpu: CpuBase, cls: number, site: number, trylock: bool
  * `spins`: 0 = uncontended (t0 unused); > 0 waited that often; < 0 contended, uncounted.
  */
 export function lock_acquired(cpu: CpuBase, off: number, cls: number, read: number, site: number, t0: number, spins: number): void {
-  lockstatAcquired(cpu, off, cls, read, site, spins !== 0 ? performance.now() - t0 : -1, spins < 0 ? 0 : spins);
-  if (cpu.holdTime) cpu.holdStart[cpu.w[cpu.pc + PC_LOCKDEP_DEPTH]! - 1] = performance.now();
+  // virtual clock: the lock's line comes from its last acquirer
+  vt_acquired(lkLastCpu1(cpu.w[off + LK_LAST]!) - 1);
+  lockstatAcquired(cpu, off, cls, read, site, spins !== 0 ? clock_ms() - t0 : -1, spins < 0 ? 0 : spins);
+  if (cpu.holdTime) cpu.holdStart[cpu.w[cpu.pc + PC_LOCKDEP_DEPTH]! - 1] = clock_ms();
   if (cpu.l.traceRing !== 0) trace_lock_acquired(cpu, off, cls, read, site, spins !== 0 ? t0 : 0);
 }
 
@@ -134,7 +140,7 @@ export function lock_releasing(cpu: CpuBase, cls: number, read: number): void {
   if (cpu.l.traceRing !== 0) trace_lock_release(cpu, cls, read);
   if (cpu.lockdep || cpu.holdTime) {
     const i = lockdepHeldIndex(cpu, cls);
-    if (cpu.holdTime) lockstatHeld(cpu, cls, read, performance.now() - cpu.holdStart[i]!);
+    if (cpu.holdTime) lockstatHeld(cpu, cls, read, clock_ms() - cpu.holdStart[i]!);
     lockdepReleaseAt(cpu, i);
   }
 }
@@ -166,7 +172,7 @@ export function spin_lock(cpu: CpuBase, off: number, cls: number, site: number):
     return;
   }
   // contended: only now pay for the clock
-  const t0 = performance.now();
+  const t0 = clock_ms();
   const spins = raw_lock(cpu, off);
   acquired(cpu, off, cls, 0, site, t0, spins === 0 ? -1 : spins);
 }

@@ -14,6 +14,10 @@
  */
 import { LK_STATE } from '../machine/layout.js';
 import { spin_relax } from './relax.js';
+import { PK_NE, PK_ONE, K_RACE } from '../timing/conductor.js';
+
+/** virtual clock: spinners race for the line a release frees; one wakes per release */
+export const PARK_RACE = PK_NE | PK_ONE | K_RACE;
 
 export function tas_trylock(w: Int32Array, off: number): boolean {
   return Atomics.compareExchange(w, off + LK_STATE, 0, 1) === 0;
@@ -22,7 +26,7 @@ export function tas_trylock(w: Int32Array, off: number): boolean {
 /** Acquire; returns the number of failed attempts (0 = uncontended). */
 export function tas_lock(w: Int32Array, off: number): number {
   let spins = 0;
-  while (Atomics.compareExchange(w, off + LK_STATE, 0, 1) !== 0) spin_relax(w, off + LK_STATE, 1, ++spins);
+  while (Atomics.compareExchange(w, off + LK_STATE, 0, 1) !== 0) spin_relax(w, off + LK_STATE, 1, ++spins, PARK_RACE);
   return spins;
 }
 

@@ -17,6 +17,7 @@
  */
 import { LK_STATE, LK_AUX } from '../machine/layout.js';
 import { spin_relax } from './relax.js';
+import { vtOn, vt_park, PK_EQ, K_TICKET } from '../timing/conductor.js';
 
 export function ticket_trylock(w: Int32Array, off: number): boolean {
   // a plain read (tear-free) suffices: a stale head is lower than the tail, so the CAS fails
@@ -30,7 +31,10 @@ export function ticket_lock(w: Int32Array, off: number): number {
   const my = Atomics.add(w, off + LK_STATE, 1);
   let spins = 0;
   for (let head = Atomics.load(w, off + LK_AUX); head !== my; head = Atomics.load(w, off + LK_AUX)) {
-    spin_relax(w, off + LK_AUX, head, ++spins);
+    // virtual clock: park until our ticket is served (every spinner re-reads the line on a release)
+    if (vtOn) vt_park(off + LK_AUX, my, PK_EQ | K_TICKET);
+    else spin_relax(w, off + LK_AUX, head, ++spins);
+    if (vtOn) spins++;
   }
   return spins;
 }

@@ -20,6 +20,7 @@
  */
 import { LK_STATE } from '../machine/layout.js';
 import { spin_relax } from './relax.js';
+import { PARK_RACE } from './tas.js';
 
 export const TTAS_MIN_BACKOFF = 4;
 export const TTAS_MAX_BACKOFF = 1024;
@@ -34,7 +35,7 @@ export function ttas_lock(w: Int32Array, off: number): number {
   let spins = 0;
   let backoff = TTAS_MIN_BACKOFF;
   for (;;) {
-    while (Atomics.load(w, o) !== 0) spin_relax(w, o, 1, ++spins);
+    while (Atomics.load(w, o) !== 0) spin_relax(w, o, 1, ++spins, PARK_RACE);
     if (Atomics.compareExchange(w, o, 0, 1) === 0) return spins;
     // lost the race for a free lock: back off before looking again
     const n = backoff + (Math.imul(spins + backoff, 0x9e3779b1) >>> 22) % backoff;

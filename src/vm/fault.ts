@@ -19,6 +19,7 @@
  * reading/installing the pte; page_add_rmap/page_remove_rmap inside it.
  * Hot path (anonymous write fault) allocates nothing.
  */
+import { charge, COST, C_FAULT } from '../timing/index.js';
 import {
   NIL,
   PG_FLAGS,
@@ -260,6 +261,7 @@ function do_no_page(cpu: Cpu, mm: number, vma: number, addr: number, ptPfn: numb
  */
 export function handle_mm_fault(cpu: Cpu, mm: number, addr: number, write: boolean): number {
   cpu.w[cpu.vm + VM.pgfault]!++;
+  charge(COST[C_FAULT]!);
   if (cpu.l.traceRing !== 0) trace_event(cpu, TR_FAULT_BEGIN, addr >>> 0, write ? 1 : 0);
   mmap_read_lock(cpu, mm, SITE.handle_mm_fault);
   const r = __handle_mm_fault(cpu, mm, addr >>> 0, write);

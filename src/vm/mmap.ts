@@ -14,6 +14,7 @@
  *
  * Locking: all of these take mmap_sem for writing (bkl: kernel_flag).
  */
+import { charge, COST, C_SYSCALL } from '../timing/index.js';
 import {
   NIL,
   PAGE_SIZE,
@@ -127,6 +128,7 @@ export function __do_munmap(cpu: Cpu, mm: number, start: number, len: number): n
 
 export function do_munmap(cpu: Cpu, mm: number, start: number, len: number): number {
   cpu.w[cpu.vm + VM.munmap]!++;
+  charge(COST[C_SYSCALL]!);
   mmap_write_lock(cpu, mm, SITE.do_munmap);
   const r = __do_munmap(cpu, mm, start, len);
   mmap_write_unlock(cpu, mm);
@@ -149,6 +151,7 @@ export function do_mmap(
   pgoff: number,
 ): number {
   cpu.w[cpu.vm + VM.mmap]!++;
+  charge(COST[C_SYSCALL]!);
   mmap_write_lock(cpu, mm, SITE.do_mmap);
   const r = __do_mmap(cpu, mm, addr, len, prot, flags, file, pgoff);
   mmap_write_unlock(cpu, mm);
@@ -251,6 +254,7 @@ function move_page_tables(cpu: Cpu, mm: number, oldVma: number, newVma: number, 
 /** mremap(old, oldLen, newLen, MREMAP_MAYMOVE?) → new address or -errno. */
 export function do_mremap(cpu: Cpu, mm: number, old: number, oldLen: number, newLen: number, mayMove: boolean): number {
   cpu.w[cpu.vm + VM.mremap]!++;
+  charge(COST[C_SYSCALL]!);
   mmap_write_lock(cpu, mm, SITE.mremap);
   const r = __do_mremap(cpu, mm, old >>> 0, pageAlign(oldLen), pageAlign(newLen), mayMove);
   mmap_write_unlock(cpu, mm);

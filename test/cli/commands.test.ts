@@ -258,10 +258,10 @@ describe('smpvm stress', () => {
 describe('smpvm start', () => {
   it('runs the main job and says where the JSON, CSV and trace went', async () => {
     const out = join(dir, 'start');
-    const r = await cli('start', '--out', out, '--duration', '0.2');
+    const r = await cli('start', '--out', out, '--duration', '0.2', '--virtual-cpus', '1,2');
     clean(r.err);
     expect(r.code).toBe(0);
-    for (const f of ['scale.json', 'scale.csv', 'trace.json', 'wait.folded', 'profile.json']) {
+    for (const f of ['scale.json', 'scale.csv', 'scale-virtual.json', 'scale-virtual.csv', 'trace.json', 'wait.folded', 'profile.json']) {
       expect(existsSync(join(out, f))).toBe(true);
       expect(r.out).toContain(join(out, f));
     }
@@ -269,5 +269,8 @@ describe('smpvm start', () => {
     expect(s.cpus).toEqual([1, 2]);
     expect(s.runs.every((p) => p.processes && p.threads)).toBe(true);
     expect(readFileSync(join(out, 'scale.csv'), 'utf8').split('\n')[0]).toBe('tasks,processes,processes_idle,threads,threads_idle,linear,processes_ratio,threads_ratio');
+    const v = JSON.parse(readFileSync(join(out, 'scale-virtual.json'), 'utf8')) as ScaleResults;
+    expect(v.cpus).toEqual([1, 2]);
+    expect(v.runs[1]!.processes!.clock).toBe('virtual');
   });
 });

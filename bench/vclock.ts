@@ -1,0 +1,198 @@
+/*
+ * bench/vclock.ts — the virtual clock (issue 17): published many-CPU shapes
+ * reproduced, what the conductor costs on the host, and the quantum's error.
+ * Compiled JS, real piscina workers; run it under flock (README "Virtual
+ * time"). Every virtual-clock figure is deterministic (same on any host);
+ * the host-seconds figures are this host's, today.
+ *
+ *   collapse  lock_counter (a shared counter under one spinlock, 3 lines of
+ *             critical section, 2 µs outside) under each lock implementation,
+ *             1..48 CPUs on the amd-48 preset (Boyd-Wickizer et al. 2012):
+ *             acquisitions per virtual second, and MCS / ticket at 48.
+ *   quantum   the same at 48 CPUs, and page_fault1_processes at 16 CPUs,
+ *             at quantum 0 and the default quantum: the relative difference.
+ *   speed     page_fault1_processes under split at 1, 16, 64, 128 CPUs:
+ *             simulated faults per host second, host seconds, hand-overs per
+ *             fault, host RSS; at 64 CPUs also a larger quantum and a spin
+ *             before sleeping on the turn word.
+ *   validate  `smpvm calibrate`'s host table measured in the same run, then
+ *             page_fault1 processes/threads under each lock scheme at 1 and 2
+ *             CPUs on both clocks: virtual / host faults per second.
+ *   zone      page_fault1_processes under split at 112 CPUs on the
+ *             skylake-2s-112 preset, without and with Aaron Lu's
+ *             free_pcppages_bulk change (config.pcpPrepick): the top
+ *             contended lock, its share of CPU time, faults per virtual s.
+ *
+ * Run: npm run build && flock /tmp/bench.lock node dist/bench/vclock.js [sections,...]
+ */
+import { runMachine, createRunPool } from '../src/sim/run.js';
+import { buildResults, type RunResults } from '../src/sim/results.js';
+import type { Piscina } from 'piscina';
+import { DEFAULT_QUANTUM_NS } from '../src/config.js';
+import { writeResult, fmtRate, isMain } from './common.js';
+import { calibrate } from '../src/sim/calibrate.js';
+import { checkCostTable } from '../src/timing/cost.js';
+import { IdleSampler } from '../src/cli/progress.js';
+
+const MiB = 1 << 20;
+const IMPLS = ['tas', 'ttas', 'ticket', 'mcs', 'futex'] as const;
+
+interface Point {
+  res: RunResults;
+  units: number;
+  perVirtualSec: number;
+  hostS: number;
+  handoffs: number;
+}
+
+const pools = new Map<number, Piscina>();
+function pool(threads: number): Piscina {
+  let p = pools.get(threads);
+  if (!p) {
+    for (const [k, q] of pools) if (k < threads) void q.destroy().then(() => pools.delete(k));
+    p = createRunPool(threads);
+    pools.set(threads, p);
+  }
+  return p;
+}
+
+async function point(config: Record<string, unknown>, spec: { name: string; [k: string]: unknown }, opsPerCpu: number, extra: { spinBeforeSleep?: number } = {}): Promise<Point> {
+  const cpus = config.cpus as number;
+  const threads = [...pools.keys()].find((k) => k >= cpus + 1) ?? cpus + 1;
+  const o = await runMachine({ config: { clock: 'virtual', swap: 0, populate: true, ...config }, spec, opsPerCpu, pool: pool(threads), ...extra });
+  const res = buildResults(o, { spec, opsPerCpu });
+  if (res.error || !res.checker.ok) throw new Error(`${spec.name} at ${cpus} CPUs: ${res.error?.message ?? res.checker.violations[0]}`);
+  const units = res.ops;
+  return { res, units, perVirtualSec: res.opsPerSec, hostS: res.hostSeconds, handoffs: res.virtual?.handoffs ?? 0 };
+}
+
+const counter = (cpus: number, lockImpl: string, quantum = DEFAULT_QUANTUM_NS) =>
+  point({ cpus, lockImpl, cost: 'amd-48', quantum, mem: 8 * MiB, maxMm: 8 }, { name: 'lock_counter', csLines: 3, thinkNs: 2000 }, 400);
+
+async function collapse(): Promise<unknown> {
+  const cpusList = [1, 2, 4, 8, 12, 16, 24, 32, 40, 48];
+  const rows: Record<string, number[]> = {};
+  console.log('\n## lock collapse: lock_counter, amd-48 preset, acquisitions per virtual second');
+  console.log(`impl    ${cpusList.map((c) => String(c).padStart(8)).join('')}`);
+  for (const impl of IMPLS) {
+    rows[impl] = [];
+    for (const c of cpusList) rows[impl]!.push((await counter(c, impl)).perVirtualSec);
+    console.log(`${impl.padEnd(8)}${rows[impl]!.map((x) => fmtRate(x).padStart(8)).join('')}`);
+  }
+  const at = (impl: string) => rows[impl]![cpusList.length - 1]!;
+  const peak = (impl: string) => Math.max(...rows[impl]!);
+  const ratio = at('mcs') / at('ticket');
+  console.log(`ticket: peak ${fmtRate(peak('ticket'))}/s at ${cpusList[rows.ticket!.indexOf(peak('ticket'))]} CPUs, ${fmtRate(at('ticket'))}/s at 48 (${((at('ticket') / peak('ticket')) * 100).toFixed(0)}% of peak)`);
+  console.log(`MCS / ticket at 48 CPUs: ${ratio.toFixed(2)}x`);
+  return { cpus: cpusList, rows, mcsOverTicketAt48: ratio };
+}
+
+async function quantum(): Promise<unknown> {
+  console.log(`\n## quantum: default ${DEFAULT_QUANTUM_NS} ns against 0 (strict discrete-event order)`);
+  const out: Record<string, { q0: number; qd: number; diffPct: number }> = {};
+  for (const impl of ['ticket', 'mcs'] as const) {
+    const a = (await counter(48, impl, 0)).perVirtualSec;
+    const b = (await counter(48, impl)).perVirtualSec;
+    out[`lock_counter ${impl} 48 CPUs`] = { q0: a, qd: b, diffPct: ((b - a) / a) * 100 };
+  }
+  for (const locks of ['split', 'bkl'] as const) {
+    const pf = (q: number) => point({ cpus: 16, locks, quantum: q, mem: 64 * MiB }, { name: 'page_fault1_processes', regionBytes: MiB }, 8);
+    const a = await pf(0);
+    const b = await pf(DEFAULT_QUANTUM_NS);
+    out[`page_fault1_processes ${locks} 16 CPUs`] = { q0: a.perVirtualSec, qd: b.perVirtualSec, diffPct: ((b.perVirtualSec - a.perVirtualSec) / a.perVirtualSec) * 100 };
+  }
+  for (const [k, v] of Object.entries(out)) console.log(`${k.padEnd(36)} q=0 ${fmtRate(v.q0).padStart(8)}/s  q=${DEFAULT_QUANTUM_NS} ${fmtRate(v.qd).padStart(8)}/s  ${v.diffPct >= 0 ? '+' : ''}${v.diffPct.toFixed(1)}%`);
+  return out;
+}
+
+const rssMiB = () => process.memoryUsage().rss / MiB;
+
+async function speed(): Promise<unknown> {
+  console.log('\n## speed and size: page_fault1_processes, split, skylake-2s-112, 1 MiB region per CPU');
+  console.log('cpus  quantum  spin   faults  virtual faults/s  host s  faults/host-s  hand-overs/fault  host RSS MiB');
+  const out = [];
+  const cases: [number, number, number][] = [
+    [1, DEFAULT_QUANTUM_NS, 0],
+    [16, DEFAULT_QUANTUM_NS, 0],
+    [64, DEFAULT_QUANTUM_NS, 0],
+    [64, DEFAULT_QUANTUM_NS, 2000],
+    [64, 10_000, 0],
+    [128, DEFAULT_QUANTUM_NS, 0],
+  ];
+  for (const [cpus, q, spin] of cases) {
+    const p = await point({ cpus, locks: 'split', quantum: q, mem: Math.max(64, cpus * 3) * MiB }, { name: 'page_fault1_processes', regionBytes: MiB }, 8, { spinBeforeSleep: spin });
+    const row = { cpus, quantum: q, spin, faults: p.units, perVirtualSec: p.perVirtualSec, hostS: p.hostS, faultsPerHostS: p.units / p.hostS, handoffsPerFault: p.handoffs / p.units, rssMiB: rssMiB() };
+    out.push(row);
+    console.log(
+      `${String(cpus).padStart(4)}  ${String(q).padStart(7)}  ${String(spin).padStart(4)}  ${String(p.units).padStart(7)}  ${fmtRate(p.perVirtualSec).padStart(16)}  ${p.hostS.toFixed(2).padStart(6)}  ${fmtRate(row.faultsPerHostS).padStart(13)}  ${row.handoffsPerFault.toFixed(2).padStart(16)}  ${row.rssMiB.toFixed(0).padStart(12)}`,
+    );
+  }
+  return out;
+}
+
+async function zone(): Promise<unknown> {
+  console.log("\n## zone->lock: page_fault1_processes, split, 112 CPUs, skylake-2s-112, without and with Aaron Lu's free_pcppages_bulk change");
+  const out: Record<string, unknown> = {};
+  for (const prepick of [false, true]) {
+    const p = await point({ cpus: 112, locks: 'split', mem: 512 * MiB, pcpPrepick: prepick, holdTime: true }, { name: 'page_fault1_processes', regionBytes: MiB }, 6);
+    const rows = [...p.res.lockStat].sort((a, b) => b['waittime-total'] - a['waittime-total']);
+    const top = rows[0]!;
+    const cpuUs = 112 * p.res.durationMs * 1000;
+    const share = (top['waittime-total'] / cpuUs) * 100;
+    out[prepick ? 'prepick' : 'baseline'] = { faultsPerVirtualSec: p.perVirtualSec, top: top['class name'], waitSharePct: share, contentions: top.contentions, acquisitions: top.acquisitions, hostS: p.hostS };
+    console.log(`${(prepick ? 'pcpPrepick' : 'baseline').padEnd(11)} ${fmtRate(p.perVirtualSec).padStart(8)} faults/s  top contended: ${top['class name']} (${share.toFixed(1)}% of CPU time waiting, ${top.contentions}/${top.acquisitions} contended)  host ${p.hostS.toFixed(1)} s`);
+  }
+  const b = out.baseline as { faultsPerVirtualSec: number };
+  const a = out.prepick as { faultsPerVirtualSec: number };
+  console.log(`prepick / baseline: ${(a.faultsPerVirtualSec / b.faultsPerVirtualSec).toFixed(3)}x`);
+  return out;
+}
+
+/**
+ * Validation against the host: the host table calibrated now (sim/calibrate.ts),
+ * then page_fault1 processes and threads under each lock scheme at 1 and 2
+ * CPUs on both clocks; virtual / host faults per second, with the host's line
+ * round trip and idle time beside them.
+ */
+async function validate(): Promise<unknown> {
+  console.log('\n## validation: page_fault1 on both clocks at 1 and 2 CPUs, the host table calibrated in this run');
+  const cal = await calibrate((s) => console.log(`calibrate: ${s}`));
+  const table = checkCostTable(cal.table, 'host');
+  console.log(`host line round trip ${cal.roundTripNs === null ? 'not measured' : `${cal.roundTripNs.toFixed(0)} ns`}`);
+  console.log('locks  mode        cpus  host faults/s  idle %  virtual faults/s  virtual/host');
+  const out = [];
+  for (const locks of ['bkl', '2.4', 'split'] as const) {
+    for (const mode of ['processes', 'threads'] as const) {
+      for (const cpus of [1, 2]) {
+        const spec = { name: `page_fault1_${mode}`, regionBytes: MiB };
+        const config = { cpus, locks, mem: 64 * MiB, swap: 0, populate: true };
+        const idle = new IdleSampler();
+        idle.mark();
+        const h = await runMachine({ config, spec, durationMs: 1000, pool: pool(Math.max(3, ...pools.keys())) });
+        idle.mark();
+        const hostRate = (h.perCpu.reduce((a, c) => a + c.units, 0) / h.durationMs) * 1000;
+        const v = await point({ ...config, cost: table }, spec, 16);
+        const row = { locks, mode, cpus, hostRate, idlePct: idle.pct(), virtualRate: v.perVirtualSec, ratio: v.perVirtualSec / hostRate };
+        out.push(row);
+        console.log(`${locks.padEnd(6)} ${mode.padEnd(10)} ${String(cpus).padStart(4)}  ${fmtRate(hostRate).padStart(13)}  ${(row.idlePct ?? NaN).toFixed(1).padStart(6)}  ${fmtRate(v.perVirtualSec).padStart(16)}  ${row.ratio.toFixed(2).padStart(12)}`);
+      }
+    }
+  }
+  return { roundTripNs: cal.roundTripNs, table: cal.table, rows: out };
+}
+
+const SECTIONS: Record<string, () => Promise<unknown>> = { collapse, quantum, speed, zone, validate };
+
+export async function main(sections = Object.keys(SECTIONS)): Promise<void> {
+  const out: Record<string, unknown> = { date: new Date().toISOString() };
+  for (const s of sections) {
+    const f = SECTIONS[s];
+    if (!f) throw new Error(`unknown section ${s}; known: ${Object.keys(SECTIONS).join(', ')}`);
+    out[s] = await f();
+  }
+  for (const p of pools.values()) await p.destroy();
+  writeResult('results/bench/vclock.json', out);
+  console.log('\nresults/bench/vclock.json');
+}
+
+if (isMain(import.meta.url)) await main(process.argv[2]?.split(','));

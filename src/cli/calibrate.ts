@@ -1,0 +1,26 @@
+/*
+ * cli/calibrate.ts — `smpvm calibrate` (issue 17): measure this host's cost
+ * table for the virtual clock (sim/calibrate.ts) and write it as a cost file
+ * that `--clock virtual --cost FILE` loads.
+ */
+import type { Command } from 'commander';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Io } from './io.js';
+import { calibrate } from '../sim/calibrate.js';
+
+export const CALIBRATE_OUT = 'results/timing/host.json';
+
+export function addCalibrateCommand(p: Command, io: Io, done: (code: number) => void): void {
+  p.command('calibrate')
+    .description('measure the virtual clock\'s cost table on this host (per-operation costs on one CPU, the cache-line round trip); write it as a cost file')
+    .option('--out <file>', `cost file to write (default ${CALIBRATE_OUT}); use it with --clock virtual --cost FILE`)
+    .action(async (o: { out?: string }) => {
+      const file = o.out ?? CALIBRATE_OUT;
+      const c = await calibrate((s) => io.out(`${s}\n`));
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, JSON.stringify(c.table, null, 2) + '\n');
+      io.out(`cost table: ${file} (--clock virtual --cost ${file})\n`);
+      done(0);
+    });
+}

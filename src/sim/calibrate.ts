@@ -1,0 +1,110 @@
+/*
+ * calibrate.ts — `smpvm calibrate` (issue 17): a cost table for the virtual
+ * clock measured on this host, so that virtual-clock runs can be checked
+ * against host-clock runs of the same machine (bench/vclock.ts validate).
+ *
+ * What is measured, on one host thread, with the simulator's own code:
+ *   clear_page, copy_page       N calls on a booted machine
+ *   page_alloc + page_free      N alloc_page / __free_page pairs (pcp fast path), split evenly
+ *   lock_op                     N uncontended spin_lock + spin_unlock pairs, halved
+ *   line_*                      half the cache-line round trip between two threads
+ *                               (sim/hostprobe.ts); this host has no sockets or
+ *                               SMT siblings to tell apart, so all three are that
+ *   fault_entry                 page_fault1_processes on 1 CPU under the host clock
+ *                               (ns per fault), minus what the virtual clock charges
+ *                               per fault with fault_entry = 0: the rest of a fault
+ *   syscall_entry               the same with mmap1_processes (ns per mmap + munmap
+ *                               pair, minus the virtual charge, halved)
+ * Every other entry (list_op, hash_step, buddy_split, pte_write,
+ * struct_page_miss, user_step, futex_wake, the hand-over factors, io_page)
+ * is copied from the skylake-2s-112 preset and its source says so.
+ *
+ * The result is a cost file (timing/cost.ts format) named `host`.
+ * Runs on the main thread and in its own worker pool; no shared state
+ * beyond the machines it boots.
+ */
+import { bootMachine } from './boot.js';
+import { makeCpu } from '../vm/cpu.js';
+import { runMachine } from './run.js';
+import { lineRoundTripNs } from './hostprobe.js';
+import { clear_page, copy_page } from '../mm/clear_page.js';
+import { alloc_page } from '../mm/page_alloc.js';
+import { __free_page } from '../mm/page_ref.js';
+import { spin_lock, spin_unlock } from '../sync/spinlock.js';
+import { C_TEST_A, SITE } from '../sync/classes.js';
+import { G_COUNTER, globalLine } from '../machine/layout.js';
+import { checkCostTable, loadCostTable, COST_SPEC, DEFAULT_COST_PRESET, type CostName } from '../timing/cost.js';
+
+const MiB = 1 << 20;
+
+type Entry = { value: number; unit: string; source: string };
+
+/** ns per call of f, best of 3 batches of n. */
+function timeNs(n: number, f: (i: number) => void): number {
+  let best = Infinity;
+  for (let t = 0; t < 3; t++) {
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) f(i);
+    best = Math.min(best, ((performance.now() - t0) * 1e6) / n);
+  }
+  return best;
+}
+
+/** ns per unit of a 1-CPU run of `workload` under `clock` (cost: the table, for virtual runs). */
+async function perUnitNs(workload: string, clock: 'host' | 'virtual', cost?: unknown): Promise<number> {
+  const config: Record<string, unknown> = { cpus: 1, mem: 64 * MiB, swap: 0, populate: true, clock };
+  if (cost) config.cost = cost;
+  const spec = { name: workload, regionBytes: MiB };
+  const o = await runMachine(clock === 'host' ? { config, spec, durationMs: 1000, kswapd: false } : { config, spec, opsPerCpu: 20, kswapd: false });
+  if (o.error) throw new Error(`calibrate: ${workload} (${clock}) failed: ${o.error.message}`);
+  const units = o.perCpu.reduce((s, c) => s + c.units, 0);
+  return (o.durationMs * 1e6) / units;
+}
+
+export interface Calibration {
+  table: { name: string; description: string; topology: string; costs: Record<string, Entry> };
+  roundTripNs: number | null;
+}
+
+export async function calibrate(log: (s: string) => void = () => undefined): Promise<Calibration> {
+  const base = loadCostTable(DEFAULT_COST_PRESET);
+  const costs: Record<string, Entry> = {};
+  for (const [name, unit] of COST_SPEC) costs[name] = { value: base.ns[name]!, unit, source: `not measured on this host: the ${DEFAULT_COST_PRESET} value` };
+  const set = (name: CostName, value: number, source: string) => (costs[name] = { value: Math.max(0, Math.round(value * 10) / 10), unit: costs[name]!.unit, source });
+  const when = new Date().toISOString();
+
+  const m = bootMachine({ cpus: 1, mem: 64 * MiB, swap: 0, populate: true });
+  const cpu = makeCpu(m, 0);
+  const N = 20_000;
+  set('clear_page', timeNs(N, (i) => clear_page(cpu, 1 + (i & 1023), 0)), `smpvm calibrate ${when}: clear_page of 4 KiB, best of 3 x ${N}`);
+  set('copy_page', timeNs(N, (i) => copy_page(cpu, 1 + (i & 1023), 1100 + (i & 1023))), `smpvm calibrate ${when}: copy_page of 4 KiB, best of 3 x ${N}`);
+  const pair = timeNs(N, () => __free_page(cpu, alloc_page(cpu, SITE.test)));
+  set('page_alloc', pair / 2, `smpvm calibrate ${when}: half an alloc_page + __free_page pair (pcp fast path)`);
+  set('page_free', pair / 2, `smpvm calibrate ${when}: half an alloc_page + __free_page pair (pcp fast path)`);
+  const lk = globalLine(m.layout, G_COUNTER);
+  const lockPair = timeNs(N * 10, () => {
+    spin_lock(cpu, lk, C_TEST_A, SITE.test);
+    spin_unlock(cpu, lk, C_TEST_A);
+  });
+  set('lock_op', lockPair / 2, `smpvm calibrate ${when}: half an uncontended spin_lock + spin_unlock pair`);
+  const rtt = await lineRoundTripNs();
+  if (rtt !== null) {
+    for (const n of ['line_same_core', 'line_same_socket', 'line_cross_socket'] as const) set(n, rtt / 2, `smpvm calibrate ${when}: half the cache-line round trip between two threads (${rtt.toFixed(0)} ns; sim/hostprobe.ts)`);
+  }
+  log(`clear_page ${costs.clear_page!.value} ns, copy_page ${costs.copy_page!.value} ns, alloc+free ${pair.toFixed(0)} ns, lock+unlock ${lockPair.toFixed(1)} ns, line round trip ${rtt === null ? 'not measured (one core)' : `${rtt.toFixed(0)} ns`}`);
+
+  // the rest of a fault, and of an mmap+munmap pair: host ns per unit minus the virtual charge without it
+  const table = () => ({ name: 'host', description: `this host, measured by smpvm calibrate at ${when}`, topology: '1x2', costs: JSON.parse(JSON.stringify(costs)) as Record<string, Entry> });
+  set('fault_entry', 0, 'being measured');
+  const hostFault = await perUnitNs('page_fault1_processes', 'host');
+  const virtFault = await perUnitNs('page_fault1_processes', 'virtual', checkCostTable(table(), 'host'));
+  set('fault_entry', hostFault - virtFault, `smpvm calibrate ${when}: page_fault1_processes on 1 CPU, ${hostFault.toFixed(0)} host ns per fault minus ${virtFault.toFixed(0)} ns the other entries charge`);
+  set('syscall_entry', 0, 'being measured');
+  const hostMmap = await perUnitNs('mmap1_processes', 'host');
+  const virtMmap = await perUnitNs('mmap1_processes', 'virtual', checkCostTable(table(), 'host'));
+  set('syscall_entry', (hostMmap - virtMmap) / 2, `smpvm calibrate ${when}: mmap1_processes on 1 CPU, ${hostMmap.toFixed(0)} host ns per mmap+munmap minus ${virtMmap.toFixed(0)} ns the other entries charge, halved`);
+  log(`fault: ${hostFault.toFixed(0)} host ns (fault_entry ${costs.fault_entry!.value} ns); mmap+munmap: ${hostMmap.toFixed(0)} host ns (syscall_entry ${costs.syscall_entry!.value} ns)`);
+  const t = table();
+  checkCostTable(t, 'calibrated table');
+  return { table: t, roundTripNs: rtt };
+}

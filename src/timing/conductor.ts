@@ -1,0 +1,504 @@
+/*
+ * conductor.ts — the virtual clock's scheduler (issue 17, DESIGN.md §6): every
+ * simulated CPU is still its own worker running the same MM code over the one
+ * buffer, but only one of them runs at a time, the one with the lowest
+ * virtual clock, and the cost table (cost.ts) advances the clocks.
+ *
+ * STATE (layout.ts `vt` region). A header line: VT_TURN (the slot running),
+ * VT_ABORT (1: the run is being torn down, every waiter leaves), VT_DEADLOCK,
+ * VT_HANDOFFS (turns handed over, a host-cost diagnostic), VT_READY /
+ * VT_PARTICIPANTS (the setup barrier). Then one line per CPU slot: VS_STATE
+ * (IDLE: not in this run; RUNNING; RUNNABLE; PARKED; DONE), VS_GO (the word
+ * the slot's thread sleeps on while it is not its turn), VS_OFF / VS_VAL /
+ * VS_MODE (what a parked slot waits for: the word at VS_OFF to equal, or to
+ * differ from, VS_VAL), VS_WOKE_OFF (the word a wake-up was for; -2: the
+ * park timed out), and three Float64 fields: the slot's clock, its park
+ * deadline (+Infinity: none), when it parked. All in virtual nanoseconds; a
+ * Float64 holds 2^53 ns (104 days) exactly, so clocks never round.
+ *
+ * PROTOCOL. The orchestrator marks the participating slots RUNNABLE at clock
+ * 0 and gives the turn to the first (VS_GO = 1) before it opens the start
+ * gate. From then on only the slot holding the turn runs simulated code and
+ * touches conductor state; it is the only writer of every word above, so
+ * plain stores suffice, except VS_GO, which the next slot's thread sleeps on
+ * (Atomics.store + notify; the sleeper clears its own word).
+ *
+ *   running:   work advances the private clock (charge). At every
+ *              synchronisation point (lock acquire, trylock and release of
+ *              every lock type, blocking) vt_sync compares the clock with
+ *              the horizon: the lowest clock of any other candidate (a
+ *              RUNNABLE slot's clock, a PARKED slot's deadline) plus the
+ *              quantum. Past it, the slot hands over. Quantum 0 is strict
+ *              discrete-event order; a quantum q lets a slot run up to q ns
+ *              ahead of the next-lowest clock, so two acquisitions may
+ *              happen in an order that is wrong by at most q ns of virtual
+ *              time (README "Virtual time"). Releases are always in strict
+ *              order (vt_sync_release: the horizon without the quantum), so
+ *              no CPU ever finds a lock free at a virtual time inside
+ *              another's critical section.
+ *   hand-over: store my clock; wake every parked slot whose condition now
+ *              holds (wake_scan); pick the candidate with the lowest time,
+ *              ties to the lower slot id (a parked slot's time is its
+ *              deadline: it times out); if it is me, go on; else VT_TURN =
+ *              it, VS_GO[it] = 1 + notify, and sleep on my VS_GO.
+ *   waiting:   a CPU that would spin on a word another CPU must change (a
+ *              lock held, an MCS successor, a TLB flush, a futex, an rwsem,
+ *              a page lock, kswapd's sleep, an I/O wait) parks instead: it
+ *              records (word, value, mode) and hands over. Every release
+ *              (vt_released) and every hand-over re-checks the parked slots
+ *              (O(slots)); one whose word changed becomes RUNNABLE at
+ *              max(its clock, the waker's clock + the hand-over cost of its
+ *              kind): one line transfer (spin, MCS), that plus a share of a
+ *              line per other spinner (ticket: every spinner re-reads the
+ *              line; tas/ttas: spinners race for it), a futex wake-up
+ *              (sleeping locks), nothing (barriers, timers). PK_ONE waiters
+ *              (exclusive locks) are woken one per word change, so a release
+ *              does not wake a herd that would only park again.
+ *   deadlock:  no candidate left while some slot is parked without a
+ *              deadline: nobody can ever change what they wait for. The
+ *              slot that finds it raises H_STOP, VT_DEADLOCK and VT_ABORT,
+ *              sets every waiter's VS_GO, and each of them throws VtAbort
+ *              out of its wait; the orchestrator reports every CPU's held
+ *              and awaited locks (sim/run.ts). Never a hang.
+ *   done:      a finished slot is DONE and hands over without waiting.
+ *
+ * Determinism: only the turn holder runs, and every decision above depends
+ * only on clocks and buffer contents, so a seed, config and cost table give
+ * the same run on any host under any load.
+ *
+ * Host mode: vtOn is false and every entry point is one untaken branch.
+ */
+import { H_ERROR, H_STOP, LINE_WORDS, VT_HDR_WORDS, VT_SLOT_WORDS, type Layout } from '../machine/layout.js';
+import { COST, C_FUTEX_WAKE, C_LOCK_OP, C_TAS_RACE, C_TICKET_REREAD } from './cost.js';
+import { line_ns } from './topology.js';
+
+/* header words */
+export const VT_TURN = 0;
+export const VT_ABORT = 1;
+export const VT_DEADLOCK = 2;
+export const VT_HANDOFFS = 3;
+export const VT_READY = 4;
+export const VT_PARTICIPANTS = 5;
+export const VT_PARKS = 6;
+
+/* slot line words */
+export const VS_STATE = 0;
+export const VS_GO = 1;
+export const VS_OFF = 2;
+export const VS_VAL = 3;
+export const VS_MODE = 4;
+export const VS_WOKE_OFF = 5;
+const VS_CLOCK = 8; // Float64 at words 8..9
+const VS_DEADLINE = 10; // Float64 at words 10..11
+const VS_SINCE = 12; // Float64 at words 12..13
+if (VS_SINCE + 2 > VT_SLOT_WORDS || VT_HDR_WORDS % 2 !== 0) throw new Error('conductor.ts: slot line overflow');
+
+export const ST_IDLE = 0;
+export const ST_RUNNING = 1;
+export const ST_RUNNABLE = 2;
+export const ST_PARKED = 3;
+export const ST_DONE = 4;
+export const ST_NAMES = ['idle', 'running', 'runnable', 'parked', 'done'] as const;
+
+/* park modes: the condition (bit 0), wake one (bit 1), the hand-over kind (bits 4..7) */
+export const PK_NE = 0;
+export const PK_EQ = 1;
+export const PK_ONE = 2;
+export const K_SPIN = 0 << 4;
+export const K_TICKET = 1 << 4;
+export const K_RACE = 2 << 4;
+export const K_SLEEP = 3 << 4;
+export const K_FREE = 4 << 4;
+/** a spinner waiting for one word to change (MCS node, TLB sequence, a bit lock's word) */
+export const PARK_SPIN = PK_NE | K_SPIN;
+
+const WOKE_TIMEOUT = -2;
+
+export class VtAbort extends Error {
+  override name = 'VtAbort';
+}
+
+/* ---- this thread's view ---- */
+/** Is this thread a CPU under the virtual clock? (host mode: false, every hook is a no-op) */
+export let vtOn = false;
+let w: Int32Array = new Int32Array(0);
+let f: Float64Array = new Float64Array(0);
+let vt = 0;
+let nslots = 0;
+let me = -1;
+let myLine = 0;
+let clk = 0;
+let horizon = Infinity;
+let quantum = 0;
+/** polls of VS_GO before Atomics.wait (bench/vclock.ts measures the effect) */
+let spinBeforeSleep = 0;
+
+const slotLine = (s: number) => vt + VT_HDR_WORDS + s * VT_SLOT_WORDS;
+const clockIdx = (b: number) => (b + VS_CLOCK) >>> 1;
+const deadlineIdx = (b: number) => (b + VS_DEADLINE) >>> 1;
+
+/** Virtual ns this CPU has used; host mode: 0. */
+export function vt_now(): number {
+  return clk;
+}
+
+/** Charge `ns` of work to this CPU's clock (no-op on the host clock). */
+export function charge(ns: number): void {
+  if (vtOn) clk += ns;
+}
+
+/** The run's clock in ms: virtual ms under the virtual clock, else performance.now(). */
+export function clock_ms(): number {
+  return vtOn ? clk / 1e6 : performance.now();
+}
+
+/* ---- orchestrator side ---- */
+
+/**
+ * Before the start gate: every slot IDLE but `participants` (RUNNABLE at
+ * clock 0); the first participant gets the turn.
+ */
+export function vt_init(wv: Int32Array, l: Layout, participants: readonly number[]): void {
+  const fv = new Float64Array(wv.buffer, 0, wv.length >>> 1);
+  const base = l.vt;
+  for (let i = 0; i < VT_HDR_WORDS; i++) wv[base + i] = 0;
+  for (let s = 0; s < l.nrCpuSlots; s++) {
+    const b = base + VT_HDR_WORDS + s * VT_SLOT_WORDS;
+    for (let i = 0; i < VT_SLOT_WORDS; i++) wv[b + i] = 0;
+    wv[b + VS_OFF] = -1;
+    wv[b + VS_WOKE_OFF] = -1;
+    fv[(b + VS_DEADLINE) >>> 1] = Infinity;
+  }
+  for (const s of participants) wv[base + VT_HDR_WORDS + s * VT_SLOT_WORDS + VS_STATE] = ST_RUNNABLE;
+  wv[base + VT_PARTICIPANTS] = participants.length;
+  const first = participants[0]!;
+  wv[base + VT_TURN] = first;
+  Atomics.store(wv, base + VT_HDR_WORDS + first * VT_SLOT_WORDS + VS_GO, 1);
+}
+
+/** What one slot is doing, read after (or, for a report, during) a run. */
+export interface SlotState {
+  state: (typeof ST_NAMES)[number];
+  clockNs: number;
+  /** the word it is parked on, -1 none */
+  parkedOn: number;
+  parkedVal: number;
+  /** it waits for the word to equal parkedVal (else: to leave it) */
+  parkedUntilEqual: boolean;
+  parkedSinceNs: number;
+}
+
+export function vt_slot(wv: Int32Array, l: Layout, s: number): SlotState {
+  const fv = new Float64Array(wv.buffer, 0, wv.length >>> 1);
+  const b = l.vt + VT_HDR_WORDS + s * VT_SLOT_WORDS;
+  const st = wv[b + VS_STATE]!;
+  return {
+    state: ST_NAMES[st] ?? 'idle',
+    clockNs: fv[(b + VS_CLOCK) >>> 1]!,
+    parkedOn: st === ST_PARKED ? wv[b + VS_OFF]! : -1,
+    parkedVal: wv[b + VS_VAL]!,
+    parkedUntilEqual: (wv[b + VS_MODE]! & PK_EQ) !== 0,
+    parkedSinceNs: fv[(b + VS_SINCE) >>> 1]!,
+  };
+}
+
+/** Header counters: turns handed over, parks, and whether the run deadlocked. */
+export function vt_stats(wv: Int32Array, l: Layout): { handoffs: number; parks: number; deadlock: boolean } {
+  return { handoffs: wv[l.vt + VT_HANDOFFS]! >>> 0, parks: wv[l.vt + VT_PARKS]! >>> 0, deadlock: wv[l.vt + VT_DEADLOCK] !== 0 };
+}
+
+/* ---- CPU side ---- */
+
+/**
+ * This worker is CPU slot `slot` of a virtual-clock run: bind the views and
+ * wait for the first turn (the setup phase runs in turn too, so workload
+ * set-up allocates in a deterministic order).
+ */
+export function vt_attach(wv: Int32Array, l: Layout, slot: number, quantumNs: number, spin = 0): void {
+  w = wv;
+  f = new Float64Array(wv.buffer, 0, wv.length >>> 1);
+  vt = l.vt;
+  nslots = l.nrCpuSlots;
+  me = slot;
+  myLine = slotLine(slot);
+  quantum = quantumNs;
+  spinBeforeSleep = spin;
+  clk = 0;
+  vtOn = true;
+  wait_turn();
+}
+
+/** This thread leaves the virtual clock (a pooled worker may run a host-clock run next). */
+export function vt_detach(): void {
+  vtOn = false;
+  me = -1;
+  clk = 0;
+  horizon = Infinity;
+}
+
+/**
+ * The setup barrier: this CPU's workload is set up; clocks start at 0 once
+ * every participant is here (the last one wakes the others at its clock 0).
+ */
+export function vt_setup_done(): void {
+  if (!vtOn) return;
+  clk = 0;
+  const all = w[vt + VT_PARTICIPANTS]!;
+  if (++w[vt + VT_READY]! < all) {
+    while (w[vt + VT_READY]! < all) vt_park(vt + VT_READY, all, PK_EQ | K_FREE);
+    return;
+  }
+  wake_scan();
+  set_horizon();
+}
+
+/** A synchronisation point: hand over if this CPU is past the horizon. */
+export function vt_sync(): void {
+  if (vtOn && clk > horizon) handover(ST_RUNNABLE);
+}
+
+/**
+ * Before a release: hand over if any other CPU's clock is lower (quantum
+ * 0). A lock must not be seen free by a CPU whose virtual time is inside the
+ * holder's critical section, so releases are in strict order; the quantum
+ * only lets a CPU run ahead through work and acquisitions.
+ */
+export function vt_sync_release(): void {
+  if (vtOn && clk > horizon - quantum) handover(ST_RUNNABLE);
+}
+
+/**
+ * A lock was acquired whose previous acquirer was CPU `last` (-1: none or
+ * unknown): the lock's line comes over, plus the lock operation itself.
+ */
+export function vt_acquired(last: number): void {
+  if (vtOn) clk += COST[C_LOCK_OP]! + line_ns(last, me);
+}
+
+/** A release (or any write waiters may wait for) is done: wake whom it concerns. */
+export function vt_released(): void {
+  if (!vtOn) return;
+  clk += COST[C_LOCK_OP]!;
+  wake_scan();
+}
+
+/**
+ * Park until the word at `off` satisfies `mode` against `val` (PK_EQ: equals
+ * it; else: differs from it), or `timeoutNs` of virtual time pass. Returns
+ * true if woken by the word, false on the timeout. Throws VtAbort if the run
+ * is torn down meanwhile.
+ */
+export function vt_park(off: number, val: number, mode: number, timeoutNs = Infinity): boolean {
+  const b = myLine;
+  w[b + VS_OFF] = off;
+  w[b + VS_VAL] = val;
+  w[b + VS_MODE] = mode;
+  f[deadlineIdx(b)] = clk + timeoutNs;
+  f[(b + VS_SINCE) >>> 1] = clk;
+  w[vt + VT_PARKS]!++;
+  return handover(ST_PARKED);
+}
+
+/** Sleep `ns` of virtual time (an I/O wait, a nap): a park on no word. */
+export function vt_sleep(ns: number): void {
+  const b = myLine;
+  w[b + VS_OFF] = -1;
+  f[deadlineIdx(b)] = clk + ns;
+  f[(b + VS_SINCE) >>> 1] = clk;
+  handover(ST_PARKED);
+}
+
+/** This CPU is done: hand the turn on for good. */
+export function vt_done(): void {
+  if (!vtOn) return;
+  if (w[vt + VT_ABORT] === 0) handover(ST_DONE);
+  vt_detach();
+}
+
+/* ---- the conductor proper (runs on the turn holder) ---- */
+
+function handover(st: number): boolean {
+  const b = myLine;
+  f[clockIdx(b)] = clk;
+  w[b + VS_STATE] = st;
+  wake_scan();
+  const next = pick();
+  if (next < 0) {
+    if (any_parked()) deadlock(st);
+    return true;
+  }
+  if (next !== me) {
+    give_turn(next);
+    if (st === ST_DONE) return true;
+    wait_turn();
+  }
+  return resume();
+}
+
+/** Wait for VS_GO; spinBeforeSleep polls first, then Atomics.wait. */
+function wait_turn(): void {
+  const go = myLine + VS_GO;
+  for (let i = 0; i < spinBeforeSleep && Atomics.load(w, go) === 0; i++);
+  while (Atomics.load(w, go) === 0) Atomics.wait(w, go, 0);
+  Atomics.store(w, go, 0);
+  if (w[vt + VT_ABORT] !== 0) {
+    vtOn = false;
+    throw new VtAbort(w[vt + VT_DEADLOCK] !== 0 ? 'stopped: simulated deadlock' : 'stopped: the run was aborted');
+  }
+}
+
+/** My turn: take my clock back (a waker or my timeout may have moved it) and run. */
+function resume(): boolean {
+  const b = myLine;
+  let woke = w[b + VS_WOKE_OFF] !== WOKE_TIMEOUT;
+  if (w[b + VS_STATE] === ST_PARKED) {
+    // I picked myself by my own deadline
+    if (f[deadlineIdx(b)]! > f[clockIdx(b)]!) f[clockIdx(b)] = f[deadlineIdx(b)]!;
+    woke = false;
+  }
+  clk = f[clockIdx(b)]!;
+  w[b + VS_STATE] = ST_RUNNING;
+  w[b + VS_WOKE_OFF] = -1;
+  f[deadlineIdx(b)] = Infinity;
+  set_horizon();
+  return woke;
+}
+
+function give_turn(next: number): void {
+  const nb = slotLine(next);
+  if (w[nb + VS_STATE] === ST_PARKED) {
+    // its deadline is the lowest time: it times out
+    if (f[deadlineIdx(nb)]! > f[clockIdx(nb)]!) f[clockIdx(nb)] = f[deadlineIdx(nb)]!;
+    w[nb + VS_STATE] = ST_RUNNABLE;
+    w[nb + VS_WOKE_OFF] = WOKE_TIMEOUT;
+  }
+  w[vt + VT_TURN] = next;
+  w[vt + VT_HANDOFFS]!++;
+  Atomics.store(w, nb + VS_GO, 1);
+  Atomics.notify(w, nb + VS_GO, 1);
+}
+
+/** The candidate with the lowest time (a parked slot's is its deadline); ties to the lower id; -1 none. */
+function pick(): number {
+  let best = -1;
+  let bt = Infinity;
+  for (let s = 0; s < nslots; s++) {
+    const b = slotLine(s);
+    const st = w[b + VS_STATE]!;
+    let t: number;
+    if (st === ST_RUNNABLE || st === ST_RUNNING) t = s === me ? clk : f[clockIdx(b)]!;
+    else if (st === ST_PARKED) t = f[deadlineIdx(b)]!;
+    else continue;
+    if (t < bt) {
+      bt = t;
+      best = s;
+    }
+  }
+  return best;
+}
+
+function set_horizon(): void {
+  let h = Infinity;
+  for (let s = 0; s < nslots; s++) {
+    if (s === me) continue;
+    const b = slotLine(s);
+    const st = w[b + VS_STATE]!;
+    const t = st === ST_RUNNABLE ? f[clockIdx(b)]! : st === ST_PARKED ? f[deadlineIdx(b)]! : Infinity;
+    if (t < h) h = t;
+  }
+  horizon = h + quantum;
+}
+
+function any_parked(): boolean {
+  for (let s = 0; s < nslots; s++) if (w[slotLine(s) + VS_STATE] === ST_PARKED) return true;
+  return false;
+}
+
+/** Wake every parked slot whose condition holds now (PK_ONE: one per word). */
+function wake_scan(): void {
+  for (let s = 0; s < nslots; s++) {
+    const b = slotLine(s);
+    if (w[b + VS_STATE] !== ST_PARKED) continue;
+    const off = w[b + VS_OFF]!;
+    if (off < 0) continue;
+    const mode = w[b + VS_MODE]!;
+    const v = Atomics.load(w, off);
+    if ((mode & PK_EQ) !== 0 ? v !== w[b + VS_VAL] : v === w[b + VS_VAL]) continue;
+    if ((mode & PK_ONE) !== 0 && woken_for(off)) continue;
+    wake(s, b, off, mode & 0xf0);
+  }
+}
+
+/** Is a slot already woken for `off` and not yet run? */
+function woken_for(off: number): boolean {
+  for (let s = 0; s < nslots; s++) {
+    const b = slotLine(s);
+    if (w[b + VS_WOKE_OFF] === off && w[b + VS_STATE] === ST_RUNNABLE) return true;
+  }
+  return false;
+}
+
+/** What re-reading the line costs the other slots parked on `off` (besides `not`): the sum of their transfers from me. */
+function parked_lines(off: number, not: number): number {
+  let ns = 0;
+  for (let s = 0; s < nslots; s++) {
+    const b = slotLine(s);
+    if (s !== not && w[b + VS_STATE] === ST_PARKED && w[b + VS_OFF] === off) ns += line_ns(me, s);
+  }
+  return ns;
+}
+
+function wake(s: number, b: number, off: number, kind: number): void {
+  let cost: number;
+  switch (kind) {
+    case K_SPIN:
+      cost = line_ns(me, s);
+      break;
+    case K_TICKET:
+      cost = line_ns(me, s) + COST[C_TICKET_REREAD]! * parked_lines(off, s);
+      break;
+    case K_RACE:
+      cost = line_ns(me, s) + COST[C_TAS_RACE]! * parked_lines(off, s);
+      break;
+    case K_SLEEP:
+      cost = COST[C_FUTEX_WAKE]! + line_ns(me, s);
+      break;
+    default:
+      cost = 0;
+  }
+  const ci = clockIdx(b);
+  const t = Math.max(f[ci]!, clk + cost);
+  f[ci] = t;
+  w[b + VS_STATE] = ST_RUNNABLE;
+  w[b + VS_WOKE_OFF] = off;
+  if (s !== me && t + quantum < horizon) horizon = t + quantum;
+}
+
+function deadlock(st: number): void {
+  w[vt + VT_DEADLOCK] = 1;
+  w[vt + VT_ABORT] = 1;
+  Atomics.compareExchange(w, H_ERROR, 0, me + 1);
+  Atomics.store(w, H_STOP, 1);
+  for (let s = 0; s < nslots; s++) {
+    const b = slotLine(s);
+    if (s === me || w[b + VS_STATE] !== ST_PARKED) continue;
+    Atomics.store(w, b + VS_GO, 1);
+    Atomics.notify(w, b + VS_GO, 1);
+  }
+  vtOn = false;
+  if (st !== ST_DONE) throw new VtAbort(`simulated deadlock at ${clk} ns: every CPU left is parked`);
+}
+
+/** Words per slot line (for tests of the layout). */
+export const VT_LINE_WORDS = LINE_WORDS;
+
+/**
+ * Atomics.wait for simulated blocking (kswapd's sleep, I/O waits, OOM and
+ * allocation back-off): under the virtual clock a park on the word with a
+ * deadline `ms` virtual milliseconds ahead. Same results as Atomics.wait.
+ */
+export function sleep_on(wv: Int32Array, off: number, val: number, ms: number): 'ok' | 'not-equal' | 'timed-out' {
+  if (!vtOn) return Atomics.wait(wv, off, val, ms);
+  if (Atomics.load(wv, off) !== val) return 'not-equal';
+  return vt_park(off, val, PK_NE | K_SLEEP, ms * 1e6) ? 'ok' : 'timed-out';
+}

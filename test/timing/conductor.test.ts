@@ -1,0 +1,51 @@
+/*
+ * The conductor's failure paths (src/timing/conductor.ts), with scripted
+ * CPUs (vt.worker.ts) under runMachine: a simulated ABBA deadlock is
+ * reported with every CPU's held and awaited locks instead of hanging, and a
+ * CPU that throws stops the run, named with its operation and virtual time,
+ * while the other CPU finishes.
+ */
+import { describe, it, expect } from 'vitest';
+import { Piscina } from 'piscina';
+import { fileURLToPath } from 'node:url';
+import { runMachine } from '../../src/sim/run.js';
+
+const pool = () =>
+  new Piscina({ filename: fileURLToPath(new URL('./vt.worker.ts', import.meta.url)), minThreads: 2, maxThreads: 2, execArgv: ['--import', 'tsx'] });
+
+const cfg = { clock: 'virtual', mem: '8M', swap: 0, cpus: 2, seed: 3, lockdep: true, quantum: 0 };
+
+describe('conductor', () => {
+  it('reports a simulated deadlock with every CPU’s held and awaited locks, never hangs', async () => {
+    const p = pool();
+    const t0 = Date.now();
+    try {
+      const r = await runMachine({ config: cfg, spec: { name: 'page_fault1_processes', regionBytes: 1 << 20, script: 'abba' }, opsPerCpu: 1, kswapd: false, pool: p });
+      expect(r.error?.op).toBe('deadlock');
+      const msg = r.error!.message;
+      console.log(msg);
+      expect(msg).toMatch(/^simulated deadlock: every CPU left is parked/);
+      expect(msg).toMatch(/cpu 0 \(parked, in mmap, at \d+ ns\) parked since \d+ ns on word \d+/);
+      expect(msg).toMatch(/cpu 1 \(parked, in mmap, at \d+ ns\) parked since/);
+      expect(msg).toMatch(/cpu 0 [^;]*; held \(the last is awaited\): test_lock_a@test > test_lock_b@test/);
+      expect(msg).toMatch(/cpu 1 [^;]*; held \(the last is awaited\): test_lock_b@test > test_lock_a@test/);
+      expect(Date.now() - t0).toBeLessThan(60_000);
+    } finally {
+      await p.destroy();
+    }
+  }, 120_000);
+
+  it('stops the run when a CPU throws, naming the CPU, its operation and virtual time', async () => {
+    const p = pool();
+    try {
+      const r = await runMachine({ config: cfg, spec: { name: 'page_fault1_processes', regionBytes: 1 << 20, script: 'throw' }, opsPerCpu: 1, kswapd: false, pool: p });
+      expect(r.error).toMatchObject({ cpu: 1, op: 'munmap', message: 'planted: cpu 1 gives up' });
+      expect(r.error!.atNs).toBeGreaterThan(20 * 800);
+      const cpu0 = r.perCpu.find((c) => c.cpu === 0)!;
+      expect(cpu0.error).toBeUndefined();
+      expect(cpu0.ops).toBe(50);
+    } finally {
+      await p.destroy();
+    }
+  }, 120_000);
+});
