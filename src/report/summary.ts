@@ -107,7 +107,10 @@ export function fmtMemory(n: number): string {
 /** The rmap overhead line: metadata peak and end, bytes per mapped pte (sim/rmap_sample.ts). */
 export function formatRmapOverhead(r: RunResults): string {
   const o = r.rmap;
-  if (o.samples === 0) return `rmap ${o.scheme}: metadata not sampled (the run ended within one ${o.sampleMs} ms period)\n`;
+  if (o.samples === 0) {
+    const why = r.config.clock === 'virtual' ? 'the sampler keeps host time, so it is off under the virtual clock' : `the run ended within one ${o.sampleMs} ms period`;
+    return `rmap ${o.scheme}: metadata not sampled (${why})\n`;
+  }
   const per = (b: number | null) => (b === null ? 'no pte mapped' : `${b.toFixed(2)} bytes/mapped pte`);
   return (
     `rmap ${o.scheme}: metadata peak ${fmtMemory(o.peakBytes!)} (${per(o.bytesPerPtePeak)}, ${fmtInt(o.peakMappedPtes!)} ptes), ` +

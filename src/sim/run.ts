@@ -245,10 +245,12 @@ export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
   const t0 = performance.now();
   Atomics.store(w, H_GATE, 1);
   Atomics.notify(w, H_GATE);
-  // rmap metadata samples count while every CPU runs (the last one is the run's end)
+  // rmap metadata samples count while every CPU runs (the last one is the run's end). The sampler
+  // looks at the buffer at host-time moments, so under the virtual clock (whose results must not
+  // depend on the host) it is off: rmap.samples is 0 there
   const rmap = new RmapSampler(monitor, RMAP_SAMPLE_MS);
   const tick = () => {
-    if (Atomics.load(w, H_STOP) === 0 && Atomics.load(w, H_RUNNING) === n + nk) rmap.sample();
+    if (!virtual && Atomics.load(w, H_STOP) === 0 && Atomics.load(w, H_RUNNING) === n + nk) rmap.sample();
   };
   tick(); // what create() built (a fork parent's resident memory) before the first period
   const cpVio: string[] = [];

@@ -31,6 +31,8 @@ const CNT_LAST = 5; // cpu + 1 of the last holder (whose cache has the critical 
 export const LOCK_COUNTER: Workload = {
   name: 'lock_counter',
   description: 'a shared counter under one spinlock (Boyd-Wickizer et al. 2012); spec csLines, thinkNs',
+  /** run by bench/vclock.ts (the lock-collapse figure), not offered to --workload */
+  internal: true,
   /** cache lines the critical section touches, and the work between acquisitions (virtual ns) */
   spec: z.object({ csLines: int(1, 64).default(3), thinkNs: num(0, 1e9).default(2000) }).strict(),
   minMemPerCpu: () => 64 * 1024,

@@ -41,7 +41,7 @@ const BAD: [string, () => string[], RegExp][] = [
   ['trace is not a --workload', () => ['run', '--workload', 'trace'], /^smpvm: --workload: unknown workload 'trace'/],
   ['cpus not a number', () => ['run', '--cpus', 'two'], /^smpvm: --cpus: not an integer: "two"$/],
   ['a CPU list for run', () => ['run', '--cpus', '1,2'], /^smpvm: --cpus: not an integer: "1,2"$/],
-  ['cpus above the maximum', () => ['run', '--cpus', '65'], /^smpvm: --cpus: must be <= 64$/],
+  ['cpus above the maximum', () => ['run', '--cpus', '65'], /^smpvm: --cpus: must be <= 64 with clock host \(up to 256 with clock virtual\)$/],
   ['scale cpus not increasing', () => ['scale', '--cpus', '2,1'], /^smpvm: --cpus: CPU counts must increase/],
   ['scale cpus 0', () => ['scale', '--cpus', '0,1'], /^smpvm: --cpus: must be >= 1$/],
   ['memory too small for the workload', () => ['run', '--workload', 'page_fault1_processes', '--cpus', '2', '--mem', '4M'], /^smpvm: --mem: 4M is too small for page_fault1_processes: it needs 3M per CPU × 2 CPU\(s\) = 6M \(raise it\)$/],

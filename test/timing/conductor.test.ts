@@ -9,18 +9,27 @@ import { describe, it, expect } from 'vitest';
 import { Piscina } from 'piscina';
 import { fileURLToPath } from 'node:url';
 import { runMachine } from '../../src/sim/run.js';
+import { parseSpec, workloadByName, type WorkloadSpec } from '../../src/workload/index.js';
+import { makeConfig } from '../../src/config.js';
 
 const pool = () =>
   new Piscina({ filename: fileURLToPath(new URL('./vt.worker.ts', import.meta.url)), minThreads: 2, maxThreads: 2, execArgv: ['--import', 'tsx'] });
 
 const cfg = { clock: 'virtual', mem: '8M', swap: 0, cpus: 2, seed: 3, lockdep: true, quantum: 0 };
 
+/** A parsed page_fault1 spec carrying the scripted worker's `script` (vt.worker.ts reads it; no workload schema knows it). */
+function scripted(script: string): WorkloadSpec {
+  const r = parseSpec(workloadByName('page_fault1_processes')!, { regionBytes: 1 << 20 }, makeConfig({ ...cfg, clock: 'host' }));
+  if (!r.ok) throw r.error;
+  return Object.assign(r.spec, { script });
+}
+
 describe('conductor', () => {
   it('reports a simulated deadlock with every CPU’s held and awaited locks, never hangs', async () => {
     const p = pool();
     const t0 = Date.now();
     try {
-      const r = await runMachine({ config: cfg, spec: { name: 'page_fault1_processes', regionBytes: 1 << 20, script: 'abba' }, opsPerCpu: 1, kswapd: false, pool: p });
+      const r = await runMachine({ config: cfg, spec: scripted('abba'), opsPerCpu: 1, kswapd: false, pool: p });
       expect(r.error?.op).toBe('deadlock');
       const msg = r.error!.message;
       console.log(msg);
@@ -38,7 +47,7 @@ describe('conductor', () => {
   it('stops the run when a CPU throws, naming the CPU, its operation and virtual time', async () => {
     const p = pool();
     try {
-      const r = await runMachine({ config: cfg, spec: { name: 'page_fault1_processes', regionBytes: 1 << 20, script: 'throw' }, opsPerCpu: 1, kswapd: false, pool: p });
+      const r = await runMachine({ config: cfg, spec: scripted('throw'), opsPerCpu: 1, kswapd: false, pool: p });
       expect(r.error).toMatchObject({ cpu: 1, op: 'munmap', message: 'planted: cpu 1 gives up' });
       expect(r.error!.atNs).toBeGreaterThan(20 * 800);
       const cpu0 = r.perCpu.find((c) => c.cpu === 0)!;
