@@ -73,7 +73,8 @@ export async function execute(
     spec: plan.spec,
     durationMs: plan.durationMs,
     opsPerCpu: plan.opsPerCpu,
-    hostIdlePct: idle.pct(),
+    // will-it-scale's idle column is the host's; beside virtual ops/s it would read as the simulated machine's
+    hostIdlePct: plan.config.clock === 'virtual' ? null : idle.pct(),
     ...opts.build?.(outcome),
   });
   return { outcome, results };
