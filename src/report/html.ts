@@ -145,11 +145,17 @@ export async function buildReport(inputs: ReportInput[], folded: FoldedInput[], 
           `<details><summary>all ${nz.length} non-zero counters — ${esc(t)}</summary><table class="kv">${nz.map(([k, v]) => `<tr><td>${esc(k)}</td><td class="n">${v}</td></tr>`).join('')}</table></details>`,
         );
       }
-      const cfg = Object.entries(r.config).map(([k, v]) => `<tr><td>${esc(k)}</td><td>${esc(typeof v === 'object' ? JSON.stringify(v) : v)}</td></tr>`);
+      // a resolved cost table is every per-operation cost: the virtual line below names it by name and hash
+      const cfg = Object.entries(r.config).map(
+        ([k, v]) => `<tr><td>${esc(k)}</td><td>${esc(k === 'cost' && v && typeof v === 'object' ? `${(v as { name?: string }).name ?? 'table'} (see below)` : typeof v === 'object' ? JSON.stringify(v) : v)}</td></tr>`,
+      );
       const host = [
         `host cores ${r.hostCores}`,
         r.hostIdlePct === null ? 'host idle not measured' : `host idle ${r.hostIdlePct.toFixed(1)}%`,
         r.hostLineRoundTripNs === null ? 'host cache-line round trip not measured' : `host cache-line round trip ${Math.round(r.hostLineRoundTripNs)} ns`,
+        ...(r.virtual
+          ? [`virtual clock: cost table ${r.virtual.cost.name} (hash ${r.virtual.cost.hash}), topology ${r.virtual.topology}, quantum ${r.virtual.quantumNs} ns, ${r.virtual.handoffs} hand-overs, ${r.virtual.parks} parks`]
+          : []),
       ];
       body.config.push(
         `<h3>${esc(t)}</h3><p>${host.map(esc).join(' · ')}</p>${r.warnings.length ? `<ul class="warn">${r.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul>` : ''}<table class="kv">${cfg.join('')}</table>`,

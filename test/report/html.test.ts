@@ -85,6 +85,18 @@ describe('the report page', () => {
     expect(html).toMatch(/<title>&amp;zone-&gt;lock: wait [\d.]+ µs total, [\d,]+ contentions in [\d,]+ acquisitions, [\d,]+ con-bounces, [\d,]+ acq-bounces<\/title>/);
   });
 
+  it("names a virtual run's cost table by name and hash, not by its every cost", async () => {
+    const { inputs } = loadReportInputs([fx('pressure.json')]);
+    const r = inputs[0]!.results as RunResults;
+    (r.config as unknown as Record<string, unknown>).clock = 'virtual';
+    (r.config as unknown as Record<string, unknown>).cost = { name: 'skylake-2s-112', ns: { clear_page: 123.456 } };
+    r.virtual = { cost: { name: 'skylake-2s-112', hash: '6cc81c0638a4801f' }, quantumNs: 1000, topology: '2x28', handoffs: 10, parks: 2 };
+    const { html } = await buildReport(inputs, []);
+    expect(html).toContain('virtual clock: cost table skylake-2s-112 (hash 6cc81c0638a4801f), topology 2x28, quantum 1000 ns');
+    expect(html).not.toContain('123.456');
+    expect(html).toContain('pressure · 1 CPU · scan · split/ticket · virtual clock');
+  });
+
   it('says so where a section has nothing to show', async () => {
     const { inputs } = loadReportInputs([fx('pressure.json')]);
     const { html, stats } = await buildReport(inputs, []);
