@@ -14,28 +14,12 @@
 // self-contained: any request but the page itself is refused and counted).
 // Needs: apt-get install chromium; npm run build (for the default runs).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve, dirname } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { chromium } from 'playwright-core';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { root, scriptArgs, withChromium } from './headless.mjs';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(name);
-  if (i < 0) return dflt;
-  const v = args[i + 1];
-  args.splice(i, 2);
-  return v;
-};
-const outDir = resolve(opt('--out', join(root, 'results', 'report-check')));
-const chromiumPath = opt('--chromium', '/usr/bin/chromium');
-const die = (msg) => {
-  console.error(`check-report: ${msg}`);
-  process.exit(1);
-};
-if (!existsSync(chromiumPath)) die(`no Chromium at ${chromiumPath} (apt-get install chromium, or --chromium PATH)`);
+const { args, die, outDir, chromiumPath } = scriptArgs('check-report', 'report-check');
 mkdirSync(outDir, { recursive: true });
 
 let report = args[0] ? resolve(args[0]) : undefined;
@@ -56,65 +40,56 @@ if (!report) {
 if (!existsSync(report)) die(`no report ${report}`);
 
 const pageUrl = pathToFileURL(report).href;
-const userDataDir = mkdtempSync(join(tmpdir(), 'smpvm-chromium-'));
-let ctx;
 let failed;
-try {
-  ctx = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: chromiumPath,
-    headless: true,
-    viewport: { width: 1200, height: 900 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-  });
-  const requests = [];
-  await ctx.route('**/*', (route) => {
-    if (route.request().url() === pageUrl) return route.continue();
-    requests.push(route.request().url());
-    return route.abort();
-  });
-  const page = ctx.pages()[0] ?? (await ctx.newPage());
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-  await page.goto(pageUrl);
-  const sections = await page.evaluate(() =>
-    [...document.querySelectorAll('section')].map((s) => ({
-      id: s.id,
-      charts: [...s.querySelectorAll('figure.chart')].map((f) => {
-        const svg = f.querySelector('svg');
-        const box = svg?.getBoundingClientRect();
-        return {
-          name: f.dataset.chart,
-          svg: !!svg,
-          width: box?.width ?? 0,
-          height: box?.height ?? 0,
-          marks: svg ? svg.querySelectorAll('[role="graphics-symbol"]').length : 0,
-          titles: svg ? svg.querySelectorAll('title').length : 0,
-        };
-      }),
-      empty: !!s.querySelector('p.empty'),
-    })),
-  );
-  const bad = [];
-  let charts = 0;
-  for (const s of sections) {
-    for (const c of s.charts) {
-      charts++;
-      if (!c.svg || c.width < 50 || c.height < 50 || c.marks === 0) bad.push(`${c.name} (svg ${c.svg}, ${Math.round(c.width)}x${Math.round(c.height)}, ${c.marks} marks)`);
+await withChromium(chromiumPath, { width: 1200, height: 900 }, async (ctx) => {
+  try {
+    const requests = [];
+    await ctx.route('**/*', (route) => {
+      if (route.request().url() === pageUrl) return route.continue();
+      requests.push(route.request().url());
+      return route.abort();
+    });
+    const page = ctx.pages()[0] ?? (await ctx.newPage());
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    await page.goto(pageUrl);
+    const sections = await page.evaluate(() =>
+      [...document.querySelectorAll('section')].map((s) => ({
+        id: s.id,
+        charts: [...s.querySelectorAll('figure.chart')].map((f) => {
+          const svg = f.querySelector('svg');
+          const box = svg?.getBoundingClientRect();
+          return {
+            name: f.dataset.chart,
+            svg: !!svg,
+            width: box?.width ?? 0,
+            height: box?.height ?? 0,
+            marks: svg ? svg.querySelectorAll('[role="graphics-symbol"]').length : 0,
+            titles: svg ? svg.querySelectorAll('title').length : 0,
+          };
+        }),
+        empty: !!s.querySelector('p.empty'),
+      })),
+    );
+    const bad = [];
+    let charts = 0;
+    for (const s of sections) {
+      for (const c of s.charts) {
+        charts++;
+        if (!c.svg || c.width < 50 || c.height < 50 || c.marks === 0) bad.push(`${c.name} (svg ${c.svg}, ${Math.round(c.width)}x${Math.round(c.height)}, ${c.marks} marks)`);
+      }
+      const png = join(outDir, `report-${s.id}.png`);
+      await page.locator(`section#${s.id}`).screenshot({ path: png });
+      console.log(`check-report: section ${s.id}: ${s.charts.length} charts${s.empty ? ' (empty: says so)' : ''}, screenshot ${png}`);
     }
-    const png = join(outDir, `report-${s.id}.png`);
-    await page.locator(`section#${s.id}`).screenshot({ path: png });
-    console.log(`check-report: section ${s.id}: ${s.charts.length} charts${s.empty ? ' (empty: says so)' : ''}, screenshot ${png}`);
+    if (charts === 0) bad.push('no chart at all');
+    if (bad.length) throw new Error(`charts that did not draw: ${bad.join('; ')}`);
+    if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
+    if (requests.length) throw new Error(`the report asked for ${requests.length} other resources (${requests.slice(0, 3).join(', ')}): not self-contained`);
+    console.log(`check-report: ok: ${charts} charts drew in ${sections.length} sections, no errors, no requests`);
+  } catch (e) {
+    failed = e instanceof Error ? e.message : String(e);
   }
-  if (charts === 0) bad.push('no chart at all');
-  if (bad.length) throw new Error(`charts that did not draw: ${bad.join('; ')}`);
-  if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
-  if (requests.length) throw new Error(`the report asked for ${requests.length} other resources (${requests.slice(0, 3).join(', ')}): not self-contained`);
-  console.log(`check-report: ok: ${charts} charts drew in ${sections.length} sections, no errors, no requests`);
-} catch (e) {
-  failed = e instanceof Error ? e.message : String(e);
-} finally {
-  await ctx?.close().catch(() => {});
-  rmSync(userDataDir, { recursive: true, force: true });
-}
+});
 if (failed) die(failed);

@@ -13,29 +13,11 @@
 // Needs: apt-get install chromium; npm run build (the script runs it for the default profile).
 import { createServer } from 'node:http';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, createReadStream } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve, extname, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { existsSync, mkdirSync, readFileSync, statSync, createReadStream } from 'node:fs';
+import { join, resolve, extname } from 'node:path';
+import { root, scriptArgs, withChromium } from './headless.mjs';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(name);
-  if (i < 0) return dflt;
-  const v = args[i + 1];
-  args.splice(i, 2);
-  return v;
-};
-const outDir = resolve(opt('--out', join(root, 'results', 'viewer')));
-const chromiumPath = opt('--chromium', '/usr/bin/chromium');
-const die = (msg) => {
-  console.error(`check-viewer: ${msg}`);
-  process.exit(1);
-};
-
-if (!existsSync(chromiumPath)) die(`no Chromium at ${chromiumPath} (apt-get install chromium, or --chromium PATH)`);
+const { args, die, outDir, chromiumPath } = scriptArgs('check-viewer', 'viewer');
 const speedscopeDir = join(root, 'node_modules', 'speedscope', 'dist', 'release');
 if (!existsSync(join(speedscopeDir, 'index.html'))) die('speedscope is not installed (npm ci)');
 
@@ -81,49 +63,38 @@ const server = createServer((req, res) => {
 await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
 const base = `http://127.0.0.1:${server.address().port}`;
 
-const userDataDir = mkdtempSync(join(tmpdir(), 'smpvm-chromium-'));
-let ctx;
 let failed;
-try {
-  // launchPersistentContext passes --user-data-dir=<userDataDir> itself
-  ctx = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: chromiumPath,
-    headless: true,
-    viewport: { width: 1400, height: 800 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-  });
-  await ctx.route('**/*', (route) => (route.request().url().startsWith(base + '/') ? route.continue() : route.abort()));
-  const page = ctx.pages()[0] ?? (await ctx.newPage());
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`${base}/speedscope/index.html#profileURL=${encodeURIComponent(base + '/profile.json')}`);
-  const shots = [];
-  for (let i = 0; i < tracks.length; i++) {
-    const name = tracks[i];
-    // speedscope names each thread's profile after its thread_name; the toolbar shows it
-    await page.getByText(name, { exact: false }).first().waitFor({ timeout: 30_000 }).catch(() => {
-      throw new Error(`speedscope never showed the track "${name}"${errors.length ? ` (page errors: ${errors.join('; ')})` : ''}`);
-    });
-    await page.waitForTimeout(500); // let the flame chart canvas paint
-    const drawn = await page.evaluate(() => [...document.querySelectorAll('canvas')].some((c) => c.width > 0 && c.height > 0));
-    if (!drawn) throw new Error(`no flame chart canvas for "${name}"`);
-    const png = join(outDir, `speedscope-${name.replace(/\W+/g, '_')}.png`);
-    await page.screenshot({ path: png });
-    shots.push(png);
-    if (i + 1 < tracks.length) await page.keyboard.press('n'); // next profile (thread)
+await withChromium(chromiumPath, { width: 1400, height: 800 }, async (ctx) => {
+  try {
+    await ctx.route('**/*', (route) => (route.request().url().startsWith(base + '/') ? route.continue() : route.abort()));
+    const page = ctx.pages()[0] ?? (await ctx.newPage());
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${base}/speedscope/index.html#profileURL=${encodeURIComponent(base + '/profile.json')}`);
+    const shots = [];
+    for (let i = 0; i < tracks.length; i++) {
+      const name = tracks[i];
+      // speedscope names each thread's profile after its thread_name; the toolbar shows it
+      await page.getByText(name, { exact: false }).first().waitFor({ timeout: 30_000 }).catch(() => {
+        throw new Error(`speedscope never showed the track "${name}"${errors.length ? ` (page errors: ${errors.join('; ')})` : ''}`);
+      });
+      await page.waitForTimeout(500); // let the flame chart canvas paint
+      const drawn = await page.evaluate(() => [...document.querySelectorAll('canvas')].some((c) => c.width > 0 && c.height > 0));
+      if (!drawn) throw new Error(`no flame chart canvas for "${name}"`);
+      const png = join(outDir, `speedscope-${name.replace(/\W+/g, '_')}.png`);
+      await page.screenshot({ path: png });
+      shots.push(png);
+      if (i + 1 < tracks.length) await page.keyboard.press('n'); // next profile (thread)
+    }
+    for (const s of shots) console.log(`check-viewer: screenshot ${s}`);
+    console.log(`check-viewer: ok: speedscope shows ${tracks.length} CPU tracks`);
+  } catch (e) {
+    failed = e instanceof Error ? e.message : String(e);
+    const page = ctx.pages()[0];
+    if (page) {
+      const png = join(outDir, 'speedscope-failure.png');
+      await page.screenshot({ path: png }).then(() => (failed += ` (screenshot: ${png})`)).catch(() => {});
+    }
   }
-  for (const s of shots) console.log(`check-viewer: screenshot ${s}`);
-  console.log(`check-viewer: ok: speedscope shows ${tracks.length} CPU tracks`);
-} catch (e) {
-  failed = e instanceof Error ? e.message : String(e);
-  const page = ctx?.pages()[0];
-  if (page) {
-    const png = join(outDir, 'speedscope-failure.png');
-    await page.screenshot({ path: png }).then(() => (failed += ` (screenshot: ${png})`)).catch(() => {});
-  }
-} finally {
-  await ctx?.close().catch(() => {});
-  server.close();
-  rmSync(userDataDir, { recursive: true, force: true });
-}
+}).finally(() => server.close());
 if (failed) die(failed);
