@@ -58,8 +58,8 @@ import {
 } from '../machine/layout.js';
 import { PG_swapcache, SWAPPER_SPACE, inodeOfMapping, mappingOfInode } from '../machine/page.js';
 import { C_TREE_LOCK, SITE } from '../sync/classes.js';
-import { spin_lock, spin_unlock } from '../sync/spinlock.js';
-import { mapping_lock, mapping_unlock } from '../sync/scheme.js';
+import { spin_lock, spin_unlock, assertHeld } from '../sync/spinlock.js';
+import { mapping_lock, mapping_unlock, mapping_assert_locked } from '../sync/scheme.js';
 import { __free_page } from './page_ref.js';
 
 /* ---- locks ---- */
@@ -85,6 +85,16 @@ export function cache_unlock(cpu: CpuBase, mapping: number): void {
     else spin_unlock(cpu, globalLine(cpu.l, G_PAGECACHE), C_TREE_LOCK);
   } else {
     mapping_unlock(cpu, inodeOfMapping(mapping));
+  }
+}
+
+/** Debug check (no-op unless config.debug): the caller holds cache_lock(mapping). */
+export function cache_assert_locked(cpu: CpuBase, mapping: number): void {
+  if (!cpu.debug) return;
+  if (mapping === SWAPPER_SPACE && cpu.lockScheme !== LS_BKL && cpu.lockScheme !== LS_24) {
+    assertHeld(cpu, globalLine(cpu.l, G_PAGECACHE), C_TREE_LOCK);
+  } else {
+    mapping_assert_locked(cpu, mapping === SWAPPER_SPACE ? 0 : inodeOfMapping(mapping));
   }
 }
 
@@ -138,6 +148,7 @@ function chain_find(cpu: CpuBase, head: number, mapping: number, index: number):
 
 /** __find_page: the pfn cached under (mapping, index) or -1; no reference taken. Cache lock held. */
 export function __find_page(cpu: CpuBase, mapping: number, index: number): number {
+  cache_assert_locked(cpu, mapping);
   const off = page_hash(cpu, mapping, index);
   const head = bucket_lock(cpu, off);
   const pfn = chain_find(cpu, head, mapping, index);
@@ -171,6 +182,7 @@ export function find_get_page(cpu: CpuBase, mapping: number, index: number): num
  * (page untouched) if the key exists: the race loser frees its page.
  */
 export function __add_to_page_cache(cpu: CpuBase, pfn: number, mapping: number, index: number): boolean {
+  cache_assert_locked(cpu, mapping);
   const w = cpu.w;
   const p = cpu.l.memMap + pfn * PAGE_STRUCT_WORDS;
   const off = page_hash(cpu, mapping, index);
@@ -225,6 +237,7 @@ export function __remove_from_page_cache(cpu: CpuBase, pfn: number): void {
   const swap = (w[p + PG_FLAGS]! & PG_swapcache) !== 0;
   const mapping = swap ? SWAPPER_SPACE : w[p + PG_MAPPING]!;
   const index = swap ? w[p + PG_PRIVATE]! : w[p + PG_INDEX]!;
+  cache_assert_locked(cpu, mapping);
   const off = page_hash(cpu, mapping, index);
   let head = bucket_lock(cpu, off);
   let prev = NIL;

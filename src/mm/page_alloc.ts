@@ -104,7 +104,7 @@ import {
   PG_slab,
 } from '../machine/page.js';
 import { VM } from '../machine/vmstat.js';
-import { zone_lock, zone_unlock, usesPcp } from '../sync/scheme.js';
+import { zone_lock, zone_unlock, usesPcp, zone_assert_locked } from '../sync/scheme.js';
 import { SITE } from '../sync/classes.js';
 import {
   pcp_push_head,
@@ -249,6 +249,7 @@ function add_to_free_area(cpu: CpuBase, pfn: number, order: number): void {
  * kept). Returns its pfn or NIL. Zone lock held; the page is not prepared.
  */
 export function __rmqueue(cpu: CpuBase, order: number): number {
+  zone_assert_locked(cpu);
   const w = cpu.w;
   const heads = areaHeads(cpu);
   for (let o = order; o < MAX_ORDER; o++) {
@@ -271,6 +272,7 @@ export function __rmqueue(cpu: CpuBase, order: number): number {
  * buddy while the buddy is a free block head of the same order. Zone lock held.
  */
 export function __free_one_page(cpu: CpuBase, pfn: number, order: number): void {
+  zone_assert_locked(cpu);
   const w = cpu.w;
   const nrFrames = cpu.l.nrFrames;
   w[zoneLine(cpu) + Z_FREE]! += 1 << order;

@@ -89,7 +89,7 @@ import { policyOf } from './policy.js';
 import { workingset_new_anon_page, workingset_file_insert } from './workingset.js';
 import { VM } from '../machine/vmstat.js';
 import { SITE } from '../sync/classes.js';
-import { lru_lock, lru_unlock, usesPcp } from '../sync/scheme.js';
+import { lru_lock, lru_unlock, usesPcp, lru_assert_locked } from '../sync/scheme.js';
 import { __free_pages_ok } from '../mm/page_alloc.js';
 import { get_page, get_page_unless_zero, put_page_testzero } from '../mm/page_ref.js';
 
@@ -154,12 +154,14 @@ function list_del(w: Int32Array, memMap: number, headOff: number, pfn: number, d
 
 /** The oldest page of a list (its tail), or NIL. Lock held. */
 export function lru_tail(cpu: CpuBase, active: boolean): number {
+  lru_assert_locked(cpu);
   const h = cpu.w[lruLine(cpu) + (active ? L_ACTIVE_HEAD : L_INACTIVE_HEAD)]! - 1;
   return h === NIL ? NIL : cpu.w[ps(cpu.l.memMap, h) + PG_LRU_PREV]!;
 }
 
 /** add_page_to_{active,inactive}_list: link a page that is on no list. Lock held. */
 export function add_page_to_lru(cpu: CpuBase, pfn: number, active: boolean): void {
+  lru_assert_locked(cpu);
   const w = cpu.w;
   const g = lruLine(cpu);
   charge(COST[C_LIST_OP]!);
@@ -198,6 +200,7 @@ function __list_add_valid(cpu: CpuBase, pfn: number): void {
 
 /** Unlink a PG_lru page from the list its PG_active names (both bits stay). Lock held. */
 function lru_unlink(cpu: CpuBase, pfn: number): void {
+  lru_assert_locked(cpu);
   const w = cpu.w;
   const g = lruLine(cpu);
   // PG_lru / PG_active only change under the lru lock, which we hold: a plain read of them is exact
@@ -478,6 +481,7 @@ export function isolate_lru_pages(cpu: CpuBase, active: boolean, nrScan: number,
  */
 export function isolate_lru_page(cpu: CpuBase, pfn: number, locked: boolean): boolean {
   if (!locked) lru_lock(cpu, SITE.shrink_list);
+  else lru_assert_locked(cpu);
   let ok = false;
   if ((Atomics.load(cpu.w, ps(cpu.l.memMap, pfn) + PG_FLAGS) & PG_lru) !== 0 && get_page_unless_zero(cpu, pfn)) {
     __isolate(cpu, pfn);

@@ -46,7 +46,7 @@ import {
   globalLine,
 } from '../machine/layout.js';
 import { SITE } from '../sync/classes.js';
-import { swap_lock, swap_unlock } from '../sync/scheme.js';
+import { swap_lock, swap_unlock, swap_assert_locked } from '../sync/scheme.js';
 import { SWP_ENTRY, SWP_OFFSET } from '../mm/pte.js';
 import { swap_entry_free, SWAP_MAP_BAD } from '../mm/swap_map.js';
 import { workingset_swap_free } from './workingset.js';
@@ -73,6 +73,7 @@ export const vm_swap_full = (cpu: CpuBase) => swap_inuse(cpu.w, cpu.l) * 2 > nr_
 
 /** scan_swap_map: a free slot (see the header) or 0. swap_lock held. */
 function scan_swap_map(cpu: CpuBase): number {
+  swap_assert_locked(cpu);
   const w = cpu.w;
   const g = swapLine(cpu.l);
   const map = cpu.l.swapMap;

@@ -45,7 +45,7 @@ import { NIL, PAGE_STRUCT_WORDS, PG_RMAP, PG_MAPCOUNT, PG_FLAGS, pageStruct, typ
 import { PG_pgtable, PG_reserved, PG_compound } from '../machine/page.js';
 import { VM } from '../machine/vmstat.js';
 import { SITE } from '../sync/classes.js';
-import { chain_lock, chain_unlock } from '../sync/scheme.js';
+import { chain_lock, chain_unlock, chain_assert_locked } from '../sync/scheme.js';
 import { ptep_to_mm, ptep_to_address } from '../mm/pgtable.js';
 import { pte_present, pte_pfn } from '../mm/pte.js';
 import { flush_tlb_others } from '../mm/tlb.js';
@@ -58,6 +58,7 @@ import { scan_rmap } from './scan.js';
  * Chain lock held.
  */
 function exclusive_hint(cpu: CpuBase, pfn: number): number {
+  chain_assert_locked(cpu, pfn);
   const p = pageStruct(cpu.l, pfn);
   if (Atomics.load(cpu.w, p + PG_MAPCOUNT) !== 0) return NIL;
   return Atomics.load(cpu.w, p + PG_RMAP);

@@ -58,7 +58,7 @@ import {
 import { PG_pgtable, PG_reserved, PG_compound } from '../machine/page.js';
 import { VM } from '../machine/vmstat.js';
 import { SITE } from '../sync/classes.js';
-import { chain_lock, chain_unlock } from '../sync/scheme.js';
+import { chain_lock, chain_unlock, chain_assert_locked } from '../sync/scheme.js';
 import { flush_tlb_others } from '../mm/tlb.js';
 import { SWAP_SUCCESS, SWAP_FAIL, type RmapScheme } from './types.js';
 import { page_referenced_one, try_to_unmap_one, swap_merge, unmap_result, ACT_COLLECT, ACT_REFERENCED, ACT_UNMAP } from './unmap.js';
@@ -85,6 +85,7 @@ export const pte_address = (pmdAddr: number, pteAddr: number) => (((pmdAddr & 0x
 
 /** pte_link: push pte address a on page pfn's chain. Chain lock held. */
 export function pte_link(cpu: CpuBase, a: number, pfn: number): void {
+  chain_assert_locked(cpu, pfn);
   const p = pageStruct(cpu.l, pfn) + PG_RMAP;
   cpu.w[nextOf(cpu, a)] = cpu.w[p]!;
   cpu.w[p] = a;
@@ -92,6 +93,7 @@ export function pte_link(cpu: CpuBase, a: number, pfn: number): void {
 
 /** pte_unlink: take pte address a off page pfn's chain, walking it for a's predecessor. Chain lock held. */
 export function pte_unlink(cpu: CpuBase, a: number, pfn: number): void {
+  chain_assert_locked(cpu, pfn);
   const w = cpu.w;
   const head = pageStruct(cpu.l, pfn) + PG_RMAP;
   let prevWord = head;
@@ -114,6 +116,7 @@ export function pte_unlink(cpu: CpuBase, a: number, pfn: number): void {
  * predecessor in hand (returns SWAP_*).
  */
 function chain_walk(cpu: CpuBase, pfn: number, act: number, out: Int32Array, entry: number): number {
+  chain_assert_locked(cpu, pfn);
   const w = cpu.w;
   const head = pageStruct(cpu.l, pfn) + PG_RMAP;
   let ret = act === ACT_COLLECT || act === ACT_REFERENCED ? 0 : SWAP_SUCCESS;

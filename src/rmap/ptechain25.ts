@@ -49,7 +49,7 @@ import { NIL, LINE_WORDS, PAGE_STRUCT_WORDS, PG_RMAP, PG_FLAGS, PG_MAPCOUNT, pag
 import { PG_direct, PG_pgtable, PG_reserved, PG_compound } from '../machine/page.js';
 import { VM } from '../machine/vmstat.js';
 import { SITE } from '../sync/classes.js';
-import { chain_lock, chain_unlock } from '../sync/scheme.js';
+import { chain_lock, chain_unlock, chain_assert_locked } from '../sync/scheme.js';
 import { ptep_to_mm, ptep_to_address } from '../mm/pgtable.js';
 import { flush_tlb_others } from '../mm/tlb.js';
 import type { SlabCache } from '../mm/slab.js';
@@ -93,6 +93,7 @@ function pte_chain_free(cpu: CpuBase, b: number): void {
 
 /** page_add_rmap's body: chain lock held. */
 function __page_add_rmap(cpu: CpuBase, pfn: number, a: number): void {
+  chain_assert_locked(cpu, pfn);
   const w = cpu.w;
   const l = cpu.l;
   const p = pageStruct(l, pfn);
@@ -150,6 +151,7 @@ function fill_hole(cpu: CpuBase, p: number, pc: number, i: number): void {
 
 /** page_remove_rmap's body: chain lock held. */
 function __page_remove_rmap(cpu: CpuBase, pfn: number, a: number): void {
+  chain_assert_locked(cpu, pfn);
   const w = cpu.w;
   const l = cpu.l;
   const p = pageStruct(l, pfn);
@@ -176,6 +178,7 @@ function __page_remove_rmap(cpu: CpuBase, pfn: number, a: number): void {
 
 /** Collect or test-and-clear young over the chain (chain lock held). */
 function chain_visit(cpu: CpuBase, pfn: number, act: number, out: Int32Array): number {
+  chain_assert_locked(cpu, pfn);
   const w = cpu.w;
   const l = cpu.l;
   const p = pageStruct(l, pfn);
@@ -208,6 +211,7 @@ function visit_one(cpu: CpuBase, pfn: number, act: number, out: Int32Array, n: n
 
 /** McCracken: a chain left with one entry goes back to PG_direct (under memory pressure). Chain lock held. */
 function collapse_singleton(cpu: CpuBase, pfn: number): void {
+  chain_assert_locked(cpu, pfn);
   const w = cpu.w;
   const l = cpu.l;
   const p = pageStruct(l, pfn);
@@ -229,6 +233,7 @@ function collapse_singleton(cpu: CpuBase, pfn: number): void {
  * and a freed head is stepped over with the saved next. Chain lock held.
  */
 function chain_unmap(cpu: CpuBase, pfn: number, entry: number): number {
+  chain_assert_locked(cpu, pfn);
   const w = cpu.w;
   const l = cpu.l;
   const p = pageStruct(l, pfn);

@@ -56,7 +56,7 @@ import { NIL, PAGE_WORDS, PAGE_STRUCT_WORDS, PG_RMAP, PG_FLAGS, pageStruct, type
 import { PG_pgtable, PG_reserved, PG_compound } from '../machine/page.js';
 import { VM } from '../machine/vmstat.js';
 import { SITE } from '../sync/classes.js';
-import { chain_lock, chain_unlock } from '../sync/scheme.js';
+import { chain_lock, chain_unlock, chain_assert_locked } from '../sync/scheme.js';
 import { ptep_to_mm, ptep_to_address } from '../mm/pgtable.js';
 import { flush_tlb_others } from '../mm/tlb.js';
 import type { SlabCache } from '../mm/slab.js';
@@ -80,6 +80,7 @@ const shadowOf = (cpu: CpuBase, a: number) => cpu.l.frames + a + PAGE_WORDS;
 
 /** Link a new node for pte a (of vma) on page pfn's list. Chain lock held. */
 function __vm_node_add(cpu: CpuBase, pfn: number, a: number, vma: number): void {
+  chain_assert_locked(cpu, pfn);
   const w = cpu.w;
   const l = cpu.l;
   const n = rmap_obj_alloc(cpu, cacheOf(cpu));
@@ -98,6 +99,7 @@ function __vm_node_add(cpu: CpuBase, pfn: number, a: number, vma: number): void 
 
 /** Unlink node n from page pfn's list in O(1). Chain lock held. */
 function __vm_node_unlink(cpu: CpuBase, pfn: number, n: number): void {
+  chain_assert_locked(cpu, pfn);
   const w = cpu.w;
   const l = cpu.l;
   const nb = poolObj(l, n);
@@ -112,6 +114,7 @@ function __vm_node_unlink(cpu: CpuBase, pfn: number, n: number): void {
 
 /** Remove pte a's node from page pfn: the shadow word finds it. Chain lock held. */
 function __vm_node_remove(cpu: CpuBase, pfn: number, a: number): void {
+  chain_assert_locked(cpu, pfn);
   const n = cpu.w[shadowOf(cpu, a)]! - 1;
   if (n < 0 || cpu.w[poolObj(cpu.l, n) + VN_PTE] !== a) {
     throw new Error(`cpu ${cpu.id}: vmnode: pte ${a} of page ${pfn} has no vm_node (shadow ${n})`);
@@ -121,6 +124,7 @@ function __vm_node_remove(cpu: CpuBase, pfn: number, a: number): void {
 
 /** Walk page pfn's vm_nodes with the chain lock held (see ptechain.ts chain_walk). */
 function node_walk(cpu: CpuBase, pfn: number, act: number, out: Int32Array, entry: number): number {
+  chain_assert_locked(cpu, pfn);
   const w = cpu.w;
   const l = cpu.l;
   let ret = act === ACT_UNMAP ? SWAP_SUCCESS : 0;

@@ -56,7 +56,7 @@ import {
 } from './classes.js';
 import { spin_lock, spin_unlock, spin_trylock, assertHeld } from './spinlock.js';
 import { down_read, up_read, down_write, up_write } from './rwsem.js';
-import { pte_chain_lock, pte_chain_unlock } from './pagelock.js';
+import { pte_chain_lock, pte_chain_unlock, assertChainLocked } from './pagelock.js';
 
 /* ---- the big kernel lock: recursive per CPU (task->lock_depth) ---- */
 export function lock_kernel(cpu: CpuBase, site: number): void {
@@ -120,6 +120,50 @@ export function pte_assert_locked(cpu: CpuBase, mm: number, ptPfn: number): void
   const off = pte_lockptr(cpu, mm, ptPfn);
   if (off === PTL_BKL) assertBkl(cpu);
   else if (off >= 0) assertHeld(cpu, off, ptlClass(cpu));
+}
+
+/** The caller holds mm->page_table_lock (kernel_flag under bkl). */
+export function mm_ptl_assert_locked(cpu: CpuBase, mm: number): void {
+  if (!cpu.debug) return;
+  if (cpu.lockScheme === LS_BKL) assertBkl(cpu);
+  else assertHeld(cpu, mmBase(cpu.l, mm) + MM_PAGE_TABLE_LOCK, C_PAGE_TABLE_LOCK);
+}
+
+/** The caller holds the spinlock at `off` of class `cls` (kernel_flag under bkl): scheme_spin_lock's. */
+export function scheme_assert_spin_locked(cpu: CpuBase, off: number, cls: number): void {
+  if (!cpu.debug) return;
+  if (cpu.lockScheme === LS_BKL) assertBkl(cpu);
+  else assertHeld(cpu, off, cls);
+}
+
+/** The caller holds the LRU lock (none to check under the planted no_lru_lock bug). */
+export function lru_assert_locked(cpu: CpuBase): void {
+  if (cpu.debug && cpu.inject !== INJECT_NO_LRU_LOCK) scheme_assert_spin_locked(cpu, globalLine(cpu.l, G_LRU), C_LRU_LOCK);
+}
+
+/** The caller holds zone->lock (none to check under the planted no_zone_lock bug). */
+export function zone_assert_locked(cpu: CpuBase): void {
+  if (cpu.debug && cpu.inject !== INJECT_NO_ZONE_LOCK) scheme_assert_spin_locked(cpu, globalLine(cpu.l, G_ZONE), C_ZONE_LOCK);
+}
+
+/** The caller holds swap_lock. */
+export function swap_assert_locked(cpu: CpuBase): void {
+  if (cpu.debug) scheme_assert_spin_locked(cpu, globalLine(cpu.l, G_SWAP), C_SWAP_LOCK);
+}
+
+/** The caller holds the page-cache lock of `inode`'s mapping (see mapping_lock). */
+export function mapping_assert_locked(cpu: CpuBase, inode: number): void {
+  if (!cpu.debug) return;
+  if (cpu.lockScheme === LS_BKL) assertBkl(cpu);
+  else if (cpu.lockScheme === LS_24) assertHeld(cpu, globalLine(cpu.l, G_PAGECACHE), C_PAGECACHE_LOCK);
+  else assertHeld(cpu, inodeBase(cpu.l, inode) + I_TREE_LOCK, C_TREE_LOCK);
+}
+
+/** The caller holds page `pfn`'s reverse-map chain lock (see chain_lock). */
+export function chain_assert_locked(cpu: CpuBase, pfn: number): void {
+  if (!cpu.debug) return;
+  if (cpu.lockScheme === LS_BKL) assertBkl(cpu);
+  else assertChainLocked(cpu, pfn);
 }
 
 /* ---- page-table locks ---- */
