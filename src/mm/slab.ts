@@ -47,7 +47,7 @@ import {
   percpuBase,
   type Layout,
 } from '../machine/layout.js';
-import { scheme_spin_lock, scheme_spin_unlock } from '../sync/scheme.js';
+import { scheme_spin_lock, scheme_spin_unlock, scheme_assert_spin_locked } from '../sync/scheme.js';
 
 export interface SlabCache {
   /** global line index (G_MMALLOC, ...) */
@@ -84,7 +84,9 @@ export function slabCache(
 }
 
 /** Take one object off the global list (or the high-water mark); NIL if the table is full. Cache lock held. */
-function take_global(w: Int32Array, g: number, c: SlabCache): number {
+function take_global(cpu: CpuBase, g: number, c: SlabCache): number {
+  scheme_assert_spin_locked(cpu, g, c.cls);
+  const w = cpu.w;
   let id = w[g + FL_HEAD]! - 1; // stored +1 so a zeroed line means "empty list"
   if (id >= 0) {
     w[g + FL_HEAD] = w[c.base + id * c.objWords + c.nextWord]! + 1;
@@ -98,7 +100,9 @@ function take_global(w: Int32Array, g: number, c: SlabCache): number {
 }
 
 /** Put object `id` on the global list. Cache lock held. */
-function put_global(w: Int32Array, g: number, c: SlabCache, id: number): void {
+function put_global(cpu: CpuBase, g: number, c: SlabCache, id: number): void {
+  scheme_assert_spin_locked(cpu, g, c.cls);
+  const w = cpu.w;
   w[c.base + id * c.objWords + c.nextWord] = w[g + FL_HEAD]! - 1;
   w[g + FL_HEAD] = id + 1;
   w[g + FL_NR_USED]!--;
@@ -111,7 +115,7 @@ function cache_alloc_refill(cpu: CpuBase, c: SlabCache, ac: number): number {
   scheme_spin_lock(cpu, g, c.cls, c.site);
   let n = 0;
   while (n < c.batch) {
-    const id = take_global(w, g, c);
+    const id = take_global(cpu, g, c);
     if (id < 0) break;
     w[ac + 1 + n++] = id;
   }
@@ -126,7 +130,7 @@ function cache_flusharray(cpu: CpuBase, c: SlabCache, ac: number, avail: number)
   const g = globalLine(cpu.l, c.line);
   const batch = c.batch;
   scheme_spin_lock(cpu, g, c.cls, c.site);
-  for (let i = 0; i < batch; i++) put_global(w, g, c, w[ac + 1 + i]!);
+  for (let i = 0; i < batch; i++) put_global(cpu, g, c, w[ac + 1 + i]!);
   scheme_spin_unlock(cpu, g, c.cls);
   w.copyWithin(ac + 1, ac + 1 + batch, ac + 1 + avail);
   return avail - batch;
@@ -147,7 +151,7 @@ export function kmem_cache_alloc(cpu: CpuBase, c: SlabCache): number {
   }
   const g = globalLine(cpu.l, c.line);
   scheme_spin_lock(cpu, g, c.cls, c.site);
-  const id = take_global(w, g, c);
+  const id = take_global(cpu, g, c);
   scheme_spin_unlock(cpu, g, c.cls);
   return id;
 }
@@ -164,7 +168,7 @@ export function kmem_cache_free(cpu: CpuBase, c: SlabCache, id: number): void {
   }
   const g = globalLine(cpu.l, c.line);
   scheme_spin_lock(cpu, g, c.cls, c.site);
-  put_global(w, g, c, id);
+  put_global(cpu, g, c, id);
   scheme_spin_unlock(cpu, g, c.cls);
 }
 

@@ -82,7 +82,7 @@ import {
 import { PG_anon, isFileMapping, inodeOfMapping, anonOfMapping, mappingOfAnon } from '../machine/page.js';
 import { VM } from '../machine/vmstat.js';
 import { C_ANON_VMA, C_I_MMAP, SITE } from '../sync/classes.js';
-import { scheme_spin_lock, scheme_spin_unlock, mm_ptl_lock, mm_ptl_unlock, mmap_assert_locked } from '../sync/scheme.js';
+import { scheme_spin_lock, scheme_spin_unlock, scheme_assert_spin_locked, mm_ptl_lock, mm_ptl_unlock, mmap_assert_locked } from '../sync/scheme.js';
 import { kmem_cache_alloc, kmem_cache_free, type SlabCache } from '../mm/slab.js';
 import { installAnonVmaHooks, vma_pgoff_of } from '../mm/vma.js';
 import { flush_tlb_others } from '../mm/tlb.js';
@@ -109,6 +109,7 @@ function anon_vma_unlock(cpu: CpuBase, av: number): void {
 
 /** __anon_vma_link: put v at the head of av's list. av's lock held. */
 function __anon_vma_link(cpu: CpuBase, av: number, v: number): void {
+  scheme_assert_spin_locked(cpu, poolObj(cpu.l, av) + AV_LOCK, C_ANON_VMA);
   const w = cpu.w;
   const ab = poolObj(cpu.l, av);
   const vb = vmaBase(cpu.l, v);
@@ -120,7 +121,10 @@ function __anon_vma_link(cpu: CpuBase, av: number, v: number): void {
   w[ab + AV_NR]!++;
 }
 
-/** anon_vma_link (fork, split_vma, mremap): v copied VMA_ANON from a VMA on the list. mmap_sem write held. */
+/**
+ * anon_vma_link (fork, split_vma, mremap): v copied VMA_ANON from a VMA on the list. mmap_sem write held, except
+ * for fork's child, which nobody else can reach yet (see mm/vma.ts anon_vma_link), so not asserted.
+ */
 function anon_vma_link(cpu: CpuBase, v: number): void {
   const av = cpu.w[vmaBase(cpu.l, v) + VMA_ANON]!;
   anon_vma_lock(cpu, av, SITE.anon_vma);

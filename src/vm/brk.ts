@@ -23,7 +23,7 @@
  */
 import { NIL, PAGE_SIZE, MM_BRK, MM_START_BRK, VMA_START, mmBase, vmaBase } from '../machine/layout.js';
 import { SITE } from '../sync/classes.js';
-import { mmap_write_lock, mmap_write_unlock } from '../sync/scheme.js';
+import { mmap_write_lock, mmap_write_unlock, mmap_assert_write_locked } from '../sync/scheme.js';
 import { find_vma } from '../mm/vma.js';
 import { TASK_SIZE } from '../mm/pte.js';
 import { __do_mmap, __do_munmap, PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_ANONYMOUS, MAP_FIXED } from './mmap.js';
@@ -31,7 +31,7 @@ import type { Cpu } from './cpu.js';
 
 const PAGE_ALIGN = (a: number) => ((a + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1)) >>> 0;
 
-/** set_brk: an empty heap at `start` (page aligned). Caller holds mmap_sem write, or owns a fresh mm. */
+/** set_brk: an empty heap at `start` (page aligned). Caller holds mmap_sem write, or owns a fresh mm nobody else can reach (exec, workload setup), so not asserted. */
 export function set_brk(cpu: Cpu, mm: number, start: number): void {
   const b = mmBase(cpu.l, mm);
   cpu.w[b + MM_START_BRK] = start;
@@ -40,6 +40,7 @@ export function set_brk(cpu: Cpu, mm: number, start: number): void {
 
 /** do_brk: map [addr, addr+len) anonymous read/write at a fixed place. Caller holds mmap_sem write. */
 function do_brk(cpu: Cpu, mm: number, addr: number, len: number): number {
+  mmap_assert_write_locked(cpu, mm);
   return __do_mmap(cpu, mm, addr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 }
 

@@ -131,6 +131,7 @@ function do_anonymous_page(cpu: Cpu, mm: number, vma: number, addr: number, ptPf
  * copies it (the ZERO_PAGE copies as zeros).
  */
 function do_wp_page(cpu: Cpu, mm: number, vma: number, addr: number, ptPfn: number, pte: number, ptl: number): number {
+  pte_assert_locked(cpu, mm, ptPfn);
   const w = cpu.w;
   const l = cpu.l;
   const slot = pte_index(addr);

@@ -9,13 +9,14 @@
  * (free_swap_and_cache, via hooks). free_pgtables frees pte tables that no VMA
  * covers any more.
  *
- * Locking: caller holds mmap_sem for writing (munmap, mremap, exit); the pte
+ * Locking: caller holds mmap_sem for writing (munmap, mremap, madvise, exit;
+ * asserted under config.debug); the pte
  * lock of each table while clearing it.
  */
 import { NIL, PAGE_SHIFT, PG_FLAGS, PG_PT_NR, MM_RSS, VMA_START, VMA_END, VMA_NEXT, MM_MMAP, mmBase, pageStruct, vmaBase } from '../machine/layout.js';
 import { PG_dirty } from '../machine/page.js';
 import { SITE } from '../sync/classes.js';
-import { pte_lock, pte_unlock } from '../sync/scheme.js';
+import { pte_lock, pte_unlock, mmap_assert_write_locked } from '../sync/scheme.js';
 import { pte_table, free_pte_table } from '../mm/pgtable.js';
 import { pte_present, pte_pfn, pte_dirty, is_swap_pte, PMD_SIZE, pteAddrOf, pte_index } from '../mm/pte.js';
 import { flush_tlb_mm } from '../mm/tlb.js';
@@ -59,6 +60,7 @@ function zap_pte_range(cpu: Cpu, mm: number, vma: number, ptPfn: number, start: 
 
 /** zap_page_range: unmap every page of [start, end) in vma. */
 export function zap_page_range(cpu: Cpu, mm: number, vma: number, start: number, end: number): void {
+  mmap_assert_write_locked(cpu, mm);
   let addr = start >>> 0;
   end = end >>> 0;
   while (addr < end) {
@@ -84,6 +86,7 @@ function range_has_vma(cpu: Cpu, mm: number, lo: number, hi: number): boolean {
 
 /** free_pgtables: free the pte tables of [start, end) that no VMA needs any more. */
 export function free_pgtables(cpu: Cpu, mm: number, start: number, end: number): void {
+  mmap_assert_write_locked(cpu, mm);
   let slot = (start >>> 0) & ~(PMD_SIZE - 1);
   end = end >>> 0;
   while (slot >>> 0 < end) {
