@@ -26,6 +26,7 @@ import { cpuRandom, type CpuBase } from '../machine/cpu.js';
 import { SWP_OFFSET } from '../mm/pte.js';
 import { writeback_page } from '../mm/files.js';
 import { io_sleep } from './context.js';
+import { assertPageLocked } from '../sync/pagelock.js';
 import { swap_injected_failure } from './swapfile.js';
 
 const chance = (cpu: CpuBase, rate: number) => rate > 0 && cpuRandom(cpu) / 4294967296 < rate;
@@ -37,6 +38,7 @@ const chance = (cpu: CpuBase, rate: number) => rate > 0 && cpuRandom(cpu) / 4294
  * device error: the page is dirty again and keeps its slot.
  */
 export function swap_writepage(cpu: CpuBase, pfn: number): boolean {
+  assertPageLocked(cpu, pfn);
   const w = cpu.w;
   const p = pageStruct(cpu.l, pfn);
   const slot = SWP_OFFSET(w[p + PG_PRIVATE]!);
@@ -66,6 +68,7 @@ export function swap_writepage(cpu: CpuBase, pfn: number): boolean {
  * PG_error on a device error (returns false).
  */
 export function swap_readpage(cpu: CpuBase, pfn: number, entry: number): boolean {
+  assertPageLocked(cpu, pfn);
   const w = cpu.w;
   const p = pageStruct(cpu.l, pfn);
   const slot = SWP_OFFSET(entry);
@@ -91,6 +94,7 @@ export function swap_readpage(cpu: CpuBase, pfn: number, entry: number): boolean
  * its file (mm/files.ts writeback_page) with the same simulated latency.
  */
 export function file_writepage(cpu: CpuBase, pfn: number): void {
+  assertPageLocked(cpu, pfn);
   const w = cpu.w;
   const p = pageStruct(cpu.l, pfn);
   Atomics.and(w, p + PG_FLAGS, ~PG_dirty);

@@ -47,7 +47,7 @@ import { PG_swapcache, PG_uptodate, PG_dirty, PG_readahead, SWAPPER_SPACE } from
 import { VM } from '../machine/vmstat.js';
 import type { CpuBase } from '../machine/cpu.js';
 import { SITE } from '../sync/classes.js';
-import { trylock_page, unlock_page } from '../sync/pagelock.js';
+import { trylock_page, unlock_page, assertPageLocked } from '../sync/pagelock.js';
 import { __alloc_pages } from '../mm/page_alloc.js';
 import { page_count } from '../mm/page_ref.js';
 import { find_get_page, add_to_page_cache, cache_lock, cache_unlock, __remove_from_page_cache } from '../mm/filemap.js';
@@ -97,6 +97,7 @@ export function add_to_swap(cpu: CpuBase, pfn: number): boolean {
  * another reference, so the page is not freed here.
  */
 export function delete_from_swap_cache(cpu: CpuBase, pfn: number): void {
+  assertPageLocked(cpu, pfn);
   const entry = cpu.w[ps(cpu, pfn) + PG_PRIVATE]!;
   cache_lock(cpu, SWAPPER_SPACE, SITE.remove_from_page_cache);
   __remove_from_page_cache(cpu, pfn);
@@ -114,6 +115,7 @@ export function delete_from_swap_cache(cpu: CpuBase, pfn: number): void {
  * entry (fork's swap_duplicate), which the slot count would show.
  */
 export function exclusive_swap_page(cpu: CpuBase, pfn: number): boolean {
+  assertPageLocked(cpu, pfn);
   const p = ps(cpu, pfn);
   return (
     swap_count(cpu, cpu.w[p + PG_PRIVATE]!) === 1 &&

@@ -71,7 +71,7 @@ import {
 import { PG_reserved, PG_active, PG_referenced, PG_swapcache, PG_dirty, PG_uptodate, SWAPPER_SPACE, isFileMapping } from '../machine/page.js';
 import { VM } from '../machine/vmstat.js';
 import { SITE } from '../sync/classes.js';
-import { mmlist_lock, mmlist_unlock, pte_lock, pte_unlock, mmap_assert_locked } from '../sync/scheme.js';
+import { mmlist_lock, mmlist_unlock, pte_lock, pte_unlock, mmap_assert_locked, pte_assert_locked } from '../sync/scheme.js';
 import { trylock_page, unlock_page } from '../sync/pagelock.js';
 import { mmlist_first } from '../mm/mm_struct.js';
 import { pte_table } from '../mm/pgtable.js';
@@ -99,6 +99,7 @@ let lastAddr = 0;
  * pte table's lock held. Returns 1 if the pte was unmapped, 0 if kept.
  */
 function try_to_swap_out(cpu: ReclaimCpu, mm: number, vma: number, addr: number, pt: number, ptep: number, pfn: number): number {
+  pte_assert_locked(cpu, mm, pt);
   const w = cpu.w;
   const p = pageStruct(cpu.l, pfn);
   const flags = Atomics.load(w, p + PG_FLAGS);

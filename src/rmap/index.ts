@@ -11,7 +11,9 @@
  * scheme, rmap/*.ts).
  */
 import type { CpuBase } from '../machine/cpu.js';
-import { PG_MAPCOUNT, pageStruct } from '../machine/layout.js';
+import { PG_MAPCOUNT, VMA_MM, pageStruct, vmaBase } from '../machine/layout.js';
+import { ptPfnOfPteAddr } from '../mm/pte.js';
+import { pte_assert_locked } from '../sync/scheme.js';
 import { RMAP_SCHEMES, type RmapSchemeName } from '../config.js';
 import type { RmapScheme } from './types.js';
 import { scanScheme } from './scan.js';
@@ -21,12 +23,19 @@ import { ptechain25Scheme } from './ptechain25.js';
 import { hintScheme } from './hint.js';
 import { objrmapScheme } from './objrmap.js';
 
+/** Debug check of the contract above: the caller holds the lock of pteAddr's table in vma's mm. */
+function rmap_assert_ptl(cpu: CpuBase, pteAddr: number, vma: number): void {
+  if (cpu.debug) pte_assert_locked(cpu, cpu.w[vmaBase(cpu.l, vma) + VMA_MM]!, ptPfnOfPteAddr(pteAddr));
+}
+
 export function page_add_rmap(cpu: CpuBase, r: RmapScheme, pfn: number, pteAddr: number, vma: number, addr: number): void {
+  rmap_assert_ptl(cpu, pteAddr, vma);
   Atomics.add(cpu.w, pageStruct(cpu.l, pfn) + PG_MAPCOUNT, 1);
   r.add(cpu, pfn, pteAddr, vma, addr);
 }
 
 export function page_remove_rmap(cpu: CpuBase, r: RmapScheme, pfn: number, pteAddr: number, vma: number, addr: number): void {
+  rmap_assert_ptl(cpu, pteAddr, vma);
   r.remove(cpu, pfn, pteAddr, vma, addr);
   Atomics.sub(cpu.w, pageStruct(cpu.l, pfn) + PG_MAPCOUNT, 1);
 }

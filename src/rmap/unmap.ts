@@ -43,7 +43,7 @@ import {
 import { PG_dirty } from '../machine/page.js';
 import { VM } from '../machine/vmstat.js';
 import { SITE } from '../sync/classes.js';
-import { pte_trylock, pte_unlock, mm_ptl_lock, mm_ptl_unlock } from '../sync/scheme.js';
+import { pte_trylock, pte_unlock, pte_assert_locked, mm_ptl_lock, mm_ptl_unlock } from '../sync/scheme.js';
 import { pte_present, pte_pfn, pte_dirty, _PAGE_ACCESSED, ptPfnOfPteAddr, pgd_index, pte_index } from '../mm/pte.js';
 import { swap_duplicate } from '../mm/swap_map.js';
 import { SWAP_SUCCESS, SWAP_AGAIN, SWAP_FAIL, type RmapScheme } from './types.js';
@@ -56,6 +56,7 @@ export const ACT_UNMAP = 2; // try_to_unmap_one
 /** Test-and-clear the young bit of one mapping. 1 referenced (or busy), 0 not, -1 the pte no longer maps pfn. */
 export function page_referenced_one(cpu: CpuBase, pfn: number, mm: number, pteAddr: number, ptlHeld = false): number {
   const w = cpu.w;
+  if (ptlHeld) pte_assert_locked(cpu, mm, ptPfnOfPteAddr(pteAddr));
   const ptl = ptlHeld ? -1 : pte_trylock(cpu, mm, ptPfnOfPteAddr(pteAddr), SITE.page_referenced);
   if (ptl === -2) return 1; // contended: assume referenced (2.5)
   const ptep = cpu.l.frames + pteAddr;
@@ -89,6 +90,7 @@ export function try_to_unmap_one(
   ptlHeld = false,
 ): number {
   const w = cpu.w;
+  if (ptlHeld) pte_assert_locked(cpu, mm, ptPfnOfPteAddr(pteAddr));
   const ptl = ptlHeld ? -1 : pte_trylock(cpu, mm, ptPfnOfPteAddr(pteAddr), SITE.try_to_unmap);
   if (ptl === -2) return SWAP_AGAIN;
   const ptep = cpu.l.frames + pteAddr;
