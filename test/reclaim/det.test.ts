@@ -21,7 +21,7 @@ import { vmsum, rmapNames, POLICY_NAMES } from './helpers.js';
 const HUNGRY: RandomParams = { maxTasks: 5, maxRegions: 10, maxRegionPages: 96, touchesPerStep: 32, segvRate: 0.005, compactRate: 0 };
 
 function run(seed: number, ops: number, cfg: Record<string, unknown>) {
-  const m = bootMachine({ mem: '1M', swap: '4M', cpus: 2, seed, lockdep: true, filePages: 128, maxVma: 512, maxMm: 32, swapIoUs: 0, ...cfg });
+  const m = bootMachine({ mem: '1M', swap: '4M', cpus: 2, seed, lockdep: true, debug: true, filePages: 128, maxVma: 512, maxMm: 32, swapIoUs: 0, ...cfg });
   const r = detSetup(m, seed, 1, HUNGRY);
   detRun(r, ops);
   const mid = check_invariants(r.cpus[0]!);

@@ -61,7 +61,7 @@ describe('pressure workload on worker CPUs with kswapd', () => {
 
   it('kswapd is woken below pages_low and reclaims; the CPUs stall into direct reclaim too; all clean', async () => {
     const r = await runMachine({
-      config: { mem: '2M', swap: '16M', cpus: 2, seed: 11, policy: '2q', rmap: RMAP, locks: 'split', lockdep: true },
+      config: { mem: '2M', swap: '16M', cpus: 2, seed: 11, policy: '2q', rmap: RMAP, locks: 'split', lockdep: true, debug: true },
       spec: { name: 'pressure', pattern: 'zipf' },
       durationMs: 600,
       checkpoints: 1,
@@ -81,7 +81,7 @@ describe('pressure workload on worker CPUs with kswapd', () => {
 
   it('without swap the OOM killer kills processes and the run goes on', async () => {
     const r = await runMachine({
-      config: { mem: '2M', swap: 0, cpus: 2, seed: 12, policy: '2q', rmap: RMAP, locks: 'split' },
+      config: { mem: '2M', swap: 0, cpus: 2, debug: true, seed: 12, policy: '2q', rmap: RMAP, locks: 'split' },
       spec: { name: 'pressure', pattern: 'looping', processes: 3, wsBytes: 2 << 20 },
       durationMs: 700,
       checkEmpty: true,

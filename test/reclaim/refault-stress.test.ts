@@ -37,7 +37,7 @@ describe('refault-driven policies on 2 worker CPUs', () => {
       const seed = 41;
       const spec = { name: 'pressure', pattern: 'zipf', processes: 3, seed };
       const r = await runMachine({
-        config: { mem: '4M', swap: '16M', cpus: 2, rmap: 'objrmap', lockdep: true, seed, swapIoUs: 0, ...p.cfg },
+        config: { mem: '4M', swap: '16M', cpus: 2, rmap: 'objrmap', lockdep: true, debug: true, seed, swapIoUs: 0, ...p.cfg },
         spec,
         durationMs: 1500,
         checkpoints: 2,
@@ -62,7 +62,7 @@ describe('refault-driven policies on 2 worker CPUs', () => {
     it(`${p.label}: random streams on a 1 MiB machine stay clean`, async () => {
       const seed = 43;
       const r = await runMachine({
-        config: { mem: '1M', swap: '16M', cpus: 2, lockdep: true, seed, filePages: 64, maxVma: 2048, maxMm: 64, swapIoUs: 0, ...p.cfg },
+        config: { mem: '1M', swap: '16M', cpus: 2, lockdep: true, debug: true, seed, filePages: 64, maxVma: 2048, maxMm: 64, swapIoUs: 0, ...p.cfg },
         spec: { name: 'random', filesPerCpu: 2, seed },
         opsPerCpu: 2500,
         checkpoints: 2,

@@ -33,7 +33,7 @@ function problems(r: RunOutcome): string[] {
 
 function stress(policy: string, rmap: string, locks: string, seed: number, extra: Record<string, unknown> = {}) {
   return runMachine({
-    config: { mem: '1M', swap: '8M', cpus: 2, policy, rmap, locks, lockdep: true, seed, filePages: 128, maxVma: 1024, maxMm: 64, ...extra },
+    config: { mem: '1M', swap: '8M', cpus: 2, policy, rmap, locks, lockdep: true, debug: true, seed, filePages: 128, maxVma: 1024, maxMm: 64, ...extra },
     spec: { name: 'random', filesPerCpu: 1, seed, ...HUNGRY },
     durationMs: DURATION,
     checkpoints: 1,

@@ -27,7 +27,7 @@ const SEQUENCES = Number(process.env.SMPVM_RMAP_SEQS ?? 100); // per (rmap, lock
 const BASE_SEED = Number(process.env.SMPVM_RMAP_SEED ?? 20260505);
 
 function runSeed(rmap: string, locks: string, seed: number, st = newProbeStats()) {
-  const m = bootMachine({ mem: '4M', swap: 0, cpus: 2, seed, lockdep: true, filePages: 64, maxVma: 512, maxMm: 32, rmap, locks });
+  const m = bootMachine({ mem: '4M', swap: 0, cpus: 2, seed, lockdep: true, debug: true, filePages: 64, maxVma: 512, maxMm: 32, rmap, locks });
   const r = detSetup(m, seed);
   const rng = seeded(seed);
   const ops = 40 + (seed % 41);
@@ -75,7 +75,7 @@ describe('rmap schemes: random operation streams with reclaim probes (determinis
 describe('planted bug: one skipped scheme add', () => {
   for (const rmap of RMAP_SCHEMES.filter((s) => s !== 'scan')) {
     it(`${rmap}: ${rmap === 'hint' ? 'a lost hint is survived by the fallback scan' : 'is caught by the checker'}`, () => {
-      const m = bootMachine({ mem: '4M', swap: 0, cpus: 2, seed: 7, lockdep: true, filePages: 64, maxVma: 512, maxMm: 32, rmap });
+      const m = bootMachine({ mem: '4M', swap: 0, cpus: 2, seed: 7, lockdep: true, debug: true, filePages: 64, maxVma: 512, maxMm: 32, rmap });
       const r = detSetup(m, 7);
       const real = r.cpus[0]!.rmap;
       let armed = 40;

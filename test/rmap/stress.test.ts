@@ -60,7 +60,7 @@ describe('SMP stress: 2 worker CPUs + a concurrent reclaim walker, every rmap ×
         let r;
         try {
           r = await runMachine({
-            config: { mem: '16M', swap: 0, cpus: 2, rmap, locks, lockImpl: (process.env.SMPVM_RMAP_IMPL ?? 'ticket') as 'ticket', lockdep: true, seed, filePages: 64, maxVma: 2048, maxMm: 64 },
+            config: { mem: '16M', swap: 0, cpus: 2, rmap, locks, lockImpl: (process.env.SMPVM_RMAP_IMPL ?? 'ticket') as 'ticket', lockdep: true, debug: true, seed, filePages: 64, maxVma: 2048, maxMm: 64 },
             spec: { name: 'random', filesPerCpu: 2, seed },
             opsPerCpu: OPS_PER_CPU,
             checkpoints: 2,

@@ -13,7 +13,7 @@ import { PG_MAPCOUNT, pageStruct } from '../../src/machine/layout.js';
 import type { RmapScheme } from '../../src/rmap/types.js';
 
 function runSeed(seed: number, ops: number, cfg: Record<string, unknown> = {}) {
-  const m = bootMachine({ mem: '4M', swap: 0, cpus: 2, seed, lockdep: true, filePages: 64, maxVma: 512, maxMm: 32, ...cfg });
+  const m = bootMachine({ mem: '4M', swap: 0, cpus: 2, seed, lockdep: true, debug: true, filePages: 64, maxVma: 512, maxMm: 32, ...cfg });
   const r = detSetup(m, seed);
   detRun(r, ops);
   const mid = check_invariants(r.cpus[0]!);
@@ -52,7 +52,7 @@ describe('random operation streams (deterministic mode)', () => {
   });
 
   it('a planted bug (one skipped _mapcount increment) is caught by the checker', () => {
-    const m = bootMachine({ mem: '4M', swap: 0, cpus: 2, seed: 7, filePages: 64, maxVma: 512, maxMm: 32 });
+    const m = bootMachine({ mem: '4M', swap: 0, cpus: 2, debug: true, seed: 7, filePages: 64, maxVma: 512, maxMm: 32 });
     const r = detSetup(m, 7);
     const real = r.cpus[0]!.rmap;
     let armed = 40;
@@ -73,7 +73,7 @@ describe('random operation streams (deterministic mode)', () => {
   });
 
   it('a planted content bug (a stamp overwritten behind the task\'s back) is caught by the oracle', () => {
-    const m = bootMachine({ mem: '4M', swap: 0, cpus: 1, seed: 9, filePages: 64 });
+    const m = bootMachine({ mem: '4M', swap: 0, cpus: 1, debug: true, seed: 9, filePages: 64 });
     const r = detSetup(m, 9);
     detRun(r, 300);
     // corrupt the stamp word of every user page that holds one

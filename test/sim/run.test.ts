@@ -6,7 +6,7 @@ import { runMachine, STOP_GRACE_MS } from '../../src/sim/run.js';
 describe('run orchestrator (real workers)', () => {
   it('runs page_fault1_processes on 2 CPUs from a barrier and collects per-CPU results', async () => {
     const r = await runMachine({
-      config: { mem: '32M', swap: 0, cpus: 2, seed: 3 },
+      config: { mem: '32M', swap: 0, cpus: 2, debug: true, seed: 3 },
       spec: { name: 'page_fault1_processes', regionBytes: 4 << 20 },
       opsPerCpu: 20,
       checkEmpty: true,
@@ -22,7 +22,7 @@ describe('run orchestrator (real workers)', () => {
 
   it('page_fault1_threads shares one mm between the CPUs', async () => {
     const r = await runMachine({
-      config: { mem: '32M', swap: 0, cpus: 2, seed: 4, locks: 'split' },
+      config: { mem: '32M', swap: 0, cpus: 2, debug: true, seed: 4, locks: 'split' },
       spec: { name: 'page_fault1_threads', regionBytes: 4 << 20 },
       opsPerCpu: 10,
       checkEmpty: true,
@@ -33,7 +33,7 @@ describe('run orchestrator (real workers)', () => {
 
   it('a worker that throws stops the run cleanly and names its CPU and operation', async () => {
     const r = await runMachine({
-      config: { mem: '8M', swap: 0, cpus: 2, seed: 5 },
+      config: { mem: '8M', swap: 0, cpus: 2, debug: true, seed: 5 },
       // 16 MiB per CPU cannot fit in 8 MiB: the fault path runs out of memory and the workload throws
       spec: { name: 'page_fault1_processes', regionBytes: 16 << 20 },
       durationMs: 5000,
@@ -47,7 +47,7 @@ describe('run orchestrator (real workers)', () => {
   it('a CPU that dies holding a lock is the one reported, not the CPU left spinning on it; every held lock is listed', async () => {
     const pool = new Piscina({ filename: fileURLToPath(new URL('./stuck.worker.ts', import.meta.url)), minThreads: 2, maxThreads: 2, execArgv: ['--import', 'tsx'] });
     const r = await runMachine({
-      config: { mem: '8M', swap: 0, cpus: 2, seed: 6, lockdep: true, locks: 'split' },
+      config: { mem: '8M', swap: 0, cpus: 2, debug: true, seed: 6, lockdep: true, locks: 'split' },
       spec: { name: 'page_fault1_processes', regionBytes: 1 << 20 },
       durationMs: 100,
       kswapd: false,

@@ -21,7 +21,7 @@ describe('SMP stress: random streams on 2 worker CPUs', () => {
     it(`stays clean under the ${locks} lock scheme (${OPS_PER_CPU * 2} operations)`, async () => {
       const seed = 1000 + locks.length;
       const r = await runMachine({
-        config: { mem: '16M', swap: 0, cpus: 2, locks, lockImpl: 'ticket', lockdep: true, seed, filePages: 64, maxVma: 2048, maxMm: 64 },
+        config: { mem: '16M', swap: 0, cpus: 2, locks, lockImpl: 'ticket', lockdep: true, debug: true, seed, filePages: 64, maxVma: 2048, maxMm: 64 },
         spec: { name: 'random', filesPerCpu: 2, seed },
         opsPerCpu: OPS_PER_CPU,
         checkpoints: 3,

@@ -51,6 +51,7 @@ const randomCfg = (cpus: number, locks: string, seed: number, extra: Record<stri
   cpus,
   locks,
   lockdep: true,
+  debug: true,
   seed,
   filePages: 64,
   maxVma: 4096,

@@ -23,7 +23,7 @@ vi.mock('../../src/vm/fork.js', async (orig) => {
 
 describe('random streams name the operation their CPU is in', () => {
   it('a throw inside fork leaves cpu.op and PC_OP saying fork', () => {
-    const m = bootMachine({ mem: '16M', swap: 0, cpus: 2, seed: 11 });
+    const m = bootMachine({ mem: '16M', swap: 0, cpus: 2, debug: true, seed: 11 });
     const r = detSetup(m, 11);
     detRun(r, 50); // a few of everything first
     planted.armed = true;

@@ -43,7 +43,7 @@ describe('issue 20 workloads under every rmap and lock scheme (2 worker CPUs, ch
         const locks = LOCK_SCHEMES[i % LOCK_SCHEMES.length]!;
         const seed = 2000 + i;
         const r = await runMachine({
-          config: { mem: '16M', swap: 0, cpus: 2, rmap, locks, lockdep: true, seed, filePages: 256, maxFiles: 8 },
+          config: { mem: '16M', swap: 0, cpus: 2, rmap, locks, lockdep: true, debug: true, seed, filePages: 256, maxFiles: 8 },
           spec: { name, ...params },
           opsPerCpu: name.startsWith('brk') || name.startsWith('malloc2') ? 400 : 6,
           checkpoints: 1,
