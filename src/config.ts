@@ -23,7 +23,7 @@ export const LOCK_IMPLS = ['tas', 'ttas', 'ticket', 'mcs', 'futex'] as const;
 export const POLICIES = ['swapout', 'clock', '2q', 'clockpro', 'clockpro-approx'] as const;
 
 /** Deliberate bugs the stress tests plant to prove they can fail. */
-export const INJECTIONS = ['none', 'no_zone_lock', 'no_pte_lock', 'no_lru_lock', 'no_swap_dup', 'no_migrate_copy'] as const;
+export const INJECTIONS = ['none', 'no_zone_lock', 'no_pte_lock', 'no_lru_lock', 'no_swap_dup', 'no_migrate_copy', 'no_shmem_swp'] as const;
 
 export const CLOCKS = ['host', 'virtual'] as const;
 /** host clock: workers time-slice beyond the host's cores anyway */

@@ -17,6 +17,7 @@
  *   | inodes            |  INODE_WORDS per file (+ its tree_lock, i_mmap)
  *   | page-cache hash   |  bucket heads, chained through page->hash_next
  *   | file store        |  the "disk" of each file page (stamp overlay)
+ *   | shmem swap index  |  one swap entry per (shmem inode, page): 2.4's shmem_swp
  *   | rmap pool         |  vm_node / pte_chain / anon_vma objects
  *   | swap_map          |  one count per swap slot
  *   | nonresident       |  nr_bucket[]: one cache line each
@@ -306,6 +307,8 @@ export interface Layout {
   readonly pcHash: number;
   readonly pcHashMask: number;
   readonly fileStore: number;
+  /** issue 18: the shmem inodes' swap-entry index (reclaim/shmem.ts), filePages words per inode slot */
+  readonly shmemSwp: number;
   readonly rmapPool: number;
   readonly rmapEntries: number;
   readonly rmapEntryWords: number;
@@ -368,6 +371,9 @@ export function computeLayout(cfg: Config): Layout {
   const fileStore = o;
   o += cfg.maxFiles * cfg.filePages * FS_WORDS;
   o = alignUp(o, LINE_WORDS);
+  const shmemSwp = o;
+  o += cfg.maxFiles * cfg.filePages;
+  o = alignUp(o, LINE_WORDS);
   const rmapEntryW = rmapEntryWords(cfg.rmap);
   const rmapEntries = rmapEntryW ? cfg.rmapPool : 0;
   const rmapPool = o;
@@ -411,6 +417,7 @@ export function computeLayout(cfg: Config): Layout {
     pcHash,
     pcHashMask: pcHashSize - 1,
     fileStore,
+    shmemSwp,
     rmapPool,
     rmapEntries,
     rmapEntryWords: rmapEntryW,
@@ -450,4 +457,6 @@ export const mmBase = (l: Layout, mm: number) => l.mmTable + mm * MM_WORDS;
 export const vmaBase = (l: Layout, v: number) => l.vmaTable + v * VMA_WORDS;
 export const inodeBase = (l: Layout, i: number) => l.inodes + i * INODE_WORDS;
 export const percpuBase = (l: Layout, cpu: number) => l.percpu + cpu * l.percpuWords;
+/** Word offset of shmem inode `ino`'s swap entry for page `index` (shmem_swp_entry). */
+export const shmemSwpEntry = (l: Layout, ino: number, index: number) => l.shmemSwp + ino * l.filePages + index;
 export const swapSlotBase = (l: Layout, slot: number) => l.swapSlots + slot * PAGE_WORDS;

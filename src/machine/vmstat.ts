@@ -71,6 +71,8 @@ export const VMSTAT_NAMES = [
   'oom_wait',
   'compact_success',
   'compact_fail',
+  'shmem_swapout',
+  'shmem_swapin',
 ] as const;
 
 export type VmstatName = (typeof VMSTAT_NAMES)[number];

@@ -7,9 +7,13 @@
  *             or names any more are dropped (the swap cache's "drop caches")
  *   LRU       every PG_lru page on exactly one list, the active one iff
  *             PG_active, lengths right, every user page on a list (lru.ts)
- *   swap_map  every slot's count = the ptes holding its entry + 1 if a page
- *             is in the swap cache under it; slot 0 unused; SW_INUSE right;
- *             no swap pte names a slot outside the area
+ *   swap_map  every slot's count = the ptes holding its entry + the shmem
+ *             index entries recording it + 1 if a page is in the swap cache
+ *             under it; slot 0 unused; SW_INUSE right; no swap pte or index
+ *             entry names a slot outside the area
+ *   shmem     an index slot of a live shmem inode holds a page (in the
+ *             inode's cache) or a swap entry, never both; a free inode slot
+ *             or a non-shmem inode records no entry (shmem_swap.ts)
  *   swap cache  at most one page per entry; every PG_swapcache page is in
  *             the hash (the core checker) with an entry of the area
  *
@@ -28,8 +32,16 @@ import {
   MM_WORDS,
   G_SWAP,
   SW_INUSE,
+  PG_MAPPING,
+  PG_INDEX,
+  I_INO,
+  I_FLAGS,
   globalLine,
+  inodeBase,
+  shmemSwpEntry,
 } from '../machine/layout.js';
+import { isFileMapping, inodeOfMapping } from '../machine/page.js';
+import { I_SHMEM } from '../mm/files.js';
 import { PG_swapcache, PG_reserved } from '../machine/page.js';
 import { trylock_page, unlock_page } from '../sync/pagelock.js';
 import { get_page } from '../mm/page_ref.js';
@@ -104,6 +116,8 @@ export function check_swap(m: Machine, cached: Uint8Array, out: string[]): void 
       }
     }
   }
+  const inIndex = new Int32Array(Math.max(1, nrSwap));
+  check_shmem_index(m, cached, inIndex, add);
   for (let pfn = 1; pfn < l.nrFrames; pfn++) {
     const p = l.memMap + pfn * PAGE_STRUCT_WORDS;
     if ((w[p + PG_FLAGS]! & PG_swapcache) === 0) continue;
@@ -121,9 +135,39 @@ export function check_swap(m: Machine, cached: Uint8Array, out: string[]): void 
   for (let off = 1; off < nrSwap; off++) {
     const c = w[l.swapMap + off]!;
     if (c !== 0) inuse++;
-    const want = ptes[off]! + inCache[off]!;
-    if (c !== want) add(`slot ${off}: swap_map ${c} != ${ptes[off]} swap ptes + ${inCache[off]} swap-cache page`);
+    const want = ptes[off]! + inIndex[off]! + inCache[off]!;
+    if (c !== want) add(`slot ${off}: swap_map ${c} != ${ptes[off]} swap ptes + ${inIndex[off]} shmem index + ${inCache[off]} swap-cache page`);
   }
   const sw = w[globalLine(l, G_SWAP) + SW_INUSE]!;
   if (sw !== inuse) add(`SW_INUSE ${sw} but ${inuse} slots in use`);
+}
+
+/**
+ * The shmem index check: count each recorded entry into inIndex (by slot)
+ * and report an index slot holding both an entry and a cached page, an entry
+ * outside the area, or an entry left in a free or non-shmem inode slot.
+ */
+function check_shmem_index(m: Machine, cached: Uint8Array, inIndex: Int32Array, add: (s: string) => void): void {
+  const w = m.w;
+  const l = m.layout;
+  // (inode, index) of every page in an inode's cache
+  const cachedAt = new Set<number>();
+  for (let pfn = 1; pfn < l.nrFrames; pfn++) {
+    const p = l.memMap + pfn * PAGE_STRUCT_WORDS;
+    if (!cached[pfn] || (w[p + PG_FLAGS]! & PG_swapcache) !== 0 || !isFileMapping(w[p + PG_MAPPING]!)) continue;
+    cachedAt.add(inodeOfMapping(w[p + PG_MAPPING]!) * l.filePages + w[p + PG_INDEX]!);
+  }
+  for (let ino = 0; ino < l.maxFiles; ino++) {
+    const ib = inodeBase(l, ino);
+    const shmem = w[ib + I_INO] === ino && (w[ib + I_FLAGS]! & I_SHMEM) !== 0;
+    for (let index = 0; index < l.filePages; index++) {
+      const entry = w[shmemSwpEntry(l, ino, index)]!;
+      if (entry === 0) continue;
+      const off = SWP_OFFSET(entry);
+      if (!shmem) add(`inode slot ${ino} (${w[ib + I_INO] === ino ? 'not shmem' : 'free'}) records entry 0x${(entry >>> 0).toString(16)} at ${index}`);
+      else if (cachedAt.has(ino * l.filePages + index)) add(`shmem inode ${ino} page ${index}: both a cached page and swap entry 0x${(entry >>> 0).toString(16)}`);
+      if (SWP_TYPE(entry) !== 0 || off === 0 || off >= l.nrSwap) add(`shmem inode ${ino} page ${index}: bad swap entry 0x${(entry >>> 0).toString(16)}`);
+      else inIndex[off]!++;
+    }
+  }
 }

@@ -16,6 +16,8 @@
  *   page_io.ts    swap (and file) I/O with simulated latency and errors
  *   swap_fault.ts do_swap_page
  *   swapoff.ts    try_to_unuse
+ *   shmem_swap.ts shared anonymous pages to swap and back through their
+ *                 inode (shmem_writepage / shmem_getpage, issue 18)
  *   checks.ts     LRU / swap_map / swap-cache invariants for the checker
  *   nonresident.ts  the nr_bucket table of recently evicted pages (issue 7)
  *   workingset.ts refault detection: remember on eviction, look up on
@@ -28,7 +30,7 @@
  * lru.ts lru_cache_add_anon / put_page; allocation → alloc.ts
  * alloc_page_vma; zap → swap_state.ts free_pages_and_swap_cache; fork's
  * swap_duplicate is mm/swap_map.ts's). installReclaim() sets mm/'s upcalls
- * (the page cache's release, the page-table allocator); vm/cpu.ts's makeCpu
+ * (the page cache's release, the page-table allocator, shmem teardown); vm/cpu.ts's makeCpu
  * calls it. sim/checker.ts calls reclaim_quiesce / reclaim_checks itself.
  * Importing this module loads every replacement policy (they register with
  * policy.ts by name).
@@ -49,6 +51,8 @@
 import type { CpuBase } from '../machine/cpu.js';
 import { pagecache_hooks } from '../mm/filemap.js';
 import { pgtable_hooks } from '../mm/pgtable.js';
+import { shmem_hooks } from '../mm/shmem.js';
+import { shmem_truncate } from './shmem_swap.js';
 import type { ReclaimCpu } from './context.js';
 import { put_page } from './lru.js';
 import { policyOf } from './policy.js';
@@ -80,6 +84,7 @@ export function installReclaim(): void {
   swapin_alloc.alloc = alloc;
   pgtable_hooks.alloc = alloc;
   pagecache_hooks.release = put_page;
+  shmem_hooks.truncate = shmem_truncate;
 }
 
 /**

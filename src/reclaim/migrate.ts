@@ -22,7 +22,9 @@
  * Processes then fault the page back in from the swap or page cache as a
  * minor fault (do_swap_page / filemap_nopage find the new frame). 2.6.18's
  * migration entries — ptes rewritten to the new frame without a fault — are
- * not modelled; nor are shmem pages (no backing store here: not movable).
+ * not modelled. A shmem page moves like a file page (its inode's cache slot
+ * is swapped under the inode's cache lock, which shmem_getpage's lookup
+ * takes too); in the swap cache, like a swap-cache page.
  *
  * Counting: a frozen count of 0 with the cache lock held means nobody else
  * holds the page and nobody can find it (find_get_page and every cache
@@ -35,7 +37,7 @@
  * → cache lock → bucket lock. The order of vmscan.ts: migration is reclaim
  * that keeps the page.
  */
-import { PG_FLAGS, PG_COUNT, PG_MAPPING, PG_INDEX, PG_PRIVATE, PG_MAPCOUNT, I_FLAGS, inodeBase, pageStruct } from '../machine/layout.js';
+import { PG_FLAGS, PG_COUNT, PG_MAPPING, PG_INDEX, PG_PRIVATE, PG_MAPCOUNT, pageStruct } from '../machine/layout.js';
 import {
   PG_error,
   PG_referenced,
@@ -51,7 +53,6 @@ import {
   PG_compound,
   SWAPPER_SPACE,
   isFileMapping,
-  inodeOfMapping,
 } from '../machine/page.js';
 import { VM } from '../machine/vmstat.js';
 import { INJECTIONS } from '../config.js';
@@ -61,7 +62,6 @@ import { trylock_page, unlock_page } from '../sync/pagelock.js';
 import { copy_page } from '../mm/clear_page.js';
 import { prep_new_page } from '../mm/page_alloc.js';
 import { cache_lock, cache_unlock, page_cache_mapping, __remove_from_page_cache, __add_to_page_cache } from '../mm/filemap.js';
-import { I_SHMEM } from '../mm/files.js';
 import { SWAP_SUCCESS } from '../rmap/types.js';
 import { bkl_enter, bkl_exit, type ReclaimCpu } from './context.js';
 import { isolate_lru_page, putback_lru_pages } from './lru.js';
@@ -75,7 +75,7 @@ export const MIGRATE_OK = 0;
 export const MIGRATE_BUSY = 1;
 /** anonymous and no swap slot to move it through */
 export const MIGRATE_NOSWAP = 2;
-/** never movable here (compound, shmem) */
+/** never movable here (compound) */
 export const MIGRATE_UNMOVABLE = 3;
 
 /** putback_lru_pages' one-page vector (per thread; callers may be using cpu.scratch) */
@@ -95,7 +95,6 @@ function migrate_locked(cpu: ReclaimCpu, old: number, to: number): number {
   const mapping = w[op + PG_MAPPING]!;
   let swapcache = (flags & PG_swapcache) !== 0;
   const file = !swapcache && isFileMapping(mapping);
-  if (file && (w[inodeBase(l, inodeOfMapping(mapping)) + I_FLAGS]! & I_SHMEM) !== 0) return MIGRATE_UNMOVABLE;
   const mapped = () => Atomics.load(w, op + PG_MAPCOUNT) >= 0;
   if (!swapcache && !file) {
     if (!mapped()) return MIGRATE_BUSY; // an anonymous page on its way out

@@ -9,15 +9,17 @@
  *
  *   trylock the page (never sleep on it: reclaim runs inside faults too)
  *   under write-back already?                        → keep
- *   shmem page (no backing store here)               → activate
  *   [SP_REFCHECK] PG_referenced, or young ptes via page_referenced → activate
  *   anonymous, not in the swap cache:
  *     unmapped and we hold the last reference        → free it
  *     mapped, no swap / swap full                    → activate
  *     add_to_swap: slot + swap cache (dirty)
- *   mapped: [SP_RMAP] try_to_unmap with the entry (anon) or none (file);
- *     FAIL → activate, AGAIN → keep. Without SP_RMAP (2.4's swap_out
- *     policy) a mapped page is left for the virtual scan               → keep
+ *   mapped: [SP_RMAP] try_to_unmap with the entry (anon) or none (file,
+ *     shmem); FAIL → activate, AGAIN → keep. Without SP_RMAP (2.4's
+ *     swap_out policy) a mapped page is left for the virtual scan      → keep
+ *   shmem page: shmem_writepage moves it to the swap cache, its entry
+ *     recorded in the inode's index (shmem_swap.ts); no slot → activate,
+ *     busy → keep; from here on it is a swap-cache page
  *   dirty: swap-cache page → swap_writepage (sleeps holding the page lock;
  *     write error → activate, the page stays dirty); file page → writepage
  *   remove_mapping: under the cache lock, if only the cache and we hold it
@@ -59,7 +61,6 @@ import { __free_pages_ok } from '../mm/page_alloc.js';
 import { put_page_testzero, page_count } from '../mm/page_ref.js';
 import { drain_local_pages } from '../mm/pcp.js';
 import { cache_lock, cache_unlock, __remove_from_page_cache, page_cache_mapping } from '../mm/filemap.js';
-import { I_SHMEM } from '../mm/files.js';
 import { SWAP_AGAIN, SWAP_FAIL } from '../rmap/types.js';
 import { SWAP_CLUSTER_MAX, bkl_enter, bkl_exit, scanControl, type ReclaimCpu, type ScanControl } from './context.js';
 import { lru_add_drain, test_clear_referenced } from './lru.js';
@@ -68,6 +69,7 @@ import { add_to_swap } from './swap_state.js';
 import { swap_writepage, file_writepage } from './page_io.js';
 import { policyOf } from './policy.js';
 import { workingset_eviction } from './workingset.js';
+import { is_shmem_mapping, shmem_writepage, SHMEM_MOVED, SHMEM_NOSWAP } from './shmem_swap.js';
 
 export const PAGE_FREED = 0;
 export const PAGE_KEEP = 1;
@@ -121,7 +123,6 @@ function shrink_locked(cpu: ReclaimCpu, pfn: number, mode: number): number {
   const mapping = w[p + PG_MAPPING]!;
   let swapcache = (flags & PG_swapcache) !== 0;
   const file = !swapcache && isFileMapping(mapping);
-  if (file && (w[inodeBase(l, inodeOfMapping(mapping)) + I_FLAGS]! & I_SHMEM) !== 0) return PAGE_ACTIVATE;
   const useRmap = (mode & SP_RMAP) !== 0;
   if ((mode & SP_REFCHECK) !== 0) {
     let ref = test_clear_referenced(cpu, pfn) ? 1 : 0;
@@ -144,6 +145,11 @@ function shrink_locked(cpu: ReclaimCpu, pfn: number, mode: number): number {
       return PAGE_ACTIVATE;
     }
     if (r === SWAP_AGAIN) return PAGE_KEEP;
+  }
+  if (file && is_shmem_mapping(cpu, mapping)) {
+    const r = shmem_writepage(cpu, pfn);
+    if (r !== SHMEM_MOVED) return r === SHMEM_NOSWAP ? PAGE_ACTIVATE : PAGE_KEEP;
+    swapcache = true;
   }
   flags = Atomics.load(w, p + PG_FLAGS);
   if ((flags & PG_dirty) !== 0) {

@@ -120,6 +120,8 @@ export const LOCK_SITES = [
   '__page_cache_release',
   'sys_brk',
   'madvise',
+  'shmem_writepage',
+  'shmem_getpage',
 ] as const;
 
 export type LockSiteName = (typeof LOCK_SITES)[number];

@@ -24,6 +24,15 @@
  * its whole region, then the others are forked from it, so every page
  * starts shared by all of them (copy-on-write from the first write on).
  *
+ * `shmem: true` (issue 18) makes the working set one MAP_SHARED|MAP_ANONYMOUS
+ * region per CPU (a shmem inode; config.filePages must hold it), mapped by
+ * all of the CPU's processes (the first maps it, the others are its forks):
+ * each touch picks a process at random, and a read must see the stamp last
+ * written to that page through any of them — across swap-out and swap-in
+ * through the inode (reclaim/shmem_swap.ts). A killed process is replaced by
+ * a fork of a live one (the region's data stays); if all died, the region
+ * starts over.
+ *
  * A process killed by the OOM killer or by SIGBUS (reclaim/oom.ts: MM_KILLED,
  * or an access failing with VM_FAULT_OOM / VM_FAULT_SIGBUS) is exited and
  * started afresh with an empty region: the run goes on. Kills are reported
@@ -35,7 +44,7 @@
 import { NIL, PAGE_SIZE, PAGE_SHIFT, MM_KILLED, mmBase } from '../machine/layout.js';
 import { VM } from '../machine/vmstat.js';
 import { mm_alloc } from '../mm/mm_struct.js';
-import { do_mmap, do_munmap, PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_ANONYMOUS } from '../vm/mmap.js';
+import { do_mmap, do_munmap, PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_SHARED, MAP_ANONYMOUS } from '../vm/mmap.js';
 import { do_fork, mmput } from '../vm/fork.js';
 import { user_access, ACCESS_OK } from '../vm/access.js';
 import { VM_FAULT_OOM, VM_FAULT_SIGBUS } from '../vm/fault.js';
@@ -59,6 +68,7 @@ export const PRESSURE_SPEC = z
     writeRatio: num(0, 1).default(0.5),
     zipfS: num(0, 10).default(1),
     shared: z.boolean().default(false),
+    shmem: z.boolean().default(false),
     seed: int(0, 0x7fffffff).optional(),
   })
   .strict();
@@ -79,6 +89,7 @@ export interface PressureParams {
   writeRatio: number;
   zipfS: number;
   shared: boolean;
+  shmem: boolean;
   seed: number;
 }
 
@@ -93,6 +104,7 @@ export function pressureParams(spec: PressureSpec, memBytes: number, cpus: numbe
     writeRatio: spec.writeRatio,
     zipfS: spec.zipfS,
     shared: spec.shared,
+    shmem: spec.shmem,
     seed: spec.seed ?? seed,
   };
 }
@@ -107,8 +119,9 @@ export interface PressureInstance extends WorkloadInstance {
 
 /** Build one CPU's pressure instance (also used directly by tests and benchmarks). */
 export function createPressure(cpu: Cpu, p: PressureParams): PressureInstance {
-  const pages = p.pagesPerProcess;
-  const total = p.processes * pages;
+  const total = p.processes * p.pagesPerProcess;
+  // shmem: one region of every page, shared by all the processes
+  const pages = p.shmem ? total : p.pagesPerProcess;
   const len = pages * PAGE_SIZE;
   const oracle = newOracle(cpu.id);
   const buf = new Int32Array(ORACLE_WORDS);
@@ -150,7 +163,7 @@ export function createPressure(cpu: Cpu, p: PressureParams): PressureInstance {
   };
 
   function mapRegion(pr: Proc): void {
-    const a = do_mmap(cpu, pr.mm, 0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    const a = do_mmap(cpu, pr.mm, 0, len, PROT_READ | PROT_WRITE, (p.shmem ? MAP_SHARED : MAP_PRIVATE) | MAP_ANONYMOUS, -1, 0);
     if (a < 0) throw new Error(`pressure: mmap of ${len} bytes failed (${a}) on cpu ${cpu.id}`);
     pr.addr = a;
     pr.versions.fill(0);
@@ -168,6 +181,26 @@ export function createPressure(cpu: Cpu, p: PressureParams): PressureInstance {
   function respawn(pr: Proc): void {
     mmput(cpu, pr.mm);
     respawned++;
+    if (p.shmem) {
+      const live = procs.find((q) => q !== pr && q.mm !== NIL && Atomics.load(cpu.w, mmBase(cpu.l, q.mm) + MM_KILLED) === 0);
+      const child = live === undefined ? NIL : do_fork(cpu, live.mm);
+      if (child !== NIL) {
+        pr.mm = child;
+        return;
+      }
+      pr.mm = NIL;
+      if (live !== undefined) return; // no memory for a fork now: this process stays gone until the next death
+      spawn(procs.indexOf(pr));
+      for (const q of procs) {
+        if (q === pr || q.mm !== NIL) continue;
+        const c = do_fork(cpu, pr.mm);
+        if (c !== NIL) {
+          q.mm = c;
+          q.addr = pr.addr;
+        }
+      }
+      return;
+    }
     spawn(procs.indexOf(pr));
   }
 
@@ -181,9 +214,11 @@ export function createPressure(cpu: Cpu, p: PressureParams): PressureInstance {
     return true;
   }
 
-  /** Touch page g (process g / pages, page g % pages). */
+  /** Touch page g (process g / pages, page g % pages; shmem: page g through a random process). */
   function touch(g: number): void {
-    const pr = procs[(g / pages) | 0]!;
+    let pr = procs[p.shmem ? rnd() % procs.length : (g / pages) | 0]!;
+    if (pr.mm === NIL) pr = procs.find((q) => q.mm !== NIL) ?? pr;
+    if (pr.mm === NIL) return;
     const i = g % pages;
     const addr = pr.addr + i * PAGE_SIZE;
     if (rnd() / 4294967296 < p.writeRatio) {
@@ -228,7 +263,7 @@ export function createPressure(cpu: Cpu, p: PressureParams): PressureInstance {
         // sequential: a use-once stream — coming back to a region, the stream
         // finds it unmapped and mapped fresh (its old data is never read again)
         const g = cursor % total;
-        if (cursor >= total && g % pages === 0) {
+        if (cursor >= total && g % pages === 0 && !p.shmem) {
           const pr = procs[(g / pages) | 0]!;
           if (do_munmap(cpu, pr.mm, pr.addr, len) < 0) fail('munmap failed');
           mapRegion(pr);
@@ -241,7 +276,14 @@ export function createPressure(cpu: Cpu, p: PressureParams): PressureInstance {
 
   // the processes (shared: one writes everything, the rest are its forks)
   spawn(0);
-  if (p.shared) {
+  if (p.shmem) {
+    const pr0 = procs[0]!;
+    for (let k = 1; k < p.processes; k++) {
+      const child = do_fork(cpu, pr0.mm);
+      if (child === NIL) throw new Error(`pressure: fork failed on cpu ${cpu.id}`);
+      procs[k] = { mm: child, addr: pr0.addr, versions: pr0.versions }; // one region, one record of it
+    }
+  } else if (p.shared) {
     const pr0 = procs[0]!;
     for (let i = 0; i < pages; i++) {
       const addr = pr0.addr + i * PAGE_SIZE;
@@ -262,7 +304,7 @@ export function createPressure(cpu: Cpu, p: PressureParams): PressureInstance {
     procs,
     oracle,
     step() {
-      for (const pr of procs) if (Atomics.load(cpu.w, mmBase(cpu.l, pr.mm) + MM_KILLED) !== 0) died(pr, 0);
+      for (const pr of procs) if (pr.mm !== NIL && Atomics.load(cpu.w, mmBase(cpu.l, pr.mm) + MM_KILLED) !== 0) died(pr, 0);
       for (let t = 0; t < p.touches; t++) {
         touch(next());
       }
@@ -270,7 +312,7 @@ export function createPressure(cpu: Cpu, p: PressureParams): PressureInstance {
       return p.touches;
     },
     end() {
-      for (const pr of procs) mmput(cpu, pr.mm);
+      for (const pr of procs) if (pr.mm !== NIL) mmput(cpu, pr.mm);
       procs.length = 0;
     },
     result() {

@@ -35,6 +35,7 @@ const regionWords = (l: Layout): Record<string, number> => ({
   inodes: l.maxFiles * INODE_WORDS,
   pcHash: l.pcHashMask + 1,
   fileStore: l.maxFiles * l.filePages * FS_WORDS,
+  shmemSwp: l.maxFiles * l.filePages,
   rmapPool: l.rmapEntries * l.rmapEntryWords,
   swapMap: l.nrSwap,
   nonres: l.nrBuckets * l.bucketWords,
