@@ -132,7 +132,8 @@ export const OP_KILL = 9;
 export const OP_EXEC = 10;
 export const OP_TOUCH = 11;
 export const OP_COMPACT = 12;
-export const OP_NAMES: readonly string[] = ['idle', 'setup', 'workload', 'exit', 'kswapd', 'mmap', 'munmap', 'mremap', 'fork', 'kill', 'exec', 'touch', 'compact'];
+export const OP_SWAPOFF = 13;
+export const OP_NAMES: readonly string[] = ['idle', 'setup', 'workload', 'exit', 'kswapd', 'mmap', 'munmap', 'mremap', 'fork', 'kill', 'exec', 'touch', 'compact', 'swapoff'];
 
 /** Enter operation `code` (named `name`, by default its OP_NAMES entry). */
 export function enter_op(cpu: CpuBase, code: number, name: string = OP_NAMES[code]!): void {

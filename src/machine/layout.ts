@@ -126,6 +126,7 @@ export const SW_PAGES = 8; // usable slots (all but the header slot 0)
 export const SW_FAIL_READ = 9; // tests: slot + 1 whose next read fails (0 none)
 export const SW_FAIL_WRITE = 10; // tests: slot + 1 whose next write fails (0 none)
 export const SW_LOWEST = 11; // lowest_bit: no free slot below it (hint)
+export const SW_SWAPON_SEM = 12; // swapon_sem: 1 while a swapoff or swapon runs (Atomics claim; reclaim/swapoff.ts)
 
 /* kswapd line (G_KSWAPD) data words (reclaim/kswapd.ts, reclaim/oom.ts) */
 export const K_WAKE = 4; // 0 kswapd may sleep, 1 woken (Atomics.wait/notify)

@@ -3,10 +3,19 @@
  * into memory and empty the swap area (2.4.17 / 2.6 mm/swapfile.c;
  * REFERENCE.md §5).
  *
- *   swapoff: no new slots (SWP_OFF), then try_to_unuse; on failure (no
- *   memory for everything) the area is switched back on.
+ *   swapoff: refused with ENOMEM up front when the pages in swap cannot fit
+ *   in memory (2.6 sys_swapoff's vm_enough_memory: free pages above
+ *   pages_min plus clean page-cache pages of regular files, against the
+ *   slots in use not already in the swap cache); else no new slots
+ *   (SWP_OFF), then try_to_unuse; on failure (no memory for everything
+ *   after all) the area is switched back on and nothing is lost: what was
+ *   not brought in stays in swap. One swapoff or swapon at a time
+ *   (swapon_sem: SW_SWAPON_SEM, claimed with a compare-and-swap; a second
+ *   caller gets EBUSY).
  *
- *   try_to_unuse: for every slot still in use, read it into the swap cache
+ *   try_to_unuse: each pass first brings back every page recorded in a
+ *   shmem inode's index (shmem_swap.ts shmem_unuse_all: those are named by
+ *   no pte); then for every slot still in use, read it into the swap cache
  *   (read_swap_cache_async) and lock the page; walk every mm on the mmlist
  *   and replace each pte holding the entry with a read-only pte to the page
  *   (unuse_pte: rmap, rss, the pte's slot count released); once only the
@@ -23,6 +32,18 @@
  */
 import {
   NIL,
+  G_SWAP,
+  G_ZONE,
+  SW_INUSE,
+  SW_SWAPON_SEM,
+  Z_FREE,
+  Z_MIN,
+  I_INO,
+  I_FLAGS,
+  I_NRPAGES,
+  PG_COUNT,
+  globalLine,
+  inodeBase,
   MM_PGD,
   MM_USERS,
   MM_GEN,
@@ -38,7 +59,8 @@ import {
   pageStruct,
   vmaBase,
 } from '../machine/layout.js';
-import { PG_anon, PG_uptodate, PG_dirty } from '../machine/page.js';
+import { PG_anon, PG_uptodate, PG_dirty, PG_swapcache } from '../machine/page.js';
+import { I_SHMEM } from '../mm/files.js';
 import { VM } from '../machine/vmstat.js';
 import { SITE } from '../sync/classes.js';
 import { mmlist_lock, mmlist_unlock, pte_lock, pte_unlock, mmap_assert_locked } from '../sync/scheme.js';
@@ -65,6 +87,7 @@ import { put_page } from './lru.js';
 import { swap_free, swap_count, swap_set_writeok } from './swapfile.js';
 import { read_swap_cache_async, delete_from_swap_cache, in_swap_cache, RSC_GONE, RSC_NOMEM } from './swap_state.js';
 import { workingset_swapoff } from './workingset.js';
+import { shmem_unuse_all } from './shmem_swap.js';
 
 export const ENOMEM = -12;
 export const EBUSY = -16;
@@ -166,6 +189,7 @@ export function try_to_unuse(cpu: ReclaimCpu): number {
   const w = cpu.w;
   const l = cpu.l;
   for (let pass = 0; pass < MAX_PASSES; pass++) {
+    if (shmem_unuse_all(cpu) < 0) return ENOMEM;
     let left = 0;
     for (let off = 1; off < l.nrSwap; off++) {
       if (Atomics.load(w, l.swapMap + off) === 0) continue;
@@ -192,20 +216,62 @@ export function try_to_unuse(cpu: ReclaimCpu): number {
 }
 
 /**
- * sys_swapoff: stop allocating slots and bring everything back. Returns 0,
- * or a negative errno after switching the area back on.
+ * vm_enough_memory (2.6 mm/mmap.c __vm_enough_memory, OVERCOMMIT_GUESS, as
+ * sys_swapoff asks it): can `pages` more pages be had without this swap
+ * area — free pages above pages_min plus the clean page cache of regular
+ * files (droppable)? A lock-free estimate, as in the kernel.
+ */
+function vm_enough_memory(cpu: ReclaimCpu, pages: number): boolean {
+  const w = cpu.w;
+  const l = cpu.l;
+  const z = globalLine(l, G_ZONE);
+  let free = Atomics.load(w, z + Z_FREE) - w[z + Z_MIN]!;
+  for (let ino = 0; ino < l.maxFiles; ino++) {
+    const ib = inodeBase(l, ino);
+    if (Atomics.load(w, ib + I_INO) === ino && (w[ib + I_FLAGS]! & I_SHMEM) === 0) free += w[ib + I_NRPAGES]!;
+  }
+  return free > pages;
+}
+
+/** Slots in use whose page is not in memory already (the swap cache's pages need no new frame). */
+function swapped_out_pages(cpu: ReclaimCpu): number {
+  const w = cpu.w;
+  const l = cpu.l;
+  let cached = 0;
+  for (let pfn = 1; pfn < l.nrFrames; pfn++) {
+    const p = pageStruct(l, pfn);
+    if ((Atomics.load(w, p + PG_FLAGS) & PG_swapcache) !== 0 && Atomics.load(w, p + PG_COUNT) > 0) cached++;
+  }
+  return Math.max(0, Atomics.load(w, globalLine(l, G_SWAP) + SW_INUSE) - cached);
+}
+
+const swapon_sem = (cpu: ReclaimCpu) => globalLine(cpu.l, G_SWAP) + SW_SWAPON_SEM;
+
+/**
+ * sys_swapoff: stop allocating slots and bring everything back. Returns 0;
+ * ENOMEM (refused up front, or no page for a slot: the area is switched
+ * back on, nothing lost); EBUSY (slots still in use after MAX_PASSES, or
+ * another swapoff / swapon running).
  */
 export function sys_swapoff(cpu: ReclaimCpu): number {
-  bkl_enter(cpu, SITE.try_to_unuse);
-  swap_set_writeok(cpu, false);
-  const r = try_to_unuse(cpu);
-  if (r < 0) swap_set_writeok(cpu, true);
-  else workingset_swapoff(cpu); // issue 7: no nonresident cookie outlives the area (seed wiki)
-  bkl_exit(cpu);
+  if (Atomics.compareExchange(cpu.w, swapon_sem(cpu), 0, 1) !== 0) return EBUSY;
+  let r = ENOMEM;
+  if (vm_enough_memory(cpu, swapped_out_pages(cpu))) {
+    bkl_enter(cpu, SITE.try_to_unuse);
+    swap_set_writeok(cpu, false);
+    r = try_to_unuse(cpu);
+    if (r < 0) swap_set_writeok(cpu, true);
+    else workingset_swapoff(cpu); // issue 7: no nonresident cookie outlives the area (seed wiki)
+    bkl_exit(cpu);
+  }
+  Atomics.store(cpu.w, swapon_sem(cpu), 0);
   return r;
 }
 
-/** sys_swapon: let reclaim use the area again. */
-export function sys_swapon(cpu: ReclaimCpu): void {
+/** sys_swapon: let reclaim use the area again. 0, or EBUSY while a swapoff runs. */
+export function sys_swapon(cpu: ReclaimCpu): number {
+  if (Atomics.compareExchange(cpu.w, swapon_sem(cpu), 0, 1) !== 0) return EBUSY;
   swap_set_writeok(cpu, true);
+  Atomics.store(cpu.w, swapon_sem(cpu), 0);
+  return 0;
 }

@@ -14,6 +14,13 @@
  * clocks start at 0 from there. It stops at the run's virtual duration
  * (CpuTask.stopNs) or its op budget, and its elapsedMs is virtual.
  *
+ * swapoff under load (issue 18, `--swapoff-at`): the CPU given
+ * CpuTask.swapoffAtMs runs sys_swapoff once, between two of its operations,
+ * when its clock (host ms since the gate, or virtual ms) reaches it, while
+ * the other CPUs keep running their streams; the outcome goes to its extra
+ * (swapoffAtMs, swapoffRc: 0 / -12 ENOMEM / -16 EBUSY, swapoffMs,
+ * swapoffPages brought back). The area stays off after a success.
+ *
  * A throwing operation stops the whole run: the CPU records itself in
  * H_ERROR (first one wins), raises H_STOP and returns the error with its CPU
  * and operation named; the other CPUs stop at their next boundary.
@@ -24,7 +31,9 @@
 import { attachMachine } from '../machine/machine.js';
 import { H_BARRIER, H_GATE, H_STOP, H_ERROR, H_STW, H_STW_PARKED, H_RUNNING, PC_OPS, PC_STATE } from '../machine/layout.js';
 import { makeCpu } from '../vm/cpu.js';
-import { enter_op, OP_SETUP, OP_WORKLOAD, OP_EXIT, OP_KSWAPD } from '../machine/cpu.js';
+import { enter_op, OP_SETUP, OP_WORKLOAD, OP_EXIT, OP_KSWAPD, OP_SWAPOFF } from '../machine/cpu.js';
+import { VM } from '../machine/vmstat.js';
+import { sys_swapoff } from '../reclaim/swapoff.js';
 import { workloadByName, type WorkloadSpec, type WorkloadSetup } from '../workload/index.js';
 import { kswapd_run } from '../reclaim/kswapd.js';
 import { vt_begin, vt_end, vt_setup_done, vt_done, vt_now, charge, vtOn, COST, C_USER_STEP } from '../timing/index.js';
@@ -42,6 +51,8 @@ export interface CpuTask {
   stopNs?: number;
   /** virtual clock: polls of the turn word before sleeping on it (bench/vclock.ts) */
   spinBeforeSleep?: number;
+  /** run sys_swapoff once at this run time, ms (host, or virtual under the virtual clock) */
+  swapoffAtMs?: number;
 }
 
 export interface CpuResult {
@@ -98,10 +109,22 @@ export function runCpuTask(t: CpuTask): CpuResult {
   const stopNs = t.stopNs ?? Infinity;
   let ops = 0;
   let units = 0;
+  let swapoffAt = t.swapoffAtMs ?? Infinity;
   try {
     enter_op(cpu, OP_WORKLOAD, t.spec.name);
     while (Atomics.load(w, H_STOP) === 0 && (t.opsBudget === 0 || ops < t.opsBudget) && vt_now() < stopNs) {
       if (Atomics.load(w, H_STW) !== 0) park(w);
+      if (swapoffAt !== Infinity && elapsed(t0) >= swapoffAt) {
+        swapoffAt = Infinity;
+        const s0 = elapsed(t0);
+        const p0 = w[cpu.vm + VM.swapoff_pages]!;
+        enter_op(cpu, OP_SWAPOFF);
+        res.extra.swapoffRc = sys_swapoff(cpu);
+        enter_op(cpu, OP_WORKLOAD, t.spec.name);
+        res.extra.swapoffAtMs = s0;
+        res.extra.swapoffMs = elapsed(t0) - s0;
+        res.extra.swapoffPages = w[cpu.vm + VM.swapoff_pages]! - p0;
+      }
       charge(COST[C_USER_STEP]!);
       units += inst.step();
       ops++;
@@ -113,7 +136,7 @@ export function runCpuTask(t: CpuTask): CpuResult {
     inst.end();
     const r = inst.result();
     res.failures = r.failures;
-    res.extra = r.extra ?? {};
+    res.extra = { ...res.extra, ...r.extra };
     if (r.latency) res.latency = r.latency;
   } catch (e) {
     res.elapsedMs = elapsed(t0);

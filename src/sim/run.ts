@@ -87,6 +87,11 @@ export interface RunOptions {
   pool?: Piscina;
   /** virtual clock: polls of the turn word before a worker sleeps on it */
   spinBeforeSleep?: number;
+  /**
+   * issue 18: CPU 0 runs swapoff once at this run time (ms; virtual ms under
+   * the virtual clock) while the other CPUs keep faulting (sim/cpuloop.ts)
+   */
+  swapoffAtMs?: number;
 }
 
 /** A pool of `threads` CPU workers that runMachine can reuse across runs (RunOptions.pool). */
@@ -217,6 +222,7 @@ export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
   const tasks: Promise<CpuResult>[] = [];
   for (let c = 0; c < n; c++) {
     const t: CpuTask = { sab: m.sab, cpu: c, spec, setup, opsBudget: opts.opsPerCpu ?? 0, stopNs, spinBeforeSleep: opts.spinBeforeSleep };
+    if (c === 0 && opts.swapoffAtMs !== undefined) t.swapoffAtMs = opts.swapoffAtMs;
     tasks.push(pool.run(t));
   }
   // each CPU's result as soon as it has one: a CPU that threw while holding a lock leaves the
