@@ -48,6 +48,10 @@ function program(io: Io, done: (code: number) => void): Command {
 
   addSharedOptions(p.command('run').description('run one configuration; print a summary, lock_stat, perf lock contention and vmstat'), COMMANDS.run)
     .option('--all', "print every vmstat counter (not only those that moved) and, on a terminal too, lock_stat in the kernel's full-width layout")
+    .option(
+      '--swapoff-at <seconds>',
+      'run swapoff on CPU 0 this many seconds into the run, between two of its steps, while the other CPUs keep faulting (host seconds; with --clock virtual, virtual seconds of the run clock); must fall inside --duration; the area stays off after a success, ENOMEM leaves it on (default: never)',
+    )
     .action(async (o: RunOpts) => done(await cmdRun(io, o)));
 
   addSharedOptions(

@@ -28,7 +28,7 @@ import { buildReport } from '../report/html.js';
 import { analyzeTrace, chromeTrace, foldedWaitStacks, faultLatency } from '../report/trace_export.js';
 import { CliError, EXIT_FAIL, EXIT_OK, type Io } from './io.js';
 import { format_refaults } from '../reclaim/nonresident.js';
-import { planBase, finishPlan, parseCpuList, parseField, willItScaleBase, COMMANDS, SECONDS, type SharedOpts, type RunPlan, type PlanBase, type CommandDefaults } from './options.js';
+import { planBase, finishPlan, parseCpuList, parseField, willItScaleBase, COMMANDS, SECONDS, SECONDS_AT, type SharedOpts, type RunPlan, type PlanBase, type CommandDefaults } from './options.js';
 import { int } from '../config.js';
 import { checkOutput, writeOutput, writeJsonOutput } from './outputs.js';
 import { progressBar, IdleSampler, LONG_RUN_MS, type Progress } from './progress.js';
@@ -51,7 +51,14 @@ interface Executed {
 /** Run one plan: the orchestrator, the idle sampler, the results object. */
 export async function execute(
   plan: RunPlan,
-  opts: { progress?: (f: number) => void; checkpoints?: number; build?: (o: RunOutcome) => Partial<Parameters<typeof buildResults>[1]>; pool?: Piscina },
+  opts: {
+    progress?: (f: number) => void;
+    checkpoints?: number;
+    build?: (o: RunOutcome) => Partial<Parameters<typeof buildResults>[1]>;
+    pool?: Piscina;
+    /** run swapoff on CPU 0 at this run time (ms) */
+    swapoffAtMs?: number;
+  },
 ): Promise<Executed> {
   const idle = new IdleSampler();
   if (plan.opsPerCpu !== undefined) idle.mark();
@@ -63,6 +70,7 @@ export async function execute(
     checkpoints: opts.checkpoints,
     checkEmpty: true,
     pool: opts.pool,
+    swapoffAtMs: opts.swapoffAtMs,
     onProgress: (f) => {
       idle.mark();
       opts.progress?.(f);
@@ -149,19 +157,47 @@ function progressFor(io: Io, plan: RunPlan, label: string): Progress {
 export interface RunOpts extends SharedOpts {
   /** every vmstat counter and the kernel's lock_stat layout on a terminal too */
   all?: boolean;
+  /** issue 18: run swapoff on CPU 0 this many seconds into the run */
+  swapoffAt?: string;
+}
+
+/** --swapoff-at: seconds into the run (>= 0), within a timed run that has swap; ms, or undefined when not given. */
+function swapoffAtMs(o: RunOpts, plan: RunPlan): number | undefined {
+  if (o.swapoffAt === undefined) return undefined;
+  const s = parseField(SECONDS_AT, o.swapoffAt, '--swapoff-at');
+  const unit = plan.config.clock === 'virtual' ? 'virtual s' : 's';
+  if (plan.durationMs === undefined) throw new CliError('--swapoff-at: needs a timed run (--duration); with --ops the run has no known end');
+  if (s * 1000 >= plan.durationMs) throw new CliError(`--swapoff-at: ${s} ${unit} is past the end of the run (--duration ${plan.durationMs / 1000} ${unit})`);
+  if (plan.config.swap === 0) throw new CliError('--swapoff-at: there is no swap area to switch off (--swap 0)');
+  return s * 1000;
+}
+
+/** The line saying what --swapoff-at did (CPU 0's extra, sim/cpuloop.ts). */
+function swapoffLine(outcome: RunOutcome, clock: string): string {
+  const x = outcome.perCpu.find((c) => c.cpu === 0)?.extra;
+  if (!x || x.swapoffRc === undefined) return 'swapoff: did not run (CPU 0 stopped before its time)\n';
+  const unit = clock === 'virtual' ? 'virtual ' : '';
+  const at = `swapoff on cpu 0 at ${(x.swapoffAtMs! / 1000).toFixed(3)} ${unit}s while the other CPUs kept running`;
+  const rc = x.swapoffRc;
+  if (rc === 0) return `${at}: done in ${x.swapoffMs!.toFixed(1)} ${unit}ms, ${fmtInt(x.swapoffPages ?? 0)} pages brought back; swap stayed off\n`;
+  return `${at}: failed with ${rc === -12 ? 'ENOMEM (the swapped pages do not fit in memory)' : rc === -16 ? 'EBUSY' : `error ${rc}`}; the area stays on, nothing lost\n`;
 }
 
 export async function cmdRun(io: Io, o: RunOpts): Promise<number> {
   const base = planBase(o, COMMANDS.run);
   const plan = finishPlan(base, undefined, base.workload);
+  const swapoffAt = swapoffAtMs(o, plan);
   if (o.json) checkOutput('--json', o.json);
   warn(io, plan.config);
   // what a bounced line costs on this host right now: the yardstick for lock_stat's bounces (the virtual clock's come from its cost table)
   const rtt = plan.config.cpus > 1 && plan.config.clock === 'host' ? await lineRoundTripNs() : null;
   const bar = progressFor(io, plan, plan.spec.name);
-  const { results } = await execute(plan, { progress: (f) => bar.update(f), build: () => ({ hostLineRoundTripNs: rtt }) }).finally(() => bar.stop());
+  const { results, outcome } = await execute(plan, { progress: (f) => bar.update(f), build: () => ({ hostLineRoundTripNs: rtt }), swapoffAtMs: swapoffAt }).finally(() =>
+    bar.stop(),
+  );
   const fail = failureOf(results);
   if (!results.error) printRun(io, results, o.all === true);
+  if (swapoffAt !== undefined && !results.error) io.out(`\n${swapoffLine(outcome, plan.config.clock)}`);
   if (o.json) {
     writeJsonOutput('--json', o.json, results);
     if (!results.error) io.out(`\nresults: ${show(o.json)}\n`);

@@ -108,18 +108,22 @@ export const COMMANDS = {
   stress: { workload: 'random', duration: 3, config: { ...CLI_CONFIG, mem: 16 * MiB, swap: 0, lockdep: true }, locksList: LOCK_SCHEMES.join(',') },
 } satisfies Record<string, CommandDefaults>;
 
-/** A duration in seconds (> 0). */
-export const SECONDS = z
-  .union([z.number(), z.string()])
-  .transform((v, ctx) => {
-    const n = typeof v === 'number' ? v : /^\s*(\d+\.?\d*|\.\d+)\s*$/.test(v) ? Number(v) : NaN;
+/** A number of seconds from a flag or a file (a number, or a decimal string; `signed`: a leading minus is read, for the range check to name). */
+const seconds = (signed: boolean) =>
+  z.union([z.number(), z.string()]).transform((v, ctx) => {
+    const n = typeof v === 'number' ? v : (signed ? /^\s*-?(\d+\.?\d*|\.\d+)\s*$/ : /^\s*(\d+\.?\d*|\.\d+)\s*$/).test(v) ? Number(v) : NaN;
     if (!Number.isFinite(n)) {
       ctx.addIssue({ code: 'custom', message: `not a number of seconds: ${JSON.stringify(v)}` });
       return z.NEVER;
     }
     return n;
-  })
-  .pipe(z.number().gt(0, 'must be > 0 seconds').max(86_400, 'must be at most 86400 seconds'));
+  });
+
+/** A duration in seconds (> 0). */
+export const SECONDS = seconds(false).pipe(z.number().gt(0, 'must be > 0 seconds').max(86_400, 'must be at most 86400 seconds'));
+
+/** A time into the run in seconds (>= 0): --swapoff-at. */
+export const SECONDS_AT = seconds(true).pipe(z.number().min(0, 'must be >= 0 seconds (a time into the run)'));
 const RUN_FIELDS = {
   region: size(PAGE, 1024 * MiB),
   duration: SECONDS,
@@ -170,7 +174,7 @@ export function addSharedOptions(cmd: Command, d: CommandDefaults): Command {
     .option('-m, --mem <size>', `simulated RAM, e.g. 256M (default ${show('mem', d)})`)
     .option('--swap <size>', `swap area, e.g. 64M, 0 for none (default ${show('swap', d)})`)
     .option('--region <size>', 'bytes each CPU maps per loop (page_fault*, mmap1/2, tlb_flush*) (default: from --mem / cpus, 128M for mmap*, 1M for tlb_flush2)')
-    .option('-p, --param <key=value...>', 'workload parameters, e.g. -p size=64K mmapThreshold=256K (malloc*), residentBytes=8M (fork_big), processes=8 (shared_file)')
+    .option('-p, --param <key=value...>', 'workload parameters, e.g. -p size=64K mmapThreshold=256K (malloc*), residentBytes=8M (fork_big), processes=8 (shared_file), shmem=true (pressure)')
     .option('--rmap <scheme>', `reverse-mapping scheme (${RMAP_SCHEMES.join(', ')}) (default ${show('rmap', d)})`)
     .option(
       '--locks <scheme>',
@@ -323,7 +327,7 @@ export function planBase(o: SharedOpts, d: CommandDefaults): PlanBase {
   for (const kv of o.param ?? []) {
     const m = /^([A-Za-z][A-Za-z0-9]*)=(.+)$/.exec(kv);
     if (!m) throw new CliError(`--param: expected key=value, got ${JSON.stringify(kv)}`);
-    base.spec[m[1]!] = /^\s*-?\d+(\.\d+)?\s*$/.test(m[2]!) ? Number(m[2]) : m[2]!;
+    base.spec[m[1]!] = /^\s*-?\d+(\.\d+)?\s*$/.test(m[2]!) ? Number(m[2]) : m[2] === 'true' ? true : m[2] === 'false' ? false : m[2]!;
     base.from.set(`spec.${m[1]}`, `--param ${m[1]}`);
   }
   if (o.workload !== undefined) {

@@ -80,6 +80,11 @@ export const INJECT: Record<Bug, InjectPlan> = {
     spec: { ...PRESSURE.spec, compactRate: 0.05 },
     locks: ['split', '2.4', 'bkl'],
   },
+  no_shmem_swp: {
+    what: "shmem write-out does not record the swap entry in the inode's index: the next fault zero-fills a page whose data went to swap (content oracle)",
+    ...PRESSURE,
+    locks: ['split', '2.4', 'bkl'],
+  },
 };
 
 /** The --inject list for help: each bug and the settings it runs on. */
