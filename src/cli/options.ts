@@ -6,7 +6,9 @@
  *
  * Precedence: the schema's defaults < the workload's machine defaults
  * (random: small files and tables) < the command's defaults (COMMANDS:
- * stress runs 16M without swap, lockdep on; a planted bug its own machine)
+ * stress runs 512K per CPU (1M for the default 2) with 16M of swap — memory
+ * pressure — lockdep on, or 16M
+ * without swap given --swap 0; a planted bug its own machine)
  * < the --config FILE < flags.
  * The file is either a machine config object (config.ts fields) that may also
  * carry the run keys `workload` (a name, or a spec object), `region`,
@@ -104,8 +106,13 @@ export const COMMANDS = {
   run: { workload: 'page_fault1_processes', duration: 2, config: { ...CLI_CONFIG } },
   scale: { workload: 'page_fault1', duration: 2, config: { ...CLI_CONFIG }, cpuList: '1,2' },
   profile: { workload: 'page_fault1_threads', duration: 0.5, config: { ...CLI_CONFIG, traceRing: 1 << 16 } },
-  // small and without swap, so a random stream touches everything often; lockdep on
-  stress: { workload: 'random', duration: 3, config: { ...CLI_CONFIG, mem: 16 * MiB, swap: 0, lockdep: true }, locksList: LOCK_SCHEMES.join(',') },
+  // memory pressure: small RAM, swap, small files and tables (the stream's shape is stress.ts's STRESS_PRESSURE); lockdep on
+  stress: {
+    workload: 'random',
+    duration: 3,
+    config: { ...CLI_CONFIG, mem: 1 * MiB, swap: 16 * MiB, filePages: 128, maxVma: 1024, maxMm: 64, lockdep: true },
+    locksList: LOCK_SCHEMES.join(','),
+  },
 } satisfies Record<string, CommandDefaults>;
 
 /** A number of seconds from a flag or a file (a number, or a decimal string; `signed`: a leading minus is read, for the range check to name). */

@@ -14,12 +14,19 @@
  * still override them. A planted run stops at the first scheme that catches
  * the bug (exit 1 with the seed); the output names the bug on its first line.
  *
+ * The default run is under memory pressure (COMMANDS.stress: 512 KiB of RAM
+ * per CPU — 1 MiB for the default 2 — with 16 MiB of swap; STRESS_PRESSURE's stream:
+ * big regions, many touches, swapoff/swapon now and then), so reclaim,
+ * swap-out and swap-in of private and shared anonymous pages, swapoff and
+ * migration all run beside the faults. --swap 0 turns it off: the stream's
+ * default shape on 16 MiB without swap (or the user's --mem).
+ *
  * Why not under bkl: no_pte_lock — every fault and every unmap already runs
  * under kernel_flag there (the pte lock *is* kernel_flag), so dropping it
  * changes nothing.
  */
 import { z } from 'zod';
-import { INJECTIONS, LOCK_SCHEMES, int, oneOf, fmtBytes, type ConfigInput, type LockSchemeName } from '../config.js';
+import { INJECTIONS, LOCK_SCHEMES, CONFIG_FIELDS, int, oneOf, fmtBytes, type ConfigInput, type LockSchemeName } from '../config.js';
 import { RESULTS_VERSION, TOOL, type RunResults } from '../sim/results.js';
 import { fmtInt } from '../report/summary.js';
 import { planBase, finishPlan, parseField, COMMANDS, type SharedOpts, type CommandDefaults } from './options.js';
@@ -43,6 +50,14 @@ interface InjectPlan {
   duration?: number;
 }
 
+/** The default stream under swap: big regions, many touches, few wild accesses, a swapoff/swapon every ~500 steps per CPU. */
+export const STRESS_PRESSURE: Record<string, unknown> = { filesPerCpu: 1, maxRegionPages: 96, touchesPerStep: 32, segvRate: 0.005, swapoffRate: 0.002 };
+
+/** The machine of `smpvm stress --swap 0`: no swap, no pressure. */
+const NO_SWAP_MEM = 16 << 20;
+/** RAM per CPU under pressure, unless --mem (the reclaim stress tests' 1 MiB for 2 CPUs) */
+const PRESSURE_MEM_PER_CPU = 512 << 10;
+
 /** Memory pressure: 1 MiB for 2 CPUs with 8 MiB of swap, big regions, many touches, few wild accesses. */
 const PRESSURE: Pick<InjectPlan, 'config' | 'spec'> = {
   config: { mem: '1M', swap: '8M', policy: 'swapout', filePages: 128, maxVma: 1024, maxMm: 64 },
@@ -52,13 +67,13 @@ const PRESSURE: Pick<InjectPlan, 'config' | 'spec'> = {
 export const INJECT: Record<Bug, InjectPlan> = {
   no_zone_lock: {
     what: 'the buddy allocator runs without zone->lock: the free lists tear (checker, allocator BUG_ONs)',
-    config: {},
+    config: { mem: '16M', swap: 0 },
     spec: {},
     locks: ['2.4'],
   },
   no_lru_lock: {
     what: 'the LRU lists are changed without the LRU lock: lists and counts tear (checker)',
-    config: {},
+    config: { mem: '16M', swap: 0 },
     spec: {},
     locks: ['2.4', 'split'],
   },
@@ -97,7 +112,7 @@ export function injectHelp(): string {
   });
   const d = COMMANDS.stress.config;
   return (
-    `\nThe default machine here is --mem ${fmtBytes(d.mem as number)}, --swap ${d.swap} (none), lockdep on; each scheme of --locks runs in turn.\n` +
+    `\nThe default machine here is --mem ${fmtBytes(PRESSURE_MEM_PER_CPU)} per CPU (${fmtBytes(d.mem as number)} for 2), --swap ${fmtBytes(d.swap as number)}: memory pressure, random streams with big regions (maxRegionPages ${STRESS_PRESSURE.maxRegionPages}, touchesPerStep ${STRESS_PRESSURE.touchesPerStep}) and a swapoff/swapon now and then (swapoffRate ${STRESS_PRESSURE.swapoffRate}); lockdep on; each scheme of --locks runs in turn. --swap 0 runs the stream's default shape on ${fmtBytes(NO_SWAP_MEM)} without swap (unless --mem).\n` +
     `\n--inject BUG plants one bug and runs it where it shows (your flags still win); the run stops at the first scheme that catches it, exit 1 with the seed:\n${lines.join('\n')}\n`
   );
 }
@@ -115,13 +130,23 @@ const schemeList = z
 export async function cmdStress(io: Io, o: StressOpts): Promise<number> {
   const bug = o.inject === undefined ? 'none' : parseField(oneOf(INJECTIONS), o.inject, '--inject');
   const planted = bug === 'none' ? undefined : INJECT[bug];
-  const d: CommandDefaults = planted
+  let d: CommandDefaults = planted
     ? { ...COMMANDS.stress, duration: planted.duration ?? COMMANDS.stress.duration, config: { ...COMMANDS.stress.config, ...planted.config, inject: bug } }
     : COMMANDS.stress;
   const schemes = o.locks !== undefined ? parseField(schemeList, o.locks, '--locks') : (planted?.locks ?? LOCK_SCHEMES);
   const checkpoints = o.checkpoints === undefined ? 3 : parseField(int(0, 1000), o.checkpoints, '--checkpoints');
-  const base = planBase({ ...o, locks: undefined }, d);
+  let base = planBase({ ...o, locks: undefined }, d);
+  // --swap 0 (or a planted bug's machine without swap): no pressure — the old 16 MiB machine unless --mem
+  const swapField = base.cfg.swap ?? d.config.swap;
+  const swapless = parseField(CONFIG_FIELDS.swap, swapField, base.from.get('swap') ?? 'swap') === 0;
+  const cpus = parseField(CONFIG_FIELDS.cpus, base.cfg.cpus ?? d.config.cpus ?? CONFIG_FIELDS.cpus.parse(undefined), base.from.get('cpus') ?? 'cpus');
+  const mem = swapless ? NO_SWAP_MEM : planted ? d.config.mem : PRESSURE_MEM_PER_CPU * cpus;
+  if (d.config.mem !== mem) {
+    d = { ...d, config: { ...d.config, mem } };
+    base = planBase({ ...o, locks: undefined }, d);
+  }
   if (planted) base.spec = { ...planted.spec, ...base.spec };
+  else if (!swapless) base.spec = { ...STRESS_PRESSURE, ...base.spec };
   const plans = schemes.map((locks) => finishPlan({ ...base, cfg: { ...base.cfg, locks } }, undefined, base.workload));
   if (o.json) checkOutput('--json', o.json);
   warn(io, plans[0]!.config);
@@ -136,7 +161,9 @@ export async function cmdStress(io: Io, o: StressOpts): Promise<number> {
       const { results } = await execute(p, { checkpoints, progress: (f) => bar.update((i + f) / plans.length, `stress ${p.config.locks}`) });
       all.push(results);
       const fail = failureOf(results);
-      const line = `stress ${p.config.locks.padEnd(5)} ${fmtInt(results.loops)} ${p.spec.name} operations on ${p.config.cpus} CPUs, ${results.checker.checkpoints} stop-the-world checks, lockdep ${p.config.lockdep ? 'on' : 'off'}, seed ${p.config.seed}:`;
+      const v = results.vmstat;
+      const swap = p.config.swap > 0 ? `, ${fmtBytes(p.config.mem)} + ${fmtBytes(p.config.swap)} swap (pswpout ${fmtInt(v.pswpout ?? 0)}, pswpin ${fmtInt(v.pswpin ?? 0)}, swapoff pages ${fmtInt(v.swapoff_pages ?? 0)})` : '';
+      const line = `stress ${p.config.locks.padEnd(5)} ${fmtInt(results.loops)} ${p.spec.name} operations on ${p.config.cpus} CPUs${swap}, ${results.checker.checkpoints} stop-the-world checks, lockdep ${p.config.lockdep ? 'on' : 'off'}, seed ${p.config.seed}:`;
       if (fail) {
         const stop = p.opsPerCpu !== undefined ? `--ops ${p.opsPerCpu}` : `--duration ${(p.durationMs ?? 0) / 1000}`;
         const inject = planted ? ` --inject ${bug}` : '';

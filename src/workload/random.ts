@@ -9,7 +9,11 @@
  * touches (stamped writes, checked reads), and — at `compactRate` per step,
  * off by default — a high-order kernel allocation that compacts a block
  * (reclaim/compact.ts: the pages in it migrate, racing the other CPU's
- * faults and reclaim; the oracle then reads them at their new frames).
+ * faults and reclaim; the oracle then reads them at their new frames),
+ * and — at `swapoffRate` per step, off by default — swapoff then swapon
+ * (reclaim/swapoff.ts): every swapped page, private or shmem, comes back
+ * while the other CPUs fault and reclaim; ENOMEM (it would not fit) and
+ * EBUSY (another CPU's swapoff runs) are counted, not failures.
  * A touch outside any mapping or a
  * write to a read-only one must be answered with SIGSEGV, which kills the
  * task cleanly (its mm is torn down); a SIGSEGV anywhere else is a failure.
@@ -29,8 +33,9 @@ import { do_fork, do_exec, mmput } from '../vm/fork.js';
 import { user_access, ACCESS_OK } from '../vm/access.js';
 import { VM_FAULT_SIGSEGV, VM_FAULT_OOM } from '../vm/fault.js';
 import type { Cpu } from '../vm/cpu.js';
-import { enter_op, OP_MMAP, OP_MUNMAP, OP_MREMAP, OP_FORK, OP_KILL, OP_EXEC, OP_TOUCH, OP_COMPACT } from '../machine/cpu.js';
+import { enter_op, OP_MMAP, OP_MUNMAP, OP_MREMAP, OP_FORK, OP_KILL, OP_EXEC, OP_TOUCH, OP_COMPACT, OP_SWAPOFF } from '../machine/cpu.js';
 import { compact_pages } from '../reclaim/compact.js';
+import { sys_swapoff, sys_swapon, ENOMEM, EBUSY } from '../reclaim/swapoff.js';
 import { __free_pages } from '../mm/page_ref.js';
 import {
   newModel,
@@ -64,6 +69,8 @@ export const RANDOM_PARAMS = {
   segvRate: num(0, 1).default(0.02),
   /** probability (0..1) per step of an order-1 or order-2 kernel allocation made by compaction (then freed) */
   compactRate: num(0, 1).default(0),
+  /** probability (0..1) per step of a swapoff followed by swapon (issue 18) */
+  swapoffRate: num(0, 1).default(0),
 };
 
 export type RandomParams = z.output<z.ZodObject<typeof RANDOM_PARAMS>>;
@@ -85,6 +92,10 @@ export interface Stream {
   oom: number;
   /** tasks killed by the OOM killer or by SIGBUS (a swap slot lost): MM_KILLED */
   killed: number;
+  /** swapoff outcomes: done, refused with ENOMEM, EBUSY (another CPU's) */
+  swapoffs: number;
+  swapoffNomem: number;
+  swapoffBusy: number;
   /** model/kernel disagreements other than content */
   failures: string[];
   buf: Int32Array;
@@ -116,6 +127,9 @@ export function newStream(cpu: Cpu, seed: number, files: number[], oracle: Oracl
     segv: 0,
     oom: 0,
     killed: 0,
+    swapoffs: 0,
+    swapoffNomem: 0,
+    swapoffBusy: 0,
     failures: [],
     buf: new Int32Array(ORACLE_WORDS),
   };
@@ -369,6 +383,22 @@ function op_compact(s: Stream): void {
   if (pfn >= 0) __free_pages(s.cpu, pfn, order);
 }
 
+/**
+ * swapoff, then swapon. An EBUSY swapon means another CPU's swapoff or swapon
+ * holds swapon_sem: that one switches the area on when it is done.
+ */
+function op_swapoff(s: Stream): void {
+  const r = sys_swapoff(s.cpu);
+  if (r === EBUSY) {
+    s.swapoffBusy++;
+    return;
+  }
+  if (r === 0) s.swapoffs++;
+  else if (r === ENOMEM) s.swapoffNomem++;
+  else fail(s, `swapoff: error ${r}`);
+  sys_swapon(s.cpu);
+}
+
 /** One operation of the stream. */
 export function stepRandom(s: Stream): void {
   s.ops++;
@@ -376,6 +406,10 @@ export function stepRandom(s: Stream): void {
   if (s.p.compactRate > 0 && chance(s, s.p.compactRate)) {
     enter_op(s.cpu, OP_COMPACT);
     return op_compact(s);
+  }
+  if (s.p.swapoffRate > 0 && chance(s, s.p.swapoffRate)) {
+    enter_op(s.cpu, OP_SWAPOFF);
+    return op_swapoff(s);
   }
   if (s.tasks.length === 0 && !spawn(s)) {
     s.oom++;

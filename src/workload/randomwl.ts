@@ -46,7 +46,13 @@ export const RANDOM_WORKLOAD: Workload = {
         return {
           units: s.ops,
           failures: [...s.failures, ...s.oracle.failures],
-          extra: { oracleChecks: s.oracle.checks, segv: s.segv, enomem: s.oom, killed: s.killed },
+          extra: {
+            oracleChecks: s.oracle.checks,
+            segv: s.segv,
+            enomem: s.oom,
+            killed: s.killed,
+            ...(s.p.swapoffRate > 0 ? { swapoffs: s.swapoffs, swapoffNomem: s.swapoffNomem, swapoffBusy: s.swapoffBusy } : {}),
+          },
         };
       },
     };

@@ -240,7 +240,15 @@ describe('smpvm stress', () => {
     const r = await cli('stress', '--locks', 'split', '--ops', '300', '--seed', '5');
     clean(r.err);
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/^stress split 600 random operations on 2 CPUs, \d+ stop-the-world checks, lockdep on, seed 5: ok$/m);
+    // under memory pressure by default: the machine and what went through swap are on the line
+    expect(r.out).toMatch(/^stress split 600 random operations on 2 CPUs, 1M \+ 16M swap \(pswpout [1-9][\d,]*, pswpin [\d,]+, swapoff pages [\d,]+\), \d+ stop-the-world checks, lockdep on, seed 5: ok$/m);
+  });
+
+  it('--swap 0 runs without swap and without pressure (16 MiB)', async () => {
+    const r = await cli('stress', '--locks', 'split', '--ops', '100', '--seed', '5', '--swap', '0');
+    clean(r.err);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^stress split 200 random operations on 2 CPUs, \d+ stop-the-world checks, lockdep on, seed 5: ok$/m);
   });
 
   it('exits non-zero and prints the seed when a planted bug breaks the machine (flags override the bug\'s settings)', async () => {

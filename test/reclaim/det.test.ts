@@ -18,7 +18,7 @@ import { swap_info } from '../../src/reclaim/index.js';
 import { vmsum, rmapNames, POLICY_NAMES } from './helpers.js';
 
 /** A memory-hungry stream: big regions, many touches, few wild accesses. */
-const HUNGRY: RandomParams = { maxTasks: 5, maxRegions: 10, maxRegionPages: 96, touchesPerStep: 32, segvRate: 0.005, compactRate: 0 };
+const HUNGRY: RandomParams = { maxTasks: 5, maxRegions: 10, maxRegionPages: 96, touchesPerStep: 32, segvRate: 0.005, compactRate: 0, swapoffRate: 0.01 };
 
 function run(seed: number, ops: number, cfg: Record<string, unknown>) {
   const m = bootMachine({ mem: '1M', swap: '4M', cpus: 2, seed, lockdep: true, debug: true, filePages: 128, maxVma: 512, maxMm: 32, swapIoUs: 0, ...cfg });
