@@ -3,7 +3,9 @@
  * settings the command picks for it (cli/stress.ts INJECT): the run must
  * catch the bug (exit 1), say on its first line which bug was planted, give
  * the seed to reproduce it, and fail the way that bug fails (the pattern
- * per bug below), not of something unrelated. Races are timing-dependent:
+ * per bug below), not of something unrelated, within 60 s — the missing pte
+ * and LRU locks (no_pte_lock, no_lru_lock) and the skipped shmem swap-entry
+ * record (no_shmem_swp) included. Races are timing-dependent:
  * a failure prints the whole output with the seed.
  */
 import { describe, it, expect } from 'vitest';
@@ -35,6 +37,7 @@ describe('stress --inject: each planted bug is caught on its own settings', () =
       expect(out, why).toMatch(new RegExp(`CAUGHT\\n.*\\n  reproduce: smpvm stress --locks \\S+ .*--seed 1 .*--inject ${bug}`));
       expect(io.stderr(), why).toMatch(new RegExp(`^smpvm: planted bug ${bug} caught under \\S+ \\(seed 1\\): `, 'm'));
       expect(out, why).toMatch(SIGNS[bug]);
+      expect(ms, why).toBeLessThan(60_000); // the issue's bound: each planted bug caught within 60 s
       console.log(`${bug}: caught in ${ms} ms`);
     }, 90_000);
   }
