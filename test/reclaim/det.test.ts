@@ -16,6 +16,7 @@ import { check_invariants } from '../../src/sim/checker.js';
 import type { RandomParams } from '../../src/workload/random.js';
 import { swap_info } from '../../src/reclaim/index.js';
 import { vmsum, rmapNames, POLICY_NAMES } from './helpers.js';
+import { recordStressOps } from '../stress-ops.js';
 
 /** A memory-hungry stream: big regions, many touches, few wild accesses. */
 const HUNGRY: RandomParams = { maxTasks: 5, maxRegions: 10, maxRegionPages: 96, touchesPerStep: 32, segvRate: 0.005, compactRate: 0, swapoffRate: 0.01 };
@@ -24,6 +25,7 @@ function run(seed: number, ops: number, cfg: Record<string, unknown>) {
   const m = bootMachine({ mem: '1M', swap: '4M', cpus: 2, seed, lockdep: true, debug: true, filePages: 128, maxVma: 512, maxMm: 32, swapIoUs: 0, ...cfg });
   const r = detSetup(m, seed, 1, HUNGRY);
   detRun(r, ops);
+  recordStressOps(`reclaim/det ${cfg.policy ?? ''}/${cfg.rmap ?? ''}/${cfg.locks ?? ''}`, ops, seed);
   const mid = check_invariants(r.cpus[0]!);
   const failures = detFailures(r);
   const out = vmsum(m, 'pswpout');

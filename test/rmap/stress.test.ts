@@ -21,6 +21,7 @@ import { RMAP_SCHEMES, LOCK_SCHEMES } from '../../src/config.js';
 import { probe, pick_mapped, newProbeStats } from './probe.js';
 import { seeded } from '../rng.js';
 import { runProblems } from '../helpers.js';
+import { recordStressOps } from '../stress-ops.js';
 
 const booted = vi.hoisted(() => ({ m: null as Machine | null }));
 vi.mock('../../src/sim/boot.js', async (importOriginal) => {
@@ -73,6 +74,7 @@ describe('SMP stress: 2 worker CPUs + a concurrent reclaim walker, every rmap ×
         if (p.length) console.error(`rmap ${rmap} locks ${locks} failed; reproduce with seed ${seed}:\n${p.slice(0, 10).join('\n')}`);
         expect(p).toEqual([]);
         const ops = r.perCpu.reduce((a, c) => a + c.ops, 0);
+        recordStressOps(`rmap/stress ${rmap}/${locks}`, ops, seed);
         console.log(
           `stress ${rmap}/${locks}: ${ops} ops on 2 CPUs, ${r.checkpoints.done} checkpoints; walker: ${concurrent} probes, ` +
             `${st.young} young, unmap ${st.unmapSuccess} ok / ${st.unmapAgain} again (seed ${seed})`,
