@@ -42,17 +42,15 @@ import {
   Z_HIGH,
   G_KSWAPD,
   K_WAKE,
-  I_FLAGS,
   PG_FLAGS,
   PG_MAPPING,
   PG_MAPCOUNT,
   PG_PRIVATE,
   PG_COUNT,
   globalLine,
-  inodeBase,
   pageStruct,
 } from '../machine/layout.js';
-import { PG_writeback, PG_swapcache, PG_dirty, PG_active, PG_referenced, SWAPPER_SPACE, isFileMapping, inodeOfMapping } from '../machine/page.js';
+import { PG_writeback, PG_swapcache, PG_dirty, PG_active, PG_referenced, SWAPPER_SPACE, isFileMapping } from '../machine/page.js';
 import { VM } from '../machine/vmstat.js';
 import type { CpuBase } from '../machine/cpu.js';
 import { SITE } from '../sync/classes.js';

@@ -6,7 +6,7 @@
  * (per-CPU tracks, M metadata, nested X slices) and the folded stacks.
  */
 import { describe, it, expect, beforeAll } from 'vitest';
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir, availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli.js';
@@ -232,6 +232,23 @@ describe('smpvm profile', () => {
     expect(lines.length > 0).toBe(waits.length > 0);
     // counters: one series per lock class that had waiters
     for (const c of ev.filter((e) => e.ph === 'C')) expect(c.name).toMatch(/^waiters /);
+  });
+});
+
+describe('smpvm run --swapoff-at', () => {
+  it('runs swapoff on CPU 0 while the other CPU keeps running the stream, and says what it did', async () => {
+    const cfg = join(dir, 'swapoff-random.json');
+    writeFileSync(cfg, JSON.stringify({ filePages: 128, maxVma: 1024, maxMm: 64, workload: { name: 'random', maxRegionPages: 96, touchesPerStep: 32, filesPerCpu: 1 } }));
+    const r = await cli('run', '--config', cfg, '--mem', '1M', '--swap', '8M', '--cpus', '2', '--policy', '2q', '--duration', '1.5', '--swapoff-at', '0.75', '--seed', '4');
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/^checker: ok/m);
+    expect(r.out).toMatch(/^oracle: ok/m);
+    expect(r.out).toMatch(
+      /^swapoff on cpu 0 at 0\.7\d\d s while the other CPUs kept running: (done in [\d.]+ ms, [\d,]+ pages brought back; swap stayed off|failed with ENOMEM \(the swapped pages do not fit in memory\); the area stays on, nothing lost)$/m,
+    );
+    const at = Number(/^swapoff on cpu 0 at ([\d.]+) s/m.exec(r.out)![1]);
+    expect(at).toBeGreaterThanOrEqual(0.75); // between two steps of CPU 0, once its clock passed the time asked
+    expect(at).toBeLessThan(1.5);
   });
 });
 
