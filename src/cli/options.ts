@@ -71,6 +71,7 @@ export interface SharedOpts {
   pattern?: string;
   duration?: string;
   ops?: string;
+  warmup?: string;
   seed?: string;
   config?: string;
   json?: string;
@@ -124,6 +125,7 @@ const RUN_FIELDS = {
   region: size(PAGE, 1024 * MiB),
   duration: SECONDS,
   ops: int(1, 0x7fffffff),
+  warmup: int(0, 0x7fffffff),
 };
 
 /**
@@ -151,6 +153,7 @@ export const FLAGS = [
   { opt: 'pattern', flag: '--pattern', to: 'spec', field: 'pattern' },
   { opt: 'duration', flag: '--duration', to: 'run', field: 'duration' },
   { opt: 'ops', flag: '--ops', to: 'run', field: 'ops' },
+  { opt: 'warmup', flag: '--warmup', to: 'run', field: 'warmup' },
 ] as const satisfies readonly { opt: keyof SharedOpts; flag: string; to: 'config' | 'spec' | 'run'; field: string }[];
 
 /** The machine config the schema gives with no input (the defaults help prints). */
@@ -181,6 +184,7 @@ export function addSharedOptions(cmd: Command, d: CommandDefaults): Command {
     .option('--pattern <name>', `access pattern of the pressure workload (${PRESSURE_PATTERNS.join(', ')}) (default uniform)`)
     .option('-d, --duration <seconds>', `run this long (default ${d.duration})`)
     .option('--ops <n>', 'or: run this many workload steps per CPU instead of a duration (default none)')
+    .option('--warmup <n>', "steps per CPU run before the measured ones and not counted in ops/s, as will-it-scale's warm-up seconds (with --ops, each CPU runs warmup + ops steps) (default 0)")
     .option('--seed <n>', `PRNG seed (default ${show('seed', d)})`)
     .option('--lockdep', `build the lock dependency graph and report cycles (default ${d.config.lockdep ? 'on' : 'off'})`)
     .option('--hold-time', 'measure lock hold times (lock_stat holdtime columns; costs two clock reads per acquisition) (default off)')
@@ -205,6 +209,8 @@ export interface PlanBase {
   defaults: CommandDefaults;
   durationMs?: number;
   opsPerCpu?: number;
+  /** steps per CPU before the measured ones (will-it-scale's warm-up) */
+  warmupOps: number;
 }
 
 export interface RunPlan {
@@ -212,6 +218,7 @@ export interface RunPlan {
   spec: WorkloadSpec;
   durationMs?: number;
   opsPerCpu?: number;
+  warmupOps: number;
 }
 
 function readConfigFile(file: string): Record<string, unknown> {
@@ -265,13 +272,15 @@ function fromFile(file: string, base: PlanBase): { run: Record<string, unknown> 
     const stop = isObject(f.stop) ? f.stop : {};
     if (typeof stop.durationMs === 'number') run.duration = stop.durationMs / 1000;
     if (typeof stop.opsPerCpu === 'number') run.ops = stop.opsPerCpu;
+    if (typeof stop.warmupOps === 'number') run.warmup = stop.warmupOps;
   } else {
-    const { workload, region, duration, ops, ...rest } = f;
+    const { workload, region, duration, ops, warmup, ...rest } = f;
     cfg = rest;
     w = workload;
     if (region !== undefined) putSpec('regionBytes', parseField(RUN_FIELDS.region, region, 'config.region'), 'config.region');
     if (duration !== undefined) run.duration = parseField(RUN_FIELDS.duration, duration, 'config.duration');
     if (ops !== undefined) run.ops = parseField(RUN_FIELDS.ops, ops, 'config.ops');
+    if (warmup !== undefined) run.warmup = parseField(RUN_FIELDS.warmup, warmup, 'config.warmup');
   }
   for (const [k, v] of Object.entries(cfg)) {
     base.cfg[k] = v;
@@ -292,7 +301,7 @@ function fromFile(file: string, base: PlanBase): { run: Record<string, unknown> 
  * workload variant, which scale varies) over the command's defaults `d`.
  */
 export function planBase(o: SharedOpts, d: CommandDefaults): PlanBase {
-  const base: PlanBase = { cfg: {}, spec: {}, from: new Map(), workload: d.workload, defaults: d };
+  const base: PlanBase = { cfg: {}, spec: {}, from: new Map(), workload: d.workload, defaults: d, warmupOps: 0 };
   const run = o.config ? fromFile(o.config, base).run : {};
   let flagStop: 'duration' | 'ops' | undefined;
   for (const f of FLAGS) {
@@ -307,6 +316,8 @@ export function planBase(o: SharedOpts, d: CommandDefaults): PlanBase {
     } else if (f.to === 'spec') {
       base.spec[f.field] = v;
       base.from.set(`spec.${f.field}`, f.flag);
+    } else if (f.field === 'warmup') {
+      run.warmup = parseField(RUN_FIELDS.warmup, v, f.flag);
     } else {
       if (flagStop) throw new CliError('--duration and --ops are exclusive: give one');
       flagStop = f.field;
@@ -331,6 +342,7 @@ export function planBase(o: SharedOpts, d: CommandDefaults): PlanBase {
     base.from.set('workload', '--workload');
   }
   // in the file, ops beats duration
+  if (run.warmup !== undefined) base.warmupOps = run.warmup as number;
   if (run.ops !== undefined) base.opsPerCpu = run.ops as number;
   else base.durationMs = ((run.duration as number | undefined) ?? d.duration) * 1000;
   return base;
@@ -444,5 +456,5 @@ export function finishPlan(b: PlanBase, cpus: number | undefined, workload: stri
       `${b.from.get('mem') ?? 'mem'}: ${fmtBytes(config.mem)} is too small for ${workload}: it needs ${fmtBytes(need)} per CPU × ${config.cpus} CPU(s) = ${fmtBytes(need * config.cpus)} (raise it${region})`,
     );
   }
-  return { config, spec, durationMs: b.durationMs, opsPerCpu: b.opsPerCpu };
+  return { config, spec, durationMs: b.durationMs, opsPerCpu: b.opsPerCpu, warmupOps: b.warmupOps };
 }

@@ -36,6 +36,8 @@ export interface CpuTask {
   setup: WorkloadSetup;
   /** operations this CPU runs at most (0 = until the stop flag) */
   opsBudget: number;
+  /** the first warmupOps operations are the warm-up: the result says where they ended (CpuResult.warmup) */
+  warmupOps?: number;
   /** this task is kswapd (CPU slot cfg.cpus), not a workload CPU */
   kswapd?: boolean;
   /** virtual clock: stop at this virtual time, ns (the run's duration; Infinity: the op budget decides) */
@@ -51,6 +53,8 @@ export interface CpuResult {
   elapsedMs: number;
   failures: string[];
   extra: Record<string, number>;
+  /** where the warm-up ended (CpuTask.warmupOps > 0 and reached): ops, units and elapsedMs at that point */
+  warmup?: { ops: number; units: number; elapsedMs: number };
   /** per-step latency histogram (workload/latency.ts), when the workload keeps one */
   latency?: Float64Array;
   /** atNs: the CPU's virtual time when it threw (virtual clock) */
@@ -96,6 +100,7 @@ export function runCpuTask(t: CpuTask): CpuResult {
   w[cpu.pc + PC_STATE] = 1;
   const t0 = performance.now();
   const stopNs = t.stopNs ?? Infinity;
+  const warmupOps = t.warmupOps ?? 0;
   let ops = 0;
   let units = 0;
   try {
@@ -106,6 +111,7 @@ export function runCpuTask(t: CpuTask): CpuResult {
       units += inst.step();
       ops++;
       w[cpu.pc + PC_OPS] = ops;
+      if (ops === warmupOps) res.warmup = { ops, units, elapsedMs: elapsed(t0) };
     }
     res.elapsedMs = elapsed(t0);
     enter_op(cpu, OP_EXIT);

@@ -71,6 +71,8 @@ export interface RunOptions {
   durationMs?: number;
   /** … or after this many operations per CPU */
   opsPerCpu?: number;
+  /** operations per CPU run first and not measured (will-it-scale's warm-up); with opsPerCpu each CPU runs both */
+  warmupOps?: number;
   /** stop-the-world invariant checks during the run */
   checkpoints?: number;
   /** after the run: exit everything, drop caches, and require every frame free */
@@ -216,7 +218,9 @@ export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
   Atomics.store(w, H_RUNNING, n + nk);
   const tasks: Promise<CpuResult>[] = [];
   for (let c = 0; c < n; c++) {
-    const t: CpuTask = { sab: m.sab, cpu: c, spec, setup, opsBudget: opts.opsPerCpu ?? 0, stopNs, spinBeforeSleep: opts.spinBeforeSleep };
+    const warmupOps = opts.warmupOps ?? 0;
+    const opsBudget = opts.opsPerCpu === undefined ? 0 : opts.opsPerCpu + warmupOps;
+    const t: CpuTask = { sab: m.sab, cpu: c, spec, setup, opsBudget, warmupOps, stopNs, spinBeforeSleep: opts.spinBeforeSleep };
     tasks.push(pool.run(t));
   }
   // each CPU's result as soon as it has one: a CPU that threw while holding a lock leaves the

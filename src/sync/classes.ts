@@ -120,6 +120,7 @@ export const LOCK_SITES = [
   '__page_cache_release',
   'sys_brk',
   'madvise',
+  'activate_page',
 ] as const;
 
 export type LockSiteName = (typeof LOCK_SITES)[number];
