@@ -22,7 +22,7 @@
  * hot line (the stop/STW words are only read until someone writes them).
  */
 import { attachMachine } from '../machine/machine.js';
-import { H_BARRIER, H_GATE, H_STOP, H_ERROR, H_STW, H_STW_PARKED, H_RUNNING, PC_OPS, PC_STATE } from '../machine/layout.js';
+import { H_BARRIER, H_GATE, H_STOP, H_ERROR, H_STW, H_STW_PARKED, H_RUNNING, H_WARM_LEFT, H_MEASURE_END, PC_OPS, PC_STATE } from '../machine/layout.js';
 import { makeCpu } from '../vm/cpu.js';
 import { enter_op, OP_SETUP, OP_WORKLOAD, OP_EXIT, OP_KSWAPD } from '../machine/cpu.js';
 import { workloadByName, type WorkloadSpec, type WorkloadSetup } from '../workload/index.js';
@@ -55,6 +55,12 @@ export interface CpuResult {
   extra: Record<string, number>;
   /** where the warm-up ended (CpuTask.warmupOps > 0 and reached): ops, units and elapsedMs at that point */
   warmup?: { ops: number; units: number; elapsedMs: number };
+  /**
+   * the measured window as this CPU saw it: its units and time at its first
+   * step boundary after every CPU had finished its warm-up (H_WARM_LEFT 0),
+   * and at its first boundary after the first CPU finished (H_MEASURE_END)
+   */
+  window?: { startUnits: number; startMs: number; endUnits: number; endMs: number };
   /** per-step latency histogram (workload/latency.ts), when the workload keeps one */
   latency?: Float64Array;
   /** atNs: the CPU's virtual time when it threw (virtual clock) */
@@ -103,6 +109,11 @@ export function runCpuTask(t: CpuTask): CpuResult {
   const warmupOps = t.warmupOps ?? 0;
   let ops = 0;
   let units = 0;
+  let winUnits = -1;
+  let winMs = 0;
+  const windowEnd = () => {
+    if (winUnits >= 0 && !res.window) res.window = { startUnits: winUnits, startMs: winMs, endUnits: units, endMs: elapsed(t0) };
+  };
   try {
     enter_op(cpu, OP_WORKLOAD, t.spec.name);
     while (Atomics.load(w, H_STOP) === 0 && (t.opsBudget === 0 || ops < t.opsBudget) && vt_now() < stopNs) {
@@ -111,7 +122,25 @@ export function runCpuTask(t: CpuTask): CpuResult {
       units += inst.step();
       ops++;
       w[cpu.pc + PC_OPS] = ops;
-      if (ops === warmupOps) res.warmup = { ops, units, elapsedMs: elapsed(t0) };
+      if (warmupOps > 0) {
+        // will-it-scale's measurement: from when every task is warm to when the first one stops
+        if (ops === warmupOps) {
+          res.warmup = { ops, units, elapsedMs: elapsed(t0) };
+          Atomics.sub(w, H_WARM_LEFT, 1);
+        }
+        if (winUnits < 0 && ops >= warmupOps && Atomics.load(w, H_WARM_LEFT) === 0) {
+          // a window that opens after the first CPU stopped is empty: this CPU measured nothing in it
+          if (Atomics.load(w, H_MEASURE_END) !== 0) winUnits = -2;
+          else {
+            winUnits = units;
+            winMs = elapsed(t0);
+          }
+        } else if (winUnits >= 0 && Atomics.load(w, H_MEASURE_END) !== 0) windowEnd();
+      }
+    }
+    if (warmupOps > 0) {
+      Atomics.store(w, H_MEASURE_END, 1);
+      windowEnd();
     }
     res.elapsedMs = elapsed(t0);
     enter_op(cpu, OP_EXIT);

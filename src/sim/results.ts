@@ -61,7 +61,10 @@ export interface RunResults {
   durationMs: number;
   ops: number;
   loops: number;
+  /** ops / durationMs; with a warm-up, the ops done in the measured window over its span */
   opsPerSec: number;
+  /** with a warm-up: the measured window (ms from the start) and the ops done in it */
+  window?: { startMs: number; endMs: number; ops: number };
   /** host idle % over the run (os.cpus() idle time / all time, every host core), null if not measured */
   hostIdlePct: number | null;
   /** the host's cache-line round trip between two threads just before the run, ns (sim/hostprobe.ts); null if not measured (`run` measures it for 2+ CPUs) */
@@ -174,6 +177,29 @@ export interface BuildOptions {
 }
 
 /**
+ * will-it-scale's figure: the rate of all CPUs together between the moment
+ * the last one finished its warm-up (startMs) and the moment the first one
+ * stopped (endMs). Each CPU notes its units at its first step boundary after
+ * each of the two moments (cpuloop.ts); its rate over those boundaries is
+ * its rate in the window, and the rates add up. A CPU with no boundary in
+ * the window (starved, or one step longer than the window) adds 0.
+ */
+function measuredWindow(cpus: CpuResult[]): { startMs: number; endMs: number; ops: number; opsPerSec: number } | undefined {
+  const startMs = Math.max(...cpus.map((c) => c.warmup!.elapsedMs));
+  const endMs = Math.min(...cpus.map((c) => c.elapsedMs));
+  let ops = 0;
+  let opsPerSec = 0;
+  for (const c of cpus) {
+    const win = c.window;
+    if (!win || !(win.endMs > win.startMs)) continue;
+    ops += win.endUnits - win.startUnits;
+    opsPerSec += ((win.endUnits - win.startUnits) / (win.endMs - win.startMs)) * 1000;
+  }
+  if (!(endMs > startMs) || ops === 0) return undefined;
+  return { startMs, endMs, ops, opsPerSec };
+}
+
+/**
  * One CPU's row: with a warm-up, what came after it (a CPU that never
  * finished its warm-up measured nothing: 0 ops at 0 ops/s).
  */
@@ -210,6 +236,9 @@ export function buildResults(outcome: RunOutcome, opts: BuildOptions): RunResult
   if (ts && !warnings.includes(ts)) warnings.unshift(ts);
   const cold = warmupOps > 0 ? outcome.perCpu.filter((c) => !c.warmup).map((c) => c.cpu) : [];
   if (cold.length) warnings.push(`warning: CPU(s) ${cold.join(', ')} did not finish the warm-up of ${warmupOps} steps: they measured nothing`);
+  const win = warmupOps > 0 && !cold.length ? measuredWindow(outcome.perCpu) : undefined;
+  if (warmupOps > 0 && !cold.length && !win)
+    warnings.push('warning: no window in which every CPU had finished its warm-up and none had stopped (the CPUs ran one after another): ops/s is over the whole run');
   const r: RunResults = {
     version: RESULTS_VERSION,
     kind: 'run',
@@ -226,8 +255,8 @@ export function buildResults(outcome: RunOutcome, opts: BuildOptions): RunResult
     durationMs: outcome.durationMs,
     ops,
     loops,
-    // with a warm-up, will-it-scale's sum: each CPU's rate over its own measured steps, added up
-    opsPerSec: warmupOps > 0 ? perCpu.reduce((s, c) => s + c.opsPerSec, 0) : outcome.durationMs > 0 ? (ops / outcome.durationMs) * 1000 : 0,
+    opsPerSec: win ? win.opsPerSec : outcome.durationMs > 0 ? (ops / outcome.durationMs) * 1000 : 0,
+    ...(win ? { window: { startMs: win.startMs, endMs: win.endMs, ops: win.ops } } : {}),
     hostIdlePct: opts.hostIdlePct ?? null,
     hostLineRoundTripNs: opts.hostLineRoundTripNs ?? null,
     perCpu,

@@ -45,6 +45,7 @@ import {
   H_STW,
   H_STW_PARKED,
   H_RUNNING,
+  H_WARM_LEFT,
   PC_STATE,
   G_KSWAPD,
   K_WAKE,
@@ -216,6 +217,7 @@ export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
   const pool = opts.pool ?? new Piscina({ filename, minThreads: n + nk, maxThreads: n + nk, idleTimeout: 1000, execArgv });
   if (opts.pool && opts.pool.options.maxThreads < n + nk) throw new Error(`runMachine: the pool has ${opts.pool.options.maxThreads} threads, the run needs ${n + nk}`);
   Atomics.store(w, H_RUNNING, n + nk);
+  Atomics.store(w, H_WARM_LEFT, n);
   const tasks: Promise<CpuResult>[] = [];
   for (let c = 0; c < n; c++) {
     const warmupOps = opts.warmupOps ?? 0;
