@@ -60,7 +60,7 @@ export async function execute(
     spec: plan.spec,
     durationMs: plan.durationMs,
     opsPerCpu: plan.opsPerCpu,
-    warmupOps: plan.warmupOps,
+    warmupMs: plan.warmupMs,
     checkpoints: opts.checkpoints,
     checkEmpty: true,
     pool: opts.pool,
@@ -74,7 +74,7 @@ export async function execute(
     spec: plan.spec,
     durationMs: plan.durationMs,
     opsPerCpu: plan.opsPerCpu,
-    warmupOps: plan.warmupOps,
+    warmupMs: plan.warmupMs,
     // will-it-scale's idle column is the host's; beside virtual ops/s it would read as the simulated machine's
     hostIdlePct: plan.config.clock === 'virtual' ? null : idle.pct(),
     ...opts.build?.(outcome),
@@ -105,7 +105,7 @@ function printRun(io: Io, r: RunResults, all: boolean): void {
   io.out(`${runHeadline(r)}\n`);
   io.out(formatSummary(r));
   io.out(
-    `throughput: ${fmtRate(r.opsPerSec)} ops/s (${r.stop.warmupOps ? `the sum of each CPU's rate after a warm-up of ${r.stop.warmupOps} steps: ${fmtInt(r.ops)} measured ops; whole run ` : `${fmtInt(r.ops)} ops in `}${(r.durationMs / 1000).toFixed(3)} s${clockNote(r)})` +
+    `throughput: ${fmtRate(r.opsPerSec)} ops/s (${r.stop.warmupMs ? `the sum of each CPU's rate after a warm-up of ${r.stop.warmupMs / 1000} s: ${fmtInt(r.ops)} measured ops; whole run ` : `${fmtInt(r.ops)} ops in `}${(r.durationMs / 1000).toFixed(3)} s${clockNote(r)})` +
       `${r.hostIdlePct === null ? '' : `, host idle ${r.hostIdlePct.toFixed(1)}%`}` +
       `${r.hostLineRoundTripNs === null ? '' : `, host cache-line round trip ${r.hostLineRoundTripNs.toFixed(0)} ns`}\n`,
   );
@@ -262,7 +262,7 @@ function printScale(io: Io, s: ScaleResults): void {
   const first = s.runs[0]?.processes ?? s.runs[0]?.threads;
   if (first) {
     const c = first.config;
-    io.out(`\n${s.workload}: mem ${fmtSize(c.mem)}${first.workload.regionBytes ? `, region ${fmtSize(Number(first.workload.regionBytes))}/CPU` : ''}, rmap ${c.rmap}, locks ${c.locks}/${c.lockImpl}, ${first.stop.durationMs !== undefined ? `${(first.stop.durationMs / 1000).toFixed(2)} s` : `${first.stop.opsPerCpu} steps/CPU`}${first.stop.warmupOps ? ` after ${first.stop.warmupOps} warm-up steps` : ''} per point, host cores ${s.hostCores}\n`);
+    io.out(`\n${s.workload}: mem ${fmtSize(c.mem)}${first.workload.regionBytes ? `, region ${fmtSize(Number(first.workload.regionBytes))}/CPU` : ''}, rmap ${c.rmap}, locks ${c.locks}/${c.lockImpl}, ${first.stop.durationMs !== undefined ? `${(first.stop.durationMs / 1000).toFixed(2)} s` : `${first.stop.opsPerCpu} steps/CPU`}${first.stop.warmupMs ? ` after a ${first.stop.warmupMs / 1000} s warm-up` : ''} per point, host cores ${s.hostCores}\n`);
     if (first.virtual) {
       const hostS = s.runs.reduce((a, p) => a + (p.processes?.hostSeconds ?? 0) + (p.threads?.hostSeconds ?? 0), 0);
       io.out(`virtual clock: cost table ${first.virtual.cost.name} ${first.virtual.cost.hash}, topology ${first.virtual.topology}, quantum ${first.virtual.quantumNs} ns; ops/s are per virtual second (${hostS.toFixed(1)} host s in all)\n`);

@@ -125,7 +125,7 @@ const RUN_FIELDS = {
   region: size(PAGE, 1024 * MiB),
   duration: SECONDS,
   ops: int(1, 0x7fffffff),
-  warmup: int(0, 0x7fffffff),
+  warmup: SECONDS,
 };
 
 /**
@@ -184,7 +184,7 @@ export function addSharedOptions(cmd: Command, d: CommandDefaults): Command {
     .option('--pattern <name>', `access pattern of the pressure workload (${PRESSURE_PATTERNS.join(', ')}) (default uniform)`)
     .option('-d, --duration <seconds>', `run this long (default ${d.duration})`)
     .option('--ops <n>', 'or: run this many workload steps per CPU instead of a duration (default none)')
-    .option('--warmup <n>', "steps per CPU run before the measured ones and not counted in ops/s, as will-it-scale's warm-up seconds (with --ops, each CPU runs warmup + ops steps) (default 0)")
+    .option('--warmup <seconds>', "the first seconds of --duration are run and not measured, as will-it-scale's warm-up (virtual seconds under the virtual clock) (default none)")
     .option('--seed <n>', `PRNG seed (default ${show('seed', d)})`)
     .option('--lockdep', `build the lock dependency graph and report cycles (default ${d.config.lockdep ? 'on' : 'off'})`)
     .option('--hold-time', 'measure lock hold times (lock_stat holdtime columns; costs two clock reads per acquisition) (default off)')
@@ -209,8 +209,8 @@ export interface PlanBase {
   defaults: CommandDefaults;
   durationMs?: number;
   opsPerCpu?: number;
-  /** steps per CPU before the measured ones (will-it-scale's warm-up) */
-  warmupOps: number;
+  /** the first ms of the run are not measured (will-it-scale's warm-up); only with durationMs */
+  warmupMs?: number;
 }
 
 export interface RunPlan {
@@ -218,7 +218,7 @@ export interface RunPlan {
   spec: WorkloadSpec;
   durationMs?: number;
   opsPerCpu?: number;
-  warmupOps: number;
+  warmupMs?: number;
 }
 
 function readConfigFile(file: string): Record<string, unknown> {
@@ -272,7 +272,7 @@ function fromFile(file: string, base: PlanBase): { run: Record<string, unknown> 
     const stop = isObject(f.stop) ? f.stop : {};
     if (typeof stop.durationMs === 'number') run.duration = stop.durationMs / 1000;
     if (typeof stop.opsPerCpu === 'number') run.ops = stop.opsPerCpu;
-    if (typeof stop.warmupOps === 'number') run.warmup = stop.warmupOps;
+    if (typeof stop.warmupMs === 'number') run.warmup = stop.warmupMs / 1000;
   } else {
     const { workload, region, duration, ops, warmup, ...rest } = f;
     cfg = rest;
@@ -301,7 +301,7 @@ function fromFile(file: string, base: PlanBase): { run: Record<string, unknown> 
  * workload variant, which scale varies) over the command's defaults `d`.
  */
 export function planBase(o: SharedOpts, d: CommandDefaults): PlanBase {
-  const base: PlanBase = { cfg: {}, spec: {}, from: new Map(), workload: d.workload, defaults: d, warmupOps: 0 };
+  const base: PlanBase = { cfg: {}, spec: {}, from: new Map(), workload: d.workload, defaults: d };
   const run = o.config ? fromFile(o.config, base).run : {};
   let flagStop: 'duration' | 'ops' | undefined;
   for (const f of FLAGS) {
@@ -342,9 +342,15 @@ export function planBase(o: SharedOpts, d: CommandDefaults): PlanBase {
     base.from.set('workload', '--workload');
   }
   // in the file, ops beats duration
-  if (run.warmup !== undefined) base.warmupOps = run.warmup as number;
   if (run.ops !== undefined) base.opsPerCpu = run.ops as number;
   else base.durationMs = ((run.duration as number | undefined) ?? d.duration) * 1000;
+  if (run.warmup !== undefined) {
+    const name = o.warmup !== undefined ? '--warmup' : 'config.warmup';
+    // will-it-scale warms up for a time, then measures for a time: a warm-up needs a duration to sit in
+    if (base.durationMs === undefined) throw new CliError(`${name}: needs --duration (a warm-up is a time, as will-it-scale's; not with --ops)`);
+    base.warmupMs = (run.warmup as number) * 1000;
+    if (base.warmupMs >= base.durationMs) throw new CliError(`${name}: ${run.warmup} s must be shorter than the duration (${base.durationMs / 1000} s)`);
+  }
   return base;
 }
 
@@ -456,5 +462,5 @@ export function finishPlan(b: PlanBase, cpus: number | undefined, workload: stri
       `${b.from.get('mem') ?? 'mem'}: ${fmtBytes(config.mem)} is too small for ${workload}: it needs ${fmtBytes(need)} per CPU × ${config.cpus} CPU(s) = ${fmtBytes(need * config.cpus)} (raise it${region})`,
     );
   }
-  return { config, spec, durationMs: b.durationMs, opsPerCpu: b.opsPerCpu, warmupOps: b.warmupOps };
+  return { config, spec, durationMs: b.durationMs, opsPerCpu: b.opsPerCpu, warmupMs: b.warmupMs };
 }

@@ -73,8 +73,6 @@ export const H_ERROR = 34; // cpu+1 of the first CPU that threw
 export const H_STW = 48; // stop-the-world checkpoint word (sim/)
 export const H_STW_PARKED = 49;
 export const H_RUNNING = 50; // CPUs still running their workload
-export const H_WARM_LEFT = 51; // --warmup: CPUs still in their warm-up steps (the measured window opens at 0)
-export const H_MEASURE_END = 52; // --warmup: 1 once the first CPU has finished (the measured window closes)
 /** CPU slot ids beyond the workload CPUs */
 export const kswapdCpu = (l: { nrCpus: number }) => l.nrCpus;
 export const monitorCpu = (l: { nrCpus: number }) => l.nrCpus + 1;

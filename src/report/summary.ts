@@ -25,7 +25,7 @@ export const plain = { head: [] as string[], border: [] as string[] };
 export function runHeadline(r: RunResults): string {
   const c = r.config;
   const stop = r.stop.durationMs !== undefined ? `${(r.stop.durationMs / 1000).toFixed(2)} s` : `${r.stop.opsPerCpu} steps/CPU`;
-  const warm = r.stop.warmupOps ? ` after ${r.stop.warmupOps} warm-up steps` : '';
+  const warm = r.stop.warmupMs ? ` (the first ${r.stop.warmupMs / 1000} s a warm-up)` : '';
   const region = r.workload.regionBytes ? ` region ${fmtSize(Number(r.workload.regionBytes))}` : '';
   return `${r.workload.name} on ${r.cpus} CPU${r.cpus === 1 ? '' : 's'} (host cores ${r.hostCores}): mem ${fmtSize(c.mem)}${region}, rmap ${c.rmap}, locks ${c.locks}/${c.lockImpl}, seed ${c.seed}, ${stop}${warm}`;
 }

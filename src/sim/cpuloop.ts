@@ -22,7 +22,7 @@
  * hot line (the stop/STW words are only read until someone writes them).
  */
 import { attachMachine } from '../machine/machine.js';
-import { H_BARRIER, H_GATE, H_STOP, H_ERROR, H_STW, H_STW_PARKED, H_RUNNING, H_WARM_LEFT, H_MEASURE_END, PC_OPS, PC_STATE } from '../machine/layout.js';
+import { H_BARRIER, H_GATE, H_STOP, H_ERROR, H_STW, H_STW_PARKED, H_RUNNING, PC_OPS, PC_STATE } from '../machine/layout.js';
 import { makeCpu } from '../vm/cpu.js';
 import { enter_op, OP_SETUP, OP_WORKLOAD, OP_EXIT, OP_KSWAPD } from '../machine/cpu.js';
 import { workloadByName, type WorkloadSpec, type WorkloadSetup } from '../workload/index.js';
@@ -36,8 +36,8 @@ export interface CpuTask {
   setup: WorkloadSetup;
   /** operations this CPU runs at most (0 = until the stop flag) */
   opsBudget: number;
-  /** the first warmupOps operations are the warm-up: the result says where they ended (CpuResult.warmup) */
-  warmupOps?: number;
+  /** the warm-up, ms from the start (virtual under the virtual clock): the result says where it ended (CpuResult.warmup) */
+  warmupMs?: number;
   /** this task is kswapd (CPU slot cfg.cpus), not a workload CPU */
   kswapd?: boolean;
   /** virtual clock: stop at this virtual time, ns (the run's duration; Infinity: the op budget decides) */
@@ -53,14 +53,8 @@ export interface CpuResult {
   elapsedMs: number;
   failures: string[];
   extra: Record<string, number>;
-  /** where the warm-up ended (CpuTask.warmupOps > 0 and reached): ops, units and elapsedMs at that point */
+  /** where the warm-up ended (CpuTask.warmupMs > 0 and reached): ops, units and elapsedMs at the first step boundary after it */
   warmup?: { ops: number; units: number; elapsedMs: number };
-  /**
-   * the measured window as this CPU saw it: its units and time at its first
-   * step boundary after every CPU had finished its warm-up (H_WARM_LEFT 0),
-   * and at its first boundary after the first CPU finished (H_MEASURE_END)
-   */
-  window?: { startUnits: number; startMs: number; endUnits: number; endMs: number };
   /** per-step latency histogram (workload/latency.ts), when the workload keeps one */
   latency?: Float64Array;
   /** atNs: the CPU's virtual time when it threw (virtual clock) */
@@ -106,14 +100,9 @@ export function runCpuTask(t: CpuTask): CpuResult {
   w[cpu.pc + PC_STATE] = 1;
   const t0 = performance.now();
   const stopNs = t.stopNs ?? Infinity;
-  const warmupOps = t.warmupOps ?? 0;
+  let warmupMs = t.warmupMs ?? 0;
   let ops = 0;
   let units = 0;
-  let winUnits = -1;
-  let winMs = 0;
-  const windowEnd = () => {
-    if (winUnits >= 0 && !res.window) res.window = { startUnits: winUnits, startMs: winMs, endUnits: units, endMs: elapsed(t0) };
-  };
   try {
     enter_op(cpu, OP_WORKLOAD, t.spec.name);
     while (Atomics.load(w, H_STOP) === 0 && (t.opsBudget === 0 || ops < t.opsBudget) && vt_now() < stopNs) {
@@ -122,25 +111,10 @@ export function runCpuTask(t: CpuTask): CpuResult {
       units += inst.step();
       ops++;
       w[cpu.pc + PC_OPS] = ops;
-      if (warmupOps > 0) {
-        // will-it-scale's measurement: from when every task is warm to when the first one stops
-        if (ops === warmupOps) {
-          res.warmup = { ops, units, elapsedMs: elapsed(t0) };
-          Atomics.sub(w, H_WARM_LEFT, 1);
-        }
-        if (winUnits < 0 && ops >= warmupOps && Atomics.load(w, H_WARM_LEFT) === 0) {
-          // a window that opens after the first CPU stopped is empty: this CPU measured nothing in it
-          if (Atomics.load(w, H_MEASURE_END) !== 0) winUnits = -2;
-          else {
-            winUnits = units;
-            winMs = elapsed(t0);
-          }
-        } else if (winUnits >= 0 && Atomics.load(w, H_MEASURE_END) !== 0) windowEnd();
+      if (warmupMs > 0 && elapsed(t0) >= warmupMs) {
+        res.warmup = { ops, units, elapsedMs: elapsed(t0) };
+        warmupMs = 0;
       }
-    }
-    if (warmupOps > 0) {
-      Atomics.store(w, H_MEASURE_END, 1);
-      windowEnd();
     }
     res.elapsedMs = elapsed(t0);
     enter_op(cpu, OP_EXIT);

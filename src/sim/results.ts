@@ -40,7 +40,7 @@ export interface PerCpuResult {
   loops: number;
   elapsedMs: number;
   opsPerSec: number;
-  /** with a warm-up (stop.warmupOps): the warm-up's part, which ops, loops, elapsedMs and opsPerSec above leave out */
+  /** with a warm-up (stop.warmupMs): the warm-up's part, which ops, loops, elapsedMs and opsPerSec above leave out */
   warmup?: { ops: number; loops: number; elapsedMs: number };
   /** over the whole run, warm-up included */
   vmstat: Vmstat;
@@ -54,17 +54,15 @@ export interface RunResults {
   /** the validated machine config (config.ts), every field */
   config: Config;
   workload: WorkloadSpec;
-  /** how the run stopped: after durationMs, or after opsPerCpu steps per CPU (after warmupOps unmeasured ones) */
-  stop: { durationMs?: number; opsPerCpu?: number; warmupOps?: number };
+  /** how the run stopped: after durationMs, or after opsPerCpu steps per CPU; the first warmupMs were not measured */
+  stop: { durationMs?: number; opsPerCpu?: number; warmupMs?: number };
   cpus: number;
   hostCores: number;
   durationMs: number;
   ops: number;
   loops: number;
-  /** ops / durationMs; with a warm-up, the ops done in the measured window over its span */
+  /** ops / durationMs; with a warm-up (stop.warmupMs), the sum of the CPUs' measured rates (perCpu[].opsPerSec) */
   opsPerSec: number;
-  /** with a warm-up: the measured window (ms from the start) and the ops done in it */
-  window?: { startMs: number; endMs: number; ops: number };
   /** host idle % over the run (os.cpus() idle time / all time, every host core), null if not measured */
   hostIdlePct: number | null;
   /** the host's cache-line round trip between two threads just before the run, ns (sim/hostprobe.ts); null if not measured (`run` measures it for 2+ CPUs) */
@@ -167,7 +165,7 @@ export interface BuildOptions {
   spec: WorkloadSpec;
   durationMs?: number;
   opsPerCpu?: number;
-  warmupOps?: number;
+  warmupMs?: number;
   hostIdlePct?: number | null;
   hostLineRoundTripNs?: number | null;
   latency?: LatencyHistogram;
@@ -177,34 +175,11 @@ export interface BuildOptions {
 }
 
 /**
- * will-it-scale's figure: the rate of all CPUs together between the moment
- * the last one finished its warm-up (startMs) and the moment the first one
- * stopped (endMs). Each CPU notes its units at its first step boundary after
- * each of the two moments (cpuloop.ts); its rate over those boundaries is
- * its rate in the window, and the rates add up. A CPU with no boundary in
- * the window (starved, or one step longer than the window) adds 0.
+ * One CPU's row: with a warm-up, what came after its first step boundary
+ * past the warm-up (a CPU with none measured nothing: 0 ops at 0 ops/s).
  */
-function measuredWindow(cpus: CpuResult[]): { startMs: number; endMs: number; ops: number; opsPerSec: number } | undefined {
-  const startMs = Math.max(...cpus.map((c) => c.warmup!.elapsedMs));
-  const endMs = Math.min(...cpus.map((c) => c.elapsedMs));
-  let ops = 0;
-  let opsPerSec = 0;
-  for (const c of cpus) {
-    const win = c.window;
-    if (!win || !(win.endMs > win.startMs)) continue;
-    ops += win.endUnits - win.startUnits;
-    opsPerSec += ((win.endUnits - win.startUnits) / (win.endMs - win.startMs)) * 1000;
-  }
-  if (!(endMs > startMs) || ops === 0) return undefined;
-  return { startMs, endMs, ops, opsPerSec };
-}
-
-/**
- * One CPU's row: with a warm-up, what came after it (a CPU that never
- * finished its warm-up measured nothing: 0 ops at 0 ops/s).
- */
-function measured(c: CpuResult, warmupOps: number, vmstat: Vmstat): PerCpuResult {
-  const w = warmupOps > 0 ? (c.warmup ?? { ops: c.ops, units: c.units, elapsedMs: c.elapsedMs }) : { ops: 0, units: 0, elapsedMs: 0 };
+function measured(c: CpuResult, warmupMs: number, vmstat: Vmstat): PerCpuResult {
+  const w = warmupMs > 0 ? (c.warmup ?? { ops: c.ops, units: c.units, elapsedMs: c.elapsedMs }) : { ops: 0, units: 0, elapsedMs: 0 };
   const units = c.units - w.units;
   const ms = c.elapsedMs - w.elapsedMs;
   return {
@@ -213,7 +188,7 @@ function measured(c: CpuResult, warmupOps: number, vmstat: Vmstat): PerCpuResult
     loops: c.ops - w.ops,
     elapsedMs: ms,
     opsPerSec: ms > 0 ? (units / ms) * 1000 : 0,
-    ...(warmupOps > 0 ? { warmup: { ops: w.units, loops: w.ops, elapsedMs: w.elapsedMs } } : {}),
+    ...(warmupMs > 0 ? { warmup: { ops: w.units, loops: w.ops, elapsedMs: w.elapsedMs } } : {}),
     vmstat,
   };
 }
@@ -221,8 +196,8 @@ function measured(c: CpuResult, warmupOps: number, vmstat: Vmstat): PerCpuResult
 export function buildResults(outcome: RunOutcome, opts: BuildOptions): RunResults {
   const m = outcome.m;
   const cores = hostCores();
-  const warmupOps = opts.warmupOps ?? 0;
-  const perCpu: PerCpuResult[] = outcome.perCpu.map((c) => measured(c, warmupOps, cpuVmstat(m, c.cpu)));
+  const warmupMs = opts.warmupMs ?? 0;
+  const perCpu: PerCpuResult[] = outcome.perCpu.map((c) => measured(c, warmupMs, cpuVmstat(m, c.cpu)));
   const ops = perCpu.reduce((s, c) => s + c.ops, 0);
   const loops = perCpu.reduce((s, c) => s + c.loops, 0);
   const failures = outcome.perCpu.flatMap((c) => c.failures.map((f) => `cpu ${c.cpu}: ${f}`));
@@ -234,11 +209,8 @@ export function buildResults(outcome: RunOutcome, opts: BuildOptions): RunResult
   const virtual = m.cfg.clock === 'virtual';
   const ts = virtual ? undefined : timeSliceWarning(m.cfg.cpus, cores);
   if (ts && !warnings.includes(ts)) warnings.unshift(ts);
-  const cold = warmupOps > 0 ? outcome.perCpu.filter((c) => !c.warmup).map((c) => c.cpu) : [];
-  if (cold.length) warnings.push(`warning: CPU(s) ${cold.join(', ')} did not finish the warm-up of ${warmupOps} steps: they measured nothing`);
-  const win = warmupOps > 0 && !cold.length ? measuredWindow(outcome.perCpu) : undefined;
-  if (warmupOps > 0 && !cold.length && !win)
-    warnings.push('warning: no window in which every CPU had finished its warm-up and none had stopped (the CPUs ran one after another): ops/s is over the whole run');
+  const cold = warmupMs > 0 ? outcome.perCpu.filter((c) => !c.warmup || c.warmup.elapsedMs >= c.elapsedMs).map((c) => c.cpu) : [];
+  if (cold.length) warnings.push(`warning: CPU(s) ${cold.join(', ')} finished no step after the ${warmupMs} ms warm-up: they measured nothing`);
   const r: RunResults = {
     version: RESULTS_VERSION,
     kind: 'run',
@@ -248,15 +220,15 @@ export function buildResults(outcome: RunOutcome, opts: BuildOptions): RunResult
     workload: opts.spec,
     stop: {
       ...(opts.durationMs !== undefined ? { durationMs: opts.durationMs } : { opsPerCpu: opts.opsPerCpu }),
-      ...(warmupOps > 0 ? { warmupOps } : {}),
+      ...(warmupMs > 0 ? { warmupMs } : {}),
     },
     cpus: m.cfg.cpus,
     hostCores: cores,
     durationMs: outcome.durationMs,
     ops,
     loops,
-    opsPerSec: win ? win.opsPerSec : outcome.durationMs > 0 ? (ops / outcome.durationMs) * 1000 : 0,
-    ...(win ? { window: { startMs: win.startMs, endMs: win.endMs, ops: win.ops } } : {}),
+    // with a warm-up, will-it-scale's sum: each CPU's rate from its first step boundary past the warm-up to its stop
+    opsPerSec: warmupMs > 0 ? perCpu.reduce((s, c) => s + c.opsPerSec, 0) : outcome.durationMs > 0 ? (ops / outcome.durationMs) * 1000 : 0,
     hostIdlePct: opts.hostIdlePct ?? null,
     hostLineRoundTripNs: opts.hostLineRoundTripNs ?? null,
     perCpu,

@@ -45,7 +45,6 @@ import {
   H_STW,
   H_STW_PARKED,
   H_RUNNING,
-  H_WARM_LEFT,
   PC_STATE,
   G_KSWAPD,
   K_WAKE,
@@ -72,8 +71,8 @@ export interface RunOptions {
   durationMs?: number;
   /** … or after this many operations per CPU */
   opsPerCpu?: number;
-  /** operations per CPU run first and not measured (will-it-scale's warm-up); with opsPerCpu each CPU runs both */
-  warmupOps?: number;
+  /** the first warmupMs of the run (virtual under the virtual clock) are not measured: will-it-scale's warm-up */
+  warmupMs?: number;
   /** stop-the-world invariant checks during the run */
   checkpoints?: number;
   /** after the run: exit everything, drop caches, and require every frame free */
@@ -217,12 +216,9 @@ export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
   const pool = opts.pool ?? new Piscina({ filename, minThreads: n + nk, maxThreads: n + nk, idleTimeout: 1000, execArgv });
   if (opts.pool && opts.pool.options.maxThreads < n + nk) throw new Error(`runMachine: the pool has ${opts.pool.options.maxThreads} threads, the run needs ${n + nk}`);
   Atomics.store(w, H_RUNNING, n + nk);
-  Atomics.store(w, H_WARM_LEFT, n);
   const tasks: Promise<CpuResult>[] = [];
   for (let c = 0; c < n; c++) {
-    const warmupOps = opts.warmupOps ?? 0;
-    const opsBudget = opts.opsPerCpu === undefined ? 0 : opts.opsPerCpu + warmupOps;
-    const t: CpuTask = { sab: m.sab, cpu: c, spec, setup, opsBudget, warmupOps, stopNs, spinBeforeSleep: opts.spinBeforeSleep };
+    const t: CpuTask = { sab: m.sab, cpu: c, spec, setup, opsBudget: opts.opsPerCpu ?? 0, warmupMs: opts.warmupMs ?? 0, stopNs, spinBeforeSleep: opts.spinBeforeSleep };
     tasks.push(pool.run(t));
   }
   // each CPU's result as soon as it has one: a CPU that threw while holding a lock leaves the
