@@ -53,7 +53,7 @@ describe('--warmup', () => {
     expect(r.ops).toBe(r.perCpu[0]!.ops + r.perCpu[1]!.ops);
     expect(r.opsPerSec).toBeCloseTo(r.perCpu[0]!.opsPerSec + r.perCpu[1]!.opsPerSec, 6);
     const out = (await cli('run', ...PF1)).out;
-    expect(out).toMatch(/the first 0\.00003 s a warm-up/);
+    expect(out).toMatch(/0\.0001 s \(the first 0\.00003 s a warm-up\)/);
     expect(out).toMatch(/the sum of each CPU's rate after a warm-up of 0\.00003 s/);
   });
 
