@@ -19,3 +19,15 @@ export const randU32 = (rng: Rng): number => rng.next() >>> 0;
 
 /** A uniform value in [0, 1). */
 export const randFloat = (rng: Rng): number => (rng.next() >>> 0) / 2 ** 32;
+
+/** A closure giving uniform values in [0, 1) from `seed`: for loops that draw many. */
+export const floats = (seed: number): (() => number) => {
+  const rng = seeded(seed);
+  return () => randFloat(rng);
+};
+
+/** A closure giving uniform unsigned 32-bit values from `seed`. */
+export const u32s = (seed: number): (() => number) => {
+  const rng = seeded(seed);
+  return () => randU32(rng);
+};

@@ -22,7 +22,7 @@ import { readTrace, readCpuTrace } from '../machine/trace.js';
 import { kswapdCpu } from '../machine/layout.js';
 import { formatLockStat, formatPerfLockContention } from '../report/lockstat.js';
 import { formatLockStatBrief } from '../report/lockstat_brief.js';
-import { formatSummary, formatVerdict, formatRmapOverhead, formatVmstat, formatEvents, runHeadline, fmtRate, fmtInt, fmtSize } from '../report/summary.js';
+import { formatSummary, formatVerdict, formatRmapOverhead, formatVmstat, formatEvents, runHeadline, fmtRate, fmtInt, fmtSize, fmtSeconds } from '../report/summary.js';
 import { scaleCsv, scaleChart } from '../report/scaling.js';
 import { buildReport } from '../report/html.js';
 import { analyzeTrace, chromeTrace, foldedWaitStacks, faultLatency } from '../report/trace_export.js';
@@ -67,6 +67,7 @@ export async function execute(
     spec: plan.spec,
     durationMs: plan.durationMs,
     opsPerCpu: plan.opsPerCpu,
+    warmupMs: plan.warmupMs,
     checkpoints: opts.checkpoints,
     checkEmpty: true,
     pool: opts.pool,
@@ -81,6 +82,7 @@ export async function execute(
     spec: plan.spec,
     durationMs: plan.durationMs,
     opsPerCpu: plan.opsPerCpu,
+    warmupMs: plan.warmupMs,
     // will-it-scale's idle column is the host's; beside virtual ops/s it would read as the simulated machine's
     hostIdlePct: plan.config.clock === 'virtual' ? null : idle.pct(),
     ...opts.build?.(outcome),
@@ -111,7 +113,7 @@ function printRun(io: Io, r: RunResults, all: boolean): void {
   io.out(`${runHeadline(r)}\n`);
   io.out(formatSummary(r));
   io.out(
-    `throughput: ${fmtRate(r.opsPerSec)} ops/s (${fmtInt(r.ops)} ops in ${(r.durationMs / 1000).toFixed(3)} s${clockNote(r)})` +
+    `throughput: ${fmtRate(r.opsPerSec)} ops/s (${r.stop.warmupMs ? `the sum of each CPU's rate after a warm-up of ${fmtSeconds(r.stop.warmupMs)}: ${fmtInt(r.ops)} measured ops; whole run ` : `${fmtInt(r.ops)} ops in `}${fmtSeconds(r.durationMs)}${clockNote(r)})` +
       `${r.hostIdlePct === null ? '' : `, host idle ${r.hostIdlePct.toFixed(1)}%`}` +
       `${r.hostLineRoundTripNs === null ? '' : `, host cache-line round trip ${r.hostLineRoundTripNs.toFixed(0)} ns`}\n`,
   );
@@ -296,7 +298,7 @@ function printScale(io: Io, s: ScaleResults): void {
   const first = s.runs[0]?.processes ?? s.runs[0]?.threads;
   if (first) {
     const c = first.config;
-    io.out(`\n${s.workload}: mem ${fmtSize(c.mem)}${first.workload.regionBytes ? `, region ${fmtSize(Number(first.workload.regionBytes))}/CPU` : ''}, rmap ${c.rmap}, locks ${c.locks}/${c.lockImpl}, ${first.stop.durationMs !== undefined ? `${(first.stop.durationMs / 1000).toFixed(2)} s` : `${first.stop.opsPerCpu} steps/CPU`} per point, host cores ${s.hostCores}\n`);
+    io.out(`\n${s.workload}: mem ${fmtSize(c.mem)}${first.workload.regionBytes ? `, region ${fmtSize(Number(first.workload.regionBytes))}/CPU` : ''}, rmap ${c.rmap}, locks ${c.locks}/${c.lockImpl}, ${first.stop.durationMs !== undefined ? fmtSeconds(first.stop.durationMs) : `${first.stop.opsPerCpu} steps/CPU`}${first.stop.warmupMs ? ` (the first ${fmtSeconds(first.stop.warmupMs)} a warm-up)` : ''} per point, host cores ${s.hostCores}\n`);
     if (first.virtual) {
       const hostS = s.runs.reduce((a, p) => a + (p.processes?.hostSeconds ?? 0) + (p.threads?.hostSeconds ?? 0), 0);
       io.out(`virtual clock: cost table ${first.virtual.cost.name} ${first.virtual.cost.hash}, topology ${first.virtual.topology}, quantum ${first.virtual.quantumNs} ns; ops/s are per virtual second (${hostS.toFixed(1)} host s in all)\n`);

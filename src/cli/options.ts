@@ -73,6 +73,7 @@ export interface SharedOpts {
   pattern?: string;
   duration?: string;
   ops?: string;
+  warmup?: string;
   seed?: string;
   config?: string;
   json?: string;
@@ -135,6 +136,7 @@ const RUN_FIELDS = {
   region: size(PAGE, 1024 * MiB),
   duration: SECONDS,
   ops: int(1, 0x7fffffff),
+  warmup: SECONDS,
 };
 
 /**
@@ -162,6 +164,7 @@ export const FLAGS = [
   { opt: 'pattern', flag: '--pattern', to: 'spec', field: 'pattern' },
   { opt: 'duration', flag: '--duration', to: 'run', field: 'duration' },
   { opt: 'ops', flag: '--ops', to: 'run', field: 'ops' },
+  { opt: 'warmup', flag: '--warmup', to: 'run', field: 'warmup' },
 ] as const satisfies readonly { opt: keyof SharedOpts; flag: string; to: 'config' | 'spec' | 'run'; field: string }[];
 
 /** The machine config the schema gives with no input (the defaults help prints). */
@@ -192,6 +195,7 @@ export function addSharedOptions(cmd: Command, d: CommandDefaults): Command {
     .option('--pattern <name>', `access pattern of the pressure workload (${PRESSURE_PATTERNS.join(', ')}) (default uniform)`)
     .option('-d, --duration <seconds>', `run this long (default ${d.duration})`)
     .option('--ops <n>', 'or: run this many workload steps per CPU instead of a duration (default none)')
+    .option('--warmup <seconds>', "the first seconds of --duration are run and not measured, as will-it-scale's warm-up (virtual seconds under the virtual clock) (default none)")
     .option('--seed <n>', `PRNG seed (default ${show('seed', d)})`)
     .option('--lockdep', `build the lock dependency graph and report cycles (default ${d.config.lockdep ? 'on' : 'off'})`)
     .option('--hold-time', 'measure lock hold times (lock_stat holdtime columns; costs two clock reads per acquisition) (default off)')
@@ -216,6 +220,8 @@ export interface PlanBase {
   defaults: CommandDefaults;
   durationMs?: number;
   opsPerCpu?: number;
+  /** the first ms of the run are not measured (will-it-scale's warm-up); only with durationMs */
+  warmupMs?: number;
 }
 
 export interface RunPlan {
@@ -223,6 +229,7 @@ export interface RunPlan {
   spec: WorkloadSpec;
   durationMs?: number;
   opsPerCpu?: number;
+  warmupMs?: number;
 }
 
 function readConfigFile(file: string): Record<string, unknown> {
@@ -276,13 +283,15 @@ function fromFile(file: string, base: PlanBase): { run: Record<string, unknown> 
     const stop = isObject(f.stop) ? f.stop : {};
     if (typeof stop.durationMs === 'number') run.duration = stop.durationMs / 1000;
     if (typeof stop.opsPerCpu === 'number') run.ops = stop.opsPerCpu;
+    if (typeof stop.warmupMs === 'number') run.warmup = stop.warmupMs / 1000;
   } else {
-    const { workload, region, duration, ops, ...rest } = f;
+    const { workload, region, duration, ops, warmup, ...rest } = f;
     cfg = rest;
     w = workload;
     if (region !== undefined) putSpec('regionBytes', parseField(RUN_FIELDS.region, region, 'config.region'), 'config.region');
     if (duration !== undefined) run.duration = parseField(RUN_FIELDS.duration, duration, 'config.duration');
     if (ops !== undefined) run.ops = parseField(RUN_FIELDS.ops, ops, 'config.ops');
+    if (warmup !== undefined) run.warmup = parseField(RUN_FIELDS.warmup, warmup, 'config.warmup');
   }
   for (const [k, v] of Object.entries(cfg)) {
     base.cfg[k] = v;
@@ -318,6 +327,8 @@ export function planBase(o: SharedOpts, d: CommandDefaults): PlanBase {
     } else if (f.to === 'spec') {
       base.spec[f.field] = v;
       base.from.set(`spec.${f.field}`, f.flag);
+    } else if (f.field === 'warmup') {
+      run.warmup = parseField(RUN_FIELDS.warmup, v, f.flag);
     } else {
       if (flagStop) throw new CliError('--duration and --ops are exclusive: give one');
       flagStop = f.field;
@@ -344,6 +355,13 @@ export function planBase(o: SharedOpts, d: CommandDefaults): PlanBase {
   // in the file, ops beats duration
   if (run.ops !== undefined) base.opsPerCpu = run.ops as number;
   else base.durationMs = ((run.duration as number | undefined) ?? d.duration) * 1000;
+  if (run.warmup !== undefined) {
+    const name = o.warmup !== undefined ? '--warmup' : 'config.warmup';
+    // will-it-scale warms up for a time, then measures for a time: a warm-up needs a duration to sit in
+    if (base.durationMs === undefined) throw new CliError(`${name}: needs --duration (a warm-up is a time, as will-it-scale's; not with --ops)`);
+    base.warmupMs = (run.warmup as number) * 1000;
+    if (base.warmupMs >= base.durationMs) throw new CliError(`${name}: ${run.warmup} s must be shorter than the duration (${base.durationMs / 1000} s)`);
+  }
   return base;
 }
 
@@ -455,5 +473,5 @@ export function finishPlan(b: PlanBase, cpus: number | undefined, workload: stri
       `${b.from.get('mem') ?? 'mem'}: ${fmtBytes(config.mem)} is too small for ${workload}: it needs ${fmtBytes(need)} per CPU × ${config.cpus} CPU(s) = ${fmtBytes(need * config.cpus)} (raise it${region})`,
     );
   }
-  return { config, spec, durationMs: b.durationMs, opsPerCpu: b.opsPerCpu };
+  return { config, spec, durationMs: b.durationMs, opsPerCpu: b.opsPerCpu, warmupMs: b.warmupMs };
 }

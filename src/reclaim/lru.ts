@@ -318,7 +318,7 @@ export function lru_add_drain_all(cpu: CpuBase): void {
  */
 export function activate_page(cpu: CpuBase, pfn: number): void {
   const f = ps(cpu.l.memMap, pfn) + PG_FLAGS;
-  lru_lock(cpu, SITE.refill_inactive);
+  lru_lock(cpu, SITE.activate_page);
   if ((Atomics.load(cpu.w, f) & (PG_lru | PG_active)) === PG_lru) {
     __isolate(cpu, pfn);
     add_page_to_lru(cpu, pfn, true);

@@ -21,12 +21,16 @@ export function fmtRate(n: number): string {
 
 export const plain = { head: [] as string[], border: [] as string[] };
 
+/** A stop time in seconds as given (2 s, 0.0015 s): no rounding a virtual-clock microsecond run to 0.00. */
+export const fmtSeconds = (ms: number): string => `${+(ms / 1000).toPrecision(6)} s`;
+
 /** One line naming what ran. */
 export function runHeadline(r: RunResults): string {
   const c = r.config;
-  const stop = r.stop.durationMs !== undefined ? `${(r.stop.durationMs / 1000).toFixed(2)} s` : `${r.stop.opsPerCpu} steps/CPU`;
+  const stop = r.stop.durationMs !== undefined ? fmtSeconds(r.stop.durationMs) : `${r.stop.opsPerCpu} steps/CPU`;
+  const warm = r.stop.warmupMs ? ` (the first ${fmtSeconds(r.stop.warmupMs)} a warm-up)` : '';
   const region = r.workload.regionBytes ? ` region ${fmtSize(Number(r.workload.regionBytes))}` : '';
-  return `${r.workload.name} on ${r.cpus} CPU${r.cpus === 1 ? '' : 's'} (host cores ${r.hostCores}): mem ${fmtSize(c.mem)}${region}, rmap ${c.rmap}, locks ${c.locks}/${c.lockImpl}, seed ${c.seed}, ${stop}`;
+  return `${r.workload.name} on ${r.cpus} CPU${r.cpus === 1 ? '' : 's'} (host cores ${r.hostCores}): mem ${fmtSize(c.mem)}${region}, rmap ${c.rmap}, locks ${c.locks}/${c.lockImpl}, seed ${c.seed}, ${stop}${warm}`;
 }
 
 /** Bytes as a person reads them (config.ts fmtBytes: 64M, 256K, 2.25M). */

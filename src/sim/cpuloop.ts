@@ -45,6 +45,8 @@ export interface CpuTask {
   setup: WorkloadSetup;
   /** operations this CPU runs at most (0 = until the stop flag) */
   opsBudget: number;
+  /** the warm-up, ms from the start (virtual under the virtual clock): the result says where it ended (CpuResult.warmup) */
+  warmupMs?: number;
   /** this task is kswapd (CPU slot cfg.cpus), not a workload CPU */
   kswapd?: boolean;
   /** virtual clock: stop at this virtual time, ns (the run's duration; Infinity: the op budget decides) */
@@ -62,6 +64,8 @@ export interface CpuResult {
   elapsedMs: number;
   failures: string[];
   extra: Record<string, number>;
+  /** where the warm-up ended (CpuTask.warmupMs > 0 and reached): ops, units and elapsedMs at the first step boundary after it */
+  warmup?: { ops: number; units: number; elapsedMs: number };
   /** per-step latency histogram (workload/latency.ts), when the workload keeps one */
   latency?: Float64Array;
   /** atNs: the CPU's virtual time when it threw (virtual clock) */
@@ -107,6 +111,7 @@ export function runCpuTask(t: CpuTask): CpuResult {
   w[cpu.pc + PC_STATE] = 1;
   const t0 = performance.now();
   const stopNs = t.stopNs ?? Infinity;
+  let warmupMs = t.warmupMs ?? 0;
   let ops = 0;
   let units = 0;
   let swapoffAt = t.swapoffAtMs ?? Infinity;
@@ -129,6 +134,10 @@ export function runCpuTask(t: CpuTask): CpuResult {
       units += inst.step();
       ops++;
       w[cpu.pc + PC_OPS] = ops;
+      if (warmupMs > 0 && elapsed(t0) >= warmupMs) {
+        res.warmup = { ops, units, elapsedMs: elapsed(t0) };
+        warmupMs = 0;
+      }
     }
     res.elapsedMs = elapsed(t0);
     enter_op(cpu, OP_EXIT);

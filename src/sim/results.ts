@@ -14,6 +14,7 @@
  */
 import { availableParallelism } from 'node:os';
 import type { RunOutcome } from './run.js';
+import type { CpuResult } from './cpuloop.js';
 import type { Config } from '../config.js';
 import type { WorkloadSpec } from '../workload/index.js';
 import type { Machine } from '../machine/machine.js';
@@ -39,6 +40,9 @@ export interface PerCpuResult {
   loops: number;
   elapsedMs: number;
   opsPerSec: number;
+  /** with a warm-up (stop.warmupMs): the warm-up's part, which ops, loops, elapsedMs and opsPerSec above leave out */
+  warmup?: { ops: number; loops: number; elapsedMs: number };
+  /** over the whole run, warm-up included */
   vmstat: Vmstat;
 }
 
@@ -50,13 +54,14 @@ export interface RunResults {
   /** the validated machine config (config.ts), every field */
   config: Config;
   workload: WorkloadSpec;
-  /** how the run stopped: after durationMs, or after opsPerCpu steps per CPU */
-  stop: { durationMs?: number; opsPerCpu?: number };
+  /** how the run stopped: after durationMs, or after opsPerCpu steps per CPU; the first warmupMs were not measured */
+  stop: { durationMs?: number; opsPerCpu?: number; warmupMs?: number };
   cpus: number;
   hostCores: number;
   durationMs: number;
   ops: number;
   loops: number;
+  /** ops / durationMs; with a warm-up (stop.warmupMs), the sum of the CPUs' measured rates (perCpu[].opsPerSec) */
   opsPerSec: number;
   /** host idle % over the run (os.cpus() idle time / all time, every host core), null if not measured */
   hostIdlePct: number | null;
@@ -160,6 +165,7 @@ export interface BuildOptions {
   spec: WorkloadSpec;
   durationMs?: number;
   opsPerCpu?: number;
+  warmupMs?: number;
   hostIdlePct?: number | null;
   hostLineRoundTripNs?: number | null;
   latency?: LatencyHistogram;
@@ -168,17 +174,30 @@ export interface BuildOptions {
   date?: Date;
 }
 
+/**
+ * One CPU's row: with a warm-up, what came after its first step boundary
+ * past the warm-up (a CPU with none measured nothing: 0 ops at 0 ops/s).
+ */
+function measured(c: CpuResult, warmupMs: number, vmstat: Vmstat): PerCpuResult {
+  const w = warmupMs > 0 ? (c.warmup ?? { ops: c.ops, units: c.units, elapsedMs: c.elapsedMs }) : { ops: 0, units: 0, elapsedMs: 0 };
+  const units = c.units - w.units;
+  const ms = c.elapsedMs - w.elapsedMs;
+  return {
+    cpu: c.cpu,
+    ops: units,
+    loops: c.ops - w.ops,
+    elapsedMs: ms,
+    opsPerSec: ms > 0 ? (units / ms) * 1000 : 0,
+    ...(warmupMs > 0 ? { warmup: { ops: w.units, loops: w.ops, elapsedMs: w.elapsedMs } } : {}),
+    vmstat,
+  };
+}
+
 export function buildResults(outcome: RunOutcome, opts: BuildOptions): RunResults {
   const m = outcome.m;
   const cores = hostCores();
-  const perCpu: PerCpuResult[] = outcome.perCpu.map((c) => ({
-    cpu: c.cpu,
-    ops: c.units,
-    loops: c.ops,
-    elapsedMs: c.elapsedMs,
-    opsPerSec: c.elapsedMs > 0 ? (c.units / c.elapsedMs) * 1000 : 0,
-    vmstat: cpuVmstat(m, c.cpu),
-  }));
+  const warmupMs = opts.warmupMs ?? 0;
+  const perCpu: PerCpuResult[] = outcome.perCpu.map((c) => measured(c, warmupMs, cpuVmstat(m, c.cpu)));
   const ops = perCpu.reduce((s, c) => s + c.ops, 0);
   const loops = perCpu.reduce((s, c) => s + c.loops, 0);
   const failures = outcome.perCpu.flatMap((c) => c.failures.map((f) => `cpu ${c.cpu}: ${f}`));
@@ -190,6 +209,8 @@ export function buildResults(outcome: RunOutcome, opts: BuildOptions): RunResult
   const virtual = m.cfg.clock === 'virtual';
   const ts = virtual ? undefined : timeSliceWarning(m.cfg.cpus, cores);
   if (ts && !warnings.includes(ts)) warnings.unshift(ts);
+  const cold = warmupMs > 0 ? outcome.perCpu.filter((c) => !c.warmup || c.warmup.elapsedMs >= c.elapsedMs).map((c) => c.cpu) : [];
+  if (cold.length) warnings.push(`warning: CPU(s) ${cold.join(', ')} finished no step after the ${warmupMs} ms warm-up: they measured nothing`);
   const r: RunResults = {
     version: RESULTS_VERSION,
     kind: 'run',
@@ -197,13 +218,17 @@ export function buildResults(outcome: RunOutcome, opts: BuildOptions): RunResult
     date: (opts.date ?? new Date()).toISOString(),
     config: m.cfg,
     workload: opts.spec,
-    stop: opts.durationMs !== undefined ? { durationMs: opts.durationMs } : { opsPerCpu: opts.opsPerCpu },
+    stop: {
+      ...(opts.durationMs !== undefined ? { durationMs: opts.durationMs } : { opsPerCpu: opts.opsPerCpu }),
+      ...(warmupMs > 0 ? { warmupMs } : {}),
+    },
     cpus: m.cfg.cpus,
     hostCores: cores,
     durationMs: outcome.durationMs,
     ops,
     loops,
-    opsPerSec: outcome.durationMs > 0 ? (ops / outcome.durationMs) * 1000 : 0,
+    // with a warm-up, will-it-scale's sum: each CPU's rate from its first step boundary past the warm-up to its stop
+    opsPerSec: warmupMs > 0 ? perCpu.reduce((s, c) => s + c.opsPerSec, 0) : outcome.durationMs > 0 ? (ops / outcome.durationMs) * 1000 : 0,
     hostIdlePct: opts.hostIdlePct ?? null,
     hostLineRoundTripNs: opts.hostLineRoundTripNs ?? null,
     perCpu,

@@ -71,6 +71,8 @@ export interface RunOptions {
   durationMs?: number;
   /** … or after this many operations per CPU */
   opsPerCpu?: number;
+  /** the first warmupMs of the run (virtual under the virtual clock) are not measured: will-it-scale's warm-up */
+  warmupMs?: number;
   /** stop-the-world invariant checks during the run */
   checkpoints?: number;
   /** after the run: exit everything, drop caches, and require every frame free */
@@ -221,7 +223,7 @@ export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
   Atomics.store(w, H_RUNNING, n + nk);
   const tasks: Promise<CpuResult>[] = [];
   for (let c = 0; c < n; c++) {
-    const t: CpuTask = { sab: m.sab, cpu: c, spec, setup, opsBudget: opts.opsPerCpu ?? 0, stopNs, spinBeforeSleep: opts.spinBeforeSleep };
+    const t: CpuTask = { sab: m.sab, cpu: c, spec, setup, opsBudget: opts.opsPerCpu ?? 0, warmupMs: opts.warmupMs ?? 0, stopNs, spinBeforeSleep: opts.spinBeforeSleep };
     if (c === 0 && opts.swapoffAtMs !== undefined) t.swapoffAtMs = opts.swapoffAtMs;
     tasks.push(pool.run(t));
   }

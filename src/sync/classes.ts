@@ -120,6 +120,7 @@ export const LOCK_SITES = [
   '__page_cache_release',
   'sys_brk',
   'madvise',
+  'activate_page',
   'shmem_writepage',
   'shmem_getpage',
 ] as const;

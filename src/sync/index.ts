@@ -14,7 +14,7 @@
  *           mm->page_table_lock        (pte_alloc: pgd population; 2.4: every pte)
  *           ptlock_ptr(page)           (pte_offset_map_lock: split scheme)
  *             PG_chainlock             (page_add_rmap, page_remove_rmap)
- *               pagemap_lru_lock       (lru_cache_add, shrink_list, refill_inactive)
+ *               pagemap_lru_lock       (lru_cache_add, activate_page, shrink_list, refill_inactive)
  *               pagecache_lock / mapping->tree_lock (add_to_page_cache)
  *                 page-cache hash bucket bit lock (split only; innermost, no class:
  *                 a tree_lock and swapper's lock can guard chains in one bucket)

@@ -43,6 +43,7 @@ import { makeCpuBase } from '../../src/machine/cpu.js';
 import { computeLayout, PC_REFAULT_HIST, percpuBase } from '../../src/machine/layout.js';
 import { makeConfig } from '../../src/config.js';
 import { SWAPPER_SPACE, mappingOfInode } from '../../src/machine/page.js';
+import { u32s } from '../rng.js';
 
 const M32 = (1n << 32n) - 1n;
 const u32 = (x: bigint) => x & M32;
@@ -64,16 +65,6 @@ function inverse32(a: number): number {
   let x = a;
   for (let k = 0; k < 5; k++) x = Math.imul(x, 2 - Math.imul(a, x));
   return x;
-}
-
-function xorshift(seed: number) {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>>= 0);
-  };
 }
 
 const VARIANTS = [
@@ -112,7 +103,7 @@ const cookieOf = (t: NrTable, m: number, i: number, ino: number) =>
 
 describe('hash (32-bit model of include/linux/hash.h)', () => {
   it('hash_32 and hash_long equal the exact products mod 2^32', () => {
-    const rnd = xorshift(7);
+    const rnd = u32s(7);
     for (let k = 0; k < 2000; k++) {
       const v = rnd() | 0;
       const bits = 1 + (k % 32);
@@ -124,7 +115,7 @@ describe('hash (32-bit model of include/linux/hash.h)', () => {
 
   it('nr_hash picks the LOW bits of 37*hash_ptr(mapping) + hash_long(index); nr_cookie is the §1.3 chain', () => {
     const t = nrTableAt(0, 1024, 64);
-    const rnd = xorshift(11);
+    const rnd = u32s(11);
     for (let k = 0; k < 2000; k++) {
       const m = rnd() | 0, i = rnd() | 0, ino = (rnd() & 0xffff) + 1;
       const h = refHash(m, i);
@@ -156,7 +147,7 @@ describe('hash (32-bit model of include/linux/hash.h)', () => {
     const invG = inverse32(GOLDEN_RATIO_PRIME_32);
     const invGR = inverse32(GOLDEN_RATIO_32);
     expect(Math.imul(invG, GOLDEN_RATIO_PRIME_32)).toBe(1);
-    const rnd = xorshift(3);
+    const rnd = u32s(3);
     for (let k = 0; k < 200; k++) {
       const m = (rnd() | 1) | 0, i = rnd() | 0;
       const ino = Math.imul(-Math.imul(37, i32(refHash(m, i))) | 0, invG);
@@ -290,7 +281,7 @@ for (const v of VARIANTS) for (const hand of ['add', 'cas'] as const) {
 
     it('after enough evictions spread by the hash a cookie falls out (§1.7 b)', () => {
       const { w, t } = table(NB, v.bytes, v.wide, hand);
-      const rnd = xorshift(0xc0ffee);
+      const rnd = u32s(0xc0ffee);
       const victims = 200;
       for (let k = 0; k < victims; k++) remember_page(w, t, FILE, 1_000_000 + k, INO);
       // 4 x NUM_NR x nbuckets further evictions of random pages of other files

@@ -56,6 +56,7 @@ import {
   type NrTable,
   type NrHand,
 } from '../../src/reclaim/nonresident.js';
+import { u32s } from '../rng.js';
 
 export const CTL_ARRIVE = 0;
 export const CTL_GATE = 16;
@@ -156,13 +157,7 @@ function run(a: WorkerArgs): WorkerLog {
     tight: 0,
   };
 
-  let rng = a.seed >>> 0 || 1;
-  const rand = () => {
-    rng ^= rng << 13;
-    rng ^= rng >>> 17;
-    rng ^= rng << 5;
-    return (rng >>>= 0);
-  };
+  const rand = u32s(a.seed);
 
   const put = (keys: Int32Array, k: number) => {
     const m = keys[3 * k]!, i = keys[3 * k + 1]!, ino = keys[3 * k + 2]!;

@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { replay, type ReplayOptions } from '../../src/reclaim/replay/index.js';
+import { floats } from '../rng.js';
 
 /*
  * What the policies are for, measured: looping scans slightly larger than
@@ -13,16 +14,6 @@ function loop(pages: number, passes: number, base = 0): number[] {
   const a: number[] = [];
   for (let p = 0; p < passes; p++) for (let i = 0; i < pages; i++) a.push(base + i);
   return a;
-}
-
-function xorshift(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 4294967296;
-  };
 }
 
 function misses(keys: number[] | Float64Array, opts: Omit<ReplayOptions, 'pages'>, pages: number): number {
@@ -82,7 +73,7 @@ describe('looping scans: other sizes and a warm start', () => {
   it('CLOCK-Pro and clockpro-approx still win on a loop that follows a random phase (they re-adapt)', () => {
     const M = 1000;
     for (let seed = 1; seed <= 6; seed++) {
-      const rnd = xorshift(seed * 2654435761);
+      const rnd = floats(seed * 2654435761);
       const pre: number[] = [];
       for (let i = 0; i < 20000; i++) pre.push(50000 + Math.floor(rnd() * 1500));
       const keys = [...pre, ...loop(1100, 20)];
@@ -108,7 +99,7 @@ describe('looping scans: other sizes and a warm start', () => {
 describe('use-once: a one-time scan through a hot set', () => {
   // 600 hot pages referenced at random; from the 10000th reference on, each hot
   // reference is followed by one page of a 20000-page scan.
-  const rnd = xorshift(7);
+  const rnd = floats(7);
   const keys: number[] = [];
   let scanned = 0;
   for (let i = 0; i < 40000; i++) {
@@ -157,7 +148,7 @@ describe('2q refault-distance activation (mm/workingset.c): a new working set be
 });
 
 describe('skewed references (zipf 0.9 over 10000 pages, 200000 references, M = 1000)', () => {
-  const rnd = xorshift(99);
+  const rnd = floats(99);
   const n = 10000;
   const cdf = new Float64Array(n);
   let sum = 0;

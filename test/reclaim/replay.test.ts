@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { densify, replay, runPolicy, REPLAY_POLICIES, type ReplayOptions } from '../../src/reclaim/replay/index.js';
 import { traceFromKeys } from '../../src/workload/trace.js';
 import { OP_READ, OP_WRITE } from '../../src/reclaim/page_trace.js';
+import { floats } from '../rng.js';
 
 /*
  * Small, obviously-correct reference implementations (Map/array based) of the
@@ -150,13 +151,7 @@ const traceArb = fc
     writeFrac: fc.constantFrom(0, 0.3, 1),
   })
   .map(({ universe, len, hot, loop, stride, seed, writeFrac }) => {
-    let s = seed;
-    const rnd = () => {
-      s ^= s << 13;
-      s ^= s >>> 17;
-      s ^= s << 5;
-      return (s >>> 0) / 4294967296;
-    };
+    const rnd = floats(seed);
     const keys: number[] = [];
     const ops: number[] = [];
     let l = 0;
