@@ -20,7 +20,7 @@ import { swap_info } from '../../src/reclaim/index.js';
 import { vmstatSum as vmsum } from '../../src/sim/results.js';
 import { STRESS_SEED, recordStressOps } from '../stress-ops.js';
 
-const OPS = Number(process.env.SMPVM_STRESS_DET_OPS ?? 150_000);
+const OPS = Number(process.env.SMPVM_STRESS_DET_OPS ?? 160_000);
 const CHUNK = 25_000;
 const RUNS = [
   { locks: 'split', rmap: 'objrmap', policy: '2q' },
