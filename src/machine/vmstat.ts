@@ -71,6 +71,8 @@ export const VMSTAT_NAMES = [
   'oom_wait',
   'compact_success',
   'compact_fail',
+  'swap_wb_req',
+  'swap_wb_wait',
 ] as const;
 
 export type VmstatName = (typeof VMSTAT_NAMES)[number];

@@ -228,6 +228,44 @@ export function del_page_from_lru(cpu: CpuBase, pfn: number): void {
   if ((old & PG_hot) !== 0) Atomics.sub(cpu.w, lruLine(cpu) + L_NR_HOT, 1);
 }
 
+/**
+ * rotate_reclaimable_page (2.6 mm/swap.c): a page whose write-back just
+ * completed (writeback.ts) moves to the inactive tail, so that the next
+ * pass frees it instead of waiting for the whole list to turn over
+ * (pgrotated). Only for the policies whose inactive list is in LRU order
+ * (2q, swapout): clock sweeps pfns, CLOCK-Pro's lists are its clock. An
+ * isolated page (PG_lru clear) is left alone. Takes the lru lock.
+ */
+export function rotate_reclaimable_page(cpu: CpuBase, pfn: number): void {
+  const name = policyOf(cpu).name;
+  if (name !== '2q' && name !== 'swapout') return;
+  const w = cpu.w;
+  const memMap = cpu.l.memMap;
+  const f = ps(memMap, pfn) + PG_FLAGS;
+  if ((Atomics.load(w, f) & (PG_lru | PG_active)) !== PG_lru) return; // a hint: rechecked under the lock
+  lru_lock(cpu, SITE.end_page_writeback);
+  const g = lruLine(cpu);
+  const headOff = g + L_INACTIVE_HEAD;
+  if ((w[f]! & (PG_lru | PG_active)) === PG_lru && lru_tail(cpu, false) !== pfn) {
+    charge(COST[C_LIST_OP]!);
+    list_del(w, memMap, headOff, pfn, cpu.debug);
+    // list_add_tail: after the old tail, whose successor is NIL; the head's prev names the new tail
+    const h = w[headOff]! - 1;
+    const p = ps(memMap, pfn);
+    if (h === NIL) list_add_head(w, memMap, headOff, pfn);
+    else {
+      const hp = ps(memMap, h);
+      const tail = w[hp + PG_LRU_PREV]!;
+      w[ps(memMap, tail) + PG_LRU_NEXT] = pfn;
+      w[p + PG_LRU_PREV] = tail;
+      w[p + PG_LRU_NEXT] = NIL;
+      w[hp + PG_LRU_PREV] = pfn;
+    }
+    w[cpu.vm + VM.pgrotated]!++;
+  }
+  lru_unlock(cpu);
+}
+
 /* ---- adding new pages ---- */
 
 /**

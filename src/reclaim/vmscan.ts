@@ -19,7 +19,11 @@
  *     FAIL → activate, AGAIN → keep. Without SP_RMAP (2.4's swap_out
  *     policy) a mapped page is left for the virtual scan               → keep
  *   dirty: swap-cache page → swap_writepage (sleeps holding the page lock;
- *     write error → activate, the page stays dirty); file page → writepage
+ *     write error → activate, the page stays dirty), or with
+ *     swapWriteout async swap_writepage_async (writeback.ts: the write is
+ *     started in a cluster, the page kept and freed on a later pass once it
+ *     completed)                                                    → keep;
+ *     file page → writepage
  *   remove_mapping: under the cache lock, if only the cache and we hold it
  *     (count 2), clean and unmapped, take it out (releasing the slot)
  *   unlock, drop our reference: the page is free                    → freed
@@ -66,6 +70,8 @@ import { lru_add_drain, test_clear_referenced } from './lru.js';
 import { swap_free, swap_writeok } from './swapfile.js';
 import { add_to_swap } from './swap_state.js';
 import { swap_writepage, file_writepage } from './page_io.js';
+import { writeout_async, swap_writepage_async, wb_submit, wb_complete } from './writeback.js';
+import { INJECTIONS } from '../config.js';
 import { policyOf } from './policy.js';
 import { workingset_eviction } from './workingset.js';
 
@@ -77,6 +83,9 @@ export const PAGE_ACTIVATE = 2;
 export const SP_RMAP = 1;
 /** shrink_page mode: a referenced mapped page is activated (2.6 shrink_list) */
 export const SP_REFCHECK = 2;
+
+/** planted bug (config.inject): reclaim ignores PG_writeback and frees a page whose write is in flight */
+const INJECT_FREE_UNDER_WRITEBACK = INJECTIONS.indexOf('free_under_writeback');
 
 const mapped = (w: Int32Array, p: number) => Atomics.load(w, p + PG_MAPCOUNT) >= 0;
 
@@ -97,12 +106,15 @@ function remove_mapping(cpu: CpuBase, pfn: number, swap: boolean): boolean {
     page_cache_mapping(cpu, pfn) !== mapping ||
     page_count(cpu, pfn) !== 2 ||
     (Atomics.load(w, p + PG_FLAGS) & PG_dirty) !== 0 ||
+    ((Atomics.load(w, p + PG_FLAGS) & PG_writeback) !== 0 && cpu.inject !== INJECT_FREE_UNDER_WRITEBACK) ||
     mapped(w, p)
   ) {
     cache_unlock(cpu, mapping);
     return false;
   }
   const entry = swap ? w[p + PG_PRIVATE]! : 0;
+  // the planted bug goes the whole way: the page leaves the cache and is freed as if its write were done
+  if (cpu.inject === INJECT_FREE_UNDER_WRITEBACK) Atomics.and(w, p + PG_FLAGS, ~PG_writeback);
   workingset_eviction(cpu, pfn, entry); // issue 7: remember_page, before the key is cleared
   __remove_from_page_cache(cpu, pfn);
   cache_unlock(cpu, mapping);
@@ -117,7 +129,7 @@ function shrink_locked(cpu: ReclaimCpu, pfn: number, mode: number): number {
   const l = cpu.l;
   const p = pageStruct(l, pfn);
   let flags = Atomics.load(w, p + PG_FLAGS);
-  if ((flags & PG_writeback) !== 0) return PAGE_KEEP;
+  if ((flags & PG_writeback) !== 0 && cpu.inject !== INJECT_FREE_UNDER_WRITEBACK) return PAGE_KEEP;
   const mapping = w[p + PG_MAPPING]!;
   let swapcache = (flags & PG_swapcache) !== 0;
   const file = !swapcache && isFileMapping(mapping);
@@ -148,6 +160,10 @@ function shrink_locked(cpu: ReclaimCpu, pfn: number, mode: number): number {
   flags = Atomics.load(w, p + PG_FLAGS);
   if ((flags & PG_dirty) !== 0) {
     if (swapcache) {
+      if (writeout_async(cpu)) {
+        swap_writepage_async(cpu, pfn);
+        return PAGE_KEEP;
+      }
       if (!swap_writepage(cpu, pfn)) return PAGE_ACTIVATE;
     } else {
       file_writepage(cpu, pfn);
@@ -197,6 +213,7 @@ export function try_to_free_pages(cpu: ReclaimCpu): number {
   const sc = scanControl(cpu);
   bkl_enter(cpu, SITE.shrink_list);
   lru_add_drain(cpu);
+  wb_complete(cpu); // the swap device's completions, taken on this CPU
   sc.kswapd = false;
   let total = 0;
   for (let prio = policy.defPriority; prio >= 0 && total < SWAP_CLUSTER_MAX; prio--) {
@@ -205,6 +222,7 @@ export function try_to_free_pages(cpu: ReclaimCpu): number {
     sc.nrReclaimed = 0;
     sc.nrScanned = 0;
     policy.shrink(cpu, sc);
+    wb_submit(cpu); // no cluster stays open past a pass
     total += sc.nrReclaimed;
   }
   bkl_exit(cpu);
@@ -273,6 +291,7 @@ export function kswapd_balance(cpu: ReclaimCpu): number {
   const policy = policyOf(cpu);
   const sc = scanControl(cpu);
   bkl_enter(cpu, SITE.kswapd);
+  wb_complete(cpu);
   sc.kswapd = true;
   let total = 0;
   for (let prio = policy.defPriority; prio >= 0 && total < SWAP_CLUSTER_MAX && zone_free(cpu) < high; prio--) {
@@ -281,6 +300,7 @@ export function kswapd_balance(cpu: ReclaimCpu): number {
     sc.nrReclaimed = 0;
     sc.nrScanned = 0;
     policy.shrink(cpu, sc);
+    wb_submit(cpu);
     drain_local_pages(cpu);
     total += sc.nrReclaimed;
   }

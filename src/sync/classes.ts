@@ -120,6 +120,8 @@ export const LOCK_SITES = [
   '__page_cache_release',
   'sys_brk',
   'madvise',
+  'swap_writepage',
+  'end_page_writeback',
 ] as const;
 
 export type LockSiteName = (typeof LOCK_SITES)[number];
