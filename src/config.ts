@@ -206,7 +206,7 @@ export const CONFIG_FIELDS = {
    */
   swapWriteout: oneOf(WRITEOUTS).default('sync'),
   /** async write-out: the swap device's latency per request, microseconds */
-  swapLatencyUs: positive(1e6).default(20),
+  swapLatencyUs: positive(1e7).default(20),
   /** async write-out: the swap device's transfer rate, MB/s (10^6 bytes) */
   swapBandwidth: positive(1e6).default(400),
   /** swap-in read-ahead window is 2^pageCluster slots; default 2 below 16 MiB of RAM, else 3 (2.4 swap_setup) */

@@ -73,6 +73,7 @@ export const VMSTAT_NAMES = [
   'compact_fail',
   'swap_wb_req',
   'swap_wb_wait',
+  'swap_wb_fault',
 ] as const;
 
 export type VmstatName = (typeof VMSTAT_NAMES)[number];
