@@ -5,6 +5,11 @@
  * store (only that CPU writes it, as the kernel's __count_vm_event); they are
  * summed after the run stops (all workers joined), so no Atomics are needed.
  * Source: include/linux/vm_event_item.h (2.6 era names), REFERENCE.md §4, §6.
+ * Not a kernel counter: reclaim_us, microseconds spent inside
+ * try_to_free_pages and kswapd_balance (synchronous I/O sleeps included;
+ * virtual microseconds under the virtual clock), and writeout_wait_us, the
+ * part of it spent sleeping in synchronous write-out (swap_writepage,
+ * file_writepage) — bench/writeout.ts's reclaim time and reclaim CPU time.
  */
 export const VMSTAT_NAMES = [
   'pgfault',
@@ -74,6 +79,8 @@ export const VMSTAT_NAMES = [
   'swap_wb_req',
   'swap_wb_wait',
   'swap_wb_fault',
+  'reclaim_us',
+  'writeout_wait_us',
 ] as const;
 
 export type VmstatName = (typeof VMSTAT_NAMES)[number];

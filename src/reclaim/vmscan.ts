@@ -36,7 +36,7 @@
  * page lock is held across the simulated I/O. kswapd and direct reclaim hold
  * kernel_flag throughout under `bkl` (context.ts).
  */
-import { sleep_on } from '../timing/conductor.js';
+import { sleep_on, clock_ms } from '../timing/conductor.js';
 import {
   G_ZONE,
   Z_FREE,
@@ -211,6 +211,7 @@ export function count_scanned(cpu: CpuBase, sc: ScanControl, n: number): void {
 export function try_to_free_pages(cpu: ReclaimCpu): number {
   const policy = policyOf(cpu);
   const sc = scanControl(cpu);
+  const t0 = clock_ms();
   bkl_enter(cpu, SITE.shrink_list);
   lru_add_drain(cpu);
   wb_complete(cpu); // the swap device's completions, taken on this CPU
@@ -226,6 +227,7 @@ export function try_to_free_pages(cpu: ReclaimCpu): number {
     total += sc.nrReclaimed;
   }
   bkl_exit(cpu);
+  cpu.w[cpu.vm + VM.reclaim_us]! += Math.round((clock_ms() - t0) * 1000);
   return total;
 }
 
@@ -290,6 +292,7 @@ export function kswapd_balance(cpu: ReclaimCpu): number {
   if (zone_free(cpu) >= high) return -1;
   const policy = policyOf(cpu);
   const sc = scanControl(cpu);
+  const t0 = clock_ms();
   bkl_enter(cpu, SITE.kswapd);
   wb_complete(cpu);
   sc.kswapd = true;
@@ -306,5 +309,6 @@ export function kswapd_balance(cpu: ReclaimCpu): number {
   }
   bkl_exit(cpu);
   w[cpu.vm + VM.pageoutrun]!++;
+  w[cpu.vm + VM.reclaim_us]! += Math.round((clock_ms() - t0) * 1000);
   return total;
 }
