@@ -205,6 +205,13 @@ export const CONFIG_FIELDS = {
    * and frees them on a later pass (reclaim/writeback.ts)
    */
   swapWriteout: oneOf(WRITEOUTS).default('sync'),
+  /**
+   * issue 18 item 3, seed 001: the clock policy keeps a freeable queue
+   * (2.4-rmap's inactive_clean): clean, unmapped pages reclaim has made
+   * ready are parked there, and an allocation below pages_min takes one
+   * without running reclaim (reclaim/freeable.ts). Only with policy clock.
+   */
+  freeable: z.boolean().default(false),
   /** async write-out: the swap device's latency per request, microseconds */
   swapLatencyUs: positive(1e7).default(20),
   /** async write-out: the swap device's transfer rate, MB/s (10^6 bytes) */
@@ -232,6 +239,9 @@ export const ConfigSchema = z
   .object(CONFIG_FIELDS)
   .strict()
   .superRefine((c, ctx) => {
+    if (c.freeable && c.policy !== 'clock') {
+      ctx.addIssue({ code: 'custom', path: ['freeable'], message: `the freeable queue is part of the clock policy (policy is ${c.policy})` });
+    }
     if (c.clock === 'host' && c.cpus > MAX_CPUS_HOST) {
       ctx.addIssue({ code: 'custom', path: ['cpus'], message: `must be <= ${MAX_CPUS_HOST} with clock host (up to ${MAX_CPUS_VIRTUAL} with clock virtual)` });
     }

@@ -87,6 +87,7 @@ export interface SharedOpts {
   writeout?: string;
   swapLatency?: string;
   swapBandwidth?: string;
+  freeable?: boolean;
 }
 
 /** A command's defaults: the workload, the stop condition, and machine fields that differ from the schema's. */
@@ -154,6 +155,7 @@ export const FLAGS = [
   { opt: 'writeout', flag: '--writeout', to: 'config', field: 'swapWriteout' },
   { opt: 'swapLatency', flag: '--swap-latency', to: 'config', field: 'swapLatencyUs' },
   { opt: 'swapBandwidth', flag: '--swap-bandwidth', to: 'config', field: 'swapBandwidth' },
+  { opt: 'freeable', flag: '--freeable', to: 'config', field: 'freeable' },
   { opt: 'region', flag: '--region', to: 'spec', field: 'regionBytes' },
   { opt: 'pattern', flag: '--pattern', to: 'spec', field: 'pattern' },
   { opt: 'duration', flag: '--duration', to: 'run', field: 'duration' },
@@ -199,6 +201,7 @@ export function addSharedOptions(cmd: Command, d: CommandDefaults): Command {
     .option('--writeout <mode>', `swap write-out: sync (one page at a time, the writer sleeps) or async (clustered on consecutive slots, queued on the swap device, freed on a later pass) (default ${show('swapWriteout', d)})`)
     .option('--swap-latency <us>', `async write-out: the swap device's latency per request, microseconds, > 0 (default ${show('swapLatencyUs', d)})`)
     .option('--swap-bandwidth <MB/s>', `async write-out: the swap device's transfer rate, MB/s, > 0 (default ${show('swapBandwidth', d)})`)
+    .option('--freeable', 'clock policy: keep a freeable queue of clean unmapped pages that an allocation takes without running reclaim (2.4-rmap inactive_clean) (default off)')
     .option('--config <file>', 'JSON config file (config fields, workload, region, duration, ops; or a results JSON)')
     .option('--json <file>', 'write the results JSON here');
 }

@@ -20,6 +20,7 @@
  *   | rmap pool         |  vm_node / pte_chain / anon_vma objects
  *   | swap_map          |  one count per swap slot
  *   | wbq               |  the swap device's ring: pfn, completion time (f64)
+ *   | freeq             |  the freeable queue's ring of pfns
  *   | nonresident       |  nr_bucket[]: one cache line each
  *   | lockdep           |  class x class dependency matrix + report
  *   | frames (RAM)      |  4 KiB per frame, page aligned; page tables too
@@ -96,6 +97,7 @@ export const G_KSWAPD = 11; // kswapd wait word, counters
 export const G_FILES = 12; // inode allocation
 export const G_COUNTER = 13; // lock_counter workload: test_lock_a + the counter (issue 17 lock-collapse bench)
 export const G_WBQ = 14; // issue 18: the swap device's request queue (reclaim/writeback.ts; under swap_lock)
+export const G_FREEABLE = 15; // issue 18: the clock policy's freeable queue (reclaim/freeable.ts; under the lru lock)
 export const NR_GLOBAL_LINES = 16;
 
 /* zone line (G_ZONE) data words */
@@ -140,6 +142,11 @@ export const WB_HEAD = 4; // next ring entry to complete (swap_lock)
 export const WB_TAIL = 5; // next free ring entry (swap_lock)
 export const WB_SEQ = 6; // completions so far: wait_on_page_writeback sleeps on it (Atomics.add + notify)
 export const WB_BUSY_F64 = 8; // words 8..9: Float64, when the device finishes its last queued request (ms; swap_lock)
+
+/* freeable queue line (G_FREEABLE) data words (reclaim/freeable.ts) */
+export const FQ_HEAD = 4; // next ring entry the allocator looks at (lru lock)
+export const FQ_TAIL = 5; // next free ring entry (lru lock)
+export const FQ_NR = 6; // pages with PG_freeable (Atomics)
 
 /* free-list lines (G_MMALLOC, G_VMALLOC, G_RMAPALLOC, G_FILES) */
 export const FL_HEAD = 4;
@@ -321,6 +328,8 @@ export interface Layout {
   /** issue 18: the swap device ring (reclaim/writeback.ts): wbqSize pfns, then wbqSize Float64 completion times */
   readonly wbq: number;
   readonly wbqSize: number;
+  /** issue 18: the freeable queue's ring (reclaim/freeable.ts): wbqSize pfns */
+  readonly freeq: number;
   readonly nonres: number;
   readonly nrBuckets: number;
   readonly bucketWords: number;
@@ -390,6 +399,8 @@ export function computeLayout(cfg: Config): Layout {
   const wbqSize = pow2AtLeast(nrFrames);
   const wbq = o;
   o += wbqSize * 3;
+  const freeq = o;
+  o += wbqSize;
   o = alignUp(o, LINE_WORDS * 2);
   const bucketWords = cfg.nrBucketBytes >>> 2;
   // alloc_large_system_hash rounds up: pages / (words per bucket), power of two
@@ -433,6 +444,7 @@ export function computeLayout(cfg: Config): Layout {
     swapMap,
     wbq,
     wbqSize,
+    freeq,
     nonres,
     nrBuckets,
     bucketWords,

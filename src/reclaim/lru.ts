@@ -84,7 +84,8 @@ import {
   globalLine,
   percpuBase,
 } from '../machine/layout.js';
-import { PG_lru, PG_active, PG_referenced, PG_reserved, PG_hot, PG_test } from '../machine/page.js';
+import { PG_lru, PG_active, PG_referenced, PG_reserved, PG_hot, PG_test, PG_freeable } from '../machine/page.js';
+import { TestClearPageFreeable } from '../mm/filemap.js';
 import { policyOf } from './policy.js';
 import { workingset_new_anon_page, workingset_file_insert } from './workingset.js';
 import { VM } from '../machine/vmstat.js';
@@ -226,6 +227,7 @@ export function del_page_from_lru(cpu: CpuBase, pfn: number): void {
   // one locked op for all four bits; issue 7: a freed hot page leaves CLOCK-Pro's resident hot count (clockpro.ts)
   const old = Atomics.and(cpu.w, ps(cpu.l.memMap, pfn) + PG_FLAGS, ~(PG_lru | PG_active | PG_hot | PG_test));
   if ((old & PG_hot) !== 0) Atomics.sub(cpu.w, lruLine(cpu) + L_NR_HOT, 1);
+  if ((old & PG_freeable) !== 0) TestClearPageFreeable(cpu, pfn); // issue 18: a parked page freed by its last user
 }
 
 /**

@@ -24,6 +24,8 @@
  *     started in a cluster, the page kept and freed on a later pass once it
  *     completed)                                                    → keep;
  *     file page → writepage
+ *   [SP_FREEABLE] clean, unmapped, count 2: parked on the freeable queue
+ *     (freeable.ts) while it is short                               → keep
  *   remove_mapping: under the cache lock, if only the cache and we hold it
  *     (count 2), clean and unmapped, take it out (releasing the slot)
  *   unlock, drop our reference: the page is free                    → freed
@@ -71,6 +73,7 @@ import { swap_free, swap_writeok } from './swapfile.js';
 import { add_to_swap } from './swap_state.js';
 import { swap_writepage, file_writepage } from './page_io.js';
 import { writeout_async, swap_writepage_async, wb_submit, wb_complete } from './writeback.js';
+import { freeable_park } from './freeable.js';
 import { INJECTIONS } from '../config.js';
 import { policyOf } from './policy.js';
 import { workingset_eviction } from './workingset.js';
@@ -83,6 +86,8 @@ export const PAGE_ACTIVATE = 2;
 export const SP_RMAP = 1;
 /** shrink_page mode: a referenced mapped page is activated (2.6 shrink_list) */
 export const SP_REFCHECK = 2;
+/** shrink_page mode: park a page ready to be freed on the freeable queue instead (clock + config.freeable, freeable.ts) */
+export const SP_FREEABLE = 4;
 
 /** planted bug (config.inject): reclaim ignores PG_writeback and frees a page whose write is in flight */
 const INJECT_FREE_UNDER_WRITEBACK = INJECTIONS.indexOf('free_under_writeback');
@@ -96,7 +101,7 @@ const mapped = (w: Int32Array, p: number) => Atomics.load(w, p + PG_MAPCOUNT) >=
  * cache's reference is dropped (the caller's remains) and a swap slot's
  * cache count released.
  */
-function remove_mapping(cpu: CpuBase, pfn: number, swap: boolean): boolean {
+export function remove_mapping(cpu: CpuBase, pfn: number, swap: boolean): boolean {
   const w = cpu.w;
   const p = pageStruct(cpu.l, pfn);
   const mapping = swap ? SWAPPER_SPACE : w[p + PG_MAPPING]!;
@@ -169,6 +174,7 @@ function shrink_locked(cpu: ReclaimCpu, pfn: number, mode: number): number {
       file_writepage(cpu, pfn);
     }
   }
+  if ((mode & SP_FREEABLE) !== 0 && freeable_park(cpu, pfn)) return PAGE_KEEP;
   return remove_mapping(cpu, pfn, swapcache) ? PAGE_FREED : PAGE_KEEP;
 }
 
