@@ -15,7 +15,8 @@
  *             moment remove_mapping would free it. While fewer than
  *             pages_high pages are parked it sets PG_freeable instead and
  *             queues the pfn (pgfreeable); the page goes back to the
- *             inactive list with its data and its cache entry.
+ *             inactive list (PG_active cleared: the hand isolates pages
+ *             from either list) with its data and its cache entry.
  *   take      an allocation that misses the pages_min fast path (alloc.ts)
  *             pops the queue before any reclaim: the page is isolated,
  *             locked, still PG_freeable, clean, unmapped and only the
@@ -32,10 +33,9 @@
  * with PG_lru (2.4-rmap unlinked it), so isolation, release and the LRU
  * checker need no third case; the clock hand passes parked pages by. The
  * ring may hold stale entries (rescued or freed pages, or one page twice);
- * the allocator re-checks PG_freeable and drops them. When it is full the
- * oldest entry is dropped (that page is then only reclaimable by the hand
- * after a rescue — at most pages_high pages are parked, so with a ring of
- * nrFrames entries this takes more stale entries than there are frames).
+ * the allocator re-checks PG_freeable and drops them. When it is full it
+ * is compacted to its live entries (fq_compact): at most pages_high pages
+ * are parked, far fewer than the ring's nrFrames (rounded up) entries.
  * FQ_NR counts PG_freeable pages (Atomics; TestClearPageFreeable in
  * mm/filemap.ts is the one clearer).
  *
@@ -98,6 +98,8 @@ export function freeable_park(cpu: CpuBase, pfn: number): boolean {
   const p = pageStruct(cpu.l, pfn);
   if ((Atomics.load(w, p + PG_FLAGS) & (PG_dirty | PG_writeback)) !== 0 || Atomics.load(w, p + PG_MAPCOUNT) >= 0 || page_count(cpu, pfn) !== 2) return false;
   if ((Atomics.or(w, p + PG_FLAGS, PG_freeable) & PG_freeable) !== 0) return true; // already parked
+  // isolated by us, so its list bits are ours: a parked page goes back to the inactive list
+  Atomics.and(w, p + PG_FLAGS, ~(PG_active | PG_referenced));
   Atomics.add(w, g + FQ_NR, 1);
   w[cpu.vm + VM.pgfreeable]!++;
   lru_lock(cpu, SITE.shrink_list);
@@ -106,15 +108,47 @@ export function freeable_park(cpu: CpuBase, pfn: number): boolean {
   return true;
 }
 
-/** Queue pfn at the tail (full: the oldest entry is dropped). Lru lock held. */
+/** Queue pfn at the tail (full: compacted first). Lru lock held. */
 function fq_push(cpu: CpuBase, pfn: number): void {
   const w = cpu.w;
   const g = fqLine(cpu);
   const mask = cpu.l.wbqSize - 1;
+  if (((w[g + FQ_TAIL]! - w[g + FQ_HEAD]!) | 0) > mask) fq_compact(cpu);
   const tail = w[g + FQ_TAIL]!;
-  if (((tail - w[g + FQ_HEAD]!) | 0) > mask) w[g + FQ_HEAD] = (w[g + FQ_HEAD]! + 1) | 0;
   w[cpu.l.freeq + (tail & mask)] = pfn;
   w[g + FQ_TAIL] = (tail + 1) | 0;
+}
+
+/** per-CPU "seen" marks for fq_compact (one byte per frame, created once) */
+const seenMarks = new WeakMap<CpuBase, Uint8Array>();
+
+/**
+ * The ring is full of entries, most of them stale (rescued or freed pages,
+ * pages queued twice): keep, in order, the first entry of each page still
+ * PG_freeable. Live pages number at most pages_high < nrFrames <= the ring
+ * size, so room is made and no parked page loses its entry. Rare (only
+ * after a ring's worth of rescues without an allocation to pop them); lru
+ * lock held.
+ */
+function fq_compact(cpu: CpuBase): void {
+  const w = cpu.w;
+  const g = fqLine(cpu);
+  const mask = cpu.l.wbqSize - 1;
+  const memMap = cpu.l.memMap;
+  let seen = seenMarks.get(cpu);
+  if (!seen) seenMarks.set(cpu, (seen = new Uint8Array(cpu.l.nrFrames)));
+  const head = w[g + FQ_HEAD]!;
+  const tail = w[g + FQ_TAIL]!;
+  let out = head;
+  for (let i = head; i !== tail; i = (i + 1) | 0) {
+    const pfn = w[cpu.l.freeq + (i & mask)]!;
+    if (seen[pfn] !== 0 || (Atomics.load(w, memMap + pfn * PAGE_STRUCT_WORDS + PG_FLAGS) & PG_freeable) === 0) continue;
+    seen[pfn] = 1;
+    w[cpu.l.freeq + (out & mask)] = pfn;
+    out = (out + 1) | 0;
+  }
+  for (let i = head; i !== out; i = (i + 1) | 0) seen[w[cpu.l.freeq + (i & mask)]!] = 0;
+  w[g + FQ_TAIL] = out;
 }
 
 /**
