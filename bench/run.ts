@@ -16,6 +16,7 @@ import { main as migrate } from './migrate.js';
 import { main as ceiling } from './clear_ceiling.js';
 import { main as micro } from './micro.js';
 import { main as writeout } from './writeout.js';
+import { main as freeable } from './freeable.js';
 import { benchMain, BenchArgError } from './common.js';
 
 const benches: [string, () => unknown][] = [
@@ -31,6 +32,7 @@ const benches: [string, () => unknown][] = [
   ['migrate', () => migrate([])],
   ['micro', () => micro([])],
   ['writeout', () => writeout([])],
+  ['freeable', () => freeable([])],
 ];
 /** Run the benchmarks named in argv (all when none is named), in the order above. */
 export async function main(only: string[]) {
