@@ -6,15 +6,14 @@
  * Deterministically on the main thread, then on worker CPUs with kswapd and
  * the content oracle.
  */
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import type { Piscina } from 'piscina';
+import { describe, it, expect } from 'vitest';
 import { check_invariants } from '../../src/sim/checker.js';
-import { runMachine, createRunPool } from '../../src/sim/run.js';
+import { runMachine } from '../../src/sim/run.js';
 import { makeConfig, ConfigError } from '../../src/config.js';
 import { G_FREEABLE, FQ_NR, globalLine } from '../../src/machine/layout.js';
 import { mmput } from '../../src/vm/fork.js';
 import { shrink_all_memory, lru_add_drain } from '../../src/reclaim/index.js';
-import { bootR, vmsum, newProc, mapAnon, put, get, rmapNames } from './helpers.js';
+import { bootR, vmsum, newProc, mapAnon, put, get, rmapNames, usePool, runProblems } from './helpers.js';
 
 const RMAP = rmapNames().includes('ptechain') ? 'ptechain' : 'scan';
 
@@ -66,13 +65,7 @@ describe('freeable queue, deterministic', () => {
 });
 
 describe('freeable queue on worker CPUs with kswapd, content oracle', () => {
-  let pool: Piscina;
-  beforeAll(() => {
-    pool = createRunPool(3);
-  });
-  afterAll(async () => {
-    await pool.destroy();
-  });
+  const pool = usePool();
 
   for (const writeout of ['sync', 'async'] as const) {
     it(`${writeout} write-out: pages are taken from the queue and rescued from it; oracle and checker clean`, async () => {
@@ -83,11 +76,11 @@ describe('freeable queue on worker CPUs with kswapd, content oracle', () => {
         durationMs: 1500,
         checkpoints: 1,
         checkEmpty: true,
-        pool,
+        pool: pool(),
       });
       const why = `seed ${seed}`;
       expect(r.error, why).toBeUndefined();
-      expect([...r.checkpoints.violations, ...r.checker.violations, ...r.perCpu.flatMap((c) => c.failures)], why).toEqual([]);
+      expect(runProblems(r), why).toEqual([]);
       expect(vmsum(r.m, 'oracle_fail'), why).toBe(0);
       expect(vmsum(r.m, 'pgfreeable'), why).toBeGreaterThan(0);
       expect(vmsum(r.m, 'pgalloc_freeable'), why).toBeGreaterThan(0);

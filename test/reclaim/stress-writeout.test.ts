@@ -8,23 +8,14 @@
  * checkpoint during the run, the full checker at the end. A fresh seed per
  * run, printed on failure (SMPVM_SEED reuses one).
  */
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import type { Piscina } from 'piscina';
-import { runMachine, createRunPool, type RunOutcome } from '../../src/sim/run.js';
+import { describe, it, expect } from 'vitest';
+import { runMachine } from '../../src/sim/run.js';
 import { LOCK_SCHEMES } from '../../src/config.js';
-import { vmsum, rmapNames } from './helpers.js';
+import { vmsum, rmapNames, usePool, runProblems } from './helpers.js';
 
 const DURATION = Number(process.env.SMPVM_WRITEOUT_STRESS_MS ?? 1200);
 const RMAP = rmapNames().includes('ptechain') ? 'ptechain' : 'scan';
 const HUNGRY = { maxTasks: 5, maxRegions: 10, maxRegionPages: 96, touchesPerStep: 32, segvRate: 0.005 };
-let pool: Piscina;
-
-const problems = (r: RunOutcome): string[] => [
-  ...(r.error ? [`cpu ${r.error.cpu} threw in ${r.error.op}: ${r.error.message}`] : []),
-  ...r.checkpoints.violations,
-  ...r.checker.violations,
-  ...r.perCpu.flatMap((c) => c.failures),
-];
 
 const VARIANTS = [
   { label: '2q async', config: { policy: '2q', swapWriteout: 'async' } },
@@ -34,12 +25,7 @@ const VARIANTS = [
 ];
 
 describe('SMP stress: async write-out and the freeable queue, 2 worker CPUs + kswapd', () => {
-  beforeAll(() => {
-    pool = createRunPool(3);
-  });
-  afterAll(async () => {
-    await pool.destroy();
-  });
+  const pool = usePool();
 
   for (const v of VARIANTS) {
     it(`${v.label} × ${RMAP} × {${LOCK_SCHEMES.join(', ')}}: clean`, async () => {
@@ -52,9 +38,9 @@ describe('SMP stress: async write-out and the freeable queue, 2 worker CPUs + ks
           durationMs: DURATION,
           checkpoints: 1,
           checkEmpty: true,
-          pool,
+          pool: pool(),
         });
-        const p = problems(r);
+        const p = runProblems(r);
         const why = `${v.label}/${RMAP}/${locks}: reproduce with SMPVM_SEED=${seed}`;
         if (p.length) console.error(`${why}\n${p.slice(0, 10).join('\n')}`);
         expect(p, why).toEqual([]);

@@ -5,17 +5,16 @@
  * that nothing completes until the test says so), then on worker CPUs with
  * kswapd and the content oracle under the host and the virtual clock.
  */
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import type { Piscina } from 'piscina';
+import { describe, it, expect } from 'vitest';
 import { check_invariants } from '../../src/sim/checker.js';
-import { runMachine, createRunPool } from '../../src/sim/run.js';
+import { runMachine } from '../../src/sim/run.js';
 import { pageStruct, PG_FLAGS } from '../../src/machine/layout.js';
 import { PG_writeback } from '../../src/machine/page.js';
 import { pte_present } from '../../src/mm/pte.js';
 import { mmput } from '../../src/vm/fork.js';
 import { shrink_all_memory, lru_add_drain, sys_swapoff } from '../../src/reclaim/index.js';
 import { wb_complete } from '../../src/reclaim/writeback.js';
-import { bootR, vmsum, newProc, mapAnon, put, get, pteOf, isSwapPte, rmapNames } from './helpers.js';
+import { bootR, vmsum, newProc, mapAnon, put, get, pteOf, isSwapPte, rmapNames, usePool, runProblems } from './helpers.js';
 
 const RMAP = rmapNames().includes('ptechain') ? 'ptechain' : 'scan';
 const N = 96;
@@ -95,13 +94,7 @@ describe('async write-out, deterministic', () => {
 });
 
 describe('async write-out on worker CPUs with kswapd, content oracle', () => {
-  let pool: Piscina;
-  beforeAll(() => {
-    pool = createRunPool(3);
-  });
-  afterAll(async () => {
-    await pool.destroy();
-  });
+  const pool = usePool();
 
   for (const clock of ['host', 'virtual'] as const) {
     it(`${clock} clock: pages faulted and redirtied during write-back read their latest data; checker clean`, async () => {
@@ -119,17 +112,17 @@ describe('async write-out on worker CPUs with kswapd, content oracle', () => {
           debug: clock === 'host',
           clock,
           swapWriteout: 'async',
-          swapLatencyUs: clock === 'host' ? 20_000 : 2000, // long enough that faults and writes meet pages in flight
+          swapLatencyUs: clock === 'host' ? 50_000 : 2000, // long enough that faults and writes meet pages in flight
         },
-        spec: { name: 'pressure', pattern: 'zipf', writeRatio: 0.5 },
-        durationMs: clock === 'host' ? 800 : 40,
+        spec: { name: 'pressure', pattern: 'uniform', writeRatio: 0.5 },
+        durationMs: clock === 'host' ? 2500 : 40,
         checkpoints: 1,
         checkEmpty: true,
-        pool,
+        pool: pool(),
       });
       const why = `seed ${seed}`;
       expect(r.error, why).toBeUndefined();
-      expect([...r.checkpoints.violations, ...r.checker.violations, ...r.perCpu.flatMap((c) => c.failures)], why).toEqual([]);
+      expect(runProblems(r), why).toEqual([]);
       expect(vmsum(r.m, 'oracle_fail'), why).toBe(0);
       expect(vmsum(r.m, 'swap_wb_req'), why).toBeGreaterThan(0);
       expect(vmsum(r.m, 'pswpout'), why).toBeGreaterThan(0);
