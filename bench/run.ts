@@ -15,6 +15,8 @@ import { main as refault } from './refault.js';
 import { main as migrate } from './migrate.js';
 import { main as ceiling } from './clear_ceiling.js';
 import { main as micro } from './micro.js';
+import { main as writeout } from './writeout.js';
+import { main as freeable } from './freeable.js';
 import { benchMain, BenchArgError } from './common.js';
 
 const benches: [string, () => unknown][] = [
@@ -29,6 +31,8 @@ const benches: [string, () => unknown][] = [
   ['refault', () => refault([])],
   ['migrate', () => migrate([])],
   ['micro', () => micro([])],
+  ['writeout', () => writeout([])],
+  ['freeable', () => freeable([])],
 ];
 /** Run the benchmarks named in argv (all when none is named), in the order above. */
 export async function main(only: string[]) {

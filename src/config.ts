@@ -23,7 +23,10 @@ export const LOCK_IMPLS = ['tas', 'ttas', 'ticket', 'mcs', 'futex'] as const;
 export const POLICIES = ['swapout', 'clock', '2q', 'clockpro', 'clockpro-approx'] as const;
 
 /** Deliberate bugs the stress tests plant to prove they can fail. */
-export const INJECTIONS = ['none', 'no_zone_lock', 'no_pte_lock', 'no_lru_lock', 'no_swap_dup', 'no_migrate_copy', 'no_shmem_swp'] as const;
+export const INJECTIONS = ['none', 'no_zone_lock', 'no_pte_lock', 'no_lru_lock', 'no_swap_dup', 'no_migrate_copy', 'no_shmem_swp', 'free_under_writeback'] as const;
+
+/** How reclaim writes dirty swap-cache pages (issue 18): one page at a time, sleeping through it, or clustered and asynchronous (reclaim/writeback.ts). */
+export const WRITEOUTS = ['sync', 'async'] as const;
 
 export const CLOCKS = ['host', 'virtual'] as const;
 /** host clock: workers time-slice beyond the host's cores anyway */
@@ -119,6 +122,10 @@ export const int = (min: number, max: number) =>
 export const num = (min: number, max: number) =>
   numeric('a number', /^\s*-?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?\s*$/i).pipe(z.number().min(min, `must be >= ${min}`).max(max, `must be <= ${max}`));
 
+/** A number in (0, max]: a device latency or bandwidth (0 or less is no device). */
+export const positive = (max: number) =>
+  numeric('a number', /^\s*-?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?\s*$/i).pipe(z.number().gt(0, 'must be > 0').max(max, `must be <= ${max}`));
+
 /** One of `names` (an enum with the accepted values in its message). */
 export const oneOf = <T extends readonly [string, ...string[]]>(names: T) =>
   z.enum(names, { error: (iss) => `unknown value ${JSON.stringify(iss.input)} (${names.join(', ')})` });
@@ -181,7 +188,7 @@ export const CONFIG_FIELDS = {
    */
   populate: z.boolean().default(false),
   seed: int(0, 0x7fffffff).default(1),
-  /** fault injection for tests: run with one lock class removed (or, no_swap_dup: fork skips one swap_duplicate per CPU; no_migrate_copy: migrate_page moves page state but not the 4 KiB of data) */
+  /** fault injection for tests: run with one lock class removed (or, no_swap_dup: fork skips one swap_duplicate per CPU; no_migrate_copy: migrate_page moves page state but not the 4 KiB of data; free_under_writeback: reclaim frees a swap-cache page whose write is still in flight) */
   inject: oneOf(INJECTIONS).default('none'),
   /** simulated swap I/O latency per page, microseconds (the writer / reader sleeps holding the page lock) */
   swapIoUs: num(0, 1e6).default(20),
@@ -189,6 +196,26 @@ export const CONFIG_FIELDS = {
   swapReadErrorRate: num(0, 1).default(0),
   /** probability that a swap-out write fails (the page stays resident and dirty) */
   swapWriteErrorRate: num(0, 1).default(0),
+  /**
+   * issue 18: swap write-out. sync: shrink_page writes one page and sleeps
+   * swapIoUs holding its lock (every CPU's sleeps overlap: no device queue);
+   * async: pages are gathered into clusters of consecutive slots (up to
+   * 2^pageCluster) and queued on the swap device (swapLatencyUs +
+   * 4 KiB / swapBandwidth per page, one request at a time); reclaim moves on
+   * and frees them on a later pass (reclaim/writeback.ts)
+   */
+  swapWriteout: oneOf(WRITEOUTS).default('sync'),
+  /**
+   * issue 18 item 3, seed 001: the clock policy keeps a freeable queue
+   * (2.4-rmap's inactive_clean): clean, unmapped pages reclaim has made
+   * ready are parked there, and an allocation below pages_min takes one
+   * without running reclaim (reclaim/freeable.ts). Only with policy clock.
+   */
+  freeable: z.boolean().default(false),
+  /** async write-out: the swap device's latency per request, microseconds */
+  swapLatencyUs: positive(1e7).default(20),
+  /** async write-out: the swap device's transfer rate, MB/s (10^6 bytes) */
+  swapBandwidth: positive(1e6).default(400),
   /** swap-in read-ahead window is 2^pageCluster slots; default 2 below 16 MiB of RAM, else 3 (2.4 swap_setup) */
   pageCluster: int(0, 5).optional(),
   /**
@@ -212,6 +239,9 @@ export const ConfigSchema = z
   .object(CONFIG_FIELDS)
   .strict()
   .superRefine((c, ctx) => {
+    if (c.freeable && c.policy !== 'clock') {
+      ctx.addIssue({ code: 'custom', path: ['freeable'], message: `the freeable queue is part of the clock policy (policy is ${c.policy})` });
+    }
     if (c.clock === 'host' && c.cpus > MAX_CPUS_HOST) {
       ctx.addIssue({ code: 'custom', path: ['cpus'], message: `must be <= ${MAX_CPUS_HOST} with clock host (up to ${MAX_CPUS_VIRTUAL} with clock virtual)` });
     }

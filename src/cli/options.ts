@@ -86,6 +86,11 @@ export interface SharedOpts {
   quantum?: string;
   topology?: string;
   cost?: string;
+  /* issue 18: swap write-out */
+  writeout?: string;
+  swapLatency?: string;
+  swapBandwidth?: string;
+  freeable?: boolean;
 }
 
 /** A command's defaults: the workload, the stop condition, and machine fields that differ from the schema's. */
@@ -160,6 +165,10 @@ export const FLAGS = [
   { opt: 'quantum', flag: '--quantum', to: 'config', field: 'quantum' },
   { opt: 'topology', flag: '--topology', to: 'config', field: 'topology' },
   { opt: 'cost', flag: '--cost', to: 'config', field: 'cost' },
+  { opt: 'writeout', flag: '--writeout', to: 'config', field: 'swapWriteout' },
+  { opt: 'swapLatency', flag: '--swap-latency', to: 'config', field: 'swapLatencyUs' },
+  { opt: 'swapBandwidth', flag: '--swap-bandwidth', to: 'config', field: 'swapBandwidth' },
+  { opt: 'freeable', flag: '--freeable', to: 'config', field: 'freeable' },
   { opt: 'region', flag: '--region', to: 'spec', field: 'regionBytes' },
   { opt: 'pattern', flag: '--pattern', to: 'spec', field: 'pattern' },
   { opt: 'duration', flag: '--duration', to: 'run', field: 'duration' },
@@ -204,6 +213,10 @@ export function addSharedOptions(cmd: Command, d: CommandDefaults): Command {
     .option('--quantum <ns>', `virtual clock: how far a CPU may run ahead of the next-lowest clock before handing over, virtual ns (0 = strict order; default ${DEFAULT_QUANTUM_NS})`)
     .option('--topology <SxC>', "virtual clock: sockets x cores per socket, e.g. 2x28 (default: the cost table's)")
     .option('--cost <file|preset>', `virtual clock: cost table, a JSON file or a preset (${COST_PRESETS.join(', ')}; default ${DEFAULT_COST_PRESET})`)
+    .option('--writeout <mode>', `swap write-out: sync (one page at a time, the writer sleeps) or async (clustered on consecutive slots, queued on the swap device, freed on a later pass) (default ${show('swapWriteout', d)})`)
+    .option('--swap-latency <us>', `async write-out: the swap device's latency per request, microseconds, > 0 (default ${show('swapLatencyUs', d)})`)
+    .option('--swap-bandwidth <MB/s>', `async write-out: the swap device's transfer rate, MB/s, > 0 (default ${show('swapBandwidth', d)})`)
+    .option('--freeable', 'clock policy: keep a freeable queue of clean unmapped pages that an allocation takes without running reclaim (2.4-rmap inactive_clean) (default off)')
     .option('--config <file>', 'JSON config file (config fields, workload, region, duration, ops; or a results JSON)')
     .option('--json <file>', 'write the results JSON here');
 }

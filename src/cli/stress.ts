@@ -100,6 +100,12 @@ export const INJECT: Record<Bug, InjectPlan> = {
     ...PRESSURE,
     locks: ['split', '2.4', 'bkl'],
   },
+  free_under_writeback: {
+    what: 'reclaim frees a swap-cache page whose asynchronous write is still in flight: the device completes on a freed or reused page (end_page_writeback BUG, checker, content oracle)',
+    config: { ...PRESSURE.config, swapWriteout: 'async' },
+    spec: PRESSURE.spec,
+    locks: ['split', '2.4', 'bkl'],
+  },
 };
 
 /** The --inject list for help: each bug and the settings it runs on. */

@@ -20,6 +20,8 @@
  *   | shmem swap index  |  one swap entry per (shmem inode, page): 2.4's shmem_swp
  *   | rmap pool         |  vm_node / pte_chain / anon_vma objects
  *   | swap_map          |  one count per swap slot
+ *   | wbq               |  the swap device's ring: pfn, completion time (f64)
+ *   | freeq             |  the freeable queue's ring of pfns
  *   | nonresident       |  nr_bucket[]: one cache line each
  *   | lockdep           |  class x class dependency matrix + report
  *   | frames (RAM)      |  4 KiB per frame, page aligned; page tables too
@@ -95,6 +97,8 @@ export const G_RMAPALLOC = 10; // rmap pool free list
 export const G_KSWAPD = 11; // kswapd wait word, counters
 export const G_FILES = 12; // inode allocation
 export const G_COUNTER = 13; // lock_counter workload: test_lock_a + the counter (issue 17 lock-collapse bench)
+export const G_WBQ = 14; // issue 18: the swap device's request queue (reclaim/writeback.ts; under swap_lock)
+export const G_FREEABLE = 15; // issue 18: the clock policy's freeable queue (reclaim/freeable.ts; under the lru lock)
 export const NR_GLOBAL_LINES = 16;
 
 /* zone line (G_ZONE) data words */
@@ -134,6 +138,17 @@ export const K_IO_WAIT = 5; // never written: simulated I/O sleeps time out on i
 export const K_OOM_VICTIM = 6; // mm + 1 of the OOM victim still exiting, 0 none
 export const K_OOM_GEN = 7; // MM_GEN of that victim
 export const K_SWAP_MM = 8; // swap_out's mm cursor + 1 (mmlist_lock)
+
+/* swap device queue line (G_WBQ) data words (reclaim/writeback.ts): the ring of pages under write-out */
+export const WB_HEAD = 4; // next ring entry to complete (swap_lock)
+export const WB_TAIL = 5; // next free ring entry (swap_lock)
+export const WB_SEQ = 6; // completions so far: wait_on_page_writeback sleeps on it (Atomics.add + notify)
+export const WB_BUSY_F64 = 8; // words 8..9: Float64, when the device finishes its last queued request (ms; swap_lock)
+
+/* freeable queue line (G_FREEABLE) data words (reclaim/freeable.ts) */
+export const FQ_HEAD = 4; // next ring entry the allocator looks at (lru lock)
+export const FQ_TAIL = 5; // next free ring entry (lru lock)
+export const FQ_NR = 6; // pages with PG_freeable (Atomics)
 
 /* free-list lines (G_MMALLOC, G_VMALLOC, G_RMAPALLOC, G_FILES) */
 export const FL_HEAD = 4;
@@ -314,6 +329,11 @@ export interface Layout {
   readonly rmapEntries: number;
   readonly rmapEntryWords: number;
   readonly swapMap: number;
+  /** issue 18: the swap device ring (reclaim/writeback.ts): wbqSize pfns, then wbqSize Float64 completion times */
+  readonly wbq: number;
+  readonly wbqSize: number;
+  /** issue 18: the freeable queue's ring (reclaim/freeable.ts): wbqSize pfns */
+  readonly freeq: number;
   readonly nonres: number;
   readonly nrBuckets: number;
   readonly bucketWords: number;
@@ -382,6 +402,13 @@ export function computeLayout(cfg: Config): Layout {
   const swapMap = o;
   o += nrSwap;
   o = alignUp(o, LINE_WORDS * 2);
+  // a page is in flight at most once: a ring of nrFrames entries never overflows
+  const wbqSize = pow2AtLeast(nrFrames);
+  const wbq = o;
+  o += wbqSize * 3;
+  const freeq = o;
+  o += wbqSize;
+  o = alignUp(o, LINE_WORDS * 2);
   const bucketWords = cfg.nrBucketBytes >>> 2;
   // alloc_large_system_hash rounds up: pages / (words per bucket), power of two
   const nrBuckets = pow2AtLeast(Math.max(1, Math.ceil(nrFrames / bucketWords)));
@@ -423,6 +450,9 @@ export function computeLayout(cfg: Config): Layout {
     rmapEntries,
     rmapEntryWords: rmapEntryW,
     swapMap,
+    wbq,
+    wbqSize,
+    freeq,
     nonres,
     nrBuckets,
     bucketWords,

@@ -35,7 +35,7 @@ export const PG_hot = 1 << 17; // CLOCK-Pro hot
 export const PG_test = 1 << 18; // CLOCK-Pro in test period
 export const PG_waiters = 1 << 19;
 export const PG_compound = 1 << 20; // part of a high-order allocation
-export const PG_freeable = 1 << 21; // 2q: on the freeable (cleaned) queue
+export const PG_freeable = 1 << 21; // clock + config.freeable: parked on the freeable queue (reclaim/freeable.ts)
 export const PG_inactive = 1 << 22;
 export const PG_readahead = 1 << 23; // swap cache: read ahead, not yet faulted on (swap_ra_hit)
 

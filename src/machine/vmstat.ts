@@ -5,6 +5,15 @@
  * store (only that CPU writes it, as the kernel's __count_vm_event); they are
  * summed after the run stops (all workers joined), so no Atomics are needed.
  * Source: include/linux/vm_event_item.h (2.6 era names), REFERENCE.md §4, §6.
+ * Not a kernel counter: reclaim_us, microseconds spent inside
+ * try_to_free_pages and kswapd_balance (synchronous I/O sleeps included;
+ * virtual microseconds under the virtual clock), and writeout_wait_us, the
+ * part of it spent sleeping in synchronous write-out (swap_writepage,
+ * file_writepage) — bench/writeout.ts's reclaim time and reclaim CPU time;
+ * alloc_slow / alloc_slow_us, allocations that missed the pages_min fast
+ * path and the microseconds they took (bench/freeable.ts). pgfreeable,
+ * pgalloc_freeable, pgrescued are 2.4-rmap's inactive_clean events in the
+ * kernel's style: pages parked, taken by the allocator, looked up again.
  */
 export const VMSTAT_NAMES = [
   'pgfault',
@@ -73,6 +82,16 @@ export const VMSTAT_NAMES = [
   'compact_fail',
   'shmem_swapout',
   'shmem_swapin',
+  'swap_wb_req',
+  'swap_wb_wait',
+  'swap_wb_fault',
+  'reclaim_us',
+  'writeout_wait_us',
+  'pgfreeable',
+  'pgalloc_freeable',
+  'pgrescued',
+  'alloc_slow',
+  'alloc_slow_us',
 ] as const;
 
 export type VmstatName = (typeof VMSTAT_NAMES)[number];

@@ -53,10 +53,13 @@ import {
   PG_INDEX,
   PG_PRIVATE,
   PG_HASH_NEXT,
+  G_FREEABLE,
+  FQ_NR,
   globalLine,
   inodeBase,
 } from '../machine/layout.js';
-import { PG_swapcache, SWAPPER_SPACE, inodeOfMapping, mappingOfInode } from '../machine/page.js';
+import { PG_swapcache, PG_freeable, SWAPPER_SPACE, inodeOfMapping, mappingOfInode } from '../machine/page.js';
+import { VM } from '../machine/vmstat.js';
 import { C_TREE_LOCK, SITE } from '../sync/classes.js';
 import { spin_lock, spin_unlock, assertHeld } from '../sync/spinlock.js';
 import { mapping_lock, mapping_unlock, mapping_assert_locked } from '../sync/scheme.js';
@@ -166,7 +169,24 @@ export function find_get_page(cpu: CpuBase, mapping: number, index: number): num
   const pfn = __find_page(cpu, mapping, index);
   if (pfn !== NIL) Atomics.add(cpu.w, cpu.l.memMap + pfn * PAGE_STRUCT_WORDS + PG_COUNT, 1);
   cache_unlock(cpu, mapping);
+  // issue 18: a page parked on the freeable queue is wanted again: rescued (reclaim/freeable.ts)
+  if (pfn !== NIL && (cpu.w[cpu.l.memMap + pfn * PAGE_STRUCT_WORDS + PG_FLAGS]! & PG_freeable) !== 0 && TestClearPageFreeable(cpu, pfn)) {
+    cpu.w[cpu.vm + VM.pgrescued]!++;
+  }
   return pfn;
+}
+
+/**
+ * TestClearPageFreeable: take PG_freeable off pfn (issue 18, the clock
+ * policy's freeable queue, reclaim/freeable.ts) and drop FQ_NR if it was
+ * set. Atomics on the flags word, so the lookup that rescues a page, the
+ * allocator that takes it and the release that frees it agree on who
+ * cleared it. True if this call cleared it.
+ */
+export function TestClearPageFreeable(cpu: CpuBase, pfn: number): boolean {
+  if ((Atomics.and(cpu.w, cpu.l.memMap + pfn * PAGE_STRUCT_WORDS + PG_FLAGS, ~PG_freeable) & PG_freeable) === 0) return false;
+  Atomics.sub(cpu.w, globalLine(cpu.l, G_FREEABLE) + FQ_NR, 1);
+  return true;
 }
 
 /* ---- insertion ---- */

@@ -4,6 +4,9 @@
  *
  *   free < pages_low         wake kswapd (it reclaims up to pages_high)
  *   free >= pages_min         allocate
+ *   clock + config.freeable, order 0: a page parked on the freeable queue
+ *                             is freed and allocated, no reclaim
+ *                             (freeable.ts; pgalloc_freeable)
  *   order > 0 and that failed:
  *     compact_pages           move pages out of one block (compact.ts) before
  *                             reclaiming anything (compact_stall)
@@ -30,12 +33,13 @@
  * Locking: called with no spinlock held (a fault's mmap_sem, or kernel_flag
  * under bkl, may be held). Watermarks are read lock-free (zone_watermark_ok).
  */
-import { sleep_on } from '../timing/conductor.js';
+import { sleep_on, clock_ms } from '../timing/conductor.js';
 import { G_ZONE, G_KSWAPD, K_IO_WAIT, H_RUNNING, Z_FREE, Z_LOW, Z_MIN, globalLine } from '../machine/layout.js';
 import { VM } from '../machine/vmstat.js';
 import { __alloc_pages, zone_watermark_ok } from '../mm/page_alloc.js';
 import type { ReclaimCpu } from './context.js';
-import { try_to_free_pages, wakeup_kswapd } from './vmscan.js';
+import { try_to_free_pages, wakeup_kswapd, remove_mapping } from './vmscan.js';
+import { freeable_on, freeable_take } from './freeable.js';
 import { compact_pages } from './compact.js';
 import { mm_killed, mm_kill, out_of_memory, oom_victim_exiting, OOM_FAIL, SIGKILL } from './oom.js';
 
@@ -57,6 +61,33 @@ export function alloc_pages_reclaim(cpu: ReclaimCpu, order: number, site: number
     const pfn = __alloc_pages(cpu, order, site);
     if (pfn >= 0) return pfn;
   }
+  // the slow path, timed (alloc_slow, alloc_slow_us: bench/freeable.ts)
+  const t0 = clock_ms();
+  const pfn = alloc_slowpath(cpu, order, site, mm);
+  w[cpu.vm + VM.alloc_slow]!++;
+  w[cpu.vm + VM.alloc_slow_us]! += Math.round((clock_ms() - t0) * 1000);
+  return pfn;
+}
+
+/** An order-0 page by way of the freeable queue (freeable.ts), or -1 (queue off, empty, or every take lost to another CPU). */
+function alloc_freeable(cpu: ReclaimCpu, site: number): number {
+  if (!freeable_on(cpu)) return -1;
+  while (freeable_take(cpu, remove_mapping)) {
+    const pfn = __alloc_pages(cpu, 0, site);
+    if (pfn >= 0) return pfn;
+  }
+  return -1;
+}
+
+/** Below pages_min, or the free lists came back empty: see the header. */
+function alloc_slowpath(cpu: ReclaimCpu, order: number, site: number, mm: number): number {
+  const w = cpu.w;
+  const z = globalLine(cpu.l, G_ZONE);
+  // issue 18: a clean page parked on the clock's freeable queue, before any reclaim (2.4-rmap reclaim_page)
+  if (order === 0) {
+    const pfn = alloc_freeable(cpu, site);
+    if (pfn >= 0) return pfn;
+  }
   if (order > 0) {
     // fragmented rather than short: move pages out of a block before reclaiming any
     const pfn = compact_pages(cpu, order);
@@ -71,6 +102,11 @@ export function alloc_pages_reclaim(cpu: ReclaimCpu, order: number, site: number
     if (!exiting) {
       w[cpu.vm + VM.allocstall_normal]!++;
       progress = try_to_free_pages(cpu);
+      // direct reclaim under clock + freeable parks what it cleans: take it from there
+      if (order === 0) {
+        const pfn = alloc_freeable(cpu, site);
+        if (pfn >= 0) return pfn;
+      }
     }
     if (progress > 0 || zone_watermark_ok(cpu, order, w[z + Z_MIN]!)) {
       const pfn = __alloc_pages(cpu, order, site);

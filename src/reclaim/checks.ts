@@ -16,6 +16,10 @@
  *             or a non-shmem inode records no entry (shmem_swap.ts)
  *   swap cache  at most one page per entry; every PG_swapcache page is in
  *             the hash (the core checker) with an entry of the area
+ *   write-back  (writeback.ts writeback_check) every PG_writeback page is on
+ *             the device queue and every queued page is a swap-cache page
+ *             under PG_writeback with a slot in use, none free; an
+ *             expected-empty machine first lets the device finish
  *
  * Locking: none — the caller guarantees no CPU is inside the MM.
  */
@@ -49,6 +53,7 @@ import { is_swap_pte, SWP_OFFSET, SWP_TYPE } from '../mm/pte.js';
 import { bkl_enter, bkl_exit, type ReclaimCpu } from './context.js';
 import { lru_add_drain_all, check_lru, put_page } from './lru.js';
 import { delete_from_swap_cache } from './swap_state.js';
+import { wb_complete } from './writeback.js';
 import { SITE } from '../sync/classes.js';
 
 /**
@@ -61,6 +66,7 @@ export function reclaim_quiesce(cpu: ReclaimCpu, opts: { expectEmpty?: boolean }
   bkl_enter(cpu, SITE.kswapd);
   lru_add_drain_all(cpu);
   if (opts.expectEmpty) {
+    wb_complete(cpu, true); // issue 18: the device finishes every queued write first
     const w = cpu.w;
     const l = cpu.l;
     for (let pfn = 1; pfn < l.nrFrames; pfn++) {

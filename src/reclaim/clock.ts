@@ -31,14 +31,23 @@
  * page_referenced / try_to_unmap a walk of every page table — correct, but
  * it is the cost the seed was written to avoid.
  *
+ * THE FREEABLE QUEUE (config.freeable, issue 18; seed 001's "active,
+ * inactive and freeable queues", 2.4-rmap's inactive_clean): a page the
+ * hand would free is parked instead, clean and still cached, while fewer
+ * than pages_high are; an allocation short of pages_min takes one without
+ * reclaiming (freeable.ts). The hand passes parked pages by. Off by
+ * default; bench/freeable.ts compares allocation latency with and without.
+ *
  * Locking: as vmscan.ts; the hand and the isolation under the lru lock.
  */
-import { G_LRU, L_CLOCK_HAND, PG_MAPCOUNT, globalLine, pageStruct } from '../machine/layout.js';
+import { G_LRU, L_CLOCK_HAND, PG_FLAGS, PG_MAPCOUNT, globalLine, pageStruct } from '../machine/layout.js';
+import { PG_freeable } from '../machine/page.js';
 import { SITE } from '../sync/classes.js';
 import { lru_lock, lru_unlock } from '../sync/scheme.js';
 import { ISOLATE_BATCH, SWAP_CLUSTER_MAX, type ReclaimCpu, type ScanControl } from './context.js';
 import { isolate_lru_page, putback_lru_pages, test_clear_referenced } from './lru.js';
-import { shrink_page, count_scanned, PAGE_FREED, SP_RMAP } from './vmscan.js';
+import { shrink_page, count_scanned, PAGE_FREED, SP_RMAP, SP_FREEABLE } from './vmscan.js';
+import { freeable_on } from './freeable.js';
 import { registerPolicy, type ReplacementPolicy } from './policy.js';
 
 const DEF_PRIORITY = 6;
@@ -76,6 +85,7 @@ export const clockPolicy: ReplacementPolicy = {
     const pages = sc.batch;
     const keep = sc.keep;
     const res = sc.aux;
+    const mode = freeable_on(cpu) ? SP_RMAP | SP_FREEABLE : SP_RMAP;
     let budget = (cpu.l.nrFrames >> sc.priority) + SWAP_CLUSTER_MAX;
     while (budget > 0 && sc.nrReclaimed < sc.nrToReclaim) {
       budget -= clock_isolate(cpu, budget, pages, ISOLATE_BATCH, res);
@@ -84,9 +94,13 @@ export const clockPolicy: ReplacementPolicy = {
       let k = 0;
       for (let i = 0; i < n; i++) {
         const pfn = pages[i]!;
+        if ((Atomics.load(w, pageStruct(cpu.l, pfn) + PG_FLAGS) & PG_freeable) !== 0) {
+          keep[k++] = pfn; // parked for the allocator: passed by
+          continue;
+        }
         let referenced = test_clear_referenced(cpu, pfn);
         if (Atomics.load(w, pageStruct(cpu.l, pfn) + PG_MAPCOUNT) >= 0 && cpu.rmap.page_referenced(cpu, pfn) > 0) referenced = true;
-        if (!referenced && shrink_page(cpu, pfn, sc, SP_RMAP) === PAGE_FREED) continue;
+        if (!referenced && shrink_page(cpu, pfn, sc, mode) === PAGE_FREED) continue;
         keep[k++] = pfn;
       }
       putback_lru_pages(cpu, keep, k);

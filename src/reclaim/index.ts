@@ -8,6 +8,10 @@
  *   clock.ts      `clock`: LaHaise's page-centric clock over mem_map
  *   swapout.ts    `swapout`: 2.4's virtual scan (swap_out)
  *   vmscan.ts     shrink_page, try_to_free_pages, kswapd_balance
+ *   writeback.ts  asynchronous clustered swap write-out: the device queue,
+ *                 its completions, wait_on_page_writeback (issue 18)
+ *   freeable.ts   the clock policy's freeable queue (inactive_clean):
+ *                 park, take, rescue (issue 18)
  *   kswapd.ts     the kswapd thread's loop
  *   alloc.ts      allocation with kswapd wake-ups, direct reclaim, OOM
  *   oom.ts        the OOM killer; SIGBUS for a lost swap slot
@@ -65,6 +69,8 @@ import './swapout.js';
 import './clockpro.js';
 import './clockpro_approx.js';
 import { workingset_check } from './workingset.js';
+import { writeback_check } from './writeback.js';
+import { freeable_check } from './freeable.js';
 
 let installed = false;
 
@@ -94,6 +100,8 @@ export function reclaim_checks(cpu: ReclaimCpu, out: string[], ctx: { mapped: In
   check_lru_membership(cpu.m, ctx.mapped, ctx.cached, out);
   check_swap(cpu.m, ctx.cached, out);
   workingset_check(cpu.m, out); // issue 7: hot-page count, hands, no cookie for a free swap slot
+  writeback_check(cpu.m, out); // issue 18: PG_writeback pages and the swap device's queue agree
+  freeable_check(cpu.m, out); // issue 18: PG_freeable pages and the freeable queue agree
 }
 export { reclaim_quiesce };
 

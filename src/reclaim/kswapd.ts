@@ -20,12 +20,17 @@
  * which is where it parks for checkpoints (it counts in H_RUNNING while it
  * runs, like a workload CPU).
  *
+ * The swap device's completions (writeback.ts) are taken here on every
+ * loop, and kswapd sleeps no longer than until the next one is due, so
+ * written pages become freeable even when no CPU enters reclaim.
+ *
  * Locking: none held between rounds; see vmscan.ts for a round's.
  */
 import { sleep_on } from '../timing/conductor.js';
 import { H_STOP, H_STW, H_RUNNING, G_KSWAPD, K_IO_WAIT, globalLine } from '../machine/layout.js';
 import type { ReclaimCpu } from './context.js';
 import { kswapd_balance, kswapd_sleep } from './vmscan.js';
+import { wb_complete, wb_next_ms } from './writeback.js';
 
 /** kswapd's nap when nothing is reclaimable right now (pages come back from other CPUs soon). */
 export const KSWAPD_NAP_MS = 5;
@@ -54,18 +59,19 @@ export function kswapd_run(cpu: ReclaimCpu, park: (w: Int32Array) => void): numb
       park(w);
       continue;
     }
+    wb_complete(cpu);
     if (work) {
       const freed = kswapd_balance(cpu);
       rounds++;
       if (freed > 0) continue;
       if (freed === 0) {
         // nothing reclaimable now (2.6's all_unreclaimable): nap, whatever the wake-ups say
-        sleep_on(w, globalLine(cpu.l, G_KSWAPD) + K_IO_WAIT, 0, KSWAPD_NAP_MS);
+        sleep_on(w, globalLine(cpu.l, G_KSWAPD) + K_IO_WAIT, 0, Math.min(KSWAPD_NAP_MS, Math.max(0.001, wb_next_ms(cpu))));
         work = true;
         continue;
       }
     }
-    work = kswapd_sleep(cpu, KSWAPD_IDLE_MS);
+    work = kswapd_sleep(cpu, Math.min(KSWAPD_IDLE_MS, Math.max(0.001, wb_next_ms(cpu))));
   }
   return rounds;
 }

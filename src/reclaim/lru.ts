@@ -84,7 +84,8 @@ import {
   globalLine,
   percpuBase,
 } from '../machine/layout.js';
-import { PG_lru, PG_active, PG_referenced, PG_reserved, PG_hot, PG_test } from '../machine/page.js';
+import { PG_lru, PG_active, PG_referenced, PG_reserved, PG_hot, PG_test, PG_freeable } from '../machine/page.js';
+import { TestClearPageFreeable } from '../mm/filemap.js';
 import { policyOf } from './policy.js';
 import { workingset_new_anon_page, workingset_file_insert } from './workingset.js';
 import { VM } from '../machine/vmstat.js';
@@ -226,6 +227,45 @@ export function del_page_from_lru(cpu: CpuBase, pfn: number): void {
   // one locked op for all four bits; issue 7: a freed hot page leaves CLOCK-Pro's resident hot count (clockpro.ts)
   const old = Atomics.and(cpu.w, ps(cpu.l.memMap, pfn) + PG_FLAGS, ~(PG_lru | PG_active | PG_hot | PG_test));
   if ((old & PG_hot) !== 0) Atomics.sub(cpu.w, lruLine(cpu) + L_NR_HOT, 1);
+  if ((old & PG_freeable) !== 0) TestClearPageFreeable(cpu, pfn); // issue 18: a parked page freed by its last user
+}
+
+/**
+ * rotate_reclaimable_page (2.6 mm/swap.c): a page whose write-back just
+ * completed (writeback.ts) moves to the inactive tail, so that the next
+ * pass frees it instead of waiting for the whole list to turn over
+ * (pgrotated). Only for the policies whose inactive list is in LRU order
+ * (2q, swapout): clock sweeps pfns, CLOCK-Pro's lists are its clock. An
+ * isolated page (PG_lru clear) is left alone. Takes the lru lock.
+ */
+export function rotate_reclaimable_page(cpu: CpuBase, pfn: number): void {
+  const name = policyOf(cpu).name;
+  if (name !== '2q' && name !== 'swapout') return;
+  const w = cpu.w;
+  const memMap = cpu.l.memMap;
+  const f = ps(memMap, pfn) + PG_FLAGS;
+  if ((Atomics.load(w, f) & (PG_lru | PG_active)) !== PG_lru) return; // a hint: rechecked under the lock
+  lru_lock(cpu, SITE.end_page_writeback);
+  const g = lruLine(cpu);
+  const headOff = g + L_INACTIVE_HEAD;
+  if ((w[f]! & (PG_lru | PG_active)) === PG_lru && lru_tail(cpu, false) !== pfn) {
+    charge(COST[C_LIST_OP]!);
+    list_del(w, memMap, headOff, pfn, cpu.debug);
+    // list_add_tail: after the old tail, whose successor is NIL; the head's prev names the new tail
+    const h = w[headOff]! - 1;
+    const p = ps(memMap, pfn);
+    if (h === NIL) list_add_head(w, memMap, headOff, pfn);
+    else {
+      const hp = ps(memMap, h);
+      const tail = w[hp + PG_LRU_PREV]!;
+      w[ps(memMap, tail) + PG_LRU_NEXT] = pfn;
+      w[p + PG_LRU_PREV] = tail;
+      w[p + PG_LRU_NEXT] = NIL;
+      w[hp + PG_LRU_PREV] = pfn;
+    }
+    w[cpu.vm + VM.pgrotated]!++;
+  }
+  lru_unlock(cpu);
 }
 
 /* ---- adding new pages ---- */

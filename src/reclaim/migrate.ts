@@ -50,6 +50,7 @@ import {
   PG_readahead,
   PG_swapcache,
   PG_writeback,
+  PG_freeable,
   PG_compound,
   SWAPPER_SPACE,
   isFileMapping,
@@ -90,7 +91,7 @@ function migrate_locked(cpu: ReclaimCpu, old: number, to: number): number {
   const l = cpu.l;
   const op = pageStruct(l, old);
   const flags = Atomics.load(w, op + PG_FLAGS);
-  if ((flags & PG_writeback) !== 0) return MIGRATE_BUSY;
+  if ((flags & (PG_writeback | PG_freeable)) !== 0) return MIGRATE_BUSY; // issue 18: in flight, or parked for the allocator
   if ((flags & PG_compound) !== 0) return MIGRATE_UNMOVABLE;
   const mapping = w[op + PG_MAPPING]!;
   let swapcache = (flags & PG_swapcache) !== 0;

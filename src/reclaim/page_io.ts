@@ -17,6 +17,10 @@
  *   - a read error leaves the page !PG_uptodate with PG_error (counted in
  *     swap_read_error); the caller (swap_state.ts) kills the slot's users.
  *
+ * With config.swapWriteout async, reclaim writes swap-cache pages through
+ * writeback.ts instead (clustered, not waited for); reads and file pages
+ * stay here.
+ *
  * Locking: the caller holds the page lock (and a reference); nothing else.
  */
 import { PAGE_WORDS, PG_FLAGS, PG_PRIVATE, PG_MAPPING, PG_INDEX, frameBase, pageStruct, swapSlotBase } from '../machine/layout.js';
@@ -26,6 +30,14 @@ import { cpuRandom, type CpuBase } from '../machine/cpu.js';
 import { SWP_OFFSET } from '../mm/pte.js';
 import { writeback_page } from '../mm/files.js';
 import { io_sleep } from './context.js';
+import { clock_ms } from '../timing/conductor.js';
+
+/** io_sleep for a write, its time counted in writeout_wait_us (reclaim's time not spent on the CPU). */
+function write_sleep(cpu: CpuBase): void {
+  const t0 = clock_ms();
+  io_sleep(cpu);
+  cpu.w[cpu.vm + VM.writeout_wait_us]! += Math.round((clock_ms() - t0) * 1000);
+}
 import { assertPageLocked } from '../sync/pagelock.js';
 import { swap_injected_failure } from './swapfile.js';
 
@@ -49,7 +61,7 @@ export function swap_writepage(cpu: CpuBase, pfn: number): boolean {
     const f = frameBase(cpu.l, pfn);
     w.copyWithin(swapSlotBase(cpu.l, slot), f, f + PAGE_WORDS);
   }
-  io_sleep(cpu);
+  write_sleep(cpu);
   Atomics.and(w, p + PG_FLAGS, ~PG_writeback);
   if (fail) {
     Atomics.or(w, p + PG_FLAGS, PG_dirty | PG_error);
@@ -100,6 +112,6 @@ export function file_writepage(cpu: CpuBase, pfn: number): void {
   Atomics.and(w, p + PG_FLAGS, ~PG_dirty);
   Atomics.or(w, p + PG_FLAGS, PG_writeback);
   writeback_page(cpu, inodeOfMapping(w[p + PG_MAPPING]!), w[p + PG_INDEX]!, pfn);
-  io_sleep(cpu);
+  write_sleep(cpu);
   Atomics.and(w, p + PG_FLAGS, ~PG_writeback);
 }

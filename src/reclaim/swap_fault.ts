@@ -8,6 +8,9 @@
  *           read_swap_cache_async(entry): a major fault
  *   mark_page_accessed
  *   lock_page          sleeps while the page is being read or written out
+ *                      (a synchronous write); an asynchronous write in
+ *                      flight (writeback.ts) is not waited for: the page
+ *                      is mapped read-only (swap_wb_fault)
  *   !PG_uptodate       the read failed: every user got SIGBUS (oom.ts)
  *   pte lock; pte_same(pte, orig) and the page still the entry's?
  *                      else another CPU got here first: retry the access
@@ -30,7 +33,7 @@ import {
   mmBase,
   pageStruct,
 } from '../machine/layout.js';
-import { PG_anon, PG_uptodate } from '../machine/page.js';
+import { PG_anon, PG_uptodate, PG_writeback } from '../machine/page.js';
 import { VM } from '../machine/vmstat.js';
 import { SITE } from '../sync/classes.js';
 import { pte_lock, pte_unlock } from '../sync/scheme.js';
@@ -102,6 +105,8 @@ export function do_swap_page(cpu: ReclaimCpu, mm: number, vma: number, addr: num
   // remove_exclusive_swap_page's count-2 test fail; a write would then copy it and orphan the swap-cache page
   if (write || vm_swap_full(cpu)) lru_add_drain(cpu);
   const p = pageStruct(l, pfn);
+  // issue 18: its write-out is in flight: mapped anyway (read-only: remove_exclusive_swap_page refuses), no wait
+  if ((Atomics.load(w, p + PG_FLAGS) & PG_writeback) !== 0) w[cpu.vm + VM.swap_wb_fault]!++;
   if ((Atomics.load(w, p + PG_FLAGS) & PG_uptodate) === 0) {
     // the read failed: kill_swap_users flagged this mm (and every other user)
     return give_up(cpu, pfn, pte_same(Atomics.load(w, ptep), orig) ? VM_FAULT_SIGBUS : VM_FAULT_MINOR);

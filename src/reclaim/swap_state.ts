@@ -43,7 +43,7 @@ import {
   pageStruct,
   PAGEVEC_SIZE,
 } from '../machine/layout.js';
-import { PG_swapcache, PG_uptodate, PG_dirty, PG_readahead, SWAPPER_SPACE } from '../machine/page.js';
+import { PG_swapcache, PG_uptodate, PG_dirty, PG_readahead, PG_writeback, SWAPPER_SPACE } from '../machine/page.js';
 import { VM } from '../machine/vmstat.js';
 import type { CpuBase } from '../machine/cpu.js';
 import { SITE } from '../sync/classes.js';
@@ -98,6 +98,8 @@ export function add_to_swap(cpu: CpuBase, pfn: number): boolean {
  */
 export function delete_from_swap_cache(cpu: CpuBase, pfn: number): void {
   assertPageLocked(cpu, pfn);
+  // 2.6 __delete_from_swap_cache's BUG_ON(PageWriteback(page)): the device still writes it to its slot
+  if ((pageFlags(cpu, pfn) & PG_writeback) !== 0) throw new Error(`delete_from_swap_cache: page ${pfn} is under write-back`);
   const entry = cpu.w[ps(cpu, pfn) + PG_PRIVATE]!;
   cache_lock(cpu, SWAPPER_SPACE, SITE.remove_from_page_cache);
   __remove_from_page_cache(cpu, pfn);
@@ -127,10 +129,12 @@ export function exclusive_swap_page(cpu: CpuBase, pfn: number): boolean {
 /**
  * remove_exclusive_swap_page: if the caller is the page's only user, drop the
  * page from the swap cache and free its slot; the page becomes dirty (it is
- * the only copy now). Page locked. True if removed.
+ * the only copy now). Page locked. True if removed. Not while the page is
+ * under write-back (2.6: its slot must stay until the write ends; the
+ * fault then maps it read-only and a write copies it).
  */
 export function remove_exclusive_swap_page(cpu: CpuBase, pfn: number): boolean {
-  if ((pageFlags(cpu, pfn) & PG_swapcache) === 0 || !exclusive_swap_page(cpu, pfn)) return false;
+  if ((pageFlags(cpu, pfn) & (PG_swapcache | PG_writeback)) !== PG_swapcache || !exclusive_swap_page(cpu, pfn)) return false;
   delete_from_swap_cache(cpu, pfn);
   Atomics.or(cpu.w, ps(cpu, pfn) + PG_FLAGS, PG_dirty);
   return true;
@@ -243,7 +247,8 @@ export function free_swap_and_cache(cpu: CpuBase, entry: number): void {
   const pfn = find_get_page(cpu, SWAPPER_SPACE, entry);
   if (pfn < 0) return;
   if (trylock_page(cpu, pfn, SITE.zap_pte_range)) {
-    if (in_swap_cache(cpu, pfn, entry) && exclusive_swap_page(cpu, pfn)) delete_from_swap_cache(cpu, pfn);
+    // 2.6: && !PageWriteback(page) — a page being written stays; reclaim frees it once the write ends
+    if (in_swap_cache(cpu, pfn, entry) && (pageFlags(cpu, pfn) & PG_writeback) === 0 && exclusive_swap_page(cpu, pfn)) delete_from_swap_cache(cpu, pfn);
     unlock_page(cpu, pfn);
   }
   put_page(cpu, pfn);

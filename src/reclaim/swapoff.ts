@@ -85,6 +85,7 @@ import { page_add_rmap } from '../rmap/index.js';
 import { bkl_enter, bkl_exit, lock_page_sleep, mmap_read_trylock, mmap_read_unlock, type ReclaimCpu } from './context.js';
 import { put_page } from './lru.js';
 import { swap_free, swap_count, swap_set_writeok } from './swapfile.js';
+import { wait_on_page_writeback } from './writeback.js';
 import { read_swap_cache_async, delete_from_swap_cache, in_swap_cache, RSC_GONE, RSC_NOMEM } from './swap_state.js';
 import { workingset_swapoff } from './workingset.js';
 import { shmem_unuse_all } from './shmem_swap.js';
@@ -199,6 +200,7 @@ export function try_to_unuse(cpu: ReclaimCpu): number {
       if (pfn === RSC_GONE) continue;
       if (pfn === RSC_NOMEM) return ENOMEM;
       lock_page_sleep(cpu, pfn, SITE.try_to_unuse);
+      wait_on_page_writeback(cpu, pfn); // issue 18: the slot is written until the device is done
       if ((Atomics.load(w, pageStruct(l, pfn) + PG_FLAGS) & PG_uptodate) !== 0 && in_swap_cache(cpu, pfn, entry)) {
         unuse_all(cpu, entry, pfn);
         if (swap_count(cpu, entry) === 1) {

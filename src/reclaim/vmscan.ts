@@ -21,7 +21,13 @@
  *     recorded in the inode's index (shmem_swap.ts); no slot → activate,
  *     busy → keep; from here on it is a swap-cache page
  *   dirty: swap-cache page → swap_writepage (sleeps holding the page lock;
- *     write error → activate, the page stays dirty); file page → writepage
+ *     write error → activate, the page stays dirty), or with
+ *     swapWriteout async swap_writepage_async (writeback.ts: the write is
+ *     started in a cluster, the page kept and freed on a later pass once it
+ *     completed)                                                    → keep;
+ *     file page → writepage
+ *   [SP_FREEABLE] clean, unmapped, count 2: parked on the freeable queue
+ *     (freeable.ts) while it is short                               → keep
  *   remove_mapping: under the cache lock, if only the cache and we hold it
  *     (count 2), clean and unmapped, take it out (releasing the slot)
  *   unlock, drop our reference: the page is free                    → freed
@@ -34,7 +40,7 @@
  * page lock is held across the simulated I/O. kswapd and direct reclaim hold
  * kernel_flag throughout under `bkl` (context.ts).
  */
-import { sleep_on } from '../timing/conductor.js';
+import { sleep_on, clock_ms } from '../timing/conductor.js';
 import {
   G_ZONE,
   Z_FREE,
@@ -65,6 +71,9 @@ import { lru_add_drain, test_clear_referenced } from './lru.js';
 import { swap_free, swap_writeok } from './swapfile.js';
 import { add_to_swap } from './swap_state.js';
 import { swap_writepage, file_writepage } from './page_io.js';
+import { writeout_async, swap_writepage_async, wb_submit, wb_complete } from './writeback.js';
+import { freeable_park } from './freeable.js';
+import { INJECTIONS } from '../config.js';
 import { policyOf } from './policy.js';
 import { workingset_eviction } from './workingset.js';
 import { is_shmem_mapping, shmem_writepage, SHMEM_MOVED, SHMEM_NOSWAP } from './shmem_swap.js';
@@ -77,6 +86,11 @@ export const PAGE_ACTIVATE = 2;
 export const SP_RMAP = 1;
 /** shrink_page mode: a referenced mapped page is activated (2.6 shrink_list) */
 export const SP_REFCHECK = 2;
+/** shrink_page mode: park a page ready to be freed on the freeable queue instead (clock + config.freeable, freeable.ts) */
+export const SP_FREEABLE = 4;
+
+/** planted bug (config.inject): reclaim ignores PG_writeback and frees a page whose write is in flight */
+const INJECT_FREE_UNDER_WRITEBACK = INJECTIONS.indexOf('free_under_writeback');
 
 const mapped = (w: Int32Array, p: number) => Atomics.load(w, p + PG_MAPCOUNT) >= 0;
 
@@ -87,7 +101,7 @@ const mapped = (w: Int32Array, p: number) => Atomics.load(w, p + PG_MAPCOUNT) >=
  * cache's reference is dropped (the caller's remains) and a swap slot's
  * cache count released.
  */
-function remove_mapping(cpu: CpuBase, pfn: number, swap: boolean): boolean {
+export function remove_mapping(cpu: CpuBase, pfn: number, swap: boolean): boolean {
   const w = cpu.w;
   const p = pageStruct(cpu.l, pfn);
   const mapping = swap ? SWAPPER_SPACE : w[p + PG_MAPPING]!;
@@ -97,12 +111,15 @@ function remove_mapping(cpu: CpuBase, pfn: number, swap: boolean): boolean {
     page_cache_mapping(cpu, pfn) !== mapping ||
     page_count(cpu, pfn) !== 2 ||
     (Atomics.load(w, p + PG_FLAGS) & PG_dirty) !== 0 ||
+    ((Atomics.load(w, p + PG_FLAGS) & PG_writeback) !== 0 && cpu.inject !== INJECT_FREE_UNDER_WRITEBACK) ||
     mapped(w, p)
   ) {
     cache_unlock(cpu, mapping);
     return false;
   }
   const entry = swap ? w[p + PG_PRIVATE]! : 0;
+  // the planted bug goes the whole way: the page leaves the cache and is freed as if its write were done
+  if (cpu.inject === INJECT_FREE_UNDER_WRITEBACK) Atomics.and(w, p + PG_FLAGS, ~PG_writeback);
   workingset_eviction(cpu, pfn, entry); // issue 7: remember_page, before the key is cleared
   __remove_from_page_cache(cpu, pfn);
   cache_unlock(cpu, mapping);
@@ -117,7 +134,7 @@ function shrink_locked(cpu: ReclaimCpu, pfn: number, mode: number): number {
   const l = cpu.l;
   const p = pageStruct(l, pfn);
   let flags = Atomics.load(w, p + PG_FLAGS);
-  if ((flags & PG_writeback) !== 0) return PAGE_KEEP;
+  if ((flags & PG_writeback) !== 0 && cpu.inject !== INJECT_FREE_UNDER_WRITEBACK) return PAGE_KEEP;
   const mapping = w[p + PG_MAPPING]!;
   let swapcache = (flags & PG_swapcache) !== 0;
   const file = !swapcache && isFileMapping(mapping);
@@ -152,11 +169,16 @@ function shrink_locked(cpu: ReclaimCpu, pfn: number, mode: number): number {
   flags = Atomics.load(w, p + PG_FLAGS);
   if ((flags & PG_dirty) !== 0) {
     if (swapcache) {
+      if (writeout_async(cpu)) {
+        swap_writepage_async(cpu, pfn);
+        return PAGE_KEEP;
+      }
       if (!swap_writepage(cpu, pfn)) return PAGE_ACTIVATE;
     } else {
       file_writepage(cpu, pfn);
     }
   }
+  if ((mode & SP_FREEABLE) !== 0 && freeable_park(cpu, pfn)) return PAGE_KEEP;
   return remove_mapping(cpu, pfn, swapcache) ? PAGE_FREED : PAGE_KEEP;
 }
 
@@ -199,8 +221,10 @@ export function count_scanned(cpu: CpuBase, sc: ScanControl, n: number): void {
 export function try_to_free_pages(cpu: ReclaimCpu): number {
   const policy = policyOf(cpu);
   const sc = scanControl(cpu);
+  const t0 = clock_ms();
   bkl_enter(cpu, SITE.shrink_list);
   lru_add_drain(cpu);
+  wb_complete(cpu); // the swap device's completions, taken on this CPU
   sc.kswapd = false;
   let total = 0;
   for (let prio = policy.defPriority; prio >= 0 && total < SWAP_CLUSTER_MAX; prio--) {
@@ -209,9 +233,11 @@ export function try_to_free_pages(cpu: ReclaimCpu): number {
     sc.nrReclaimed = 0;
     sc.nrScanned = 0;
     policy.shrink(cpu, sc);
+    wb_submit(cpu); // no cluster stays open past a pass
     total += sc.nrReclaimed;
   }
   bkl_exit(cpu);
+  cpu.w[cpu.vm + VM.reclaim_us]! += Math.round((clock_ms() - t0) * 1000);
   return total;
 }
 
@@ -276,7 +302,9 @@ export function kswapd_balance(cpu: ReclaimCpu): number {
   if (zone_free(cpu) >= high) return -1;
   const policy = policyOf(cpu);
   const sc = scanControl(cpu);
+  const t0 = clock_ms();
   bkl_enter(cpu, SITE.kswapd);
+  wb_complete(cpu);
   sc.kswapd = true;
   let total = 0;
   for (let prio = policy.defPriority; prio >= 0 && total < SWAP_CLUSTER_MAX && zone_free(cpu) < high; prio--) {
@@ -285,10 +313,12 @@ export function kswapd_balance(cpu: ReclaimCpu): number {
     sc.nrReclaimed = 0;
     sc.nrScanned = 0;
     policy.shrink(cpu, sc);
+    wb_submit(cpu);
     drain_local_pages(cpu);
     total += sc.nrReclaimed;
   }
   bkl_exit(cpu);
   w[cpu.vm + VM.pageoutrun]!++;
+  w[cpu.vm + VM.reclaim_us]! += Math.round((clock_ms() - t0) * 1000);
   return total;
 }

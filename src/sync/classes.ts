@@ -123,6 +123,8 @@ export const LOCK_SITES = [
   'activate_page',
   'shmem_writepage',
   'shmem_getpage',
+  'swap_writepage',
+  'end_page_writeback',
 ] as const;
 
 export type LockSiteName = (typeof LOCK_SITES)[number];

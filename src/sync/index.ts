@@ -14,11 +14,13 @@
  *           mm->page_table_lock        (pte_alloc: pgd population; 2.4: every pte)
  *           ptlock_ptr(page)           (pte_offset_map_lock: split scheme)
  *             PG_chainlock             (page_add_rmap, page_remove_rmap)
- *               pagemap_lru_lock       (lru_cache_add, activate_page, shrink_list, refill_inactive)
+ *               pagemap_lru_lock       (lru_cache_add, activate_page, shrink_list, refill_inactive;
+ *                                       issue 18: the freeable queue, rotate_reclaimable_page)
  *               pagecache_lock / mapping->tree_lock (add_to_page_cache)
  *                 page-cache hash bucket bit lock (split only; innermost, no class:
  *                 a tree_lock and swapper's lock can guard chains in one bucket)
- *               swap_lock              (get_swap_page, swap_free)
+ *               swap_lock              (get_swap_page, swap_free; issue 18: the swap
+ *                                       device's queue, swap_writepage / end_page_writeback)
  *                 zone->lock           (__alloc_pages, free_pages_bulk)
  *                 mmlist_lock, *_cachep (table allocators)
  *

@@ -30,6 +30,11 @@ const f = (name: string) => join(dir, name);
 const BAD: [string, () => string[], RegExp][] = [
   // issue 15's table: one line naming the field — the flag typed, or the config file's field
   ['cpus 0', () => ['run', '--cpus', '0'], /^smpvm: --cpus: must be >= 1$/],
+  ['swap device latency 0 (issue 18)', () => ['run', '--writeout', 'async', '--swap-latency', '0'], /^smpvm: --swap-latency: must be > 0$/],
+  ['swap device latency negative', () => ['run', '--swap-latency', '-5'], /^smpvm: --swap-latency: must be > 0$/],
+  ['swap device bandwidth negative', () => ['run', '--swap-bandwidth', '-3'], /^smpvm: --swap-bandwidth: must be > 0$/],
+  ['write-out mode unknown', () => ['run', '--writeout', 'later'], /^smpvm: --writeout: unknown value "later" \(sync, async\)$/],
+  ['freeable without the clock policy', () => ['run', '--freeable', '--policy', '2q'], /^smpvm: --freeable: the freeable queue is part of the clock policy \(policy is 2q\)$/],
   ['mem 1K', () => ['run', '--mem', '1K'], /^smpvm: --mem: must be at least 1M$/],
   ['unknown workload', () => ['run', '--workload', 'nosuch'], /^smpvm: --workload: unknown workload 'nosuch'; known: page_fault1_processes, .*random, pressure$/],
   ['unknown config field', () => ['run', '--config', f('unknown-field.json')], /^smpvm: config: unknown field\(s\) bogus$/],

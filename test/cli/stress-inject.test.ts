@@ -21,6 +21,7 @@ const SIGNS: Record<keyof typeof INJECT, RegExp> = {
   no_swap_dup: /swap|slot|did not stop/,
   no_migrate_copy: /content oracle: .*expected/,
   no_shmem_swp: /content oracle: .*expected/,
+  free_under_writeback: /write-back|writeback|content oracle|swap|slot/,
 };
 
 describe('stress --inject: each planted bug is caught on its own settings', () => {
