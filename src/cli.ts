@@ -8,6 +8,7 @@
  *   smpvm stress    random op streams under each lock scheme, checker + oracle + lockdep
  *   smpvm start     the main job (`npm start`): a page_fault1 scale + a profile
  *   smpvm replay    page-reference traces through a replacement policy (cli/replay.ts)
+ *   smpvm trace     convert traces: text, smpvm binary, libCacheSim oracleGeneral (cli/trace.ts)
  *   smpvm rmap-cost what each reverse-mapping scheme costs (cli/rmap-cost.ts, bench/rmap.ts)
  *   smpvm report    one HTML page of charts from results JSON (cli/report.ts, report/html.ts)
  *   smpvm sweep     every point of a grid, locally or on a BullMQ queue (cli/sweep.ts, sweep/)
@@ -28,6 +29,7 @@ import { CliError, EXIT_FAIL, EXIT_USAGE, processIo, type Io } from './cli/io.js
 import { cmdRun, cmdScale, cmdProfile, cmdStart, PROFILE_TRACE_RING, START_DURATION, type RunOpts, type ScaleOpts, type ProfileOpts, type StartOpts } from './cli/commands.js';
 import { cmdStress, injectHelp, INJECT, type StressOpts } from './cli/stress.js';
 import { addReplayCommand } from './cli/replay.js';
+import { addTraceCommand } from './cli/trace.js';
 import { COMMANDS } from './cli/options.js';
 import { addRmapCostCommand } from './cli/rmap-cost.js';
 import { addReportCommand } from './cli/report.js';
@@ -76,6 +78,7 @@ function program(io: Io, done: (code: number) => void): Command {
     .action(async (o: StressOpts) => done(await cmdStress(io, o)));
 
   addReplayCommand(p, io, done); // issue 7: smpvm replay (cli/replay.ts)
+  addTraceCommand(p, io, done); // issue 20: smpvm trace convert (cli/trace.ts)
 
   p.command('start')
     .description('the main job: page_fault1 processes vs threads at 1 and 2 CPUs, then a profile; writes JSON, CSV and a trace')

@@ -33,7 +33,7 @@
  */
 import { checkOutput, writeJsonOutput } from './outputs.js';
 import type { Command } from 'commander';
-import { readTrace, TraceError } from '../workload/trace.js';
+import { readTrace, TraceError, TRACE_FORMATS, type TraceFormat } from '../workload/trace.js';
 import type { PageTrace } from '../reclaim/page_trace.js';
 import { replay, densify, REPLAY_POLICIES, type ReplayPolicy, type ReplayResult } from '../reclaim/replay/index.js';
 import { runMachine } from '../sim/run.js';
@@ -41,7 +41,8 @@ import { totalVmstat, cpuVmstat, TOOL, RESULTS_VERSION } from '../sim/results.js
 import { refault_report, type RefaultReport } from '../reclaim/workingset.js';
 import { format_refaults } from '../reclaim/nonresident.js';
 import { stageTraces, unstageTraces, traceSteps, TRACE_MAX_PAGES, type TraceSlice } from '../workload/tracewl.js';
-import { RMAP_SCHEMES, type PolicyName } from '../config.js';
+import { z } from 'zod';
+import { CONFIG_FIELDS, int, oneOf, issueLine, type PolicyName } from '../config.js';
 import { CliError, EXIT_FAIL, EXIT_OK, type Io } from './io.js';
 import { textTable } from '../report/table.js';
 
@@ -53,6 +54,7 @@ export interface ReplayOpts {
   refaultActivation?: boolean;
   rmap?: string;
   seed?: string;
+  format?: string;
 }
 
 /** Replay policy → machine policy for --cpus > 1 (undefined: none). */
@@ -114,35 +116,41 @@ export interface TraceReplayResult extends ReplayResult {
   date: string;
 }
 
-function parsePolicy(v: string | undefined): ReplayPolicy {
-  const p = v ?? 'clockpro';
-  if (!(REPLAY_POLICIES as readonly string[]).includes(p)) throw new CliError(`--policy: unknown policy ${JSON.stringify(p)} (${REPLAY_POLICIES.join(', ')})`);
-  return p as ReplayPolicy;
+/** A list of page counts: "1000,2000" (each a positive integer). */
+const PAGES_LIST = z
+  .string({ error: 'give the memory size(s) in pages, e.g. --mem 1000,2000' })
+  .transform((v): (string | number)[] => v.split(',').map((x) => x.trim()))
+  .pipe(z.array(int(1, Number.MAX_SAFE_INTEGER)).min(1));
+
+/**
+ * The flags of `replay`, one schema each (like options.ts's FLAGS over
+ * config.ts's fields): zod coerces and checks them, and an error names the
+ * flag. --cpus is the host-clock machine's bound (64); --rmap and --seed are
+ * the machine config's own fields.
+ */
+const ReplayFlags = z.object({
+  policy: oneOf(REPLAY_POLICIES).default('clockpro'),
+  mem: PAGES_LIST,
+  cpus: int(1, 64).default(1),
+  rmap: CONFIG_FIELDS.rmap.removeDefault().default('objrmap'),
+  seed: CONFIG_FIELDS.seed,
+  format: oneOf(TRACE_FORMATS).default('auto'),
+  refaultActivation: z.boolean().default(false),
+  json: z.string().optional(),
+});
+export type ReplayFlags = z.infer<typeof ReplayFlags>;
+const FLAG_NAMES: Record<string, string> = { refaultActivation: '--refault-activation' };
+
+/** Parse replay's flags, or throw the CliError naming the flag. */
+export function parseReplayFlags(o: ReplayOpts): ReplayFlags {
+  const r = ReplayFlags.safeParse(o);
+  if (!r.success) throw new CliError(issueLine(r.error, (path) => FLAG_NAMES[String(path[0])] ?? `--${String(path[0])}`));
+  return r.data;
 }
 
-/** --mem PAGES[,PAGES...]: positive integers, in pages. */
-export function parsePagesList(v: string | undefined): number[] {
-  if (v === undefined) throw new CliError('--mem: give the memory size(s) in pages, e.g. --mem 1000,2000');
-  const out: number[] = [];
-  for (const part of v.split(',')) {
-    const s = part.trim();
-    if (!/^\d+$/.test(s) || Number(s) < 1 || !Number.isSafeInteger(Number(s))) {
-      throw new CliError(`--mem: not a list of page counts: ${JSON.stringify(v)} (e.g. 1000,2000)`);
-    }
-    out.push(Number(s));
-  }
-  return out;
-}
-
-function parseCpus(v: string | undefined): number {
-  if (v === undefined) return 1;
-  if (!/^\s*\d+\s*$/.test(v) || Number(v) < 1 || Number(v) > 64) throw new CliError(`--cpus: a CPU count from 1 to 64 expected, got ${JSON.stringify(v)}`);
-  return Number(v);
-}
-
-async function load(file: string): Promise<PageTrace> {
+async function load(file: string, format: TraceFormat): Promise<PageTrace> {
   try {
-    return await readTrace(file);
+    return await readTrace(file, format);
   } catch (e) {
     if (e instanceof TraceError) throw new CliError(e.message);
     const err = e as NodeJS.ErrnoException;
@@ -198,13 +206,12 @@ async function machineReplay(
   machinePolicy: PolicyName,
   sizes: number[],
   cpus: number,
-  o: ReplayOpts,
+  o: ReplayFlags,
 ): Promise<MachineReplayResult> {
   const slices = slicesFor(traces, cpus);
   const distinct = slices.reduce((s, x) => s + x.nIds, 0);
   // swap holds every page at once, plus the header slot and slack for swap-cache copies
   const swapPages = distinct + Math.ceil(distinct / 8) + 1024;
-  const seed = o.seed === undefined ? 1 : Number(o.seed);
   const out: MachineReplaySize[] = [];
   const steps = traceSteps(slices);
   for (const pages of sizes) {
@@ -216,11 +223,11 @@ async function machineReplay(
           swap: swapPages * PAGE,
           cpus,
           policy: machinePolicy,
-          refaultActivation: o.refaultActivation === true,
-          rmap: o.rmap ?? 'objrmap',
+          refaultActivation: o.refaultActivation,
+          rmap: o.rmap,
           pageCluster: 0,
           swapIoUs: 0,
-          seed,
+          seed: o.seed,
           maxMm: Math.max(16, cpus + 4),
         },
         spec: { name: 'trace', traceKey: key },
@@ -262,7 +269,7 @@ async function machineReplay(
     date: new Date().toISOString(),
     policy,
     machinePolicy,
-    refaultActivation: o.refaultActivation === true,
+    refaultActivation: o.refaultActivation,
     cpus,
     traces: traces.map((t) => ({ name: t.name, refs: t.length, distinctPages: densify(t.keys, t.length).nIds, writes: writes(t) })),
     sizes: out,
@@ -288,13 +295,10 @@ function printMachineReplay(io: Io, r: MachineReplayResult, sliced: boolean): vo
 
 /* ---- the command ---- */
 
-export async function cmdReplay(io: Io, files: string[], o: ReplayOpts): Promise<number> {
-  const policy = parsePolicy(o.policy);
-  const sizes = parsePagesList(o.mem);
-  const cpus = parseCpus(o.cpus);
+export async function cmdReplay(io: Io, files: string[], opts: ReplayOpts): Promise<number> {
+  const o = parseReplayFlags(opts);
+  const { policy, mem: sizes, cpus } = o;
   if (o.refaultActivation && policy !== '2q') throw new CliError('--refault-activation: only for --policy 2q');
-  if (o.rmap !== undefined && !(RMAP_SCHEMES as readonly string[]).includes(o.rmap)) throw new CliError(`--rmap: unknown scheme ${JSON.stringify(o.rmap)} (${RMAP_SCHEMES.join(', ')})`);
-  if (o.seed !== undefined && !/^\d+$/.test(o.seed)) throw new CliError(`--seed: not an integer: ${JSON.stringify(o.seed)}`);
   if (files.length === 0) throw new CliError('replay: no trace file given');
   if (cpus === 1 && files.length > 1) throw new CliError(`replay: ${files.length} traces need --cpus ${files.length} (one CPU each)`);
   if (cpus > 1 && files.length > 1 && files.length !== cpus) throw new CliError(`replay: ${files.length} traces for --cpus ${cpus}: give one trace per CPU, or one trace to slice`);
@@ -307,11 +311,11 @@ export async function cmdReplay(io: Io, files: string[], o: ReplayOpts): Promise
   }
   if (o.json) checkOutput('--json', o.json);
   const traces: PageTrace[] = [];
-  for (const f of files) traces.push(await load(f));
+  for (const f of files) traces.push(await load(f, o.format));
   // an empty trace replays to zero references: say so rather than print a table of zeros silently
   for (let i = 0; i < files.length; i++) if (traces[i]!.length === 0) io.err(`smpvm: warning: ${files[i]}: the trace has no page references\n`);
   if (cpus === 1) {
-    const r = replay(traces[0]!, { policy, pages: sizes, refaultActivation: o.refaultActivation });
+    const r = replay(traces[0]!, { policy, pages: sizes, ...(o.refaultActivation ? { refaultActivation: true } : {}) });
     printTraceReplay(io, r);
     if (o.json) {
       const out: TraceReplayResult = { version: RESULTS_VERSION, kind: 'replay', mode: 'trace', tool: TOOL, date: new Date().toISOString(), ...r };
@@ -346,6 +350,7 @@ export function addReplayCommand(p: Command, io: Io, done: (code: number) => voi
     .option('--refault-activation', '2q: activate refaults within nr_active (mm/workingset.c)')
     .option('--rmap <scheme>', `--cpus > 1: the machine's reverse-mapping scheme (default objrmap)`)
     .option('--seed <n>', '--cpus > 1: the machine seed (default 1)')
+    .option('--format <f>', `trace format: ${TRACE_FORMATS.join(', ')} (default auto: smpvm's magic number, else oracleGeneral if the file name says so, else text)`)
     .addHelpText('after', '\nWith --cpus > 1, fifo and lru are refused (no machine policy); clock is the machine\'s page clock (LaHaise).')
     .action(async (files: string[], o: ReplayOpts) => done(await cmdReplay(io, files, o)));
 }
