@@ -71,6 +71,7 @@ export const VMSTAT_NAMES = [
   'oom_wait',
   'compact_success',
   'compact_fail',
+  'mremap_cow', // anonmm: pages mremap copied because another pte of the family maps them (Hugh's "mremap moved %d cows")
 ] as const;
 
 export type VmstatName = (typeof VMSTAT_NAMES)[number];

@@ -237,6 +237,20 @@ function walk_vmas(
   return acc;
 }
 
+/**
+ * The walk of a file page (mapping > 0 names its inode) over the inode's
+ * i_mmap list, i_mmap_lock held; also anonmm's walk of file pages
+ * (rmap/anonmm.ts: the per-VMA shmem inode of a shared anonymous region too).
+ */
+export function i_mmap_walk(cpu: CpuBase, mapping: number, pfn: number, index: number, act: number, out: Int32Array, entry: number): number {
+  const ib = inodeBase(cpu.l, inodeOfMapping(mapping));
+  const site = act === ACT_UNMAP ? SITE.try_to_unmap : SITE.page_referenced;
+  scheme_spin_lock(cpu, ib + I_MMAP_LOCK, C_I_MMAP, site);
+  const r = walk_vmas(cpu, cpu.w[ib + I_MMAP]!, VMA_I_MMAP_NEXT, pfn, index, act, out, entry);
+  scheme_spin_unlock(cpu, ib + I_MMAP_LOCK, C_I_MMAP);
+  return r;
+}
+
 /** The object walk of page pfn: its file's i_mmap or its anon_vma. */
 function obj_walk(cpu: CpuBase, pfn: number, act: number, out: Int32Array, entry: number): number {
   const w = cpu.w;
@@ -246,14 +260,7 @@ function obj_walk(cpu: CpuBase, pfn: number, act: number, out: Int32Array, entry
   if (Atomics.load(w, p + PG_MAPCOUNT) < 0) return none;
   const mapping = w[p + PG_MAPPING]!;
   const index = w[p + PG_INDEX]!;
-  if (isFileMapping(mapping)) {
-    const ib = inodeBase(l, inodeOfMapping(mapping));
-    const site = act === ACT_UNMAP ? SITE.try_to_unmap : SITE.page_referenced;
-    scheme_spin_lock(cpu, ib + I_MMAP_LOCK, C_I_MMAP, site);
-    const r = walk_vmas(cpu, w[ib + I_MMAP]!, VMA_I_MMAP_NEXT, pfn, index, act, out, entry);
-    scheme_spin_unlock(cpu, ib + I_MMAP_LOCK, C_I_MMAP);
-    return r;
-  }
+  if (isFileMapping(mapping)) return i_mmap_walk(cpu, mapping, pfn, index, act, out, entry);
   if (mapping >= 0) return none; // no object: a truncated file page still mapped (mm/filemap.ts), or not mapped yet
   const av = anonOfMapping(mapping);
   if (av < 0 || av >= l.rmapEntries) return none;
