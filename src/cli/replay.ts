@@ -35,12 +35,10 @@ import { checkOutput, writeJsonOutput } from './outputs.js';
 import type { Command } from 'commander';
 import { readTrace, TraceError, TRACE_FORMATS, type TraceFormat } from '../workload/trace.js';
 import type { PageTrace } from '../reclaim/page_trace.js';
-import { replay, densify, REPLAY_POLICIES, type ReplayPolicy, type ReplayResult } from '../reclaim/replay/index.js';
-import { runMachine } from '../sim/run.js';
-import { totalVmstat, cpuVmstat, TOOL, RESULTS_VERSION } from '../sim/results.js';
-import { refault_report, type RefaultReport } from '../reclaim/workingset.js';
-import { format_refaults } from '../reclaim/nonresident.js';
-import { stageTraces, unstageTraces, traceSteps, TRACE_MAX_PAGES, type TraceSlice } from '../workload/tracewl.js';
+import { replay, REPLAY_POLICIES, type ReplayPolicy, type ReplayResult } from '../reclaim/replay/index.js';
+import type { MachineReplayResult } from './replay_machine.js';
+
+export type { MachineReplayResult, MachineReplaySize } from './replay_machine.js';
 import { z } from 'zod';
 import { CONFIG_FIELDS, int, oneOf, issueLine, type PolicyName } from '../config.js';
 import { CliError, EXIT_FAIL, EXIT_OK, type Io } from './io.js';
@@ -69,44 +67,6 @@ export const MACHINE_POLICY: Record<ReplayPolicy, PolicyName | undefined> = {
 
 /** Smallest machine --cpus > 1 can build (config.mem >= 1 MiB). */
 export const MACHINE_MIN_PAGES = 256;
-
-const PAGE = 4096;
-
-/** One memory size of a machine replay. */
-export interface MachineReplaySize {
-  pages: number;
-  refs: number;
-  /** major faults + first touches */
-  misses: number;
-  missRatio: number;
-  /** vmstat: major faults (swap-ins a fault waited for), pages read from swap */
-  pgmajfault: number;
-  pswpin: number;
-  pswpout: number;
-  /** vmstat workingset_refault_anon: swap-ins found in the nonresident table */
-  refaults: number;
-  /** vmstat workingset_activate_anon */
-  activations: number;
-  durationMs: number;
-  perCpu: { cpu: number; trace: string; refs: number; pgmajfault: number; refaults: number }[];
-  refaultHistogram: RefaultReport;
-  checker: { ok: boolean; violations: string[] };
-  oracle: { ok: boolean; failures: string[]; checks: number };
-}
-
-export interface MachineReplayResult {
-  version: number;
-  kind: 'replay';
-  mode: 'machine';
-  tool: string;
-  date: string;
-  policy: ReplayPolicy;
-  machinePolicy: PolicyName;
-  refaultActivation: boolean;
-  cpus: number;
-  traces: { name: string; refs: number; distinctPages: number; writes: number }[];
-  sizes: MachineReplaySize[];
-}
 
 export interface TraceReplayResult extends ReplayResult {
   version: number;
@@ -158,15 +118,7 @@ async function load(file: string, format: TraceFormat): Promise<PageTrace> {
   }
 }
 
-const writes = (t: PageTrace) => {
-  let n = 0;
-  for (let i = 0; i < t.length; i++) n += t.ops[i] !== 0 ? 1 : 0;
-  return n;
-};
-
 const writeJson = (file: string, v: unknown) => writeJsonOutput('--json', file, v);
-
-const ratio = (r: number) => r.toFixed(4);
 
 /* ---- one CPU: the replay engine ---- */
 
@@ -174,123 +126,8 @@ function printTraceReplay(io: Io, r: ReplayResult): void {
   const t = r.trace;
   const opt = Object.keys(r.options).length ? ` (${Object.entries(r.options).map(([k, v]) => `${k} ${v}`).join(', ')})` : '';
   io.out(`replay ${t.name}: ${t.refs} references, ${t.distinctPages} distinct pages, ${t.writes} writes; policy ${r.policy}${opt}, 1 CPU\n`);
-  const rows = r.sizes.map((s) => [s.pages, s.refs, s.misses, ratio(s.missRatio), s.refaults, s.evictions, s.writebacks]);
+  const rows = r.sizes.map((s) => [s.pages, s.refs, s.misses, s.missRatio.toFixed(4), s.refaults, s.evictions, s.writebacks]);
   io.out(textTable(['pages', 'refs', 'misses', 'miss ratio', 'refaults', 'evictions', 'writebacks'], rows) + '\n');
-}
-
-/* ---- N CPUs: the machine ---- */
-
-/** Split the traces into one slice per CPU, each in its own dense ids. */
-function slicesFor(traces: PageTrace[], cpus: number): TraceSlice[] {
-  const pieces: { name: string; keys: Float64Array; ops: Uint8Array }[] = [];
-  if (traces.length === cpus) {
-    for (const t of traces) pieces.push({ name: t.name, keys: t.keys.subarray(0, t.length), ops: t.ops.subarray(0, t.length) });
-  } else {
-    const t = traces[0]!;
-    for (let c = 0; c < cpus; c++) {
-      const a = Math.floor((t.length * c) / cpus);
-      const b = Math.floor((t.length * (c + 1)) / cpus);
-      pieces.push({ name: `${t.name}[${a}..${b})`, keys: t.keys.subarray(a, b), ops: t.ops.subarray(a, b) });
-    }
-  }
-  return pieces.map((p) => {
-    const d = densify(p.keys, p.keys.length);
-    if (d.nIds > TRACE_MAX_PAGES) throw new CliError(`${p.name}: ${d.nIds} distinct pages do not fit one simulated process (at most ${TRACE_MAX_PAGES})`);
-    return { name: p.name, ids: d.ids, ops: p.ops, nIds: d.nIds };
-  });
-}
-
-async function machineReplay(
-  traces: PageTrace[],
-  policy: ReplayPolicy,
-  machinePolicy: PolicyName,
-  sizes: number[],
-  cpus: number,
-  o: ReplayFlags,
-): Promise<MachineReplayResult> {
-  const slices = slicesFor(traces, cpus);
-  const distinct = slices.reduce((s, x) => s + x.nIds, 0);
-  // swap holds every page at once, plus the header slot and slack for swap-cache copies
-  const swapPages = distinct + Math.ceil(distinct / 8) + 1024;
-  const out: MachineReplaySize[] = [];
-  const steps = traceSteps(slices);
-  for (const pages of sizes) {
-    const key = stageTraces(slices);
-    try {
-      const r = await runMachine({
-        config: {
-          mem: pages * PAGE,
-          swap: swapPages * PAGE,
-          cpus,
-          policy: machinePolicy,
-          refaultActivation: o.refaultActivation,
-          rmap: o.rmap,
-          pageCluster: 0,
-          swapIoUs: 0,
-          seed: o.seed,
-          maxMm: Math.max(16, cpus + 4),
-        },
-        spec: { name: 'trace', traceKey: key },
-        opsPerCpu: steps,
-      });
-      const v = totalVmstat(r.m);
-      const failures = r.perCpu.flatMap((c) => c.failures);
-      if (r.error) throw new CliError(`${pages} pages: cpu ${r.error.cpu} failed in ${r.error.op}: ${r.error.message.split('\n')[0]}`, EXIT_FAIL);
-      const done = r.perCpu.reduce((s, c) => s + c.units, 0);
-      const misses = v.pgmajfault + distinct;
-      out.push({
-        pages,
-        refs: done,
-        misses,
-        missRatio: done > 0 ? misses / done : 0,
-        pgmajfault: v.pgmajfault,
-        pswpin: v.pswpin,
-        pswpout: v.pswpout,
-        refaults: v.workingset_refault_anon,
-        activations: v.workingset_activate_anon,
-        durationMs: r.durationMs,
-        perCpu: r.perCpu.map((c) => {
-          const cv = cpuVmstat(r.m, c.cpu);
-          return { cpu: c.cpu, trace: slices[c.cpu]!.name, refs: c.units, pgmajfault: cv.pgmajfault, refaults: cv.workingset_refault_anon };
-        }),
-        refaultHistogram: refault_report(r.m),
-        checker: { ok: r.checker.violations.length === 0, violations: r.checker.violations },
-        oracle: { ok: failures.length === 0, failures, checks: r.perCpu.reduce((s, c) => s + (c.extra.oracleChecks ?? 0), 0) },
-      });
-    } finally {
-      unstageTraces(key);
-    }
-  }
-  return {
-    version: RESULTS_VERSION,
-    kind: 'replay',
-    mode: 'machine',
-    tool: TOOL,
-    date: new Date().toISOString(),
-    policy,
-    machinePolicy,
-    refaultActivation: o.refaultActivation,
-    cpus,
-    traces: traces.map((t) => ({ name: t.name, refs: t.length, distinctPages: densify(t.keys, t.length).nIds, writes: writes(t) })),
-    sizes: out,
-  };
-}
-
-function printMachineReplay(io: Io, r: MachineReplayResult, sliced: boolean): void {
-  const what = sliced ? `${r.traces[0]!.name} in ${r.cpus} slices` : r.traces.map((t) => t.name).join(', ');
-  io.out(
-    `replay ${what}: ${r.traces.reduce((s, t) => s + t.refs, 0)} references on ${r.cpus} CPUs of one machine; policy ${r.policy} (machine policy ${r.machinePolicy}${r.refaultActivation ? ', refaultActivation' : ''}), with kswapd\n`,
-  );
-  const rows = r.sizes.map((s) => [s.pages, s.refs, s.misses, ratio(s.missRatio), s.pgmajfault, s.pswpin, s.refaults, s.activations]);
-  io.out(textTable(['pages', 'refs', 'misses', 'miss ratio', 'majfault', 'pswpin', 'refaults', 'activated'], rows) + '\n');
-  for (const s of r.sizes) {
-    io.out(`\n# ${s.pages} pages: per CPU\n`);
-    for (const c of s.perCpu) io.out(`cpu ${c.cpu}  ${c.trace}  refs ${c.refs}  majfault ${c.pgmajfault}  refaults ${c.refaults}\n`);
-    if (s.refaultHistogram.lookups > 0) {
-      io.out(`# ${s.pages} pages: /proc/refaults\n`);
-      io.out(format_refaults(s.refaultHistogram.rows) + '\n');
-    }
-  }
 }
 
 /* ---- the command ---- */
@@ -318,13 +155,15 @@ export async function cmdReplay(io: Io, files: string[], opts: ReplayOpts): Prom
     const r = replay(traces[0]!, { policy, pages: sizes, ...(o.refaultActivation ? { refaultActivation: true } : {}) });
     printTraceReplay(io, r);
     if (o.json) {
+      const { TOOL, RESULTS_VERSION } = await import('../sim/results.js'); // the simulator's modules only when they are needed
       const out: TraceReplayResult = { version: RESULTS_VERSION, kind: 'replay', mode: 'trace', tool: TOOL, date: new Date().toISOString(), ...r };
       writeJson(o.json, out);
       io.out(`\nresults: ${o.json}\n`);
     }
     return EXIT_OK;
   }
-  const r = await machineReplay(traces, policy, machinePolicy!, sizes, cpus, o);
+  const { machineReplay, printMachineReplay } = await import('./replay_machine.js');
+  const r: MachineReplayResult = await machineReplay(traces, policy, machinePolicy!, sizes, cpus, o);
   printMachineReplay(io, r, files.length === 1);
   if (o.json) {
     writeJson(o.json, r);
