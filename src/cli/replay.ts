@@ -28,8 +28,11 @@
  *                       checker and the content oracle.
  *
  * Trace lines: `R|W <hex page>` or one key per line, `#` comments, .gz and
- * .zst by magic number (workload/trace.ts). A malformed line is an error
- * naming the file and the line (exit 2), as is every bad flag.
+ * .zst by magic number (workload/trace.ts); or a binary trace, smpvm's own
+ * or libCacheSim's oracleGeneral (--format, workload/trace_bin.ts). A
+ * malformed line or record is an error naming the file and the line or
+ * record (exit 2), as is every bad flag (one zod schema, ReplayFlags).
+ * The machine mode lives in cli/replay_machine.ts, loaded only for it.
  */
 import { checkOutput, writeJsonOutput } from './outputs.js';
 import type { Command } from 'commander';

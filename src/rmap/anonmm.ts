@@ -81,46 +81,26 @@ import {
 } from '../machine/layout.js';
 import { PG_anon, isFileMapping, anonOfMapping, mappingOfAnon } from '../machine/page.js';
 import { VM } from '../machine/vmstat.js';
-import { C_ANON_VMA, SITE } from '../sync/classes.js';
-import { scheme_spin_lock, scheme_spin_unlock, mm_ptl_lock, mm_ptl_unlock, mmap_assert_locked } from '../sync/scheme.js';
-import { kmem_cache_alloc, kmem_cache_free, type SlabCache } from '../mm/slab.js';
+import { SITE } from '../sync/classes.js';
+import { mm_ptl_lock, mm_ptl_unlock, mmap_assert_locked } from '../sync/scheme.js';
+import { kmem_cache_alloc, kmem_cache_free } from '../mm/slab.js';
 import { flush_tlb_others } from '../mm/tlb.js';
 import { SWAP_SUCCESS, SWAP_FAIL, type RmapScheme } from './types.js';
 import { rmap_vaddr_one, swap_merge, unmap_result, ACT_COLLECT, ACT_REFERENCED, ACT_UNMAP } from './unmap.js';
-import { poolCacheFor, poolObj, poolInUse } from './pool.js';
+import { poolObj, poolInUse } from './pool.js';
+import { AO_HEAD, AO_NR, AO_WORDS, anonObjCache, anon_obj_lock, anon_obj_unlock, anon_obj_add, anon_obj_del, anon_obj_check, type AnonMembers } from './anon_obj.js';
 import { i_mmap_walk } from './objrmap.js';
 
-/* struct anonmm: 8 words in the rmap pool (layout.rmapEntryWords) */
-export const AM_LOCK = 0; // spinlock footprint, LOCK_WORDS (never reinitialised: type-stable)
-export const AM_HEAD = 4; // first mm of the family, NIL if none
-export const AM_NR = 5; // mms in the family
-export const AM_FREE_NEXT = 6; // free-list link while free
-
-const memo: { l: Layout | null; c: SlabCache | null } = { l: null, c: null };
-const cacheOf = (cpu: CpuBase) => poolCacheFor(cpu.l, AM_FREE_NEXT, memo);
+/* struct anonmm: the pool's anonymous object (anon_obj.ts), its members the mms of the family */
+const MMS: AnonMembers = { base: mmBase, next: MM_ANON_NEXT, prev: MM_ANON_PREV };
 
 /** The family of mm, or NIL. */
 export const anonmm_of = (w: Int32Array, l: Layout, mm: number) => w[mmBase(l, mm) + MM_ANONMM]! - 1;
 
-function anonmm_lock(cpu: CpuBase, f: number, site: number): void {
-  scheme_spin_lock(cpu, poolObj(cpu.l, f) + AM_LOCK, C_ANON_VMA, site);
-}
-function anonmm_unlock(cpu: CpuBase, f: number): void {
-  scheme_spin_unlock(cpu, poolObj(cpu.l, f) + AM_LOCK, C_ANON_VMA);
-}
-
-/** Put mm at the head of family f. f's lock held (or f not yet reachable). */
+/** Put mm into family f and name it there. f's lock held. */
 function __anonmm_link(cpu: CpuBase, f: number, mm: number): void {
-  const w = cpu.w;
-  const fb = poolObj(cpu.l, f);
-  const b = mmBase(cpu.l, mm);
-  const first = w[fb + AM_HEAD]!;
-  w[b + MM_ANON_NEXT] = first;
-  w[b + MM_ANON_PREV] = NIL;
-  if (first !== NIL) w[mmBase(cpu.l, first) + MM_ANON_PREV] = mm;
-  w[fb + AM_HEAD] = mm;
-  w[fb + AM_NR]!++;
-  w[b + MM_ANONMM] = f + 1;
+  anon_obj_add(cpu, f, mm, MMS);
+  cpu.w[mmBase(cpu.l, mm) + MM_ANONMM] = f + 1;
 }
 
 /**
@@ -134,18 +114,18 @@ function anonmm_prepare(cpu: CpuBase, vma: number): boolean {
   mmap_assert_locked(cpu, mm);
   const b = mmBase(cpu.l, mm);
   if (Atomics.load(w, b + MM_ANONMM) !== 0) return true;
-  const c = cacheOf(cpu);
+  const c = anonObjCache(cpu);
   const f = kmem_cache_alloc(cpu, c);
   if (f < 0) return false;
   const fb = poolObj(cpu.l, f);
-  anonmm_lock(cpu, f, SITE.anon_vma);
-  w[fb + AM_HEAD] = NIL;
-  w[fb + AM_NR] = 0;
+  anon_obj_lock(cpu, f, SITE.anon_vma);
+  w[fb + AO_HEAD] = NIL;
+  w[fb + AO_NR] = 0;
   mm_ptl_lock(cpu, mm, SITE.anon_vma);
   const won = Atomics.load(w, b + MM_ANONMM) === 0;
   if (won) __anonmm_link(cpu, f, mm);
   mm_ptl_unlock(cpu, mm);
-  anonmm_unlock(cpu, f);
+  anon_obj_unlock(cpu, f);
   if (!won) kmem_cache_free(cpu, c, f);
   return true;
 }
@@ -154,31 +134,21 @@ function anonmm_prepare(cpu: CpuBase, vma: number): boolean {
 function anonmm_dup(cpu: CpuBase, child: number, parent: number): void {
   const f = anonmm_of(cpu.w, cpu.l, parent);
   if (f === NIL) return; // the parent never had an anonymous page: nothing to share
-  anonmm_lock(cpu, f, SITE.anon_vma);
+  anon_obj_lock(cpu, f, SITE.anon_vma);
   __anonmm_link(cpu, f, child);
-  anonmm_unlock(cpu, f);
+  anon_obj_unlock(cpu, f);
 }
 
 /** exit_rmap (exit_mmap, after the last pte is zapped): leave the family; the last mm frees it. */
 function anonmm_exit(cpu: CpuBase, mm: number): void {
-  const w = cpu.w;
-  const l = cpu.l;
-  const f = anonmm_of(w, l, mm);
+  const f = anonmm_of(cpu.w, cpu.l, mm);
   if (f === NIL) return;
-  const fb = poolObj(l, f);
-  const b = mmBase(l, mm);
-  anonmm_lock(cpu, f, SITE.anon_vma);
-  const next = w[b + MM_ANON_NEXT]!;
-  const prev = w[b + MM_ANON_PREV]!;
-  if (prev === NIL) w[fb + AM_HEAD] = next;
-  else w[mmBase(l, prev) + MM_ANON_NEXT] = next;
-  if (next !== NIL) w[mmBase(l, next) + MM_ANON_PREV] = prev;
-  w[fb + AM_NR]!--;
-  const empty = w[fb + AM_HEAD] === NIL;
-  w[b + MM_ANONMM] = 0;
-  anonmm_unlock(cpu, f);
+  anon_obj_lock(cpu, f, SITE.anon_vma);
+  const empty = anon_obj_del(cpu, f, mm, MMS);
+  cpu.w[mmBase(cpu.l, mm) + MM_ANONMM] = 0;
+  anon_obj_unlock(cpu, f);
   // nobody can join an empty family: fork copies MM_ANONMM from a member
-  if (empty) kmem_cache_free(cpu, cacheOf(cpu), f);
+  if (empty) kmem_cache_free(cpu, anonObjCache(cpu), f);
 }
 
 /**
@@ -193,8 +163,8 @@ function anonmm_walk(cpu: CpuBase, f: number, pfn: number, addr: number, act: nu
   let left = Atomics.load(w, mcOff) + 1;
   let acc = act === ACT_UNMAP ? SWAP_SUCCESS : 0;
   let visited = 0;
-  anonmm_lock(cpu, f, act === ACT_UNMAP ? SITE.try_to_unmap : SITE.page_referenced);
-  for (let mm = w[poolObj(l, f) + AM_HEAD]!; mm !== NIL && left > 0; mm = w[mmBase(l, mm) + MM_ANON_NEXT]!) {
+  anon_obj_lock(cpu, f, act === ACT_UNMAP ? SITE.try_to_unmap : SITE.page_referenced);
+  for (let mm = w[poolObj(l, f) + AO_HEAD]!; mm !== NIL && left > 0; mm = w[mmBase(l, mm) + MM_ANON_NEXT]!) {
     visited++;
     if (act === ACT_COLLECT) {
       const n = rmap_vaddr_one(cpu, anonmmScheme, act, pfn, mm, addr, out, acc, 0);
@@ -210,7 +180,7 @@ function anonmm_walk(cpu: CpuBase, f: number, pfn: number, addr: number, act: nu
       left = Atomics.load(w, mcOff) + 1;
     }
   }
-  anonmm_unlock(cpu, f);
+  anon_obj_unlock(cpu, f);
   w[cpu.vm + VM.rmap_walk_vma]! += visited; // mms visited (anonmm's unit of walk)
   return acc;
 }
@@ -271,7 +241,7 @@ export const anonmmScheme: RmapScheme = {
   },
   /** anonmm objects (32 bytes each, one per family); the per-mm links are in mm_struct, file pages cost nothing */
   metadataBytes(cpu) {
-    return poolInUse(cpu.w, cpu.l) * 8 * 4;
+    return poolInUse(cpu.w, cpu.l) * AO_WORDS * 4;
   },
   prealloc() {
     return true;
@@ -290,7 +260,7 @@ export const anonmmScheme: RmapScheme = {
 
 /**
  * Checker extra (quiescent): every live mm with a family is on that
- * family's list, each list holds only live mms that name it, AM_NR of them,
+ * family's list, each list holds only live mms that name it, nr of them,
  * linked both ways; the families in use are exactly those some mm names;
  * every mapped anonymous page records a family.
  */
@@ -299,33 +269,16 @@ export function anonmm_check(w: Int32Array, l: Layout, out: string[], mapped: In
     if (out.length < 50) out.push(`anonmm: ${s}`);
   };
   const named = new Int32Array(l.rmapEntries);
-  let live = 0;
   for (let mm = 0; mm < l.maxMm; mm++) {
-    const b = mmBase(l, mm);
-    if (w[b + MM_PGD] === NIL) continue;
-    const f = w[b + MM_ANONMM]! - 1;
-    if (f < 0) continue;
-    if (f >= l.rmapEntries) {
-      add(`mm ${mm} names family ${f} beyond the pool`);
-      continue;
-    }
-    if (named[f]++ === 0) live++;
+    if (w[mmBase(l, mm) + MM_PGD] === NIL) continue;
+    const f = anonmm_of(w, l, mm);
+    if (f === NIL) continue;
+    if (f >= l.rmapEntries) add(`mm ${mm} names family ${f} beyond the pool`);
+    else named[f]!++;
   }
-  for (let f = 0; f < l.rmapEntries; f++) {
-    if (named[f] === 0) continue;
-    const fb = poolObj(l, f);
-    let k = 0;
-    let prev = NIL;
-    for (let mm = w[fb + AM_HEAD]!; mm !== NIL && k <= named[f]!; mm = w[mmBase(l, mm) + MM_ANON_NEXT]!) {
-      const b = mmBase(l, mm);
-      if (w[b + MM_PGD] === NIL || w[b + MM_ANONMM] !== f + 1) add(`family ${f} lists mm ${mm} (pgd ${w[b + MM_PGD]}, family ${w[b + MM_ANONMM]! - 1})`);
-      if (w[b + MM_ANON_PREV] !== prev) add(`family ${f}: mm ${mm} prev ${w[b + MM_ANON_PREV]} != ${prev}`);
-      prev = mm;
-      k++;
-    }
-    if (k !== named[f] || w[fb + AM_NR] !== k) add(`family ${f}: ${named[f]} mms name it, list has ${k}, AM_NR ${w[fb + AM_NR]}`);
-  }
-  if (live !== poolInUse(w, l)) add(`${live} families named by mms != ${poolInUse(w, l)} allocated (leak)`);
+  anon_obj_check(w, l, add, 'family', named, MMS, (mm, f) =>
+    w[mmBase(l, mm) + MM_PGD] === NIL || anonmm_of(w, l, mm) !== f ? `mm ${mm} (pgd ${w[mmBase(l, mm) + MM_PGD]}, family ${anonmm_of(w, l, mm)})` : null,
+  );
   for (let pfn = 1; pfn < l.nrFrames; pfn++) {
     if (mapped[pfn] === 0) continue;
     const p = l.memMap + pfn * PAGE_STRUCT_WORDS;

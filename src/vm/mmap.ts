@@ -10,9 +10,13 @@
  * anonymous shared regions", Tweedie, seed 003). do_munmap splits the VMAs at
  * the range ends, zaps and frees what is inside, then frees unused tables.
  * mremap shrinks, grows in place, or moves the ptes to a new range
- * (move_page_tables), rewriting the reverse mapping of every moved pte.
+ * (move_page_tables), rewriting the reverse mapping of every moved pte;
+ * under anonmm, whose anonymous pages have one address per fork family,
+ * only a page no other pte maps moves, any other is copied (early C-O-W,
+ * anonmm_move_pte below), with the page locked while that is decided.
  *
- * Locking: all of these take mmap_sem for writing (bkl: kernel_flag).
+ * Locking: all of these take mmap_sem for writing (bkl: kernel_flag);
+ * mremap's anonmm path takes the page lock (sleeping) then pte locks.
  */
 import { charge, COST, C_SYSCALL } from '../timing/index.js';
 import {

@@ -19,6 +19,11 @@
  * `fzstd` (Node 20's zlib has no zstd). fzstd keeps a 32 MiB back-reference
  * window: files made with `zstd --long` or `--ultra -20`+ may not decode.
  *
+ * Binary traces (workload/trace_bin.ts): smpvm's own compact format and
+ * libCacheSim's oracleGeneral, found by readTrace's `format` (auto: the smpvm
+ * magic number, else oracleGeneral if the file name says so, else text),
+ * compressed or not; every format is a push decoder (trace_sink.ts).
+ *
  * Output is two parallel typed arrays, keys (Float64Array) and ops
  * (Uint8Array, OP_READ/OP_WRITE): 9 bytes per reference, no object per
  * reference. The parser works on bytes, chunk by chunk (TraceParser.push), so

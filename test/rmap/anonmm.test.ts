@@ -22,7 +22,8 @@ import { PG_MAPPING, PG_INDEX, pageStruct } from '../../src/machine/layout.js';
 import { anonOfMapping, isFileMapping } from '../../src/machine/page.js';
 import { VM } from '../../src/machine/vmstat.js';
 import { poolInUse, poolObj } from '../../src/rmap/pool.js';
-import { AM_NR, anonmm_of } from '../../src/rmap/anonmm.js';
+import { anonmm_of } from '../../src/rmap/anonmm.js';
+import { AO_NR as AM_NR } from '../../src/rmap/anon_obj.js';
 import type { Cpu } from '../../src/vm/cpu.js';
 
 const P = 4096;
