@@ -80,16 +80,14 @@ import {
   type Layout,
 } from '../machine/layout.js';
 import { PG_anon, isFileMapping, anonOfMapping, mappingOfAnon } from '../machine/page.js';
-import { VM } from '../machine/vmstat.js';
 import { SITE } from '../sync/classes.js';
 import { mm_ptl_lock, mm_ptl_unlock, mmap_assert_locked } from '../sync/scheme.js';
 import { kmem_cache_alloc, kmem_cache_free } from '../mm/slab.js';
-import { flush_tlb_others } from '../mm/tlb.js';
-import { SWAP_SUCCESS, SWAP_FAIL, type RmapScheme } from './types.js';
-import { rmap_vaddr_one, swap_merge, unmap_result, ACT_COLLECT, ACT_REFERENCED, ACT_UNMAP } from './unmap.js';
+import { SWAP_SUCCESS, type RmapScheme } from './types.js';
+import { objWalkMethods, ACT_UNMAP } from './unmap.js';
 import { poolObj, poolInUse } from './pool.js';
 import { AO_HEAD, AO_NR, AO_WORDS, anonObjCache, anon_obj_lock, anon_obj_unlock, anon_obj_add, anon_obj_del, anon_obj_check, type AnonMembers } from './anon_obj.js';
-import { i_mmap_walk } from './objrmap.js';
+import { i_mmap_walk, walk_list, type WalkList } from './objrmap.js';
 
 /* struct anonmm: the pool's anonymous object (anon_obj.ts), its members the mms of the family */
 const MMS: AnonMembers = { base: mmBase, next: MM_ANON_NEXT, prev: MM_ANON_PREV };
@@ -151,38 +149,19 @@ function anonmm_exit(cpu: CpuBase, mm: number): void {
   if (empty) kmem_cache_free(cpu, anonObjCache(cpu), f);
 }
 
-/**
- * The anonymous walk: every mm of family f at address addr, f's lock held.
- * ACT_REFERENCED / ACT_COLLECT stop once _mapcount mappings were found,
- * ACT_UNMAP once the page is unmapped (as objrmap's walk_vmas).
- */
-function anonmm_walk(cpu: CpuBase, f: number, pfn: number, addr: number, act: number, out: Int32Array, entry: number): number {
-  const w = cpu.w;
-  const l = cpu.l;
-  const mcOff = pageStruct(l, pfn) + PG_MAPCOUNT;
-  let left = Atomics.load(w, mcOff) + 1;
-  let acc = act === ACT_UNMAP ? SWAP_SUCCESS : 0;
-  let visited = 0;
+/** The mms of a family, each looked at the page's one address (index << PAGE_SHIFT). */
+const FAMILY_LIST: WalkList = {
+  next: (w, l, mm) => w[mmBase(l, mm) + MM_ANON_NEXT]!,
+  mm: (_w, _l, mm) => mm,
+  addr: (_w, _l, _mm, index) => (index << PAGE_SHIFT) >>> 0,
+};
+
+/** The anonymous walk: every mm of family f at the page's address, f's lock held (objrmap.ts walk_list). */
+function anonmm_walk(cpu: CpuBase, f: number, pfn: number, index: number, act: number, out: Int32Array, entry: number): number {
   anon_obj_lock(cpu, f, act === ACT_UNMAP ? SITE.try_to_unmap : SITE.page_referenced);
-  for (let mm = w[poolObj(l, f) + AO_HEAD]!; mm !== NIL && left > 0; mm = w[mmBase(l, mm) + MM_ANON_NEXT]!) {
-    visited++;
-    if (act === ACT_COLLECT) {
-      const n = rmap_vaddr_one(cpu, anonmmScheme, act, pfn, mm, addr, out, acc, 0);
-      if (n > acc) left--;
-      acc = n;
-    } else if (act === ACT_REFERENCED) {
-      const k = rmap_vaddr_one(cpu, anonmmScheme, act, pfn, mm, addr, out, 0, 0);
-      if (k >= 0) left--;
-      if (k > 0) acc++;
-    } else {
-      acc = swap_merge(acc, rmap_vaddr_one(cpu, anonmmScheme, act, pfn, mm, addr, out, 0, entry));
-      if (acc === SWAP_FAIL) break;
-      left = Atomics.load(w, mcOff) + 1;
-    }
-  }
+  const r = walk_list(cpu, anonmmScheme, cpu.w[poolObj(cpu.l, f) + AO_HEAD]!, FAMILY_LIST, pfn, index, act, out, entry);
   anon_obj_unlock(cpu, f);
-  w[cpu.vm + VM.rmap_walk_vma]! += visited; // mms visited (anonmm's unit of walk)
-  return acc;
+  return r;
 }
 
 function obj_walk(cpu: CpuBase, pfn: number, act: number, out: Int32Array, entry: number): number {
@@ -197,7 +176,7 @@ function obj_walk(cpu: CpuBase, pfn: number, act: number, out: Int32Array, entry
   if (mapping >= 0) return none; // a truncated file page still mapped, or not mapped yet
   const f = anonOfMapping(mapping);
   if (f < 0 || f >= l.rmapEntries) return none;
-  return anonmm_walk(cpu, f, pfn, (index << PAGE_SHIFT) >>> 0, act, out, entry);
+  return anonmm_walk(cpu, f, pfn, index, act, out, entry);
 }
 
 export const anonmmScheme: RmapScheme = {
@@ -226,19 +205,7 @@ export const anonmmScheme: RmapScheme = {
   },
   remove() {},
   removeLocked() {},
-  walk(cpu, pfn, out) {
-    return obj_walk(cpu, pfn, ACT_COLLECT, out, 0);
-  },
-  page_referenced(cpu, pfn) {
-    cpu.w[cpu.vm + VM.rmap_walk]!++;
-    return obj_walk(cpu, pfn, ACT_REFERENCED, cpu.scratch, 0);
-  },
-  try_to_unmap(cpu, pfn, entry) {
-    cpu.w[cpu.vm + VM.rmap_walk]!++;
-    const r = obj_walk(cpu, pfn, ACT_UNMAP, cpu.scratch, entry);
-    flush_tlb_others(cpu);
-    return unmap_result(cpu, pfn, r);
-  },
+  ...objWalkMethods(obj_walk),
   /** anonmm objects (32 bytes each, one per family); the per-mm links are in mm_struct, file pages cost nothing */
   metadataBytes(cpu) {
     return poolInUse(cpu.w, cpu.l) * AO_WORDS * 4;

@@ -85,9 +85,8 @@ import { C_I_MMAP, SITE } from '../sync/classes.js';
 import { scheme_spin_lock, scheme_spin_unlock, mm_ptl_lock, mm_ptl_unlock, mmap_assert_locked } from '../sync/scheme.js';
 import { kmem_cache_alloc, kmem_cache_free } from '../mm/slab.js';
 import { installAnonVmaHooks, vma_pgoff_of } from '../mm/vma.js';
-import { flush_tlb_others } from '../mm/tlb.js';
 import { SWAP_SUCCESS, SWAP_FAIL, type RmapScheme } from './types.js';
-import { rmap_vaddr_one, swap_merge, unmap_result, ACT_COLLECT, ACT_REFERENCED, ACT_UNMAP } from './unmap.js';
+import { rmap_vaddr_one, swap_merge, objWalkMethods, ACT_COLLECT, ACT_REFERENCED, ACT_UNMAP } from './unmap.js';
 import { poolObj, poolInUse } from './pool.js';
 import { AO_HEAD, AO_NR, AO_WORDS, anonObjCache, anon_obj_lock, anon_obj_unlock, anon_obj_add, anon_obj_del, anon_obj_check, type AnonMembers } from './anon_obj.js';
 
@@ -155,15 +154,43 @@ function anon_vma_prepare(cpu: CpuBase, vma: number): boolean {
 }
 
 /**
- * Visit every VMA of a list (i_mmap or anon_vma), with its lock held, that
- * covers linear page `index`: rmap_vaddr_one at the address it maps there.
- * ACT_REFERENCED / ACT_COLLECT stop once `mapcount` mappings were found
- * (2.6.9 page_referenced_anon), ACT_UNMAP once the page is unmapped.
+ * The members of an object's list as a walk sees them: the next member, the
+ * mm of a member, and the address at which a member may map linear page
+ * `index` (-1: it does not cover it).
  */
-function walk_vmas(
+export interface WalkList {
+  next(w: Int32Array, l: Layout, el: number): number;
+  mm(w: Int32Array, l: Layout, el: number): number;
+  addr(w: Int32Array, l: Layout, el: number, index: number): number;
+}
+
+/** VMAs of i_mmap (nextWord VMA_I_MMAP_NEXT) or of an anon_vma: addr = vm_start + ((index - vm_pgoff) << 12). */
+const vmaList = (nextWord: number): WalkList => ({
+  next: (w, l, v) => w[vmaBase(l, v) + nextWord]!,
+  mm: (w, l, v) => w[vmaBase(l, v) + VMA_MM]!,
+  addr(w, l, v, index) {
+    const vb = vmaBase(l, v);
+    const start = w[vb + VMA_START]! >>> 0;
+    const off = index - w[vb + VMA_PGOFF]!;
+    if (off < 0 || off >= ((w[vb + VMA_END]! >>> 0) - start) >>> PAGE_SHIFT) return -1;
+    return (start + off * (1 << PAGE_SHIFT)) >>> 0;
+  },
+});
+const I_MMAP_LIST = vmaList(VMA_I_MMAP_NEXT);
+const ANON_VMA_LIST = vmaList(VMA_ANON_NEXT);
+
+/**
+ * Visit every member of a list (i_mmap, anon_vma, anonmm family), with its
+ * lock held, that may map linear page `index`: rmap_vaddr_one at the
+ * address it maps there. ACT_REFERENCED / ACT_COLLECT stop once `mapcount`
+ * mappings were found (2.6.9 page_referenced_anon), ACT_UNMAP once the page
+ * is unmapped. vmstat rmap_walk_vma counts the members visited.
+ */
+export function walk_list(
   cpu: CpuBase,
+  r: RmapScheme,
   first: number,
-  nextWord: number,
+  list: WalkList,
   pfn: number,
   index: number,
   act: number,
@@ -176,26 +203,21 @@ function walk_vmas(
   let left = Atomics.load(w, mcOff) + 1;
   let acc = act === ACT_UNMAP ? SWAP_SUCCESS : 0;
   let visited = 0;
-  for (let v = first; v !== NIL && left > 0; v = w[vmaBase(l, v) + nextWord]!) {
-    const vb = vmaBase(l, v);
-    const pgoff = w[vb + VMA_PGOFF]!;
-    const start = w[vb + VMA_START]! >>> 0;
-    const pages = ((w[vb + VMA_END]! >>> 0) - start) >>> PAGE_SHIFT;
-    const off = index - pgoff;
-    if (off < 0 || off >= pages) continue;
-    const addr = (start + off * (1 << PAGE_SHIFT)) >>> 0;
-    const mm = w[vb + VMA_MM]!;
+  for (let el = first; el !== NIL && left > 0; el = list.next(w, l, el)) {
+    const addr = list.addr(w, l, el, index);
+    if (addr < 0) continue;
+    const mm = list.mm(w, l, el);
     visited++;
     if (act === ACT_COLLECT) {
-      const n = rmap_vaddr_one(cpu, objrmapScheme, act, pfn, mm, addr, out, acc, 0);
+      const n = rmap_vaddr_one(cpu, r, act, pfn, mm, addr, out, acc, 0);
       if (n > acc) left--;
       acc = n;
     } else if (act === ACT_REFERENCED) {
-      const k = rmap_vaddr_one(cpu, objrmapScheme, act, pfn, mm, addr, out, 0, 0);
+      const k = rmap_vaddr_one(cpu, r, act, pfn, mm, addr, out, 0, 0);
       if (k >= 0) left--;
       if (k > 0) acc++;
     } else {
-      acc = swap_merge(acc, rmap_vaddr_one(cpu, objrmapScheme, act, pfn, mm, addr, out, 0, entry));
+      acc = swap_merge(acc, rmap_vaddr_one(cpu, r, act, pfn, mm, addr, out, 0, entry));
       if (acc === SWAP_FAIL) break;
       left = Atomics.load(w, mcOff) + 1;
     }
@@ -213,7 +235,7 @@ export function i_mmap_walk(cpu: CpuBase, mapping: number, pfn: number, index: n
   const ib = inodeBase(cpu.l, inodeOfMapping(mapping));
   const site = act === ACT_UNMAP ? SITE.try_to_unmap : SITE.page_referenced;
   scheme_spin_lock(cpu, ib + I_MMAP_LOCK, C_I_MMAP, site);
-  const r = walk_vmas(cpu, cpu.w[ib + I_MMAP]!, VMA_I_MMAP_NEXT, pfn, index, act, out, entry);
+  const r = walk_list(cpu, objrmapScheme, cpu.w[ib + I_MMAP]!, I_MMAP_LIST, pfn, index, act, out, entry);
   scheme_spin_unlock(cpu, ib + I_MMAP_LOCK, C_I_MMAP);
   return r;
 }
@@ -232,7 +254,7 @@ function obj_walk(cpu: CpuBase, pfn: number, act: number, out: Int32Array, entry
   const av = anonOfMapping(mapping);
   if (av < 0 || av >= l.rmapEntries) return none;
   anon_obj_lock(cpu, av, act === ACT_UNMAP ? SITE.try_to_unmap : SITE.page_referenced);
-  const r = walk_vmas(cpu, w[poolObj(l, av) + AO_HEAD]!, VMA_ANON_NEXT, pfn, index, act, out, entry);
+  const r = walk_list(cpu, objrmapScheme, w[poolObj(l, av) + AO_HEAD]!, ANON_VMA_LIST, pfn, index, act, out, entry);
   anon_obj_unlock(cpu, av);
   return r;
 }
@@ -252,19 +274,7 @@ export const objrmapScheme: RmapScheme = {
   },
   remove() {},
   removeLocked() {},
-  walk(cpu, pfn, out) {
-    return obj_walk(cpu, pfn, ACT_COLLECT, out, 0);
-  },
-  page_referenced(cpu, pfn) {
-    cpu.w[cpu.vm + VM.rmap_walk]!++;
-    return obj_walk(cpu, pfn, ACT_REFERENCED, cpu.scratch, 0);
-  },
-  try_to_unmap(cpu, pfn, entry) {
-    cpu.w[cpu.vm + VM.rmap_walk]!++;
-    const r = obj_walk(cpu, pfn, ACT_UNMAP, cpu.scratch, entry);
-    flush_tlb_others(cpu);
-    return unmap_result(cpu, pfn, r);
-  },
+  ...objWalkMethods(obj_walk),
   /** anon_vma objects (32 bytes each); the per-VMA links are in vm_area_struct, file pages cost nothing */
   metadataBytes(cpu) {
     return poolInUse(cpu.w, cpu.l) * AO_WORDS * 4;
