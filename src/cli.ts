@@ -8,6 +8,7 @@
  *   smpvm stress    random op streams under each lock scheme, checker + oracle + lockdep
  *   smpvm start     the main job (`npm start`): a page_fault1 scale + a profile
  *   smpvm replay    page-reference traces through a replacement policy (cli/replay.ts)
+ *   smpvm trace     convert traces: text, smpvm binary, libCacheSim oracleGeneral (cli/trace.ts)
  *   smpvm rmap-cost what each reverse-mapping scheme costs (cli/rmap-cost.ts, bench/rmap.ts)
  *   smpvm report    one HTML page of charts from results JSON (cli/report.ts, report/html.ts)
  *   smpvm sweep     every point of a grid, locally or on a BullMQ queue (cli/sweep.ts, sweep/)
@@ -23,18 +24,21 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
-import { addSharedOptions } from './cli/options.js';
 import { CliError, EXIT_FAIL, EXIT_USAGE, processIo, type Io } from './cli/io.js';
-import { cmdRun, cmdScale, cmdProfile, cmdStart, PROFILE_TRACE_RING, START_DURATION, type RunOpts, type ScaleOpts, type ProfileOpts, type StartOpts } from './cli/commands.js';
-import { cmdStress, injectHelp, INJECT, type StressOpts } from './cli/stress.js';
 import { addReplayCommand } from './cli/replay.js';
-import { COMMANDS } from './cli/options.js';
-import { addRmapCostCommand } from './cli/rmap-cost.js';
-import { addReportCommand } from './cli/report.js';
-import { addSweepCommands } from './cli/sweep.js';
-import { addCalibrateCommand } from './cli/calibrate.js';
+import { addTraceCommand } from './cli/trace.js';
+import type { RunOpts, ScaleOpts, ProfileOpts, StartOpts } from './cli/commands.js';
+import type { StressOpts } from './cli/stress.js';
 
-function program(io: Io, done: (code: number) => void): Command {
+/**
+ * Commands that are whole without the rest of the program: `smpvm replay`
+ * and `smpvm trace` start with only their own modules (issue 20 item 5: a
+ * whole replay process is timed against libCacheSim's, and loading the
+ * simulator's run, report and sweep code cost it about 0.3 s of CPU).
+ */
+const STANDALONE: Record<string, (p: Command, io: Io, done: (code: number) => void) => void> = { replay: addReplayCommand, trace: addTraceCommand };
+
+async function program(io: Io, done: (code: number) => void, first: string | undefined): Promise<Command> {
   const p = new Command('smpvm')
     .description('SMP simulator of a Linux 2.4/2.6-era VM core: scaling runs, lock contention, stress tests')
     .version('0.1.0')
@@ -45,6 +49,23 @@ function program(io: Io, done: (code: number) => void): Command {
       outputError: (s, write) => write(`smpvm: ${errorLine(s.replace(/^error: /, '').trim())}\n`),
     })
     .showSuggestionAfterError(true);
+
+  const standalone = first !== undefined && Object.hasOwn(STANDALONE, first) ? STANDALONE[first] : undefined;
+  if (standalone) {
+    standalone(p, io, done);
+    return p;
+  }
+  const [{ addSharedOptions, COMMANDS }, commands, stressCmd, { addRmapCostCommand }, { addReportCommand }, { addSweepCommands }, { addCalibrateCommand }] = await Promise.all([
+    import('./cli/options.js'),
+    import('./cli/commands.js'),
+    import('./cli/stress.js'),
+    import('./cli/rmap-cost.js'),
+    import('./cli/report.js'),
+    import('./cli/sweep.js'),
+    import('./cli/calibrate.js'),
+  ]);
+  const { cmdRun, cmdScale, cmdProfile, cmdStart, PROFILE_TRACE_RING, START_DURATION } = commands;
+  const { cmdStress, injectHelp, INJECT } = stressCmd;
 
   addSharedOptions(p.command('run').description('run one configuration; print a summary, lock_stat, perf lock contention and vmstat'), COMMANDS.run)
     .option('--all', "print every vmstat counter (not only those that moved) and, on a terminal too, lock_stat in the kernel's full-width layout")
@@ -80,6 +101,7 @@ function program(io: Io, done: (code: number) => void): Command {
     .action(async (o: StressOpts) => done(await cmdStress(io, o)));
 
   addReplayCommand(p, io, done); // issue 7: smpvm replay (cli/replay.ts)
+  addTraceCommand(p, io, done); // issue 20: smpvm trace convert (cli/trace.ts)
 
   p.command('start')
     .description('the main job: page_fault1 processes vs threads at 1 and 2 CPUs, then a profile; writes JSON, CSV and a trace')
@@ -108,7 +130,7 @@ export const errorLine = (msg: string) =>
 /** Run the CLI on argv (without "node smpvm"); resolves to the exit code. */
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
   let code = 0;
-  const p = program(io, (c) => (code = c));
+  const p = await program(io, (c) => (code = c), argv[0]);
   try {
     if (argv.length === 0) {
       p.outputHelp();

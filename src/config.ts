@@ -17,7 +17,7 @@
  */
 import { z } from 'zod';
 
-export const RMAP_SCHEMES = ['scan', 'ptechain', 'vmnode', 'ptechain25', 'hint', 'objrmap'] as const;
+export const RMAP_SCHEMES = ['scan', 'ptechain', 'vmnode', 'ptechain25', 'hint', 'objrmap', 'anonmm'] as const;
 export const LOCK_SCHEMES = ['bkl', '2.4', 'split'] as const;
 export const LOCK_IMPLS = ['tas', 'ttas', 'ticket', 'mcs', 'futex'] as const;
 export const POLICIES = ['swapout', 'clock', '2q', 'clockpro', 'clockpro-approx'] as const;
@@ -135,7 +135,7 @@ export const MEM_MIN = 1 * MiB;
 export const MEM_MAX = 4096 * MiB;
 
 /** Default rmap pool entries when config.rmapPool is not given (vm_nodes / pte_chain blocks / anon objects). */
-function defaultRmapPool(rmap: RmapSchemeName, mem: number, maxVma: number): number {
+function defaultRmapPool(rmap: RmapSchemeName, mem: number, maxVma: number, maxMm: number): number {
   const nrFrames = Math.floor(mem / PAGE);
   switch (rmap) {
     case 'vmnode':
@@ -144,6 +144,8 @@ function defaultRmapPool(rmap: RmapSchemeName, mem: number, maxVma: number): num
       return nrFrames * 2;
     case 'objrmap':
       return maxVma;
+    case 'anonmm':
+      return maxMm; // one anonmm per fork family: at most one per mm
     default:
       return 0;
   }
@@ -249,7 +251,7 @@ export const ConfigSchema = z
   // the derived defaults: filled in here, once, so nothing downstream writes `?? default`
   .transform((c) => ({
     ...c,
-    rmapPool: c.rmapPool ?? defaultRmapPool(c.rmap, c.mem, c.maxVma),
+    rmapPool: c.rmapPool ?? defaultRmapPool(c.rmap, c.mem, c.maxVma, c.maxMm),
     pageCluster: c.pageCluster ?? (c.mem < 16 * MiB ? 2 : 3),
   }));
 

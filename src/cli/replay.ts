@@ -28,20 +28,22 @@
  *                       checker and the content oracle.
  *
  * Trace lines: `R|W <hex page>` or one key per line, `#` comments, .gz and
- * .zst by magic number (workload/trace.ts). A malformed line is an error
- * naming the file and the line (exit 2), as is every bad flag.
+ * .zst by magic number (workload/trace.ts); or a binary trace, smpvm's own
+ * or libCacheSim's oracleGeneral (--format, workload/trace_bin.ts). A
+ * malformed line or record is an error naming the file and the line or
+ * record (exit 2), as is every bad flag (one zod schema, ReplayFlags).
+ * The machine mode lives in cli/replay_machine.ts, loaded only for it.
  */
 import { checkOutput, writeJsonOutput } from './outputs.js';
 import type { Command } from 'commander';
-import { readTrace, TraceError } from '../workload/trace.js';
+import { readTrace, TraceError, TRACE_FORMATS, type TraceFormat } from '../workload/trace.js';
 import type { PageTrace } from '../reclaim/page_trace.js';
-import { replay, densify, REPLAY_POLICIES, type ReplayPolicy, type ReplayResult } from '../reclaim/replay/index.js';
-import { runMachine } from '../sim/run.js';
-import { totalVmstat, cpuVmstat, TOOL, RESULTS_VERSION } from '../sim/results.js';
-import { refault_report, type RefaultReport } from '../reclaim/workingset.js';
-import { format_refaults } from '../reclaim/nonresident.js';
-import { stageTraces, unstageTraces, traceSteps, TRACE_MAX_PAGES, type TraceSlice } from '../workload/tracewl.js';
-import { RMAP_SCHEMES, type PolicyName } from '../config.js';
+import { replay, REPLAY_POLICIES, type ReplayPolicy, type ReplayResult } from '../reclaim/replay/index.js';
+import type { MachineReplayResult } from './replay_machine.js';
+
+export type { MachineReplayResult, MachineReplaySize } from './replay_machine.js';
+import { z } from 'zod';
+import { CONFIG_FIELDS, int, oneOf, issueLine, type PolicyName } from '../config.js';
 import { CliError, EXIT_FAIL, EXIT_OK, type Io } from './io.js';
 import { textTable } from '../report/table.js';
 
@@ -53,6 +55,7 @@ export interface ReplayOpts {
   refaultActivation?: boolean;
   rmap?: string;
   seed?: string;
+  format?: string;
 }
 
 /** Replay policy → machine policy for --cpus > 1 (undefined: none). */
@@ -68,44 +71,6 @@ export const MACHINE_POLICY: Record<ReplayPolicy, PolicyName | undefined> = {
 /** Smallest machine --cpus > 1 can build (config.mem >= 1 MiB). */
 export const MACHINE_MIN_PAGES = 256;
 
-const PAGE = 4096;
-
-/** One memory size of a machine replay. */
-export interface MachineReplaySize {
-  pages: number;
-  refs: number;
-  /** major faults + first touches */
-  misses: number;
-  missRatio: number;
-  /** vmstat: major faults (swap-ins a fault waited for), pages read from swap */
-  pgmajfault: number;
-  pswpin: number;
-  pswpout: number;
-  /** vmstat workingset_refault_anon: swap-ins found in the nonresident table */
-  refaults: number;
-  /** vmstat workingset_activate_anon */
-  activations: number;
-  durationMs: number;
-  perCpu: { cpu: number; trace: string; refs: number; pgmajfault: number; refaults: number }[];
-  refaultHistogram: RefaultReport;
-  checker: { ok: boolean; violations: string[] };
-  oracle: { ok: boolean; failures: string[]; checks: number };
-}
-
-export interface MachineReplayResult {
-  version: number;
-  kind: 'replay';
-  mode: 'machine';
-  tool: string;
-  date: string;
-  policy: ReplayPolicy;
-  machinePolicy: PolicyName;
-  refaultActivation: boolean;
-  cpus: number;
-  traces: { name: string; refs: number; distinctPages: number; writes: number }[];
-  sizes: MachineReplaySize[];
-}
-
 export interface TraceReplayResult extends ReplayResult {
   version: number;
   kind: 'replay';
@@ -114,35 +79,41 @@ export interface TraceReplayResult extends ReplayResult {
   date: string;
 }
 
-function parsePolicy(v: string | undefined): ReplayPolicy {
-  const p = v ?? 'clockpro';
-  if (!(REPLAY_POLICIES as readonly string[]).includes(p)) throw new CliError(`--policy: unknown policy ${JSON.stringify(p)} (${REPLAY_POLICIES.join(', ')})`);
-  return p as ReplayPolicy;
+/** A list of page counts: "1000,2000" (each a positive integer). */
+const PAGES_LIST = z
+  .string({ error: 'give the memory size(s) in pages, e.g. --mem 1000,2000' })
+  .transform((v): (string | number)[] => v.split(',').map((x) => x.trim()))
+  .pipe(z.array(int(1, Number.MAX_SAFE_INTEGER)).min(1));
+
+/**
+ * The flags of `replay`, one schema each (like options.ts's FLAGS over
+ * config.ts's fields): zod coerces and checks them, and an error names the
+ * flag. --cpus is the host-clock machine's bound (64); --rmap and --seed are
+ * the machine config's own fields.
+ */
+const ReplayFlags = z.object({
+  policy: oneOf(REPLAY_POLICIES).default('clockpro'),
+  mem: PAGES_LIST,
+  cpus: int(1, 64).default(1),
+  rmap: CONFIG_FIELDS.rmap.removeDefault().default('objrmap'),
+  seed: CONFIG_FIELDS.seed,
+  format: oneOf(TRACE_FORMATS).default('auto'),
+  refaultActivation: z.boolean().default(false),
+  json: z.string().optional(),
+});
+export type ReplayFlags = z.infer<typeof ReplayFlags>;
+const FLAG_NAMES: Record<string, string> = { refaultActivation: '--refault-activation' };
+
+/** Parse replay's flags, or throw the CliError naming the flag. */
+export function parseReplayFlags(o: ReplayOpts): ReplayFlags {
+  const r = ReplayFlags.safeParse(o);
+  if (!r.success) throw new CliError(issueLine(r.error, (path) => FLAG_NAMES[String(path[0])] ?? `--${String(path[0])}`));
+  return r.data;
 }
 
-/** --mem PAGES[,PAGES...]: positive integers, in pages. */
-export function parsePagesList(v: string | undefined): number[] {
-  if (v === undefined) throw new CliError('--mem: give the memory size(s) in pages, e.g. --mem 1000,2000');
-  const out: number[] = [];
-  for (const part of v.split(',')) {
-    const s = part.trim();
-    if (!/^\d+$/.test(s) || Number(s) < 1 || !Number.isSafeInteger(Number(s))) {
-      throw new CliError(`--mem: not a list of page counts: ${JSON.stringify(v)} (e.g. 1000,2000)`);
-    }
-    out.push(Number(s));
-  }
-  return out;
-}
-
-function parseCpus(v: string | undefined): number {
-  if (v === undefined) return 1;
-  if (!/^\s*\d+\s*$/.test(v) || Number(v) < 1 || Number(v) > 64) throw new CliError(`--cpus: a CPU count from 1 to 64 expected, got ${JSON.stringify(v)}`);
-  return Number(v);
-}
-
-async function load(file: string): Promise<PageTrace> {
+async function load(file: string, format: TraceFormat): Promise<PageTrace> {
   try {
-    return await readTrace(file);
+    return await readTrace(file, format);
   } catch (e) {
     if (e instanceof TraceError) throw new CliError(e.message);
     const err = e as NodeJS.ErrnoException;
@@ -150,15 +121,7 @@ async function load(file: string): Promise<PageTrace> {
   }
 }
 
-const writes = (t: PageTrace) => {
-  let n = 0;
-  for (let i = 0; i < t.length; i++) n += t.ops[i] !== 0 ? 1 : 0;
-  return n;
-};
-
 const writeJson = (file: string, v: unknown) => writeJsonOutput('--json', file, v);
-
-const ratio = (r: number) => r.toFixed(4);
 
 /* ---- one CPU: the replay engine ---- */
 
@@ -166,135 +129,16 @@ function printTraceReplay(io: Io, r: ReplayResult): void {
   const t = r.trace;
   const opt = Object.keys(r.options).length ? ` (${Object.entries(r.options).map(([k, v]) => `${k} ${v}`).join(', ')})` : '';
   io.out(`replay ${t.name}: ${t.refs} references, ${t.distinctPages} distinct pages, ${t.writes} writes; policy ${r.policy}${opt}, 1 CPU\n`);
-  const rows = r.sizes.map((s) => [s.pages, s.refs, s.misses, ratio(s.missRatio), s.refaults, s.evictions, s.writebacks]);
+  const rows = r.sizes.map((s) => [s.pages, s.refs, s.misses, s.missRatio.toFixed(4), s.refaults, s.evictions, s.writebacks]);
   io.out(textTable(['pages', 'refs', 'misses', 'miss ratio', 'refaults', 'evictions', 'writebacks'], rows) + '\n');
-}
-
-/* ---- N CPUs: the machine ---- */
-
-/** Split the traces into one slice per CPU, each in its own dense ids. */
-function slicesFor(traces: PageTrace[], cpus: number): TraceSlice[] {
-  const pieces: { name: string; keys: Float64Array; ops: Uint8Array }[] = [];
-  if (traces.length === cpus) {
-    for (const t of traces) pieces.push({ name: t.name, keys: t.keys.subarray(0, t.length), ops: t.ops.subarray(0, t.length) });
-  } else {
-    const t = traces[0]!;
-    for (let c = 0; c < cpus; c++) {
-      const a = Math.floor((t.length * c) / cpus);
-      const b = Math.floor((t.length * (c + 1)) / cpus);
-      pieces.push({ name: `${t.name}[${a}..${b})`, keys: t.keys.subarray(a, b), ops: t.ops.subarray(a, b) });
-    }
-  }
-  return pieces.map((p) => {
-    const d = densify(p.keys, p.keys.length);
-    if (d.nIds > TRACE_MAX_PAGES) throw new CliError(`${p.name}: ${d.nIds} distinct pages do not fit one simulated process (at most ${TRACE_MAX_PAGES})`);
-    return { name: p.name, ids: d.ids, ops: p.ops, nIds: d.nIds };
-  });
-}
-
-async function machineReplay(
-  traces: PageTrace[],
-  policy: ReplayPolicy,
-  machinePolicy: PolicyName,
-  sizes: number[],
-  cpus: number,
-  o: ReplayOpts,
-): Promise<MachineReplayResult> {
-  const slices = slicesFor(traces, cpus);
-  const distinct = slices.reduce((s, x) => s + x.nIds, 0);
-  // swap holds every page at once, plus the header slot and slack for swap-cache copies
-  const swapPages = distinct + Math.ceil(distinct / 8) + 1024;
-  const seed = o.seed === undefined ? 1 : Number(o.seed);
-  const out: MachineReplaySize[] = [];
-  const steps = traceSteps(slices);
-  for (const pages of sizes) {
-    const key = stageTraces(slices);
-    try {
-      const r = await runMachine({
-        config: {
-          mem: pages * PAGE,
-          swap: swapPages * PAGE,
-          cpus,
-          policy: machinePolicy,
-          refaultActivation: o.refaultActivation === true,
-          rmap: o.rmap ?? 'objrmap',
-          pageCluster: 0,
-          swapIoUs: 0,
-          seed,
-          maxMm: Math.max(16, cpus + 4),
-        },
-        spec: { name: 'trace', traceKey: key },
-        opsPerCpu: steps,
-      });
-      const v = totalVmstat(r.m);
-      const failures = r.perCpu.flatMap((c) => c.failures);
-      if (r.error) throw new CliError(`${pages} pages: cpu ${r.error.cpu} failed in ${r.error.op}: ${r.error.message.split('\n')[0]}`, EXIT_FAIL);
-      const done = r.perCpu.reduce((s, c) => s + c.units, 0);
-      const misses = v.pgmajfault + distinct;
-      out.push({
-        pages,
-        refs: done,
-        misses,
-        missRatio: done > 0 ? misses / done : 0,
-        pgmajfault: v.pgmajfault,
-        pswpin: v.pswpin,
-        pswpout: v.pswpout,
-        refaults: v.workingset_refault_anon,
-        activations: v.workingset_activate_anon,
-        durationMs: r.durationMs,
-        perCpu: r.perCpu.map((c) => {
-          const cv = cpuVmstat(r.m, c.cpu);
-          return { cpu: c.cpu, trace: slices[c.cpu]!.name, refs: c.units, pgmajfault: cv.pgmajfault, refaults: cv.workingset_refault_anon };
-        }),
-        refaultHistogram: refault_report(r.m),
-        checker: { ok: r.checker.violations.length === 0, violations: r.checker.violations },
-        oracle: { ok: failures.length === 0, failures, checks: r.perCpu.reduce((s, c) => s + (c.extra.oracleChecks ?? 0), 0) },
-      });
-    } finally {
-      unstageTraces(key);
-    }
-  }
-  return {
-    version: RESULTS_VERSION,
-    kind: 'replay',
-    mode: 'machine',
-    tool: TOOL,
-    date: new Date().toISOString(),
-    policy,
-    machinePolicy,
-    refaultActivation: o.refaultActivation === true,
-    cpus,
-    traces: traces.map((t) => ({ name: t.name, refs: t.length, distinctPages: densify(t.keys, t.length).nIds, writes: writes(t) })),
-    sizes: out,
-  };
-}
-
-function printMachineReplay(io: Io, r: MachineReplayResult, sliced: boolean): void {
-  const what = sliced ? `${r.traces[0]!.name} in ${r.cpus} slices` : r.traces.map((t) => t.name).join(', ');
-  io.out(
-    `replay ${what}: ${r.traces.reduce((s, t) => s + t.refs, 0)} references on ${r.cpus} CPUs of one machine; policy ${r.policy} (machine policy ${r.machinePolicy}${r.refaultActivation ? ', refaultActivation' : ''}), with kswapd\n`,
-  );
-  const rows = r.sizes.map((s) => [s.pages, s.refs, s.misses, ratio(s.missRatio), s.pgmajfault, s.pswpin, s.refaults, s.activations]);
-  io.out(textTable(['pages', 'refs', 'misses', 'miss ratio', 'majfault', 'pswpin', 'refaults', 'activated'], rows) + '\n');
-  for (const s of r.sizes) {
-    io.out(`\n# ${s.pages} pages: per CPU\n`);
-    for (const c of s.perCpu) io.out(`cpu ${c.cpu}  ${c.trace}  refs ${c.refs}  majfault ${c.pgmajfault}  refaults ${c.refaults}\n`);
-    if (s.refaultHistogram.lookups > 0) {
-      io.out(`# ${s.pages} pages: /proc/refaults\n`);
-      io.out(format_refaults(s.refaultHistogram.rows) + '\n');
-    }
-  }
 }
 
 /* ---- the command ---- */
 
-export async function cmdReplay(io: Io, files: string[], o: ReplayOpts): Promise<number> {
-  const policy = parsePolicy(o.policy);
-  const sizes = parsePagesList(o.mem);
-  const cpus = parseCpus(o.cpus);
+export async function cmdReplay(io: Io, files: string[], opts: ReplayOpts): Promise<number> {
+  const o = parseReplayFlags(opts);
+  const { policy, mem: sizes, cpus } = o;
   if (o.refaultActivation && policy !== '2q') throw new CliError('--refault-activation: only for --policy 2q');
-  if (o.rmap !== undefined && !(RMAP_SCHEMES as readonly string[]).includes(o.rmap)) throw new CliError(`--rmap: unknown scheme ${JSON.stringify(o.rmap)} (${RMAP_SCHEMES.join(', ')})`);
-  if (o.seed !== undefined && !/^\d+$/.test(o.seed)) throw new CliError(`--seed: not an integer: ${JSON.stringify(o.seed)}`);
   if (files.length === 0) throw new CliError('replay: no trace file given');
   if (cpus === 1 && files.length > 1) throw new CliError(`replay: ${files.length} traces need --cpus ${files.length} (one CPU each)`);
   if (cpus > 1 && files.length > 1 && files.length !== cpus) throw new CliError(`replay: ${files.length} traces for --cpus ${cpus}: give one trace per CPU, or one trace to slice`);
@@ -307,20 +151,22 @@ export async function cmdReplay(io: Io, files: string[], o: ReplayOpts): Promise
   }
   if (o.json) checkOutput('--json', o.json);
   const traces: PageTrace[] = [];
-  for (const f of files) traces.push(await load(f));
+  for (const f of files) traces.push(await load(f, o.format));
   // an empty trace replays to zero references: say so rather than print a table of zeros silently
   for (let i = 0; i < files.length; i++) if (traces[i]!.length === 0) io.err(`smpvm: warning: ${files[i]}: the trace has no page references\n`);
   if (cpus === 1) {
-    const r = replay(traces[0]!, { policy, pages: sizes, refaultActivation: o.refaultActivation });
+    const r = replay(traces[0]!, { policy, pages: sizes, ...(o.refaultActivation ? { refaultActivation: true } : {}) });
     printTraceReplay(io, r);
     if (o.json) {
+      const { TOOL, RESULTS_VERSION } = await import('../sim/results.js'); // the simulator's modules only when they are needed
       const out: TraceReplayResult = { version: RESULTS_VERSION, kind: 'replay', mode: 'trace', tool: TOOL, date: new Date().toISOString(), ...r };
       writeJson(o.json, out);
       io.out(`\nresults: ${o.json}\n`);
     }
     return EXIT_OK;
   }
-  const r = await machineReplay(traces, policy, machinePolicy!, sizes, cpus, o);
+  const { machineReplay, printMachineReplay } = await import('./replay_machine.js');
+  const r: MachineReplayResult = await machineReplay(traces, policy, machinePolicy!, sizes, cpus, o);
   printMachineReplay(io, r, files.length === 1);
   if (o.json) {
     writeJson(o.json, r);
@@ -346,6 +192,7 @@ export function addReplayCommand(p: Command, io: Io, done: (code: number) => voi
     .option('--refault-activation', '2q: activate refaults within nr_active (mm/workingset.c)')
     .option('--rmap <scheme>', `--cpus > 1: the machine's reverse-mapping scheme (default objrmap)`)
     .option('--seed <n>', '--cpus > 1: the machine seed (default 1)')
+    .option('--format <f>', `trace format: ${TRACE_FORMATS.join(', ')} (default auto: smpvm's magic number, else oracleGeneral if the file name says so, else text)`)
     .addHelpText('after', '\nWith --cpus > 1, fifo and lru are refused (no machine policy); clock is the machine\'s page clock (LaHaise).')
     .action(async (files: string[], o: ReplayOpts) => done(await cmdReplay(io, files, o)));
 }

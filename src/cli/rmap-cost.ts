@@ -78,7 +78,7 @@ export async function rmapCost(o: RmapCostOptions = {}) {
   log(
     table(
       `anon_vma worst case: ${children} children each COW-fault ${perChild} pages (the issue's 1000 pages/child scaled down ${1000 / perChild}x), then page_referenced on every child page`,
-      ['scheme', 'fork ms', 'COW faults/s', 'µs/page walk', 'VMAs/page', 'walk/scan', 'all pages (s)', 'pages timed'],
+      ['scheme', 'fork ms', 'COW faults/s', 'µs/page walk', 'VMAs/page (anonmm: mms)', 'walk/scan', 'all pages (s)', 'pages timed'],
       av.map((r) => [r.scheme, r.forkMs, r.cowFaultsPerSec, r.usPerPageWalk, r.vmasPerPage, r.vsScan, r.projectedWalkAllSec, `${r.walkedPages}/${r.pages}`]),
     ),
   );

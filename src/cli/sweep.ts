@@ -19,7 +19,6 @@ import { CliError, EXIT_FAIL, EXIT_OK, type Io } from './io.js';
 import { GridError, gridPoints, parseGrid } from './sweep/grid.js';
 import { resumeStates, runLocalSweep, pointsDir } from './sweep/local.js';
 import { sweepTable, writeSweep } from './sweep/merge.js';
-import { checkReachable, redisOptions, runQueueSweep, runQueueWorker } from './sweep/queue.js';
 import { hostCores } from '../sim/results.js';
 
 const int = (flag: string, v: string, min: number, max: number): number => {
@@ -86,7 +85,9 @@ export async function cmdSweep(io: Io, gridFile: string, o: SweepOpts): Promise<
   } catch (e) {
     throw new CliError(`--out: cannot create ${JSON.stringify(dir)} (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
   }
-  if (o.queue) await checkReachable(redisOptions(o.queue));
+  // the queue code (bullmq, ~0.7 s to load) only when a queue is used: every other command starts without it
+  const queue = o.queue ? await import('./sweep/queue.js') : undefined;
+  if (queue && o.queue) await queue.checkReachable(queue.redisOptions(o.queue));
   const states = resumeStates(points, dir);
   io.err(
     `sweep: ${points.length} points (${g.axes.map(([k, v]) => `${k} ×${v.length}`).join(', ')}), ${states.size} already in ${dir}` +
@@ -94,7 +95,7 @@ export async function cmdSweep(io: Io, gridFile: string, o: SweepOpts): Promise<
       '\n',
   );
   const interrupted = await interruptible(async (signal) => {
-    if (o.queue) await runQueueSweep(io, points, states, { url: o.queue, dir, attempts, waitS, signal });
+    if (queue && o.queue) await queue.runQueueSweep(io, points, states, { url: o.queue, dir, attempts, waitS, signal });
     else await runLocalSweep(io, points, states, { dir, jobs, attempts, signal });
     return signal.aborted;
   });
@@ -130,6 +131,7 @@ export function addSweepCommands(p: Command, io: Io, done: (code: number) => voi
     .action(async (o: { queue: string; store?: string; concurrency: string; lockMs: string }) => {
       const concurrency = int('--concurrency', o.concurrency, 1, hostCores());
       const lockMs = int('--lock-ms', o.lockMs, 1000, 3_600_000);
+      const { runQueueWorker } = await import('./sweep/queue.js');
       await interruptible((signal) => runQueueWorker(io, { url: o.queue, store: o.store, concurrency, lockMs, signal }));
       done(0);
     });

@@ -185,7 +185,7 @@ export const MM_RSS = 2;
 export const MM_MMAP = 3; // first VMA id (sorted list) or NIL
 export const MM_MMAP_CACHE = 4; // last VMA found (hint; validated by range)
 export const MM_MAP_COUNT = 5;
-// word 6 is unused (objrmap's anonymous object is the per-VMA anon_vma, vma.ts; no per-mm variant)
+export const MM_ANONMM = 6; // anonmm: this mm's fork family id + 1 (rmap/anonmm.ts), 0 until its first anonymous page
 export const MM_MMLIST_NEXT = 7;
 export const MM_MMLIST_PREV = 8;
 export const MM_SWAP_ADDRESS = 9;
@@ -200,6 +200,8 @@ export const MM_MMAP_SEM = 16; // rwsem footprint (LOCK_WORDS)
 export const MM_PAGE_TABLE_LOCK = 20; // spinlock footprint (LOCK_WORDS)
 export const MM_START_BRK = 25; // heap start (exec's set_brk; vm/brk.ts), under mmap_sem
 export const MM_BRK = 26; // current program break, under mmap_sem write
+export const MM_ANON_NEXT = 27; // anonmm: next / previous mm of the same family (under the family's lock)
+export const MM_ANON_PREV = 28;
 
 /* ---- vm_area_struct: 16 words ---- */
 export const VMA_WORDS = 16;
@@ -357,6 +359,8 @@ export function rmapEntryWords(scheme: Config['rmap']): number {
       return LINE_WORDS; // pte_chain {next_and_idx, ptes[NRPTE]}: one cache line
     case 'objrmap':
       return 8; // anon_vma {lock(4), head, refcount, ...}
+    case 'anonmm':
+      return 8; // anonmm {lock(4), head mm, nr mms, free link, -}
     default:
       return 0;
   }

@@ -92,6 +92,7 @@ export const VMSTAT_NAMES = [
   'pgrescued',
   'alloc_slow',
   'alloc_slow_us',
+  'mremap_cow', // anonmm: pages mremap copied because another pte of the family maps them (Hugh's "mremap moved %d cows")
 ] as const;
 
 export type VmstatName = (typeof VMSTAT_NAMES)[number];

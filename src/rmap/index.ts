@@ -22,6 +22,7 @@ import { vmnodeScheme } from './vmnode.js';
 import { ptechain25Scheme } from './ptechain25.js';
 import { hintScheme } from './hint.js';
 import { objrmapScheme } from './objrmap.js';
+import { anonmmScheme } from './anonmm.js';
 
 /** Debug check of the contract above: the caller holds the lock of pteAddr's table in vma's mm. */
 function rmap_assert_ptl(cpu: CpuBase, pteAddr: number, vma: number): void {
@@ -47,7 +48,7 @@ let SCHEMES: Record<RmapSchemeName, RmapScheme> | undefined;
 
 /** The implementation of config.rmap `name` (the table is built on first use: the scheme files import this one). */
 export function rmapSchemeByName(name: RmapSchemeName): RmapScheme {
-  SCHEMES ??= { scan: scanScheme, ptechain: ptechainScheme, vmnode: vmnodeScheme, ptechain25: ptechain25Scheme, hint: hintScheme, objrmap: objrmapScheme };
+  SCHEMES ??= { scan: scanScheme, ptechain: ptechainScheme, vmnode: vmnodeScheme, ptechain25: ptechain25Scheme, hint: hintScheme, objrmap: objrmapScheme, anonmm: anonmmScheme };
   return SCHEMES[name];
 }
 

@@ -81,45 +81,19 @@ import {
 } from '../machine/layout.js';
 import { PG_anon, isFileMapping, inodeOfMapping, anonOfMapping, mappingOfAnon } from '../machine/page.js';
 import { VM } from '../machine/vmstat.js';
-import { C_ANON_VMA, C_I_MMAP, SITE } from '../sync/classes.js';
-import { scheme_spin_lock, scheme_spin_unlock, scheme_assert_spin_locked, mm_ptl_lock, mm_ptl_unlock, mmap_assert_locked } from '../sync/scheme.js';
-import { kmem_cache_alloc, kmem_cache_free, type SlabCache } from '../mm/slab.js';
+import { C_I_MMAP, SITE } from '../sync/classes.js';
+import { scheme_spin_lock, scheme_spin_unlock, mm_ptl_lock, mm_ptl_unlock, mmap_assert_locked } from '../sync/scheme.js';
+import { kmem_cache_alloc, kmem_cache_free } from '../mm/slab.js';
 import { installAnonVmaHooks, vma_pgoff_of } from '../mm/vma.js';
-import { flush_tlb_others } from '../mm/tlb.js';
 import { SWAP_SUCCESS, SWAP_FAIL, type RmapScheme } from './types.js';
-import { rmap_vaddr_one, swap_merge, unmap_result, ACT_COLLECT, ACT_REFERENCED, ACT_UNMAP } from './unmap.js';
-import { poolCacheFor, poolObj, poolInUse } from './pool.js';
+import { rmap_vaddr_one, swap_merge, objWalkMethods, ACT_COLLECT, ACT_REFERENCED, ACT_UNMAP } from './unmap.js';
+import { poolObj, poolInUse } from './pool.js';
+import { AO_HEAD, AO_NR, AO_WORDS, anonObjCache, anon_obj_lock, anon_obj_unlock, anon_obj_add, anon_obj_del, anon_obj_check, type AnonMembers } from './anon_obj.js';
 
-/* struct anon_vma: 8 words in the rmap pool (layout.rmapEntryWords) */
-export const AV_LOCK = 0; // spinlock footprint, LOCK_WORDS (never reinitialised: type-stable)
-export const AV_HEAD = 4; // first VMA on the list, NIL if none
-export const AV_NR = 5; // VMAs on the list
-export const AV_FREE_NEXT = 6; // free-list link while free
-export const ANON_VMA_WORDS = 8;
-
-const memo: { l: Layout | null; c: SlabCache | null } = { l: null, c: null };
-const cacheOf = (cpu: CpuBase) => poolCacheFor(cpu.l, AV_FREE_NEXT, memo);
-
-function anon_vma_lock(cpu: CpuBase, av: number, site: number): void {
-  scheme_spin_lock(cpu, poolObj(cpu.l, av) + AV_LOCK, C_ANON_VMA, site);
-}
-function anon_vma_unlock(cpu: CpuBase, av: number): void {
-  scheme_spin_unlock(cpu, poolObj(cpu.l, av) + AV_LOCK, C_ANON_VMA);
-}
-
-/** __anon_vma_link: put v at the head of av's list. av's lock held. */
-function __anon_vma_link(cpu: CpuBase, av: number, v: number): void {
-  scheme_assert_spin_locked(cpu, poolObj(cpu.l, av) + AV_LOCK, C_ANON_VMA);
-  const w = cpu.w;
-  const ab = poolObj(cpu.l, av);
-  const vb = vmaBase(cpu.l, v);
-  const first = w[ab + AV_HEAD]!;
-  w[vb + VMA_ANON_NEXT] = first;
-  w[vb + VMA_ANON_PREV] = NIL;
-  if (first !== NIL) w[vmaBase(cpu.l, first) + VMA_ANON_PREV] = v;
-  w[ab + AV_HEAD] = v;
-  w[ab + AV_NR]!++;
-}
+/* struct anon_vma: the pool's anonymous object (anon_obj.ts), its members the VMAs of the family */
+export { AO_HEAD as AV_HEAD, AO_NR as AV_NR } from './anon_obj.js';
+export const ANON_VMA_WORDS = AO_WORDS;
+const VMAS: AnonMembers = { base: vmaBase, next: VMA_ANON_NEXT, prev: VMA_ANON_PREV };
 
 /**
  * anon_vma_link (fork, split_vma, mremap): v copied VMA_ANON from a VMA on the list. mmap_sem write held, except
@@ -127,32 +101,24 @@ function __anon_vma_link(cpu: CpuBase, av: number, v: number): void {
  */
 function anon_vma_link(cpu: CpuBase, v: number): void {
   const av = cpu.w[vmaBase(cpu.l, v) + VMA_ANON]!;
-  anon_vma_lock(cpu, av, SITE.anon_vma);
-  __anon_vma_link(cpu, av, v);
-  anon_vma_unlock(cpu, av);
+  anon_obj_lock(cpu, av, SITE.anon_vma);
+  anon_obj_add(cpu, av, v, VMAS);
+  anon_obj_unlock(cpu, av);
 }
 
 /** anon_vma_unlink (vm_area_free): take v off its list; free the anon_vma with its last VMA. */
 function anon_vma_unlink(cpu: CpuBase, v: number): void {
   const w = cpu.w;
-  const l = cpu.l;
-  const vb = vmaBase(l, v);
+  const vb = vmaBase(cpu.l, v);
   const av = w[vb + VMA_ANON]!;
-  const ab = poolObj(l, av);
-  anon_vma_lock(cpu, av, SITE.anon_vma);
-  const next = w[vb + VMA_ANON_NEXT]!;
-  const prev = w[vb + VMA_ANON_PREV]!;
-  if (prev === NIL) w[ab + AV_HEAD] = next;
-  else w[vmaBase(l, prev) + VMA_ANON_NEXT] = next;
-  if (next !== NIL) w[vmaBase(l, next) + VMA_ANON_PREV] = prev;
-  w[ab + AV_NR]!--;
-  const empty = w[ab + AV_HEAD] === NIL;
-  anon_vma_unlock(cpu, av);
+  anon_obj_lock(cpu, av, SITE.anon_vma);
+  const empty = anon_obj_del(cpu, av, v, VMAS);
+  anon_obj_unlock(cpu, av);
   w[vb + VMA_ANON] = NIL;
   w[vb + VMA_ANON_NEXT] = NIL;
   w[vb + VMA_ANON_PREV] = NIL;
   // nobody can link to an empty anon_vma: a link copies VMA_ANON from a VMA still on the list
-  if (empty) kmem_cache_free(cpu, cacheOf(cpu), av);
+  if (empty) kmem_cache_free(cpu, anonObjCache(cpu), av);
 }
 
 /**
@@ -167,36 +133,64 @@ function anon_vma_prepare(cpu: CpuBase, vma: number): boolean {
   const w = cpu.w;
   const vb = vmaBase(cpu.l, vma);
   if (w[vb + VMA_ANON]! >= 0) return true;
-  const c = cacheOf(cpu);
+  const c = anonObjCache(cpu);
   const av = kmem_cache_alloc(cpu, c);
   if (av < 0) return false;
   const ab = poolObj(cpu.l, av);
   const mm = w[vb + VMA_MM]!;
-  anon_vma_lock(cpu, av, SITE.anon_vma);
-  w[ab + AV_HEAD] = NIL;
-  w[ab + AV_NR] = 0;
+  anon_obj_lock(cpu, av, SITE.anon_vma);
+  w[ab + AO_HEAD] = NIL;
+  w[ab + AO_NR] = 0;
   mm_ptl_lock(cpu, mm, SITE.anon_vma);
   const won = Atomics.load(w, vb + VMA_ANON) < 0;
   if (won) {
-    __anon_vma_link(cpu, av, vma);
+    anon_obj_add(cpu, av, vma, VMAS);
     Atomics.store(w, vb + VMA_ANON, av);
   }
   mm_ptl_unlock(cpu, mm);
-  anon_vma_unlock(cpu, av);
+  anon_obj_unlock(cpu, av);
   if (!won) kmem_cache_free(cpu, c, av);
   return true;
 }
 
 /**
- * Visit every VMA of a list (i_mmap or anon_vma), with its lock held, that
- * covers linear page `index`: rmap_vaddr_one at the address it maps there.
- * ACT_REFERENCED / ACT_COLLECT stop once `mapcount` mappings were found
- * (2.6.9 page_referenced_anon), ACT_UNMAP once the page is unmapped.
+ * The members of an object's list as a walk sees them: the next member, the
+ * mm of a member, and the address at which a member may map linear page
+ * `index` (-1: it does not cover it).
  */
-function walk_vmas(
+export interface WalkList {
+  next(w: Int32Array, l: Layout, el: number): number;
+  mm(w: Int32Array, l: Layout, el: number): number;
+  addr(w: Int32Array, l: Layout, el: number, index: number): number;
+}
+
+/** VMAs of i_mmap (nextWord VMA_I_MMAP_NEXT) or of an anon_vma: addr = vm_start + ((index - vm_pgoff) << 12). */
+const vmaList = (nextWord: number): WalkList => ({
+  next: (w, l, v) => w[vmaBase(l, v) + nextWord]!,
+  mm: (w, l, v) => w[vmaBase(l, v) + VMA_MM]!,
+  addr(w, l, v, index) {
+    const vb = vmaBase(l, v);
+    const start = w[vb + VMA_START]! >>> 0;
+    const off = index - w[vb + VMA_PGOFF]!;
+    if (off < 0 || off >= ((w[vb + VMA_END]! >>> 0) - start) >>> PAGE_SHIFT) return -1;
+    return (start + off * (1 << PAGE_SHIFT)) >>> 0;
+  },
+});
+const I_MMAP_LIST = vmaList(VMA_I_MMAP_NEXT);
+const ANON_VMA_LIST = vmaList(VMA_ANON_NEXT);
+
+/**
+ * Visit every member of a list (i_mmap, anon_vma, anonmm family), with its
+ * lock held, that may map linear page `index`: rmap_vaddr_one at the
+ * address it maps there. ACT_REFERENCED / ACT_COLLECT stop once `mapcount`
+ * mappings were found (2.6.9 page_referenced_anon), ACT_UNMAP once the page
+ * is unmapped. vmstat rmap_walk_vma counts the members visited.
+ */
+export function walk_list(
   cpu: CpuBase,
+  r: RmapScheme,
   first: number,
-  nextWord: number,
+  list: WalkList,
   pfn: number,
   index: number,
   act: number,
@@ -209,32 +203,41 @@ function walk_vmas(
   let left = Atomics.load(w, mcOff) + 1;
   let acc = act === ACT_UNMAP ? SWAP_SUCCESS : 0;
   let visited = 0;
-  for (let v = first; v !== NIL && left > 0; v = w[vmaBase(l, v) + nextWord]!) {
-    const vb = vmaBase(l, v);
-    const pgoff = w[vb + VMA_PGOFF]!;
-    const start = w[vb + VMA_START]! >>> 0;
-    const pages = ((w[vb + VMA_END]! >>> 0) - start) >>> PAGE_SHIFT;
-    const off = index - pgoff;
-    if (off < 0 || off >= pages) continue;
-    const addr = (start + off * (1 << PAGE_SHIFT)) >>> 0;
-    const mm = w[vb + VMA_MM]!;
+  for (let el = first; el !== NIL && left > 0; el = list.next(w, l, el)) {
+    const addr = list.addr(w, l, el, index);
+    if (addr < 0) continue;
+    const mm = list.mm(w, l, el);
     visited++;
     if (act === ACT_COLLECT) {
-      const n = rmap_vaddr_one(cpu, objrmapScheme, act, pfn, mm, addr, out, acc, 0);
+      const n = rmap_vaddr_one(cpu, r, act, pfn, mm, addr, out, acc, 0);
       if (n > acc) left--;
       acc = n;
     } else if (act === ACT_REFERENCED) {
-      const k = rmap_vaddr_one(cpu, objrmapScheme, act, pfn, mm, addr, out, 0, 0);
+      const k = rmap_vaddr_one(cpu, r, act, pfn, mm, addr, out, 0, 0);
       if (k >= 0) left--;
       if (k > 0) acc++;
     } else {
-      acc = swap_merge(acc, rmap_vaddr_one(cpu, objrmapScheme, act, pfn, mm, addr, out, 0, entry));
+      acc = swap_merge(acc, rmap_vaddr_one(cpu, r, act, pfn, mm, addr, out, 0, entry));
       if (acc === SWAP_FAIL) break;
       left = Atomics.load(w, mcOff) + 1;
     }
   }
   w[cpu.vm + VM.rmap_walk_vma]! += visited;
   return acc;
+}
+
+/**
+ * The walk of a file page (mapping > 0 names its inode) over the inode's
+ * i_mmap list, i_mmap_lock held; also anonmm's walk of file pages
+ * (rmap/anonmm.ts: the per-VMA shmem inode of a shared anonymous region too).
+ */
+export function i_mmap_walk(cpu: CpuBase, mapping: number, pfn: number, index: number, act: number, out: Int32Array, entry: number): number {
+  const ib = inodeBase(cpu.l, inodeOfMapping(mapping));
+  const site = act === ACT_UNMAP ? SITE.try_to_unmap : SITE.page_referenced;
+  scheme_spin_lock(cpu, ib + I_MMAP_LOCK, C_I_MMAP, site);
+  const r = walk_list(cpu, objrmapScheme, cpu.w[ib + I_MMAP]!, I_MMAP_LIST, pfn, index, act, out, entry);
+  scheme_spin_unlock(cpu, ib + I_MMAP_LOCK, C_I_MMAP);
+  return r;
 }
 
 /** The object walk of page pfn: its file's i_mmap or its anon_vma. */
@@ -246,20 +249,13 @@ function obj_walk(cpu: CpuBase, pfn: number, act: number, out: Int32Array, entry
   if (Atomics.load(w, p + PG_MAPCOUNT) < 0) return none;
   const mapping = w[p + PG_MAPPING]!;
   const index = w[p + PG_INDEX]!;
-  if (isFileMapping(mapping)) {
-    const ib = inodeBase(l, inodeOfMapping(mapping));
-    const site = act === ACT_UNMAP ? SITE.try_to_unmap : SITE.page_referenced;
-    scheme_spin_lock(cpu, ib + I_MMAP_LOCK, C_I_MMAP, site);
-    const r = walk_vmas(cpu, w[ib + I_MMAP]!, VMA_I_MMAP_NEXT, pfn, index, act, out, entry);
-    scheme_spin_unlock(cpu, ib + I_MMAP_LOCK, C_I_MMAP);
-    return r;
-  }
+  if (isFileMapping(mapping)) return i_mmap_walk(cpu, mapping, pfn, index, act, out, entry);
   if (mapping >= 0) return none; // no object: a truncated file page still mapped (mm/filemap.ts), or not mapped yet
   const av = anonOfMapping(mapping);
   if (av < 0 || av >= l.rmapEntries) return none;
-  anon_vma_lock(cpu, av, act === ACT_UNMAP ? SITE.try_to_unmap : SITE.page_referenced);
-  const r = walk_vmas(cpu, w[poolObj(l, av) + AV_HEAD]!, VMA_ANON_NEXT, pfn, index, act, out, entry);
-  anon_vma_unlock(cpu, av);
+  anon_obj_lock(cpu, av, act === ACT_UNMAP ? SITE.try_to_unmap : SITE.page_referenced);
+  const r = walk_list(cpu, objrmapScheme, w[poolObj(l, av) + AO_HEAD]!, ANON_VMA_LIST, pfn, index, act, out, entry);
+  anon_obj_unlock(cpu, av);
   return r;
 }
 
@@ -278,22 +274,10 @@ export const objrmapScheme: RmapScheme = {
   },
   remove() {},
   removeLocked() {},
-  walk(cpu, pfn, out) {
-    return obj_walk(cpu, pfn, ACT_COLLECT, out, 0);
-  },
-  page_referenced(cpu, pfn) {
-    cpu.w[cpu.vm + VM.rmap_walk]!++;
-    return obj_walk(cpu, pfn, ACT_REFERENCED, cpu.scratch, 0);
-  },
-  try_to_unmap(cpu, pfn, entry) {
-    cpu.w[cpu.vm + VM.rmap_walk]!++;
-    const r = obj_walk(cpu, pfn, ACT_UNMAP, cpu.scratch, entry);
-    flush_tlb_others(cpu);
-    return unmap_result(cpu, pfn, r);
-  },
+  ...objWalkMethods(obj_walk),
   /** anon_vma objects (32 bytes each); the per-VMA links are in vm_area_struct, file pages cost nothing */
   metadataBytes(cpu) {
-    return poolInUse(cpu.w, cpu.l) * ANON_VMA_WORDS * 4;
+    return poolInUse(cpu.w, cpu.l) * AO_WORDS * 4;
   },
   prealloc() {
     return true;
@@ -316,33 +300,18 @@ export function objrmap_check(w: Int32Array, l: Layout, out: string[], mapped: I
     if (out.length < 50) out.push(`objrmap: ${s}`);
   };
   const named = new Int32Array(l.rmapEntries);
-  let live = 0;
   for (let v = 0; v < l.maxVma; v++) {
     const vb = vmaBase(l, v);
     if (w[vb + VMA_MM] === NIL) continue;
     const av = w[vb + VMA_ANON]!;
     if (av < 0) continue;
-    if (av >= l.rmapEntries) {
-      add(`vma ${v} names anon_vma ${av} beyond the pool`);
-      continue;
-    }
-    if (named[av]++ === 0) live++;
+    if (av >= l.rmapEntries) add(`vma ${v} names anon_vma ${av} beyond the pool`);
+    else named[av]!++;
   }
-  for (let av = 0; av < l.rmapEntries; av++) {
-    if (named[av] === 0) continue;
-    const ab = poolObj(l, av);
-    let k = 0;
-    let prev = NIL;
-    for (let v = w[ab + AV_HEAD]!; v !== NIL && k <= named[av]!; v = w[vmaBase(l, v) + VMA_ANON_NEXT]!) {
-      const vb = vmaBase(l, v);
-      if (w[vb + VMA_MM] === NIL || w[vb + VMA_ANON] !== av) add(`anon_vma ${av} lists vma ${v} (mm ${w[vb + VMA_MM]}, anon ${w[vb + VMA_ANON]})`);
-      if (w[vb + VMA_ANON_PREV] !== prev) add(`anon_vma ${av}: vma ${v} prev ${w[vb + VMA_ANON_PREV]} != ${prev}`);
-      prev = v;
-      k++;
-    }
-    if (k !== named[av] || w[ab + AV_NR] !== k) add(`anon_vma ${av}: ${named[av]} VMAs name it, list has ${k}, AV_NR ${w[ab + AV_NR]}`);
-  }
-  if (live !== poolInUse(w, l)) add(`${live} anon_vmas named by VMAs != ${poolInUse(w, l)} allocated (leak)`);
+  anon_obj_check(w, l, add, 'anon_vma', named, VMAS, (v, av) => {
+    const vb = vmaBase(l, v);
+    return w[vb + VMA_MM] === NIL || w[vb + VMA_ANON] !== av ? `vma ${v} (mm ${w[vb + VMA_MM]}, anon ${w[vb + VMA_ANON]})` : null;
+  });
   for (let pfn = 1; pfn < l.nrFrames; pfn++) {
     if (mapped[pfn] === 0) continue;
     const p = l.memMap + pfn * PAGE_STRUCT_WORDS;

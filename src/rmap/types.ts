@@ -22,6 +22,8 @@
  *   ptechain25  2.5 rmap: pte_chain blocks of NRPTE, PG_direct, chain bit-lock
  *   hint        Linus 1998: one pointer per page to one of its users
  *   objrmap     object-based: i_mmap for file pages, anon_vma for anonymous
+ *   anonmm      object-based: i_mmap for file pages, one object per fork family
+ *               of mms for anonymous pages, the virtual address as index
  */
 import type { CpuBase } from '../machine/cpu.js';
 
@@ -78,4 +80,18 @@ export interface RmapScheme {
    * out of anon objects (VM_FAULT_OOM). Other schemes return true.
    */
   anon_vma_prepare(cpu: CpuBase, vma: number): boolean;
+  /**
+   * dup_rmap (anonmm, vm/fork.ts): the child mm joins the parent's anonymous
+   * object before fork copies a pte. Parent's mmap_sem write held. Schemes
+   * whose objects hang off VMAs (anon_vma_link) or pages leave it out.
+   */
+  dup_rmap?(cpu: CpuBase, child: number, parent: number): void;
+  /** exit_rmap (anonmm, exit_mmap): mm leaves its anonymous object after its last pte is gone. */
+  exit_rmap?(cpu: CpuBase, mm: number): void;
+  /**
+   * true when an anonymous page is found at one virtual address for every
+   * mm that maps it (anonmm): mremap must then move only pages no other pte
+   * maps or may map again, and copy the rest (vm/mmap.ts).
+   */
+  readonly addressTracksPage?: boolean;
 }

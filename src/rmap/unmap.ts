@@ -46,6 +46,7 @@ import { SITE } from '../sync/classes.js';
 import { pte_trylock, pte_unlock, pte_assert_locked, mm_ptl_lock, mm_ptl_unlock } from '../sync/scheme.js';
 import { pte_present, pte_pfn, pte_dirty, _PAGE_ACCESSED, ptPfnOfPteAddr, pgd_index, pte_index } from '../mm/pte.js';
 import { swap_duplicate } from '../mm/swap_map.js';
+import { flush_tlb_others } from '../mm/tlb.js';
 import { SWAP_SUCCESS, SWAP_AGAIN, SWAP_FAIL, type RmapScheme } from './types.js';
 
 /** What a walk does at each mapping it finds. */
@@ -218,4 +219,30 @@ export function try_to_unmap_walk(cpu: CpuBase, r: RmapScheme, pfn: number, entr
   }
   cpu.w[cpu.vm + VM.rmap_walk]!++;
   return ret;
+}
+
+/** One walk that collects, test-and-clears or unmaps (act), as the object schemes have (objrmap, anonmm). */
+export type ObjWalk = (cpu: CpuBase, pfn: number, act: number, out: Int32Array, entry: number) => number;
+
+/**
+ * walk, page_referenced and try_to_unmap of an object scheme from its one
+ * walk: the rmap_walk count, the TLB flush once after the last pte, and the
+ * final _mapcount check (unmap_result).
+ */
+export function objWalkMethods(obj_walk: ObjWalk): Pick<RmapScheme, 'walk' | 'page_referenced' | 'try_to_unmap'> {
+  return {
+    walk(cpu, pfn, out) {
+      return obj_walk(cpu, pfn, ACT_COLLECT, out, 0);
+    },
+    page_referenced(cpu, pfn) {
+      cpu.w[cpu.vm + VM.rmap_walk]!++;
+      return obj_walk(cpu, pfn, ACT_REFERENCED, cpu.scratch, 0);
+    },
+    try_to_unmap(cpu, pfn, entry) {
+      cpu.w[cpu.vm + VM.rmap_walk]!++;
+      const r = obj_walk(cpu, pfn, ACT_UNMAP, cpu.scratch, entry);
+      flush_tlb_others(cpu);
+      return unmap_result(cpu, pfn, r);
+    },
+  };
 }

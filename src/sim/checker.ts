@@ -42,6 +42,7 @@ import { vmnode_check } from '../rmap/vmnode.js';
 import { ptechain25_check } from '../rmap/ptechain25.js';
 import { hint_check } from '../rmap/hint.js';
 import { objrmap_check } from '../rmap/objrmap.js';
+import { anonmm_check } from '../rmap/anonmm.js';
 import { reclaim_checks, reclaim_quiesce } from '../reclaim/index.js';
 
 export interface CheckResult {
@@ -74,6 +75,8 @@ function rmap_scheme_check(cpu: Cpu, out: string[], ctx: CheckContext): void {
       return hint_check(w, l, out, ctx.mapped, ctx.free);
     case 'objrmap':
       return objrmap_check(w, l, out, ctx.mapped);
+    case 'anonmm':
+      return anonmm_check(w, l, out, ctx.mapped);
   }
 }
 

@@ -69,7 +69,7 @@ const pfnAt = (cpu: Cpu, mm: number, a: number) => pte_pfn(cpu.w[cpu.l.frames + 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 const vmstat = (cpu: Cpu, k: keyof typeof VM) => cpu.w[cpu.vm + VM[k]]!;
 /** struct page word the scheme uses per physical page (PG_RMAP): not counted in metadataBytes */
-const PAGE_WORD: Record<Scheme, number> = { scan: 0, ptechain: 4, vmnode: 4, ptechain25: 4, hint: 4, objrmap: 0 };
+const PAGE_WORD: Record<Scheme, number> = { scan: 0, ptechain: 4, vmnode: 4, ptechain25: 4, hint: 4, objrmap: 0, anonmm: 0 };
 
 /* ---- 1. metadata bytes per mapped pte ---- */
 export function metadata(schemes: readonly Scheme[]) {

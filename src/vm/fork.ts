@@ -133,6 +133,7 @@ export function do_fork(cpu: Cpu, parent: number): number {
   const child = mm_alloc(cpu, cpu.mmCache);
   if (child === NIL) return NIL;
   mmap_write_lock(cpu, parent, SITE.copy_page_range);
+  cpu.rmap.dup_rmap?.(cpu, child, parent); // anonmm: the child joins the parent's family before a pte is copied
   // the mm fields dup_mmap copies with the struct: the heap (vm/brk.ts)
   w[mmBase(l, child) + MM_START_BRK] = w[mmBase(l, parent) + MM_START_BRK]!;
   w[mmBase(l, child) + MM_BRK] = w[mmBase(l, parent) + MM_BRK]!;
@@ -186,6 +187,7 @@ export function exit_mmap(cpu: Cpu, mm: number): void {
     free_pgtables(cpu, mm, start, end);
   }
   mmap_write_unlock(cpu, mm);
+  cpu.rmap.exit_rmap?.(cpu, mm); // anonmm: leave the family (no pte of mm is left)
   mm_free(cpu, cpu.mmCache, mm);
 }
 

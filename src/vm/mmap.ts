@@ -10,9 +10,13 @@
  * anonymous shared regions", Tweedie, seed 003). do_munmap splits the VMAs at
  * the range ends, zaps and frees what is inside, then frees unused tables.
  * mremap shrinks, grows in place, or moves the ptes to a new range
- * (move_page_tables), rewriting the reverse mapping of every moved pte.
+ * (move_page_tables), rewriting the reverse mapping of every moved pte;
+ * under anonmm, whose anonymous pages have one address per fork family,
+ * only a page no other pte maps moves, any other is copied (early C-O-W,
+ * anonmm_move_pte below), with the page locked while that is decided.
  *
- * Locking: all of these take mmap_sem for writing (bkl: kernel_flag).
+ * Locking: all of these take mmap_sem for writing (bkl: kernel_flag);
+ * mremap's anonmm path takes the page lock (sleeping) then pte locks.
  */
 import { charge, COST, C_SYSCALL } from '../timing/index.js';
 import {
@@ -20,6 +24,9 @@ import {
   PAGE_SIZE,
   PAGE_SHIFT,
   PG_PT_NR,
+  PG_FLAGS,
+  PG_MAPCOUNT,
+  PG_PRIVATE,
   VMA_START,
   VMA_END,
   VMA_FLAGS,
@@ -39,7 +46,31 @@ import { VM } from '../machine/vmstat.js';
 import { SITE } from '../sync/classes.js';
 import { mmap_write_lock, mmap_write_unlock, pte_lock, pte_unlock, mmap_assert_locked, mmap_assert_write_locked } from '../sync/scheme.js';
 import { pte_alloc, pte_table } from '../mm/pgtable.js';
-import { pte_present, pte_pfn, pteAddrOf, TASK_SIZE, TASK_UNMAPPED_BASE, pte_index } from '../mm/pte.js';
+import {
+  pte_present,
+  pte_pfn,
+  pte_dirty,
+  is_swap_pte,
+  mk_pte,
+  pteAddrOf,
+  pte_index,
+  TASK_SIZE,
+  TASK_UNMAPPED_BASE,
+  _PAGE_PRESENT,
+  _PAGE_USER,
+  _PAGE_ACCESSED,
+  _PAGE_DIRTY,
+  _PAGE_RW,
+} from '../mm/pte.js';
+import { swap_count } from '../mm/swap_map.js';
+import { copy_page } from '../mm/clear_page.js';
+import { get_page } from '../mm/page_ref.js';
+import { put_page, lru_cache_add_anon } from '../reclaim/lru.js';
+import { alloc_page_vma } from '../reclaim/alloc.js';
+import { do_swap_page } from '../reclaim/swap_fault.js';
+import { lock_page_sleep } from '../reclaim/context.js';
+import { unlock_page } from '../sync/pagelock.js';
+import { PG_anon, PG_swapcache, PG_dirty } from '../machine/page.js';
 import { flush_tlb_mm } from '../mm/tlb.js';
 import {
   find_vma,
@@ -57,6 +88,7 @@ import {
   VM_MAYWRITE,
   VM_ANON_SHARED,
 } from '../mm/vma.js';
+import { VM_FAULT_OOM } from './fault.js';
 import { page_add_rmap, page_remove_rmap } from '../rmap/index.js';
 import { ZERO_PFN } from '../mm/page_ref.js';
 import { zap_page_range, free_pgtables } from './memory.js';
@@ -215,13 +247,43 @@ export function __do_mmap(
 }
 
 /**
- * move_page_tables: move the ptes of [old, old+len) to [neu, neu+len) in mm,
- * re-pointing each moved page's reverse mapping at its new pte. Anonymous
- * pages keep page->index: the new VMA carries the old vm_pgoff.
+ * Move the pte of src (in table spt) to dst, re-pointing the page's reverse
+ * mapping at the new pte (page_remove_rmap at src, page_add_rmap at dst).
+ * Anonymous pages keep page->index under anon_vma (the new VMA carries the
+ * old vm_pgoff); under anonmm the add at dst is the page's first mapping
+ * again, which records its new address (the caller made sure no other pte
+ * maps it).
+ */
+function move_one_pte(cpu: Cpu, mm: number, oldVma: number, newVma: number, spt: number, src: number, dst: number): number {
+  const w = cpu.w;
+  const l = cpu.l;
+  const sAddr = pteAddrOf(spt, pte_index(src));
+  const dpt = pte_alloc(cpu, mm, dst, cpu.rmap.ptOrder);
+  if (dpt === NIL || !cpu.rmap.prealloc(cpu)) return ENOMEM;
+  const dAddr = pteAddrOf(dpt, pte_index(dst));
+  let ptl = pte_lock(cpu, mm, spt, SITE.mremap);
+  const pte = Atomics.exchange(w, l.frames + sAddr, 0);
+  w[pageStruct(l, spt) + PG_PT_NR]!--;
+  const mapped = pte_present(pte) && pte_pfn(pte) !== ZERO_PFN;
+  if (mapped) page_remove_rmap(cpu, cpu.rmap, pte_pfn(pte), sAddr, oldVma, src);
+  pte_unlock(cpu, ptl);
+  ptl = pte_lock(cpu, mm, dpt, SITE.mremap);
+  Atomics.store(w, l.frames + dAddr, pte);
+  w[pageStruct(l, dpt) + PG_PT_NR]!++;
+  if (mapped) page_add_rmap(cpu, cpu.rmap, pte_pfn(pte), dAddr, newVma, dst);
+  pte_unlock(cpu, ptl);
+  return 0;
+}
+
+/**
+ * move_page_tables: move the ptes of [old, old+len) to [neu, neu+len) in mm
+ * (mmap_sem held for writing), one pte at a time; under anonmm through
+ * anonmm_move_pte.
  */
 function move_page_tables(cpu: Cpu, mm: number, oldVma: number, newVma: number, old: number, neu: number, len: number): number {
   const w = cpu.w;
   const l = cpu.l;
+  const byAddress = cpu.rmap.addressTracksPage === true;
   for (let off = 0; off < len; off += PAGE_SIZE) {
     const src = (old + off) >>> 0;
     const dst = (neu + off) >>> 0;
@@ -230,24 +292,97 @@ function move_page_tables(cpu: Cpu, mm: number, oldVma: number, newVma: number, 
       off = (((src & ~0x3fffff) >>> 0) + 0x400000 - old - PAGE_SIZE) >>> 0; // skip the empty 4 MiB slot
       continue;
     }
-    const sAddr = pteAddrOf(spt, pte_index(src));
-    if (w[l.frames + sAddr] === 0) continue;
-    const dpt = pte_alloc(cpu, mm, dst, cpu.rmap.ptOrder);
-    if (dpt === NIL || !cpu.rmap.prealloc(cpu)) return ENOMEM;
-    const dAddr = pteAddrOf(dpt, pte_index(dst));
-    let ptl = pte_lock(cpu, mm, spt, SITE.mremap);
-    const pte = Atomics.exchange(w, l.frames + sAddr, 0);
-    w[pageStruct(l, spt) + PG_PT_NR]!--;
-    const mapped = pte_present(pte) && pte_pfn(pte) !== ZERO_PFN;
-    if (mapped) page_remove_rmap(cpu, cpu.rmap, pte_pfn(pte), sAddr, oldVma, src);
-    pte_unlock(cpu, ptl);
-    ptl = pte_lock(cpu, mm, dpt, SITE.mremap);
-    Atomics.store(w, l.frames + dAddr, pte);
-    w[pageStruct(l, dpt) + PG_PT_NR]!++;
-    if (mapped) page_add_rmap(cpu, cpu.rmap, pte_pfn(pte), dAddr, newVma, dst);
-    pte_unlock(cpu, ptl);
+    if (w[l.frames + pteAddrOf(spt, pte_index(src))] === 0) continue;
+    const r = byAddress ? anonmm_move_pte(cpu, mm, oldVma, newVma, spt, src, dst) : move_one_pte(cpu, mm, oldVma, newVma, spt, src, dst);
+    if (r < 0) return r;
   }
   flush_tlb_mm(cpu, mm);
+  return 0;
+}
+
+/**
+ * anonmm (rmap/anonmm.ts), Hugh Dickins' "rmap 11 mremap moves": an
+ * anonymous page is found at one address in every mm of its family, so
+ * only a page no other pte maps, and that no swap pte can bring back
+ * elsewhere (_mapcount 0 besides us; not in the swap cache, or its slot
+ * used by the cache alone), moves with its new address. Any other page is
+ * copied now (early C-O-W): the copy is mapped at dst and the original
+ * stays at the old address for the rest of the family. A swap pte whose
+ * slot others also use is swapped in first and then treated like a present
+ * page. The page is locked while its mappings are decided and moved, so no
+ * swap-in or reclaim maps or unmaps it meanwhile.
+ */
+function anonmm_move_pte(cpu: Cpu, mm: number, oldVma: number, newVma: number, spt: number, src: number, dst: number): number {
+  const w = cpu.w;
+  const l = cpu.l;
+  const sOff = l.frames + pteAddrOf(spt, pte_index(src));
+  for (;;) {
+    const pte = Atomics.load(w, sOff);
+    if (is_swap_pte(pte)) {
+      if (swap_count(w, l, pte) <= 1) return move_one_pte(cpu, mm, oldVma, newVma, spt, src, dst); // this pte is the slot's only user
+      const r = do_swap_page(cpu, mm, oldVma, src, spt, pte, false);
+      if (r === VM_FAULT_OOM) return ENOMEM;
+      if (r < 0) return EFAULT;
+      continue;
+    }
+    if (!pte_present(pte) || pte_pfn(pte) === ZERO_PFN) return move_one_pte(cpu, mm, oldVma, newVma, spt, src, dst);
+    // pin the page under the pte lock (reclaim may unmap it as soon as we let go), then lock it
+    const pfn = pte_pfn(pte);
+    let ptl = pte_lock(cpu, mm, spt, SITE.mremap);
+    const same = Atomics.load(w, sOff) === pte;
+    if (same) get_page(cpu, pfn);
+    pte_unlock(cpu, ptl);
+    if (!same) continue;
+    const p = pageStruct(l, pfn);
+    if ((Atomics.load(w, p + PG_FLAGS) & PG_anon) === 0) {
+      put_page(cpu, pfn);
+      return move_one_pte(cpu, mm, oldVma, newVma, spt, src, dst); // a file page: i_mmap finds it in the new VMA
+    }
+    lock_page_sleep(cpu, pfn, SITE.mremap);
+    ptl = pte_lock(cpu, mm, spt, SITE.mremap);
+    const still = pte_present(Atomics.load(w, sOff)) && pte_pfn(Atomics.load(w, sOff)) === pfn;
+    pte_unlock(cpu, ptl);
+    let r = 0;
+    if (still) {
+      const flags = Atomics.load(w, p + PG_FLAGS);
+      const exclusive = Atomics.load(w, p + PG_MAPCOUNT) === 0 && ((flags & PG_swapcache) === 0 || swap_count(w, l, w[p + PG_PRIVATE]!) === 1);
+      r = exclusive ? move_one_pte(cpu, mm, oldVma, newVma, spt, src, dst) : mremap_cow(cpu, mm, oldVma, newVma, spt, src, dst, pfn);
+    }
+    unlock_page(cpu, pfn);
+    put_page(cpu, pfn);
+    if (still) return r;
+  }
+}
+
+/** The early C-O-W of anonmm_move_pte: a private copy of locked page pfn replaces the pte at src, mapped at dst. */
+function mremap_cow(cpu: Cpu, mm: number, oldVma: number, newVma: number, spt: number, src: number, dst: number, pfn: number): number {
+  const w = cpu.w;
+  const l = cpu.l;
+  if (!cpu.rmap.prealloc(cpu) || !cpu.rmap.anon_vma_prepare(cpu, newVma)) return ENOMEM;
+  const dpt = pte_alloc(cpu, mm, dst, cpu.rmap.ptOrder);
+  if (dpt === NIL) return ENOMEM;
+  const np = alloc_page_vma(cpu, mm, SITE.mremap);
+  if (np < 0) return ENOMEM;
+  // every pte of a page others share is read-only (COW), so nobody writes it while it is copied
+  copy_page(cpu, np, pfn);
+  Atomics.or(w, pageStruct(l, np) + PG_FLAGS, PG_anon);
+  const sAddr = pteAddrOf(spt, pte_index(src));
+  const dAddr = pteAddrOf(dpt, pte_index(dst));
+  let ptl = pte_lock(cpu, mm, spt, SITE.mremap);
+  const pte = Atomics.exchange(w, l.frames + sAddr, 0);
+  w[pageStruct(l, spt) + PG_PT_NR]!--;
+  if (pte_dirty(pte)) Atomics.or(w, pageStruct(l, pfn) + PG_FLAGS, PG_dirty);
+  page_remove_rmap(cpu, cpu.rmap, pfn, sAddr, oldVma, src);
+  pte_unlock(cpu, ptl);
+  const rw = (w[vmaBase(l, newVma) + VMA_FLAGS]! & VM_WRITE) !== 0 ? _PAGE_RW : 0;
+  ptl = pte_lock(cpu, mm, dpt, SITE.mremap);
+  Atomics.store(w, l.frames + dAddr, mk_pte(np, _PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED | _PAGE_DIRTY | rw));
+  w[pageStruct(l, dpt) + PG_PT_NR]!++;
+  page_add_rmap(cpu, cpu.rmap, np, dAddr, newVma, dst);
+  pte_unlock(cpu, ptl);
+  lru_cache_add_anon(cpu, np);
+  put_page(cpu, pfn); // the old pte's reference (the caller still pins the page)
+  w[cpu.vm + VM.mremap_cow]!++;
   return 0;
 }
 

@@ -19,6 +19,11 @@
  * `fzstd` (Node 20's zlib has no zstd). fzstd keeps a 32 MiB back-reference
  * window: files made with `zstd --long` or `--ultra -20`+ may not decode.
  *
+ * Binary traces (workload/trace_bin.ts): smpvm's own compact format and
+ * libCacheSim's oracleGeneral, found by readTrace's `format` (auto: the smpvm
+ * magic number, else oracleGeneral if the file name says so, else text),
+ * compressed or not; every format is a push decoder (trace_sink.ts).
+ *
  * Output is two parallel typed arrays, keys (Float64Array) and ops
  * (Uint8Array, OP_READ/OP_WRITE): 9 bytes per reference, no object per
  * reference. The parser works on bytes, chunk by chunk (TraceParser.push), so
@@ -29,18 +34,10 @@ import { open } from 'node:fs/promises';
 import { createGunzip, gunzipSync } from 'node:zlib';
 import { Decompress as ZstdDecompress, decompress as zstdDecompress } from 'fzstd';
 import { OP_READ, OP_WRITE, type PageTrace } from '../reclaim/page_trace.js';
+import { TraceError, type TraceSink } from './trace_sink.js';
+import { SmpvmTraceDecoder, OracleGeneralDecoder, isSmpvmTrace } from './trace_bin.js';
 
-/** A malformed trace. `line` is 1-based; 0 when the error is about the whole file. */
-export class TraceError extends Error {
-  override readonly name = 'TraceError';
-  constructor(
-    readonly file: string,
-    readonly line: number,
-    detail: string,
-  ) {
-    super(line > 0 ? `${file}:${line}: ${detail}` : `${file}: ${detail}`);
-  }
-}
+export { TraceError };
 
 const MAX_KEY = Number.MAX_SAFE_INTEGER; // 2^53 - 1
 const MAX_LINE = 1 << 16; // a longer "line" is not a trace line: fail early instead of buffering it
@@ -71,7 +68,7 @@ function isBlank(c: number): boolean {
  * Incremental byte-level parser. push() any number of chunks (line breaks may
  * fall anywhere), then end() once for the trace. Not reusable after end().
  */
-export class TraceParser {
+export class TraceParser implements TraceSink {
   private keys: Float64Array;
   private ops: Uint8Array;
   private n = 0;
@@ -227,28 +224,78 @@ function decodeError(file: string, kind: Compression, e: unknown): TraceError {
   return new TraceError(file, 0, `corrupt ${kind} data (${why})`);
 }
 
+/** The trace formats (`auto`: smpvm's magic, else oracleGeneral if the file name says so, else text). */
+export const TRACE_FORMATS = ['auto', 'text', 'smpvm', 'oracleGeneral'] as const;
+export type TraceFormat = (typeof TRACE_FORMATS)[number];
+
+/** The sink for `format`, given the first (decompressed) bytes of the file; sizeHint: bytes expected. */
+function sinkFor(path: string, format: TraceFormat, head: Uint8Array, sizeHint: number): TraceSink {
+  let f = format;
+  if (f === 'auto') f = isSmpvmTrace(head) ? 'smpvm' : /oraclegeneral/i.test(path.split('/').pop() ?? '') ? 'oracleGeneral' : 'text';
+  if (f === 'smpvm') return new SmpvmTraceDecoder(path, sizeHint);
+  if (f === 'oracleGeneral') return new OracleGeneralDecoder(path, sizeHint);
+  return new TraceParser(path, sizeHint >>> 3);
+}
+
+/** Holds the first bytes until the format can be told, then hands everything to the chosen sink. */
+class FormatSniffer implements TraceSink {
+  private sink: TraceSink | null = null;
+  private head: Uint8Array[] = [];
+  private headLen = 0;
+
+  constructor(
+    private readonly path: string,
+    private readonly format: TraceFormat,
+    private readonly sizeHint: number,
+  ) {}
+
+  push(chunk: Uint8Array): void {
+    if (this.sink !== null) return this.sink.push(chunk);
+    // a copy: a decoder may reuse its output buffer
+    this.head.push(Uint8Array.prototype.slice.call(chunk));
+    this.headLen += chunk.length;
+    if (this.headLen >= SMPVM_MAGIC_LEN) this.start();
+  }
+
+  end(): PageTrace {
+    if (this.sink === null) this.start();
+    return this.sink!.end();
+  }
+
+  private start(): void {
+    const all = this.head.length === 1 ? this.head[0]! : Buffer.concat(this.head);
+    this.head = [];
+    this.sink = sinkFor(this.path, this.format, all, this.sizeHint);
+    this.sink.push(all);
+  }
+}
+const SMPVM_MAGIC_LEN = 8;
+
 /**
- * Read and parse a trace file in one go (plain, gzip or zstd). Simple and
- * fast for traces that fit in memory as text; readTrace() streams instead.
+ * Read and parse a trace file in one go (plain, gzip or zstd; any format).
+ * Simple and fast for traces that fit in memory; readTrace() streams instead.
  */
-export function readTraceSync(path: string): PageTrace {
+export function readTraceSync(path: string, format: TraceFormat = 'auto'): PageTrace {
   const raw = readFileSync(path);
   const kind = sniff(raw);
-  let text: Uint8Array = raw;
+  let data: Uint8Array = raw;
   try {
-    if (kind === 'gzip') text = gunzipSync(raw);
-    else if (kind === 'zstd') text = zstdDecompress(raw);
+    if (kind === 'gzip') data = gunzipSync(raw);
+    else if (kind === 'zstd') data = zstdDecompress(raw);
   } catch (e) {
     throw decodeError(path, kind, e);
   }
-  return parseTrace(text, path);
+  const sink = sinkFor(path, format, data, data.length);
+  sink.push(data);
+  return sink.end();
 }
 
 /**
- * Stream a trace file (plain, gzip or zstd) through the parser in 1 MiB
- * chunks: memory is the output arrays plus one chunk, whatever the file size.
+ * Stream a trace file (plain, gzip or zstd; text, smpvm or oracleGeneral)
+ * through its decoder in 1 MiB chunks: memory is the output arrays plus
+ * one chunk, whatever the file size.
  */
-export async function readTrace(path: string): Promise<PageTrace> {
+export async function readTrace(path: string, format: TraceFormat = 'auto'): Promise<PageTrace> {
   const fh = await open(path, 'r');
   let head: Uint8Array;
   let size: number;
@@ -261,21 +308,21 @@ export async function readTrace(path: string): Promise<PageTrace> {
     await fh.close();
   }
   const kind = sniff(head);
-  // Guess the reference count from the size (~8 bytes per plain line, ~4:1 compression).
-  const parser = new TraceParser(path, kind === 'none' ? size >>> 3 : size >>> 1);
+  // Guess the decompressed size (~4:1 compression) for the first allocation of the output arrays.
+  const sink = new FormatSniffer(path, format, kind === 'none' ? size : size * 4);
   const input = createReadStream(path, { highWaterMark: 1 << 20 });
   try {
     if (kind === 'gzip') {
       const gz = input.pipe(createGunzip({ chunkSize: 1 << 20 }));
       input.on('error', (e) => gz.destroy(e));
       try {
-        for await (const chunk of gz) parser.push(chunk as Uint8Array);
+        for await (const chunk of gz) sink.push(chunk as Uint8Array);
       } catch (e) {
         if (e instanceof TraceError) throw e;
         throw decodeError(path, kind, e);
       }
     } else if (kind === 'zstd') {
-      const z = new ZstdDecompress((data) => parser.push(data));
+      const z = new ZstdDecompress((data) => sink.push(data));
       for await (const chunk of input) {
         try {
           z.push(chunk as Uint8Array);
@@ -291,12 +338,12 @@ export async function readTrace(path: string): Promise<PageTrace> {
         throw decodeError(path, kind, e);
       }
     } else {
-      for await (const chunk of input) parser.push(chunk as Uint8Array);
+      for await (const chunk of input) sink.push(chunk as Uint8Array);
     }
   } finally {
     input.destroy();
   }
-  return parser.end();
+  return sink.end();
 }
 
 /**

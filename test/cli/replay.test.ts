@@ -16,6 +16,7 @@ import { main } from '../../src/cli.js';
 import { bufferIo } from '../../src/cli/io.js';
 import { replay } from '../../src/reclaim/replay/index.js';
 import { readTraceSync } from '../../src/workload/trace.js';
+import { encodeSmpvm, encodeOracleGeneral } from '../../src/workload/trace_bin.js';
 import type { MachineReplayResult, TraceReplayResult } from '../../src/cli/replay.js';
 import type { RunResults } from '../../src/sim/results.js';
 
@@ -32,6 +33,11 @@ beforeAll(() => {
   writeFileSync(f('loop.txt'), lines.join('\n') + '\n');
   writeFileSync(f('keys.txt'), '# bare keys\n1\n2\n3\n1\n0x2\n4\n');
   writeFileSync(f('bad.txt'), 'R 10\nW 11\nR zz\n');
+  // the loop in both binary formats, cut short inside the first (smpvm) or the third (oracleGeneral) record
+  const t = readTraceSync(f('loop.txt'));
+  const sm = encodeSmpvm(t);
+  writeFileSync(f('trunc.smpvm'), sm.subarray(0, 16 + 1)); // record 1 (page 0x1000) takes 3 bytes
+  writeFileSync(f('trunc.oracleGeneral'), encodeOracleGeneral(t).subarray(0, 2 * 24 + 10));
 });
 
 async function cli(...argv: string[]) {
@@ -90,15 +96,53 @@ describe('smpvm replay, one CPU', () => {
   });
 });
 
+describe('smpvm trace convert, and replay of binary traces', () => {
+  it('text -> smpvm -> text is the same file; smpvm and oracleGeneral replay to the figures of the text (writes aside)', async () => {
+    const bin = f('loop.smpvm');
+    const c = await cli('trace', 'convert', f('loop.txt'), bin);
+    expect(c.code).toBe(0);
+    expect(c.out).toMatch(/loop\.smpvm: 1200 references, smpvm, \d+ bytes \(\d\.\d\d per reference\)\n$/);
+    expect((await cli('trace', 'convert', bin, f('back.txt'), '--format', 'text')).code).toBe(0);
+    expect(readFileSync(f('back.txt'), 'utf8')).toBe(readFileSync(f('loop.txt'), 'utf8'));
+    const og = await cli('trace', 'convert', f('loop.txt'), f('loop.oracleGeneral.bin'), '--format', 'oracleGeneral');
+    expect(og.out).toContain('oracleGeneral has no op field: 300 writes became reads');
+    expect(readFileSync(f('loop.oracleGeneral.bin')).length).toBe(1200 * 24);
+    const rows = async (file: string, ...extra: string[]) => tableRows((await cli('replay', file, '--policy', 'clockpro', '--mem', '100,280', ...extra)).out);
+    const txt = await rows(f('loop.txt'));
+    expect(await rows(bin)).toEqual(txt);
+    // no writes in oracleGeneral: the same misses and refaults, no writebacks
+    const o = await rows(f('loop.oracleGeneral.bin'));
+    expect(o.map((r) => r.slice(0, 6))).toEqual(txt.map((r) => r.slice(0, 6)));
+    expect(o.map((r) => r[6])).toEqual([0, 0]);
+    writeFileSync(f('plain.dat'), readFileSync(f('loop.oracleGeneral.bin')));
+    expect(await rows(f('plain.dat'), '--format', 'oracleGeneral')).toEqual(o);
+  });
+
+  it('a bad input or output of convert is one line, exit 2, nothing written', async () => {
+    const r = await cli('trace', 'convert', f('bad.txt'), f('never.bin'));
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^smpvm: .*bad\.txt:3: expected 'R\|W <hex page>' or a key, got 'R zz'\n$/);
+    const u = await cli('trace', 'convert', f('loop.txt'), f('never.bin'), '--format', 'csv');
+    expect(u.err).toBe('smpvm: --format: unknown value "csv" (smpvm, oracleGeneral, text)\n');
+    expect(u.code).toBe(2);
+  });
+});
+
 describe('smpvm replay, bad input: one line on stderr, exit 2', () => {
   const BAD: [string, () => string[], RegExp][] = [
     ['a malformed line', () => ['replay', f('bad.txt'), '--mem', '4'], /^smpvm: .*bad\.txt:3: expected 'R\|W <hex page>' or a key, got 'R zz'\n$/],
+    ['a truncated smpvm binary trace', () => ['replay', f('trunc.smpvm'), '--mem', '4'], /^smpvm: .*trunc\.smpvm: record 1: truncated \(the file ends inside it\)\n$/],
+    ['a truncated oracleGeneral trace', () => ['replay', f('trunc.oracleGeneral'), '--mem', '4'], /^smpvm: .*trunc\.oracleGeneral: record 3: truncated \(10 of 24 bytes\)\n$/],
     ['a missing file', () => ['replay', f('nope.txt'), '--mem', '4'], /^smpvm: .*nope\.txt: cannot read \(ENOENT\)\n$/],
     ['no --mem', () => ['replay', f('loop.txt')], /^smpvm: --mem: give the memory size\(s\) in pages/],
-    ['--mem not pages', () => ['replay', f('loop.txt'), '--mem', '4M'], /^smpvm: --mem: not a list of page counts: "4M"/],
-    ['--mem 0', () => ['replay', f('loop.txt'), '--mem', '10,0'], /^smpvm: --mem: not a list of page counts: "10,0"/],
-    ['an unknown policy', () => ['replay', f('loop.txt'), '--mem', '4', '--policy', 'arc'], /^smpvm: --policy: unknown policy "arc" \(fifo, lru, clock, 2q, clockpro, clockpro-approx\)/],
-    ['--cpus 0', () => ['replay', f('loop.txt'), '--mem', '4', '--cpus', '0'], /^smpvm: --cpus: a CPU count from 1 to 64 expected, got "0"/],
+    ['--mem not pages', () => ['replay', f('loop.txt'), '--mem', '4M'], /^smpvm: --mem: not an integer: "4M"\n$/],
+    ['--mem 0', () => ['replay', f('loop.txt'), '--mem', '10,0'], /^smpvm: --mem: must be >= 1\n$/],
+    ['an unknown policy', () => ['replay', f('loop.txt'), '--mem', '4', '--policy', 'arc'], /^smpvm: --policy: unknown value "arc" \(fifo, lru, clock, 2q, clockpro, clockpro-approx\)/],
+    ['--cpus 0', () => ['replay', f('loop.txt'), '--mem', '4', '--cpus', '0'], /^smpvm: --cpus: must be >= 1\n$/],
+    ['--cpus 65', () => ['replay', f('loop.txt'), '--mem', '4', '--cpus', '65'], /^smpvm: --cpus: must be <= 64\n$/],
+    ['--seed not a number', () => ['replay', f('loop.txt'), '--mem', '300', '--cpus', '2', '--seed', 'x'], /^smpvm: --seed: not an integer: "x"\n$/],
+    ['an unknown --rmap', () => ['replay', f('loop.txt'), '--mem', '300', '--cpus', '2', '--rmap', 'foo'], /^smpvm: --rmap: unknown value "foo" \(scan, /],
+    ['an unknown --format', () => ['replay', f('loop.txt'), '--mem', '4', '--format', 'csv'], /^smpvm: --format: unknown value "csv" \(auto, text, smpvm, oracleGeneral\)\n$/],
     ['fifo on the machine', () => ['replay', f('loop.txt'), '--mem', '300', '--cpus', '2', '--policy', 'fifo'], /^smpvm: --policy fifo: no machine policy implements it; with --cpus > 1 use clock, 2q, clockpro or clockpro-approx\n$/],
     ['lru on the machine', () => ['replay', f('loop.txt'), '--mem', '300', '--cpus', '2', '--policy', 'lru'], /^smpvm: --policy lru: no machine policy/],
     ['a machine smaller than 1 MiB', () => ['replay', f('loop.txt'), '--mem', '100', '--cpus', '2'], /^smpvm: --mem: 100 pages is too small for a machine \(--cpus > 1 needs at least 256 pages = 1 MiB\)/],

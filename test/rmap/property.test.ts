@@ -16,7 +16,7 @@ import { detSetup, detRun, detFailures, detTeardown } from '../../src/sim/detsch
 import { check_invariants } from '../../src/sim/checker.js';
 import { readLockdepReport, formatLockdepReport } from '../../src/sync/lockdep.js';
 import { RMAP_SCHEMES, LOCK_SCHEMES } from '../../src/config.js';
-import { PG_FLAGS, PG_MAPPING, pageStruct } from '../../src/machine/layout.js';
+import { PG_FLAGS, PG_MAPPING, PG_MAPCOUNT, pageStruct } from '../../src/machine/layout.js';
 import { PG_anon } from '../../src/machine/page.js';
 import { VM } from '../../src/machine/vmstat.js';
 import type { RmapScheme } from '../../src/rmap/types.js';
@@ -83,9 +83,11 @@ describe('planted bug: one skipped scheme add', () => {
       const buggy: RmapScheme = {
         ...real,
         add(cpu, pfn, pteAddr, vma, addr) {
-          // objrmap's add only records the first mapping of an anonymous page: skip one of those
+          // objrmap's and anonmm's add only record the first mapping of an anonymous page: skip one of those
           const p = pageStruct(cpu.l, pfn);
-          const counts = rmap !== 'objrmap' || ((cpu.w[p + PG_FLAGS]! & PG_anon) !== 0 && cpu.w[p + PG_MAPPING] === 0);
+          const anon = (cpu.w[p + PG_FLAGS]! & PG_anon) !== 0;
+          const counts =
+            rmap === 'objrmap' ? anon && cpu.w[p + PG_MAPPING] === 0 : rmap === 'anonmm' ? anon && cpu.w[p + PG_MAPCOUNT] === 0 : true;
           if (counts && --armed === 0) {
             skipped = pfn;
             return;

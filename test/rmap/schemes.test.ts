@@ -152,7 +152,7 @@ for (const rmap of RMAP_SCHEMES) {
       expect(walked(cpu, pfn)).toEqual([]);
       // the other pages are untouched
       for (const mm of mms) expect(pfnOf(cpu, mm, a + 4 * P)).toBe(pfnOf(cpu, parent, a + 4 * P));
-      if (rmap !== 'scan' && rmap !== 'hint' && rmap !== 'objrmap') expect(cpu.w[pageStruct(cpu.l, pfn) + PG_RMAP]).toBe(-1);
+      if (rmap !== 'scan' && rmap !== 'hint' && rmap !== 'objrmap' && rmap !== 'anonmm') expect(cpu.w[pageStruct(cpu.l, pfn) + PG_RMAP]).toBe(-1);
     });
   });
 }
