@@ -25,6 +25,9 @@ export const POLICIES = ['swapout', 'clock', '2q', 'clockpro', 'clockpro-approx'
 /** Deliberate bugs the stress tests plant to prove they can fail. */
 export const INJECTIONS = ['none', 'no_zone_lock', 'no_pte_lock', 'no_lru_lock', 'no_swap_dup', 'no_migrate_copy'] as const;
 
+/** How migrate_page moves a page: rewrite its ptes in place (try_to_flip_page_to) or through the swap cache (2.6.16) */
+export const MIGRATE_METHODS = ['flip', 'swap'] as const;
+
 export const CLOCKS = ['host', 'virtual'] as const;
 /** host clock: workers time-slice beyond the host's cores anyway */
 export const MAX_CPUS_HOST = 64;
@@ -183,6 +186,8 @@ export const CONFIG_FIELDS = {
   seed: int(0, 0x7fffffff).default(1),
   /** fault injection for tests: run with one lock class removed (or, no_swap_dup: fork skips one swap_duplicate per CPU; no_migrate_copy: migrate_page moves page state but not the 4 KiB of data) */
   inject: oneOf(INJECTIONS).default('none'),
+  /** how a page is moved (compaction, the highorder workload): flip = rewrite every pte through the rmap; swap = through the swap cache */
+  migrateMethod: oneOf(MIGRATE_METHODS).default('flip'),
   /** simulated swap I/O latency per page, microseconds (the writer / reader sleeps holding the page lock) */
   swapIoUs: num(0, 1e6).default(20),
   /** probability that a swap-in read fails (the slot's users get SIGBUS) */
