@@ -56,6 +56,7 @@ const BAD: [string, () => string[], RegExp][] = [
   ['unknown lock scheme (flag)', () => ['run', '--locks', 'rcu'], /^smpvm: --locks: unknown value "rcu" \(bkl, 2\.4, split\)$/],
   ['unknown lock scheme (file)', () => ['run', '--config', f('locks.json')], /^smpvm: config\.locks: unknown value "rcu"/],
   ['unknown rmap scheme', () => ['run', '--rmap', 'magic'], /^smpvm: --rmap: unknown value "magic"/],
+  ['unknown migrate method', () => ['run', '--migrate-method', 'teleport'], /^smpvm: --migrate-method: unknown value "teleport" \(flip, swap\)$/],
   ['unknown lock implementation', () => ['run', '--lock-impl', 'rcu'], /^smpvm: --lock-impl: unknown value "rcu"/],
   ['unknown replacement policy', () => ['run', '--policy', 'arc'], /^smpvm: --policy: unknown value "arc"/],
   ['unknown pressure pattern', () => ['run', '--workload', 'pressure', '--pattern', 'zigzag'], /^smpvm: --pattern: unknown value "zigzag" \(uniform, zipf, looping, sequential\)$/],

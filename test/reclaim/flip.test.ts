@@ -11,55 +11,21 @@
 import { describe, it, expect } from 'vitest';
 import { check_invariants } from '../../src/sim/checker.js';
 import { do_fork, mmput } from '../../src/vm/fork.js';
-import { do_mmap, PROT_READ, PROT_WRITE, MAP_SHARED, MAP_ANONYMOUS } from '../../src/vm/mmap.js';
 import { PG_FLAGS, PG_COUNT, PG_MAPCOUNT, PG_RMAP, NIL, G_ZONE, Z_FREE, globalLine, pageStruct } from '../../src/machine/layout.js';
 import { PG_swapcache, PG_writeback } from '../../src/machine/page.js';
 import { pte_pfn } from '../../src/mm/pte.js';
 import { __alloc_pages } from '../../src/mm/page_alloc.js';
 import { __free_pages, get_page } from '../../src/mm/page_ref.js';
 import { drain_all_pages } from '../../src/mm/pcp.js';
-import { inode_alloc } from '../../src/mm/files.js';
 import { SITE } from '../../src/sync/classes.js';
 import { RMAP_SCHEMES, LOCK_SCHEMES } from '../../src/config.js';
 import { lru_add_drain, add_to_swap } from '../../src/reclaim/index.js';
 import { put_page } from '../../src/reclaim/lru.js';
 import { migrate_page, MIGRATE_OK, MIGRATE_BUSY } from '../../src/reclaim/migrate.js';
 import { bootR, newProc, mapAnon, put, get, pteOf, vmsum, pageWord } from './helpers.js';
-import type { Cpu } from '../../src/vm/cpu.js';
+import { KINDS } from './flip_kinds.js';
 
 const T = SITE.test;
-
-type Setup = { mms: number[]; addrs: number[]; value: number };
-
-/** K processes mapping one page at addrs[i] in mms[i], its first word `value`. */
-const KINDS: Record<string, (cpu: Cpu) => Setup> = {
-  'private after fork': (cpu) => {
-    const mm = newProc(cpu);
-    const a = mapAnon(cpu, mm, 2);
-    expect(put(cpu, mm, a, 101)).toBe(0);
-    const c1 = do_fork(cpu, mm);
-    const c2 = do_fork(cpu, mm);
-    return { mms: [mm, c1, c2], addrs: [a, a, a], value: 101 };
-  },
-  'shared anonymous': (cpu) => {
-    const mm = newProc(cpu);
-    const a = do_mmap(cpu, mm, 0, 2 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    expect(put(cpu, mm, a, 202)).toBe(0);
-    const c1 = do_fork(cpu, mm);
-    expect(get(cpu, c1, a)).toBe(202);
-    return { mms: [mm, c1], addrs: [a, a], value: 202 };
-  },
-  'shared file': (cpu) => {
-    const ino = inode_alloc(cpu, 8, 0);
-    const p1 = newProc(cpu);
-    const p2 = newProc(cpu);
-    const a1 = do_mmap(cpu, p1, 0, 8 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED, ino, 0);
-    const a2 = do_mmap(cpu, p2, 0x2000000, 8 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED, ino, 0);
-    expect(put(cpu, p1, a1, 303)).toBe(0);
-    expect(get(cpu, p2, a2)).toBe(303);
-    return { mms: [p1, p2], addrs: [a1, a2], value: 303 };
-  },
-};
 
 describe('try_to_flip_page_to: every pte rewritten through the rmap, no swap', () => {
   for (const rmap of RMAP_SCHEMES) {
