@@ -71,6 +71,8 @@ export const VMSTAT_NAMES = [
   'oom_wait',
   'compact_success',
   'compact_fail',
+  'nr_tlb_remote_flush_received',
+  'nr_tlb_local_flush_one',
 ] as const;
 
 export type VmstatName = (typeof VMSTAT_NAMES)[number];

@@ -18,6 +18,7 @@ const SIGNS: Record<keyof typeof INJECT, RegExp> = {
   no_pte_lock: /pte|page cache|caches|cached|mapcount|rss|did not stop/,
   no_swap_dup: /swap|slot|did not stop/,
   no_migrate_copy: /content oracle: .*expected/,
+  no_tlb_flush: /content oracle: .*expected/,
 };
 
 describe('stress --inject: each planted bug is caught on its own settings', () => {
