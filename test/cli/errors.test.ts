@@ -56,6 +56,8 @@ const BAD: [string, () => string[], RegExp][] = [
   ['unknown lock scheme (flag)', () => ['run', '--locks', 'rcu'], /^smpvm: --locks: unknown value "rcu" \(bkl, 2\.4, split\)$/],
   ['unknown lock scheme (file)', () => ['run', '--config', f('locks.json')], /^smpvm: config\.locks: unknown value "rcu"/],
   ['unknown rmap scheme', () => ['run', '--rmap', 'magic'], /^smpvm: --rmap: unknown value "magic"/],
+  ['a TLB of 0 entries', () => ['run', '--tlb-entries', '0'], /^smpvm: --tlb-entries: must be >= 1$/],
+  ['a TLB size not a power of two', () => ['run', '--tlb-entries', '48'], /^smpvm: --tlb-entries: must be a power of two$/],
   ['unknown migrate method', () => ['run', '--migrate-method', 'teleport'], /^smpvm: --migrate-method: unknown value "teleport" \(flip, swap\)$/],
   ['unknown lock implementation', () => ['run', '--lock-impl', 'rcu'], /^smpvm: --lock-impl: unknown value "rcu"/],
   ['unknown replacement policy', () => ['run', '--policy', 'arc'], /^smpvm: --policy: unknown value "arc"/],
