@@ -41,8 +41,8 @@ export async function tlbFlush(seconds: number) {
           receivedPer1000: per1000(sum('nr_tlb_remote_flush_received')),
           localFlushesPer1000: per1000(sum('nr_tlb_local_flush_all') + sum('nr_tlb_local_flush_one')),
           ackWaitsPer1000: per1000(ack?.contentions ?? 0),
-          ackWaitAvgUs: ack && ack.contentions > 0 ? (1000 * ack['waittime-total']) / ack.contentions : 0,
-          ackWaitUsPerOp: ack ? (1000 * ack['waittime-total']) / res.ops : 0,
+          ackWaitAvgUs: ack && ack.contentions > 0 ? ack['waittime-total'] / ack.contentions : 0, // lock_stat rows are in µs
+          ackWaitUsPerOp: ack ? ack['waittime-total'] / res.ops : 0,
         });
       }
     }
