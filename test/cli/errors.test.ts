@@ -58,6 +58,7 @@ const BAD: [string, () => string[], RegExp][] = [
   ['unknown rmap scheme', () => ['run', '--rmap', 'magic'], /^smpvm: --rmap: unknown value "magic"/],
   ['a TLB of 0 entries', () => ['run', '--tlb-entries', '0'], /^smpvm: --tlb-entries: must be >= 1$/],
   ['a TLB size not a power of two', () => ['run', '--tlb-entries', '48'], /^smpvm: --tlb-entries: must be a power of two$/],
+  ['an order above the allocator maximum', () => ['run', '--workload', 'highorder', '-p', 'orderMax=11'], /^smpvm: workload\.orderMax: must be <= 10 \(got 11\)$/],
   ['unknown migrate method', () => ['run', '--migrate-method', 'teleport'], /^smpvm: --migrate-method: unknown value "teleport" \(flip, swap\)$/],
   ['unknown lock implementation', () => ['run', '--lock-impl', 'rcu'], /^smpvm: --lock-impl: unknown value "rcu"/],
   ['unknown replacement policy', () => ['run', '--policy', 'arc'], /^smpvm: --policy: unknown value "arc"/],
