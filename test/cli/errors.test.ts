@@ -31,7 +31,7 @@ const BAD: [string, () => string[], RegExp][] = [
   // issue 15's table: one line naming the field — the flag typed, or the config file's field
   ['cpus 0', () => ['run', '--cpus', '0'], /^smpvm: --cpus: must be >= 1$/],
   ['mem 1K', () => ['run', '--mem', '1K'], /^smpvm: --mem: must be at least 1M$/],
-  ['unknown workload', () => ['run', '--workload', 'nosuch'], /^smpvm: --workload: unknown workload 'nosuch'; known: page_fault1_processes, .*random, pressure$/],
+  ['unknown workload', () => ['run', '--workload', 'nosuch'], /^smpvm: --workload: unknown workload 'nosuch'; known: page_fault1_processes, .*random, pressure, highorder$/],
   ['unknown config field', () => ['run', '--config', f('unknown-field.json')], /^smpvm: config: unknown field\(s\) bogus$/],
   ['a config field of the wrong type', () => ['run', '--config', f('wrong-type.json')], /^smpvm: config\.lockdep: Invalid input: expected boolean, received string$/],
   ['a config field out of range', () => ['run', '--config', f('cpus0.json')], /^smpvm: config\.cpus: must be >= 1$/],
