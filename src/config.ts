@@ -23,10 +23,13 @@ export const LOCK_IMPLS = ['tas', 'ttas', 'ticket', 'mcs', 'futex'] as const;
 export const POLICIES = ['swapout', 'clock', '2q', 'clockpro', 'clockpro-approx'] as const;
 
 /** Deliberate bugs the stress tests plant to prove they can fail. */
-export const INJECTIONS = ['none', 'no_zone_lock', 'no_pte_lock', 'no_lru_lock', 'no_swap_dup', 'no_migrate_copy', 'no_shmem_swp', 'free_under_writeback'] as const;
+export const INJECTIONS = ['none', 'no_zone_lock', 'no_pte_lock', 'no_lru_lock', 'no_swap_dup', 'no_migrate_copy', 'no_shmem_swp', 'free_under_writeback', 'no_tlb_flush'] as const;
 
 /** How reclaim writes dirty swap-cache pages (issue 18): one page at a time, sleeping through it, or clustered and asynchronous (reclaim/writeback.ts). */
 export const WRITEOUTS = ['sync', 'async'] as const;
+
+/** How migrate_page moves a page: rewrite its ptes in place (try_to_flip_page_to) or through the swap cache (2.6.16) */
+export const MIGRATE_METHODS = ['flip', 'swap'] as const;
 
 export const CLOCKS = ['host', 'virtual'] as const;
 /** host clock: workers time-slice beyond the host's cores anyway */
@@ -190,8 +193,14 @@ export const CONFIG_FIELDS = {
    */
   populate: z.boolean().default(false),
   seed: int(0, 0x7fffffff).default(1),
-  /** fault injection for tests: run with one lock class removed (or, no_swap_dup: fork skips one swap_duplicate per CPU; no_migrate_copy: migrate_page moves page state but not the 4 KiB of data; free_under_writeback: reclaim frees a swap-cache page whose write is still in flight) */
+  /** fault injection for tests: run with one lock class removed (or, no_swap_dup: fork skips one swap_duplicate per CPU; no_migrate_copy: migrate_page moves page state but not the 4 KiB of data; free_under_writeback: reclaim frees a swap-cache page whose write is still in flight; no_tlb_flush: an unmap flushes only its own CPU's TLB, no shootdown IPI) */
   inject: oneOf(INJECTIONS).default('none'),
+  /** how a page is moved (compaction, the highorder workload): flip = rewrite every pte through the rmap; swap = through the swap cache */
+  migrateMethod: oneOf(MIGRATE_METHODS).default('flip'),
+  /** entries of each simulated CPU's TLB (4-way set-associative; mm/tlb.ts): a power of two */
+  tlbEntries: int(1, 4096)
+    .refine((n) => (n & (n - 1)) === 0, 'must be a power of two')
+    .default(64),
   /** simulated swap I/O latency per page, microseconds (the writer / reader sleeps holding the page lock) */
   swapIoUs: num(0, 1e6).default(20),
   /** probability that a swap-in read fails (the slot's users get SIGBUS) */

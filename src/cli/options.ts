@@ -44,6 +44,7 @@ import {
   RMAP_SCHEMES,
   LOCK_SCHEMES,
   LOCK_IMPLS,
+  MIGRATE_METHODS,
   POLICIES,
   type Config,
   type ConfigInput,
@@ -70,6 +71,8 @@ export interface SharedOpts {
   locks?: string;
   lockImpl?: string;
   policy?: string;
+  migrateMethod?: string;
+  tlbEntries?: string;
   pattern?: string;
   duration?: string;
   ops?: string;
@@ -157,6 +160,8 @@ export const FLAGS = [
   { opt: 'locks', flag: '--locks', to: 'config', field: 'locks' },
   { opt: 'lockImpl', flag: '--lock-impl', to: 'config', field: 'lockImpl' },
   { opt: 'policy', flag: '--policy', to: 'config', field: 'policy' },
+  { opt: 'migrateMethod', flag: '--migrate-method', to: 'config', field: 'migrateMethod' },
+  { opt: 'tlbEntries', flag: '--tlb-entries', to: 'config', field: 'tlbEntries' },
   { opt: 'seed', flag: '--seed', to: 'config', field: 'seed' },
   { opt: 'lockdep', flag: '--lockdep', to: 'config', field: 'lockdep' },
   { opt: 'holdTime', flag: '--hold-time', to: 'config', field: 'holdTime' },
@@ -201,6 +206,8 @@ export function addSharedOptions(cmd: Command, d: CommandDefaults): Command {
     )
     .option('--lock-impl <impl>', `lock implementation (${LOCK_IMPLS.join(', ')}) (default ${show('lockImpl', d)})`)
     .option('--policy <name>', `page replacement policy (${POLICIES.join(', ')}) (default ${show('policy', d)})`)
+    .option('--migrate-method <m>', `how a page is moved (compaction): ${MIGRATE_METHODS.join(' or ')} — flip rewrites every pte through the rmap, swap goes through the swap cache (default ${show('migrateMethod', d)})`)
+    .option('--tlb-entries <n>', `entries of each CPU's TLB, 4-way set-associative, a power of two (default ${show('tlbEntries', d)})`)
     .option('--pattern <name>', `access pattern of the pressure workload (${PRESSURE_PATTERNS.join(', ')}) (default uniform)`)
     .option('-d, --duration <seconds>', `run this long (default ${d.duration})`)
     .option('--ops <n>', 'or: run this many workload steps per CPU instead of a duration (default none)')

@@ -10,7 +10,8 @@
  * swap_duplicate only shows once pages go to swap and come back through a
  * fork's child, and a migration that does not copy only when pages migrate
  * (compaction, which the random stream's compactRate asks for) and are read
- * again. So each entry names its machine, its stream and its schemes; flags
+ * again, and a missing TLB shootdown only when another CPU (kswapd, direct
+ * reclaim) unmaps a page this CPU's TLB still maps. So each entry names its machine, its stream and its schemes; flags
  * still override them. A planted run stops at the first scheme that catches
  * the bug (exit 1 with the seed); the output names the bug on its first line.
  *
@@ -104,6 +105,11 @@ export const INJECT: Record<Bug, InjectPlan> = {
     what: 'reclaim frees a swap-cache page whose asynchronous write is still in flight: the device completes on a freed or reused page (end_page_writeback BUG, checker, content oracle)',
     config: { ...PRESSURE.config, swapWriteout: 'async' },
     spec: PRESSURE.spec,
+    locks: ['split', '2.4', 'bkl'],
+  },
+  no_tlb_flush: {
+    what: "an unmap flushes only its own CPU's TLB, no shootdown IPI: another CPU keeps using the old translation after reclaim freed and reused the frame (content oracle)",
+    ...PRESSURE,
     locks: ['split', '2.4', 'bkl'],
   },
 };

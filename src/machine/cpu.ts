@@ -12,7 +12,7 @@
  * the run stops or at a stop-the-world checkpoint.
  */
 import type { Machine } from './machine.js';
-import { INJECTIONS } from '../config.js';
+import { INJECTIONS, MIGRATE_METHODS } from '../config.js';
 import type { Layout } from './layout.js';
 import {
   percpuBase,
@@ -72,6 +72,8 @@ export interface CpuBase {
   bklDepth: number;
   /** planted bug (config.inject): INJECT_* */
   readonly inject: number;
+  /** config.migrateMethod: 0 flip (rewrite the ptes), 1 swap (through the swap cache); reclaim/migrate_codes.ts */
+  readonly migrateMethod: number;
 }
 
 export const INJECT_NONE = 0;
@@ -110,6 +112,7 @@ export function makeCpuBase(m: Machine, id: number): CpuBase {
     mcsFree: (1 << MCS_LEVELS) - 1,
     bklDepth: 0,
     inject: INJECTIONS.indexOf(m.cfg.inject),
+    migrateMethod: MIGRATE_METHODS.indexOf(m.cfg.migrateMethod),
   };
 }
 

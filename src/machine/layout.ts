@@ -247,6 +247,12 @@ export const LOCKDEP_DEPTH = 16;
 export const REFAULT_BUCKETS = 64;
 export const PAGEVEC_SIZE = 15;
 export const TRACE_ENTRY_F64 = 4; // ts, type, a, b
+/* a TLB entry (mm/tlb.ts): mm + 1 (0 = invalid), virtual page number, the pte it caches */
+export const TE_MM = 0;
+export const TE_VPN = 1;
+export const TE_PTE = 2;
+export const TE_WORDS = 4;
+export const TLB_WAYS = 4;
 
 export const PC_ID = 0;
 export const PC_STATE = 1; // 0 idle, 1 running, 2 stopped
@@ -259,6 +265,12 @@ export const PC_TRACE_LOST = 7;
 export const PC_OP = 9; // the operation this CPU is in (cpu.ts OP_*): what a stuck-CPU report names
 export const PC_RMAP_CACHE = 8; // one-deep per-CPU cache of a free rmap-pool object, id + 1 (2.5 local_pte_chain); 0 = empty
 export const PC_TLB_SEQ = 16; // own line: odd while a user access is in flight
+/* the rest of that line: the TLB shootdown mailbox (mm/tlb.ts) */
+export const PC_TLB_PENDING = 17; // requests posted since the owner last drained (others Atomics.add, owner exchanges)
+export const PC_TLB_FILL = 18; // owner only: round-robin victim counter
+export const PC_TLB_ACK = 20; // owner only: a lock footprint (LK_LAST at +2) for lock_stat's shootdown-ack class
+export const PC_TLB_MBOX = 24; // TLB_MBOX_SLOTS words: mm + 1 to flush, or TLB_FLUSH_ALL; 0 = free
+export const TLB_MBOX_SLOTS = 8;
 export const PC_PCP = 32; // own line: pcp free list
 export const PCP_COUNT = 0;
 export const PCP_HEAD = 1;
@@ -342,6 +354,10 @@ export interface Layout {
   readonly lockdep: number;
   readonly frames: number;
   readonly swapSlots: number;
+  /** the per-CPU TLB (mm/tlb.ts): its offset inside each per-CPU area, ways, sets */
+  readonly tlb: number;
+  readonly tlbWays: number;
+  readonly tlbSets: number;
   /** issue 17: the conductor's region (timing/conductor.ts): VT_HDR_WORDS + one line per CPU slot */
   readonly vt: number;
   readonly totalWords: number;
@@ -378,7 +394,9 @@ export function computeLayout(cfg: Config): Layout {
   const globals = o;
   o += NR_GLOBAL_LINES * LINE_WORDS;
   const traceRing = cfg.traceRing;
-  const percpuWords = alignUp(PC_FIXED_WORDS + 2 * TRACE_ENTRY_F64 * traceRing, LINE_WORDS);
+  const tlb = PC_FIXED_WORDS + 2 * TRACE_ENTRY_F64 * traceRing;
+  const tlbWays = Math.min(TLB_WAYS, cfg.tlbEntries);
+  const percpuWords = alignUp(tlb + cfg.tlbEntries * TE_WORDS, LINE_WORDS);
   const percpu = o;
   o += percpuWords * nrCpuSlots;
   const memMap = o;
@@ -463,6 +481,9 @@ export function computeLayout(cfg: Config): Layout {
     lockdep,
     frames,
     swapSlots,
+    tlb,
+    tlbWays,
+    tlbSets: cfg.tlbEntries / tlbWays,
     vt,
     totalWords: o,
   };

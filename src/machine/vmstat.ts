@@ -93,6 +93,8 @@ export const VMSTAT_NAMES = [
   'alloc_slow',
   'alloc_slow_us',
   'mremap_cow', // anonmm: pages mremap copied because another pte of the family maps them (Hugh's "mremap moved %d cows")
+  'nr_tlb_remote_flush_received',
+  'nr_tlb_local_flush_one',
 ] as const;
 
 export type VmstatName = (typeof VMSTAT_NAMES)[number];

@@ -26,6 +26,12 @@
  * is swapped under the inode's cache lock, which shmem_getpage's lookup
  * takes too); in the swap cache, like a swap-cache page.
  *
+ * That is config.migrateMethod `swap`. The default, `flip`, replaces the
+ * middle steps with try_to_flip_page_to (flip.ts): every pte is rewritten to
+ * the new frame in place, no swap slot, no fault, shmem included; the outer
+ * steps (isolation, page lock, putback, the old frame to the caller) are
+ * the same.
+ *
  * Counting: a frozen count of 0 with the cache lock held means nobody else
  * holds the page and nobody can find it (find_get_page and every cache
  * insertion take the same lock); any transient holder (a fault between its
@@ -39,15 +45,6 @@
  */
 import { PG_FLAGS, PG_COUNT, PG_MAPPING, PG_INDEX, PG_PRIVATE, PG_MAPCOUNT, pageStruct } from '../machine/layout.js';
 import {
-  PG_error,
-  PG_referenced,
-  PG_uptodate,
-  PG_dirty,
-  PG_active,
-  PG_anon,
-  PG_hot,
-  PG_test,
-  PG_readahead,
   PG_swapcache,
   PG_writeback,
   PG_freeable,
@@ -57,7 +54,6 @@ import {
 } from '../machine/page.js';
 import { VM } from '../machine/vmstat.js';
 import { INJECTIONS } from '../config.js';
-import type { CpuBase } from '../machine/cpu.js';
 import { SITE } from '../sync/classes.js';
 import { trylock_page, unlock_page } from '../sync/pagelock.js';
 import { copy_page } from '../mm/clear_page.js';
@@ -68,22 +64,15 @@ import { bkl_enter, bkl_exit, type ReclaimCpu } from './context.js';
 import { isolate_lru_page, putback_lru_pages } from './lru.js';
 import { swap_writeok } from './swapfile.js';
 import { add_to_swap } from './swap_state.js';
+import { try_to_flip_page_to } from './flip.js';
+import { MIGRATE_OK, MIGRATE_BUSY, MIGRATE_NOSWAP, MIGRATE_UNMOVABLE, MIGRATE_FLAGS, METHOD_FLIP } from './migrate_codes.js';
 
 const INJECT_NO_MIGRATE_COPY = INJECTIONS.indexOf('no_migrate_copy');
 
-export const MIGRATE_OK = 0;
-/** in use right now: not on an LRU list, locked, under write-out, pinned, or an rmap trylock failed */
-export const MIGRATE_BUSY = 1;
-/** anonymous and no swap slot to move it through */
-export const MIGRATE_NOSWAP = 2;
-/** never movable here (compound) */
-export const MIGRATE_UNMOVABLE = 3;
+export { MIGRATE_OK, MIGRATE_BUSY, MIGRATE_NOSWAP, MIGRATE_UNMOVABLE } from './migrate_codes.js';
 
 /** putback_lru_pages' one-page vector (per thread; callers may be using cpu.scratch) */
 const one = new Int32Array(1);
-
-/** Page state the new frame inherits; the rest (lock, LRU, cache membership) it gets by the usual paths. */
-const MIGRATE_FLAGS = PG_error | PG_referenced | PG_uptodate | PG_dirty | PG_active | PG_anon | PG_hot | PG_test | PG_readahead;
 
 /** The body of migrate_page with the old page isolated and locked; on MIGRATE_OK the new page is locked and cached. */
 function migrate_locked(cpu: ReclaimCpu, old: number, to: number): number {
@@ -149,7 +138,7 @@ function __migrate_page(cpu: ReclaimCpu, old: number, to: number): number {
     putback_lru_pages(cpu, back, 1);
     return MIGRATE_BUSY;
   }
-  const r = migrate_locked(cpu, old, to);
+  const r = cpu.migrateMethod === METHOD_FLIP ? try_to_flip_page_to(cpu, to, old) : migrate_locked(cpu, old, to);
   if (r !== MIGRATE_OK) {
     unlock_page(cpu, old);
     back[0] = old;

@@ -46,7 +46,8 @@ import { SITE } from '../sync/classes.js';
 import { pte_trylock, pte_unlock, pte_assert_locked, mm_ptl_lock, mm_ptl_unlock } from '../sync/scheme.js';
 import { pte_present, pte_pfn, pte_dirty, _PAGE_ACCESSED, ptPfnOfPteAddr, pgd_index, pte_index } from '../mm/pte.js';
 import { swap_duplicate } from '../mm/swap_map.js';
-import { flush_tlb_others } from '../mm/tlb.js';
+import { flush_tlb_others, flush_tlb_page } from '../mm/tlb.js';
+import { ptep_to_address } from '../mm/pgtable.js';
 import { SWAP_SUCCESS, SWAP_AGAIN, SWAP_FAIL, type RmapScheme } from './types.js';
 
 /** What a walk does at each mapping it finds. */
@@ -65,6 +66,8 @@ export function page_referenced_one(cpu: CpuBase, pfn: number, mm: number, pteAd
   let r = -1;
   if (pte_present(pte) && pte_pfn(pte) === pfn) r = (Atomics.and(w, ptep, ~_PAGE_ACCESSED) & _PAGE_ACCESSED) !== 0 ? 1 : 0;
   pte_unlock(cpu, ptl);
+  // ptep_clear_flush_young: a TLB that still caches the young pte would never set the bit again
+  if (r === 1) flush_tlb_page(cpu, mm, ptep_to_address(cpu, pteAddr));
   return r;
 }
 

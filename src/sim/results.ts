@@ -81,6 +81,8 @@ export interface RunResults {
   latency?: LatencyHistogram;
   /** per-step latency of the workloads that time their steps (fork, fork_big, exec, shared_file), every CPU merged */
   opLatency?: LatencyHistogram;
+  /** the workload's own counts (its result().extra), summed over its CPUs; absent when it reports none */
+  workloadCounts?: Record<string, number>;
   /** the rmap scheme's metadata bytes, sampled while the CPUs ran: peak, end, bytes per mapped pte (sim/rmap_sample.ts) */
   rmap: RmapOverhead;
   /** trace files and ring statistics (profile) */
@@ -257,6 +259,9 @@ export function buildResults(outcome: RunOutcome, opts: BuildOptions): RunResult
   if (opts.latency) r.latency = opts.latency;
   const op = latencySummary(`${opts.spec.name} step`, outcome.perCpu.flatMap((c) => (c.latency ? [c.latency] : [])));
   if (op) r.opLatency = op;
+  const counts: Record<string, number> = {};
+  for (const c of outcome.perCpu) for (const [k, v] of Object.entries(c.extra)) counts[k] = (counts[k] ?? 0) + v;
+  if (Object.keys(counts).length > 0) r.workloadCounts = counts;
   if (opts.trace) r.trace = opts.trace;
   if (outcome.error) {
     r.error = { cpu: outcome.error.cpu, op: outcome.error.op, message: outcome.error.message };

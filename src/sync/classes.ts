@@ -42,6 +42,7 @@ export const LOCK_CLASSES = [
   { name: 'test_lock_b', kind: LockKind.Spin },
   { name: 'test_mutex', kind: LockKind.Sleep },
   { name: 'test_rwsem', kind: LockKind.RW },
+  { name: 'tlb_shootdown_ack', kind: LockKind.Spin }, // not a lock: the wait for other CPUs to take a flush IPI (mm/tlb.ts)
 ] as const;
 
 export const C_BKL = 0;
@@ -66,6 +67,7 @@ export const C_TEST_A = 18;
 export const C_TEST_B = 19;
 export const C_TEST_MUTEX = 20;
 export const C_TEST_RWSEM = 21;
+export const C_TLB_ACK = 22;
 export const NR_LOCK_CLASSES = LOCK_CLASSES.length;
 
 /** Kind per class as a typed array: the lockdep hot path reads it monomorphically. */
@@ -125,6 +127,8 @@ export const LOCK_SITES = [
   'shmem_getpage',
   'swap_writepage',
   'end_page_writeback',
+  'flush_tlb_mm',
+  'flush_tlb_others',
 ] as const;
 
 export type LockSiteName = (typeof LOCK_SITES)[number];

@@ -208,6 +208,11 @@ export function mm_ptl_lock(cpu: CpuBase, mm: number, site: number): void {
   if (cpu.lockScheme !== LS_BKL) spin_lock(cpu, mmBase(cpu.l, mm) + MM_PAGE_TABLE_LOCK, C_PAGE_TABLE_LOCK, site);
   else lock_kernel(cpu, site);
 }
+/** Trylock mm->page_table_lock (kernel_flag under bkl); false if it is busy. */
+export function mm_ptl_trylock(cpu: CpuBase, mm: number, site: number): boolean {
+  if (cpu.lockScheme === LS_BKL) return kernel_trylock(cpu, site);
+  return spin_trylock(cpu, mmBase(cpu.l, mm) + MM_PAGE_TABLE_LOCK, C_PAGE_TABLE_LOCK, site);
+}
 export function mm_ptl_unlock(cpu: CpuBase, mm: number): void {
   if (cpu.lockScheme !== LS_BKL) spin_unlock(cpu, mmBase(cpu.l, mm) + MM_PAGE_TABLE_LOCK, C_PAGE_TABLE_LOCK);
   else unlock_kernel(cpu);

@@ -10,9 +10,17 @@
  * fault (handle_mm_fault) and the access is retried; a fault that fails is
  * returned to the task as SIGSEGV / SIGBUS / OOM.
  *
- * The walk and the data access are bracketed by tlb_access_begin/end, so a
- * CPU that clears ptes and frees pages (flush_tlb_mm) waits for accesses
- * still using the old translation — the TLB-shootdown IPI acknowledgement.
+ * First the CPU's TLB (mm/tlb.ts): a hit whose cached pte allows the access
+ * with its A (and for a store D) bit already set goes straight to the frame,
+ * without reading the page table; otherwise the walk, and its result is
+ * cached (tlb_fill). A store through an entry cached by a read walks again,
+ * to set D, as the i386 walker does. So a translation stays usable after its
+ * pte changed until the TLB is flushed: flush_tlb_* and its IPIs.
+ *
+ * The lookup, the walk and the data access are bracketed by
+ * tlb_access_begin/end (one instruction): flush IPIs are taken at its
+ * start, and a CPU that clears ptes and frees pages waits for accesses
+ * still in flight — the TLB-shootdown acknowledgement.
  *
  * Locking rule for the walk's reads of the pgd entry and the pte: plain
  * (tear-free, aligned Int32) loads, as the hardware walker's. They come
@@ -25,7 +33,7 @@
  */
 import { PAGE_WORDS, MM_PGD, mmBase } from '../machine/layout.js';
 import { VM } from '../machine/vmstat.js';
-import { tlb_access_begin, tlb_access_end, mm_cpumask_set } from '../mm/tlb.js';
+import { tlb_access_begin, tlb_access_end, tlb_lookup, tlb_fill, mm_cpumask_set } from '../mm/tlb.js';
 import { _PAGE_PRESENT, _PAGE_RW, _PAGE_ACCESSED, _PAGE_DIRTY, pgd_index, pte_index } from '../mm/pte.js';
 import { handle_mm_fault } from './fault.js';
 import type { Cpu } from './cpu.js';
@@ -42,28 +50,26 @@ export function user_access(cpu: Cpu, mm: number, addr: number, write: boolean, 
   const want = write ? _PAGE_PRESENT | _PAGE_RW : _PAGE_PRESENT;
   const bits = write ? _PAGE_ACCESSED | _PAGE_DIRTY : _PAGE_ACCESSED;
   const wordInPage = (addr & 0xfff) >>> 2;
+  const vpn = addr >>> 12;
   cpu.w[cpu.vm + VM.touch]!++;
   mm_cpumask_set(cpu, mm);
   for (;;) {
     tlb_access_begin(cpu);
-    const pgd = w[mmBase(cpu.l, mm) + MM_PGD]!;
-    const e = w[frames + pgd * PAGE_WORDS + pgd_index(addr)]!; // plain: see the header
-    if (e !== 0) {
-      const ptep = frames + ((e >>> 12) << 10) + pte_index(addr);
-      const pte = w[ptep]!;
-      if ((pte & want) === want) {
-        // the walker sets A/D with a locked cmpxchg on the pte it read: a pte
-        // cleared meanwhile (zap, reclaim's swap entry) must not get the bits
-        if ((pte & bits) !== bits && Atomics.compareExchange(w, ptep, pte, pte | bits) !== pte) {
-          tlb_access_end(cpu);
-          continue; // the pte changed under the walk: walk again
-        }
-        const f = frames + (pte >>> 12) * PAGE_WORDS + wordInPage;
-        if (write) for (let i = 0; i < n; i++) w[f + i] = buf[i]!;
-        else for (let i = 0; i < n; i++) buf[i] = w[f + i]!;
+    let pte = tlb_lookup(cpu, mm, vpn);
+    if ((pte & (want | bits)) !== (want | bits)) {
+      pte = walk(cpu, mm, addr, want, bits);
+      if (pte === WALK_RETRY) {
         tlb_access_end(cpu);
-        return ACCESS_OK;
+        continue;
       }
+      if (pte !== 0) tlb_fill(cpu, mm, vpn, pte);
+    }
+    if (pte !== 0) {
+      const f = frames + (pte >>> 12) * PAGE_WORDS + wordInPage;
+      if (write) for (let i = 0; i < n; i++) w[f + i] = buf[i]!;
+      else for (let i = 0; i < n; i++) buf[i] = w[f + i]!;
+      tlb_access_end(cpu);
+      return ACCESS_OK;
     }
     tlb_access_end(cpu);
     const r = handle_mm_fault(cpu, mm, addr, write);
@@ -71,28 +77,50 @@ export function user_access(cpu: Cpu, mm: number, addr: number, write: boolean, 
   }
 }
 
+/** walk()'s answer when the pte changed under it: walk again. */
+const WALK_RETRY = 1; // no pte is present with pfn 0 and no other bit
+
+/**
+ * The hardware walk after a TLB miss: the pte for addr if it allows the
+ * access (with `bits` set in it), 0 if it does not (fault), WALK_RETRY.
+ */
+function walk(cpu: Cpu, mm: number, addr: number, want: number, bits: number): number {
+  const w = cpu.w;
+  const frames = cpu.l.frames;
+  const pgd = w[mmBase(cpu.l, mm) + MM_PGD]!;
+  const e = w[frames + pgd * PAGE_WORDS + pgd_index(addr)]!; // plain: see the header
+  if (e === 0) return 0;
+  const ptep = frames + ((e >>> 12) << 10) + pte_index(addr);
+  const pte = w[ptep]!;
+  if ((pte & want) !== want) return 0;
+  // the walker sets A/D with a locked cmpxchg on the pte it read: a pte
+  // cleared meanwhile (zap, reclaim's swap entry) must not get the bits
+  if ((pte & bits) !== bits && Atomics.compareExchange(w, ptep, pte, pte | bits) !== pte) return WALK_RETRY;
+  return pte | bits;
+}
+
 /** One-word store (the page_fault1 inner loop). */
 export function user_write_word(cpu: Cpu, mm: number, addr: number, value: number): number {
   const w = cpu.w;
-  const frames = cpu.l.frames;
+  const ad = _PAGE_ACCESSED | _PAGE_DIRTY;
+  const need = _PAGE_PRESENT | _PAGE_RW | ad;
+  const vpn = addr >>> 12;
   mm_cpumask_set(cpu, mm);
   for (;;) {
     tlb_access_begin(cpu);
-    const pgd = w[mmBase(cpu.l, mm) + MM_PGD]!;
-    const e = w[frames + pgd * PAGE_WORDS + pgd_index(addr)]!; // plain: see the header
-    if (e !== 0) {
-      const ptep = frames + ((e >>> 12) << 10) + pte_index(addr);
-      const pte = w[ptep]!;
-      if ((pte & (_PAGE_PRESENT | _PAGE_RW)) === (_PAGE_PRESENT | _PAGE_RW)) {
-        const ad = _PAGE_ACCESSED | _PAGE_DIRTY;
-        if ((pte & ad) !== ad && Atomics.compareExchange(w, ptep, pte, pte | ad) !== pte) {
-          tlb_access_end(cpu);
-          continue; // the pte changed under the walk: walk again
-        }
-        w[frames + (pte >>> 12) * PAGE_WORDS + ((addr & 0xfff) >>> 2)] = value;
+    let pte = tlb_lookup(cpu, mm, vpn);
+    if ((pte & need) !== need) {
+      pte = walk(cpu, mm, addr, _PAGE_PRESENT | _PAGE_RW, ad);
+      if (pte === WALK_RETRY) {
         tlb_access_end(cpu);
-        return ACCESS_OK;
+        continue;
       }
+      if (pte !== 0) tlb_fill(cpu, mm, vpn, pte);
+    }
+    if (pte !== 0) {
+      w[cpu.l.frames + (pte >>> 12) * PAGE_WORDS + ((addr & 0xfff) >>> 2)] = value;
+      tlb_access_end(cpu);
+      return ACCESS_OK;
     }
     tlb_access_end(cpu);
     const r = handle_mm_fault(cpu, mm, addr, true);

@@ -32,6 +32,7 @@ function zap_pte_range(cpu: Cpu, mm: number, vma: number, ptPfn: number, start: 
   const gather = cpu.scratch2;
   let nr = 0;
   let rss = 0;
+  let present = 0;
   const ptl = pte_lock(cpu, mm, ptPfn, SITE.zap_pte_range);
   for (let addr = start; addr < end; addr = (addr + 4096) >>> 0) {
     const slot = pte_index(addr);
@@ -42,6 +43,7 @@ function zap_pte_range(cpu: Cpu, mm: number, vma: number, ptPfn: number, start: 
     w[pageStruct(l, ptPfn) + PG_PT_NR]!--;
     if (pte_present(pte)) {
       const pfn = pte_pfn(pte);
+      present++; // a TLB may cache it, the ZERO_PAGE's too
       if (pfn === ZERO_PFN) continue;
       if (pte_dirty(pte)) Atomics.or(w, pageStruct(l, pfn) + PG_FLAGS, PG_dirty);
       page_remove_rmap(cpu, cpu.rmap, pfn, pteAddr, vma, addr);
@@ -53,9 +55,9 @@ function zap_pte_range(cpu: Cpu, mm: number, vma: number, ptPfn: number, start: 
   }
   pte_unlock(cpu, ptl);
   if (rss) Atomics.sub(w, mmBase(l, mm) + MM_RSS, rss);
-  if (nr === 0) return;
+  if (present === 0) return;
   flush_tlb_mm(cpu, mm); // tlb_finish_mmu: nobody can still use these pages
-  free_pages_and_swap_cache(cpu, gather, nr);
+  if (nr !== 0) free_pages_and_swap_cache(cpu, gather, nr);
 }
 
 /** zap_page_range: unmap every page of [start, end) in vma. */

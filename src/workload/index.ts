@@ -14,10 +14,11 @@ import { RANDOM_WORKLOAD } from './randomwl.js';
 import { PRESSURE_WORKLOAD } from './pressure.js';
 import { TRACE_WORKLOAD } from './tracewl.js';
 import { LOCK_COUNTER } from './lockcount.js';
+import { HIGHORDER } from './highorder.js';
 import type { Config } from '../config.js';
 import type { Workload, WorkloadSpec } from './types.js';
 
-const ALL: Workload[] = [...WILL_IT_SCALE, ...BRK, ...MALLOC, ...TLB_FLUSH, ...PROC_WORKLOADS, SHARED_FILE, RANDOM_WORKLOAD, PRESSURE_WORKLOAD, TRACE_WORKLOAD, LOCK_COUNTER];
+const ALL: Workload[] = [...WILL_IT_SCALE, ...BRK, ...MALLOC, ...TLB_FLUSH, ...PROC_WORKLOADS, SHARED_FILE, RANDOM_WORKLOAD, PRESSURE_WORKLOAD, TRACE_WORKLOAD, LOCK_COUNTER, HIGHORDER];
 
 /** The names --workload accepts (internal workloads left out). */
 export const WORKLOAD_NAMES = ALL.filter((w) => !w.internal).map((w) => w.name);

@@ -22,6 +22,7 @@ const SIGNS: Record<keyof typeof INJECT, RegExp> = {
   no_migrate_copy: /content oracle: .*expected/,
   no_shmem_swp: /content oracle: .*expected/,
   free_under_writeback: /write-back|writeback|content oracle|swap|slot/,
+  no_tlb_flush: /content oracle: .*expected/,
 };
 
 describe('stress --inject: each planted bug is caught on its own settings', () => {

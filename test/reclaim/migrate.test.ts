@@ -1,5 +1,6 @@
 /*
- * Page migration and compaction (src/reclaim/migrate.ts, compact.ts): a
+ * Page migration through the swap cache (migrateMethod swap; flip.test.ts
+ * has the default method) and compaction (src/reclaim/migrate.ts, compact.ts): a
  * COW-shared anonymous page and a shared file page move to another frame
  * under every rmap scheme and both processes read their data back through
  * minor faults; an anonymous page without swap stays put; a zone with plenty
@@ -28,7 +29,7 @@ const T = SITE.test;
 describe('migrate_page', () => {
   for (const rmap of rmapNames()) {
     it(`${rmap}: a COW-shared anonymous page moves through the swap cache; parent and child read it back`, () => {
-      const { m, cpu } = bootR({ rmap, mem: '4M', swap: '8M' });
+      const { m, cpu } = bootR({ rmap, mem: '4M', swap: '8M', migrateMethod: 'swap' });
       const mm = newProc(cpu);
       const a = mapAnon(cpu, mm, 4);
       for (let i = 0; i < 4; i++) expect(put(cpu, mm, a + i * 4096, 100 + i)).toBe(0);
@@ -66,7 +67,7 @@ describe('migrate_page', () => {
   }
 
   it('a shared file page moves in the page cache; both mappers see the same frame afterwards', () => {
-    const { m, cpu } = bootR({ mem: '4M', swap: '8M', filePages: 8 });
+    const { m, cpu } = bootR({ mem: '4M', swap: '8M', filePages: 8, migrateMethod: 'swap' });
     const ino = inode_alloc(cpu, 8, 0);
     const p1 = newProc(cpu);
     const p2 = newProc(cpu);
@@ -91,7 +92,7 @@ describe('migrate_page', () => {
   });
 
   it('an anonymous page cannot move without swap: MIGRATE_NOSWAP, still mapped, the target still ours', () => {
-    const { cpu } = bootR({ mem: '4M', swap: 0 });
+    const { cpu } = bootR({ mem: '4M', swap: 0, migrateMethod: 'swap' });
     const mm = newProc(cpu);
     const a = mapAnon(cpu, mm, 1);
     expect(put(cpu, mm, a, 5)).toBe(0);
@@ -114,7 +115,7 @@ describe('compaction', () => {
    * free order-1 block. Returns the process and its pages' addresses/values.
    */
   function fragment(cfg: Record<string, unknown> = {}) {
-    const r = bootR({ mem: '4M', swap: '8M', ...cfg });
+    const r = bootR({ mem: '4M', swap: '8M', migrateMethod: 'swap', ...cfg });
     const { cpu } = r;
     const mm = newProc(cpu);
     const n = 150;

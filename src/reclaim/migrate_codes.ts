@@ -1,0 +1,22 @@
+/*
+ * migrate_codes.ts — what a page migration returns and which page state the
+ * new frame inherits, shared by both methods: through the swap cache
+ * (migrate.ts) and by rewriting the ptes (flip.ts). Constants only; no
+ * shared memory, no locking.
+ */
+import { PG_error, PG_referenced, PG_uptodate, PG_dirty, PG_active, PG_anon, PG_hot, PG_test, PG_readahead } from '../machine/page.js';
+
+export const MIGRATE_OK = 0;
+/** in use right now: not on an LRU list, locked, under write-out, pinned, or an rmap / pte trylock failed */
+export const MIGRATE_BUSY = 1;
+/** anonymous and no swap slot to move it through (the swap method only) */
+export const MIGRATE_NOSWAP = 2;
+/** never movable here (compound; shmem under the swap method) */
+export const MIGRATE_UNMOVABLE = 3;
+
+/** Page state the new frame inherits; the rest (lock, LRU, cache membership) it gets by the usual paths. */
+export const MIGRATE_FLAGS = PG_error | PG_referenced | PG_uptodate | PG_dirty | PG_active | PG_anon | PG_hot | PG_test | PG_readahead;
+
+/** config.migrateMethod as the CPU carries it (its index in config.ts MIGRATE_METHODS) */
+export const METHOD_FLIP = 0;
+export const METHOD_SWAP = 1;

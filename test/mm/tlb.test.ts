@@ -1,0 +1,83 @@
+/*
+ * The per-CPU TLBs and their shootdown (src/mm/tlb.ts), deterministic: two
+ * simulated CPUs driven from this thread. The MMU really uses a cached
+ * translation (a pte changed behind its back is not seen until a flush);
+ * the TLB is set-associative (a fifth page in a 4-entry TLB evicts one);
+ * munmap on CPU 0 of a page CPU 1 caches sends CPU 1 a flush through its
+ * mailbox, which CPU 1 takes before its next access (it faults: SIGSEGV),
+ * counted in vmstat and lock_stat; with the planted bug no_tlb_flush CPU 1
+ * still reads the freed frame. Bad TLB sizes are one-line config errors.
+ */
+import { describe, it, expect } from 'vitest';
+import { makeConfig } from '../../src/config.js';
+import { do_munmap } from '../../src/vm/mmap.js';
+import { user_access, ACCESS_OK } from '../../src/vm/access.js';
+import { VM_FAULT_SIGSEGV } from '../../src/vm/fault.js';
+import { tlb_lookup } from '../../src/mm/tlb.js';
+import { pte_pfn, pte_index, mk_pte, _PAGE_PRESENT, _PAGE_USER, _PAGE_RW } from '../../src/mm/pte.js';
+import { pte_table } from '../../src/mm/pgtable.js';
+import { PAGE_WORDS } from '../../src/machine/layout.js';
+import { lockStatRows } from '../../src/sync/lockstat_rows.js';
+import { bootR, newProc, mapAnon, put, get, pteOf, vmsum } from '../reclaim/helpers.js';
+
+const buf = new Int32Array(2);
+
+describe('per-CPU TLBs', () => {
+  it('the MMU uses its cached translation until the TLB is flushed', () => {
+    const { cpu } = bootR({ cpus: 1, mem: '4M' });
+    const mm = newProc(cpu);
+    const a = mapAnon(cpu, mm, 2);
+    expect(put(cpu, mm, a, 11)).toBe(0);
+    expect(put(cpu, mm, a + 4096, 22)).toBe(0);
+    const p0 = pte_pfn(pteOf(cpu, mm, a));
+    const p1 = pte_pfn(pteOf(cpu, mm, a + 4096));
+    expect(tlb_lookup(cpu, mm, a >>> 12) >>> 12).toBe(p0);
+    // point the first pte at the second page behind the TLB's back (no flush)
+    const ptep = cpu.l.frames + pte_table(cpu, mm, a) * PAGE_WORDS + pte_index(a);
+    const saved = Atomics.exchange(cpu.w, ptep, mk_pte(p1, _PAGE_PRESENT | _PAGE_USER | _PAGE_RW));
+    expect(get(cpu, mm, a)).toBe(11); // the TLB's p0, not the page table's p1
+    Atomics.store(cpu.w, ptep, saved);
+  });
+
+  it('is set-associative: with 4 entries (one set of 4 ways) a fifth page evicts one', () => {
+    const { cpu } = bootR({ cpus: 1, mem: '4M', tlbEntries: 4 });
+    const mm = newProc(cpu);
+    const a = mapAnon(cpu, mm, 5);
+    for (let i = 0; i < 5; i++) expect(put(cpu, mm, a + i * 4096, i)).toBe(0);
+    let cached = 0;
+    for (let i = 0; i < 5; i++) if (tlb_lookup(cpu, mm, (a >>> 12) + i) !== 0) cached++;
+    expect(cached).toBe(4);
+  });
+
+  for (const inject of ['none', 'no_tlb_flush'] as const) {
+    it(`munmap on CPU 0 shoots down CPU 1's entry through its mailbox${inject === 'none' ? '' : ' — not with the planted bug no_tlb_flush'}`, () => {
+      const { m, cpus } = bootR({ cpus: 2, mem: '4M', swap: 0, inject });
+      const [c0, c1] = [cpus[0]!, cpus[1]!];
+      const mm = newProc(c0); // one mm used by both CPUs: threads
+      const a = mapAnon(c0, mm, 1);
+      expect(put(c0, mm, a, 77)).toBe(0);
+      expect(get(c1, mm, a)).toBe(77); // CPU 1 caches the translation
+      expect(tlb_lookup(c1, mm, a >>> 12)).not.toBe(0);
+      expect(do_munmap(c0, mm, a, 4096)).toBe(0);
+      const rc = user_access(c1, mm, a, false, buf, 2);
+      if (inject === 'none') {
+        expect(rc).toBe(VM_FAULT_SIGSEGV); // the flush was taken before the access: no translation left
+        expect(vmsum(m, 'nr_tlb_remote_flush')).toBe(1);
+        expect(vmsum(m, 'nr_tlb_remote_flush_received')).toBe(1);
+        const ack = lockStatRows(m).find((r) => r.class === 'tlb_shootdown_ack');
+        expect(ack?.acquisitions).toBe(1);
+        expect(ack?.contentions).toBe(0); // CPU 1 was not inside an access: nothing to wait for
+      } else {
+        expect(rc).toBe(ACCESS_OK); // a stale translation to a freed frame
+        expect(buf[0]).toBe(77);
+        expect(vmsum(m, 'nr_tlb_remote_flush')).toBe(0);
+      }
+    });
+  }
+
+  it('a TLB size of 0 or not a power of two is a one-line config error naming the field', () => {
+    expect(() => makeConfig({ tlbEntries: 0 })).toThrow(/^config\.tlbEntries: must be >= 1$/);
+    expect(() => makeConfig({ tlbEntries: 48 })).toThrow(/^config\.tlbEntries: must be a power of two$/);
+    expect(makeConfig({ tlbEntries: 32 }).tlbEntries).toBe(32);
+  });
+});
