@@ -274,6 +274,14 @@ export const PC_FIXED_WORDS = PC_F64 + PC_LOCKSTAT_F64_WORDS + PC_SITES_F64_WORD
  */
 export const VT_HDR_WORDS = LINE_WORDS;
 export const VT_SLOT_WORDS = LINE_WORDS;
+/*
+ * After the slot lines, the release stamps (conductor.ts "release stamps"):
+ * VT_STAMPS entries, direct-mapped by lock word: VT_STAMPS Int32 keys, then
+ * two Float64 arrays of VT_STAMPS (the last write release, the last read
+ * release, virtual ns).
+ */
+export const VT_STAMPS = 2048;
+export const VT_STAMP_WORDS = VT_STAMPS * 5;
 
 /* lockdep region: class x class matrix of first-seen edge sites, + report */
 export const LD_REPORT_WORDS = 16;
@@ -384,7 +392,7 @@ export function computeLayout(cfg: Config): Layout {
   o += MAX_LOCK_CLASSES * MAX_LOCK_CLASSES + LD_REPORT_WORDS;
   o = alignUp(o, LINE_WORDS);
   const vt = o;
-  o += VT_HDR_WORDS + nrCpuSlots * VT_SLOT_WORDS;
+  o += VT_HDR_WORDS + nrCpuSlots * VT_SLOT_WORDS + VT_STAMP_WORDS;
   o = alignUp(o, PAGE_WORDS);
   const frames = o;
   o += nrFrames * PAGE_WORDS;

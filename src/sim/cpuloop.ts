@@ -16,7 +16,9 @@
  *
  * A throwing operation stops the whole run: the CPU records itself in
  * H_ERROR (first one wins), raises H_STOP and returns the error with its CPU
- * and operation named; the other CPUs stop at their next boundary.
+ * and operation named; the other CPUs stop at their next boundary (under the
+ * virtual clock at once: conductor.ts vt_abort wakes every CPU, parked ones
+ * too, and each leaves on VtAbort).
  *
  * Per-CPU counters go to the CPU's own padded area: the loop adds no shared
  * hot line (the stop/STW words are only read until someone writes them).
@@ -27,7 +29,7 @@ import { makeCpu } from '../vm/cpu.js';
 import { enter_op, OP_SETUP, OP_WORKLOAD, OP_EXIT, OP_KSWAPD } from '../machine/cpu.js';
 import { workloadByName, type WorkloadSpec, type WorkloadSetup } from '../workload/index.js';
 import { kswapd_run } from '../reclaim/kswapd.js';
-import { vt_begin, vt_end, vt_setup_done, vt_done, vt_now, charge, vtOn, COST, C_USER_STEP } from '../timing/index.js';
+import { vt_abort, vt_begin, vt_end, vt_setup_done, vt_done, vt_now, charge, vtOn, COST, C_USER_STEP, type VtTuning } from '../timing/index.js';
 
 export interface CpuTask {
   sab: SharedArrayBuffer;
@@ -40,8 +42,8 @@ export interface CpuTask {
   kswapd?: boolean;
   /** virtual clock: stop at this virtual time, ns (the run's duration; Infinity: the op budget decides) */
   stopNs?: number;
-  /** virtual clock: polls of the turn word before sleeping on it (bench/vclock.ts) */
-  spinBeforeSleep?: number;
+  /** virtual clock: how the conductor runs on the host (bench/vclock.ts) */
+  vtTuning?: VtTuning;
 }
 
 export interface CpuResult {
@@ -76,7 +78,7 @@ export function runCpuTask(t: CpuTask): CpuResult {
   let inst;
   if (virtual) {
     start_barrier(w);
-    vt_begin(m, t.cpu, t.spinBeforeSleep);
+    vt_begin(m, t.cpu, t.vtTuning);
   }
   try {
     const wl = workloadByName(t.spec.name);
@@ -150,7 +152,7 @@ function runKswapdTask(t: CpuTask): CpuResult {
   const res: CpuResult = { cpu: t.cpu, ops: 0, units: 0, elapsedMs: 0, failures: [], extra: {} };
   start_barrier(w);
   if (virtual) {
-    vt_begin(m, t.cpu, t.spinBeforeSleep);
+    vt_begin(m, t.cpu, t.vtTuning);
     vt_setup_done();
   }
   w[cpu.pc + PC_STATE] = 1;
@@ -188,4 +190,6 @@ export function fail(w: Int32Array, res: CpuResult, cpu: number, op: string, e: 
   Atomics.store(w, H_STOP, 1);
   res.error = { cpu, op, message: err.message, stack: err.stack };
   if (vtOn) res.error.atNs = vt_now();
+  // virtual clock: the CPUs parked on locks this one holds would never be woken; stop them all now
+  vt_abort();
 }

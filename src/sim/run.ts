@@ -24,6 +24,10 @@
  * checker runs at the end). A simulated deadlock is reported with every
  * CPU's state, the word it waits on, and its held locks.
  *
+ * A CPU that throws is named in the run's error (the first to set H_ERROR);
+ * the machine is then checked as it stands, without the workload's teardown
+ * (the thrower may hold locks the teardown would wait for on this thread).
+ *
  * No hang: once the stop flag is up (the duration's end, or a CPU's error),
  * every CPU gets STOP_GRACE_MS to stop, and a checkpoint waits as long for
  * the CPUs to park. A CPU that does not — livelocked, or looping on state a
@@ -61,7 +65,7 @@ import { check_invariants, type CheckResult } from './checker.js';
 import { drain_all_pages } from '../mm/pcp.js';
 import { truncate_inode_pages } from '../mm/filemap.js';
 import { RmapSampler, type RmapOverhead } from './rmap_sample.js';
-import { resolveCost, vt_init, vt_slot, vt_stats } from '../timing/index.js';
+import { resolveCost, vt_init, vt_slot, vt_stats, type HandoffsBy, type VtTuning } from '../timing/index.js';
 
 export interface RunOptions {
   /** machine config (config.ts input) */
@@ -85,8 +89,8 @@ export interface RunOptions {
    * worker start-up. The caller destroys it.
    */
   pool?: Piscina;
-  /** virtual clock: polls of the turn word before a worker sleeps on it */
-  spinBeforeSleep?: number;
+  /** virtual clock: how the conductor runs on the host (timing/conductor.ts VtTuning; bench/vclock.ts) */
+  vtTuning?: VtTuning;
 }
 
 /** A pool of `threads` CPU workers that runMachine can reuse across runs (RunOptions.pool). */
@@ -109,7 +113,7 @@ export interface RunOutcome {
   /** host milliseconds from the gate to the end (durationMs is virtual under the virtual clock) */
   hostMs: number;
   /** virtual clock: turns handed over and parks */
-  vt?: { handoffs: number; parks: number };
+  vt?: { handoffs: number; handoffsBy: HandoffsBy; parks: number };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -216,7 +220,7 @@ export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
   Atomics.store(w, H_RUNNING, n + nk);
   const tasks: Promise<CpuResult>[] = [];
   for (let c = 0; c < n; c++) {
-    const t: CpuTask = { sab: m.sab, cpu: c, spec, setup, opsBudget: opts.opsPerCpu ?? 0, stopNs, spinBeforeSleep: opts.spinBeforeSleep };
+    const t: CpuTask = { sab: m.sab, cpu: c, spec, setup, opsBudget: opts.opsPerCpu ?? 0, stopNs, vtTuning: opts.vtTuning };
     tasks.push(pool.run(t));
   }
   // each CPU's result as soon as it has one: a CPU that threw while holding a lock leaves the
@@ -231,7 +235,7 @@ export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
   });
   const kswapdDone: Promise<CpuResult | undefined> = nk
     ? (
-        pool.run({ sab: m.sab, cpu: kswapdCpu(m.layout), spec, setup, opsBudget: 0, kswapd: true, spinBeforeSleep: opts.spinBeforeSleep } satisfies CpuTask) as Promise<CpuResult>
+        pool.run({ sab: m.sab, cpu: kswapdCpu(m.layout), spec, setup, opsBudget: 0, kswapd: true, vtTuning: opts.vtTuning } satisfies CpuTask) as Promise<CpuResult>
       ).catch(
         (e) => {
           crashed = e;
@@ -329,7 +333,9 @@ export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
   }
   let checker: CheckResult;
   try {
-    wl.teardown(monitor, setup);
+    // a CPU that threw (or deadlocked) stopped mid-operation, maybe holding locks the
+    // teardown would spin on for ever on this thread: check the machine as it stands
+    if (!error) wl.teardown(monitor, setup);
     if (opts.checkEmpty && !error) {
       for (const files of setup.files) for (const ino of files) truncate_inode_pages(monitor, ino);
       for (const ino of setup.sharedFiles) truncate_inode_pages(monitor, ino);
@@ -343,7 +349,7 @@ export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
     const stats = { free: 0, pagetables: 0, user: 0, cached: 0, mapped: 0, reserved: 0 };
     checker = { ok: false, violations: [`checker: ${e instanceof Error ? e.message : String(e)}`], stats };
   }
-  const vt = vst && { handoffs: vst.handoffs, parks: vst.parks };
+  const vt = vst && { handoffs: vst.handoffs, handoffsBy: vst.handoffsBy, parks: vst.parks };
   return { m, perCpu, durationMs, checker, checkpoints: { done: cpDone, violations: cpVio }, error, kswapd, rmap: rmap.r, hostMs, vt };
 }
 

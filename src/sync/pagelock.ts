@@ -63,7 +63,7 @@ export function lock_page(cpu: CpuBase, pfn: number, site: number): void {
 export function unlock_page(cpu: CpuBase, pfn: number): void {
   const p = pageStruct(cpu.l, pfn);
   releasing(cpu, p + PG_LOCKWORD, C_PAGE_LOCK, 0);
-  vt_sync_release();
+  vt_sync_release(p + PG_LOCKWORD, 0);
   Atomics.and(cpu.w, p + PG_FLAGS, ~PG_locked);
   futex_unlock(cpu.w, p + PG_LOCKWORD);
   vt_released();
@@ -113,7 +113,7 @@ export function pte_chain_trylock(cpu: CpuBase, pfn: number, site: number): bool
 export function pte_chain_unlock(cpu: CpuBase, pfn: number): void {
   const f = pageStruct(cpu.l, pfn) + PG_FLAGS;
   lock_releasing(cpu, C_CHAIN_LOCK, 0);
-  vt_sync_release();
+  vt_sync_release(f + CHAIN_TRACK, 0);
   Atomics.and(cpu.w, f, ~PG_chainlock);
   vt_released();
 }

@@ -50,7 +50,8 @@ const randomCfg = (cpus: number, locks: string, seed: number, extra: Record<stri
   swap: 0,
   cpus,
   locks,
-  lockdep: true, // debug off: with it the planted no_zone_lock run did not end (90 s alone; ~40 s for the file without); undiagnosed
+  lockdep: true,
+  debug: true,
   seed,
   filePages: 64,
   maxVma: 4096,
