@@ -267,12 +267,12 @@ export const PC_FIXED_WORDS = PC_F64 + PC_LOCKSTAT_F64_WORDS + PC_SITES_F64_WORD
 
 /*
  * issue 17: the conductor's region (timing/conductor.ts owns its meaning).
- * A header line, then one line per CPU slot: Int32 words VS_* (state, the
+ * Two header lines, then one line per CPU slot: Int32 words VS_* (state, the
  * turn word the slot sleeps on, what it is parked on) and, in words 8..15,
  * three Float64 fields (the slot's virtual clock, its park deadline, when it
  * parked), all in virtual nanoseconds.
  */
-export const VT_HDR_WORDS = LINE_WORDS;
+export const VT_HDR_WORDS = 2 * LINE_WORDS;
 export const VT_SLOT_WORDS = LINE_WORDS;
 /*
  * After the slot lines, the release stamps (conductor.ts "release stamps"):

@@ -12,7 +12,9 @@
  * barrier first and sets its workload up in its turn (so set-up allocates in
  * a deterministic order), then waits at the conductor's setup barrier;
  * clocks start at 0 from there. It stops at the run's virtual duration
- * (CpuTask.stopNs) or its op budget, and its elapsedMs is virtual.
+ * (CpuTask.stopNs) or its op budget, and its elapsedMs is virtual. Between
+ * operations it takes the rmap metadata samples when one is due
+ * (rmap_sample.ts: every RMAP_SAMPLE_VT_NS of virtual time).
  *
  * A throwing operation stops the whole run: the CPU records itself in
  * H_ERROR (first one wins), raises H_STOP and returns the error with its CPU
@@ -29,7 +31,8 @@ import { makeCpu } from '../vm/cpu.js';
 import { enter_op, OP_SETUP, OP_WORKLOAD, OP_EXIT, OP_KSWAPD } from '../machine/cpu.js';
 import { workloadByName, type WorkloadSpec, type WorkloadSetup } from '../workload/index.js';
 import { kswapd_run } from '../reclaim/kswapd.js';
-import { vt_abort, vt_begin, vt_end, vt_setup_done, vt_done, vt_now, charge, vtOn, COST, C_USER_STEP, type VtTuning } from '../timing/index.js';
+import { rmap_vt_sample } from './rmap_sample.js';
+import { vt_abort, vt_loop_left, vt_sample_due, vt_begin, vt_end, vt_setup_done, vt_done, vt_now, charge, vtOn, COST, C_USER_STEP, type VtTuning } from '../timing/index.js';
 
 export interface CpuTask {
   sab: SharedArrayBuffer;
@@ -104,12 +107,14 @@ export function runCpuTask(t: CpuTask): CpuResult {
     enter_op(cpu, OP_WORKLOAD, t.spec.name);
     while (Atomics.load(w, H_STOP) === 0 && (t.opsBudget === 0 || ops < t.opsBudget) && vt_now() < stopNs) {
       if (Atomics.load(w, H_STW) !== 0) park(w);
+      if (vt_sample_due()) rmap_vt_sample(cpu);
       charge(COST[C_USER_STEP]!);
       units += inst.step();
       ops++;
       w[cpu.pc + PC_OPS] = ops;
     }
     res.elapsedMs = elapsed(t0);
+    vt_loop_left();
     enter_op(cpu, OP_EXIT);
     // this CPU is done: tear its workload down now (other CPUs may still run)
     inst.end();

@@ -64,7 +64,7 @@ import { debug_show_held_locks } from '../sync/lockdep.js';
 import { check_invariants, type CheckResult } from './checker.js';
 import { drain_all_pages } from '../mm/pcp.js';
 import { truncate_inode_pages } from '../mm/filemap.js';
-import { RmapSampler, type RmapOverhead } from './rmap_sample.js';
+import { RmapSampler, rmap_vt_overhead, type RmapOverhead } from './rmap_sample.js';
 import { resolveCost, vt_init, vt_slot, vt_stats, type HandoffsBy, type VtTuning } from '../timing/index.js';
 
 export interface RunOptions {
@@ -249,9 +249,9 @@ export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
   const t0 = performance.now();
   Atomics.store(w, H_GATE, 1);
   Atomics.notify(w, H_GATE);
-  // rmap metadata samples count while every CPU runs (the last one is the run's end). The sampler
+  // rmap metadata samples count while every CPU runs (the last one is the run's end). This sampler
   // looks at the buffer at host-time moments, so under the virtual clock (whose results must not
-  // depend on the host) it is off: rmap.samples is 0 there
+  // depend on the host) the CPUs sample at virtual times instead (rmap_vt_sample)
   const rmap = new RmapSampler(monitor, RMAP_SAMPLE_MS);
   const tick = () => {
     if (!virtual && Atomics.load(w, H_STOP) === 0 && Atomics.load(w, H_RUNNING) === n + nk) rmap.sample();
@@ -350,7 +350,8 @@ export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
     checker = { ok: false, violations: [`checker: ${e instanceof Error ? e.message : String(e)}`], stats };
   }
   const vt = vst && { handoffs: vst.handoffs, handoffsBy: vst.handoffsBy, parks: vst.parks };
-  return { m, perCpu, durationMs, checker, checkpoints: { done: cpDone, violations: cpVio }, error, kswapd, rmap: rmap.r, hostMs, vt };
+  const rmapR = virtual ? rmap_vt_overhead(m, rmap.r.scheme) : rmap.r;
+  return { m, perCpu, durationMs, checker, checkpoints: { done: cpDone, violations: cpVio }, error, kswapd, rmap: rmapR, hostMs, vt };
 }
 
 /**

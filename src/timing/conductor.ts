@@ -104,7 +104,21 @@ export const HO_PARK = 2; // waiting for a word another CPU must change
 export const HO_SLEEP = 3; // a virtual-time sleep (vt_sleep)
 export const HO_DONE = 4; // finished (and the setup barrier)
 export const HO_NAMES = ['acquire', 'release', 'park', 'sleep', 'done'] as const;
-if (VT_HO + HO_NAMES.length > VT_HDR_WORDS) throw new Error('conductor.ts: header line overflow');
+/*
+ * The second header line: the rmap metadata sampler (sim/rmap_sample.ts)
+ * at virtual-time intervals. VT_RS_COUNT samples taken, VT_RS_LEFT CPUs
+ * that have left their op loop (samples stop then: the workload is being
+ * torn down), and Float64 fields at words VT_RS_F + 2*RS_*.
+ */
+export const VT_RS_COUNT = 16;
+export const VT_RS_LEFT = 17;
+const VT_RS_F = 18;
+const RS_NEXT = 0;
+const RS_PEAK_BYTES = 1;
+const RS_PEAK_PTES = 2;
+const RS_END_BYTES = 3;
+const RS_END_PTES = 4;
+if (VT_HO + HO_NAMES.length > LINE_WORDS || VT_RS_F + 2 * 5 > VT_HDR_WORDS) throw new Error('conductor.ts: header line overflow');
 
 /* slot line words */
 export const VS_STATE = 0;
@@ -597,6 +611,41 @@ function deadlock(st: number): void {
   }
   vtOn = false;
   if (st !== ST_DONE) throw new VtAbort(`simulated deadlock at ${clk} ns: every CPU left is parked`);
+}
+
+/* ---- the rmap sampler's state (turn holder only) ---- */
+
+const rsIdx = (i: number) => (vt + VT_RS_F + 2 * i) >>> 1;
+
+/** Is a sample due: this CPU's clock has reached the next sample time and every CPU is still in its op loop? */
+export function vt_sample_due(): boolean {
+  return vtOn && clk >= f[rsIdx(RS_NEXT)]! && w[vt + VT_RS_LEFT] === 0;
+}
+
+/** Record a sample (metadata bytes, mapped ptes) taken now; the next one is due at the next multiple of `periodNs`. */
+export function vt_sample_record(bytes: number, ptes: number, periodNs: number): void {
+  w[vt + VT_RS_COUNT]!++;
+  const pb = rsIdx(RS_PEAK_BYTES);
+  const pp = rsIdx(RS_PEAK_PTES);
+  if (w[vt + VT_RS_COUNT] === 1 || bytes > f[pb]! || (bytes === f[pb] && ptes > f[pp]!)) {
+    f[pb] = bytes;
+    f[pp] = ptes;
+  }
+  f[rsIdx(RS_END_BYTES)] = bytes;
+  f[rsIdx(RS_END_PTES)] = ptes;
+  f[rsIdx(RS_NEXT)] = (Math.floor(clk / periodNs) + 1) * periodNs;
+}
+
+/** This CPU leaves its op loop (its workload is torn down next): no more samples. */
+export function vt_loop_left(): void {
+  if (vtOn) w[vt + VT_RS_LEFT]!++;
+}
+
+/** The samples, read by the orchestrator after the run. */
+export function vt_samples(wv: Int32Array, l: Layout): { samples: number; peakBytes: number; peakPtes: number; endBytes: number; endPtes: number } {
+  const fv = new Float64Array(wv.buffer, 0, wv.length >>> 1);
+  const at = (i: number) => fv[(l.vt + VT_RS_F + 2 * i) >>> 1]!;
+  return { samples: wv[l.vt + VT_RS_COUNT]!, peakBytes: at(RS_PEAK_BYTES), peakPtes: at(RS_PEAK_PTES), endBytes: at(RS_END_BYTES), endPtes: at(RS_END_PTES) };
 }
 
 /* ---- release stamps ---- */

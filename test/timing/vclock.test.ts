@@ -4,7 +4,8 @@
  *
  * - determinism: one virtual-clock config run twice, the second time beside
  *   a CPU-burning child process, gives the same results JSON field by field
- *   apart from the host-time fields (HOST_TIME_FIELDS); another seed differs;
+ *   apart from the host-time fields (HOST_TIME_FIELDS), the rmap metadata
+ *   samples (taken at virtual times) included; another seed differs;
  * - random stress streams at 16 and 64 CPUs under every lock scheme, with the
  *   invariant checker and the content oracle at the end (every frame free);
  *   the seed is drawn afresh each run (SMPVM_VT_SEED reuses one) and printed;
@@ -92,6 +93,9 @@ describe('virtual clock', () => {
     expect(a.res.clock).toBe('virtual');
     expect(a.res.virtual?.cost.name).toBe('skylake-2s-112');
     expect(a.res.virtual?.cost.hash).toMatch(/^[0-9a-f]{16}$/);
+    // the rmap metadata sampler runs at virtual-time intervals (part of the JSON compared above)
+    expect(a.res.rmap.samples).toBeGreaterThan(0);
+    expect(a.res.rmap.peakBytes).not.toBeNull();
     const c = await run({ ...o, config: { ...o.config, seed: 12 }, spec: { ...o.spec, seed: 12 } });
     expect(simulated(c.res)).not.toEqual(sa);
     console.log(`determinism: ${a.res.ops} ops, ${a.res.durationMs.toFixed(3)} virtual ms, ${a.res.virtual?.handoffs} hand-overs; host ${a.res.hostSeconds.toFixed(2)} s and ${b.res.hostSeconds.toFixed(2)} s beside the burner`);
