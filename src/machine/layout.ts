@@ -276,12 +276,13 @@ export const VT_HDR_WORDS = 2 * LINE_WORDS;
 export const VT_SLOT_WORDS = LINE_WORDS;
 /*
  * After the slot lines, the release stamps (conductor.ts "release stamps"):
- * VT_STAMPS entries, direct-mapped by lock word: VT_STAMPS Int32 keys, then
- * two Float64 arrays of VT_STAMPS (the last write release, the last read
- * release, virtual ns).
+ * VT_STAMPS entries, direct-mapped by lock word: VT_STAMPS Int32 keys,
+ * VT_STAMPS Int32 owners (the one CPU + 1 that has taken the lock, -1: more
+ * than one), then two Float64 arrays of VT_STAMPS (the last write release,
+ * the last read release, virtual ns).
  */
 export const VT_STAMPS = 2048;
-export const VT_STAMP_WORDS = VT_STAMPS * 5;
+export const VT_STAMP_WORDS = VT_STAMPS * 6;
 
 /* lockdep region: class x class matrix of first-seen edge sites, + report */
 export const LD_REPORT_WORDS = 16;

@@ -14,7 +14,9 @@
  * clocks start at 0 from there. It stops at the run's virtual duration
  * (CpuTask.stopNs) or its op budget, and its elapsedMs is virtual. Between
  * operations it takes the rmap metadata samples when one is due
- * (rmap_sample.ts: every RMAP_SAMPLE_VT_NS of virtual time).
+ * (rmap_sample.ts: every RMAP_SAMPLE_VT_NS of virtual time), and parks
+ * for a stop-the-world checkpoint when its clock has reached the next one
+ * (config.checkpointUs; timing/conductor.ts vt_checkpoint_*).
  *
  * A throwing operation stops the whole run: the CPU records itself in
  * H_ERROR (first one wins), raises H_STOP and returns the error with its CPU
@@ -32,7 +34,7 @@ import { enter_op, OP_SETUP, OP_WORKLOAD, OP_EXIT, OP_KSWAPD } from '../machine/
 import { workloadByName, type WorkloadSpec, type WorkloadSetup } from '../workload/index.js';
 import { kswapd_run } from '../reclaim/kswapd.js';
 import { rmap_vt_sample } from './rmap_sample.js';
-import { vt_abort, vt_loop_left, vt_sample_due, vt_begin, vt_end, vt_setup_done, vt_done, vt_now, charge, vtOn, COST, C_USER_STEP, type VtTuning } from '../timing/index.js';
+import { vt_abort, vt_loop_left, vt_sample_due, vt_checkpoint_due, vt_checkpoint_park, vt_begin, vt_end, vt_setup_done, vt_done, vt_now, charge, vtOn, COST, C_USER_STEP, type VtTuning } from '../timing/index.js';
 
 export interface CpuTask {
   sab: SharedArrayBuffer;
@@ -108,12 +110,13 @@ export function runCpuTask(t: CpuTask): CpuResult {
     while (Atomics.load(w, H_STOP) === 0 && (t.opsBudget === 0 || ops < t.opsBudget) && vt_now() < stopNs) {
       if (Atomics.load(w, H_STW) !== 0) park(w);
       if (vt_sample_due()) rmap_vt_sample(cpu);
+      if (vt_checkpoint_due()) vt_checkpoint_park();
       charge(COST[C_USER_STEP]!);
       units += inst.step();
       ops++;
       w[cpu.pc + PC_OPS] = ops;
     }
-    res.elapsedMs = elapsed(t0);
+    res.elapsedMs = elapsed(t0, virtual);
     vt_loop_left();
     enter_op(cpu, OP_EXIT);
     // this CPU is done: tear its workload down now (other CPUs may still run)
@@ -123,7 +126,7 @@ export function runCpuTask(t: CpuTask): CpuResult {
     res.extra = r.extra ?? {};
     if (r.latency) res.latency = r.latency;
   } catch (e) {
-    res.elapsedMs = elapsed(t0);
+    res.elapsedMs = elapsed(t0, virtual);
     fail(w, res, t.cpu, cpu.op, e);
   }
   res.ops = ops;
@@ -133,8 +136,8 @@ export function runCpuTask(t: CpuTask): CpuResult {
   return res;
 }
 
-/** Time since t0 in ms: virtual time under the virtual clock (which starts at 0), else host time. */
-const elapsed = (t0: number) => (vtOn ? vt_now() / 1e6 : performance.now() - t0);
+/** Time since t0 in ms: virtual time under the virtual clock (which starts at 0; also after an abort), else host time. */
+const elapsed = (t0: number, virtual: boolean) => (virtual ? vt_now() / 1e6 : performance.now() - t0);
 
 /** Leave the virtual clock: hand the turn on for good. */
 function leave(virtual: boolean): void {
@@ -168,7 +171,7 @@ function runKswapdTask(t: CpuTask): CpuResult {
   } catch (e) {
     fail(w, res, t.cpu, cpu.op, e);
   }
-  res.elapsedMs = elapsed(t0);
+  res.elapsedMs = elapsed(t0, virtual);
   cpu_done(w, cpu.pc);
   leave(virtual);
   return res;

@@ -227,7 +227,7 @@ export function buildResults(outcome: RunOutcome, opts: BuildOptions): RunResult
       quantumNs: m.cfg.quantum,
       topology: m.cfg.topology ?? cost.topology,
       handoffs: outcome.vt?.handoffs ?? 0,
-      handoffsBy: outcome.vt?.handoffsBy ?? { acquire: 0, release: 0, park: 0, sleep: 0, done: 0 },
+      handoffsBy: outcome.vt?.handoffsBy ?? { acquire: 0, release: 0, park: 0, sleep: 0, done: 0, checkpoint: 0 },
       parks: outcome.vt?.parks ?? 0,
     };
   }

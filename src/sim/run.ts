@@ -65,7 +65,7 @@ import { check_invariants, type CheckResult } from './checker.js';
 import { drain_all_pages } from '../mm/pcp.js';
 import { truncate_inode_pages } from '../mm/filemap.js';
 import { RmapSampler, rmap_vt_overhead, type RmapOverhead } from './rmap_sample.js';
-import { resolveCost, vt_init, vt_slot, vt_stats, type HandoffsBy, type VtTuning } from '../timing/index.js';
+import { resolveCost, vt_checkpoint_resume, vt_checkpoint_time, VT_CP_READY, vt_init, vt_slot, vt_stats, type HandoffsBy, type VtTuning } from '../timing/index.js';
 
 export interface RunOptions {
   /** machine config (config.ts input) */
@@ -245,7 +245,8 @@ export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
       )
     : Promise.resolve(undefined);
   await waitFor(w, H_BARRIER, (v) => v >= n + nk, () => crashed !== undefined);
-  if (virtual) vt_init(w, m.layout, nk ? [...Array(n).keys(), kswapdCpu(m.layout)] : [...Array(n).keys()]);
+  const vtCheckNs = virtual && m.cfg.checkpointUs > 0 ? m.cfg.checkpointUs * 1000 : Infinity;
+  if (virtual) vt_init(w, m.layout, nk ? [...Array(n).keys(), kswapdCpu(m.layout)] : [...Array(n).keys()], vtCheckNs);
   const t0 = performance.now();
   Atomics.store(w, H_GATE, 1);
   Atomics.notify(w, H_GATE);
@@ -289,6 +290,25 @@ export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
       }
     }
   }
+  if (vtCheckNs !== Infinity) {
+    // virtual checkpoints: the CPUs stop the world themselves at virtual times (conductor.ts);
+    // each time, check it here and give the turn back, until every CPU and kswapd are done
+    let finished = false;
+    void Promise.all([all, kswapdDone]).then(() => (finished = true));
+    const ready = m.layout.vt + VT_CP_READY;
+    for (;;) {
+      if (Atomics.load(w, ready) === 1) {
+        cpVio.push(...check_invariants(monitor).violations.map((v) => `checkpoint at ${vt_checkpoint_time(w, m.layout)} virtual ns: ${v}`));
+        cpDone++;
+        vt_checkpoint_resume(w, m.layout, vtCheckNs);
+        continue;
+      }
+      if (finished) break;
+      // a pending waitAsync does not keep the process alive; the timer does
+      const r = Atomics.waitAsync(w, ready, 0, RMAP_SAMPLE_MS);
+      if (r.async) await Promise.race([r.value, sleep(RMAP_SAMPLE_MS)]);
+    }
+  }
   const collected = await collect(m, all, tick);
   Atomics.store(w, H_STOP, 1); // every CPU is done: kswapd leaves too
   kick_kswapd(m);
@@ -298,10 +318,7 @@ export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
       collected === null ? [...Array(n).keys()].filter((c) => Atomics.load(w, percpuBase(m.layout, c) + PC_STATE) === 1) : [kswapdCpu(m.layout)];
     await pool.destroy(); // terminates the stuck threads (and kswapd's)
     // the hung-task detector's lock dump: what every CPU holds (or waits for, last) right now
-    const held = [...Array(n).keys(), kswapdCpu(m.layout), monitorCpu(m.layout)]
-      .map((c) => [c, debug_show_held_locks(w, m.layout, c)] as const)
-      .filter(([, h]) => h !== '')
-      .map(([c, h]) => `cpu ${c}: ${h}`);
+    const held = held_locks(m, n);
     const message =
       `cpu ${stuck.map((c) => `${c} (in ${op_of(w, m.layout, c, spec.name)})`).join(', ')} did not stop within ${STOP_GRACE_MS / 1000} s of the stop flag: a livelock, or a loop on corrupted state` +
       (held.length ? `; held locks (the last may be awaited): ${held.join('; ')}` : '');
@@ -332,9 +349,12 @@ export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
     error = { cpu: errCpu, op: 'worker', message: crashed instanceof Error ? crashed.message : String(crashed) };
   }
   let checker: CheckResult;
+  // a CPU that threw (or deadlocked) stopped mid-operation: the teardown is not run, and if it
+  // still holds locks (lockdep's held stacks) the checker, whose quiesce drains the pagevecs
+  // under the LRU lock, would spin on them for ever on this thread: it is not run either
+  const heldAfterError = error ? held_locks(m, n) : [];
   try {
-    // a CPU that threw (or deadlocked) stopped mid-operation, maybe holding locks the
-    // teardown would spin on for ever on this thread: check the machine as it stands
+    if (heldAfterError.length) throw new Error(`not run: locks are still held after the error (${heldAfterError.join('; ')})`);
     if (!error) wl.teardown(monitor, setup);
     if (opts.checkEmpty && !error) {
       for (const files of setup.files) for (const ino of files) truncate_inode_pages(monitor, ino);
@@ -352,6 +372,14 @@ export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
   const vt = vst && { handoffs: vst.handoffs, handoffsBy: vst.handoffsBy, parks: vst.parks };
   const rmapR = virtual ? rmap_vt_overhead(m, rmap.r.scheme) : rmap.r;
   return { m, perCpu, durationMs, checker, checkpoints: { done: cpDone, violations: cpVio }, error, kswapd, rmap: rmapR, hostMs, vt };
+}
+
+/** What every CPU slot (and kswapd and the monitor) holds by lockdep's held stacks (the last may be awaited); empty without lockdep. */
+function held_locks(m: Machine, n: number): string[] {
+  return [...Array(n).keys(), kswapdCpu(m.layout), monitorCpu(m.layout)]
+    .map((c) => [c, debug_show_held_locks(m.w, m.layout, c)] as const)
+    .filter(([, h]) => h !== '')
+    .map(([c, h]) => `cpu ${c}: ${h}`);
 }
 
 /**

@@ -26,7 +26,7 @@ import { ticket_lock, ticket_trylock, ticket_unlock } from './ticket.js';
 import { mcs_lock, mcs_trylock, mcs_unlock } from './mcs.js';
 import { futex_lock, futex_trylock, futex_unlock } from './futex.js';
 import { lockstatAcquired, lockstatHeld, lkLastCpu1 } from './lockstat.js';
-import { clock_ms, vt_acquired, vt_released, vt_sync, vt_sync_release } from '../timing/conductor.js';
+import { clock_ms, vt_acquired, vt_released, vt_sync_lock, vt_sync_release } from '../timing/conductor.js';
 import { lockdepAcquire, lockdepHeldIndex, lockdepHolds, lockdepReleaseAt } from './lockdep.js';
 import { LOCK_CLASSES, CLASS_KIND, LockKind } from './classes.js';
 import { trace_lock_acquired, trace_lock_release } from '../machine/trace.js';
@@ -66,7 +66,7 @@ export function raw_lock(cpu: CpuBase, off: number): number {
 
 export function raw_trylock(cpu: CpuBase, off: number): boolean {
   const w = cpu.w;
-  vt_sync();
+  vt_sync_lock(off);
   switch (cpu.lockImpl) {
     case IMPL_TAS:
       return tas_trylock(w, off);

@@ -84,7 +84,7 @@
  *
  * Host mode: vtOn is false and every entry point is one untaken branch.
  */
-import { H_ERROR, H_STOP, LINE_WORDS, VT_HDR_WORDS, VT_SLOT_WORDS, VT_STAMPS, type Layout } from '../machine/layout.js';
+import { H_ERROR, H_STOP, LINE_WORDS, VT_HDR_WORDS, VT_SLOT_WORDS, VT_STAMPS, G_KSWAPD, K_WAKE, globalLine, type Layout } from '../machine/layout.js';
 import { COST, C_FUTEX_WAKE, C_LOCK_OP, C_TAS_RACE, C_TICKET_REREAD } from './cost.js';
 import { line_ns } from './topology.js';
 
@@ -103,7 +103,8 @@ export const HO_RELEASE = 1; // a release that could not be stamped (vt_sync_rel
 export const HO_PARK = 2; // waiting for a word another CPU must change
 export const HO_SLEEP = 3; // a virtual-time sleep (vt_sleep)
 export const HO_DONE = 4; // finished (and the setup barrier)
-export const HO_NAMES = ['acquire', 'release', 'park', 'sleep', 'done'] as const;
+export const HO_CHECKPOINT = 5; // resumed after a stop-the-world checkpoint (given by the orchestrator)
+export const HO_NAMES = ['acquire', 'release', 'park', 'sleep', 'done', 'checkpoint'] as const;
 /*
  * The second header line: the rmap metadata sampler (sim/rmap_sample.ts)
  * at virtual-time intervals. VT_RS_COUNT samples taken, VT_RS_LEFT CPUs
@@ -118,7 +119,16 @@ const RS_PEAK_BYTES = 1;
 const RS_PEAK_PTES = 2;
 const RS_END_BYTES = 3;
 const RS_END_PTES = 4;
-if (VT_HO + HO_NAMES.length > LINE_WORDS || VT_RS_F + 2 * 5 > VT_HDR_WORDS) throw new Error('conductor.ts: header line overflow');
+/*
+ * Stop-the-world checkpoints (vt_checkpoint_*): VT_CP_GEN, the word CPUs
+ * parked at a checkpoint wait on; VT_CP_READY, set when the world has
+ * stopped (the orchestrator waits on it); VT_CP_NEXT (Float64), the virtual
+ * time of the next checkpoint (+Infinity: none).
+ */
+export const VT_CP_GEN = 28;
+export const VT_CP_READY = 29;
+const VT_CP_NEXT = 30;
+if (VT_HO + HO_NAMES.length > LINE_WORDS || VT_RS_F + 2 * 5 > VT_CP_GEN || VT_CP_NEXT + 2 > VT_HDR_WORDS) throw new Error('conductor.ts: header line overflow');
 
 /* slot line words */
 export const VS_STATE = 0;
@@ -180,10 +190,16 @@ let spinBeforeSleep = 0;
 let strictReleases = false;
 /** why the current hand-over happens (HO_*), for the VT_HO counters */
 let why = HO_ACQUIRE;
-/* the release stamps (layout.ts VT_STAMPS): keys at word stampKey, Float64 times at stampW / stampR (Float64 indexes) */
+/* the release stamps (layout.ts VT_STAMPS): keys at word stampKey, owners at stampOwner, Float64 times at stampW / stampR (Float64 indexes) */
 let stampKey = 0;
+let stampOwner = 0;
 let stampW = 0;
 let stampR = 0;
+/* checkpoints: the word CPUs park on at one, and kswapd's idle-sleep word (asleep there it holds nothing) */
+let cpWord = 0;
+let quietWord = 0;
+/** the time pick() chose its candidate by */
+let pickedT = Infinity;
 const STAMP_SHIFT = 32 - Math.log2(VT_STAMPS);
 if (!Number.isInteger(Math.log2(VT_STAMPS))) throw new Error('conductor.ts: VT_STAMPS must be a power of two');
 
@@ -212,7 +228,7 @@ export function clock_ms(): number {
  * Before the start gate: every slot IDLE but `participants` (RUNNABLE at
  * clock 0); the first participant gets the turn.
  */
-export function vt_init(wv: Int32Array, l: Layout, participants: readonly number[]): void {
+export function vt_init(wv: Int32Array, l: Layout, participants: readonly number[], checkpointNs = Infinity): void {
   const fv = new Float64Array(wv.buffer, 0, wv.length >>> 1);
   const base = l.vt;
   for (let i = 0; i < VT_HDR_WORDS; i++) wv[base + i] = 0;
@@ -225,9 +241,10 @@ export function vt_init(wv: Int32Array, l: Layout, participants: readonly number
   }
   const keys = base + VT_HDR_WORDS + l.nrCpuSlots * VT_SLOT_WORDS;
   wv.fill(-1, keys, keys + VT_STAMPS);
-  fv.fill(0, (keys + VT_STAMPS) >>> 1, ((keys + VT_STAMPS) >>> 1) + 2 * VT_STAMPS);
+  fv.fill(0, (keys + 2 * VT_STAMPS) >>> 1, ((keys + 2 * VT_STAMPS) >>> 1) + 2 * VT_STAMPS);
   for (const s of participants) wv[base + VT_HDR_WORDS + s * VT_SLOT_WORDS + VS_STATE] = ST_RUNNABLE;
   wv[base + VT_PARTICIPANTS] = participants.length;
+  fv[(base + VT_CP_NEXT) >>> 1] = checkpointNs;
   const first = participants[0]!;
   wv[base + VT_TURN] = first;
   Atomics.store(wv, base + VT_HDR_WORDS + first * VT_SLOT_WORDS + VS_GO, 1);
@@ -287,8 +304,11 @@ export function vt_attach(wv: Int32Array, l: Layout, slot: number, quantumNs: nu
   spinBeforeSleep = tuning.spinBeforeSleep ?? 0;
   strictReleases = tuning.strictReleases ?? false;
   stampKey = vt + VT_HDR_WORDS + nslots * VT_SLOT_WORDS;
-  stampW = (stampKey + VT_STAMPS) >>> 1;
+  stampOwner = stampKey + VT_STAMPS;
+  stampW = (stampKey + 2 * VT_STAMPS) >>> 1;
   stampR = stampW + VT_STAMPS;
+  cpWord = vt + VT_CP_GEN;
+  quietWord = globalLine(l, G_KSWAPD) + K_WAKE;
   clk = 0;
   vtOn = true;
   wait_turn();
@@ -326,6 +346,27 @@ export function vt_sync(): void {
   }
 }
 
+/** How far past the horizon, in quanta, a CPU may run through locks it acquired last (vt_sync_lock). */
+export const PRIVATE_RUNAHEAD_QUANTA = 20;
+
+/**
+ * The synchronisation point before acquiring the lock whose word is `key`.
+ * Past the horizon this CPU hands over (vt_sync), unless the lock is private
+ * to it (its stamp's owner: no other CPU has taken it while the stamp
+ * lived — a process's own mmap_sem, its page-table locks): then it runs on,
+ * up to PRIVATE_RUNAHEAD_QUANTA quanta past the horizon. The stamps keep
+ * such runs exact for locks no other CPU ever takes; a CPU that does take
+ * one later, at an earlier virtual time, waits for its stamp — an order
+ * error of at most that run-ahead, once, on a lock private until then.
+ * Quantum 0: strict.
+ */
+export function vt_sync_lock(key: number): void {
+  if (!vtOn || clk <= horizon) return;
+  if (clk <= horizon + quantum * PRIVATE_RUNAHEAD_QUANTA && is_private(key)) return;
+  why = HO_ACQUIRE;
+  handover(ST_RUNNABLE);
+}
+
 /**
  * Before releasing the lock whose word is `key` (`read`: a read hold of an
  * rwsem). A lock must not be seen free by a CPU whose virtual time is inside
@@ -333,12 +374,20 @@ export function vt_sync(): void {
  * (strict order). Otherwise, at quantum > 0, the release is stamped with
  * this CPU's clock (release stamps, above) and the CPU runs on; an acquirer
  * with a lower clock that finds the lock free waits until the stamp
- * (vt_acquired). Quantum 0, a CPU past the horizon, or a stamp slot taken by
- * another lock's live stamp: hand over first (strict order).
+ * (vt_acquired). That is exact whatever this CPU's clock (the lock was held
+ * until the stamp); what the quantum bounds is the order of acquisitions.
+ * Quantum 0, or a stamp slot taken by another lock's live stamp: hand over
+ * first (strict order).
  */
 export function vt_sync_release(key: number, read: number): void {
-  if (!vtOn || clk <= horizon - quantum) return;
-  if (clk <= horizon && quantum > 0 && !strictReleases && stamp_release(key, read)) return;
+  if (!vtOn) return;
+  const stamps = quantum > 0 && !strictReleases;
+  if (clk <= horizon - quantum) {
+    // the lowest clock: strict order holds; the stamp still records who owns the lock
+    if (stamps) stamp_release(key, read);
+    return;
+  }
+  if (stamps && (clk <= horizon || (clk <= horizon + quantum * PRIVATE_RUNAHEAD_QUANTA && is_private(key))) && stamp_release(key, read)) return;
   why = HO_RELEASE;
   handover(ST_RUNNABLE);
 }
@@ -356,6 +405,7 @@ export function vt_acquired(last: number, key: number, read: number): number {
   let from = -1;
   const i = stamp_slot(key);
   if (w[stampKey + i] === key) {
+    if (w[stampOwner + i] !== me + 1) w[stampOwner + i] = -1;
     const t = read !== 0 ? f[stampW + i]! : Math.max(f[stampW + i]!, f[stampR + i]!);
     if (t > clk) {
       from = clk / 1e6;
@@ -446,6 +496,15 @@ function handover(st: number): boolean {
   w[b + VS_STATE] = st;
   wake_scan();
   const next = pick();
+  if (f[(vt + VT_CP_NEXT) >>> 1] !== Infinity && (next < 0 || pickedT >= f[(vt + VT_CP_NEXT) >>> 1]!) && at_checkpoint()) {
+    // the world has stopped: the orchestrator checks it and gives the turn back (vt_checkpoint_resume)
+    w[vt + VT_TURN] = -1;
+    Atomics.store(w, vt + VT_CP_READY, 1);
+    Atomics.notify(w, vt + VT_CP_READY);
+    if (st === ST_DONE) return true;
+    wait_turn();
+    return resume();
+  }
   if (next < 0) {
     if (any_parked()) deadlock(st);
     return true;
@@ -518,7 +577,27 @@ function pick(): number {
       best = s;
     }
   }
+  pickedT = bt;
   return best;
+}
+
+/**
+ * Has the world stopped for a checkpoint: every slot still in the run is
+ * parked between operations, at the checkpoint or (kswapd) in its idle
+ * sleep, and at least one at the checkpoint?
+ */
+function at_checkpoint(): boolean {
+  let n = 0;
+  for (let s = 0; s < nslots; s++) {
+    const b = slotLine(s);
+    const st = w[b + VS_STATE]!;
+    if (st === ST_IDLE || st === ST_DONE) continue;
+    if (st !== ST_PARKED) return false;
+    const off = w[b + VS_OFF]!;
+    if (off === cpWord) n++;
+    else if (off !== quietWord) return false;
+  }
+  return n > 0;
 }
 
 function set_horizon(): void {
@@ -613,6 +692,70 @@ function deadlock(st: number): void {
   if (st !== ST_DONE) throw new VtAbort(`simulated deadlock at ${clk} ns: every CPU left is parked`);
 }
 
+/* ---- stop-the-world checkpoints ---- */
+
+/** Has this CPU's clock reached the next checkpoint? (asked between operations) */
+export function vt_checkpoint_due(): boolean {
+  return vtOn && clk >= f[(vt + VT_CP_NEXT) >>> 1]!;
+}
+
+/**
+ * Park between operations until the checkpoint has been taken. The world
+ * stops when every CPU is parked so (at_checkpoint, in handover); CPUs
+ * keep their clocks, so a checkpoint costs no virtual time.
+ */
+export function vt_checkpoint_park(): void {
+  park(cpWord, w[cpWord]!, PK_NE | K_FREE, Infinity, HO_PARK);
+}
+
+/** Orchestrator side: the virtual time of the checkpoint the world is stopped at. */
+export function vt_checkpoint_time(wv: Int32Array, l: Layout): number {
+  return new Float64Array(wv.buffer, 0, wv.length >>> 1)[(l.vt + VT_CP_NEXT) >>> 1]!;
+}
+
+/**
+ * Orchestrator side, once VT_CP_READY is set and the checks are done: the
+ * parked CPUs become runnable at their clocks, the next checkpoint is the
+ * first multiple of `everyNs` after the lowest clock, and the lowest
+ * candidate gets the turn.
+ */
+export function vt_checkpoint_resume(wv: Int32Array, l: Layout, everyNs: number): void {
+  const fv = new Float64Array(wv.buffer, 0, wv.length >>> 1);
+  const base = l.vt;
+  const gen = base + VT_CP_GEN;
+  wv[base + VT_CP_READY] = 0;
+  wv[gen]!++;
+  let best = -1;
+  let bt = Infinity;
+  for (let s = 0; s < l.nrCpuSlots; s++) {
+    const b = base + VT_HDR_WORDS + s * VT_SLOT_WORDS;
+    let st = wv[b + VS_STATE]!;
+    if (st === ST_PARKED && wv[b + VS_OFF] === gen) {
+      wv[b + VS_STATE] = st = ST_RUNNABLE;
+      wv[b + VS_WOKE_OFF] = gen;
+    }
+    const t = st === ST_RUNNABLE ? fv[(b + VS_CLOCK) >>> 1]! : st === ST_PARKED ? fv[(b + VS_DEADLINE) >>> 1]! : Infinity;
+    if (t < bt) {
+      bt = t;
+      best = s;
+    }
+  }
+  fv[(base + VT_CP_NEXT) >>> 1] = (Math.floor(bt / everyNs) + 1) * everyNs;
+  const nb = base + VT_HDR_WORDS + best * VT_SLOT_WORDS;
+  if (wv[nb + VS_STATE] === ST_PARKED) {
+    // kswapd's idle sleep ends first: it times out
+    const ci = (nb + VS_CLOCK) >>> 1;
+    fv[ci] = Math.max(fv[ci]!, fv[(nb + VS_DEADLINE) >>> 1]!);
+    wv[nb + VS_STATE] = ST_RUNNABLE;
+    wv[nb + VS_WOKE_OFF] = WOKE_TIMEOUT;
+  }
+  wv[base + VT_TURN] = best;
+  wv[base + VT_HANDOFFS]!++;
+  wv[base + VT_HO + HO_CHECKPOINT]!++;
+  Atomics.store(wv, nb + VS_GO, 1);
+  Atomics.notify(wv, nb + VS_GO, 1);
+}
+
 /* ---- the rmap sampler's state (turn holder only) ---- */
 
 const rsIdx = (i: number) => (vt + VT_RS_F + 2 * i) >>> 1;
@@ -652,6 +795,12 @@ export function vt_samples(wv: Int32Array, l: Layout): { samples: number; peakBy
 
 const stamp_slot = (key: number) => Math.imul(key, 0x9e3779b1) >>> STAMP_SHIFT;
 
+/** Has only this CPU taken the lock at `key` while its stamp lived? */
+function is_private(key: number): boolean {
+  const i = stamp_slot(key);
+  return w[stampKey + i] === key && w[stampOwner + i] === me + 1;
+}
+
 /**
  * Stamp a release of the lock at `key` with this CPU's clock; false if its
  * slot holds another lock's stamp that is still live (later than the lowest
@@ -663,6 +812,7 @@ function stamp_release(key: number, read: number): boolean {
     const low = Math.min(clk, horizon - quantum);
     if (f[stampW + i]! > low || f[stampR + i]! > low) return false;
     w[stampKey + i] = key;
+    w[stampOwner + i] = me + 1;
     f[stampW + i] = 0;
     f[stampR + i] = 0;
   }
