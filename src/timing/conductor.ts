@@ -547,18 +547,26 @@ function resume(): boolean {
 }
 
 function give_turn(next: number): void {
-  const nb = slotLine(next);
-  if (w[nb + VS_STATE] === ST_PARKED) {
-    // its deadline is the lowest time: it times out
-    if (f[deadlineIdx(nb)]! > f[clockIdx(nb)]!) f[clockIdx(nb)] = f[deadlineIdx(nb)]!;
-    w[nb + VS_STATE] = ST_RUNNABLE;
-    w[nb + VS_WOKE_OFF] = WOKE_TIMEOUT;
+  hand_turn(w, f, vt, next, why);
+}
+
+/**
+ * Give the turn to slot `next` of the conductor region at `base` (counted
+ * under `reason`); a parked slot is picked by its deadline: it times out.
+ */
+function hand_turn(wv: Int32Array, fv: Float64Array, base: number, next: number, reason: number): void {
+  const nb = base + VT_HDR_WORDS + next * VT_SLOT_WORDS;
+  if (wv[nb + VS_STATE] === ST_PARKED) {
+    const ci = (nb + VS_CLOCK) >>> 1;
+    fv[ci] = Math.max(fv[ci]!, fv[(nb + VS_DEADLINE) >>> 1]!);
+    wv[nb + VS_STATE] = ST_RUNNABLE;
+    wv[nb + VS_WOKE_OFF] = WOKE_TIMEOUT;
   }
-  w[vt + VT_TURN] = next;
-  w[vt + VT_HANDOFFS]!++;
-  w[vt + VT_HO + why]!++;
-  Atomics.store(w, nb + VS_GO, 1);
-  Atomics.notify(w, nb + VS_GO, 1);
+  wv[base + VT_TURN] = next;
+  wv[base + VT_HANDOFFS]!++;
+  wv[base + VT_HO + reason]!++;
+  Atomics.store(wv, nb + VS_GO, 1);
+  Atomics.notify(wv, nb + VS_GO, 1);
 }
 
 /** The candidate with the lowest time (a parked slot's is its deadline); ties to the lower id; -1 none. */
@@ -741,19 +749,8 @@ export function vt_checkpoint_resume(wv: Int32Array, l: Layout, everyNs: number)
     }
   }
   fv[(base + VT_CP_NEXT) >>> 1] = (Math.floor(bt / everyNs) + 1) * everyNs;
-  const nb = base + VT_HDR_WORDS + best * VT_SLOT_WORDS;
-  if (wv[nb + VS_STATE] === ST_PARKED) {
-    // kswapd's idle sleep ends first: it times out
-    const ci = (nb + VS_CLOCK) >>> 1;
-    fv[ci] = Math.max(fv[ci]!, fv[(nb + VS_DEADLINE) >>> 1]!);
-    wv[nb + VS_STATE] = ST_RUNNABLE;
-    wv[nb + VS_WOKE_OFF] = WOKE_TIMEOUT;
-  }
-  wv[base + VT_TURN] = best;
-  wv[base + VT_HANDOFFS]!++;
-  wv[base + VT_HO + HO_CHECKPOINT]!++;
-  Atomics.store(wv, nb + VS_GO, 1);
-  Atomics.notify(wv, nb + VS_GO, 1);
+  // (kswapd's idle sleep may end first: it times out)
+  hand_turn(wv, fv, base, best, HO_CHECKPOINT);
 }
 
 /* ---- the rmap sampler's state (turn holder only) ---- */
