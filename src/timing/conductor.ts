@@ -74,6 +74,19 @@
  *              can get wrong is what the quantum already can: the order of
  *              two acquisitions less than a quantum apart (a trylock too:
  *              it succeeds, late, where strict order might have failed it).
+ *   private:   a lock whose stamp names one owner (no other CPU has taken
+ *              it while the stamp lived) lets its owner acquire and release
+ *              it up to PRIVATE_RUNAHEAD_QUANTA quanta past the horizon
+ *              without handing over (vt_sync_lock).
+ *   checkpoint: between operations a CPU whose clock has reached
+ *              VT_CP_NEXT parks on VT_CP_GEN; when every slot in the run is
+ *              parked so (kswapd may be asleep in kswapd_sleep instead) and
+ *              nobody else could act before the checkpoint, the hand-over
+ *              sets VT_CP_READY instead of giving the turn; the orchestrator
+ *              checks the machine and calls vt_checkpoint_resume, which
+ *              bumps VT_CP_GEN and gives the turn to the lowest clock.
+ *   samples:   the rmap sampler's fields (second header line) are written
+ *              by the turn holder between its operations.
  *   abort:     a CPU that throws sets VT_ABORT and every other slot's VS_GO
  *              (vt_abort); each throws VtAbort out of its wait.
  *   done:      a finished slot is DONE and hands over without waiting.
