@@ -10,11 +10,13 @@
  *             1..48 CPUs on the amd-48 preset (Boyd-Wickizer et al. 2012):
  *             acquisitions per virtual second, and MCS / ticket at 48.
  *   quantum   the same at 48 CPUs, and page_fault1_processes at 16 CPUs,
- *             at quantum 0 and the default quantum: the relative difference.
- *   speed     page_fault1_processes under split at 1, 16, 64, 128 CPUs:
- *             simulated faults per host second, host seconds, hand-overs per
- *             fault, host RSS; at 64 CPUs also a larger quantum and a spin
- *             before sleeping on the turn word.
+ *             at quantum 0, the default quantum and 10 µs: the relative
+ *             differences.
+ *   speed     page_fault1_processes under split at 1, 16, 64, 128 CPUs,
+ *             with strict and with stamped releases (conductor.ts): simulated
+ *             faults per host second, host seconds, hand-overs per fault (in
+ *             all and by why the giver stopped), host RSS; at 64 CPUs also a
+ *             larger quantum and a spin before sleeping on the turn word.
  *   validate  `smpvm calibrate`'s host table measured in the same run, then
  *             page_fault1 processes/threads under each lock scheme at 1 and 2
  *             CPUs on both clocks: virtual / host faults per second.
@@ -33,6 +35,7 @@ import { writeResult, fmtRate, isMain } from './common.js';
 import { calibrate } from '../src/sim/calibrate.js';
 import { checkCostTable } from '../src/timing/cost.js';
 import { IdleSampler } from '../src/cli/progress.js';
+import type { VtTuning } from '../src/timing/conductor.js';
 
 const MiB = 1 << 20;
 const IMPLS = ['tas', 'ttas', 'ticket', 'mcs', 'futex'] as const;
@@ -43,6 +46,7 @@ interface Point {
   perVirtualSec: number;
   hostS: number;
   handoffs: number;
+  handoffsBy: Record<string, number>;
 }
 
 const pools = new Map<number, Piscina>();
@@ -56,14 +60,14 @@ function pool(threads: number): Piscina {
   return p;
 }
 
-async function point(config: Record<string, unknown>, spec: { name: string; [k: string]: unknown }, opsPerCpu: number, extra: { spinBeforeSleep?: number } = {}): Promise<Point> {
+async function point(config: Record<string, unknown>, spec: { name: string; [k: string]: unknown }, opsPerCpu: number, vtTuning: VtTuning = {}): Promise<Point> {
   const cpus = config.cpus as number;
   const threads = [...pools.keys()].find((k) => k >= cpus + 1) ?? cpus + 1;
-  const o = await runMachine({ config: { clock: 'virtual', swap: 0, populate: true, ...config }, spec, opsPerCpu, pool: pool(threads), ...extra });
+  const o = await runMachine({ config: { clock: 'virtual', swap: 0, populate: true, ...config }, spec, opsPerCpu, pool: pool(threads), vtTuning });
   const res = buildResults(o, { spec, opsPerCpu });
   if (res.error || !res.checker.ok) throw new Error(`${spec.name} at ${cpus} CPUs: ${res.error?.message ?? res.checker.violations[0]}`);
   const units = res.ops;
-  return { res, units, perVirtualSec: res.opsPerSec, hostS: res.hostSeconds, handoffs: res.virtual?.handoffs ?? 0 };
+  return { res, units, perVirtualSec: res.opsPerSec, hostS: res.hostSeconds, handoffs: res.virtual?.handoffs ?? 0, handoffsBy: res.virtual?.handoffsBy ?? {} };
 }
 
 const counter = (cpus: number, lockImpl: string, quantum = DEFAULT_QUANTUM_NS) =>
@@ -88,20 +92,23 @@ async function collapse(): Promise<unknown> {
 }
 
 async function quantum(): Promise<unknown> {
-  console.log(`\n## quantum: default ${DEFAULT_QUANTUM_NS} ns against 0 (strict discrete-event order)`);
-  const out: Record<string, { q0: number; qd: number; diffPct: number }> = {};
-  for (const impl of ['ticket', 'mcs'] as const) {
-    const a = (await counter(48, impl, 0)).perVirtualSec;
-    const b = (await counter(48, impl)).perVirtualSec;
-    out[`lock_counter ${impl} 48 CPUs`] = { q0: a, qd: b, diffPct: ((b - a) / a) * 100 };
-  }
+  const qs = [DEFAULT_QUANTUM_NS, 10_000];
+  console.log(`\n## quantum: ${qs.join(' and ')} ns against 0 (strict discrete-event order)`);
+  const out: Record<string, { q0: number; q: Record<number, number>; diffPct: Record<number, number> }> = {};
+  const row = async (k: string, rate: (q: number) => Promise<number>) => {
+    const q0 = await rate(0);
+    const r: (typeof out)[string] = { q0, q: {}, diffPct: {} };
+    for (const q of qs) {
+      r.q[q] = await rate(q);
+      r.diffPct[q] = ((r.q[q]! - q0) / q0) * 100;
+    }
+    out[k] = r;
+    console.log(`${k.padEnd(36)} q=0 ${fmtRate(q0).padStart(8)}/s${qs.map((q) => `  q=${q} ${fmtRate(r.q[q]!).padStart(8)}/s ${r.diffPct[q]! >= 0 ? '+' : ''}${r.diffPct[q]!.toFixed(1)}%`).join('')}`);
+  };
+  for (const impl of ['ticket', 'mcs'] as const) await row(`lock_counter ${impl} 48 CPUs`, async (q) => (await counter(48, impl, q)).perVirtualSec);
   for (const locks of ['split', 'bkl'] as const) {
-    const pf = (q: number) => point({ cpus: 16, locks, quantum: q, mem: 64 * MiB }, { name: 'page_fault1_processes', regionBytes: MiB }, 8);
-    const a = await pf(0);
-    const b = await pf(DEFAULT_QUANTUM_NS);
-    out[`page_fault1_processes ${locks} 16 CPUs`] = { q0: a.perVirtualSec, qd: b.perVirtualSec, diffPct: ((b.perVirtualSec - a.perVirtualSec) / a.perVirtualSec) * 100 };
+    await row(`page_fault1_processes ${locks} 16 CPUs`, async (q) => (await point({ cpus: 16, locks, quantum: q, mem: 64 * MiB }, { name: 'page_fault1_processes', regionBytes: MiB }, 8)).perVirtualSec);
   }
-  for (const [k, v] of Object.entries(out)) console.log(`${k.padEnd(36)} q=0 ${fmtRate(v.q0).padStart(8)}/s  q=${DEFAULT_QUANTUM_NS} ${fmtRate(v.qd).padStart(8)}/s  ${v.diffPct >= 0 ? '+' : ''}${v.diffPct.toFixed(1)}%`);
   return out;
 }
 
@@ -109,22 +116,29 @@ const rssMiB = () => process.memoryUsage().rss / MiB;
 
 async function speed(): Promise<unknown> {
   console.log('\n## speed and size: page_fault1_processes, split, skylake-2s-112, 1 MiB region per CPU');
-  console.log('cpus  quantum  spin   faults  virtual faults/s  host s  faults/host-s  hand-overs/fault  host RSS MiB');
+  console.log('releases: strict (every release hands over if another clock is lower) or stamped (conductor.ts release stamps)');
+  console.log('cpus  quantum  releases  spin   faults  virtual faults/s  host s  faults/host-s  hand-overs/fault  host RSS MiB  hand-overs/fault by why');
   const out = [];
-  const cases: [number, number, number][] = [
-    [1, DEFAULT_QUANTUM_NS, 0],
-    [16, DEFAULT_QUANTUM_NS, 0],
-    [64, DEFAULT_QUANTUM_NS, 0],
-    [64, DEFAULT_QUANTUM_NS, 2000],
-    [64, 10_000, 0],
-    [128, DEFAULT_QUANTUM_NS, 0],
+  const Q = DEFAULT_QUANTUM_NS;
+  const cases: [number, number, boolean, number][] = [
+    [1, Q, true, 0],
+    [1, Q, false, 0],
+    [16, Q, true, 0],
+    [16, Q, false, 0],
+    [64, Q, true, 0],
+    [64, Q, false, 0],
+    [64, Q, false, 2000],
+    [64, 10_000, false, 0],
+    [128, Q, true, 0],
+    [128, Q, false, 0],
   ];
-  for (const [cpus, q, spin] of cases) {
-    const p = await point({ cpus, locks: 'split', quantum: q, mem: Math.max(64, cpus * 3) * MiB }, { name: 'page_fault1_processes', regionBytes: MiB }, 8, { spinBeforeSleep: spin });
-    const row = { cpus, quantum: q, spin, faults: p.units, perVirtualSec: p.perVirtualSec, hostS: p.hostS, faultsPerHostS: p.units / p.hostS, handoffsPerFault: p.handoffs / p.units, rssMiB: rssMiB() };
+  for (const [cpus, q, strict, spin] of cases) {
+    const p = await point({ cpus, locks: 'split', quantum: q, mem: Math.max(64, cpus * 3) * MiB }, { name: 'page_fault1_processes', regionBytes: MiB }, 8, { spinBeforeSleep: spin, strictReleases: strict });
+    const by = Object.entries(p.handoffsBy).map(([k, v]) => `${k} ${(v / p.units).toFixed(2)}`).join(', ');
+    const row = { cpus, quantum: q, releases: strict ? 'strict' : 'stamped', spin, faults: p.units, perVirtualSec: p.perVirtualSec, hostS: p.hostS, faultsPerHostS: p.units / p.hostS, handoffsPerFault: p.handoffs / p.units, handoffsBy: p.handoffsBy, rssMiB: rssMiB() };
     out.push(row);
     console.log(
-      `${String(cpus).padStart(4)}  ${String(q).padStart(7)}  ${String(spin).padStart(4)}  ${String(p.units).padStart(7)}  ${fmtRate(p.perVirtualSec).padStart(16)}  ${p.hostS.toFixed(2).padStart(6)}  ${fmtRate(row.faultsPerHostS).padStart(13)}  ${row.handoffsPerFault.toFixed(2).padStart(16)}  ${row.rssMiB.toFixed(0).padStart(12)}`,
+      `${String(cpus).padStart(4)}  ${String(q).padStart(7)}  ${row.releases.padStart(8)}  ${String(spin).padStart(4)}  ${String(p.units).padStart(7)}  ${fmtRate(p.perVirtualSec).padStart(16)}  ${p.hostS.toFixed(2).padStart(6)}  ${fmtRate(row.faultsPerHostS).padStart(13)}  ${row.handoffsPerFault.toFixed(2).padStart(16)}  ${row.rssMiB.toFixed(0).padStart(12)}  ${by}`,
     );
   }
   return out;

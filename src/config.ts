@@ -238,6 +238,8 @@ export const CONFIG_FIELDS = {
   clock: oneOf(CLOCKS).default('host'),
   /** virtual clock: how far (virtual ns) a CPU may run ahead of the next-lowest clock before it hands over; 0 = strict discrete-event order */
   quantum: num(0, 1e9).default(DEFAULT_QUANTUM_NS),
+  /** virtual clock: a stop-the-world checkpoint (the invariant checker) every this many virtual µs; 0 = none (the checker still runs at the end) */
+  checkpointUs: num(0, 1e9).default(0),
   /** virtual clock: SOCKETSxCORES (cores per socket); CPUs beyond sockets×cores are SMT siblings. Default: the cost table's */
   topology: z.string().regex(/^[1-9]\d*x[1-9]\d*$/, 'expected SOCKETSxCORES, e.g. 2x28').optional(),
   /** virtual clock: the cost table — a preset name or file path (resolved by timing/cost.ts before boot), or the resolved table */

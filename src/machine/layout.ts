@@ -298,13 +298,22 @@ export const PC_FIXED_WORDS = PC_F64 + PC_LOCKSTAT_F64_WORDS + PC_SITES_F64_WORD
 
 /*
  * issue 17: the conductor's region (timing/conductor.ts owns its meaning).
- * A header line, then one line per CPU slot: Int32 words VS_* (state, the
+ * Two header lines, then one line per CPU slot: Int32 words VS_* (state, the
  * turn word the slot sleeps on, what it is parked on) and, in words 8..15,
  * three Float64 fields (the slot's virtual clock, its park deadline, when it
  * parked), all in virtual nanoseconds.
  */
-export const VT_HDR_WORDS = LINE_WORDS;
+export const VT_HDR_WORDS = 2 * LINE_WORDS;
 export const VT_SLOT_WORDS = LINE_WORDS;
+/*
+ * After the slot lines, the release stamps (conductor.ts "release stamps"):
+ * VT_STAMPS entries, direct-mapped by lock word: VT_STAMPS Int32 keys,
+ * VT_STAMPS Int32 owners (the one CPU + 1 that has taken the lock, -1: more
+ * than one), then two Float64 arrays of VT_STAMPS (the last write release,
+ * the last read release, virtual ns).
+ */
+export const VT_STAMPS = 2048;
+export const VT_STAMP_WORDS = VT_STAMPS * 6;
 
 /* lockdep region: class x class matrix of first-seen edge sites, + report */
 export const LD_REPORT_WORDS = 16;
@@ -440,7 +449,7 @@ export function computeLayout(cfg: Config): Layout {
   o += MAX_LOCK_CLASSES * MAX_LOCK_CLASSES + LD_REPORT_WORDS;
   o = alignUp(o, LINE_WORDS);
   const vt = o;
-  o += VT_HDR_WORDS + nrCpuSlots * VT_SLOT_WORDS;
+  o += VT_HDR_WORDS + nrCpuSlots * VT_SLOT_WORDS + VT_STAMP_WORDS;
   o = alignUp(o, PAGE_WORDS);
   const frames = o;
   o += nrFrames * PAGE_WORDS;

@@ -26,7 +26,7 @@
  *
  * Locking: none held between rounds; see vmscan.ts for a round's.
  */
-import { sleep_on } from '../timing/conductor.js';
+import { sleep_on, vt_checkpoint_due, vt_checkpoint_park } from '../timing/conductor.js';
 import { H_STOP, H_STW, H_RUNNING, G_KSWAPD, K_IO_WAIT, globalLine } from '../machine/layout.js';
 import type { ReclaimCpu } from './context.js';
 import { kswapd_balance, kswapd_sleep } from './vmscan.js';
@@ -55,6 +55,8 @@ export function kswapd_run(cpu: ReclaimCpu, park: (w: Int32Array) => void): numb
   let rounds = 0;
   let work = true;
   while (Atomics.load(w, H_STOP) === 0 && Atomics.load(w, H_RUNNING) > 1) {
+    // virtual clock: park between balance rounds for a checkpoint that is due (timing/conductor.ts)
+    if (vt_checkpoint_due()) vt_checkpoint_park();
     if (Atomics.load(w, H_STW) !== 0) {
       park(w);
       continue;

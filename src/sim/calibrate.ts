@@ -10,9 +10,13 @@
  *   line_*                      half the cache-line round trip between two threads
  *                               (sim/hostprobe.ts); this host has no sockets or
  *                               SMT siblings to tell apart, so all three are that
- *   fault_entry                 page_fault1_processes on 1 CPU under the host clock
+ *   fault_entry                 0: a fault on this host is a function call, with no
+ *                               exception entry before mmap_sem is taken
+ *   fault_walk                  page_fault1_processes on 1 CPU under the host clock
  *                               (ns per fault), minus what the virtual clock charges
- *                               per fault with fault_entry = 0: the rest of a fault
+ *                               per fault with fault_walk = 0: the rest of a fault,
+ *                               which the host does under mmap_sem (kernel_flag
+ *                               under bkl), so the model charges it there too
  *   syscall_entry               the same with mmap1_processes (ns per mmap + munmap
  *                               pair, minus the virtual charge, halved)
  * Every other entry (list_op, hash_step, buddy_split, pte_write,
@@ -95,15 +99,16 @@ export async function calibrate(log: (s: string) => void = () => undefined): Pro
 
   // the rest of a fault, and of an mmap+munmap pair: host ns per unit minus the virtual charge without it
   const table = () => ({ name: 'host', description: `this host, measured by smpvm calibrate at ${when}`, topology: '1x2', costs: JSON.parse(JSON.stringify(costs)) as Record<string, Entry> });
-  set('fault_entry', 0, 'being measured');
+  set('fault_entry', 0, `smpvm calibrate ${when}: a fault on this host is a function call, no exception entry; its work is fault_walk`);
+  set('fault_walk', 0, 'being measured');
   const hostFault = await perUnitNs('page_fault1_processes', 'host');
   const virtFault = await perUnitNs('page_fault1_processes', 'virtual', checkCostTable(table(), 'host'));
-  set('fault_entry', hostFault - virtFault, `smpvm calibrate ${when}: page_fault1_processes on 1 CPU, ${hostFault.toFixed(0)} host ns per fault minus ${virtFault.toFixed(0)} ns the other entries charge`);
+  set('fault_walk', hostFault - virtFault, `smpvm calibrate ${when}: page_fault1_processes on 1 CPU, ${hostFault.toFixed(0)} host ns per fault minus ${virtFault.toFixed(0)} ns the other entries charge`);
   set('syscall_entry', 0, 'being measured');
   const hostMmap = await perUnitNs('mmap1_processes', 'host');
   const virtMmap = await perUnitNs('mmap1_processes', 'virtual', checkCostTable(table(), 'host'));
   set('syscall_entry', (hostMmap - virtMmap) / 2, `smpvm calibrate ${when}: mmap1_processes on 1 CPU, ${hostMmap.toFixed(0)} host ns per mmap+munmap minus ${virtMmap.toFixed(0)} ns the other entries charge, halved`);
-  log(`fault: ${hostFault.toFixed(0)} host ns (fault_entry ${costs.fault_entry!.value} ns); mmap+munmap: ${hostMmap.toFixed(0)} host ns (syscall_entry ${costs.syscall_entry!.value} ns)`);
+  log(`fault: ${hostFault.toFixed(0)} host ns (fault_walk ${costs.fault_walk!.value} ns); mmap+munmap: ${hostMmap.toFixed(0)} host ns (syscall_entry ${costs.syscall_entry!.value} ns)`);
   const t = table();
   checkCostTable(t, 'calibrated table');
   return { table: t, roundTripNs: rtt };

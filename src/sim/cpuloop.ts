@@ -12,7 +12,11 @@
  * barrier first and sets its workload up in its turn (so set-up allocates in
  * a deterministic order), then waits at the conductor's setup barrier;
  * clocks start at 0 from there. It stops at the run's virtual duration
- * (CpuTask.stopNs) or its op budget, and its elapsedMs is virtual.
+ * (CpuTask.stopNs) or its op budget, and its elapsedMs is virtual. Between
+ * operations it takes the rmap metadata samples when one is due
+ * (rmap_sample.ts: every RMAP_SAMPLE_VT_NS of virtual time), and parks
+ * for a stop-the-world checkpoint when its clock has reached the next one
+ * (config.checkpointUs; timing/conductor.ts vt_checkpoint_*).
  *
  * swapoff under load (issue 18, `--swapoff-at`): the CPU given
  * CpuTask.swapoffAtMs runs sys_swapoff once, between two of its operations,
@@ -23,7 +27,9 @@
  *
  * A throwing operation stops the whole run: the CPU records itself in
  * H_ERROR (first one wins), raises H_STOP and returns the error with its CPU
- * and operation named; the other CPUs stop at their next boundary.
+ * and operation named; the other CPUs stop at their next boundary (under the
+ * virtual clock at once: conductor.ts vt_abort wakes every CPU, parked ones
+ * too, and each leaves on VtAbort).
  *
  * Per-CPU counters go to the CPU's own padded area: the loop adds no shared
  * hot line (the stop/STW words are only read until someone writes them).
@@ -36,7 +42,8 @@ import { VM } from '../machine/vmstat.js';
 import { sys_swapoff } from '../reclaim/swapoff.js';
 import { workloadByName, type WorkloadSpec, type WorkloadSetup } from '../workload/index.js';
 import { kswapd_run } from '../reclaim/kswapd.js';
-import { vt_begin, vt_end, vt_setup_done, vt_done, vt_now, charge, vtOn, COST, C_USER_STEP } from '../timing/index.js';
+import { rmap_vt_sample } from './rmap_sample.js';
+import { vt_abort, vt_loop_left, vt_sample_due, vt_checkpoint_due, vt_checkpoint_park, vt_begin, vt_end, vt_setup_done, vt_done, vt_now, charge, vtOn, COST, C_USER_STEP, type VtTuning } from '../timing/index.js';
 
 export interface CpuTask {
   sab: SharedArrayBuffer;
@@ -51,8 +58,8 @@ export interface CpuTask {
   kswapd?: boolean;
   /** virtual clock: stop at this virtual time, ns (the run's duration; Infinity: the op budget decides) */
   stopNs?: number;
-  /** virtual clock: polls of the turn word before sleeping on it (bench/vclock.ts) */
-  spinBeforeSleep?: number;
+  /** virtual clock: how the conductor runs on the host (bench/vclock.ts) */
+  vtTuning?: VtTuning;
   /** run sys_swapoff once at this run time, ms (host, or virtual under the virtual clock) */
   swapoffAtMs?: number;
 }
@@ -91,7 +98,7 @@ export function runCpuTask(t: CpuTask): CpuResult {
   let inst;
   if (virtual) {
     start_barrier(w);
-    vt_begin(m, t.cpu, t.spinBeforeSleep);
+    vt_begin(m, t.cpu, t.vtTuning);
   }
   try {
     const wl = workloadByName(t.spec.name);
@@ -119,27 +126,30 @@ export function runCpuTask(t: CpuTask): CpuResult {
     enter_op(cpu, OP_WORKLOAD, t.spec.name);
     while (Atomics.load(w, H_STOP) === 0 && (t.opsBudget === 0 || ops < t.opsBudget) && vt_now() < stopNs) {
       if (Atomics.load(w, H_STW) !== 0) park(w);
-      if (swapoffAt !== Infinity && elapsed(t0) >= swapoffAt) {
+      if (swapoffAt !== Infinity && elapsed(t0, virtual) >= swapoffAt) {
         swapoffAt = Infinity;
-        const s0 = elapsed(t0);
+        const s0 = elapsed(t0, virtual);
         const p0 = w[cpu.vm + VM.swapoff_pages]!;
         enter_op(cpu, OP_SWAPOFF);
         res.extra.swapoffRc = sys_swapoff(cpu);
         enter_op(cpu, OP_WORKLOAD, t.spec.name);
         res.extra.swapoffAtMs = s0;
-        res.extra.swapoffMs = elapsed(t0) - s0;
+        res.extra.swapoffMs = elapsed(t0, virtual) - s0;
         res.extra.swapoffPages = w[cpu.vm + VM.swapoff_pages]! - p0;
       }
+      if (vt_sample_due()) rmap_vt_sample(cpu);
+      if (vt_checkpoint_due()) vt_checkpoint_park();
       charge(COST[C_USER_STEP]!);
       units += inst.step();
       ops++;
       w[cpu.pc + PC_OPS] = ops;
-      if (warmupMs > 0 && elapsed(t0) >= warmupMs) {
-        res.warmup = { ops, units, elapsedMs: elapsed(t0) };
+      if (warmupMs > 0 && elapsed(t0, virtual) >= warmupMs) {
+        res.warmup = { ops, units, elapsedMs: elapsed(t0, virtual) };
         warmupMs = 0;
       }
     }
-    res.elapsedMs = elapsed(t0);
+    res.elapsedMs = elapsed(t0, virtual);
+    vt_loop_left();
     enter_op(cpu, OP_EXIT);
     // this CPU is done: tear its workload down now (other CPUs may still run)
     inst.end();
@@ -148,7 +158,7 @@ export function runCpuTask(t: CpuTask): CpuResult {
     res.extra = { ...res.extra, ...r.extra };
     if (r.latency) res.latency = r.latency;
   } catch (e) {
-    res.elapsedMs = elapsed(t0);
+    res.elapsedMs = elapsed(t0, virtual);
     fail(w, res, t.cpu, cpu.op, e);
   }
   res.ops = ops;
@@ -158,8 +168,8 @@ export function runCpuTask(t: CpuTask): CpuResult {
   return res;
 }
 
-/** Time since t0 in ms: virtual time under the virtual clock (which starts at 0), else host time. */
-const elapsed = (t0: number) => (vtOn ? vt_now() / 1e6 : performance.now() - t0);
+/** Time since t0 in ms: virtual time under the virtual clock (which starts at 0; also after an abort), else host time. */
+const elapsed = (t0: number, virtual: boolean) => (virtual ? vt_now() / 1e6 : performance.now() - t0);
 
 /** Leave the virtual clock: hand the turn on for good. */
 function leave(virtual: boolean): void {
@@ -182,7 +192,7 @@ function runKswapdTask(t: CpuTask): CpuResult {
   const res: CpuResult = { cpu: t.cpu, ops: 0, units: 0, elapsedMs: 0, failures: [], extra: {} };
   start_barrier(w);
   if (virtual) {
-    vt_begin(m, t.cpu, t.spinBeforeSleep);
+    vt_begin(m, t.cpu, t.vtTuning);
     vt_setup_done();
   }
   w[cpu.pc + PC_STATE] = 1;
@@ -193,7 +203,7 @@ function runKswapdTask(t: CpuTask): CpuResult {
   } catch (e) {
     fail(w, res, t.cpu, cpu.op, e);
   }
-  res.elapsedMs = elapsed(t0);
+  res.elapsedMs = elapsed(t0, virtual);
   cpu_done(w, cpu.pc);
   leave(virtual);
   return res;
@@ -220,4 +230,6 @@ export function fail(w: Int32Array, res: CpuResult, cpu: number, op: string, e: 
   Atomics.store(w, H_STOP, 1);
   res.error = { cpu, op, message: err.message, stack: err.stack };
   if (vtOn) res.error.atNs = vt_now();
+  // virtual clock: the CPUs parked on locks this one holds would never be woken; stop them all now
+  vt_abort();
 }

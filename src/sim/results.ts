@@ -26,6 +26,7 @@ import type { LatencyHistogram } from '../machine/trace.js';
 import { refault_report, type RefaultReport } from '../reclaim/workingset.js';
 import { latencySummary } from '../workload/latency.js';
 import type { RmapOverhead } from './rmap_sample.js';
+import type { HandoffsBy } from '../timing/conductor.js';
 
 /** Bump when a field changes meaning or disappears (adding fields does not). */
 export const RESULTS_VERSION = 1;
@@ -97,7 +98,7 @@ export interface RunResults {
   /** the host seconds the run took (gate to end); under the host clock ≈ durationMs / 1000 */
   hostSeconds: number;
   /** virtual clock: the cost table (name, sha256 prefix), quantum, topology, and the conductor's turns and parks */
-  virtual?: { cost: { name: string; hash: string }; quantumNs: number; topology: string; handoffs: number; parks: number };
+  virtual?: { cost: { name: string; hash: string }; quantumNs: number; topology: string; handoffs: number; handoffsBy: HandoffsBy; parks: number };
 }
 
 /** Fields that depend on the host, not on the simulation: a virtual-clock result is identical apart from these. */
@@ -253,6 +254,7 @@ export function buildResults(outcome: RunOutcome, opts: BuildOptions): RunResult
       quantumNs: m.cfg.quantum,
       topology: m.cfg.topology ?? cost.topology,
       handoffs: outcome.vt?.handoffs ?? 0,
+      handoffsBy: outcome.vt?.handoffsBy ?? { acquire: 0, release: 0, park: 0, sleep: 0, done: 0, checkpoint: 0 },
       parks: outcome.vt?.parks ?? 0,
     };
   }

@@ -24,6 +24,10 @@
  * checker runs at the end). A simulated deadlock is reported with every
  * CPU's state, the word it waits on, and its held locks.
  *
+ * A CPU that throws is named in the run's error (the first to set H_ERROR);
+ * the machine is then checked as it stands, without the workload's teardown
+ * (the thrower may hold locks the teardown would wait for on this thread).
+ *
  * No hang: once the stop flag is up (the duration's end, or a CPU's error),
  * every CPU gets STOP_GRACE_MS to stop, and a checkpoint waits as long for
  * the CPUs to park. A CPU that does not — livelocked, or looping on state a
@@ -60,8 +64,8 @@ import { debug_show_held_locks } from '../sync/lockdep.js';
 import { check_invariants, type CheckResult } from './checker.js';
 import { drain_all_pages } from '../mm/pcp.js';
 import { truncate_inode_pages } from '../mm/filemap.js';
-import { RmapSampler, type RmapOverhead } from './rmap_sample.js';
-import { resolveCost, vt_init, vt_slot, vt_stats } from '../timing/index.js';
+import { RmapSampler, rmap_vt_overhead, type RmapOverhead } from './rmap_sample.js';
+import { resolveCost, vt_checkpoint_resume, vt_checkpoint_time, VT_CP_READY, vt_init, vt_slot, vt_stats, type HandoffsBy, type VtTuning } from '../timing/index.js';
 
 export interface RunOptions {
   /** machine config (config.ts input) */
@@ -87,8 +91,8 @@ export interface RunOptions {
    * worker start-up. The caller destroys it.
    */
   pool?: Piscina;
-  /** virtual clock: polls of the turn word before a worker sleeps on it */
-  spinBeforeSleep?: number;
+  /** virtual clock: how the conductor runs on the host (timing/conductor.ts VtTuning; bench/vclock.ts) */
+  vtTuning?: VtTuning;
   /**
    * issue 18: CPU 0 runs swapoff once at this run time (ms; virtual ms under
    * the virtual clock) while the other CPUs keep faulting (sim/cpuloop.ts)
@@ -116,7 +120,7 @@ export interface RunOutcome {
   /** host milliseconds from the gate to the end (durationMs is virtual under the virtual clock) */
   hostMs: number;
   /** virtual clock: turns handed over and parks */
-  vt?: { handoffs: number; parks: number };
+  vt?: { handoffs: number; handoffsBy: HandoffsBy; parks: number };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -223,7 +227,7 @@ export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
   Atomics.store(w, H_RUNNING, n + nk);
   const tasks: Promise<CpuResult>[] = [];
   for (let c = 0; c < n; c++) {
-    const t: CpuTask = { sab: m.sab, cpu: c, spec, setup, opsBudget: opts.opsPerCpu ?? 0, warmupMs: opts.warmupMs ?? 0, stopNs, spinBeforeSleep: opts.spinBeforeSleep };
+    const t: CpuTask = { sab: m.sab, cpu: c, spec, setup, opsBudget: opts.opsPerCpu ?? 0, warmupMs: opts.warmupMs ?? 0, stopNs, vtTuning: opts.vtTuning };
     if (c === 0 && opts.swapoffAtMs !== undefined) t.swapoffAtMs = opts.swapoffAtMs;
     tasks.push(pool.run(t));
   }
@@ -239,7 +243,7 @@ export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
   });
   const kswapdDone: Promise<CpuResult | undefined> = nk
     ? (
-        pool.run({ sab: m.sab, cpu: kswapdCpu(m.layout), spec, setup, opsBudget: 0, kswapd: true, spinBeforeSleep: opts.spinBeforeSleep } satisfies CpuTask) as Promise<CpuResult>
+        pool.run({ sab: m.sab, cpu: kswapdCpu(m.layout), spec, setup, opsBudget: 0, kswapd: true, vtTuning: opts.vtTuning } satisfies CpuTask) as Promise<CpuResult>
       ).catch(
         (e) => {
           crashed = e;
@@ -249,13 +253,14 @@ export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
       )
     : Promise.resolve(undefined);
   await waitFor(w, H_BARRIER, (v) => v >= n + nk, () => crashed !== undefined);
-  if (virtual) vt_init(w, m.layout, nk ? [...Array(n).keys(), kswapdCpu(m.layout)] : [...Array(n).keys()]);
+  const vtCheckNs = virtual && m.cfg.checkpointUs > 0 ? m.cfg.checkpointUs * 1000 : Infinity;
+  if (virtual) vt_init(w, m.layout, nk ? [...Array(n).keys(), kswapdCpu(m.layout)] : [...Array(n).keys()], vtCheckNs);
   const t0 = performance.now();
   Atomics.store(w, H_GATE, 1);
   Atomics.notify(w, H_GATE);
-  // rmap metadata samples count while every CPU runs (the last one is the run's end). The sampler
+  // rmap metadata samples count while every CPU runs (the last one is the run's end). This sampler
   // looks at the buffer at host-time moments, so under the virtual clock (whose results must not
-  // depend on the host) it is off: rmap.samples is 0 there
+  // depend on the host) the CPUs sample at virtual times instead (rmap_vt_sample)
   const rmap = new RmapSampler(monitor, RMAP_SAMPLE_MS);
   const tick = () => {
     if (!virtual && Atomics.load(w, H_STOP) === 0 && Atomics.load(w, H_RUNNING) === n + nk) rmap.sample();
@@ -293,6 +298,25 @@ export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
       }
     }
   }
+  if (vtCheckNs !== Infinity) {
+    // virtual checkpoints: the CPUs stop the world themselves at virtual times (conductor.ts);
+    // each time, check it here and give the turn back, until every CPU and kswapd are done
+    let finished = false;
+    void Promise.all([all, kswapdDone]).then(() => (finished = true));
+    const ready = m.layout.vt + VT_CP_READY;
+    for (;;) {
+      if (Atomics.load(w, ready) === 1) {
+        cpVio.push(...check_invariants(monitor).violations.map((v) => `checkpoint at ${vt_checkpoint_time(w, m.layout)} virtual ns: ${v}`));
+        cpDone++;
+        vt_checkpoint_resume(w, m.layout, vtCheckNs);
+        continue;
+      }
+      if (finished) break;
+      // a pending waitAsync does not keep the process alive; the timer does
+      const r = Atomics.waitAsync(w, ready, 0, RMAP_SAMPLE_MS);
+      if (r.async) await Promise.race([r.value, sleep(RMAP_SAMPLE_MS)]);
+    }
+  }
   const collected = await collect(m, all, tick);
   Atomics.store(w, H_STOP, 1); // every CPU is done: kswapd leaves too
   kick_kswapd(m);
@@ -302,10 +326,7 @@ export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
       collected === null ? [...Array(n).keys()].filter((c) => Atomics.load(w, percpuBase(m.layout, c) + PC_STATE) === 1) : [kswapdCpu(m.layout)];
     await pool.destroy(); // terminates the stuck threads (and kswapd's)
     // the hung-task detector's lock dump: what every CPU holds (or waits for, last) right now
-    const held = [...Array(n).keys(), kswapdCpu(m.layout), monitorCpu(m.layout)]
-      .map((c) => [c, debug_show_held_locks(w, m.layout, c)] as const)
-      .filter(([, h]) => h !== '')
-      .map(([c, h]) => `cpu ${c}: ${h}`);
+    const held = held_locks(m, n);
     const message =
       `cpu ${stuck.map((c) => `${c} (in ${op_of(w, m.layout, c, spec.name)})`).join(', ')} did not stop within ${STOP_GRACE_MS / 1000} s of the stop flag: a livelock, or a loop on corrupted state` +
       (held.length ? `; held locks (the last may be awaited): ${held.join('; ')}` : '');
@@ -336,8 +357,13 @@ export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
     error = { cpu: errCpu, op: 'worker', message: crashed instanceof Error ? crashed.message : String(crashed) };
   }
   let checker: CheckResult;
+  // a CPU that threw (or deadlocked) stopped mid-operation: the teardown is not run, and if it
+  // still holds locks (lockdep's held stacks) the checker, whose quiesce drains the pagevecs
+  // under the LRU lock, would spin on them for ever on this thread: it is not run either
+  const heldAfterError = error ? held_locks(m, n) : [];
   try {
-    wl.teardown(monitor, setup);
+    if (heldAfterError.length) throw new Error(`not run: locks are still held after the error (${heldAfterError.join('; ')})`);
+    if (!error) wl.teardown(monitor, setup);
     if (opts.checkEmpty && !error) {
       for (const files of setup.files) for (const ino of files) truncate_inode_pages(monitor, ino);
       for (const ino of setup.sharedFiles) truncate_inode_pages(monitor, ino);
@@ -351,8 +377,17 @@ export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
     const stats = { free: 0, pagetables: 0, user: 0, cached: 0, mapped: 0, reserved: 0 };
     checker = { ok: false, violations: [`checker: ${e instanceof Error ? e.message : String(e)}`], stats };
   }
-  const vt = vst && { handoffs: vst.handoffs, parks: vst.parks };
-  return { m, perCpu, durationMs, checker, checkpoints: { done: cpDone, violations: cpVio }, error, kswapd, rmap: rmap.r, hostMs, vt };
+  const vt = vst && { handoffs: vst.handoffs, handoffsBy: vst.handoffsBy, parks: vst.parks };
+  const rmapR = virtual ? rmap_vt_overhead(m, rmap.r.scheme) : rmap.r;
+  return { m, perCpu, durationMs, checker, checkpoints: { done: cpDone, violations: cpVio }, error, kswapd, rmap: rmapR, hostMs, vt };
+}
+
+/** What every CPU slot (and kswapd and the monitor) holds by lockdep's held stacks (the last may be awaited); empty without lockdep. */
+function held_locks(m: Machine, n: number): string[] {
+  return [...Array(n).keys(), kswapdCpu(m.layout), monitorCpu(m.layout)]
+    .map((c) => [c, debug_show_held_locks(m.w, m.layout, c)] as const)
+    .filter(([, h]) => h !== '')
+    .map(([c, h]) => `cpu ${c}: ${h}`);
 }
 
 /**

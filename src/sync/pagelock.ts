@@ -30,12 +30,12 @@ import { acquiring, acquired, releasing, lock_acquired, lock_releasing } from '.
 import { futex_lock, futex_trylock, futex_unlock } from './futex.js';
 import { lkLastCpu1 } from './lockstat.js';
 import { spin_relax } from './relax.js';
-import { clock_ms, vt_released, vt_sync, vt_sync_release } from '../timing/conductor.js';
+import { clock_ms, vt_released, vt_sync_lock, vt_sync_release } from '../timing/conductor.js';
 
 /** TestSetPageLocked: take the page lock if free; never sleeps. */
 export function trylock_page(cpu: CpuBase, pfn: number, site: number): boolean {
   const p = pageStruct(cpu.l, pfn);
-  vt_sync();
+  vt_sync_lock(p + PG_LOCKWORD);
   if (!futex_trylock(cpu.w, p + PG_LOCKWORD)) return false;
   Atomics.or(cpu.w, p + PG_FLAGS, PG_locked);
   acquiring(cpu, C_PAGE_LOCK, site, true);
@@ -48,7 +48,7 @@ export function lock_page(cpu: CpuBase, pfn: number, site: number): void {
   const p = pageStruct(cpu.l, pfn);
   const word = p + PG_LOCKWORD;
   acquiring(cpu, C_PAGE_LOCK, site, false);
-  vt_sync();
+  vt_sync_lock(word);
   if (futex_trylock(cpu.w, word)) {
     Atomics.or(cpu.w, p + PG_FLAGS, PG_locked);
     acquired(cpu, word, C_PAGE_LOCK, 0, site, 0, 0);
@@ -63,7 +63,7 @@ export function lock_page(cpu: CpuBase, pfn: number, site: number): void {
 export function unlock_page(cpu: CpuBase, pfn: number): void {
   const p = pageStruct(cpu.l, pfn);
   releasing(cpu, p + PG_LOCKWORD, C_PAGE_LOCK, 0);
-  vt_sync_release();
+  vt_sync_release(p + PG_LOCKWORD, 0);
   Atomics.and(cpu.w, p + PG_FLAGS, ~PG_locked);
   futex_unlock(cpu.w, p + PG_LOCKWORD);
   vt_released();
@@ -87,7 +87,7 @@ export function pte_chain_lock(cpu: CpuBase, pfn: number, site: number): void {
   const f = pageStruct(cpu.l, pfn) + PG_FLAGS;
   const w = cpu.w;
   acquiring(cpu, C_CHAIN_LOCK, site, false);
-  vt_sync();
+  vt_sync_lock(f + CHAIN_TRACK);
   if ((Atomics.or(w, f, PG_chainlock) & PG_chainlock) === 0) {
     lock_acquired(cpu, f + CHAIN_TRACK, C_CHAIN_LOCK, 0, site, 0, 0);
     return;
@@ -103,7 +103,7 @@ export function pte_chain_lock(cpu: CpuBase, pfn: number, site: number): void {
 /** pte_chain_trylock: take PG_chainlock if free (reclaim against the fault path's order). */
 export function pte_chain_trylock(cpu: CpuBase, pfn: number, site: number): boolean {
   const f = pageStruct(cpu.l, pfn) + PG_FLAGS;
-  vt_sync();
+  vt_sync_lock(f + CHAIN_TRACK);
   if ((Atomics.or(cpu.w, f, PG_chainlock) & PG_chainlock) !== 0) return false;
   acquiring(cpu, C_CHAIN_LOCK, site, true);
   lock_acquired(cpu, f + CHAIN_TRACK, C_CHAIN_LOCK, 0, site, 0, 0);
@@ -113,7 +113,7 @@ export function pte_chain_trylock(cpu: CpuBase, pfn: number, site: number): bool
 export function pte_chain_unlock(cpu: CpuBase, pfn: number): void {
   const f = pageStruct(cpu.l, pfn) + PG_FLAGS;
   lock_releasing(cpu, C_CHAIN_LOCK, 0);
-  vt_sync_release();
+  vt_sync_release(f + CHAIN_TRACK, 0);
   Atomics.and(cpu.w, f, ~PG_chainlock);
   vt_released();
 }

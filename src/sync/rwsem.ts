@@ -43,7 +43,7 @@
 import type { CpuBase } from '../machine/cpu.js';
 import { LK_AUX, LK_HOLDER, LK_STATE } from '../machine/layout.js';
 import { acquiring, acquired, releasing, spin_lock_init } from './spinlock.js';
-import { clock_ms, vtOn, vt_park, vt_released, vt_sync, vt_sync_release, PK_NE, K_SLEEP } from '../timing/conductor.js';
+import { clock_ms, vtOn, vt_park, vt_released, vt_sync_lock, vt_sync_release, PK_NE, K_SLEEP } from '../timing/conductor.js';
 
 export const RWSEM_READER_MASK = 0x0fffffff;
 export const RWSEM_WRITER_LOCKED = 1 << 28;
@@ -94,7 +94,7 @@ function rwsem_sleep(w: Int32Array, off: number, c: number, reader: boolean): nu
 /* ---- the API ---- */
 
 export function down_read_trylock(cpu: CpuBase, off: number, cls: number, site: number): boolean {
-  vt_sync();
+  vt_sync_lock(off);
   if (!read_trylock_raw(cpu.w, off)) return false;
   acquiring(cpu, cls, site, true);
   acquired(cpu, off, cls, 1, site, 0, 0);
@@ -105,7 +105,7 @@ export function down_read_trylock(cpu: CpuBase, off: number, cls: number, site: 
 export function down_read(cpu: CpuBase, off: number, cls: number, site: number): void {
   const w = cpu.w;
   acquiring(cpu, cls, site, false);
-  vt_sync();
+  vt_sync_lock(off);
   if (read_trylock_raw(w, off)) {
     acquired(cpu, off, cls, 1, site, 0, 0);
     return;
@@ -124,7 +124,7 @@ export function down_read(cpu: CpuBase, off: number, cls: number, site: number):
 
 export function up_read(cpu: CpuBase, off: number, cls: number): void {
   releasing(cpu, off, cls, 1);
-  vt_sync_release();
+  vt_sync_release(off, 1);
   const w = cpu.w;
   const o = off + LK_STATE;
   const old = Atomics.sub(w, o, 1);
@@ -137,7 +137,7 @@ export function up_read(cpu: CpuBase, off: number, cls: number): void {
 }
 
 export function down_write_trylock(cpu: CpuBase, off: number, cls: number, site: number): boolean {
-  vt_sync();
+  vt_sync_lock(off);
   if (!write_trylock_raw(cpu.w, off)) return false;
   acquiring(cpu, cls, site, true);
   cpu.w[off + LK_HOLDER] = cpu.id + 1;
@@ -149,7 +149,7 @@ export function down_write_trylock(cpu: CpuBase, off: number, cls: number, site:
 export function down_write(cpu: CpuBase, off: number, cls: number, site: number): void {
   const w = cpu.w;
   acquiring(cpu, cls, site, false);
-  vt_sync();
+  vt_sync_lock(off);
   if (write_trylock_raw(w, off)) {
     w[off + LK_HOLDER] = cpu.id + 1;
     acquired(cpu, off, cls, 0, site, 0, 0);
@@ -172,7 +172,7 @@ export function down_write(cpu: CpuBase, off: number, cls: number, site: number)
 
 export function up_write(cpu: CpuBase, off: number, cls: number): void {
   releasing(cpu, off, cls, 0);
-  vt_sync_release();
+  vt_sync_release(off, 0);
   const w = cpu.w;
   w[off + LK_HOLDER] = 0;
   const old = Atomics.exchange(w, off + LK_STATE, 0);

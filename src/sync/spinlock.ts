@@ -26,7 +26,7 @@ import { ticket_lock, ticket_trylock, ticket_unlock } from './ticket.js';
 import { mcs_lock, mcs_trylock, mcs_unlock } from './mcs.js';
 import { futex_lock, futex_trylock, futex_unlock } from './futex.js';
 import { lockstatAcquired, lockstatHeld, lkLastCpu1 } from './lockstat.js';
-import { clock_ms, vt_acquired, vt_released, vt_sync, vt_sync_release } from '../timing/conductor.js';
+import { clock_ms, vt_acquired, vt_released, vt_sync_lock, vt_sync_release } from '../timing/conductor.js';
 import { lockdepAcquire, lockdepHeldIndex, lockdepHolds, lockdepReleaseAt } from './lockdep.js';
 import { LOCK_CLASSES, CLASS_KIND, LockKind } from './classes.js';
 import { trace_lock_acquired, trace_lock_release } from '../machine/trace.js';
@@ -66,7 +66,7 @@ export function raw_lock(cpu: CpuBase, off: number): number {
 
 export function raw_trylock(cpu: CpuBase, off: number): boolean {
   const w = cpu.w;
-  vt_sync();
+  vt_sync_lock(off);
   switch (cpu.lockImpl) {
     case IMPL_TAS:
       return tas_trylock(w, off);
@@ -87,7 +87,7 @@ export function raw_trylock(cpu: CpuBase, off: number): boolean {
 
 export function raw_unlock(cpu: CpuBase, off: number): void {
   const w = cpu.w;
-  vt_sync_release();
+  vt_sync_release(off, 0);
   switch (cpu.lockImpl) {
     case IMPL_TAS:
       tas_unlock(w, off);
@@ -122,8 +122,12 @@ export function acquiring(cpu: CpuBase, cls: number, site: number, trylock: bool
  * `spins`: 0 = uncontended (t0 unused); > 0 waited that often; < 0 contended, uncounted.
  */
 export function lock_acquired(cpu: CpuBase, off: number, cls: number, read: number, site: number, t0: number, spins: number): void {
-  // virtual clock: the lock's line comes from its last acquirer
-  vt_acquired(lkLastCpu1(cpu.w[off + LK_LAST]!) - 1);
+  // virtual clock: a release stamped later than this CPU's clock was waited for; the lock's line comes from its last acquirer
+  const waitFrom = vt_acquired(lkLastCpu1(cpu.w[off + LK_LAST]!) - 1, off, read);
+  if (waitFrom >= 0 && spins === 0) {
+    t0 = waitFrom;
+    spins = -1;
+  }
   lockstatAcquired(cpu, off, cls, read, site, spins !== 0 ? clock_ms() - t0 : -1, spins < 0 ? 0 : spins);
   if (cpu.holdTime) cpu.holdStart[cpu.w[cpu.pc + PC_LOCKDEP_DEPTH]! - 1] = clock_ms();
   if (cpu.l.traceRing !== 0) trace_lock_acquired(cpu, off, cls, read, site, spins !== 0 ? t0 : 0);

@@ -6,14 +6,14 @@
  *
  * STATE (layout.ts `vt` region). A header line: VT_TURN (the slot running),
  * VT_ABORT (1: the run is being torn down, every waiter leaves), VT_DEADLOCK,
- * VT_HANDOFFS (turns handed over, a host-cost diagnostic), VT_READY /
- * VT_PARTICIPANTS (the setup barrier). Then one line per CPU slot: VS_STATE
+ * VT_HANDOFFS (turns handed over, a host-cost diagnostic; VT_HO + HO_* by
+ * why), VT_READY / VT_PARTICIPANTS (the setup barrier). Then one line per CPU slot: VS_STATE
  * (IDLE: not in this run; RUNNING; RUNNABLE; PARKED; DONE), VS_GO (the word
  * the slot's thread sleeps on while it is not its turn), VS_OFF / VS_VAL /
  * VS_MODE (what a parked slot waits for: the word at VS_OFF to equal, or to
  * differ from, VS_VAL), VS_WOKE_OFF (the word a wake-up was for; -2: the
  * park timed out), and three Float64 fields: the slot's clock, its park
- * deadline (+Infinity: none), when it parked. All in virtual nanoseconds; a
+ * deadline (+Infinity: none), when it parked. Then the release stamps. All in virtual nanoseconds; a
  * Float64 holds 2^53 ns (104 days) exactly, so clocks never round.
  *
  * PROTOCOL. The orchestrator marks the participating slots RUNNABLE at clock
@@ -32,10 +32,10 @@
  *              discrete-event order; a quantum q lets a slot run up to q ns
  *              ahead of the next-lowest clock, so two acquisitions may
  *              happen in an order that is wrong by at most q ns of virtual
- *              time (README "Virtual time"). Releases are always in strict
- *              order (vt_sync_release: the horizon without the quantum), so
- *              no CPU ever finds a lock free at a virtual time inside
- *              another's critical section.
+ *              time (README "Virtual time"). A release is in strict order
+ *              (vt_sync_release: the horizon without the quantum) or stamped
+ *              (below), so no CPU ever finds a lock free at a virtual time
+ *              inside another's critical section.
  *   hand-over: store my clock; wake every parked slot whose condition now
  *              holds (wake_scan); pick the candidate with the lowest time,
  *              ties to the lower slot id (a parked slot's time is its
@@ -60,6 +60,35 @@
  *              sets every waiter's VS_GO, and each of them throws VtAbort
  *              out of its wait; the orchestrator reports every CPU's held
  *              and awaited locks (sim/run.ts). Never a hang.
+ *   release stamps: at quantum > 0 a CPU that releases a lock while some
+ *              other clock is lower need not hand over: it stamps the lock
+ *              (a direct-mapped table after the slot lines, keyed by the
+ *              lock word: the latest write release and the latest read
+ *              release, virtual ns) and runs on. An acquirer whose clock is
+ *              below the stamp that excludes it (a writer: either; a reader:
+ *              the write stamp) waited until it: its clock jumps there and
+ *              lock_stat counts a contention (vt_acquired). A stamp is live
+ *              while some CPU could still act before it (its time is above
+ *              the lowest clock and park deadline); a release whose slot
+ *              holds another lock's live stamp hands over instead. What this
+ *              can get wrong is what the quantum already can: the order of
+ *              two acquisitions less than a quantum apart (a trylock too:
+ *              it succeeds, late, where strict order might have failed it).
+ *   private:   a lock whose stamp names one owner (no other CPU has taken
+ *              it while the stamp lived) lets its owner acquire and release
+ *              it up to PRIVATE_RUNAHEAD_QUANTA quanta past the horizon
+ *              without handing over (vt_sync_lock).
+ *   checkpoint: between operations a CPU whose clock has reached
+ *              VT_CP_NEXT parks on VT_CP_GEN; when every slot in the run is
+ *              parked so (kswapd may be asleep in kswapd_sleep instead) and
+ *              nobody else could act before the checkpoint, the hand-over
+ *              sets VT_CP_READY instead of giving the turn; the orchestrator
+ *              checks the machine and calls vt_checkpoint_resume, which
+ *              bumps VT_CP_GEN and gives the turn to the lowest clock.
+ *   samples:   the rmap sampler's fields (second header line) are written
+ *              by the turn holder between its operations.
+ *   abort:     a CPU that throws sets VT_ABORT and every other slot's VS_GO
+ *              (vt_abort); each throws VtAbort out of its wait.
  *   done:      a finished slot is DONE and hands over without waiting.
  *
  * Determinism: only the turn holder runs, and every decision above depends
@@ -68,7 +97,7 @@
  *
  * Host mode: vtOn is false and every entry point is one untaken branch.
  */
-import { H_ERROR, H_STOP, LINE_WORDS, VT_HDR_WORDS, VT_SLOT_WORDS, type Layout } from '../machine/layout.js';
+import { H_ERROR, H_STOP, LINE_WORDS, VT_HDR_WORDS, VT_SLOT_WORDS, VT_STAMPS, G_KSWAPD, K_WAKE, globalLine, type Layout } from '../machine/layout.js';
 import { COST, C_FUTEX_WAKE, C_LOCK_OP, C_TAS_RACE, C_TICKET_REREAD } from './cost.js';
 import { line_ns } from './topology.js';
 
@@ -80,6 +109,39 @@ export const VT_HANDOFFS = 3;
 export const VT_READY = 4;
 export const VT_PARTICIPANTS = 5;
 export const VT_PARKS = 6;
+/** turns handed over, by why the giver stopped: words VT_HO + HO_* */
+export const VT_HO = 7;
+export const HO_ACQUIRE = 0; // past the horizon at an acquisition or a shared-word access (vt_sync)
+export const HO_RELEASE = 1; // a release that could not be stamped (vt_sync_release)
+export const HO_PARK = 2; // waiting for a word another CPU must change
+export const HO_SLEEP = 3; // a virtual-time sleep (vt_sleep)
+export const HO_DONE = 4; // finished (and the setup barrier)
+export const HO_CHECKPOINT = 5; // resumed after a stop-the-world checkpoint (given by the orchestrator)
+export const HO_NAMES = ['acquire', 'release', 'park', 'sleep', 'done', 'checkpoint'] as const;
+/*
+ * The second header line: the rmap metadata sampler (sim/rmap_sample.ts)
+ * at virtual-time intervals. VT_RS_COUNT samples taken, VT_RS_LEFT CPUs
+ * that have left their op loop (samples stop then: the workload is being
+ * torn down), and Float64 fields at words VT_RS_F + 2*RS_*.
+ */
+export const VT_RS_COUNT = 16;
+export const VT_RS_LEFT = 17;
+const VT_RS_F = 18;
+const RS_NEXT = 0;
+const RS_PEAK_BYTES = 1;
+const RS_PEAK_PTES = 2;
+const RS_END_BYTES = 3;
+const RS_END_PTES = 4;
+/*
+ * Stop-the-world checkpoints (vt_checkpoint_*): VT_CP_GEN, the word CPUs
+ * parked at a checkpoint wait on; VT_CP_READY, set when the world has
+ * stopped (the orchestrator waits on it); VT_CP_NEXT (Float64), the virtual
+ * time of the next checkpoint (+Infinity: none).
+ */
+export const VT_CP_GEN = 28;
+export const VT_CP_READY = 29;
+const VT_CP_NEXT = 30;
+if (VT_HO + HO_NAMES.length > LINE_WORDS || VT_RS_F + 2 * 5 > VT_CP_GEN || VT_CP_NEXT + 2 > VT_HDR_WORDS) throw new Error('conductor.ts: header line overflow');
 
 /* slot line words */
 export const VS_STATE = 0;
@@ -130,8 +192,29 @@ let myLine = 0;
 let clk = 0;
 let horizon = Infinity;
 let quantum = 0;
-/** polls of VS_GO before Atomics.wait (bench/vclock.ts measures the effect) */
+/** How the conductor runs on the host; bench/vclock.ts measures both (neither changes what is simulated at quantum 0). */
+export interface VtTuning {
+  /** polls of VS_GO before Atomics.wait */
+  spinBeforeSleep?: number;
+  /** every release in strict order (hand over if any clock is lower), not stamped */
+  strictReleases?: boolean;
+}
 let spinBeforeSleep = 0;
+let strictReleases = false;
+/** why the current hand-over happens (HO_*), for the VT_HO counters */
+let why = HO_ACQUIRE;
+/* the release stamps (layout.ts VT_STAMPS): keys at word stampKey, owners at stampOwner, Float64 times at stampW / stampR (Float64 indexes) */
+let stampKey = 0;
+let stampOwner = 0;
+let stampW = 0;
+let stampR = 0;
+/* checkpoints: the word CPUs park on at one, and kswapd's idle-sleep word (asleep there it holds nothing) */
+let cpWord = 0;
+let quietWord = 0;
+/** the time pick() chose its candidate by */
+let pickedT = Infinity;
+const STAMP_SHIFT = 32 - Math.log2(VT_STAMPS);
+if (!Number.isInteger(Math.log2(VT_STAMPS))) throw new Error('conductor.ts: VT_STAMPS must be a power of two');
 
 const slotLine = (s: number) => vt + VT_HDR_WORDS + s * VT_SLOT_WORDS;
 const clockIdx = (b: number) => (b + VS_CLOCK) >>> 1;
@@ -158,7 +241,7 @@ export function clock_ms(): number {
  * Before the start gate: every slot IDLE but `participants` (RUNNABLE at
  * clock 0); the first participant gets the turn.
  */
-export function vt_init(wv: Int32Array, l: Layout, participants: readonly number[]): void {
+export function vt_init(wv: Int32Array, l: Layout, participants: readonly number[], checkpointNs = Infinity): void {
   const fv = new Float64Array(wv.buffer, 0, wv.length >>> 1);
   const base = l.vt;
   for (let i = 0; i < VT_HDR_WORDS; i++) wv[base + i] = 0;
@@ -169,8 +252,12 @@ export function vt_init(wv: Int32Array, l: Layout, participants: readonly number
     wv[b + VS_WOKE_OFF] = -1;
     fv[(b + VS_DEADLINE) >>> 1] = Infinity;
   }
+  const keys = base + VT_HDR_WORDS + l.nrCpuSlots * VT_SLOT_WORDS;
+  wv.fill(-1, keys, keys + VT_STAMPS);
+  fv.fill(0, (keys + 2 * VT_STAMPS) >>> 1, ((keys + 2 * VT_STAMPS) >>> 1) + 2 * VT_STAMPS);
   for (const s of participants) wv[base + VT_HDR_WORDS + s * VT_SLOT_WORDS + VS_STATE] = ST_RUNNABLE;
   wv[base + VT_PARTICIPANTS] = participants.length;
+  fv[(base + VT_CP_NEXT) >>> 1] = checkpointNs;
   const first = participants[0]!;
   wv[base + VT_TURN] = first;
   Atomics.store(wv, base + VT_HDR_WORDS + first * VT_SLOT_WORDS + VS_GO, 1);
@@ -202,9 +289,14 @@ export function vt_slot(wv: Int32Array, l: Layout, s: number): SlotState {
   };
 }
 
-/** Header counters: turns handed over, parks, and whether the run deadlocked. */
-export function vt_stats(wv: Int32Array, l: Layout): { handoffs: number; parks: number; deadlock: boolean } {
-  return { handoffs: wv[l.vt + VT_HANDOFFS]! >>> 0, parks: wv[l.vt + VT_PARKS]! >>> 0, deadlock: wv[l.vt + VT_DEADLOCK] !== 0 };
+/** Turns handed over, by why the giver stopped (HO_NAMES). */
+export type HandoffsBy = Record<(typeof HO_NAMES)[number], number>;
+
+/** Header counters: turns handed over (in all and by why), parks, and whether the run deadlocked. */
+export function vt_stats(wv: Int32Array, l: Layout): { handoffs: number; handoffsBy: HandoffsBy; parks: number; deadlock: boolean } {
+  const by = {} as HandoffsBy;
+  HO_NAMES.forEach((n, i) => (by[n] = wv[l.vt + VT_HO + i]! >>> 0));
+  return { handoffs: wv[l.vt + VT_HANDOFFS]! >>> 0, handoffsBy: by, parks: wv[l.vt + VT_PARKS]! >>> 0, deadlock: wv[l.vt + VT_DEADLOCK] !== 0 };
 }
 
 /* ---- CPU side ---- */
@@ -214,7 +306,7 @@ export function vt_stats(wv: Int32Array, l: Layout): { handoffs: number; parks: 
  * wait for the first turn (the setup phase runs in turn too, so workload
  * set-up allocates in a deterministic order).
  */
-export function vt_attach(wv: Int32Array, l: Layout, slot: number, quantumNs: number, spin = 0): void {
+export function vt_attach(wv: Int32Array, l: Layout, slot: number, quantumNs: number, tuning: VtTuning = {}): void {
   w = wv;
   f = new Float64Array(wv.buffer, 0, wv.length >>> 1);
   vt = l.vt;
@@ -222,7 +314,14 @@ export function vt_attach(wv: Int32Array, l: Layout, slot: number, quantumNs: nu
   me = slot;
   myLine = slotLine(slot);
   quantum = quantumNs;
-  spinBeforeSleep = spin;
+  spinBeforeSleep = tuning.spinBeforeSleep ?? 0;
+  strictReleases = tuning.strictReleases ?? false;
+  stampKey = vt + VT_HDR_WORDS + nslots * VT_SLOT_WORDS;
+  stampOwner = stampKey + VT_STAMPS;
+  stampW = (stampKey + 2 * VT_STAMPS) >>> 1;
+  stampR = stampW + VT_STAMPS;
+  cpWord = vt + VT_CP_GEN;
+  quietWord = globalLine(l, G_KSWAPD) + K_WAKE;
   clk = 0;
   vtOn = true;
   wait_turn();
@@ -245,7 +344,7 @@ export function vt_setup_done(): void {
   clk = 0;
   const all = w[vt + VT_PARTICIPANTS]!;
   if (++w[vt + VT_READY]! < all) {
-    while (w[vt + VT_READY]! < all) vt_park(vt + VT_READY, all, PK_EQ | K_FREE);
+    while (w[vt + VT_READY]! < all) park(vt + VT_READY, all, PK_EQ | K_FREE, Infinity, HO_DONE);
     return;
   }
   wake_scan();
@@ -254,25 +353,80 @@ export function vt_setup_done(): void {
 
 /** A synchronisation point: hand over if this CPU is past the horizon. */
 export function vt_sync(): void {
-  if (vtOn && clk > horizon) handover(ST_RUNNABLE);
+  if (vtOn && clk > horizon) {
+    why = HO_ACQUIRE;
+    handover(ST_RUNNABLE);
+  }
+}
+
+/** How far past the horizon, in quanta, a CPU may run through locks it acquired last (vt_sync_lock). */
+export const PRIVATE_RUNAHEAD_QUANTA = 20;
+
+/**
+ * The synchronisation point before acquiring the lock whose word is `key`.
+ * Past the horizon this CPU hands over (vt_sync), unless the lock is private
+ * to it (its stamp's owner: no other CPU has taken it while the stamp
+ * lived — a process's own mmap_sem, its page-table locks): then it runs on,
+ * up to PRIVATE_RUNAHEAD_QUANTA quanta past the horizon. The stamps keep
+ * such runs exact for locks no other CPU ever takes; a CPU that does take
+ * one later, at an earlier virtual time, waits for its stamp — an order
+ * error of at most that run-ahead, once, on a lock private until then.
+ * Quantum 0: strict.
+ */
+export function vt_sync_lock(key: number): void {
+  if (!vtOn || clk <= horizon) return;
+  if (clk <= horizon + quantum * PRIVATE_RUNAHEAD_QUANTA && is_private(key)) return;
+  why = HO_ACQUIRE;
+  handover(ST_RUNNABLE);
 }
 
 /**
- * Before a release: hand over if any other CPU's clock is lower (quantum
- * 0). A lock must not be seen free by a CPU whose virtual time is inside the
- * holder's critical section, so releases are in strict order; the quantum
- * only lets a CPU run ahead through work and acquisitions.
+ * Before releasing the lock whose word is `key` (`read`: a read hold of an
+ * rwsem). A lock must not be seen free by a CPU whose virtual time is inside
+ * the holder's critical section. If no other CPU's clock is lower, none can
+ * (strict order). Otherwise, at quantum > 0, the release is stamped with
+ * this CPU's clock (release stamps, above) and the CPU runs on; an acquirer
+ * with a lower clock that finds the lock free waits until the stamp
+ * (vt_acquired). That is exact whatever this CPU's clock (the lock was held
+ * until the stamp); what the quantum bounds is the order of acquisitions.
+ * Quantum 0, or a stamp slot taken by another lock's live stamp: hand over
+ * first (strict order).
  */
-export function vt_sync_release(): void {
-  if (vtOn && clk > horizon - quantum) handover(ST_RUNNABLE);
+export function vt_sync_release(key: number, read: number): void {
+  if (!vtOn) return;
+  const stamps = quantum > 0 && !strictReleases;
+  if (clk <= horizon - quantum) {
+    // the lowest clock: strict order holds; the stamp still records who owns the lock
+    if (stamps) stamp_release(key, read);
+    return;
+  }
+  if (stamps && (clk <= horizon || (clk <= horizon + quantum * PRIVATE_RUNAHEAD_QUANTA && is_private(key))) && stamp_release(key, read)) return;
+  why = HO_RELEASE;
+  handover(ST_RUNNABLE);
 }
 
 /**
- * A lock was acquired whose previous acquirer was CPU `last` (-1: none or
- * unknown): the lock's line comes over, plus the lock operation itself.
+ * The lock whose word is `key` was acquired (`read`: for reading) and its
+ * previous acquirer was CPU `last` (-1: none or unknown): if its last
+ * release that excludes this hold is stamped later than this CPU's clock,
+ * the CPU waited for it until then; then the lock's line comes over, plus
+ * the lock operation itself. Returns the virtual ms the wait began, or -1
+ * if it did not wait (lock_stat counts a wait as a contention).
  */
-export function vt_acquired(last: number): void {
-  if (vtOn) clk += COST[C_LOCK_OP]! + line_ns(last, me);
+export function vt_acquired(last: number, key: number, read: number): number {
+  if (!vtOn) return -1;
+  let from = -1;
+  const i = stamp_slot(key);
+  if (w[stampKey + i] === key) {
+    if (w[stampOwner + i] !== me + 1) w[stampOwner + i] = -1;
+    const t = read !== 0 ? f[stampW + i]! : Math.max(f[stampW + i]!, f[stampR + i]!);
+    if (t > clk) {
+      from = clk / 1e6;
+      clk = t;
+    }
+  }
+  clk += COST[C_LOCK_OP]! + line_ns(last, me);
+  return from;
 }
 
 /** A release (or any write waiters may wait for) is done: wake whom it concerns. */
@@ -289,6 +443,10 @@ export function vt_released(): void {
  * is torn down meanwhile.
  */
 export function vt_park(off: number, val: number, mode: number, timeoutNs = Infinity): boolean {
+  return park(off, val, mode, timeoutNs, HO_PARK);
+}
+
+function park(off: number, val: number, mode: number, timeoutNs: number, reason: number): boolean {
   const b = myLine;
   w[b + VS_OFF] = off;
   w[b + VS_VAL] = val;
@@ -296,6 +454,7 @@ export function vt_park(off: number, val: number, mode: number, timeoutNs = Infi
   f[deadlineIdx(b)] = clk + timeoutNs;
   f[(b + VS_SINCE) >>> 1] = clk;
   w[vt + VT_PARKS]!++;
+  why = reason;
   return handover(ST_PARKED);
 }
 
@@ -305,12 +464,39 @@ export function vt_sleep(ns: number): void {
   w[b + VS_OFF] = -1;
   f[deadlineIdx(b)] = clk + ns;
   f[(b + VS_SINCE) >>> 1] = clk;
+  why = HO_SLEEP;
   handover(ST_PARKED);
+}
+
+/**
+ * This CPU threw (sim/cpuloop.ts fail): end the run at once. It holds the
+ * turn, so it may write the header: VT_ABORT, then every other slot still in
+ * the run gets its VS_GO and throws VtAbort out of its wait (a CPU parked on
+ * a lock the thrower held would otherwise never be woken). The thrower is
+ * named by H_ERROR, set before. A CPU that is itself leaving on VtAbort does
+ * nothing (the run is already aborted).
+ */
+export function vt_abort(): void {
+  if (!vtOn) return;
+  vtOn = false;
+  if (w[vt + VT_ABORT] !== 0) return;
+  w[vt + VT_ABORT] = 1;
+  for (let s = 0; s < nslots; s++) {
+    const b = slotLine(s);
+    const st = w[b + VS_STATE]!;
+    if (s === me || st === ST_IDLE || st === ST_DONE) continue;
+    Atomics.store(w, b + VS_GO, 1);
+    Atomics.notify(w, b + VS_GO, 1);
+  }
 }
 
 /** This CPU is done: hand the turn on for good. */
 export function vt_done(): void {
-  if (!vtOn) return;
+  if (!vtOn) {
+    vt_detach();
+    return;
+  }
+  why = HO_DONE;
   if (w[vt + VT_ABORT] === 0) handover(ST_DONE);
   vt_detach();
 }
@@ -323,6 +509,15 @@ function handover(st: number): boolean {
   w[b + VS_STATE] = st;
   wake_scan();
   const next = pick();
+  if (f[(vt + VT_CP_NEXT) >>> 1] !== Infinity && (next < 0 || pickedT >= f[(vt + VT_CP_NEXT) >>> 1]!) && at_checkpoint()) {
+    // the world has stopped: the orchestrator checks it and gives the turn back (vt_checkpoint_resume)
+    w[vt + VT_TURN] = -1;
+    Atomics.store(w, vt + VT_CP_READY, 1);
+    Atomics.notify(w, vt + VT_CP_READY);
+    if (st === ST_DONE) return true;
+    wait_turn();
+    return resume();
+  }
   if (next < 0) {
     if (any_parked()) deadlock(st);
     return true;
@@ -365,17 +560,26 @@ function resume(): boolean {
 }
 
 function give_turn(next: number): void {
-  const nb = slotLine(next);
-  if (w[nb + VS_STATE] === ST_PARKED) {
-    // its deadline is the lowest time: it times out
-    if (f[deadlineIdx(nb)]! > f[clockIdx(nb)]!) f[clockIdx(nb)] = f[deadlineIdx(nb)]!;
-    w[nb + VS_STATE] = ST_RUNNABLE;
-    w[nb + VS_WOKE_OFF] = WOKE_TIMEOUT;
+  hand_turn(w, f, vt, next, why);
+}
+
+/**
+ * Give the turn to slot `next` of the conductor region at `base` (counted
+ * under `reason`); a parked slot is picked by its deadline: it times out.
+ */
+function hand_turn(wv: Int32Array, fv: Float64Array, base: number, next: number, reason: number): void {
+  const nb = base + VT_HDR_WORDS + next * VT_SLOT_WORDS;
+  if (wv[nb + VS_STATE] === ST_PARKED) {
+    const ci = (nb + VS_CLOCK) >>> 1;
+    fv[ci] = Math.max(fv[ci]!, fv[(nb + VS_DEADLINE) >>> 1]!);
+    wv[nb + VS_STATE] = ST_RUNNABLE;
+    wv[nb + VS_WOKE_OFF] = WOKE_TIMEOUT;
   }
-  w[vt + VT_TURN] = next;
-  w[vt + VT_HANDOFFS]!++;
-  Atomics.store(w, nb + VS_GO, 1);
-  Atomics.notify(w, nb + VS_GO, 1);
+  wv[base + VT_TURN] = next;
+  wv[base + VT_HANDOFFS]!++;
+  wv[base + VT_HO + reason]!++;
+  Atomics.store(wv, nb + VS_GO, 1);
+  Atomics.notify(wv, nb + VS_GO, 1);
 }
 
 /** The candidate with the lowest time (a parked slot's is its deadline); ties to the lower id; -1 none. */
@@ -394,7 +598,27 @@ function pick(): number {
       best = s;
     }
   }
+  pickedT = bt;
   return best;
+}
+
+/**
+ * Has the world stopped for a checkpoint: every slot still in the run is
+ * parked between operations, at the checkpoint or (kswapd) in its idle
+ * sleep, and at least one at the checkpoint?
+ */
+function at_checkpoint(): boolean {
+  let n = 0;
+  for (let s = 0; s < nslots; s++) {
+    const b = slotLine(s);
+    const st = w[b + VS_STATE]!;
+    if (st === ST_IDLE || st === ST_DONE) continue;
+    if (st !== ST_PARKED) return false;
+    const off = w[b + VS_OFF]!;
+    if (off === cpWord) n++;
+    else if (off !== quietWord) return false;
+  }
+  return n > 0;
 }
 
 function set_horizon(): void {
@@ -487,6 +711,124 @@ function deadlock(st: number): void {
   }
   vtOn = false;
   if (st !== ST_DONE) throw new VtAbort(`simulated deadlock at ${clk} ns: every CPU left is parked`);
+}
+
+/* ---- stop-the-world checkpoints ---- */
+
+/** Has this CPU's clock reached the next checkpoint? (asked between operations) */
+export function vt_checkpoint_due(): boolean {
+  return vtOn && clk >= f[(vt + VT_CP_NEXT) >>> 1]!;
+}
+
+/**
+ * Park between operations until the checkpoint has been taken. The world
+ * stops when every CPU is parked so (at_checkpoint, in handover); CPUs
+ * keep their clocks, so a checkpoint costs no virtual time.
+ */
+export function vt_checkpoint_park(): void {
+  park(cpWord, w[cpWord]!, PK_NE | K_FREE, Infinity, HO_PARK);
+}
+
+/** Orchestrator side: the virtual time of the checkpoint the world is stopped at. */
+export function vt_checkpoint_time(wv: Int32Array, l: Layout): number {
+  return new Float64Array(wv.buffer, 0, wv.length >>> 1)[(l.vt + VT_CP_NEXT) >>> 1]!;
+}
+
+/**
+ * Orchestrator side, once VT_CP_READY is set and the checks are done: the
+ * parked CPUs become runnable at their clocks, the next checkpoint is the
+ * first multiple of `everyNs` after the lowest clock, and the lowest
+ * candidate gets the turn.
+ */
+export function vt_checkpoint_resume(wv: Int32Array, l: Layout, everyNs: number): void {
+  const fv = new Float64Array(wv.buffer, 0, wv.length >>> 1);
+  const base = l.vt;
+  const gen = base + VT_CP_GEN;
+  wv[base + VT_CP_READY] = 0;
+  wv[gen]!++;
+  let best = -1;
+  let bt = Infinity;
+  for (let s = 0; s < l.nrCpuSlots; s++) {
+    const b = base + VT_HDR_WORDS + s * VT_SLOT_WORDS;
+    let st = wv[b + VS_STATE]!;
+    if (st === ST_PARKED && wv[b + VS_OFF] === gen) {
+      wv[b + VS_STATE] = st = ST_RUNNABLE;
+      wv[b + VS_WOKE_OFF] = gen;
+    }
+    const t = st === ST_RUNNABLE ? fv[(b + VS_CLOCK) >>> 1]! : st === ST_PARKED ? fv[(b + VS_DEADLINE) >>> 1]! : Infinity;
+    if (t < bt) {
+      bt = t;
+      best = s;
+    }
+  }
+  fv[(base + VT_CP_NEXT) >>> 1] = (Math.floor(bt / everyNs) + 1) * everyNs;
+  // (kswapd's idle sleep may end first: it times out)
+  hand_turn(wv, fv, base, best, HO_CHECKPOINT);
+}
+
+/* ---- the rmap sampler's state (turn holder only) ---- */
+
+const rsIdx = (i: number) => (vt + VT_RS_F + 2 * i) >>> 1;
+
+/** Is a sample due: this CPU's clock has reached the next sample time and every CPU is still in its op loop? */
+export function vt_sample_due(): boolean {
+  return vtOn && clk >= f[rsIdx(RS_NEXT)]! && w[vt + VT_RS_LEFT] === 0;
+}
+
+/** Record a sample (metadata bytes, mapped ptes) taken now; the next one is due at the next multiple of `periodNs`. */
+export function vt_sample_record(bytes: number, ptes: number, periodNs: number): void {
+  w[vt + VT_RS_COUNT]!++;
+  const pb = rsIdx(RS_PEAK_BYTES);
+  const pp = rsIdx(RS_PEAK_PTES);
+  if (w[vt + VT_RS_COUNT] === 1 || bytes > f[pb]! || (bytes === f[pb] && ptes > f[pp]!)) {
+    f[pb] = bytes;
+    f[pp] = ptes;
+  }
+  f[rsIdx(RS_END_BYTES)] = bytes;
+  f[rsIdx(RS_END_PTES)] = ptes;
+  f[rsIdx(RS_NEXT)] = (Math.floor(clk / periodNs) + 1) * periodNs;
+}
+
+/** This CPU leaves its op loop (its workload is torn down next): no more samples. */
+export function vt_loop_left(): void {
+  if (vtOn) w[vt + VT_RS_LEFT]!++;
+}
+
+/** The samples, read by the orchestrator after the run. */
+export function vt_samples(wv: Int32Array, l: Layout): { samples: number; peakBytes: number; peakPtes: number; endBytes: number; endPtes: number } {
+  const fv = new Float64Array(wv.buffer, 0, wv.length >>> 1);
+  const at = (i: number) => fv[(l.vt + VT_RS_F + 2 * i) >>> 1]!;
+  return { samples: wv[l.vt + VT_RS_COUNT]!, peakBytes: at(RS_PEAK_BYTES), peakPtes: at(RS_PEAK_PTES), endBytes: at(RS_END_BYTES), endPtes: at(RS_END_PTES) };
+}
+
+/* ---- release stamps ---- */
+
+const stamp_slot = (key: number) => Math.imul(key, 0x9e3779b1) >>> STAMP_SHIFT;
+
+/** Has only this CPU taken the lock at `key` while its stamp lived? */
+function is_private(key: number): boolean {
+  const i = stamp_slot(key);
+  return w[stampKey + i] === key && w[stampOwner + i] === me + 1;
+}
+
+/**
+ * Stamp a release of the lock at `key` with this CPU's clock; false if its
+ * slot holds another lock's stamp that is still live (later than the lowest
+ * time any CPU can next act at: this CPU's clock, or the next-lowest other).
+ */
+function stamp_release(key: number, read: number): boolean {
+  const i = stamp_slot(key);
+  if (w[stampKey + i] !== key) {
+    const low = Math.min(clk, horizon - quantum);
+    if (f[stampW + i]! > low || f[stampR + i]! > low) return false;
+    w[stampKey + i] = key;
+    w[stampOwner + i] = me + 1;
+    f[stampW + i] = 0;
+    f[stampR + i] = 0;
+  }
+  const t = read !== 0 ? stampR : stampW;
+  if (clk > f[t + i]!) f[t + i] = clk;
+  return true;
 }
 
 /** Words per slot line (for tests of the layout). */

@@ -29,7 +29,7 @@ type Unit = 'ns' | 'factor';
 /** The entries, their units, and what each one times. */
 export const COST_SPEC = [
   ['syscall_entry', 'ns', 'one system call entry + exit (mmap, munmap, mremap, fork, exit)'],
-  ['fault_entry', 'ns', 'page-fault exception entry + exit, and the walk to the pte'],
+  ['fault_entry', 'ns', 'page-fault exception entry + exit (before mmap_sem is taken)'],
   ['user_step', 'ns', "a workload step's user-mode work outside the kernel (the will-it-scale loop body)"],
   ['pte_write', 'ns', 'set_pte / pte_clear on a cached page-table line'],
   ['clear_page', 'ns', 'clear_page of 4 KiB'],
@@ -48,6 +48,7 @@ export const COST_SPEC = [
   ['futex_wake', 'ns', 'futex / rwsem / page-lock wake-up: from the waker\'s release to the sleeper running'],
   ['io_page', 'factor', 'multiplier on config.swapIoUs for a simulated swap I/O (1 = the configured latency)'],
   ['struct_page_miss', 'ns', 'a struct page line not in this CPU\'s cache (free_pcppages_bulk / rmqueue_bulk walk cold pages)'],
+  ['fault_walk', 'ns', 'the fault under mmap_sem outside the timed pieces: find_vma, the pgd/pte walk, the fault bookkeeping'],
 ] as const satisfies readonly (readonly [string, Unit, string])[];
 
 export type CostName = (typeof COST_SPEC)[number][0];
@@ -73,7 +74,8 @@ export const C_TAS_RACE = 16;
 export const C_FUTEX_WAKE = 17;
 export const C_IO_PAGE = 18;
 export const C_PAGE_MISS = 19;
-if (COST_NAMES.length !== 20 || COST_NAMES[C_PAGE_MISS] !== 'struct_page_miss') throw new Error('cost.ts: C_* constants out of step with COST_SPEC');
+export const C_FAULT_WALK = 20;
+if (COST_NAMES.length !== 21 || COST_NAMES[C_FAULT_WALK] !== 'fault_walk') throw new Error('cost.ts: C_* constants out of step with COST_SPEC');
 
 /** The installed costs of this thread, by C_* index (virtual ns, or a factor). */
 export const COST = new Float64Array(COST_NAMES.length);

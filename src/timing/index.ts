@@ -15,10 +15,10 @@ import type { Machine } from '../machine/machine.js';
 import { set_trace_clock } from '../machine/trace.js';
 import { installCosts, CostError } from './cost.js';
 import { parseTopology, setTopology } from './topology.js';
-import { vt_attach, clock_ms } from './conductor.js';
+import { vt_attach, clock_ms, type VtTuning } from './conductor.js';
 
 /** Join machine `m`'s virtual-clock run as CPU slot `slot` (returns at its first turn). */
-export function vt_begin(m: Machine, slot: number, spinBeforeSleep = 0): void {
+export function vt_begin(m: Machine, slot: number, tuning: VtTuning = {}): void {
   const cfg = m.cfg;
   const cost = cfg.cost;
   if (cost === undefined || typeof cost === 'string') throw new CostError('config.cost: the cost table was not resolved before boot');
@@ -27,7 +27,7 @@ export function vt_begin(m: Machine, slot: number, spinBeforeSleep = 0): void {
   if (!topo) throw new CostError(`config.topology: expected SOCKETSxCORES, got ${cfg.topology ?? cost.topology}`);
   setTopology(topo, m.layout.nrCpuSlots);
   set_trace_clock(clock_ms);
-  vt_attach(m.w, m.layout, slot, cfg.quantum, spinBeforeSleep);
+  vt_attach(m.w, m.layout, slot, cfg.quantum, tuning);
 }
 
 /** Leave it (host-clock stamps again for a pooled worker's next run). */

@@ -19,7 +19,7 @@
  * reading/installing the pte; page_add_rmap/page_remove_rmap inside it.
  * Hot path (anonymous write fault) allocates nothing.
  */
-import { charge, COST, C_FAULT } from '../timing/index.js';
+import { charge, COST, C_FAULT, C_FAULT_WALK } from '../timing/index.js';
 import {
   NIL,
   PG_FLAGS,
@@ -280,6 +280,8 @@ export function handle_mm_fault(cpu: Cpu, mm: number, addr: number, write: boole
  */
 export function __handle_mm_fault(cpu: Cpu, mm: number, addr: number, write: boolean): number {
   mmap_assert_locked(cpu, mm);
+  // virtual clock: the walk and bookkeeping are done under mmap_sem (kernel_flag under bkl)
+  charge(COST[C_FAULT_WALK]!);
   const w = cpu.w;
   const l = cpu.l;
   const vma = find_vma(cpu, mm, addr);

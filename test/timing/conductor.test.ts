@@ -2,8 +2,9 @@
  * The conductor's failure paths (src/timing/conductor.ts), with scripted
  * CPUs (vt.worker.ts) under runMachine: a simulated ABBA deadlock is
  * reported with every CPU's held and awaited locks instead of hanging, and a
- * CPU that throws stops the run, named with its operation and virtual time,
- * while the other CPU finishes.
+ * CPU that throws stops the run at once, named with its operation and
+ * virtual time — also when it throws holding a lock the other CPU waits for
+ * (that CPU is woken and leaves; no deadlock is reported, no hang).
  */
 import { describe, it, expect } from 'vitest';
 import { Piscina } from 'piscina';
@@ -44,17 +45,25 @@ describe('conductor', () => {
     }
   }, 120_000);
 
-  it('stops the run when a CPU throws, naming the CPU, its operation and virtual time', async () => {
-    const p = pool();
-    try {
-      const r = await runMachine({ config: cfg, spec: scripted('throw'), opsPerCpu: 1, kswapd: false, pool: p });
-      expect(r.error).toMatchObject({ cpu: 1, op: 'munmap', message: 'planted: cpu 1 gives up' });
-      expect(r.error!.atNs).toBeGreaterThan(20 * 800);
-      const cpu0 = r.perCpu.find((c) => c.cpu === 0)!;
-      expect(cpu0.error).toBeUndefined();
-      expect(cpu0.ops).toBe(50);
-    } finally {
-      await p.destroy();
-    }
-  }, 120_000);
+  for (const [script, message] of [
+    ['throw', 'planted: cpu 1 gives up'],
+    ['throw_held', 'planted: cpu 1 gives up holding the lock'],
+  ] as const) {
+    it(`stops the run at once when a CPU throws, naming the CPU, its operation and virtual time (${script})`, async () => {
+      const p = pool();
+      const t0 = Date.now();
+      try {
+        const r = await runMachine({ config: cfg, spec: scripted(script), opsPerCpu: 1, kswapd: false, pool: p });
+        expect(r.error).toMatchObject({ cpu: 1, op: 'munmap', message });
+        expect(r.error!.atNs).toBeGreaterThan(20 * 800);
+        // CPU 0 was stopped where it was (running, or parked on the lock CPU 1 held), not run to its end
+        const cpu0 = r.perCpu.find((c) => c.cpu === 0)!;
+        expect(cpu0.error?.message).toBe('stopped: the run was aborted');
+        expect(cpu0.ops).toBeLessThan(50);
+        expect(Date.now() - t0).toBeLessThan(60_000);
+      } finally {
+        await p.destroy();
+      }
+    }, 120_000);
+  }
 });

@@ -4,9 +4,12 @@
  *
  * - determinism: one virtual-clock config run twice, the second time beside
  *   a CPU-burning child process, gives the same results JSON field by field
- *   apart from the host-time fields (HOST_TIME_FIELDS); another seed differs;
+ *   apart from the host-time fields (HOST_TIME_FIELDS), the rmap metadata
+ *   samples (taken at virtual times) included; another seed differs;
  * - random stress streams at 16 and 64 CPUs under every lock scheme, with the
- *   invariant checker and the content oracle at the end (every frame free);
+ *   invariant checker at stop-the-world checkpoints every 50 virtual µs and,
+ *   with the content oracle, at the end (every frame free);
+ * - a checkpoint catches a planted bug (no_swap_dup) before the run ends;
  *   the seed is drawn afresh each run (SMPVM_VT_SEED reuses one) and printed;
  * - a planted bug (no_zone_lock) fails the same way, at the same virtual
  *   time, on two runs; the failing CPU and its operation are named.
@@ -50,7 +53,8 @@ const randomCfg = (cpus: number, locks: string, seed: number, extra: Record<stri
   swap: 0,
   cpus,
   locks,
-  lockdep: true, // debug off: with it the planted no_zone_lock run did not end (90 s alone; ~40 s for the file without); undiagnosed
+  lockdep: true,
+  debug: true,
   seed,
   filePages: 64,
   maxVma: 4096,
@@ -91,6 +95,9 @@ describe('virtual clock', () => {
     expect(a.res.clock).toBe('virtual');
     expect(a.res.virtual?.cost.name).toBe('skylake-2s-112');
     expect(a.res.virtual?.cost.hash).toMatch(/^[0-9a-f]{16}$/);
+    // the rmap metadata sampler runs at virtual-time intervals (part of the JSON compared above)
+    expect(a.res.rmap.samples).toBeGreaterThan(0);
+    expect(a.res.rmap.peakBytes).not.toBeNull();
     const c = await run({ ...o, config: { ...o.config, seed: 12 }, spec: { ...o.spec, seed: 12 } });
     expect(simulated(c.res)).not.toEqual(sa);
     console.log(`determinism: ${a.res.ops} ops, ${a.res.durationMs.toFixed(3)} virtual ms, ${a.res.virtual?.handoffs} hand-overs; host ${a.res.hostSeconds.toFixed(2)} s and ${b.res.hostSeconds.toFixed(2)} s beside the burner`);
@@ -100,15 +107,32 @@ describe('virtual clock', () => {
     for (const locks of ['bkl', '2.4', 'split'] as const) {
       it(`random stress stays clean at ${cpus} CPUs under ${locks}`, async () => {
         const opsPerCpu = cpus === 64 ? 12 : 40;
-        const { r, res } = await run({ config: randomCfg(cpus, locks, SEED), spec: { name: 'random', filesPerCpu: 1, seed: SEED }, opsPerCpu, checkEmpty: true });
+        const { r, res } = await run({ config: randomCfg(cpus, locks, SEED, { checkpointUs: 50 }), spec: { name: 'random', filesPerCpu: 1, seed: SEED }, opsPerCpu, checkEmpty: true });
         const p = runProblems(r, { lockdep: true });
+        expect(r.checkpoints.done, 'stop-the-world checkpoints taken').toBeGreaterThan(0);
         if (p.length) console.error(`virtual stress ${locks} at ${cpus} CPUs failed; reproduce with SMPVM_VT_SEED=${SEED}:\n${p.slice(0, 10).join('\n')}`);
-        console.log(`virtual stress ${locks}: ${res.loops} random operations on ${cpus} CPUs in ${res.durationMs.toFixed(3)} virtual ms (${res.hostSeconds.toFixed(1)} host s), seed ${SEED}`);
+        console.log(`virtual stress ${locks}: ${res.loops} random operations on ${cpus} CPUs in ${res.durationMs.toFixed(3)} virtual ms (${res.hostSeconds.toFixed(1)} host s), ${r.checkpoints.done} checkpoints, seed ${SEED}`);
         expect(p).toEqual([]);
         expect(res.loops).toBe(opsPerCpu * cpus);
       }, 300_000);
     }
   }
+
+  it('catches a planted bug (no_swap_dup) at a stop-the-world checkpoint before the run ends', async () => {
+    // reclaim/stress.test.ts's planted swap_duplicate bug, on the virtual clock: 1 MiB of memory, swapping
+    const hungry = { maxTasks: 5, maxRegions: 10, maxRegionPages: 96, touchesPerStep: 32, segvRate: 0.005 };
+    const config = randomCfg(2, 'split', 91, { mem: '1M', swap: '8M', policy: 'swapout', filePages: 128, maxVma: 1024, maxMm: 64, inject: 'no_swap_dup', checkpointUs: 100 });
+    const { r, res } = await run({ config, spec: { name: 'random', filesPerCpu: 1, seed: 91, ...hungry }, opsPerCpu: 300, checkEmpty: true });
+    const first = r.checkpoints.violations[0] ?? '';
+    console.log(`planted no_swap_dup: ${r.checkpoints.done} checkpoints; first violation: ${first}; the run ended at ${res.durationMs} virtual ms${res.error ? ` (cpu ${res.error.cpu} threw at ${res.error.atNs} ns: ${res.error.message})` : ''}`);
+    expect(first).toMatch(/^checkpoint at \d+ virtual ns: swap: slot \d+: swap_map/);
+    const atNs = Number(/^checkpoint at (\d+)/.exec(first)![1]);
+    expect(atNs).toBeLessThan(res.error?.atNs ?? res.durationMs * 1e6);
+    // the same machine without the bug passes every checkpoint
+    const clean = await run({ config: { ...config, inject: 'none' }, spec: { name: 'random', filesPerCpu: 1, seed: 91, ...hungry }, opsPerCpu: 300, checkEmpty: true });
+    expect(clean.r.checkpoints.done).toBeGreaterThan(0);
+    expect(runProblems(clean.r)).toEqual([]);
+  }, 240_000);
 
   it('reports a planted bug (no_zone_lock) the same way at the same virtual time on two runs', async () => {
     // smpvm stress's sizes (cli/options.ts finishPlan for random); quantum 0 interleaves at every

@@ -7,6 +7,8 @@
  *                        simulated ABBA deadlock.
  *   spec.script 'throw': CPU 1 throws in the middle of a munmap while CPU 0
  *                        keeps taking and releasing a lock.
+ *   spec.script 'throw_held': the same, but CPU 1 throws holding the lock
+ *                        (CPU 0 then waits for it, parked).
  */
 import { attachMachine } from '../../src/machine/machine.js';
 import { PC_STATE, G_BKL, G_ZONE, globalLine } from '../../src/machine/layout.js';
@@ -41,6 +43,7 @@ export default function run(t: CpuTask & { spec: { script?: string } }): CpuResu
         enter_op(cpu, OP_MUNMAP);
         spin_lock(cpu, a, C_TEST_A, SITE.test);
         charge(500);
+        if (t.cpu === 1 && i === 20 && t.spec.script === 'throw_held') throw new Error('planted: cpu 1 gives up holding the lock');
         spin_unlock(cpu, a, C_TEST_A);
         charge(300);
         if (t.cpu === 1 && i === 20) throw new Error('planted: cpu 1 gives up');
