@@ -64,6 +64,7 @@ import { put_page, mark_page_accessed, lru_cache_add_file } from './lru.js';
 import { get_swap_page, swap_free } from './swapfile.js';
 import { lookup_swap_cache, read_swap_cache_async, swapin_readahead, free_swap_and_cache, in_swap_cache, RSC_NOMEM } from './swap_state.js';
 import { alloc_page_vma } from './alloc.js';
+import { wait_on_page_writeback } from './writeback.js';
 
 const INJECT_NO_SHMEM_SWP = INJECTIONS.indexOf('no_shmem_swp');
 
@@ -183,6 +184,9 @@ function shmem_swapin(cpu: ReclaimCpu, ino: number, index: number, entry: number
     put_page(cpu, pfn);
     return w[shmemSwpEntry(cpu.l, ino, index)] === entry ? VM_FAULT_SIGBUS : 0;
   }
+  // 2.6 shmem_getpage: a page still being written (asynchronous write-out) leaves the swap cache only
+  // when its write is done, or the completion would find it in the inode's cache (and truncate free it)
+  wait_on_page_writeback(cpu, pfn);
   const moved = shmem_swapin_move(cpu, ino, index, entry, pfn);
   unlock_page(cpu, pfn);
   if (!moved) {

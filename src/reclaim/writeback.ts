@@ -69,7 +69,7 @@ import {
 } from '../machine/layout.js';
 import { PG_dirty, PG_writeback, PG_error, PG_swapcache, PG_buddy, PG_pcp } from '../machine/page.js';
 import { VM } from '../machine/vmstat.js';
-import { cpuRandom, type CpuBase } from '../machine/cpu.js';
+import { cpuRandom, LS_BKL, type CpuBase } from '../machine/cpu.js';
 import type { Machine } from '../machine/machine.js';
 import { SITE } from '../sync/classes.js';
 import { swap_lock, swap_unlock } from '../sync/scheme.js';
@@ -204,6 +204,7 @@ function end_swap_write(cpu: CpuBase, pfn: number): void {
 export function wb_complete(cpu: CpuBase, all = false): number {
   const w = cpu.w;
   const g = wbLine(cpu);
+  const bkl = cpu.lockScheme === LS_BKL;
   let total = 0;
   for (;;) {
     if (Atomics.load(w, g + WB_HEAD) === Atomics.load(w, g + WB_TAIL)) break; // a hint: rechecked under the lock
@@ -218,9 +219,16 @@ export function wb_complete(cpu: CpuBase, all = false): number {
       head = (head + 1) | 0;
     }
     Atomics.store(w, g + WB_HEAD, head);
-    swap_unlock(cpu);
-    if (k === 0) break;
+    // under bkl the claim and the completions are one kernel_flag section (it is recursive): a waiter
+    // sleeping with kernel_flag held (shmem_getpage, swapoff) must never wait on requests another CPU
+    // has claimed and cannot complete without kernel_flag
+    if (!bkl) swap_unlock(cpu);
+    if (k === 0) {
+      if (bkl) swap_unlock(cpu);
+      break;
+    }
     for (let i = 0; i < k; i++) end_swap_write(cpu, c.done[i]!);
+    if (bkl) swap_unlock(cpu);
     total += k;
     Atomics.add(w, g + WB_SEQ, 1);
     Atomics.notify(w, g + WB_SEQ);
