@@ -140,6 +140,7 @@ export function createPressure(cpu: Cpu, p: PressureParams): PressureInstance {
   let killed = 0;
   let sigbus = 0;
   let respawned = 0;
+  let spawnDeferred = 0;
 
   // zipf: cumulative weights over ranks, and a permutation rank → page
   let cdf: Float64Array | undefined;
@@ -169,13 +170,24 @@ export function createPressure(cpu: Cpu, p: PressureParams): PressureInstance {
     pr.versions.fill(0);
   }
 
-  function spawn(i: number): void {
+  /**
+   * A new process in slot i. At set-up a full mm table is a failure; after a
+   * death (mayFail) it is what fork's EAGAIN is to a program under memory
+   * pressure: the slot stays empty (mm NIL) and step() tries again.
+   */
+  function spawn(i: number, mayFail = false): boolean {
     const mm = mm_alloc(cpu, cpu.mmCache);
-    if (mm === NIL) throw new Error(`pressure: cannot allocate an mm on cpu ${cpu.id}`);
+    if (mm === NIL) {
+      if (!mayFail) throw new Error(`pressure: cannot allocate an mm on cpu ${cpu.id}`);
+      if (procs[i]) procs[i]!.mm = NIL;
+      spawnDeferred++;
+      return false;
+    }
     const pr: Proc = procs[i] ?? { mm, addr: 0, versions: new Int32Array(pages) };
     pr.mm = mm;
     procs[i] = pr;
     mapRegion(pr);
+    return true;
   }
 
   function respawn(pr: Proc): void {
@@ -190,18 +202,27 @@ export function createPressure(cpu: Cpu, p: PressureParams): PressureInstance {
       }
       pr.mm = NIL;
       if (live !== undefined) return; // no memory for a fork now: this process stays gone until the next death
-      spawn(procs.indexOf(pr));
-      for (const q of procs) {
-        if (q === pr || q.mm !== NIL) continue;
-        const c = do_fork(cpu, pr.mm);
-        if (c !== NIL) {
-          q.mm = c;
-          q.addr = pr.addr;
-        }
-      }
+      if (spawn(procs.indexOf(pr), true)) forkEmpty(pr);
       return;
     }
-    spawn(procs.indexOf(pr));
+    spawn(procs.indexOf(pr), true);
+  }
+
+  /** shmem: the other empty slots become forks of pr (they share its new region). */
+  function forkEmpty(pr: Proc): void {
+    for (const q of procs) {
+      if (q === pr || q.mm !== NIL) continue;
+      const c = do_fork(cpu, pr.mm);
+      if (c !== NIL) {
+        q.mm = c;
+        q.addr = pr.addr;
+      }
+    }
+  }
+
+  /** shmem: every process is gone (their respawns found no mm): start the family again. */
+  function respawn_family(): void {
+    if (spawn(0, true)) forkEmpty(procs[0]!);
   }
 
   /** A failed access or a flag: the process died (OOM / SIGBUS) — or it is a real failure. */
@@ -305,6 +326,10 @@ export function createPressure(cpu: Cpu, p: PressureParams): PressureInstance {
     oracle,
     step() {
       for (const pr of procs) if (pr.mm !== NIL && Atomics.load(cpu.w, mmBase(cpu.l, pr.mm) + MM_KILLED) !== 0) died(pr, 0);
+      // slots left empty by a failed respawn: private processes retry one by one, a shared family from its first
+      if (p.shmem) {
+        if (procs.every((q) => q.mm === NIL)) respawn_family();
+      } else for (let i = 0; i < procs.length; i++) if (procs[i]!.mm === NIL) spawn(i, true);
       for (let t = 0; t < p.touches; t++) {
         touch(next());
       }
@@ -319,7 +344,7 @@ export function createPressure(cpu: Cpu, p: PressureParams): PressureInstance {
       return {
         units,
         failures: [...failures, ...oracle.failures],
-        extra: { oracleChecks: oracle.checks, oomKilled: killed, sigbus, respawned, pages: total },
+        extra: { oracleChecks: oracle.checks, oomKilled: killed, sigbus, respawned, spawnDeferred, pages: total },
       };
     },
   };

@@ -115,7 +115,7 @@ describe('async write-out on worker CPUs with kswapd, content oracle', () => {
           swapLatencyUs: clock === 'host' ? 50_000 : 2000, // long enough that faults and writes meet pages in flight
         },
         spec: { name: 'pressure', pattern: 'uniform', writeRatio: 0.5 },
-        durationMs: clock === 'host' ? 2500 : 40,
+        durationMs: clock === 'host' ? 2500 : 200, // virtual: 100 ms gave 4-22 swap-ins over 8 seeds, 40 ms none for one
         checkpoints: 1,
         checkEmpty: true,
         pool: pool(),
