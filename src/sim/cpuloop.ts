@@ -143,9 +143,12 @@ export function runCpuTask(t: CpuTask): CpuResult {
       units += inst.step();
       ops++;
       w[cpu.pc + PC_OPS] = ops;
-      if (warmupMs > 0 && elapsed(t0, virtual) >= warmupMs) {
-        res.warmup = { ops, units, elapsedMs: elapsed(t0, virtual) };
-        warmupMs = 0;
+      if (warmupMs > 0) {
+        const now = elapsed(t0, virtual);
+        if (now >= warmupMs) {
+          res.warmup = { ops, units, elapsedMs: now };
+          warmupMs = 0;
+        }
       }
     }
     res.elapsedMs = elapsed(t0, virtual);
