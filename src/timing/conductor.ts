@@ -50,8 +50,11 @@
  *              max(its clock, the waker's clock + the hand-over cost of its
  *              kind): one line transfer (spin, MCS), that plus a share of a
  *              line per other spinner (ticket: every spinner re-reads the
- *              line; tas/ttas: spinners race for it), a futex wake-up
- *              (sleeping locks), nothing (barriers, timers). PK_ONE waiters
+ *              line; ttas: spinners race for it; tas: they also hold it
+ *              exclusive in turn while they spin, so the releaser first
+ *              pulls it back and pays that share itself), a futex wake-up
+ *              (sleeping locks), nothing (barriers, timers). Struct page
+ *              and list-head lines are coherence.ts's. PK_ONE waiters
  *              (exclusive locks) are woken one per word change, so a release
  *              does not wake a herd that would only park again.
  *   deadlock:  no candidate left while some slot is parked without a
@@ -100,6 +103,7 @@
 import { H_ERROR, H_STOP, LINE_WORDS, VT_HDR_WORDS, VT_SLOT_WORDS, VT_STAMPS, G_KSWAPD, K_WAKE, globalLine, type Layout } from '../machine/layout.js';
 import { COST, C_FUTEX_WAKE, C_LOCK_OP, C_TAS_RACE, C_TICKET_REREAD } from './cost.js';
 import { line_ns } from './topology.js';
+import { coherence_reset, coherence_stats, lock_line_acquired } from './coherence.js';
 
 /* header words */
 export const VT_TURN = 0;
@@ -118,6 +122,8 @@ export const HO_SLEEP = 3; // a virtual-time sleep (vt_sleep)
 export const HO_DONE = 4; // finished (and the setup barrier)
 export const HO_CHECKPOINT = 5; // resumed after a stop-the-world checkpoint (given by the orchestrator)
 export const HO_NAMES = ['acquire', 'release', 'park', 'sleep', 'done', 'checkpoint'] as const;
+/** the slot kept spinning on its VS_GO for the next turn (-1: none; host scheduling only, see wait_turn) */
+export const VT_STANDBY = VT_HO + HO_NAMES.length;
 /*
  * The second header line: the rmap metadata sampler (sim/rmap_sample.ts)
  * at virtual-time intervals. VT_RS_COUNT samples taken, VT_RS_LEFT CPUs
@@ -141,7 +147,7 @@ const RS_END_PTES = 4;
 export const VT_CP_GEN = 28;
 export const VT_CP_READY = 29;
 const VT_CP_NEXT = 30;
-if (VT_HO + HO_NAMES.length > LINE_WORDS || VT_RS_F + 2 * 5 > VT_CP_GEN || VT_CP_NEXT + 2 > VT_HDR_WORDS) throw new Error('conductor.ts: header line overflow');
+if (VT_STANDBY + 1 > LINE_WORDS || VT_RS_F + 2 * 5 > VT_CP_GEN || VT_CP_NEXT + 2 > VT_HDR_WORDS) throw new Error('conductor.ts: header line overflow');
 
 /* slot line words */
 export const VS_STATE = 0;
@@ -171,6 +177,7 @@ export const K_TICKET = 1 << 4;
 export const K_RACE = 2 << 4;
 export const K_SLEEP = 3 << 4;
 export const K_FREE = 4 << 4;
+export const K_TAS = 5 << 4;
 /** a spinner waiting for one word to change (MCS node, TLB sequence, a bit lock's word) */
 export const PARK_SPIN = PK_NE | K_SPIN;
 
@@ -198,9 +205,14 @@ export interface VtTuning {
   spinBeforeSleep?: number;
   /** every release in strict order (hand over if any clock is lower), not stamped */
   strictReleases?: boolean;
+  /** polls a standby slot spins on its VS_GO before it sleeps (0, the default: no standby; bench/vclock.ts speed measures STANDBY_SPIN) */
+  standbySpin?: number;
 }
+/** A standby spins up to this many polls (a few ms) before it goes back to sleep. */
+export const STANDBY_SPIN = 1 << 18;
 let spinBeforeSleep = 0;
 let strictReleases = false;
+let standbySpin = 0;
 /** why the current hand-over happens (HO_*), for the VT_HO counters */
 let why = HO_ACQUIRE;
 /* the release stamps (layout.ts VT_STAMPS): keys at word stampKey, owners at stampOwner, Float64 times at stampW / stampR (Float64 indexes) */
@@ -257,7 +269,9 @@ export function vt_init(wv: Int32Array, l: Layout, participants: readonly number
   fv.fill(0, (keys + 2 * VT_STAMPS) >>> 1, ((keys + 2 * VT_STAMPS) >>> 1) + 2 * VT_STAMPS);
   for (const s of participants) wv[base + VT_HDR_WORDS + s * VT_SLOT_WORDS + VS_STATE] = ST_RUNNABLE;
   wv[base + VT_PARTICIPANTS] = participants.length;
+  wv[base + VT_STANDBY] = -1;
   fv[(base + VT_CP_NEXT) >>> 1] = checkpointNs;
+  coherence_reset(wv, l);
   const first = participants[0]!;
   wv[base + VT_TURN] = first;
   Atomics.store(wv, base + VT_HDR_WORDS + first * VT_SLOT_WORDS + VS_GO, 1);
@@ -293,10 +307,21 @@ export function vt_slot(wv: Int32Array, l: Layout, s: number): SlotState {
 export type HandoffsBy = Record<(typeof HO_NAMES)[number], number>;
 
 /** Header counters: turns handed over (in all and by why), parks, and whether the run deadlocked. */
-export function vt_stats(wv: Int32Array, l: Layout): { handoffs: number; handoffsBy: HandoffsBy; parks: number; deadlock: boolean } {
+export function vt_stats(
+  wv: Int32Array,
+  l: Layout,
+): { handoffs: number; handoffsBy: HandoffsBy; parks: number; deadlock: boolean; lineTransfers: number; lineTransferNs: number } {
   const by = {} as HandoffsBy;
   HO_NAMES.forEach((n, i) => (by[n] = wv[l.vt + VT_HO + i]! >>> 0));
-  return { handoffs: wv[l.vt + VT_HANDOFFS]! >>> 0, handoffsBy: by, parks: wv[l.vt + VT_PARKS]! >>> 0, deadlock: wv[l.vt + VT_DEADLOCK] !== 0 };
+  const c = coherence_stats(wv, l);
+  return {
+    handoffs: wv[l.vt + VT_HANDOFFS]! >>> 0,
+    handoffsBy: by,
+    parks: wv[l.vt + VT_PARKS]! >>> 0,
+    deadlock: wv[l.vt + VT_DEADLOCK] !== 0,
+    lineTransfers: c.transfers,
+    lineTransferNs: c.transferNs,
+  };
 }
 
 /* ---- CPU side ---- */
@@ -316,6 +341,7 @@ export function vt_attach(wv: Int32Array, l: Layout, slot: number, quantumNs: nu
   quantum = quantumNs;
   spinBeforeSleep = tuning.spinBeforeSleep ?? 0;
   strictReleases = tuning.strictReleases ?? false;
+  standbySpin = tuning.standbySpin ?? 0;
   stampKey = vt + VT_HDR_WORDS + nslots * VT_SLOT_WORDS;
   stampOwner = stampKey + VT_STAMPS;
   stampW = (stampKey + 2 * VT_STAMPS) >>> 1;
@@ -348,7 +374,7 @@ export function vt_setup_done(): void {
     return;
   }
   wake_scan();
-  set_horizon();
+  standby(set_horizon());
 }
 
 /** A synchronisation point: hand over if this CPU is past the horizon. */
@@ -426,6 +452,7 @@ export function vt_acquired(last: number, key: number, read: number): number {
     }
   }
   clk += COST[C_LOCK_OP]! + line_ns(last, me);
+  lock_line_acquired(key);
   return from;
 }
 
@@ -530,16 +557,51 @@ function handover(st: number): boolean {
   return resume();
 }
 
-/** Wait for VS_GO; spinBeforeSleep polls first, then Atomics.wait. */
+/*
+ * VS_GO: GO_SLEEP (not my turn: sleep on it), GO_TURN (my turn), GO_STANDBY
+ * (not yet, but likely next: spin on it). A hand-over to a sleeping thread
+ * costs a futex wake-up and a host reschedule (tens of µs, more on a VM's
+ * idle vCPU); to a spinning one, a line transfer. So on taking the turn the
+ * holder puts the slot that sets its horizon — the one it will most likely
+ * hand to — on standby (standby()); the standby spins on the host's other
+ * core for up to standbySpin polls, then sleeps. Host scheduling only: who
+ * runs next is decided by pick() alone, so results do not change.
+ */
+const GO_SLEEP = 0;
+const GO_TURN = 1;
+const GO_STANDBY = 2;
+
+/** Wait for my turn: spinBeforeSleep polls, then sleep on VS_GO, spinning while on standby. */
 function wait_turn(): void {
   const go = myLine + VS_GO;
-  for (let i = 0; i < spinBeforeSleep && Atomics.load(w, go) === 0; i++);
-  while (Atomics.load(w, go) === 0) Atomics.wait(w, go, 0);
-  Atomics.store(w, go, 0);
+  for (let i = 0; i < spinBeforeSleep && Atomics.load(w, go) !== GO_TURN; i++);
+  for (;;) {
+    const v = Atomics.load(w, go);
+    if (v === GO_TURN) break;
+    if (v === GO_STANDBY) {
+      let i = 0;
+      while (i < standbySpin && Atomics.load(w, go) === GO_STANDBY) i++;
+      if (i >= standbySpin) Atomics.compareExchange(w, go, GO_STANDBY, GO_SLEEP);
+      continue;
+    }
+    Atomics.wait(w, go, GO_SLEEP);
+  }
+  Atomics.store(w, go, GO_SLEEP);
   if (w[vt + VT_ABORT] !== 0) {
     vtOn = false;
     throw new VtAbort(w[vt + VT_DEADLOCK] !== 0 ? 'stopped: simulated deadlock' : 'stopped: the run was aborted');
   }
+}
+
+/** Put slot `next` on standby (-1: none), taking the previous standby off it. */
+function standby(next: number): void {
+  if (standbySpin === 0) return;
+  const cur = w[vt + VT_STANDBY]!;
+  if (cur >= 0 && cur !== next && cur !== me) Atomics.compareExchange(w, slotLine(cur) + VS_GO, GO_STANDBY, GO_SLEEP);
+  w[vt + VT_STANDBY] = next;
+  if (next < 0) return;
+  const go = slotLine(next) + VS_GO;
+  if (Atomics.compareExchange(w, go, GO_SLEEP, GO_STANDBY) === GO_SLEEP) Atomics.notify(w, go, 1);
 }
 
 /** My turn: take my clock back (a waker or my timeout may have moved it) and run. */
@@ -555,7 +617,7 @@ function resume(): boolean {
   w[b + VS_STATE] = ST_RUNNING;
   w[b + VS_WOKE_OFF] = -1;
   f[deadlineIdx(b)] = Infinity;
-  set_horizon();
+  standby(set_horizon());
   return woke;
 }
 
@@ -578,7 +640,7 @@ function hand_turn(wv: Int32Array, fv: Float64Array, base: number, next: number,
   wv[base + VT_TURN] = next;
   wv[base + VT_HANDOFFS]!++;
   wv[base + VT_HO + reason]!++;
-  Atomics.store(wv, nb + VS_GO, 1);
+  Atomics.store(wv, nb + VS_GO, GO_TURN);
   Atomics.notify(wv, nb + VS_GO, 1);
 }
 
@@ -621,16 +683,22 @@ function at_checkpoint(): boolean {
   return n > 0;
 }
 
-function set_horizon(): void {
+/** Set the horizon: the lowest other candidate's time plus the quantum; returns that candidate (-1: none). */
+function set_horizon(): number {
   let h = Infinity;
+  let hs = -1;
   for (let s = 0; s < nslots; s++) {
     if (s === me) continue;
     const b = slotLine(s);
     const st = w[b + VS_STATE]!;
     const t = st === ST_RUNNABLE ? f[clockIdx(b)]! : st === ST_PARKED ? f[deadlineIdx(b)]! : Infinity;
-    if (t < h) h = t;
+    if (t < h) {
+      h = t;
+      hs = s;
+    }
   }
   horizon = h + quantum;
+  return hs;
 }
 
 function any_parked(): boolean {
@@ -683,6 +751,14 @@ function wake(s: number, b: number, off: number, kind: number): void {
       break;
     case K_RACE:
       cost = line_ns(me, s) + COST[C_TAS_RACE]! * parked_lines(off, s);
+      break;
+    case K_TAS:
+      // test-and-set spinners keep taking the line exclusive with their xchg: the release
+      // had to pull it back from one of them, behind a share of the others' (the holder
+      // pays, not only the successor: what makes tas collapse before ttas), then they race
+      cost = COST[C_TAS_RACE]! * parked_lines(off, s);
+      clk += line_ns(s, me) + cost;
+      cost += line_ns(me, s);
       break;
     case K_SLEEP:
       cost = COST[C_FUTEX_WAKE]! + line_ns(me, s);
