@@ -1,10 +1,11 @@
 /*
  * src/timing — the virtual clock (issue 17, DESIGN.md §6): the conductor
- * (conductor.ts: which CPU runs, parking, hand-over), the cost table
- * (cost.ts), the topology (topology.ts) and who holds which line
- * (coherence.ts). A layer between machine/ and
- * sync/: it imports only machine/ (and config types); the lock library, the
- * places where work is done (charge) and the run orchestrator call it.
+ * (conductor.ts: which CPU runs, parking, hand-over; vt_region.ts: its
+ * shared words and the orchestrator's side), the cost table (cost.ts), the
+ * topology (topology.ts) and who holds which line (coherence.ts). A layer
+ * between machine/ and sync/: it imports only machine/ (and config types);
+ * the lock library, the places where work is done (charge) and the run
+ * orchestrator call it.
  *
  * vt_begin is what a CPU worker calls to join a virtual-clock run.
  *
