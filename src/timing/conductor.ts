@@ -274,11 +274,13 @@ export function vt_sync_release(key: number, read: number): void {
  * The lock whose word is `key` was acquired (`read`: for reading) and its
  * previous acquirer was CPU `last` (-1: none or unknown): if its last
  * release that excludes this hold is stamped later than this CPU's clock,
- * the CPU waited for it until then; then the lock's line comes over, plus
- * the lock operation itself. Returns the virtual ms the wait began, or -1
- * if it did not wait (lock_stat counts a wait as a contention).
+ * the CPU waited for it until then — a sleeping lock's waiter (`sleeps`:
+ * futex, rwsem, PG_locked) slept, and runs a wake-up after it, as if it had
+ * parked; a spinner's hand-over is the line — then the lock's line comes
+ * over, plus the lock operation itself. Returns the virtual ms the wait
+ * began, or -1 if it did not wait (lock_stat counts a wait as a contention).
  */
-export function vt_acquired(last: number, key: number, read: number): number {
+export function vt_acquired(last: number, key: number, read: number, sleeps: boolean): number {
   if (!vtOn) return -1;
   let from = -1;
   const i = stamp_slot(key);
@@ -287,7 +289,7 @@ export function vt_acquired(last: number, key: number, read: number): number {
     const t = read !== 0 ? f[stampW + i]! : Math.max(f[stampW + i]!, f[stampR + i]!);
     if (t > clk) {
       from = clk / 1e6;
-      clk = t;
+      clk = sleeps ? t + COST[C_FUTEX_WAKE]! : t;
     }
   }
   clk += COST[C_LOCK_OP]! + line_ns(last, me);
