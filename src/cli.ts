@@ -33,7 +33,7 @@ import type { StressOpts } from './cli/stress.js';
  * and `smpvm trace` start with only their own modules, each loaded for its
  * own command alone (issue 20 item 5: a whole replay process is timed against
  * libCacheSim's; loading the simulator's run, report and sweep code cost it
- * about 0.3 s of CPU, and zod with config.ts, which trace's flags use, 45 ms).
+ * about 0.3 s of CPU, and zod with config.ts, which trace's flags use, 35-45 ms).
  */
 type AddCommand = (p: Command, io: Io, done: (code: number) => void) => void;
 const STANDALONE: Record<string, () => Promise<AddCommand>> = {

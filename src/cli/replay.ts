@@ -81,7 +81,7 @@ export interface TraceReplayResult extends ReplayResult {
 /**
  * The flags of `replay`, checked in this order, each error one line naming
  * the flag with config.ts's wording (int(), oneOf()). By hand, not by a zod
- * schema: zod and config.ts take about 45 ms to load, a fifth of a whole
+ * schema: zod and config.ts took 35-45 ms to load, a fifth of a whole
  * replay process on a small binary trace (issue 20 item 5; README.md).
  * --cpus is the host-clock machine's bound (64). --rmap and --seed are the
  * machine config's own fields, checked by config.ts's schema, which is loaded
