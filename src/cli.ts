@@ -25,18 +25,21 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { CliError, EXIT_FAIL, EXIT_USAGE, processIo, type Io } from './cli/io.js';
-import { addReplayCommand } from './cli/replay.js';
-import { addTraceCommand } from './cli/trace.js';
 import type { RunOpts, ScaleOpts, ProfileOpts, StartOpts } from './cli/commands.js';
 import type { StressOpts } from './cli/stress.js';
 
 /**
  * Commands that are whole without the rest of the program: `smpvm replay`
- * and `smpvm trace` start with only their own modules (issue 20 item 5: a
- * whole replay process is timed against libCacheSim's, and loading the
- * simulator's run, report and sweep code cost it about 0.3 s of CPU).
+ * and `smpvm trace` start with only their own modules, each loaded for its
+ * own command alone (issue 20 item 5: a whole replay process is timed against
+ * libCacheSim's; loading the simulator's run, report and sweep code cost it
+ * about 0.3 s of CPU, and zod with config.ts, which trace's flags use, 35-45 ms).
  */
-const STANDALONE: Record<string, (p: Command, io: Io, done: (code: number) => void) => void> = { replay: addReplayCommand, trace: addTraceCommand };
+type AddCommand = (p: Command, io: Io, done: (code: number) => void) => void;
+const STANDALONE: Record<string, () => Promise<AddCommand>> = {
+  replay: async () => (await import('./cli/replay.js')).addReplayCommand,
+  trace: async () => (await import('./cli/trace.js')).addTraceCommand,
+};
 
 async function program(io: Io, done: (code: number) => void, first: string | undefined): Promise<Command> {
   const p = new Command('smpvm')
@@ -52,7 +55,7 @@ async function program(io: Io, done: (code: number) => void, first: string | und
 
   const standalone = first !== undefined && Object.hasOwn(STANDALONE, first) ? STANDALONE[first] : undefined;
   if (standalone) {
-    standalone(p, io, done);
+    (await standalone())(p, io, done);
     return p;
   }
   const [{ addSharedOptions, COMMANDS }, commands, stressCmd, { addRmapCostCommand }, { addReportCommand }, { addSweepCommands }, { addCalibrateCommand }] = await Promise.all([
@@ -100,8 +103,8 @@ async function program(io: Io, done: (code: number) => void, first: string | und
     .addHelpText('after', injectHelp())
     .action(async (o: StressOpts) => done(await cmdStress(io, o)));
 
-  addReplayCommand(p, io, done); // issue 7: smpvm replay (cli/replay.ts)
-  addTraceCommand(p, io, done); // issue 20: smpvm trace convert (cli/trace.ts)
+  (await STANDALONE.replay!())(p, io, done); // issue 7: smpvm replay (cli/replay.ts)
+  (await STANDALONE.trace!())(p, io, done); // issue 20: smpvm trace convert (cli/trace.ts)
 
   p.command('start')
     .description('the main job: page_fault1 processes vs threads at 1 and 2 CPUs, then a profile; writes JSON, CSV and a trace')

@@ -31,7 +31,7 @@
  * .zst by magic number (workload/trace.ts); or a binary trace, smpvm's own
  * or libCacheSim's oracleGeneral (--format, workload/trace_bin.ts). A
  * malformed line or record is an error naming the file and the line or
- * record (exit 2), as is every bad flag (one zod schema, ReplayFlags).
+ * record (exit 2), as is every bad flag (parseReplayFlags).
  * The machine mode lives in cli/replay_machine.ts, loaded only for it.
  */
 import { checkOutput, writeJsonOutput } from './outputs.js';
@@ -42,8 +42,7 @@ import { replay, REPLAY_POLICIES, type ReplayPolicy, type ReplayResult } from '.
 import type { MachineReplayResult } from './replay_machine.js';
 
 export type { MachineReplayResult, MachineReplaySize } from './replay_machine.js';
-import { z } from 'zod';
-import { CONFIG_FIELDS, int, oneOf, issueLine, type PolicyName } from '../config.js';
+import type { PolicyName, RmapSchemeName } from '../config.js';
 import { CliError, EXIT_FAIL, EXIT_OK, type Io } from './io.js';
 import { textTable } from '../report/table.js';
 
@@ -79,36 +78,60 @@ export interface TraceReplayResult extends ReplayResult {
   date: string;
 }
 
-/** A list of page counts: "1000,2000" (each a positive integer). */
-const PAGES_LIST = z
-  .string({ error: 'give the memory size(s) in pages, e.g. --mem 1000,2000' })
-  .transform((v): (string | number)[] => v.split(',').map((x) => x.trim()))
-  .pipe(z.array(int(1, Number.MAX_SAFE_INTEGER)).min(1));
-
 /**
- * The flags of `replay`, one schema each (like options.ts's FLAGS over
- * config.ts's fields): zod coerces and checks them, and an error names the
- * flag. --cpus is the host-clock machine's bound (64); --rmap and --seed are
- * the machine config's own fields.
+ * The flags of `replay`, checked in this order, each error one line naming
+ * the flag with config.ts's wording (int(), oneOf()). By hand, not by a zod
+ * schema: zod and config.ts took 35-45 ms to load, a fifth of a whole
+ * replay process on a small binary trace (issue 20 item 5; README.md).
+ * --cpus is the host-clock machine's bound (64). --rmap and --seed are the
+ * machine config's own fields, checked by config.ts's schema, which is loaded
+ * only when one of them is given or --cpus > 1.
  */
-const ReplayFlags = z.object({
-  policy: oneOf(REPLAY_POLICIES).default('clockpro'),
-  mem: PAGES_LIST,
-  cpus: int(1, 64).default(1),
-  rmap: CONFIG_FIELDS.rmap.removeDefault().default('objrmap'),
-  seed: CONFIG_FIELDS.seed,
-  format: oneOf(TRACE_FORMATS).default('auto'),
-  refaultActivation: z.boolean().default(false),
-  json: z.string().optional(),
-});
-export type ReplayFlags = z.infer<typeof ReplayFlags>;
-const FLAG_NAMES: Record<string, string> = { refaultActivation: '--refault-activation' };
+export interface ReplayFlags {
+  policy: ReplayPolicy;
+  mem: number[];
+  cpus: number;
+  rmap: RmapSchemeName;
+  seed: number;
+  format: TraceFormat;
+  refaultActivation: boolean;
+  json?: string;
+}
+
+/** An integer flag in [min, max] (config.ts's int()). */
+function intFlag(flag: string, raw: string, min: number, max: number): number {
+  if (!/^\s*-?\d+\s*$/.test(raw)) throw new CliError(`${flag}: not an integer: ${JSON.stringify(raw)}`);
+  const v = Number(raw);
+  if (v < min) throw new CliError(`${flag}: must be >= ${min}`);
+  if (v > max) throw new CliError(`${flag}: must be <= ${max}`);
+  return v;
+}
+
+/** A flag naming one of `names` (config.ts's oneOf()). */
+function oneOfFlag<T extends string>(flag: string, raw: string, names: readonly T[]): T {
+  if (!(names as readonly string[]).includes(raw)) throw new CliError(`${flag}: unknown value ${JSON.stringify(raw)} (${names.join(', ')})`);
+  return raw as T;
+}
 
 /** Parse replay's flags, or throw the CliError naming the flag. */
-export function parseReplayFlags(o: ReplayOpts): ReplayFlags {
-  const r = ReplayFlags.safeParse(o);
-  if (!r.success) throw new CliError(issueLine(r.error, (path) => FLAG_NAMES[String(path[0])] ?? `--${String(path[0])}`));
-  return r.data;
+export async function parseReplayFlags(o: ReplayOpts): Promise<ReplayFlags> {
+  const policy = o.policy === undefined ? 'clockpro' : oneOfFlag('--policy', o.policy, REPLAY_POLICIES);
+  if (o.mem === undefined) throw new CliError('--mem: give the memory size(s) in pages, e.g. --mem 1000,2000');
+  const mem = o.mem.split(',').map((x) => intFlag('--mem', x.trim(), 1, Number.MAX_SAFE_INTEGER));
+  const cpus = o.cpus === undefined ? 1 : intFlag('--cpus', o.cpus, 1, 64);
+  let rmap: RmapSchemeName = 'objrmap';
+  let seed = 1;
+  if (o.rmap !== undefined || o.seed !== undefined || cpus > 1) {
+    const { CONFIG_FIELDS, issueLine } = await import('../config.js');
+    const r = CONFIG_FIELDS.rmap.removeDefault().default('objrmap').safeParse(o.rmap);
+    if (!r.success) throw new CliError(issueLine(r.error, () => '--rmap'));
+    const sd = CONFIG_FIELDS.seed.safeParse(o.seed);
+    if (!sd.success) throw new CliError(issueLine(sd.error, () => '--seed'));
+    rmap = r.data;
+    seed = sd.data;
+  }
+  const format = o.format === undefined ? 'auto' : oneOfFlag('--format', o.format, TRACE_FORMATS);
+  return { policy, mem, cpus, rmap, seed, format, refaultActivation: o.refaultActivation === true, ...(o.json === undefined ? {} : { json: o.json }) };
 }
 
 async function load(file: string, format: TraceFormat): Promise<PageTrace> {
@@ -136,7 +159,7 @@ function printTraceReplay(io: Io, r: ReplayResult): void {
 /* ---- the command ---- */
 
 export async function cmdReplay(io: Io, files: string[], opts: ReplayOpts): Promise<number> {
-  const o = parseReplayFlags(opts);
+  const o = await parseReplayFlags(opts);
   const { policy, mem: sizes, cpus } = o;
   if (o.refaultActivation && policy !== '2q') throw new CliError('--refault-activation: only for --policy 2q');
   if (files.length === 0) throw new CliError('replay: no trace file given');

@@ -8,6 +8,7 @@ import Table from 'cli-table3';
 import type { RunResults, Vmstat } from '../sim/results.js';
 import { formatLockdepReport } from '../sync/lockdep.js';
 import { fmtBytes } from '../config.js';
+import { plain } from './table.js';
 
 /** 1234567 → "1,234,567" */
 export const fmtInt = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -19,7 +20,8 @@ export function fmtRate(n: number): string {
   return n.toFixed(0);
 }
 
-export const plain = { head: [] as string[], border: [] as string[] };
+/** cli-table3's colourless style (defined in report/table.ts, which must not load this module's imports). */
+export { plain };
 
 /** A stop time in seconds as given (2 s, 0.0015 s): no rounding a virtual-clock microsecond run to 0.00. */
 export const fmtSeconds = (ms: number): string => `${+(ms / 1000).toPrecision(6)} s`;

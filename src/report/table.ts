@@ -1,15 +1,18 @@
 /*
  * report/table.ts — the one way smpvm's benchmarks and replay print a table
- * a person reads: cli-table3, colourless (report/summary.ts's `plain` style),
+ * a person reads: cli-table3, colourless (`plain`),
  * borderless (columns two spaces apart, so the lines stay grep- and
  * diff-friendly), the first column left-aligned and every other column
  * right-aligned, numbers formatted by fmtNum unless the caller already made
  * them strings.
  *
- * Pure formatting; no shared state.
+ * Pure formatting; no shared state. It imports nothing of smpvm's: `smpvm
+ * replay` prints with it and starts without the simulator's modules.
  */
 import Table from 'cli-table3';
-import { plain } from './summary.js';
+
+/** cli-table3 without colours (report/summary.ts re-exports it). */
+export const plain = { head: [] as string[], border: [] as string[] };
 
 /** A figure as a table cell: integers as they are, others to 3-4 significant digits. */
 export function fmtNum(x: number): string {

@@ -29,8 +29,7 @@
  * reference. The parser works on bytes, chunk by chunk (TraceParser.push), so
  * readTrace() streams a large or compressed file without holding its text.
  */
-import { createReadStream, readFileSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { closeSync, createReadStream, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { createGunzip, gunzipSync } from 'node:zlib';
 import { Decompress as ZstdDecompress, decompress as zstdDecompress } from 'fzstd';
 import { OP_READ, OP_WRITE, type PageTrace } from '../reclaim/page_trace.js';
@@ -290,30 +289,40 @@ export function readTraceSync(path: string, format: TraceFormat = 'auto'): PageT
   return sink.end();
 }
 
+/** Chunk size of readTrace: 1 MiB. */
+const CHUNK = 1 << 20;
+
 /**
  * Stream a trace file (plain, gzip or zstd; text, smpvm or oracleGeneral)
  * through its decoder in 1 MiB chunks: memory is the output arrays plus
- * one chunk, whatever the file size.
+ * one chunk, whatever the file size. A plain file is read with readSync
+ * into one reused chunk (no event-loop turn and no buffer per chunk: the
+ * decoders copy what they keep of a chunk); a compressed one through a
+ * stream and its decompressor.
  */
 export async function readTrace(path: string, format: TraceFormat = 'auto'): Promise<PageTrace> {
-  const fh = await open(path, 'r');
-  let head: Uint8Array;
+  const fd = openSync(path, 'r');
+  let kind: Compression;
   let size: number;
   try {
-    const b = new Uint8Array(4);
-    const { bytesRead } = await fh.read(b, 0, 4, 0);
-    head = b.subarray(0, bytesRead);
-    size = (await fh.stat()).size;
+    const chunk = new Uint8Array(CHUNK);
+    const got = readSync(fd, chunk, 0, 4, 0);
+    kind = sniff(chunk.subarray(0, got));
+    size = fstatSync(fd).size;
+    if (kind === 'none') {
+      const sink = new FormatSniffer(path, format, size);
+      for (let pos = 0, r: number; (r = readSync(fd, chunk, 0, CHUNK, pos)) > 0; pos += r) sink.push(r === CHUNK ? chunk : chunk.subarray(0, r));
+      return sink.end();
+    }
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
-  const kind = sniff(head);
   // Guess the decompressed size (~4:1 compression) for the first allocation of the output arrays.
-  const sink = new FormatSniffer(path, format, kind === 'none' ? size : size * 4);
-  const input = createReadStream(path, { highWaterMark: 1 << 20 });
+  const sink = new FormatSniffer(path, format, size * 4);
+  const input = createReadStream(path, { highWaterMark: CHUNK });
   try {
     if (kind === 'gzip') {
-      const gz = input.pipe(createGunzip({ chunkSize: 1 << 20 }));
+      const gz = input.pipe(createGunzip({ chunkSize: CHUNK }));
       input.on('error', (e) => gz.destroy(e));
       try {
         for await (const chunk of gz) sink.push(chunk as Uint8Array);
@@ -321,7 +330,7 @@ export async function readTrace(path: string, format: TraceFormat = 'auto'): Pro
         if (e instanceof TraceError) throw e;
         throw decodeError(path, kind, e);
       }
-    } else if (kind === 'zstd') {
+    } else {
       const z = new ZstdDecompress((data) => sink.push(data));
       for await (const chunk of input) {
         try {
@@ -337,8 +346,6 @@ export async function readTrace(path: string, format: TraceFormat = 'auto'): Pro
         if (e instanceof TraceError) throw e;
         throw decodeError(path, kind, e);
       }
-    } else {
-      for await (const chunk of input) sink.push(chunk as Uint8Array);
     }
   } finally {
     input.destroy();

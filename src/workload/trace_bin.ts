@@ -84,10 +84,22 @@ abstract class BinSink implements TraceSink {
     return { name: this.file, length: n, keys: n === this.keys.length ? this.keys : this.keys.slice(0, n), ops: n === this.ops.length ? this.ops : this.ops.slice(0, n) };
   }
 
-  protected grow(): void {
-    const k = new Float64Array(this.keys.length * 2);
+  /**
+   * Make room for `cap` references, doubling: each push reserves, before its
+   * loop, room for every record its chunk can hold, so the loop itself never
+   * grows (nor checks).
+   */
+  protected reserve(cap: number): void {
+    if (cap <= this.keys.length) return;
+    let c = this.keys.length * 2;
+    while (c < cap) c *= 2;
+    this.resize(c);
+  }
+
+  protected resize(c: number): void {
+    const k = new Float64Array(c);
     k.set(this.keys);
-    const o = new Uint8Array(this.keys.length * 2);
+    const o = new Uint8Array(c);
     o.set(this.ops);
     this.keys = k;
     this.ops = o;
@@ -111,7 +123,10 @@ export class SmpvmTraceDecoder extends BinSink {
   private mul = 0;
   private prev = 0;
 
-  constructor(file: string, sizeHint = 0) {
+  constructor(
+    file: string,
+    private readonly sizeHint = 0,
+  ) {
     super(file, sizeHint >>> 1);
   }
 
@@ -125,13 +140,14 @@ export class SmpvmTraceDecoder extends BinSink {
       const dv = new DataView(this.head.buffer);
       this.count = dv.getUint32(8, true);
       if (dv.getUint32(12, true) !== 0) throw new TraceError(this.file, 0, 'header: reserved word is not 0');
-      if (this.count > this.keys.length) {
-        this.keys = new Float64Array(this.count);
-        this.ops = new Uint8Array(this.count);
-      }
+      // exactly the announced count, when the bytes expected can hold it (a record is at least one byte)
+      if (this.count > this.keys.length && this.count <= this.sizeHint) this.resize(this.count);
     }
-    let keys = this.keys;
-    let ops = this.ops;
+    const count = this.count;
+    // at least one byte a record, never more records than the header announces (checked before each store)
+    this.reserve(Math.min(this.n + len - i, count));
+    const keys = this.keys;
+    const ops = this.ops;
     let n = this.n;
     let inRec = this.inRec;
     let op = this.op;
@@ -139,7 +155,6 @@ export class SmpvmTraceDecoder extends BinSink {
     let v = this.v;
     let mul = this.mul;
     let prev = this.prev;
-    const count = this.count;
     for (; i < len; i++) {
       const b = chunk[i]!;
       if (!inRec) {
@@ -163,12 +178,6 @@ export class SmpvmTraceDecoder extends BinSink {
       const key = neg ? prev - v : prev + v;
       if (key < 0 || key > MAX_KEY) this.fail(n + 1, `page ${key} outside [0, 2^53)`);
       if (n === count) this.fail(n + 1, `beyond the ${count} records the header announces`);
-      if (n === keys.length) {
-        this.n = n;
-        this.grow();
-        keys = this.keys;
-        ops = this.ops;
-      }
       keys[n] = key;
       ops[n] = op === 0 ? OP_READ : OP_WRITE;
       n++;
@@ -218,19 +227,14 @@ export class OracleGeneralDecoder extends BinSink {
   /** Decode the whole records of buf[s, e). */
   private decode(buf: Uint8Array, s: number, e: number): void {
     const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.reserve(this.n + (e - s) / ORACLE_RECORD);
+    const keys = this.keys;
+    const ops = this.ops;
     let n = this.n;
-    let keys = this.keys;
-    let ops = this.ops;
     for (let p = s; p < e; p += ORACLE_RECORD) {
       this.nrec++;
       if (dv.getUint32(p + 12, true) === 0) continue; // obj_size 0: skipped, as libCacheSim's reader does
       const key = (dv.getUint32(p + 8, true) % FOLD_HI) * TWO32 + dv.getUint32(p + 4, true);
-      if (n === keys.length) {
-        this.n = n;
-        this.grow();
-        keys = this.keys;
-        ops = this.ops;
-      }
       keys[n] = key;
       ops[n] = OP_READ;
       n++;

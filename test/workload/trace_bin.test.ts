@@ -56,7 +56,7 @@ describe('smpvm binary trace', () => {
     const t = traceFromKeys([5, 1000, 1 << 20]);
     const b = encodeSmpvm(t);
     const err = (bytes: Uint8Array) => {
-      const d = new SmpvmTraceDecoder('t.smpvm');
+      const d = new SmpvmTraceDecoder('t.smpvm', bytes.length); // the size hint readTrace gives: the file's bytes
       try {
         d.push(bytes);
         d.end();
@@ -71,6 +71,9 @@ describe('smpvm binary trace', () => {
     const more = b.slice();
     new DataView(more.buffer).setUint32(8, 4, true);
     expect(err(more)).toBe('t.smpvm: record 4: missing: the header announces 4 records, the file holds 3');
+    // a count no file of these bytes can hold sizes nothing by it (32 GiB of keys): the same error
+    new DataView(more.buffer).setUint32(8, 0xffffffff, true);
+    expect(err(more)).toBe('t.smpvm: record 4: missing: the header announces 4294967295 records, the file holds 3');
     const fewer = b.slice();
     new DataView(fewer.buffer).setUint32(8, 2, true);
     expect(err(fewer)).toBe('t.smpvm: record 3: beyond the 2 records the header announces');
