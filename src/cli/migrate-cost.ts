@@ -73,7 +73,7 @@ export function migrateCost(o: MigrateCostOptions = {}): MigrateCostResults {
     for (const K of Ks) {
       for (const rmap of RMAP_SCHEMES) {
         const r = Array.from({ length: runs }, () => migrateShared(rmap, method, K, N));
-        migrate.push({ ...r[0]!, usPerPage: median(r.map((x) => x.usPerPage)) });
+        migrate.push({ ...r[0]!, usPerPage: r[0]!.moved ? median(r.map((x) => x.usPerPage ?? 0)) : null });
       }
     }
     for (const rmap of RMAP_SCHEMES) {
@@ -90,17 +90,18 @@ export function migrateCost(o: MigrateCostOptions = {}): MigrateCostResults {
 export function formatMigrateCost(r: MigrateCostResults): string {
   const out: string[] = [];
   for (const method of r.methods) {
-    const row = (rmap: string, K: number) => r.migrate.find((x) => x.rmap === rmap && x.method === method && x.K === K);
+    const scan = (K: number) => r.migrate.find((x) => x.rmap === 'scan' && x.method === method && x.K === K)?.usPerPage ?? null;
+    const f = (v: number | null, d = 1) => (v === null ? '–' : v.toFixed(d));
     out.push(
       textTable(
-        ['rmap', ...r.sharers.map((K) => `µs K=${K}`), ...r.sharers.map((K) => `x scan K=${K}`), ...r.sharers.map((K) => `visits K=${K}`)],
-        RMAP_SCHEMES.filter((s) => row(s, r.sharers[0]!)).map((rmap) => [
-          rmap,
-          ...r.sharers.map((K) => row(rmap, K)!.usPerPage.toFixed(1)),
-          ...r.sharers.map((K) => `${(row(rmap, K)!.usPerPage / row('scan', K)!.usPerPage).toFixed(2)}x`),
-          ...r.sharers.map((K) => row(rmap, K)!.visitsPerPage.toFixed(1)),
-        ]),
-        `migrate_page, method ${method}${method === 'flip' ? ' (no swap)' : ''}: ${r.pages} anonymous pages shared by K processes, each moved once; µs per page (median of ${r.runs}), ratio to scan, rmap walk visits per page`,
+        ['rmap', 'K', 'pages moved', 'µs per page', 'x scan', 'rmap visits per page'],
+        r.migrate
+          .filter((x) => x.method === method)
+          .map((x) => {
+            const s = scan(x.K);
+            return [x.rmap, x.K, `${x.moved}/${r.pages}`, f(x.usPerPage), x.usPerPage === null || s === null ? '–' : `${(x.usPerPage / s).toFixed(2)}x`, f(x.visitsPerPage)];
+          }),
+        `migrate_page, method ${method}${method === 'flip' ? ' (no swap)' : ''}: ${r.pages} anonymous pages shared by K processes, each moved once; µs per page moved (median of ${r.runs}), ratio to scan, rmap walk visits per page`,
       ),
     );
     const c = r.compact.filter((x) => x.method === method);

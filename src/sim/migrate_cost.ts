@@ -8,7 +8,9 @@
  *               processes (K - 1 forks); every page is moved once with
  *               migrate_page (flip: the ptes rewritten in place, on a
  *               machine with no swap; swap: through the swap cache, on one
- *               with swap): µs per page moved and what the rmap walks
+ *               with swap): pages moved (flip reports a page mapped
+ *               through more than FLIP_MAX_PTL pte locks busy), µs per
+ *               page moved and what the rmap walks
  *               visited per page (vmstat rmap_walk_visit: chain entries,
  *               VMAs, or every pte of every process for `scan`, which must
  *               look at all of them to find a page's K mappers).
@@ -61,8 +63,9 @@ export interface MigrateRow {
   method: string;
   K: number;
   moved: number;
-  usPerPage: number;
-  visitsPerPage: number;
+  /** per page moved; null when none moved (flip: a page behind more than FLIP_MAX_PTL pte locks is busy) */
+  usPerPage: number | null;
+  visitsPerPage: number | null;
 }
 
 /** N pages shared by K processes, each moved once. */
@@ -89,8 +92,7 @@ export function migrateShared(rmap: RmapSchemeName, method: MigrateMethod, K: nu
   const ms = performance.now() - t0;
   const visits = vmstatSum(m, 'rmap_walk_visit') - visits0;
   for (const mm of mms) mmput(cpu, mm);
-  if (moved < N) throw new Error(`migrate ${rmap}/${method} K=${K}: moved only ${moved} of ${N}`);
-  return { rmap, method, K, moved, usPerPage: (ms * 1000) / moved, visitsPerPage: visits / moved };
+  return { rmap, method, K, moved, usPerPage: moved ? (ms * 1000) / moved : null, visitsPerPage: moved ? visits / moved : null };
 }
 
 export interface CompactRow {
