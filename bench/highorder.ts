@@ -3,7 +3,8 @@
  * at 1 and 2 CPUs, per rmap scheme × migrate method (flip, swap), and with
  * no moving at all (method `none`: compact=0, the free lists then reclaim),
  * for order-3 and order-5 requests: success rate, where requests were
- * served (free lists, a block built by moving its pages, reclaim), failures,
+ * served (free lists, a block built by moving its pages, a whole free block
+ * compaction took where the free lists' watermark check refused, reclaim), failures,
  * median / p99 request latency, and per block built: pages moved, what the
  * reverse-map walks visited (rmap_walk_visit: chain entries, VMAs, or every
  * pte of every mm for `scan`) and the time compaction took (built or not,
@@ -41,6 +42,7 @@ export interface HighorderRow {
   successPct: number;
   freeListPct: number;
   builtPct: number;
+  compactedFreePct: number;
   reclaimPct: number;
   failedPct: number;
   p50us: number;
@@ -81,6 +83,7 @@ async function one(s: HighorderSetup, order: number, cpus: number, rmap: string,
     successPct: pct(req - (c.failed ?? 0)),
     freeListPct: pct(c.fromFreeLists ?? 0),
     builtPct: pct(built),
+    compactedFreePct: pct(c.compactedFree ?? 0),
     reclaimPct: pct(c.fromReclaim ?? 0),
     failedPct: pct(c.failed ?? 0),
     p50us: res.opLatency?.p50 ?? 0,
@@ -106,12 +109,12 @@ export async function highorder(s: HighorderSetup, orders = [3, 5], cpuList = [1
 }
 
 export const HIGHORDER_HEAD =
-  '| order | CPUs | rmap | method | requests | success | free lists | built by moving | reclaim | failed | p50 µs | p99 µs | pages moved / block | rmap visits / block | compaction µs / block |';
+  '| order | CPUs | rmap | method | requests | success | free lists | built by moving | compaction, free block | reclaim | failed | p50 µs | p99 µs | pages moved / block | rmap visits / block | compaction µs / block |';
 
 export function highorderLine(r: HighorderRow): string {
   const f = (n: number, d = 1) => n.toFixed(d);
   const blk = (n: number, d = 1) => (r.blocksBuilt > 0 ? f(n, d) : '–');
-  return `| ${r.order} | ${r.cpus} | ${r.rmap} | ${r.method} | ${r.requests} | ${f(r.successPct)}% | ${f(r.freeListPct)}% | ${f(r.builtPct)}% | ${f(r.reclaimPct)}% | ${f(r.failedPct)}% | ${f(r.p50us, 2)} | ${f(r.p99us)} | ${blk(r.movedPerBlock)} | ${blk(r.visitsPerBlock, 0)} | ${blk(r.compactUsPerBlock)} |`;
+  return `| ${r.order} | ${r.cpus} | ${r.rmap} | ${r.method} | ${r.requests} | ${f(r.successPct)}% | ${f(r.freeListPct)}% | ${f(r.builtPct)}% | ${f(r.compactedFreePct)}% | ${f(r.reclaimPct)}% | ${f(r.failedPct)}% | ${f(r.p50us, 2)} | ${f(r.p99us)} | ${blk(r.movedPerBlock)} | ${blk(r.visitsPerBlock, 0)} | ${blk(r.compactUsPerBlock)} |`;
 }
 
 export async function main(argv: string[]) {

@@ -21,7 +21,10 @@
  *      migrate_page — flip or swap, config.migrateMethod — for its used
  *      ones): the specific-page move seed 004 wants the reverse map for;
  *   3. reclaim: one round of try_to_free_pages, then the free lists again;
- * or fails. Results (extra): requests, where each was served, failures,
+ * or fails. Results (extra): requests, where each was served (compaction's
+ * blocks split into builtByMoving, pages moved out of it, and
+ * compactedFree, a block found whole and free that the free lists' per-order
+ * watermark check had refused), failures,
  * pages moved and bytes copied (pgmigrate_success on this CPU during
  * compaction, × 4 KiB), blocks built by moving, what the reverse-map walks
  * of compaction visited (rmap_walk_visit: chain entries, VMAs, or every pte
@@ -132,7 +135,7 @@ export const HIGHORDER: Workload = {
     const buf = new Int32Array(2);
     const lat = newLatency();
     const failures: string[] = [];
-    const n = { requests: 0, freeList: 0, built: 0, reclaimed: 0, failed: 0, moved: 0, visits: 0, compactNs: 0, pageFaults: 0, frees: 0 };
+    const n = { requests: 0, freeList: 0, built: 0, compactedFree: 0, reclaimed: 0, failed: 0, moved: 0, visits: 0, compactNs: 0, pageFaults: 0, frees: 0 };
     let steps = 0;
     const rand = (k: number) => cpuRandom(cpu) % k;
     const zmin = globalLine(cpu.l, G_ZONE) + Z_MIN;
@@ -177,9 +180,13 @@ export const HIGHORDER: Workload = {
         const c0 = clock_ms();
         pfn = compact_pages(cpu, order);
         n.compactNs += (clock_ms() - c0) * 1e6;
-        n.moved += w[cpu.vm + VM.pgmigrate_success]! - before;
+        const moved = w[cpu.vm + VM.pgmigrate_success]! - before;
+        n.moved += moved;
         n.visits += w[cpu.vm + VM.rmap_walk_visit]! - visits;
-        if (pfn >= 0) n.built++;
+        // a block whose pages were moved out, or one compaction found whole and free (taken
+        // with steal_specific_page where the free lists' per-order watermark check refused)
+        if (pfn >= 0 && moved > 0) n.built++;
+        else if (pfn >= 0) n.compactedFree++;
       }
       if (pfn < 0) {
         try_to_free_pages(cpu);
@@ -228,6 +235,7 @@ export const HIGHORDER: Workload = {
             requests: n.requests,
             fromFreeLists: n.freeList,
             builtByMoving: n.built,
+            compactedFree: n.compactedFree,
             fromReclaim: n.reclaimed,
             failed: n.failed,
             pagesMoved: n.moved,
