@@ -143,7 +143,7 @@ function printRun(io: Io, r: RunResults, all: boolean): void {
 function clockNote(r: RunResults): string {
   const v = r.virtual;
   if (!v) return '';
-  return ` of virtual time: cost table ${v.cost.name} ${v.cost.hash}, topology ${v.topology}, quantum ${v.quantumNs} ns; ${r.hostSeconds.toFixed(2)} host s, ${fmtInt(v.handoffs)} hand-overs`;
+  return ` of virtual time: cost table ${v.cost.name} ${v.cost.hash}, topology ${v.topology}, quantum ${v.quantumNs} ns; ${fmtInt(v.lineTransfers)} struct page / list-head line transfers (${(v.lineTransferNs / 1e6).toFixed(3)} virtual ms of latency); ${r.hostSeconds.toFixed(2)} host s, ${fmtInt(v.handoffs)} hand-overs`;
 }
 
 function contentionText(r: RunResults): string {

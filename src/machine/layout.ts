@@ -314,6 +314,16 @@ export const VT_SLOT_WORDS = LINE_WORDS;
  */
 export const VT_STAMPS = 2048;
 export const VT_STAMP_WORDS = VT_STAMPS * 6;
+/*
+ * issue 17: the coherence table (timing/coherence.ts owns its meaning): who
+ * holds each struct page line and each global line, VT_LINE_WORDS words per
+ * line: the last writer (slot + 1, 0: none) and a mask of read sharers. One
+ * entry per frame (pfn), then one per global line (nrFrames + G_*), then
+ * VT_XFER_WORDS per CPU slot: its line transfers (Int32) and their virtual
+ * ns (Float64 at the slot's words 2..3).
+ */
+export const VT_LINE_WORDS = 2;
+export const VT_XFER_WORDS = 4;
 
 /* lockdep region: class x class matrix of first-seen edge sites, + report */
 export const LD_REPORT_WORDS = 16;
@@ -369,6 +379,8 @@ export interface Layout {
   readonly tlbSets: number;
   /** issue 17: the conductor's region (timing/conductor.ts): VT_HDR_WORDS + one line per CPU slot */
   readonly vt: number;
+  /** issue 17: the coherence table (timing/coherence.ts): VT_LINE_WORDS per frame, then per global line */
+  readonly vtLines: number;
   readonly totalWords: number;
 }
 
@@ -450,6 +462,8 @@ export function computeLayout(cfg: Config): Layout {
   o = alignUp(o, LINE_WORDS);
   const vt = o;
   o += VT_HDR_WORDS + nrCpuSlots * VT_SLOT_WORDS + VT_STAMP_WORDS;
+  const vtLines = o;
+  o += (nrFrames + NR_GLOBAL_LINES) * VT_LINE_WORDS + nrCpuSlots * VT_XFER_WORDS;
   o = alignUp(o, PAGE_WORDS);
   const frames = o;
   o += nrFrames * PAGE_WORDS;
@@ -494,6 +508,7 @@ export function computeLayout(cfg: Config): Layout {
     tlbWays,
     tlbSets: cfg.tlbEntries / tlbWays,
     vt,
+    vtLines,
     totalWords: o,
   };
 }

@@ -53,7 +53,7 @@
  * Reserved frames (pfn 0: a pte value of 0 means "none") are PG_reserved
  * with _count 1, never in the allocator; put_page on them does nothing (2.4).
  */
-import { charge, vt_sync, COST, C_BUDDY_SPLIT, C_LIST_OP, C_PAGE_ALLOC, C_PAGE_FREE } from '../timing/index.js';
+import { charge, vt_sync, global_line_w, COST, C_BUDDY_SPLIT, C_LIST_OP, C_PAGE_ALLOC, C_PAGE_FREE } from '../timing/index.js';
 import type { CpuBase } from '../machine/cpu.js';
 import type { Machine } from '../machine/machine.js';
 import {
@@ -359,9 +359,15 @@ function clear_freed_page(cpu: CpuBase, pfn: number, order: number): void {
   }
 }
 
-/** Virtual clock: charge a free-list link/unlink and let a CPU with a lower clock go first (it is shared state). */
+/**
+ * Virtual clock: charge a free-list link/unlink — with the free_area heads'
+ * and nr_free's lines (timing/coherence.ts; adjacent, fetched together: the
+ * slower counts; the blocks' own struct pages are the cold misses the pcp
+ * bulk walks charge) — and let a CPU with a lower
+ * clock go first (it is shared state).
+ */
 function list_op(): void {
-  charge(COST[C_LIST_OP]!);
+  charge(COST[C_LIST_OP]! + Math.max(global_line_w(G_ZONE_AREA), global_line_w(G_ZONE_AREA + 1)));
   vt_sync();
 }
 

@@ -17,6 +17,8 @@
  * put_page ignore reserved pages): read faults on anonymous memory map it
  * read-only (2.4 do_anonymous_page), so a pte value of 0 still means "none".
  *
+ * Virtual clock: each count change writes the page's line (timing/coherence.ts).
+ *
  * Locking: PG_COUNT only through Atomics. A page whose count is 0 belongs to
  * the allocator; a scanner that finds a pfn without holding a reference takes
  * one with get_page_unless_zero before touching the page.
@@ -25,6 +27,7 @@ import type { CpuBase } from '../machine/cpu.js';
 import { PAGE_STRUCT_WORDS, PG_FLAGS, PG_COUNT } from '../machine/layout.js';
 import { PG_reserved } from '../machine/page.js';
 import { __free_pages_ok } from './page_alloc.js';
+import { charge, page_line_w } from '../timing/index.js';
 
 const ps = (cpu: CpuBase, pfn: number) => cpu.l.memMap + pfn * PAGE_STRUCT_WORDS;
 
@@ -49,6 +52,7 @@ export function __free_page(cpu: CpuBase, pfn: number): void {
 
 /** get_page: take a reference (the caller already holds one, or a lock that pins the page). */
 export function get_page(cpu: CpuBase, pfn: number): void {
+  charge(page_line_w(pfn));
   Atomics.add(cpu.w, ps(cpu, pfn) + PG_COUNT, 1);
 }
 
@@ -60,6 +64,7 @@ export function get_page(cpu: CpuBase, pfn: number): void {
 export function get_page_unless_zero(cpu: CpuBase, pfn: number): boolean {
   const w = cpu.w;
   const off = ps(cpu, pfn) + PG_COUNT;
+  charge(page_line_w(pfn));
   for (let c = Atomics.load(w, off); c > 0; ) {
     const old = Atomics.compareExchange(w, off, c, c + 1);
     if (old === c) return true;
@@ -71,6 +76,7 @@ export function get_page_unless_zero(cpu: CpuBase, pfn: number): boolean {
 /** put_page_testzero: drop a reference; true if it was the last one (the caller must free). */
 export function put_page_testzero(cpu: CpuBase, pfn: number): boolean {
   const off = ps(cpu, pfn) + PG_COUNT;
+  charge(page_line_w(pfn));
   const old = Atomics.sub(cpu.w, off, 1);
   if (old <= 0) {
     Atomics.add(cpu.w, off, 1);

@@ -25,7 +25,7 @@
  * CPUs are parked (stop-the-world checkpoint) or on the main thread with no
  * worker running.
  */
-import { charge, COST, C_PAGE_MISS } from '../timing/index.js';
+import { charge, page_line_own, COST, C_PAGE_MISS } from '../timing/index.js';
 import type { CpuBase } from '../machine/cpu.js';
 import {
   NIL,
@@ -118,6 +118,7 @@ export function rmqueue_bulk(cpu: CpuBase, pcp: number): number {
     const pfn = __rmqueue(cpu, 0);
     if (pfn === NIL) break;
     charge(COST[C_PAGE_MISS]!);
+    page_line_own(pfn);
     pcp_push_tail(w, memMap, pcp, pfn);
   }
   zone_unlock(cpu);
@@ -144,6 +145,7 @@ export function free_pages_bulk(cpu: CpuBase, pcp: number, count: number): void 
       for (; n < PICKED.length && count > 0 && w[pcp + PCP_COUNT]! > 0; count--) {
         const tail = w[pcp + PCP_TAIL]!;
         charge(COST[C_PAGE_MISS]!);
+        page_line_own(tail);
         pcp_unlink(w, memMap, pcp, tail);
         PICKED[n++] = tail;
       }
@@ -158,6 +160,7 @@ export function free_pages_bulk(cpu: CpuBase, pcp: number, count: number): void 
   while (count-- > 0 && w[pcp + PCP_COUNT]! > 0) {
     const tail = w[pcp + PCP_TAIL]!;
     charge(COST[C_PAGE_MISS]!);
+    page_line_own(tail);
     pcp_unlink(w, memMap, pcp, tail);
     __free_one_page(cpu, tail, 0);
   }

@@ -62,7 +62,7 @@
  * lock, pte locks and chain locks, and outside zone->lock (pages freed here
  * are freed after it is dropped).
  */
-import { charge, COST, C_LIST_OP } from '../timing/index.js';
+import { charge, COST, C_LIST_OP, page_line_w, global_line_w } from '../timing/index.js';
 import type { CpuBase } from '../machine/cpu.js';
 import type { Machine } from '../machine/machine.js';
 import {
@@ -106,6 +106,8 @@ const lruLine = (cpu: CpuBase) => globalLine(cpu.l, G_LRU);
 function list_add_head(w: Int32Array, memMap: number, headOff: number, pfn: number): void {
   const p = ps(memMap, pfn);
   const h = w[headOff]! - 1;
+  // virtual clock: the lines written (timing/coherence.ts; their misses overlap, the slowest counts); the head's comes with the lru lock
+  charge(Math.max(page_line_w(pfn), h === NIL ? 0 : page_line_w(h), global_line_w(G_LRU)));
   if (h === NIL) {
     w[p + PG_LRU_NEXT] = NIL;
     w[p + PG_LRU_PREV] = pfn; // the only page is its own tail
@@ -137,6 +139,8 @@ function list_del(w: Int32Array, memMap: number, headOff: number, pfn: number, d
   if (debug && (h === NIL || !list_del_valid(w, memMap, h, pfn, next, prev))) {
     throw new Error(`list_del corruption: page ${pfn} (flags 0x${w[p + PG_FLAGS]!.toString(16)}, _count ${w[p + PG_COUNT]}): next ${next}, prev ${prev}, head ${h}`);
   }
+  // virtual clock: the lines written (timing/coherence.ts; their misses overlap, the slowest counts)
+  charge(Math.max(page_line_w(pfn), pfn === h ? global_line_w(G_LRU) : page_line_w(prev), page_line_w(next === NIL ? h : next)));
   if (pfn === h) {
     // the newest page: its prev is the tail, which the next page now names
     if (next === NIL) w[headOff] = 0;

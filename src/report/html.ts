@@ -154,7 +154,7 @@ export async function buildReport(inputs: ReportInput[], folded: FoldedInput[], 
         r.hostIdlePct === null ? 'host idle not measured' : `host idle ${r.hostIdlePct.toFixed(1)}%`,
         r.hostLineRoundTripNs === null ? 'host cache-line round trip not measured' : `host cache-line round trip ${Math.round(r.hostLineRoundTripNs)} ns`,
         ...(r.virtual
-          ? [`virtual clock: cost table ${r.virtual.cost.name} (hash ${r.virtual.cost.hash}), topology ${r.virtual.topology}, quantum ${r.virtual.quantumNs} ns, ${r.virtual.handoffs} hand-overs, ${r.virtual.parks} parks`]
+          ? [`virtual clock: cost table ${r.virtual.cost.name} (hash ${r.virtual.cost.hash}), topology ${r.virtual.topology}, quantum ${r.virtual.quantumNs} ns, ${r.virtual.lineTransfers} line transfers, ${r.virtual.handoffs} hand-overs, ${r.virtual.parks} parks`]
           : []),
       ];
       body.config.push(

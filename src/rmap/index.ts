@@ -12,6 +12,7 @@
  */
 import type { CpuBase } from '../machine/cpu.js';
 import { PG_MAPCOUNT, VMA_MM, pageStruct, vmaBase } from '../machine/layout.js';
+import { charge, page_line_w } from '../timing/index.js';
 import { ptPfnOfPteAddr } from '../mm/pte.js';
 import { pte_assert_locked } from '../sync/scheme.js';
 import { RMAP_SCHEMES, type RmapSchemeName } from '../config.js';
@@ -31,6 +32,7 @@ function rmap_assert_ptl(cpu: CpuBase, pteAddr: number, vma: number): void {
 
 export function page_add_rmap(cpu: CpuBase, r: RmapScheme, pfn: number, pteAddr: number, vma: number, addr: number): void {
   rmap_assert_ptl(cpu, pteAddr, vma);
+  charge(page_line_w(pfn)); // virtual clock: _mapcount's line (timing/coherence.ts)
   Atomics.add(cpu.w, pageStruct(cpu.l, pfn) + PG_MAPCOUNT, 1);
   r.add(cpu, pfn, pteAddr, vma, addr);
 }
@@ -38,6 +40,7 @@ export function page_add_rmap(cpu: CpuBase, r: RmapScheme, pfn: number, pteAddr:
 export function page_remove_rmap(cpu: CpuBase, r: RmapScheme, pfn: number, pteAddr: number, vma: number, addr: number): void {
   rmap_assert_ptl(cpu, pteAddr, vma);
   r.remove(cpu, pfn, pteAddr, vma, addr);
+  charge(page_line_w(pfn));
   Atomics.sub(cpu.w, pageStruct(cpu.l, pfn) + PG_MAPCOUNT, 1);
 }
 

@@ -97,8 +97,20 @@ export interface RunResults {
   clock: 'host' | 'virtual';
   /** the host seconds the run took (gate to end); under the host clock ≈ durationMs / 1000 */
   hostSeconds: number;
-  /** virtual clock: the cost table (name, sha256 prefix), quantum, topology, and the conductor's turns and parks */
-  virtual?: { cost: { name: string; hash: string }; quantumNs: number; topology: string; handoffs: number; handoffsBy: HandoffsBy; parks: number };
+  /**
+   * virtual clock: the cost table (name, sha256 prefix), quantum, topology, the conductor's turns and parks,
+   * and the struct page / global line transfers (timing/coherence.ts) with the virtual ns they cost
+   */
+  virtual?: {
+    cost: { name: string; hash: string };
+    quantumNs: number;
+    topology: string;
+    handoffs: number;
+    handoffsBy: HandoffsBy;
+    parks: number;
+    lineTransfers: number;
+    lineTransferNs: number;
+  };
 }
 
 /** Fields that depend on the host, not on the simulation: a virtual-clock result is identical apart from these. */
@@ -256,6 +268,8 @@ export function buildResults(outcome: RunOutcome, opts: BuildOptions): RunResult
       handoffs: outcome.vt?.handoffs ?? 0,
       handoffsBy: outcome.vt?.handoffsBy ?? { acquire: 0, release: 0, park: 0, sleep: 0, done: 0, checkpoint: 0 },
       parks: outcome.vt?.parks ?? 0,
+      lineTransfers: outcome.vt?.lineTransfers ?? 0,
+      lineTransferNs: outcome.vt?.lineTransferNs ?? 0,
     };
   }
   if (opts.latency) r.latency = opts.latency;

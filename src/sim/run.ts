@@ -119,8 +119,8 @@ export interface RunOutcome {
   rmap: RmapOverhead;
   /** host milliseconds from the gate to the end (durationMs is virtual under the virtual clock) */
   hostMs: number;
-  /** virtual clock: turns handed over and parks */
-  vt?: { handoffs: number; handoffsBy: HandoffsBy; parks: number };
+  /** virtual clock: turns handed over and parks; cache-line transfers (timing/coherence.ts) and their virtual ns */
+  vt?: { handoffs: number; handoffsBy: HandoffsBy; parks: number; lineTransfers: number; lineTransferNs: number };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -377,7 +377,7 @@ export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
     const stats = { free: 0, pagetables: 0, user: 0, cached: 0, mapped: 0, reserved: 0 };
     checker = { ok: false, violations: [`checker: ${e instanceof Error ? e.message : String(e)}`], stats };
   }
-  const vt = vst && { handoffs: vst.handoffs, handoffsBy: vst.handoffsBy, parks: vst.parks };
+  const vt = vst && { handoffs: vst.handoffs, handoffsBy: vst.handoffsBy, parks: vst.parks, lineTransfers: vst.lineTransfers, lineTransferNs: vst.lineTransferNs };
   const rmapR = virtual ? rmap_vt_overhead(m, rmap.r.scheme) : rmap.r;
   return { m, perCpu, durationMs, checker, checkpoints: { done: cpDone, violations: cpVio }, error, kswapd, rmap: rmapR, hostMs, vt };
 }

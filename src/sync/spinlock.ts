@@ -28,7 +28,7 @@ import { futex_lock, futex_trylock, futex_unlock } from './futex.js';
 import { lockstatAcquired, lockstatHeld, lkLastCpu1 } from './lockstat.js';
 import { clock_ms, vt_acquired, vt_released, vt_sync_lock, vt_sync_release } from '../timing/conductor.js';
 import { lockdepAcquire, lockdepHeldIndex, lockdepHolds, lockdepReleaseAt } from './lockdep.js';
-import { LOCK_CLASSES, CLASS_KIND, LockKind } from './classes.js';
+import { LOCK_CLASSES, CLASS_KIND, LockKind, C_CHAIN_LOCK } from './classes.js';
 import { trace_lock_acquired, trace_lock_release } from '../machine/trace.js';
 
 /* indexes into config LOCK_IMPLS (H_LOCK_IMPL) */
@@ -123,7 +123,8 @@ export function acquiring(cpu: CpuBase, cls: number, site: number, trylock: bool
  */
 export function lock_acquired(cpu: CpuBase, off: number, cls: number, read: number, site: number, t0: number, spins: number): void {
   // virtual clock: a release stamped later than this CPU's clock was waited for; the lock's line comes from its last acquirer
-  const waitFrom = vt_acquired(lkLastCpu1(cpu.w[off + LK_LAST]!) - 1, off, read);
+  const sleeps = CLASS_KIND[cls] !== LockKind.Spin || (cpu.lockImpl === IMPL_FUTEX && cls !== C_CHAIN_LOCK);
+  const waitFrom = vt_acquired(lkLastCpu1(cpu.w[off + LK_LAST]!) - 1, off, read, sleeps);
   if (waitFrom >= 0 && spins === 0) {
     t0 = waitFrom;
     spins = -1;

@@ -14,10 +14,12 @@
  */
 import { LK_STATE } from '../machine/layout.js';
 import { spin_relax } from './relax.js';
-import { PK_NE, PK_ONE, K_RACE } from '../timing/conductor.js';
+import { PK_NE, PK_ONE, K_RACE, K_TAS } from '../timing/conductor.js';
 
-/** virtual clock: spinners race for the line a release frees; one wakes per release */
+/** virtual clock (ttas): spinners read a shared copy and race for the line a release frees; one wakes per release */
 export const PARK_RACE = PK_NE | PK_ONE | K_RACE;
+/** virtual clock (tas): spinners hold the line exclusive in turn, so the release first pulls it back, then they race */
+export const PARK_TAS = PK_NE | PK_ONE | K_TAS;
 
 export function tas_trylock(w: Int32Array, off: number): boolean {
   return Atomics.compareExchange(w, off + LK_STATE, 0, 1) === 0;
@@ -26,7 +28,7 @@ export function tas_trylock(w: Int32Array, off: number): boolean {
 /** Acquire; returns the number of failed attempts (0 = uncontended). */
 export function tas_lock(w: Int32Array, off: number): number {
   let spins = 0;
-  while (Atomics.compareExchange(w, off + LK_STATE, 0, 1) !== 0) spin_relax(w, off + LK_STATE, 1, ++spins, PARK_RACE);
+  while (Atomics.compareExchange(w, off + LK_STATE, 0, 1) !== 0) spin_relax(w, off + LK_STATE, 1, ++spins, PARK_TAS);
   return spins;
 }
 

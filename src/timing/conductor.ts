@@ -4,17 +4,8 @@
  * buffer, but only one of them runs at a time, the one with the lowest
  * virtual clock, and the cost table (cost.ts) advances the clocks.
  *
- * STATE (layout.ts `vt` region). A header line: VT_TURN (the slot running),
- * VT_ABORT (1: the run is being torn down, every waiter leaves), VT_DEADLOCK,
- * VT_HANDOFFS (turns handed over, a host-cost diagnostic; VT_HO + HO_* by
- * why), VT_READY / VT_PARTICIPANTS (the setup barrier). Then one line per CPU slot: VS_STATE
- * (IDLE: not in this run; RUNNING; RUNNABLE; PARKED; DONE), VS_GO (the word
- * the slot's thread sleeps on while it is not its turn), VS_OFF / VS_VAL /
- * VS_MODE (what a parked slot waits for: the word at VS_OFF to equal, or to
- * differ from, VS_VAL), VS_WOKE_OFF (the word a wake-up was for; -2: the
- * park timed out), and three Float64 fields: the slot's clock, its park
- * deadline (+Infinity: none), when it parked. Then the release stamps. All in virtual nanoseconds; a
- * Float64 holds 2^53 ns (104 days) exactly, so clocks never round.
+ * STATE: vt_region.ts (the words of the layout.ts `vt` region, and what
+ * the orchestrator reads and writes there).
  *
  * PROTOCOL. The orchestrator marks the participating slots RUNNABLE at clock
  * 0 and gives the turn to the first (VS_GO = 1) before it opens the start
@@ -50,8 +41,11 @@
  *              max(its clock, the waker's clock + the hand-over cost of its
  *              kind): one line transfer (spin, MCS), that plus a share of a
  *              line per other spinner (ticket: every spinner re-reads the
- *              line; tas/ttas: spinners race for it), a futex wake-up
- *              (sleeping locks), nothing (barriers, timers). PK_ONE waiters
+ *              line; ttas: spinners race for it; tas: they also hold it
+ *              exclusive in turn while they spin, so the releaser first
+ *              pulls it back and pays that share itself), a futex wake-up
+ *              (sleeping locks), nothing (barriers, timers). Struct page
+ *              and list-head lines are coherence.ts's. PK_ONE waiters
  *              (exclusive locks) are woken one per word change, so a release
  *              does not wake a herd that would only park again.
  *   deadlock:  no candidate left while some slot is parked without a
@@ -97,88 +91,17 @@
  *
  * Host mode: vtOn is false and every entry point is one untaken branch.
  */
-import { H_ERROR, H_STOP, LINE_WORDS, VT_HDR_WORDS, VT_SLOT_WORDS, VT_STAMPS, G_KSWAPD, K_WAKE, globalLine, type Layout } from '../machine/layout.js';
+import { H_ERROR, H_STOP, VT_HDR_WORDS, VT_SLOT_WORDS, VT_STAMPS, G_KSWAPD, K_WAKE, globalLine, type Layout } from '../machine/layout.js';
 import { COST, C_FUTEX_WAKE, C_LOCK_OP, C_TAS_RACE, C_TICKET_REREAD } from './cost.js';
 import { line_ns } from './topology.js';
-
-/* header words */
-export const VT_TURN = 0;
-export const VT_ABORT = 1;
-export const VT_DEADLOCK = 2;
-export const VT_HANDOFFS = 3;
-export const VT_READY = 4;
-export const VT_PARTICIPANTS = 5;
-export const VT_PARKS = 6;
-/** turns handed over, by why the giver stopped: words VT_HO + HO_* */
-export const VT_HO = 7;
-export const HO_ACQUIRE = 0; // past the horizon at an acquisition or a shared-word access (vt_sync)
-export const HO_RELEASE = 1; // a release that could not be stamped (vt_sync_release)
-export const HO_PARK = 2; // waiting for a word another CPU must change
-export const HO_SLEEP = 3; // a virtual-time sleep (vt_sleep)
-export const HO_DONE = 4; // finished (and the setup barrier)
-export const HO_CHECKPOINT = 5; // resumed after a stop-the-world checkpoint (given by the orchestrator)
-export const HO_NAMES = ['acquire', 'release', 'park', 'sleep', 'done', 'checkpoint'] as const;
-/*
- * The second header line: the rmap metadata sampler (sim/rmap_sample.ts)
- * at virtual-time intervals. VT_RS_COUNT samples taken, VT_RS_LEFT CPUs
- * that have left their op loop (samples stop then: the workload is being
- * torn down), and Float64 fields at words VT_RS_F + 2*RS_*.
- */
-export const VT_RS_COUNT = 16;
-export const VT_RS_LEFT = 17;
-const VT_RS_F = 18;
-const RS_NEXT = 0;
-const RS_PEAK_BYTES = 1;
-const RS_PEAK_PTES = 2;
-const RS_END_BYTES = 3;
-const RS_END_PTES = 4;
-/*
- * Stop-the-world checkpoints (vt_checkpoint_*): VT_CP_GEN, the word CPUs
- * parked at a checkpoint wait on; VT_CP_READY, set when the world has
- * stopped (the orchestrator waits on it); VT_CP_NEXT (Float64), the virtual
- * time of the next checkpoint (+Infinity: none).
- */
-export const VT_CP_GEN = 28;
-export const VT_CP_READY = 29;
-const VT_CP_NEXT = 30;
-if (VT_HO + HO_NAMES.length > LINE_WORDS || VT_RS_F + 2 * 5 > VT_CP_GEN || VT_CP_NEXT + 2 > VT_HDR_WORDS) throw new Error('conductor.ts: header line overflow');
-
-/* slot line words */
-export const VS_STATE = 0;
-export const VS_GO = 1;
-export const VS_OFF = 2;
-export const VS_VAL = 3;
-export const VS_MODE = 4;
-export const VS_WOKE_OFF = 5;
-const VS_CLOCK = 8; // Float64 at words 8..9
-const VS_DEADLINE = 10; // Float64 at words 10..11
-const VS_SINCE = 12; // Float64 at words 12..13
-if (VS_SINCE + 2 > VT_SLOT_WORDS || VT_HDR_WORDS % 2 !== 0) throw new Error('conductor.ts: slot line overflow');
-
-export const ST_IDLE = 0;
-export const ST_RUNNING = 1;
-export const ST_RUNNABLE = 2;
-export const ST_PARKED = 3;
-export const ST_DONE = 4;
-export const ST_NAMES = ['idle', 'running', 'runnable', 'parked', 'done'] as const;
-
-/* park modes: the condition (bit 0), wake one (bit 1), the hand-over kind (bits 4..7) */
-export const PK_NE = 0;
-export const PK_EQ = 1;
-export const PK_ONE = 2;
-export const K_SPIN = 0 << 4;
-export const K_TICKET = 1 << 4;
-export const K_RACE = 2 << 4;
-export const K_SLEEP = 3 << 4;
-export const K_FREE = 4 << 4;
-/** a spinner waiting for one word to change (MCS node, TLB sequence, a bit lock's word) */
-export const PARK_SPIN = PK_NE | K_SPIN;
-
-const WOKE_TIMEOUT = -2;
-
-export class VtAbort extends Error {
-  override name = 'VtAbort';
-}
+import { lock_line_acquired } from './coherence.js';
+import {
+  VT_TURN, VT_ABORT, VT_DEADLOCK, VT_READY, VT_PARTICIPANTS, VT_PARKS, VT_STANDBY, VT_RS_COUNT, VT_RS_LEFT, VT_RS_F, RS_NEXT, RS_PEAK_BYTES, RS_PEAK_PTES,
+  RS_END_BYTES, RS_END_PTES, VT_CP_GEN, VT_CP_READY, VT_CP_NEXT, VS_STATE, VS_GO, VS_OFF, VS_VAL, VS_MODE, VS_WOKE_OFF, VS_CLOCK, VS_DEADLINE, VS_SINCE,
+  ST_IDLE, ST_RUNNING, ST_RUNNABLE, ST_PARKED, ST_DONE, PK_NE, PK_EQ, PK_ONE, K_SPIN, K_TICKET, K_RACE, K_SLEEP, K_FREE, K_TAS, WOKE_TIMEOUT,
+  GO_SLEEP, GO_TURN, GO_STANDBY, HO_ACQUIRE, HO_RELEASE, HO_PARK, HO_SLEEP, HO_DONE, VtAbort, hand_turn,
+} from './vt_region.js';
+export * from './vt_region.js';
 
 /* ---- this thread's view ---- */
 /** Is this thread a CPU under the virtual clock? (host mode: false, every hook is a no-op) */
@@ -198,9 +121,14 @@ export interface VtTuning {
   spinBeforeSleep?: number;
   /** every release in strict order (hand over if any clock is lower), not stamped */
   strictReleases?: boolean;
+  /** polls a standby slot spins on its VS_GO before it sleeps (0, the default: no standby; bench/vclock.ts speed measures STANDBY_SPIN) */
+  standbySpin?: number;
 }
+/** A standby spins up to this many polls (a few ms) before it goes back to sleep. */
+export const STANDBY_SPIN = 1 << 18;
 let spinBeforeSleep = 0;
 let strictReleases = false;
+let standbySpin = 0;
 /** why the current hand-over happens (HO_*), for the VT_HO counters */
 let why = HO_ACQUIRE;
 /* the release stamps (layout.ts VT_STAMPS): keys at word stampKey, owners at stampOwner, Float64 times at stampW / stampR (Float64 indexes) */
@@ -235,70 +163,6 @@ export function clock_ms(): number {
   return vtOn ? clk / 1e6 : performance.now();
 }
 
-/* ---- orchestrator side ---- */
-
-/**
- * Before the start gate: every slot IDLE but `participants` (RUNNABLE at
- * clock 0); the first participant gets the turn.
- */
-export function vt_init(wv: Int32Array, l: Layout, participants: readonly number[], checkpointNs = Infinity): void {
-  const fv = new Float64Array(wv.buffer, 0, wv.length >>> 1);
-  const base = l.vt;
-  for (let i = 0; i < VT_HDR_WORDS; i++) wv[base + i] = 0;
-  for (let s = 0; s < l.nrCpuSlots; s++) {
-    const b = base + VT_HDR_WORDS + s * VT_SLOT_WORDS;
-    for (let i = 0; i < VT_SLOT_WORDS; i++) wv[b + i] = 0;
-    wv[b + VS_OFF] = -1;
-    wv[b + VS_WOKE_OFF] = -1;
-    fv[(b + VS_DEADLINE) >>> 1] = Infinity;
-  }
-  const keys = base + VT_HDR_WORDS + l.nrCpuSlots * VT_SLOT_WORDS;
-  wv.fill(-1, keys, keys + VT_STAMPS);
-  fv.fill(0, (keys + 2 * VT_STAMPS) >>> 1, ((keys + 2 * VT_STAMPS) >>> 1) + 2 * VT_STAMPS);
-  for (const s of participants) wv[base + VT_HDR_WORDS + s * VT_SLOT_WORDS + VS_STATE] = ST_RUNNABLE;
-  wv[base + VT_PARTICIPANTS] = participants.length;
-  fv[(base + VT_CP_NEXT) >>> 1] = checkpointNs;
-  const first = participants[0]!;
-  wv[base + VT_TURN] = first;
-  Atomics.store(wv, base + VT_HDR_WORDS + first * VT_SLOT_WORDS + VS_GO, 1);
-}
-
-/** What one slot is doing, read after (or, for a report, during) a run. */
-export interface SlotState {
-  state: (typeof ST_NAMES)[number];
-  clockNs: number;
-  /** the word it is parked on, -1 none */
-  parkedOn: number;
-  parkedVal: number;
-  /** it waits for the word to equal parkedVal (else: to leave it) */
-  parkedUntilEqual: boolean;
-  parkedSinceNs: number;
-}
-
-export function vt_slot(wv: Int32Array, l: Layout, s: number): SlotState {
-  const fv = new Float64Array(wv.buffer, 0, wv.length >>> 1);
-  const b = l.vt + VT_HDR_WORDS + s * VT_SLOT_WORDS;
-  const st = wv[b + VS_STATE]!;
-  return {
-    state: ST_NAMES[st] ?? 'idle',
-    clockNs: fv[(b + VS_CLOCK) >>> 1]!,
-    parkedOn: st === ST_PARKED ? wv[b + VS_OFF]! : -1,
-    parkedVal: wv[b + VS_VAL]!,
-    parkedUntilEqual: (wv[b + VS_MODE]! & PK_EQ) !== 0,
-    parkedSinceNs: fv[(b + VS_SINCE) >>> 1]!,
-  };
-}
-
-/** Turns handed over, by why the giver stopped (HO_NAMES). */
-export type HandoffsBy = Record<(typeof HO_NAMES)[number], number>;
-
-/** Header counters: turns handed over (in all and by why), parks, and whether the run deadlocked. */
-export function vt_stats(wv: Int32Array, l: Layout): { handoffs: number; handoffsBy: HandoffsBy; parks: number; deadlock: boolean } {
-  const by = {} as HandoffsBy;
-  HO_NAMES.forEach((n, i) => (by[n] = wv[l.vt + VT_HO + i]! >>> 0));
-  return { handoffs: wv[l.vt + VT_HANDOFFS]! >>> 0, handoffsBy: by, parks: wv[l.vt + VT_PARKS]! >>> 0, deadlock: wv[l.vt + VT_DEADLOCK] !== 0 };
-}
-
 /* ---- CPU side ---- */
 
 /**
@@ -316,6 +180,7 @@ export function vt_attach(wv: Int32Array, l: Layout, slot: number, quantumNs: nu
   quantum = quantumNs;
   spinBeforeSleep = tuning.spinBeforeSleep ?? 0;
   strictReleases = tuning.strictReleases ?? false;
+  standbySpin = tuning.standbySpin ?? 0;
   stampKey = vt + VT_HDR_WORDS + nslots * VT_SLOT_WORDS;
   stampOwner = stampKey + VT_STAMPS;
   stampW = (stampKey + 2 * VT_STAMPS) >>> 1;
@@ -348,7 +213,7 @@ export function vt_setup_done(): void {
     return;
   }
   wake_scan();
-  set_horizon();
+  standby(set_horizon());
 }
 
 /** A synchronisation point: hand over if this CPU is past the horizon. */
@@ -409,11 +274,13 @@ export function vt_sync_release(key: number, read: number): void {
  * The lock whose word is `key` was acquired (`read`: for reading) and its
  * previous acquirer was CPU `last` (-1: none or unknown): if its last
  * release that excludes this hold is stamped later than this CPU's clock,
- * the CPU waited for it until then; then the lock's line comes over, plus
- * the lock operation itself. Returns the virtual ms the wait began, or -1
- * if it did not wait (lock_stat counts a wait as a contention).
+ * the CPU waited for it until then — a sleeping lock's waiter (`sleeps`:
+ * futex, rwsem, PG_locked) slept, and runs a wake-up after it, as if it had
+ * parked; a spinner's hand-over is the line — then the lock's line comes
+ * over, plus the lock operation itself. Returns the virtual ms the wait
+ * began, or -1 if it did not wait (lock_stat counts a wait as a contention).
  */
-export function vt_acquired(last: number, key: number, read: number): number {
+export function vt_acquired(last: number, key: number, read: number, sleeps: boolean): number {
   if (!vtOn) return -1;
   let from = -1;
   const i = stamp_slot(key);
@@ -422,10 +289,11 @@ export function vt_acquired(last: number, key: number, read: number): number {
     const t = read !== 0 ? f[stampW + i]! : Math.max(f[stampW + i]!, f[stampR + i]!);
     if (t > clk) {
       from = clk / 1e6;
-      clk = t;
+      clk = sleeps ? t + COST[C_FUTEX_WAKE]! : t;
     }
   }
   clk += COST[C_LOCK_OP]! + line_ns(last, me);
+  lock_line_acquired(key);
   return from;
 }
 
@@ -530,16 +398,47 @@ function handover(st: number): boolean {
   return resume();
 }
 
-/** Wait for VS_GO; spinBeforeSleep polls first, then Atomics.wait. */
+/*
+ * VS_GO: GO_SLEEP (not my turn: sleep on it), GO_TURN (my turn), GO_STANDBY
+ * (not yet, but likely next: spin on it). A hand-over to a sleeping thread
+ * costs a futex wake-up and a host reschedule (tens of µs, more on a VM's
+ * idle vCPU); to a spinning one, a line transfer. So on taking the turn the
+ * holder puts the slot that sets its horizon — the one it will most likely
+ * hand to — on standby (standby()); the standby spins on the host's other
+ * core for up to standbySpin polls, then sleeps. Host scheduling only: who
+ * runs next is decided by pick() alone, so results do not change.
+ */
+/** Wait for my turn: spinBeforeSleep polls, then sleep on VS_GO, spinning while on standby. */
 function wait_turn(): void {
   const go = myLine + VS_GO;
-  for (let i = 0; i < spinBeforeSleep && Atomics.load(w, go) === 0; i++);
-  while (Atomics.load(w, go) === 0) Atomics.wait(w, go, 0);
-  Atomics.store(w, go, 0);
+  for (let i = 0; i < spinBeforeSleep && Atomics.load(w, go) !== GO_TURN; i++);
+  for (;;) {
+    const v = Atomics.load(w, go);
+    if (v === GO_TURN) break;
+    if (v === GO_STANDBY) {
+      let i = 0;
+      while (i < standbySpin && Atomics.load(w, go) === GO_STANDBY) i++;
+      if (i >= standbySpin) Atomics.compareExchange(w, go, GO_STANDBY, GO_SLEEP);
+      continue;
+    }
+    Atomics.wait(w, go, GO_SLEEP);
+  }
+  Atomics.store(w, go, GO_SLEEP);
   if (w[vt + VT_ABORT] !== 0) {
     vtOn = false;
     throw new VtAbort(w[vt + VT_DEADLOCK] !== 0 ? 'stopped: simulated deadlock' : 'stopped: the run was aborted');
   }
+}
+
+/** Put slot `next` on standby (-1: none), taking the previous standby off it. */
+function standby(next: number): void {
+  if (standbySpin === 0) return;
+  const cur = w[vt + VT_STANDBY]!;
+  if (cur >= 0 && cur !== next && cur !== me) Atomics.compareExchange(w, slotLine(cur) + VS_GO, GO_STANDBY, GO_SLEEP);
+  w[vt + VT_STANDBY] = next;
+  if (next < 0) return;
+  const go = slotLine(next) + VS_GO;
+  if (Atomics.compareExchange(w, go, GO_SLEEP, GO_STANDBY) === GO_SLEEP) Atomics.notify(w, go, 1);
 }
 
 /** My turn: take my clock back (a waker or my timeout may have moved it) and run. */
@@ -555,31 +454,12 @@ function resume(): boolean {
   w[b + VS_STATE] = ST_RUNNING;
   w[b + VS_WOKE_OFF] = -1;
   f[deadlineIdx(b)] = Infinity;
-  set_horizon();
+  standby(set_horizon());
   return woke;
 }
 
 function give_turn(next: number): void {
   hand_turn(w, f, vt, next, why);
-}
-
-/**
- * Give the turn to slot `next` of the conductor region at `base` (counted
- * under `reason`); a parked slot is picked by its deadline: it times out.
- */
-function hand_turn(wv: Int32Array, fv: Float64Array, base: number, next: number, reason: number): void {
-  const nb = base + VT_HDR_WORDS + next * VT_SLOT_WORDS;
-  if (wv[nb + VS_STATE] === ST_PARKED) {
-    const ci = (nb + VS_CLOCK) >>> 1;
-    fv[ci] = Math.max(fv[ci]!, fv[(nb + VS_DEADLINE) >>> 1]!);
-    wv[nb + VS_STATE] = ST_RUNNABLE;
-    wv[nb + VS_WOKE_OFF] = WOKE_TIMEOUT;
-  }
-  wv[base + VT_TURN] = next;
-  wv[base + VT_HANDOFFS]!++;
-  wv[base + VT_HO + reason]!++;
-  Atomics.store(wv, nb + VS_GO, 1);
-  Atomics.notify(wv, nb + VS_GO, 1);
 }
 
 /** The candidate with the lowest time (a parked slot's is its deadline); ties to the lower id; -1 none. */
@@ -621,16 +501,22 @@ function at_checkpoint(): boolean {
   return n > 0;
 }
 
-function set_horizon(): void {
+/** Set the horizon: the lowest other candidate's time plus the quantum; returns that candidate (-1: none). */
+function set_horizon(): number {
   let h = Infinity;
+  let hs = -1;
   for (let s = 0; s < nslots; s++) {
     if (s === me) continue;
     const b = slotLine(s);
     const st = w[b + VS_STATE]!;
     const t = st === ST_RUNNABLE ? f[clockIdx(b)]! : st === ST_PARKED ? f[deadlineIdx(b)]! : Infinity;
-    if (t < h) h = t;
+    if (t < h) {
+      h = t;
+      hs = s;
+    }
   }
   horizon = h + quantum;
+  return hs;
 }
 
 function any_parked(): boolean {
@@ -684,6 +570,14 @@ function wake(s: number, b: number, off: number, kind: number): void {
     case K_RACE:
       cost = line_ns(me, s) + COST[C_TAS_RACE]! * parked_lines(off, s);
       break;
+    case K_TAS:
+      // test-and-set spinners keep taking the line exclusive with their xchg: the release
+      // had to pull it back from one of them, behind a share of the others' (the holder
+      // pays, not only the successor: what makes tas collapse before ttas), then they race
+      cost = COST[C_TAS_RACE]! * parked_lines(off, s);
+      clk += line_ns(s, me) + cost;
+      cost += line_ns(me, s);
+      break;
     case K_SLEEP:
       cost = COST[C_FUTEX_WAKE]! + line_ns(me, s);
       break;
@@ -729,43 +623,6 @@ export function vt_checkpoint_park(): void {
   park(cpWord, w[cpWord]!, PK_NE | K_FREE, Infinity, HO_PARK);
 }
 
-/** Orchestrator side: the virtual time of the checkpoint the world is stopped at. */
-export function vt_checkpoint_time(wv: Int32Array, l: Layout): number {
-  return new Float64Array(wv.buffer, 0, wv.length >>> 1)[(l.vt + VT_CP_NEXT) >>> 1]!;
-}
-
-/**
- * Orchestrator side, once VT_CP_READY is set and the checks are done: the
- * parked CPUs become runnable at their clocks, the next checkpoint is the
- * first multiple of `everyNs` after the lowest clock, and the lowest
- * candidate gets the turn.
- */
-export function vt_checkpoint_resume(wv: Int32Array, l: Layout, everyNs: number): void {
-  const fv = new Float64Array(wv.buffer, 0, wv.length >>> 1);
-  const base = l.vt;
-  const gen = base + VT_CP_GEN;
-  wv[base + VT_CP_READY] = 0;
-  wv[gen]!++;
-  let best = -1;
-  let bt = Infinity;
-  for (let s = 0; s < l.nrCpuSlots; s++) {
-    const b = base + VT_HDR_WORDS + s * VT_SLOT_WORDS;
-    let st = wv[b + VS_STATE]!;
-    if (st === ST_PARKED && wv[b + VS_OFF] === gen) {
-      wv[b + VS_STATE] = st = ST_RUNNABLE;
-      wv[b + VS_WOKE_OFF] = gen;
-    }
-    const t = st === ST_RUNNABLE ? fv[(b + VS_CLOCK) >>> 1]! : st === ST_PARKED ? fv[(b + VS_DEADLINE) >>> 1]! : Infinity;
-    if (t < bt) {
-      bt = t;
-      best = s;
-    }
-  }
-  fv[(base + VT_CP_NEXT) >>> 1] = (Math.floor(bt / everyNs) + 1) * everyNs;
-  // (kswapd's idle sleep may end first: it times out)
-  hand_turn(wv, fv, base, best, HO_CHECKPOINT);
-}
-
 /* ---- the rmap sampler's state (turn holder only) ---- */
 
 const rsIdx = (i: number) => (vt + VT_RS_F + 2 * i) >>> 1;
@@ -792,13 +649,6 @@ export function vt_sample_record(bytes: number, ptes: number, periodNs: number):
 /** This CPU leaves its op loop (its workload is torn down next): no more samples. */
 export function vt_loop_left(): void {
   if (vtOn) w[vt + VT_RS_LEFT]!++;
-}
-
-/** The samples, read by the orchestrator after the run. */
-export function vt_samples(wv: Int32Array, l: Layout): { samples: number; peakBytes: number; peakPtes: number; endBytes: number; endPtes: number } {
-  const fv = new Float64Array(wv.buffer, 0, wv.length >>> 1);
-  const at = (i: number) => fv[(l.vt + VT_RS_F + 2 * i) >>> 1]!;
-  return { samples: wv[l.vt + VT_RS_COUNT]!, peakBytes: at(RS_PEAK_BYTES), peakPtes: at(RS_PEAK_PTES), endBytes: at(RS_END_BYTES), endPtes: at(RS_END_PTES) };
 }
 
 /* ---- release stamps ---- */
@@ -830,9 +680,6 @@ function stamp_release(key: number, read: number): boolean {
   if (clk > f[t + i]!) f[t + i] = clk;
   return true;
 }
-
-/** Words per slot line (for tests of the layout). */
-export const VT_LINE_WORDS = LINE_WORDS;
 
 /**
  * Atomics.wait for simulated blocking (kswapd's sleep, I/O waits, OOM and

@@ -1,9 +1,11 @@
 /*
  * src/timing — the virtual clock (issue 17, DESIGN.md §6): the conductor
- * (conductor.ts: which CPU runs, parking, hand-over), the cost table
- * (cost.ts) and the topology (topology.ts). A layer between machine/ and
- * sync/: it imports only machine/ (and config types); the lock library, the
- * places where work is done (charge) and the run orchestrator call it.
+ * (conductor.ts: which CPU runs, parking, hand-over; vt_region.ts: its
+ * shared words and the orchestrator's side), the cost table (cost.ts), the
+ * topology (topology.ts) and who holds which line (coherence.ts). A layer
+ * between machine/ and sync/: it imports only machine/ (and config types);
+ * the lock library, the places where work is done (charge) and the run
+ * orchestrator call it.
  *
  * vt_begin is what a CPU worker calls to join a virtual-clock run.
  *
@@ -16,6 +18,7 @@ import { set_trace_clock } from '../machine/trace.js';
 import { installCosts, CostError } from './cost.js';
 import { parseTopology, setTopology } from './topology.js';
 import { vt_attach, clock_ms, type VtTuning } from './conductor.js';
+import { coherence_attach, coherence_detach } from './coherence.js';
 
 /** Join machine `m`'s virtual-clock run as CPU slot `slot` (returns at its first turn). */
 export function vt_begin(m: Machine, slot: number, tuning: VtTuning = {}): void {
@@ -27,14 +30,17 @@ export function vt_begin(m: Machine, slot: number, tuning: VtTuning = {}): void 
   if (!topo) throw new CostError(`config.topology: expected SOCKETSxCORES, got ${cfg.topology ?? cost.topology}`);
   setTopology(topo, m.layout.nrCpuSlots);
   set_trace_clock(clock_ms);
+  coherence_attach(m.w, m.layout, slot);
   vt_attach(m.w, m.layout, slot, cfg.quantum, tuning);
 }
 
 /** Leave it (host-clock stamps again for a pooled worker's next run). */
 export function vt_end(): void {
+  coherence_detach();
   set_trace_clock(() => performance.now());
 }
 
 export * from './conductor.js';
 export * from './cost.js';
 export * from './topology.js';
+export * from './coherence.js';

@@ -90,7 +90,7 @@ describe('the report page', () => {
     const r = inputs[0]!.results as RunResults;
     (r.config as unknown as Record<string, unknown>).clock = 'virtual';
     (r.config as unknown as Record<string, unknown>).cost = { name: 'skylake-2s-112', ns: { clear_page: 123.456 } };
-    r.virtual = { cost: { name: 'skylake-2s-112', hash: '6cc81c0638a4801f' }, quantumNs: 1000, topology: '2x28', handoffs: 10, handoffsBy: { acquire: 4, release: 0, park: 2, sleep: 0, done: 4, checkpoint: 0 }, parks: 2 };
+    r.virtual = { cost: { name: 'skylake-2s-112', hash: '6cc81c0638a4801f' }, quantumNs: 1000, topology: '2x28', handoffs: 10, handoffsBy: { acquire: 4, release: 0, park: 2, sleep: 0, done: 4, checkpoint: 0 }, parks: 2, lineTransfers: 0, lineTransferNs: 0 };
     const { html } = await buildReport(inputs, []);
     expect(html).toContain('virtual clock: cost table skylake-2s-112 (hash 6cc81c0638a4801f), topology 2x28, quantum 1000 ns');
     expect(html).not.toContain('123.456');
