@@ -20,9 +20,9 @@
  * CPUs' regions are 2200 pages (8.6 MiB) in all, more than RAM, so memory
  * stays full and what is free is scattered; a request every other step,
  * held 512 >> order steps (about 256 pages held per CPU at either order).
- * Without swap a region must fit in RAM, and then the free memory left
- * beside it stays whole on the free lists: `--swap 0` runs show that (every
- * request served from the free lists).
+ * Without swap (`--swap 0`) the regions must fit in RAM with the blocks
+ * held beside them (`--pages`: 1408 fits at 2 CPUs, 1728 only at 1), and
+ * the swap method then cannot move an anonymous page at all.
  *
  * Run (compiled, under the bench lock):
  *   npm run build && flock /tmp/bench.lock node dist/bench/highorder.js [--ms N] [--swap 16M] [--pages 2200] [--orders 3,5] [--cpus 1,2]
