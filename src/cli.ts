@@ -10,6 +10,7 @@
  *   smpvm replay    page-reference traces through a replacement policy (cli/replay.ts)
  *   smpvm trace     convert traces: text, smpvm binary, libCacheSim oracleGeneral (cli/trace.ts)
  *   smpvm rmap-cost what each reverse-mapping scheme costs (cli/rmap-cost.ts, bench/rmap.ts)
+ *   smpvm migrate-cost what moving a specific page costs (cli/migrate-cost.ts, bench/migrate.ts)
  *   smpvm report    one HTML page of charts from results JSON (cli/report.ts, report/html.ts)
  *   smpvm sweep     every point of a grid, locally or on a BullMQ queue (cli/sweep.ts, sweep/)
  *   smpvm worker    run sweep points off the queue, on any machine
@@ -58,7 +59,7 @@ async function program(io: Io, done: (code: number) => void, first: string | und
     (await standalone())(p, io, done);
     return p;
   }
-  const [{ addSharedOptions, COMMANDS }, commands, stressCmd, { addRmapCostCommand }, { addReportCommand }, { addSweepCommands }, { addCalibrateCommand }] = await Promise.all([
+  const [{ addSharedOptions, COMMANDS }, commands, stressCmd, { addRmapCostCommand }, { addReportCommand }, { addSweepCommands }, { addCalibrateCommand }, { addMigrateCostCommand }] = await Promise.all([
     import('./cli/options.js'),
     import('./cli/commands.js'),
     import('./cli/stress.js'),
@@ -66,6 +67,7 @@ async function program(io: Io, done: (code: number) => void, first: string | und
     import('./cli/report.js'),
     import('./cli/sweep.js'),
     import('./cli/calibrate.js'),
+    import('./cli/migrate-cost.js'),
   ]);
   const { cmdRun, cmdScale, cmdProfile, cmdStart, PROFILE_TRACE_RING, START_DURATION } = commands;
   const { cmdStress, injectHelp, INJECT } = stressCmd;
@@ -114,6 +116,7 @@ async function program(io: Io, done: (code: number) => void, first: string | und
     .action(async (o: StartOpts) => done(await cmdStart(io, o)));
 
   addRmapCostCommand(p, io, done);
+  addMigrateCostCommand(p, io, done); // issue 19: moving a specific page, per rmap scheme and migrate method
   addCalibrateCommand(p, io, done); // issue 17: the host's cost table for the virtual clock
   addReportCommand(p, io, done);
   addSweepCommands(p, io, done);

@@ -14,6 +14,11 @@
  * path and the microseconds they took (bench/freeable.ts). pgfreeable,
  * pgalloc_freeable, pgrescued are 2.4-rmap's inactive_clean events in the
  * kernel's style: pages parked, taken by the allocator, looked up again.
+ * rmap_walk_visit (issue 19): what reverse-map walks visited to find a
+ * page's mappings — a chain entry (ptechain, ptechain25 slots, vmnode), a
+ * hint, a VMA or mm of an object list (objrmap, anonmm), or, for a scan
+ * (scan, hint's fallback), every pte of every page table of every mm: the
+ * walk's cost, per scheme in one unit.
  */
 export const VMSTAT_NAMES = [
   'pgfault',
@@ -95,6 +100,7 @@ export const VMSTAT_NAMES = [
   'mremap_cow', // anonmm: pages mremap copied because another pte of the family maps them (Hugh's "mremap moved %d cows")
   'nr_tlb_remote_flush_received',
   'nr_tlb_local_flush_one',
+  'rmap_walk_visit',
 ] as const;
 
 export type VmstatName = (typeof VMSTAT_NAMES)[number];

@@ -61,7 +61,9 @@ function exclusive_hint(cpu: CpuBase, pfn: number): number {
   chain_assert_locked(cpu, pfn);
   const p = pageStruct(cpu.l, pfn);
   if (Atomics.load(cpu.w, p + PG_MAPCOUNT) !== 0) return NIL;
-  return Atomics.load(cpu.w, p + PG_RMAP);
+  const h = Atomics.load(cpu.w, p + PG_RMAP);
+  if (h !== NIL) cpu.w[cpu.vm + VM.rmap_walk_visit]!++; // the walk visits the hint (vmstat.ts)
+  return h;
 }
 
 function fallback(cpu: CpuBase): void {

@@ -223,6 +223,7 @@ export function walk_list(
     }
   }
   w[cpu.vm + VM.rmap_walk_vma]! += visited;
+  w[cpu.vm + VM.rmap_walk_visit]! += visited;
   return acc;
 }
 

@@ -148,6 +148,7 @@ function chain_walk(cpu: CpuBase, pfn: number, act: number, out: Int32Array, ent
     }
     a = next;
   }
+  w[cpu.vm + VM.rmap_walk_visit]! += guard;
   return ret;
 }
 

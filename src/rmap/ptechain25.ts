@@ -197,6 +197,7 @@ function chain_visit(cpu: CpuBase, pfn: number, act: number, out: Int32Array): n
 }
 
 function visit_one(cpu: CpuBase, pfn: number, act: number, out: Int32Array, n: number, a: number): number {
+  cpu.w[cpu.vm + VM.rmap_walk_visit]!++;
   if (act === ACT_COLLECT) {
     if (3 * n + 2 < out.length) {
       out[3 * n] = ptep_to_mm(cpu, a);
@@ -240,6 +241,7 @@ function chain_unmap(cpu: CpuBase, pfn: number, entry: number): number {
   const head = w[p + PG_RMAP]!;
   if (head === NIL) return SWAP_SUCCESS;
   if ((Atomics.load(w, p + PG_FLAGS) & PG_direct) !== 0) {
+    w[cpu.vm + VM.rmap_walk_visit]!++;
     const k = try_to_unmap_one(cpu, null, pfn, ptep_to_mm(cpu, head), ptep_to_address(cpu, head), head, entry, true);
     if (k === SWAP_SUCCESS) {
       w[p + PG_RMAP] = NIL;
@@ -255,6 +257,7 @@ function chain_unmap(cpu: CpuBase, pfn: number, entry: number): number {
     const next = pte_chain_next(v);
     for (let i = pte_chain_idx(v); i < NRPTE; i++) {
       const a = w[slot(l, pc, i)]!;
+      w[cpu.vm + VM.rmap_walk_visit]!++;
       const k = try_to_unmap_one(cpu, null, pfn, ptep_to_mm(cpu, a), ptep_to_address(cpu, a), a, entry, true);
       if (k === SWAP_SUCCESS) fill_hole(cpu, p, pc, i);
       else if (k === SWAP_AGAIN) ret = SWAP_AGAIN;

@@ -54,6 +54,7 @@ function scan_mm(cpu: CpuBase, r: RmapScheme, mm: number, pfn: number, act: numb
     if (e === 0) continue;
     const pt = e >>> 12;
     const ptOff = frames + pt * PAGE_WORDS;
+    w[cpu.vm + VM.rmap_walk_visit]! += 1024; // every pte of the table is read
     for (let s = 0; s < 1024; s++) {
       const pte = w[ptOff + s]!;
       if (!pte_present(pte) || pte_pfn(pte) !== pfn) continue;

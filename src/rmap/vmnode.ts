@@ -153,6 +153,7 @@ function node_walk(cpu: CpuBase, pfn: number, act: number, out: Int32Array, entr
     }
     n = next;
   }
+  w[cpu.vm + VM.rmap_walk_visit]! += guard;
   return ret;
 }
 

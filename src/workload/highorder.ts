@@ -21,10 +21,17 @@
  *      migrate_page — flip or swap, config.migrateMethod — for its used
  *      ones): the specific-page move seed 004 wants the reverse map for;
  *   3. reclaim: one round of try_to_free_pages, then the free lists again;
- * or fails. Results (extra): requests, where each was served, failures,
+ * or fails. Results (extra): requests, where each was served (compaction's
+ * blocks split into builtByMoving, pages moved out of it, and
+ * compactedFree, a block found whole and free that the free lists' per-order
+ * watermark check had refused), failures,
  * pages moved and bytes copied (pgmigrate_success on this CPU during
- * compaction, × 4 KiB) and blocks built by moving; the request latency
- * (every step of the three) is the run's opLatency histogram.
+ * compaction, × 4 KiB), blocks built by moving, what the reverse-map walks
+ * of compaction visited (rmap_walk_visit: chain entries, VMAs, or every pte
+ * of every mm for `scan`) and the time compaction took (compactNs, built or
+ * not); the request latency (every step of the three) is the run's
+ * opLatency histogram. Times are clock_ms's: host time, or virtual time
+ * under the virtual clock (deterministic for a seed).
  *
  * CPU-local state; bookkeeping allocated at create(); the request path is
  * the allocator's own.
@@ -42,6 +49,7 @@ import { user_access, ACCESS_OK } from '../vm/access.js';
 import { compact_pages } from '../reclaim/compact.js';
 import { try_to_free_pages } from '../reclaim/index.js';
 import { cpuRandom } from '../machine/cpu.js';
+import { clock_ms } from '../timing/index.js';
 import { newLatency, record } from './latency.js';
 import { paramInt, paramFields } from './params.js';
 import type { Cpu } from '../vm/cpu.js';
@@ -106,7 +114,8 @@ export const HIGHORDER: Workload = {
     'fragmentation: order-0 faults and frees with mixed lifetimes while requests ask for order-2..5 blocks (free lists, then a block built by moving pages, then reclaim)',
   spec: paramFields(FIELDS),
   validate: (spec) => void params(spec),
-  minMemPerCpu: (spec) => params(spec).pages * PAGE_SIZE * 2,
+  // without swap the region must fit with room to spare; with swap it may be larger than RAM (bench/highorder.ts)
+  minMemPerCpu: (spec, cfg) => (cfg.swap > 0 ? (params(spec).pages * PAGE_SIZE) / 2 : params(spec).pages * PAGE_SIZE + (1 << 20)),
   setup(): WorkloadSetup {
     return { files: [], sharedMm: -1, sharedFiles: [] };
   },
@@ -126,7 +135,7 @@ export const HIGHORDER: Workload = {
     const buf = new Int32Array(2);
     const lat = newLatency();
     const failures: string[] = [];
-    const n = { requests: 0, freeList: 0, built: 0, reclaimed: 0, failed: 0, moved: 0, pageFaults: 0, frees: 0 };
+    const n = { requests: 0, freeList: 0, built: 0, compactedFree: 0, reclaimed: 0, failed: 0, moved: 0, visits: 0, compactNs: 0, pageFaults: 0, frees: 0 };
     let steps = 0;
     const rand = (k: number) => cpuRandom(cpu) % k;
     const zmin = globalLine(cpu.l, G_ZONE) + Z_MIN;
@@ -162,21 +171,29 @@ export const HIGHORDER: Workload = {
     /** One high-order request: free lists, then a block built by moving pages, then reclaim. */
     function request(order: number): void {
       n.requests++;
-      const t0 = performance.now();
+      const t0 = clock_ms();
       let pfn = zone_watermark_ok(cpu, order, w[zmin]!) ? __alloc_pages(cpu, order, SITE.__alloc_pages) : -1;
       if (pfn >= 0) n.freeList++;
       if (pfn < 0 && p.compact === 1) {
         const before = w[cpu.vm + VM.pgmigrate_success]!;
+        const visits = w[cpu.vm + VM.rmap_walk_visit]!;
+        const c0 = clock_ms();
         pfn = compact_pages(cpu, order);
-        n.moved += w[cpu.vm + VM.pgmigrate_success]! - before;
-        if (pfn >= 0) n.built++;
+        n.compactNs += (clock_ms() - c0) * 1e6;
+        const moved = w[cpu.vm + VM.pgmigrate_success]! - before;
+        n.moved += moved;
+        n.visits += w[cpu.vm + VM.rmap_walk_visit]! - visits;
+        // a block whose pages were moved out, or one compaction found whole and free (taken
+        // with steal_specific_page where the free lists' per-order watermark check refused)
+        if (pfn >= 0 && moved > 0) n.built++;
+        else if (pfn >= 0) n.compactedFree++;
       }
       if (pfn < 0) {
         try_to_free_pages(cpu);
         pfn = __alloc_pages(cpu, order, SITE.__alloc_pages);
         if (pfn >= 0) n.reclaimed++;
       }
-      record(lat, performance.now() - t0);
+      record(lat, clock_ms() - t0);
       if (pfn < 0) {
         n.failed++;
         return;
@@ -218,10 +235,13 @@ export const HIGHORDER: Workload = {
             requests: n.requests,
             fromFreeLists: n.freeList,
             builtByMoving: n.built,
+            compactedFree: n.compactedFree,
             fromReclaim: n.reclaimed,
             failed: n.failed,
             pagesMoved: n.moved,
             bytesCopied: n.moved * PAGE_SIZE,
+            rmapWalkVisits: n.visits,
+            compactNs: Math.round(n.compactNs),
             pageFaults: n.pageFaults,
             pageFrees: n.frees,
           },
