@@ -15,9 +15,8 @@
  *   speed     page_fault1_processes under split at 1, 16, 64, 128 CPUs,
  *             with strict and with stamped releases (conductor.ts): simulated
  *             faults per host second, host seconds, hand-overs per fault (in
- *             all and by why the giver stopped), host RSS; with and without
- *             a standby slot spinning for the next turn; at 64 CPUs also a
- *             larger quantum, a spin before sleeping on the turn word, and
+ *             all and by why the giver stopped), host RSS; at 64 CPUs also
+ *             a larger quantum, a spin before sleeping on the turn word, and
  *             8 MiB per CPU (the rate once every worker's JIT has warmed).
  *   validate  `smpvm calibrate`'s host table measured in the same run, then
  *             page_fault1 processes/threads under each lock scheme at 1 and 2
@@ -38,7 +37,7 @@ import { writeResult, fmtRate, isMain } from './common.js';
 import { calibrate } from '../src/sim/calibrate.js';
 import { checkCostTable } from '../src/timing/cost.js';
 import { IdleSampler } from '../src/cli/progress.js';
-import { STANDBY_SPIN, type VtTuning } from '../src/timing/conductor.js';
+import type { VtTuning } from '../src/timing/conductor.js';
 
 const MiB = 1 << 20;
 const IMPLS = ['tas', 'ttas', 'ticket', 'mcs', 'futex'] as const;
@@ -120,41 +119,35 @@ const rssMiB = () => process.memoryUsage().rss / MiB;
 async function speed(): Promise<unknown> {
   console.log('\n## speed and size: page_fault1_processes, split, skylake-2s-112, 1 MiB region per CPU (8 MiB: the longer rows)');
   console.log('releases: strict (every release hands over if another clock is lower) or stamped (conductor.ts release stamps)');
-  console.log('standby: the slot most likely next spins on its turn word instead of sleeping (conductor.ts wait_turn), polls');
-  console.log('cpus  region  quantum  releases  spin  standby    faults  virtual faults/s  host s  faults/host-s  hand-overs/fault  host RSS MiB  hand-overs/fault by why');
+  console.log('cpus  region  quantum  releases  spin    faults  virtual faults/s  host s  faults/host-s  hand-overs/fault  host RSS MiB  hand-overs/fault by why');
   const out = [];
   const Q = DEFAULT_QUANTUM_NS;
-  const S = STANDBY_SPIN;
-  // [cpus, quantum, strict releases, spin before sleep, standby polls, MiB per CPU]
-  const cases: [number, number, boolean, number, number, number][] = [
-    [1, Q, true, 0, 0, 1],
-    [1, Q, false, 0, 0, 1],
-    [1, Q, false, 0, 0, 8],
-    [16, Q, true, 0, 0, 1],
-    [16, Q, false, 0, 0, 1],
-    [16, Q, false, 0, S, 1],
-    [64, Q, true, 0, 0, 1],
-    [64, Q, false, 0, 0, 1],
-    [64, Q, false, 2000, 0, 1],
-    [64, Q, false, 0, S, 1],
-    [64, 10_000, false, 0, 0, 1],
-    [64, Q, false, 0, 0, 8],
-    [64, Q, false, 0, S, 8],
-    [128, Q, true, 0, 0, 1],
-    [128, Q, false, 0, 0, 1],
-    [128, Q, false, 0, S, 1],
+  // [cpus, quantum, strict releases, spin before sleep, MiB per CPU]
+  const cases: [number, number, boolean, number, number][] = [
+    [1, Q, true, 0, 1],
+    [1, Q, false, 0, 1],
+    [1, Q, false, 0, 8],
+    [16, Q, true, 0, 1],
+    [16, Q, false, 0, 1],
+    [64, Q, true, 0, 1],
+    [64, Q, false, 0, 1],
+    [64, Q, false, 2000, 1],
+    [64, 10_000, false, 0, 1],
+    [64, Q, false, 0, 8],
+    [64, Q, false, 2000, 8],
+    [128, Q, true, 0, 1],
+    [128, Q, false, 0, 1],
   ];
-  for (const [cpus, q, strict, spin, standby, mib] of cases) {
+  for (const [cpus, q, strict, spin, mib] of cases) {
     const p = await point({ cpus, locks: 'split', quantum: q, mem: Math.max(64, cpus * 3 * mib) * MiB }, { name: 'page_fault1_processes', regionBytes: mib * MiB }, 8, {
       spinBeforeSleep: spin,
       strictReleases: strict,
-      standbySpin: standby,
     });
     const by = Object.entries(p.handoffsBy).map(([k, v]) => `${k} ${(v / p.units).toFixed(2)}`).join(', ');
-    const row = { cpus, regionMiB: mib, quantum: q, releases: strict ? 'strict' : 'stamped', spin, standby, faults: p.units, perVirtualSec: p.perVirtualSec, hostS: p.hostS, faultsPerHostS: p.units / p.hostS, handoffsPerFault: p.handoffs / p.units, handoffsBy: p.handoffsBy, rssMiB: rssMiB() };
+    const row = { cpus, regionMiB: mib, quantum: q, releases: strict ? 'strict' : 'stamped', spin, faults: p.units, perVirtualSec: p.perVirtualSec, hostS: p.hostS, faultsPerHostS: p.units / p.hostS, handoffsPerFault: p.handoffs / p.units, handoffsBy: p.handoffsBy, rssMiB: rssMiB() };
     out.push(row);
     console.log(
-      `${String(cpus).padStart(4)}  ${`${mib}M`.padStart(6)}  ${String(q).padStart(7)}  ${row.releases.padStart(8)}  ${String(spin).padStart(4)}  ${String(standby).padStart(7)}  ${String(p.units).padStart(8)}  ${fmtRate(p.perVirtualSec).padStart(16)}  ${p.hostS.toFixed(2).padStart(6)}  ${fmtRate(row.faultsPerHostS).padStart(13)}  ${row.handoffsPerFault.toFixed(2).padStart(16)}  ${row.rssMiB.toFixed(0).padStart(12)}  ${by}`,
+      `${String(cpus).padStart(4)}  ${`${mib}M`.padStart(6)}  ${String(q).padStart(7)}  ${row.releases.padStart(8)}  ${String(spin).padStart(4)}  ${String(p.units).padStart(8)}  ${fmtRate(p.perVirtualSec).padStart(16)}  ${p.hostS.toFixed(2).padStart(6)}  ${fmtRate(row.faultsPerHostS).padStart(13)}  ${row.handoffsPerFault.toFixed(2).padStart(16)}  ${row.rssMiB.toFixed(0).padStart(12)}  ${by}`,
     );
   }
   return out;

@@ -96,10 +96,10 @@ import { COST, C_FUTEX_WAKE, C_LOCK_OP, C_TAS_RACE, C_TICKET_REREAD } from './co
 import { line_ns } from './topology.js';
 import { lock_line_acquired } from './coherence.js';
 import {
-  VT_TURN, VT_ABORT, VT_DEADLOCK, VT_READY, VT_PARTICIPANTS, VT_PARKS, VT_STANDBY, VT_RS_COUNT, VT_RS_LEFT, VT_RS_F, RS_NEXT, RS_PEAK_BYTES, RS_PEAK_PTES,
+  VT_TURN, VT_ABORT, VT_DEADLOCK, VT_READY, VT_PARTICIPANTS, VT_PARKS, VT_RS_COUNT, VT_RS_LEFT, VT_RS_F, RS_NEXT, RS_PEAK_BYTES, RS_PEAK_PTES,
   RS_END_BYTES, RS_END_PTES, VT_CP_GEN, VT_CP_READY, VT_CP_NEXT, VS_STATE, VS_GO, VS_OFF, VS_VAL, VS_MODE, VS_WOKE_OFF, VS_CLOCK, VS_DEADLINE, VS_SINCE,
   ST_IDLE, ST_RUNNING, ST_RUNNABLE, ST_PARKED, ST_DONE, PK_NE, PK_EQ, PK_ONE, K_SPIN, K_TICKET, K_RACE, K_SLEEP, K_FREE, K_TAS, WOKE_TIMEOUT,
-  GO_SLEEP, GO_TURN, GO_STANDBY, HO_ACQUIRE, HO_RELEASE, HO_PARK, HO_SLEEP, HO_DONE, VtAbort, hand_turn,
+  GO_SLEEP, HO_ACQUIRE, HO_RELEASE, HO_PARK, HO_SLEEP, HO_DONE, VtAbort, hand_turn,
 } from './vt_region.js';
 export * from './vt_region.js';
 
@@ -121,14 +121,9 @@ export interface VtTuning {
   spinBeforeSleep?: number;
   /** every release in strict order (hand over if any clock is lower), not stamped */
   strictReleases?: boolean;
-  /** polls a standby slot spins on its VS_GO before it sleeps (0, the default: no standby; bench/vclock.ts speed measures STANDBY_SPIN) */
-  standbySpin?: number;
 }
-/** A standby spins up to this many polls (a few ms) before it goes back to sleep. */
-export const STANDBY_SPIN = 1 << 18;
 let spinBeforeSleep = 0;
 let strictReleases = false;
-let standbySpin = 0;
 /** why the current hand-over happens (HO_*), for the VT_HO counters */
 let why = HO_ACQUIRE;
 /* the release stamps (layout.ts VT_STAMPS): keys at word stampKey, owners at stampOwner, Float64 times at stampW / stampR (Float64 indexes) */
@@ -180,7 +175,6 @@ export function vt_attach(wv: Int32Array, l: Layout, slot: number, quantumNs: nu
   quantum = quantumNs;
   spinBeforeSleep = tuning.spinBeforeSleep ?? 0;
   strictReleases = tuning.strictReleases ?? false;
-  standbySpin = tuning.standbySpin ?? 0;
   stampKey = vt + VT_HDR_WORDS + nslots * VT_SLOT_WORDS;
   stampOwner = stampKey + VT_STAMPS;
   stampW = (stampKey + 2 * VT_STAMPS) >>> 1;
@@ -213,7 +207,7 @@ export function vt_setup_done(): void {
     return;
   }
   wake_scan();
-  standby(set_horizon());
+  set_horizon();
 }
 
 /** A synchronisation point: hand over if this CPU is past the horizon. */
@@ -398,47 +392,16 @@ function handover(st: number): boolean {
   return resume();
 }
 
-/*
- * VS_GO: GO_SLEEP (not my turn: sleep on it), GO_TURN (my turn), GO_STANDBY
- * (not yet, but likely next: spin on it). A hand-over to a sleeping thread
- * costs a futex wake-up and a host reschedule (tens of µs, more on a VM's
- * idle vCPU); to a spinning one, a line transfer. So on taking the turn the
- * holder puts the slot that sets its horizon — the one it will most likely
- * hand to — on standby (standby()); the standby spins on the host's other
- * core for up to standbySpin polls, then sleeps. Host scheduling only: who
- * runs next is decided by pick() alone, so results do not change.
- */
-/** Wait for my turn: spinBeforeSleep polls, then sleep on VS_GO, spinning while on standby. */
+/** Wait for my turn (VS_GO: GO_SLEEP, GO_TURN): spinBeforeSleep polls, then Atomics.wait; I clear my own word. */
 function wait_turn(): void {
   const go = myLine + VS_GO;
-  for (let i = 0; i < spinBeforeSleep && Atomics.load(w, go) !== GO_TURN; i++);
-  for (;;) {
-    const v = Atomics.load(w, go);
-    if (v === GO_TURN) break;
-    if (v === GO_STANDBY) {
-      let i = 0;
-      while (i < standbySpin && Atomics.load(w, go) === GO_STANDBY) i++;
-      if (i >= standbySpin) Atomics.compareExchange(w, go, GO_STANDBY, GO_SLEEP);
-      continue;
-    }
-    Atomics.wait(w, go, GO_SLEEP);
-  }
+  for (let i = 0; i < spinBeforeSleep && Atomics.load(w, go) === GO_SLEEP; i++);
+  while (Atomics.load(w, go) === GO_SLEEP) Atomics.wait(w, go, GO_SLEEP);
   Atomics.store(w, go, GO_SLEEP);
   if (w[vt + VT_ABORT] !== 0) {
     vtOn = false;
     throw new VtAbort(w[vt + VT_DEADLOCK] !== 0 ? 'stopped: simulated deadlock' : 'stopped: the run was aborted');
   }
-}
-
-/** Put slot `next` on standby (-1: none), taking the previous standby off it. */
-function standby(next: number): void {
-  if (standbySpin === 0) return;
-  const cur = w[vt + VT_STANDBY]!;
-  if (cur >= 0 && cur !== next && cur !== me) Atomics.compareExchange(w, slotLine(cur) + VS_GO, GO_STANDBY, GO_SLEEP);
-  w[vt + VT_STANDBY] = next;
-  if (next < 0) return;
-  const go = slotLine(next) + VS_GO;
-  if (Atomics.compareExchange(w, go, GO_SLEEP, GO_STANDBY) === GO_SLEEP) Atomics.notify(w, go, 1);
 }
 
 /** My turn: take my clock back (a waker or my timeout may have moved it) and run. */
@@ -454,7 +417,7 @@ function resume(): boolean {
   w[b + VS_STATE] = ST_RUNNING;
   w[b + VS_WOKE_OFF] = -1;
   f[deadlineIdx(b)] = Infinity;
-  standby(set_horizon());
+  set_horizon();
   return woke;
 }
 
@@ -501,22 +464,16 @@ function at_checkpoint(): boolean {
   return n > 0;
 }
 
-/** Set the horizon: the lowest other candidate's time plus the quantum; returns that candidate (-1: none). */
-function set_horizon(): number {
+function set_horizon(): void {
   let h = Infinity;
-  let hs = -1;
   for (let s = 0; s < nslots; s++) {
     if (s === me) continue;
     const b = slotLine(s);
     const st = w[b + VS_STATE]!;
     const t = st === ST_RUNNABLE ? f[clockIdx(b)]! : st === ST_PARKED ? f[deadlineIdx(b)]! : Infinity;
-    if (t < h) {
-      h = t;
-      hs = s;
-    }
+    if (t < h) h = t;
   }
   horizon = h + quantum;
-  return hs;
 }
 
 function any_parked(): boolean {

@@ -8,12 +8,11 @@
  * STATE (layout.ts `vt` region). A header line: VT_TURN (the slot running),
  * VT_ABORT (1: the run is being torn down, every waiter leaves), VT_DEADLOCK,
  * VT_HANDOFFS (turns handed over, a host-cost diagnostic; VT_HO + HO_* by
- * why), VT_READY / VT_PARTICIPANTS (the setup barrier), VT_PARKS,
- * VT_STANDBY (the slot spinning for the next turn); a second line for the
+ * why), VT_READY / VT_PARTICIPANTS (the setup barrier), VT_PARKS; a second line for the
  * rmap sampler and the checkpoints. Then one line per CPU slot: VS_STATE
  * (IDLE: not in this run; RUNNING; RUNNABLE; PARKED; DONE), VS_GO (the word
- * the slot's thread waits on while it is not its turn: GO_SLEEP, GO_TURN,
- * GO_STANDBY, conductor.ts wait_turn), VS_OFF / VS_VAL /
+ * the slot's thread waits on while it is not its turn: GO_SLEEP, GO_TURN;
+ * conductor.ts wait_turn), VS_OFF / VS_VAL /
  * VS_MODE (what a parked slot waits for: the word at VS_OFF to equal, or to
  * differ from, VS_VAL), VS_WOKE_OFF (the word a wake-up was for; -2: the
  * park timed out), and three Float64 fields: the slot's clock, its park
@@ -46,8 +45,6 @@ export const HO_SLEEP = 3; // a virtual-time sleep (vt_sleep)
 export const HO_DONE = 4; // finished (and the setup barrier)
 export const HO_CHECKPOINT = 5; // resumed after a stop-the-world checkpoint (given by the orchestrator)
 export const HO_NAMES = ['acquire', 'release', 'park', 'sleep', 'done', 'checkpoint'] as const;
-/** the slot kept spinning on its VS_GO for the next turn (-1: none; host scheduling only, see wait_turn) */
-export const VT_STANDBY = VT_HO + HO_NAMES.length;
 /*
  * The second header line: the rmap metadata sampler (sim/rmap_sample.ts)
  * at virtual-time intervals. VT_RS_COUNT samples taken, VT_RS_LEFT CPUs
@@ -71,7 +68,7 @@ export const RS_END_PTES = 4;
 export const VT_CP_GEN = 28;
 export const VT_CP_READY = 29;
 export const VT_CP_NEXT = 30;
-if (VT_STANDBY + 1 > LINE_WORDS || VT_RS_F + 2 * 5 > VT_CP_GEN || VT_CP_NEXT + 2 > VT_HDR_WORDS) throw new Error('conductor.ts: header line overflow');
+if (VT_HO + HO_NAMES.length > LINE_WORDS || VT_RS_F + 2 * 5 > VT_CP_GEN || VT_CP_NEXT + 2 > VT_HDR_WORDS) throw new Error('conductor.ts: header line overflow');
 
 /* slot line words */
 export const VS_STATE = 0;
@@ -113,7 +110,6 @@ export class VtAbort extends Error {
 
 export const GO_SLEEP = 0;
 export const GO_TURN = 1;
-export const GO_STANDBY = 2;
 
 
 /* ---- orchestrator side ---- */
@@ -138,7 +134,6 @@ export function vt_init(wv: Int32Array, l: Layout, participants: readonly number
   fv.fill(0, (keys + 2 * VT_STAMPS) >>> 1, ((keys + 2 * VT_STAMPS) >>> 1) + 2 * VT_STAMPS);
   for (const s of participants) wv[base + VT_HDR_WORDS + s * VT_SLOT_WORDS + VS_STATE] = ST_RUNNABLE;
   wv[base + VT_PARTICIPANTS] = participants.length;
-  wv[base + VT_STANDBY] = -1;
   fv[(base + VT_CP_NEXT) >>> 1] = checkpointNs;
   coherence_reset(wv, l);
   const first = participants[0]!;
