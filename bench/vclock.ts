@@ -119,11 +119,11 @@ const rssMiB = () => process.memoryUsage().rss / MiB;
 async function speed(): Promise<unknown> {
   console.log('\n## speed and size: page_fault1_processes, split, skylake-2s-112, 1 MiB region per CPU (8 MiB: the longer rows)');
   console.log('releases: strict (every release hands over if another clock is lower) or stamped (conductor.ts release stamps)');
-  console.log('cpus  region  quantum  releases  spin    faults  virtual faults/s  host s  faults/host-s  hand-overs/fault  host RSS MiB  hand-overs/fault by why');
+  console.log('cpus  lock    region  quantum  releases  spin    faults  virtual faults/s  host s  faults/host-s  hand-overs/fault  host RSS MiB  hand-overs/fault by why');
   const out = [];
   const Q = DEFAULT_QUANTUM_NS;
-  // [cpus, quantum, strict releases, spin before sleep, MiB per CPU]
-  const cases: [number, number, boolean, number, number][] = [
+  // [cpus, quantum, strict releases, spin before sleep, MiB per CPU, spinlock implementation]
+  const cases: [number, number, boolean, number, number, string?][] = [
     [1, Q, true, 0, 1],
     [1, Q, false, 0, 1],
     [1, Q, false, 0, 8],
@@ -137,17 +137,21 @@ async function speed(): Promise<unknown> {
     [64, Q, false, 2000, 8],
     [128, Q, true, 0, 1],
     [128, Q, false, 0, 1],
+    // MCS spinlocks: at 128 CPUs two collapsed ticket locks compete for the convoy, and the
+    // release mode decides which wins (README "Speed and size"); with MCS the two agree
+    [128, Q, true, 0, 1, 'mcs'],
+    [128, Q, false, 0, 1, 'mcs'],
   ];
-  for (const [cpus, q, strict, spin, mib] of cases) {
-    const p = await point({ cpus, locks: 'split', quantum: q, mem: Math.max(64, cpus * 3 * mib) * MiB }, { name: 'page_fault1_processes', regionBytes: mib * MiB }, 8, {
+  for (const [cpus, q, strict, spin, mib, lockImpl = 'ticket'] of cases) {
+    const p = await point({ cpus, locks: 'split', lockImpl, quantum: q, mem: Math.max(64, cpus * 3 * mib) * MiB }, { name: 'page_fault1_processes', regionBytes: mib * MiB }, 8, {
       spinBeforeSleep: spin,
       strictReleases: strict,
     });
     const by = Object.entries(p.handoffsBy).map(([k, v]) => `${k} ${(v / p.units).toFixed(2)}`).join(', ');
-    const row = { cpus, regionMiB: mib, quantum: q, releases: strict ? 'strict' : 'stamped', spin, faults: p.units, perVirtualSec: p.perVirtualSec, hostS: p.hostS, faultsPerHostS: p.units / p.hostS, handoffsPerFault: p.handoffs / p.units, handoffsBy: p.handoffsBy, rssMiB: rssMiB() };
+    const row = { cpus, lockImpl, regionMiB: mib, quantum: q, releases: strict ? 'strict' : 'stamped', spin, faults: p.units, perVirtualSec: p.perVirtualSec, hostS: p.hostS, faultsPerHostS: p.units / p.hostS, handoffsPerFault: p.handoffs / p.units, handoffsBy: p.handoffsBy, rssMiB: rssMiB() };
     out.push(row);
     console.log(
-      `${String(cpus).padStart(4)}  ${`${mib}M`.padStart(6)}  ${String(q).padStart(7)}  ${row.releases.padStart(8)}  ${String(spin).padStart(4)}  ${String(p.units).padStart(8)}  ${fmtRate(p.perVirtualSec).padStart(16)}  ${p.hostS.toFixed(2).padStart(6)}  ${fmtRate(row.faultsPerHostS).padStart(13)}  ${row.handoffsPerFault.toFixed(2).padStart(16)}  ${row.rssMiB.toFixed(0).padStart(12)}  ${by}`,
+      `${String(cpus).padStart(4)}  ${lockImpl.padEnd(6)}  ${`${mib}M`.padStart(6)}  ${String(q).padStart(7)}  ${row.releases.padStart(8)}  ${String(spin).padStart(4)}  ${String(p.units).padStart(8)}  ${fmtRate(p.perVirtualSec).padStart(16)}  ${p.hostS.toFixed(2).padStart(6)}  ${fmtRate(row.faultsPerHostS).padStart(13)}  ${row.handoffsPerFault.toFixed(2).padStart(16)}  ${row.rssMiB.toFixed(0).padStart(12)}  ${by}`,
     );
   }
   return out;
