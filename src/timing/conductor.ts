@@ -47,7 +47,9 @@
  *              (sleeping locks), nothing (barriers, timers). Struct page
  *              and list-head lines are coherence.ts's. PK_ONE waiters
  *              (exclusive locks) are woken one per word change, so a release
- *              does not wake a herd that would only park again.
+ *              does not wake a herd that would only park again: a sleeping
+ *              lock's in FIFO order (the one parked longest), a spinning
+ *              race's lowest-numbered spinner.
  *   deadlock:  no candidate left while some slot is parked without a
  *              deadline: nobody can ever change what they wait for. The
  *              slot that finds it raises H_STOP, VT_DEADLOCK and VT_ABORT,
@@ -485,15 +487,46 @@ function any_parked(): boolean {
 function wake_scan(): void {
   for (let s = 0; s < nslots; s++) {
     const b = slotLine(s);
-    if (w[b + VS_STATE] !== ST_PARKED) continue;
+    if (!wakeable(b)) continue;
     const off = w[b + VS_OFF]!;
-    if (off < 0) continue;
     const mode = w[b + VS_MODE]!;
-    const v = Atomics.load(w, off);
-    if ((mode & PK_EQ) !== 0 ? v !== w[b + VS_VAL] : v === w[b + VS_VAL]) continue;
-    if ((mode & PK_ONE) !== 0 && woken_for(off)) continue;
+    if ((mode & PK_ONE) !== 0) {
+      if (woken_for(off)) continue;
+      if ((mode & 0xf0) === K_SLEEP) {
+        // a sleeping lock's wait queue is FIFO (rwsem, futex): the one parked longest goes first
+        const e = first_parked(off, s);
+        wake(e, slotLine(e), off, K_SLEEP);
+        continue;
+      }
+      // spinners race: the lowest-numbered wins, a stand-in for the core nearest the line
+    }
     wake(s, b, off, mode & 0xf0);
   }
+}
+
+/** Is the slot at line `b` parked on a word whose condition now holds? */
+function wakeable(b: number): boolean {
+  if (w[b + VS_STATE] !== ST_PARKED) return false;
+  const off = w[b + VS_OFF]!;
+  if (off < 0) return false;
+  const v = Atomics.load(w, off);
+  return (w[b + VS_MODE]! & PK_EQ) !== 0 ? v === w[b + VS_VAL] : v !== w[b + VS_VAL];
+}
+
+/** Of the wakeable slots parked on `off` from slot `from` on, the one parked earliest (ties: the lower id). */
+function first_parked(off: number, from: number): number {
+  let best = from;
+  let bt = f[(slotLine(from) + VS_SINCE) >>> 1]!;
+  for (let s = from + 1; s < nslots; s++) {
+    const b = slotLine(s);
+    if (w[b + VS_OFF] !== off || !wakeable(b)) continue;
+    const t = f[(b + VS_SINCE) >>> 1]!;
+    if (t < bt) {
+      bt = t;
+      best = s;
+    }
+  }
+  return best;
 }
 
 /** Is a slot already woken for `off` and not yet run? */
