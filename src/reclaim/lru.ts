@@ -417,10 +417,17 @@ export function __page_cache_free(cpu: CpuBase, pfn: number): void {
   free_unlisted_page(cpu, pfn);
 }
 
-/** A page whose count is zero and which is on no list goes to the allocator without its LRU state bits. */
+/**
+ * A page whose count is zero and which is on no list goes to the allocator
+ * without its LRU state bits. A parked page (PG_freeable) freed while
+ * isolated — its last reference dropped while the clock hand or the
+ * allocator's take held it off the list — leaves the freeable queue here,
+ * as a listed one does in del_page_from_lru.
+ */
 function free_unlisted_page(cpu: CpuBase, pfn: number): void {
   const w = cpu.w;
   const p = ps(cpu.l.memMap, pfn);
+  if ((w[p + PG_FLAGS]! & PG_freeable) !== 0) TestClearPageFreeable(cpu, pfn);
   if ((w[p + PG_FLAGS]! & (PG_active | PG_referenced)) !== 0) Atomics.and(w, p + PG_FLAGS, ~(PG_active | PG_referenced));
   __free_pages_ok(cpu, pfn, w[p + PG_ORDER]!);
 }
