@@ -26,7 +26,7 @@ import { ticket_lock, ticket_trylock, ticket_unlock } from './ticket.js';
 import { mcs_lock, mcs_trylock, mcs_unlock } from './mcs.js';
 import { futex_lock, futex_trylock, futex_unlock } from './futex.js';
 import { lockstatAcquired, lockstatHeld, lkLastCpu1 } from './lockstat.js';
-import { clock_ms, vt_acquired, vt_released, vt_sync_lock, vt_sync_release } from '../timing/conductor.js';
+import { clock_ms, vtOn, vt_acquired, vt_released, vt_sync_lock, vt_sync_release } from '../timing/conductor.js';
 import { lockdepAcquire, lockdepHeldIndex, lockdepHolds, lockdepReleaseAt } from './lockdep.js';
 import { LOCK_CLASSES, CLASS_KIND, LockKind, C_CHAIN_LOCK } from './classes.js';
 import { trace_lock_acquired, trace_lock_release } from '../machine/trace.js';
@@ -123,8 +123,10 @@ export function acquiring(cpu: CpuBase, cls: number, site: number, trylock: bool
  */
 export function lock_acquired(cpu: CpuBase, off: number, cls: number, read: number, site: number, t0: number, spins: number): void {
   // virtual clock: a release stamped later than this CPU's clock was waited for; the lock's line comes from its last acquirer
-  const sleeps = CLASS_KIND[cls] !== LockKind.Spin || (cpu.lockImpl === IMPL_FUTEX && cls !== C_CHAIN_LOCK);
-  const waitFrom = vt_acquired(lkLastCpu1(cpu.w[off + LK_LAST]!) - 1, off, read, sleeps);
+  // (a sleeping lock's waiter pays a wake-up: the sleeping classes, and spinlocks built as futex mutexes)
+  const waitFrom = vtOn
+    ? vt_acquired(lkLastCpu1(cpu.w[off + LK_LAST]!) - 1, off, read, CLASS_KIND[cls] !== LockKind.Spin || (cpu.lockImpl === IMPL_FUTEX && cls !== C_CHAIN_LOCK))
+    : -1;
   if (waitFrom >= 0 && spins === 0) {
     t0 = waitFrom;
     spins = -1;

@@ -113,10 +113,15 @@ function take(e: number): number {
     // mine already (or nobody's): invalidate the copies; they go in parallel, the farthest sets the time
     for (let m = sharers & ~bit, s = 0; m !== 0; m >>>= 1, s++) if ((m & 1) !== 0) ns = Math.max(ns, line_ns(me, s));
   }
-  w[e + LN_OWNER] = me + 1;
-  w[e + LN_SHARERS] = bit;
+  own(e);
   if (ns > 0) count(ns);
   return ns;
+}
+
+/** Line entry `e` is this CPU's alone. */
+function own(e: number): void {
+  w[e + LN_OWNER] = me + 1;
+  w[e + LN_SHARERS] = bit;
 }
 
 /** The cost of reading line entry `e` (this CPU keeps a copy). */
@@ -156,10 +161,7 @@ export function global_line_w(g: number): number {
  * this CPU's line.
  */
 export function page_line_own(pfn: number): void {
-  if (!on) return;
-  const e = base + pfn * VT_LINE_WORDS;
-  w[e + LN_OWNER] = me + 1;
-  w[e + LN_SHARERS] = bit;
+  if (on) own(base + pfn * VT_LINE_WORDS);
 }
 
 /**
@@ -173,7 +175,5 @@ export function lock_line_acquired(key: number): void {
   if (key >= globalsBase && key < globalsBase + NR_GLOBAL_LINES * LINE_WORDS) e = nrFrames + (((key - globalsBase) / LINE_WORDS) | 0);
   else if (key >= memMap && key < memMap + nrFrames * PAGE_STRUCT_WORDS) e = ((key - memMap) / PAGE_STRUCT_WORDS) | 0;
   else return;
-  e = base + e * VT_LINE_WORDS;
-  w[e + LN_OWNER] = me + 1;
-  w[e + LN_SHARERS] = bit;
+  own(base + e * VT_LINE_WORDS);
 }
