@@ -8,7 +8,16 @@
  *
  * Locking: the slot's fields belong to whoever holds the mm's mmap_sem for
  * writing, except MM_RSS (Atomics.add: faults under split ptls race on it, as
- * 2.6.16's atomic mm counters) and the mmlist links (mmlist_lock).
+ * 2.6.16's atomic mm counters) and the mmlist links (mmlist_lock). swap_out's
+ * cursor (K_SWAP_MM, reclaim/swapout.ts) is under mmlist_lock too: mm_free
+ * moves it off the mm it unlinks, as 2.4's mmput does with swap_mm
+ * ("if (swap_mm == mm) swap_mm = list_entry(mm->mmlist.next, ...)"), so
+ * swap_out never starts from a slot that is free or being built again (a
+ * trylock of the old mmap_sem, zeroed by the next mm_alloc under it, left the
+ * new mm's count at -1: held for writing for ever). For the same reason
+ * mm_free sets MM_PGD to NIL under mmlist_lock: try_to_unuse, which pins the
+ * mms of its list by that test under mmlist_lock, never trylocks a slot
+ * mm_free has passed.
  */
 import type { CpuBase } from '../machine/cpu.js';
 import {
@@ -32,6 +41,8 @@ import {
   G_MMALLOC,
   AC_MM,
   G_MMLIST,
+  G_KSWAPD,
+  K_SWAP_MM,
   FL_HEAD,
   globalLine,
   mmBase,
@@ -92,9 +103,13 @@ export function mm_free(cpu: CpuBase, cache: SlabCache, mm: number): void {
   if (prev >= 0) w[mmBase(cpu.l, prev) + MM_MMLIST_NEXT] = next;
   else w[g + MMLIST_HEAD] = next + 1;
   if (next >= 0) w[mmBase(cpu.l, next) + MM_MMLIST_PREV] = prev;
-  mmlist_unlock(cpu);
-  pgd_free(cpu, w[b + MM_PGD]!);
+  const cursor = globalLine(cpu.l, G_KSWAPD) + K_SWAP_MM;
+  if (w[cursor] === mm + 1) w[cursor] = next + 1; // 0 (NIL + 1): swap_out starts from the head
+  // dead for try_to_unuse's check under mmlist_lock before the slot can be reused
+  const pgd = w[b + MM_PGD]!;
   w[b + MM_PGD] = NIL;
+  mmlist_unlock(cpu);
+  pgd_free(cpu, pgd);
   kmem_cache_free(cpu, cache, mm);
 }
 
