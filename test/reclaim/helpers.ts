@@ -13,9 +13,7 @@ import { user_access, ACCESS_OK } from '../../src/vm/access.js';
 import { pte_table } from '../../src/mm/pgtable.js';
 import { PAGE_WORDS, pageStruct } from '../../src/machine/layout.js';
 import { registeredRmapSchemes } from '../../src/rmap/index.js';
-import { beforeAll, afterAll } from 'vitest';
-import type { Piscina } from 'piscina';
-import { createRunPool, type RunOutcome } from '../../src/sim/run.js';
+import type { RunOutcome } from '../../src/sim/run.js';
 
 export const POLICY_NAMES = ['swapout', 'clock', '2q'] as const;
 
@@ -76,17 +74,7 @@ export const isSwapPte = (pte: number) => pte !== 0 && (pte & 1) === 0;
 export const swapOffset = (pte: number) => pte >>> 8;
 export const pageWord = (m: Machine, pfn: number, k: number) => m.w[pageStruct(m.layout, pfn) + k]!;
 
-/** A pool of 3 run workers (2 CPUs + kswapd) for the enclosing describe block: made before its tests, destroyed after. */
-export function usePool(): () => Piscina {
-  let pool: Piscina | undefined;
-  beforeAll(() => {
-    pool = createRunPool(3);
-  });
-  afterAll(async () => {
-    await pool?.destroy();
-  });
-  return () => pool!;
-}
+export { usePool } from '../helpers.js';
 
 /** Everything a worker run found wrong: a CPU's throw, the checkpoints' and the final checker's violations, the workloads' failures. */
 export const runProblems = (r: RunOutcome): string[] => [
