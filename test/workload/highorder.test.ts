@@ -9,15 +9,17 @@
  * (regions larger than RAM, with swap) the run is the same twice and the
  * walk visits per page moved are scan's whole page tables against a
  * chain's one entry; an order above the allocator's maximum is refused
- * before any worker starts.
+ * before any worker starts. Every run of the file shares one pool of 3
+ * workers (2 CPUs + kswapd).
  */
 import { describe, it, expect } from 'vitest';
 import { runMachine } from '../../src/sim/run.js';
 import { RMAP_SCHEMES, MIGRATE_METHODS } from '../../src/config.js';
 import { HIGHORDER } from '../../src/workload/highorder.js';
-import { runProblems } from '../helpers.js';
+import { runProblems, usePool } from '../helpers.js';
 
 describe('highorder workload: blocks built by moving pages while the other CPU churns (2 CPUs)', () => {
+  const pool = usePool();
   for (const rmap of RMAP_SCHEMES) {
     for (const method of MIGRATE_METHODS) {
       it(`${rmap}, migrate method ${method}`, async () => {
@@ -28,6 +30,7 @@ describe('highorder workload: blocks built by moving pages while the other CPU c
           opsPerCpu: 150,
           checkpoints: 0, // the checker would count the blocks the workload holds as leaked frames
           checkEmpty: true,
+          pool: pool(),
         });
         const p = runProblems(r, { lockdep: true });
         if (p.length) console.error(`highorder ${rmap}/${method} failed; reproduce with seed ${seed}:\n${p.slice(0, 5).join('\n')}`);
@@ -51,6 +54,7 @@ describe('highorder workload: blocks built by moving pages while the other CPU c
         durationMs: 8,
         checkpoints: 0,
         checkEmpty: true,
+        pool: pool(),
       });
       const p = runProblems(r, {});
       if (p.length) console.error(`highorder virtual ${rmap} failed; reproduce with seed 3200:\n${p.slice(0, 5).join('\n')}`);
