@@ -4,16 +4,21 @@
  * Checks that what the commands print and write parses: the results JSON
  * schema, lock_stat and vmstat text, the scaling CSV, the Chrome trace
  * (per-CPU tracks, M metadata, nested X slices) and the folded stacks.
+ * The runs share one worker pool (test/run-pool.ts).
  */
-import { describe, it, expect, beforeAll } from 'vitest';
+import { describe, it, expect, beforeAll, afterAll, vi } from 'vitest';
 import { mkdtempSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir, availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli.js';
+import { destroySharedPool } from '../run-pool.js';
 import { bufferIo } from '../../src/cli/io.js';
 import { RUN_RESULT_KEYS, type RunResults, type ScaleResults } from '../../src/sim/results.js';
 import { VMSTAT_NAMES } from '../../src/machine/vmstat.js';
 import type { ChromeTrace, ChromeTraceEvent } from '../../src/report/trace_export.js';
+
+vi.mock('../../src/sim/run.js', (orig) => import('../run-pool.js').then((p) => p.withSharedPool(orig)));
+afterAll(destroySharedPool);
 
 let dir: string;
 beforeAll(() => {

@@ -4,13 +4,18 @@
  * pseudo-filesystem); a write that fails after the run comes after the
  * results are printed; the events line names OOM kills; vmstat shows what
  * moved; lock_stat on a terminal fits the terminal.
+ * The runs share one worker pool (test/run-pool.ts).
  */
-import { describe, it, expect, beforeAll } from 'vitest';
+import { describe, it, expect, beforeAll, afterAll, vi } from 'vitest';
 import { mkdtempSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli.js';
+import { destroySharedPool } from '../run-pool.js';
 import { bufferIo, type Io } from '../../src/cli/io.js';
+
+vi.mock('../../src/sim/run.js', (orig) => import('../run-pool.js').then((p) => p.withSharedPool(orig)));
+afterAll(destroySharedPool);
 
 let dir: string;
 beforeAll(() => {

@@ -6,19 +6,24 @@
  * oracle clean; every bad input is one line on stderr and exit code 2, a
  * malformed trace line naming its line number. `smpvm run` prints Rik's
  * /proc/refaults when anything was looked up.
+ * The runs share one worker pool (test/run-pool.ts).
  */
-import { describe, it, expect, beforeAll } from 'vitest';
+import { describe, it, expect, beforeAll, afterAll, vi } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main } from '../../src/cli.js';
+import { destroySharedPool } from '../run-pool.js';
 import { bufferIo } from '../../src/cli/io.js';
 import { replay } from '../../src/reclaim/replay/index.js';
 import { readTraceSync } from '../../src/workload/trace.js';
 import { encodeSmpvm, encodeOracleGeneral } from '../../src/workload/trace_bin.js';
 import type { MachineReplayResult, TraceReplayResult } from '../../src/cli/replay.js';
 import type { RunResults } from '../../src/sim/results.js';
+
+vi.mock('../../src/sim/run.js', (orig) => import('../run-pool.js').then((p) => p.withSharedPool(orig)));
+afterAll(destroySharedPool);
 
 const fixture = (f: string) => fileURLToPath(new URL(`../fixtures/${f}`, import.meta.url));
 

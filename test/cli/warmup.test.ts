@@ -5,14 +5,19 @@
  * warm-up; its row counts only what follows, and the run's ops/s is the sum
  * of the CPUs' rates from there to the stop. Under the virtual clock the
  * figures are exact, so the test can ask for them.
+ * The runs share one worker pool (test/run-pool.ts).
  */
-import { describe, it, expect, beforeAll } from 'vitest';
+import { describe, it, expect, beforeAll, afterAll, vi } from 'vitest';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli.js';
+import { destroySharedPool } from '../run-pool.js';
 import { bufferIo } from '../../src/cli/io.js';
 import type { RunResults } from '../../src/sim/results.js';
+
+vi.mock('../../src/sim/run.js', (orig) => import('../run-pool.js').then((p) => p.withSharedPool(orig)));
+afterAll(destroySharedPool);
 
 let dir: string;
 beforeAll(() => {
