@@ -26,7 +26,8 @@ export function usePool(threads = 3): () => Piscina {
   afterAll(async () => {
     await pool?.destroy();
   });
-  return () => pool!;
+  // a stuck run destroys the pool it ran on (sim/run.ts): the next run gets a new one
+  return () => (pool!.threads.length > 0 ? pool! : (pool = createRunPool(threads)));
 }
 
 /**

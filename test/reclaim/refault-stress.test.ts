@@ -7,12 +7,14 @@
  * lockdep, stop-the-world invariant checks during the run and the checker at
  * the end (every frame and every swap slot free after everything exits).
  * Refaults must actually have happened, and reach the results JSON's
- * `refaults` histogram. A failure prints its seed.
+ * `refaults` histogram. A failure prints its seed. The runs share one pool
+ * of 3 workers (2 CPUs + kswapd).
  */
 import { describe, it, expect } from 'vitest';
 import { runMachine } from '../../src/sim/run.js';
 import { buildResults } from '../../src/sim/results.js';
 import { readLockdepReport } from '../../src/sync/lockdep.js';
+import { usePool } from '../helpers.js';
 
 type Outcome = Awaited<ReturnType<typeof runMachine>>;
 
@@ -32,6 +34,7 @@ const POLICIES = [
 ] as const;
 
 describe('refault-driven policies on 2 worker CPUs', () => {
+  const pool = usePool();
   for (const p of POLICIES) {
     it(`${p.label}: pressure (zipf, 1.5 x memory) stays clean; refaults counted and in the results`, async () => {
       const seed = 41;
@@ -42,6 +45,7 @@ describe('refault-driven policies on 2 worker CPUs', () => {
         durationMs: 1500,
         checkpoints: 2,
         checkEmpty: true,
+        pool: pool(),
       });
       const pr = problems(r);
       if (pr.length) console.error(`${p.label} pressure failed; reproduce with seed ${seed}:\n${pr.slice(0, 10).join('\n')}`);
@@ -67,6 +71,7 @@ describe('refault-driven policies on 2 worker CPUs', () => {
         opsPerCpu: 2500,
         checkpoints: 2,
         checkEmpty: true,
+        pool: pool(),
       });
       const pr = problems(r);
       if (pr.length) console.error(`${p.label} random failed; reproduce with seed ${seed}:\n${pr.slice(0, 10).join('\n')}`);

@@ -8,11 +8,12 @@
  * Issue 18: with swap and memory pressure (2 MiB of RAM, 16 MiB of swap, the
  * big-region stream of `smpvm stress`, a swapoff/swapon now and then), on a
  * seed drawn afresh each run (test/stress-ops.ts: SMPVM_STRESS_SEED repeats
- * it); the operations count toward the suite's total.
+ * it); the operations count toward the suite's total. The runs share one
+ * pool of 3 workers (2 CPUs + kswapd).
  */
 import { describe, it, expect } from 'vitest';
 import { runMachine, type RunOutcome } from '../../src/sim/run.js';
-import { runProblems } from '../helpers.js';
+import { runProblems, usePool } from '../helpers.js';
 import { STRESS_SEED, recordStressOps } from '../stress-ops.js';
 import { STRESS_PRESSURE } from '../../src/cli/stress.js';
 import { readLockdepReport } from '../../src/sync/lockdep.js';
@@ -28,6 +29,7 @@ const PRESSURE_CFG = { mem: '2M', swap: '16M', filePages: 128, maxVma: 2048, max
 const problems = (r: RunOutcome) => runProblems(r);
 
 describe('SMP stress: random streams on 2 worker CPUs', () => {
+  const pool = usePool();
   for (const locks of ['bkl', '2.4', 'split'] as const) {
     it(`stays clean under the ${locks} lock scheme (${opsFor(locks) * 2} operations)`, async () => {
       const seed = STRESS_SEED + locks.length;
@@ -37,6 +39,7 @@ describe('SMP stress: random streams on 2 worker CPUs', () => {
         opsPerCpu: opsFor(locks),
         checkpoints: 3,
         checkEmpty: true,
+        pool: pool(),
       });
       const p = problems(r);
       if (p.length) console.error(`stress ${locks} failed; reproduce with SMPVM_STRESS_SEED=${STRESS_SEED} (run seed ${seed}):\n${p.slice(0, 10).join('\n')}`);
@@ -63,6 +66,7 @@ describe('SMP stress: random streams on 2 worker CPUs', () => {
       durationMs: 8000,
       checkpoints: 7,
       checkEmpty: true,
+      pool: pool(),
     });
     const p = problems(r);
     console.log(`planted no_zone_lock: ${p.length} problems in ${Date.now() - t0} ms (seed ${seed}); first: ${p[0]}`);
