@@ -8,9 +8,10 @@
  * old frame is ours with nobody mapping it, and is freed; at the end the
  * checker is clean. Lockdep and the debug lock checks are on. The
  * interleaving is the host's (no seed decides it); a failure prints the
- * scheme and kind.
+ * scheme and kind. CPU 1 is one worker thread for the whole file, given
+ * each test's machine in turn.
  */
-import { describe, it, expect } from 'vitest';
+import { describe, it, expect, afterAll } from 'vitest';
 import { Worker } from 'node:worker_threads';
 import { check_invariants } from '../../src/sim/checker.js';
 import { mmput } from '../../src/vm/fork.js';
@@ -25,10 +26,27 @@ import { migrate_page, MIGRATE_OK } from '../../src/reclaim/migrate.js';
 import { readLockdepReport, formatLockdepReport } from '../../src/sync/lockdep.js';
 import { bootR, pteOf, pageWord, vmsum } from './helpers.js';
 import { KINDS } from './flip_kinds.js';
+import type { FlipJob } from './flip.worker.js';
 
 const FLIPS = Number(process.env.SMPVM_FLIP_SMP_FLIPS ?? 100);
 
+/** CPU 1: one worker for every test of the file (its start-up through tsx costs more than a test's flips) */
+let worker1: Worker | undefined;
+let workerError: Error | undefined;
+function cpu1(): Worker {
+  if (!worker1) {
+    const w = new Worker(new URL('./flip.worker.mjs', import.meta.url));
+    w.on('error', (e) => (workerError = e));
+    w.once('exit', () => (worker1 = undefined));
+    worker1 = w;
+  }
+  return worker1;
+}
+
 describe('try_to_flip_page_to on 2 CPUs while the other CPU reads and writes the page', () => {
+  afterAll(async () => {
+    await worker1?.terminate();
+  });
   for (const rmap of RMAP_SCHEMES) {
     for (const [kind, setup] of Object.entries(KINDS)) {
       it(`${rmap}: ${kind}`, async () => {
@@ -36,20 +54,27 @@ describe('try_to_flip_page_to on 2 CPUs while the other CPU reads and writes the
         const s = setup(cpu);
         lru_add_drain(cpu);
         const ctl = new Int32Array(new SharedArrayBuffer(32));
-        const worker = new Worker(new URL('./flip.worker.mjs', import.meta.url), {
-          workerData: { sab: m.sab, ctl: ctl.buffer, mms: s.mms, addrs: s.addrs, shared: s.shared, value: s.value },
+        const worker = cpu1();
+        // the worker answers 'done' once it has seen the stop request; if it dies instead, 'exit' ends the wait
+        const finished = new Promise<void>((ok) => {
+          const end = () => {
+            worker.off('message', end);
+            worker.off('exit', end);
+            ok();
+          };
+          worker.on('message', end);
+          worker.on('exit', end);
         });
+        worker.postMessage({ sab: m.sab, ctl: ctl.buffer, mms: s.mms, addrs: s.addrs, shared: s.shared, value: s.value } satisfies FlipJob);
         const t0 = performance.now();
-        let failure: Error | undefined;
-        worker.on('error', (e) => (failure = e));
-        const exited = new Promise((r) => worker.once('exit', r));
+        const failure = () => workerError;
         const problems: string[] = [];
         const faults0 = vmsum(m, 'pgfault');
         let moved = 0;
         let raced = 0;
         try {
           for (const end = Date.now() + 20_000; Atomics.load(ctl, 0) === 0; await new Promise((r) => setTimeout(r, 1))) {
-            if (failure) throw failure;
+            if (failure()) throw failure();
             if (Date.now() > end) throw new Error('timed out waiting for CPU 1 to start');
           }
           for (let f = 0; f < FLIPS && problems.length === 0; f++) {
@@ -75,9 +100,9 @@ describe('try_to_flip_page_to on 2 CPUs while the other CPU reads and writes the
           }
         } finally {
           Atomics.store(ctl, 1, 1);
-          await exited;
+          await finished;
         }
-        if (failure) throw failure;
+        if (failure()) throw failure();
         if (ctl[4]! > 0) problems.push(`CPU 1: ${ctl[4]} bad accesses; first through mapping ${ctl[5]}: expected ${ctl[6]}, read ${ctl[7]}`);
         problems.push(...check_invariants(cpu).violations);
         const ld = readLockdepReport(m.w, m.layout.lockdep);
