@@ -42,13 +42,15 @@ vi.mock('../../src/sim/boot.js', async (importOriginal) => {
 const { runMachine } = await import('../../src/sim/run.js');
 
 /**
- * Per CPU; bkl half of it (the migrator's batches and every fault queue on
- * kernel_flag there). 2000 so that a run on the shared, already-warm workers
- * still lasts past both checkpoints (the first comes 100 ms after the gate):
- * at 1000 the quickest split runs ended with one.
+ * Operations per CPU. The checkpoints come 100 ms and 200 ms after the gate
+ * (sim/run.ts), so a run must last well past that on warm shared workers:
+ * at 1000-2000 the quickest split runs took 0.12 s (one checkpoint); at
+ * 6000 they take 0.35 s and more here. Under bkl the migrator's batches and
+ * every fault queue on kernel_flag and 1000 already lasts 1-2.5 s.
  */
-const OPS_PER_CPU = Number(process.env.SMPVM_MIGRATE_STRESS_OPS ?? 2000);
-const opsFor = (locks: string) => (locks === 'bkl' ? Math.ceil(OPS_PER_CPU / 2) : OPS_PER_CPU);
+const OPS_PER_CPU = Number(process.env.SMPVM_MIGRATE_STRESS_OPS ?? 6000);
+const BKL_OPS_PER_CPU = Number(process.env.SMPVM_MIGRATE_STRESS_BKL_OPS ?? 1000);
+const opsFor = (locks: string) => (locks === 'bkl' ? BKL_OPS_PER_CPU : OPS_PER_CPU);
 
 /** One stress run with the migrator and compactor on the main thread; returns the violations and counts. */
 async function stress(pool: Piscina, rmap: (typeof RMAP_SCHEMES)[number], locks: (typeof LOCK_SCHEMES)[number], seed: number, inject = 'none', migrateMethod = 'flip') {

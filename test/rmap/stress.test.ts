@@ -32,14 +32,15 @@ vi.mock('../../src/sim/boot.js', async (importOriginal) => {
 const { runMachine } = await import('../../src/sim/run.js');
 
 /**
- * Per CPU; bkl half of it (every fault and every probe there queues on
- * kernel_flag, and the two workers spin for it). 3000 so that a run on the
- * shared, already-warm workers still lasts past the checkpoints (the first
- * comes 100 ms after the gate): at 1500 the quickest split and 2.4 runs
- * ended after 105-130 ms with one checkpoint.
+ * Operations per CPU. The checkpoints come 100 ms and 200 ms after the gate
+ * (sim/run.ts), so a run must last well past that on warm shared workers:
+ * at 1500 the quickest split and 2.4 runs took 105-130 ms (one checkpoint);
+ * at 8000 they take 0.35 s and more here. Under bkl every fault and every
+ * probe queues on kernel_flag and 1500 already lasts 0.4-2.5 s.
  */
-const OPS_PER_CPU = Number(process.env.SMPVM_RMAP_STRESS_OPS ?? 3000);
-const opsFor = (locks: string) => (locks === 'bkl' ? Math.ceil(OPS_PER_CPU / 2) : OPS_PER_CPU);
+const OPS_PER_CPU = Number(process.env.SMPVM_RMAP_STRESS_OPS ?? 8000);
+const BKL_OPS_PER_CPU = Number(process.env.SMPVM_RMAP_STRESS_BKL_OPS ?? 1500);
+const opsFor = (locks: string) => (locks === 'bkl' ? BKL_OPS_PER_CPU : OPS_PER_CPU);
 
 describe('SMP stress: 2 worker CPUs + a concurrent reclaim walker, every rmap × lock scheme', () => {
   const pool = usePool();
