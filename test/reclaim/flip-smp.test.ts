@@ -35,6 +35,8 @@ let worker1: Worker | undefined;
 let workerError: Error | undefined;
 function cpu1(): Worker {
   if (!worker1) {
+    // the first, or a new one after an error ended the last (that test failed with it)
+    workerError = undefined;
     const w = new Worker(new URL('./flip.worker.mjs', import.meta.url));
     w.on('error', (e) => (workerError = e));
     w.once('exit', () => (worker1 = undefined));
