@@ -83,7 +83,7 @@ import { PG_anon, anonOfMapping, mappingOfAnon } from '../machine/page.js';
 import { SITE } from '../sync/classes.js';
 import { mm_ptl_lock, mm_ptl_unlock, mmap_assert_locked } from '../sync/scheme.js';
 import { kmem_cache_alloc, kmem_cache_free } from '../mm/slab.js';
-import type { RmapScheme } from './types.js';
+import { no_prealloc, type RmapScheme } from './types.js';
 import { walkMethods } from './unmap.js';
 import { poolObj, poolInUse } from './pool.js';
 import { AO_HEAD, AO_NR, AO_WORDS, anonObjCache, anon_obj_lock, anon_obj_unlock, anon_obj_add, anon_obj_del, anon_obj_check, type AnonMembers } from './anon_obj.js';
@@ -187,9 +187,7 @@ export const anonmmScheme: RmapScheme = {
   metadataBytes(cpu) {
     return poolInUse(cpu.w, cpu.l) * AO_WORDS * 4;
   },
-  prealloc() {
-    return true;
-  },
+  prealloc: no_prealloc,
   anon_vma_prepare(cpu, vma) {
     return anonmm_prepare(cpu, vma);
   },

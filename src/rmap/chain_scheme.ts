@@ -25,7 +25,7 @@
 import type { CpuBase } from '../machine/cpu.js';
 import { SITE } from '../sync/classes.js';
 import { chain_lock, chain_unlock } from '../sync/scheme.js';
-import type { RmapScheme } from './types.js';
+import { no_anon_vma_prepare, type RmapScheme } from './types.js';
 import { walkMethods, ACT_UNMAP, type SchemeWalk } from './unmap.js';
 
 /** What a chain scheme brings: its structure's operations, each with the chain lock held. */
@@ -66,6 +66,6 @@ export function chainScheme(o: ChainOps): RmapScheme {
     }),
     metadataBytes: o.metadataBytes,
     prealloc: o.prealloc,
-    anon_vma_prepare: () => true,
+    anon_vma_prepare: no_anon_vma_prepare,
   };
 }

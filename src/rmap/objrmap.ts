@@ -75,7 +75,7 @@ import { SITE } from '../sync/classes.js';
 import { mm_ptl_lock, mm_ptl_unlock, mmap_assert_locked } from '../sync/scheme.js';
 import { kmem_cache_alloc, kmem_cache_free } from '../mm/slab.js';
 import { installAnonVmaHooks, vma_pgoff_of } from '../mm/vma.js';
-import type { RmapScheme } from './types.js';
+import { no_prealloc, type RmapScheme } from './types.js';
 import { walkMethods } from './unmap.js';
 import { poolObj, poolInUse } from './pool.js';
 import { obj_walk, ANON_VMA_LIST } from './obj_walk.js';
@@ -164,9 +164,7 @@ export const objrmapScheme: RmapScheme = {
   metadataBytes(cpu) {
     return poolInUse(cpu.w, cpu.l) * AO_WORDS * 4;
   },
-  prealloc() {
-    return true;
-  },
+  prealloc: no_prealloc,
   anon_vma_prepare(cpu, vma) {
     return anon_vma_prepare(cpu, vma);
   },

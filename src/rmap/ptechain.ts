@@ -58,7 +58,7 @@ import {
 import { PG_pgtable, PG_reserved, PG_compound } from '../machine/page.js';
 import { VM } from '../machine/vmstat.js';
 import { chain_assert_locked } from '../sync/scheme.js';
-import { SWAP_SUCCESS, SWAP_FAIL, type RmapScheme } from './types.js';
+import { SWAP_SUCCESS, SWAP_FAIL, no_prealloc, type RmapScheme } from './types.js';
 import { page_referenced_one, try_to_unmap_one, swap_merge, ACT_COLLECT, ACT_REFERENCED } from './unmap.js';
 import { chainScheme } from './chain_scheme.js';
 
@@ -161,9 +161,7 @@ export const ptechainScheme: RmapScheme = chainScheme({
   metadataBytes(cpu) {
     return nr_pte_tables(cpu.w, cpu.l) * PAGE_WORDS * 4;
   },
-  prealloc() {
-    return true;
-  },
+  prealloc: no_prealloc,
 });
 
 /** Number of pte tables in the machine (sum of every live mm's MM_NR_PTES). */

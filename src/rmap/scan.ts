@@ -26,7 +26,7 @@ import { SITE } from '../sync/classes.js';
 import { mmlist_first } from '../mm/mm_struct.js';
 import { pte_present, pte_pfn } from '../mm/pte.js';
 import { VM } from '../machine/vmstat.js';
-import { SWAP_SUCCESS, SWAP_AGAIN, type RmapScheme } from './types.js';
+import { SWAP_SUCCESS, SWAP_AGAIN, no_prealloc, no_anon_vma_prepare, type RmapScheme } from './types.js';
 import { page_referenced_one, try_to_unmap_one, swap_merge, walkMethods, ACT_COLLECT, ACT_REFERENCED, ACT_UNMAP } from './unmap.js';
 
 /**
@@ -104,12 +104,8 @@ export const scanScheme: RmapScheme = {
   metadataBytes() {
     return 0;
   },
-  prealloc() {
-    return true;
-  },
-  anon_vma_prepare() {
-    return true;
-  },
+  prealloc: no_prealloc,
+  anon_vma_prepare: no_anon_vma_prepare,
 };
 
 export { SWAP_AGAIN };
