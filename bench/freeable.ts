@@ -16,14 +16,13 @@
  * Run: npm run build && flock /tmp/bench.lock node dist/bench/freeable.js [--seconds S]
  * Writes results/bench-freeable.json and prints the tables.
  */
-import { runMachine, createRunPool } from '../src/sim/run.js';
 import { textTable } from '../src/report/table.js';
 import { vmstatSum as vmsum } from '../src/sim/results.js';
-import { registeredRmapSchemes } from '../src/rmap/index.js';
-import { writeResult, fmtRate, benchArgs, benchMain, hostCores, timeSliceWarning } from './common.js';
+import { writeResult, fmtRate, benchArgs, benchMain, hostCores } from './common.js';
+import { pressurePoints, pressureRmap, PRESSURE_MEM } from './pressure_points.js';
 
 const MiB = 1 << 20;
-const MEM = 4 * MiB;
+const MEM = PRESSURE_MEM;
 const PATTERNS = ['uniform', 'zipf', 'looping'] as const;
 
 interface Row {
@@ -43,47 +42,34 @@ interface Row {
 
 export async function main(argv: string[]) {
   const { seconds, out } = benchArgs('freeable', argv, { seconds: { kind: 'number', dflt: 3, min: 0.1 }, out: { kind: 'string', dflt: 'results/bench-freeable.json' } });
-  const rmap = registeredRmapSchemes().includes('ptechain') ? 'ptechain' : 'scan';
+  const rmap = pressureRmap();
   console.log(`allocation latency, clock with and without the freeable queue: pressure workload on ${MEM / MiB} MiB RAM (1.5 x RAM working set), ${rmap}, split locks, kswapd on, swap latency 20 us, ${seconds} s per run`);
-  const warn = timeSliceWarning(3);
-  if (warn) console.log(`${warn} (2 CPUs + kswapd)`);
-  const rows: Row[] = [];
-  const pool = createRunPool(3);
-  try {
-    for (const pattern of PATTERNS) {
-      for (const cpus of [1, 2]) {
-        for (const freeable of [false, true]) {
-          const r = await runMachine({
-            config: { mem: MEM, swap: 8 * MEM, cpus, policy: 'clock', freeable, rmap, locks: 'split', seed: 7, populate: true },
-            spec: { name: 'pressure', pattern },
-            durationMs: seconds * 1000,
-            pool,
-          });
-          if (r.error) throw new Error(`${pattern} ${cpus} CPUs freeable ${freeable}: ${r.error.message}`);
-          const touches = r.perCpu.reduce((a, c) => a + c.units, 0);
-          const allocs = vmsum(r.m, 'pgalloc_normal');
-          const slow = vmsum(r.m, 'alloc_slow');
-          const slowUs = vmsum(r.m, 'alloc_slow_us');
-          rows.push({
-            pattern,
-            cpus,
-            freeable,
-            touchesPerSec: (touches / r.durationMs) * 1000,
-            allocs,
-            slow,
-            slowUsMean: slow > 0 ? slowUs / slow : 0,
-            slowUsPerAlloc: allocs > 0 ? slowUs / allocs : 0,
-            allocstall: vmsum(r.m, 'allocstall_normal'),
-            pgfreeable: vmsum(r.m, 'pgfreeable'),
-            pgallocFreeable: vmsum(r.m, 'pgalloc_freeable'),
-            pgrescued: vmsum(r.m, 'pgrescued'),
-          });
-        }
-      }
-    }
-  } finally {
-    await pool.destroy();
-  }
+  const rows: Row[] = await pressurePoints(
+    PATTERNS,
+    [false, true],
+    seconds,
+    (freeable) => ({ policy: 'clock', freeable }),
+    (freeable) => `freeable ${freeable}`,
+    ({ pattern, cpus, variant: freeable, r, touches }) => {
+      const allocs = vmsum(r.m, 'pgalloc_normal');
+      const slow = vmsum(r.m, 'alloc_slow');
+      const slowUs = vmsum(r.m, 'alloc_slow_us');
+      return {
+        pattern,
+        cpus,
+        freeable,
+        touchesPerSec: (touches / r.durationMs) * 1000,
+        allocs,
+        slow,
+        slowUsMean: slow > 0 ? slowUs / slow : 0,
+        slowUsPerAlloc: allocs > 0 ? slowUs / allocs : 0,
+        allocstall: vmsum(r.m, 'allocstall_normal'),
+        pgfreeable: vmsum(r.m, 'pgfreeable'),
+        pgallocFreeable: vmsum(r.m, 'pgalloc_freeable'),
+        pgrescued: vmsum(r.m, 'pgrescued'),
+      };
+    },
+  );
   console.log(
     textTable(
       ['pattern', 'CPUs', 'freeable', 'touches/s', 'allocs', 'slow', 'slow %', 'slow us (mean)', 'slow us / alloc', 'allocstall', 'pgfreeable', 'pgalloc_freeable', 'pgrescued'],

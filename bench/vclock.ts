@@ -20,7 +20,10 @@
  *             8 MiB per CPU (the rate once every worker's JIT has warmed).
  *   validate  `smpvm calibrate`'s host table measured in the same run, then
  *             page_fault1 processes/threads under each lock scheme at 1 and 2
- *             CPUs on both clocks: virtual / host faults per second.
+ *             CPUs on both clocks: virtual / host faults per second. Host
+ *             points after a warm-up; a 2-CPU point has the line round trip
+ *             measured just before and after it (retried if it moved by more
+ *             than 1.5x) and its virtual run prices lines by their mean.
  *   zone      page_fault1_processes under split at 112 CPUs on the
  *             skylake-2s-112 preset with MCS spinlocks (qspinlock, as his
  *             kernels had), without and with Aaron Lu's free_pcppages_bulk
@@ -34,7 +37,8 @@ import { buildResults, type RunResults } from '../src/sim/results.js';
 import type { Piscina } from 'piscina';
 import { DEFAULT_QUANTUM_NS } from '../src/config.js';
 import { writeResult, fmtRate, isMain } from './common.js';
-import { calibrate } from '../src/sim/calibrate.js';
+import { calibrate, withRoundTrip, hostRate } from '../src/sim/calibrate.js';
+import { lineRoundTripNs } from '../src/sim/hostprobe.js';
 import { checkCostTable } from '../src/timing/cost.js';
 import { IdleSampler } from '../src/cli/progress.js';
 import type { VtTuning } from '../src/timing/conductor.js';
@@ -186,27 +190,53 @@ async function zone(): Promise<unknown> {
  * CPUs on both clocks; virtual / host faults per second, with the host's line
  * round trip and idle time beside them.
  */
+/** A host page_fault1 point after calibrate's warm-up; with 2+ CPUs, the line round trip just before and just after it. */
+async function hostPoint(config: Record<string, unknown>, spec: { name: string; [k: string]: unknown }) {
+  const cpus = config.cpus as number;
+  const rttBefore = cpus > 1 ? await lineRoundTripNs() : null;
+  const idle = new IdleSampler();
+  idle.mark();
+  const rate = await hostRate({ config, spec, pool: pool(Math.max(3, ...pools.keys())) });
+  idle.mark();
+  const rttAfter = cpus > 1 ? await lineRoundTripNs() : null;
+  return { rate, idlePct: idle.pct(), rttBefore, rttAfter };
+}
+
+/**
+ * Attempts at a 2-CPU host point whose round trip held still (within
+ * ROUND_TRIP_DRIFT from before to after) and was a round trip at all: above
+ * SLICED_NS the two probe threads were taking turns on one core.
+ */
+const HOST_ATTEMPTS = 3;
+const ROUND_TRIP_DRIFT = 1.5;
+const SLICED_NS = 5000;
+type HostPoint = Awaited<ReturnType<typeof hostPoint>>;
+const drift = (p: HostPoint) => (p.rttBefore && p.rttAfter ? Math.max(p.rttBefore, p.rttAfter) / Math.min(p.rttBefore, p.rttAfter) : 1);
+const sliced = (p: HostPoint) => Math.max(p.rttBefore ?? 0, p.rttAfter ?? 0) > SLICED_NS;
+const unsteady = (p: HostPoint) => drift(p) > ROUND_TRIP_DRIFT || sliced(p);
+
 async function validate(): Promise<unknown> {
   console.log('\n## validation: page_fault1 on both clocks at 1 and 2 CPUs, the host table calibrated in this run');
   const cal = await calibrate((s) => console.log(`calibrate: ${s}`));
   const table = checkCostTable(cal.table, 'host');
-  console.log(`host line round trip ${cal.roundTripNs === null ? 'not measured' : `${cal.roundTripNs.toFixed(0)} ns`}`);
-  console.log('locks  mode        cpus  host faults/s  idle %  virtual faults/s  virtual/host');
+  console.log(`host line round trip at calibration ${cal.roundTripNs === null ? 'not measured' : `${cal.roundTripNs.toFixed(0)} ns`}`);
+  console.log('2-CPU rows: lines priced at half the round trip measured around that row\'s host run (mean of before and after)');
+  console.log('locks  mode        cpus  host faults/s  idle %  round trip ns (before/after)  virtual faults/s  virtual/host');
   const out = [];
   for (const locks of ['bkl', '2.4', 'split'] as const) {
     for (const mode of ['processes', 'threads'] as const) {
       for (const cpus of [1, 2]) {
         const spec = { name: `page_fault1_${mode}`, regionBytes: MiB };
         const config = { cpus, locks, mem: 64 * MiB, swap: 0, populate: true };
-        const idle = new IdleSampler();
-        idle.mark();
-        const h = await runMachine({ config, spec, durationMs: 1000, pool: pool(Math.max(3, ...pools.keys())) });
-        idle.mark();
-        const hostRate = (h.perCpu.reduce((a, c) => a + c.units, 0) / h.durationMs) * 1000;
-        const v = await point({ ...config, cost: table }, spec, 16);
-        const row = { locks, mode, cpus, hostRate, idlePct: idle.pct(), virtualRate: v.perVirtualSec, ratio: v.perVirtualSec / hostRate };
+        let h = await hostPoint(config, spec);
+        for (let a = 1; a < HOST_ATTEMPTS && unsteady(h); a++) h = await hostPoint(config, spec);
+        const rtt = h.rttBefore && h.rttAfter ? (h.rttBefore + h.rttAfter) / 2 : null;
+        const rowTable = rtt === null ? table : checkCostTable(withRoundTrip(cal.table, rtt), 'host');
+        const v = await point({ ...config, cost: rowTable }, spec, 16);
+        const row = { locks, mode, cpus, hostRate: h.rate, idlePct: h.idlePct, rttBefore: h.rttBefore, rttAfter: h.rttAfter, roundTripDrift: drift(h), timeSliced: sliced(h), virtualRate: v.perVirtualSec, ratio: v.perVirtualSec / h.rate };
         out.push(row);
-        console.log(`${locks.padEnd(6)} ${mode.padEnd(10)} ${String(cpus).padStart(4)}  ${fmtRate(hostRate).padStart(13)}  ${(row.idlePct ?? NaN).toFixed(1).padStart(6)}  ${fmtRate(v.perVirtualSec).padStart(16)}  ${row.ratio.toFixed(2).padStart(12)}`);
+        const rttCol = h.rttBefore && h.rttAfter ? `${h.rttBefore.toFixed(0)}/${h.rttAfter.toFixed(0)}${sliced(h) ? ' time-sliced' : drift(h) > ROUND_TRIP_DRIFT ? ' moved' : ''}` : '-';
+        console.log(`${locks.padEnd(6)} ${mode.padEnd(10)} ${String(cpus).padStart(4)}  ${fmtRate(h.rate).padStart(13)}  ${(row.idlePct ?? NaN).toFixed(1).padStart(6)}  ${rttCol.padStart(28)}  ${fmtRate(v.perVirtualSec).padStart(16)}  ${row.ratio.toFixed(2).padStart(12)}`);
       }
     }
   }

@@ -20,15 +20,14 @@
  * Run: npm run build && flock /tmp/bench.lock node dist/bench/writeout.js [--seconds S]
  * Writes results/bench-writeout.json and prints the tables.
  */
-import { runMachine, createRunPool } from '../src/sim/run.js';
 import { PRESSURE_PATTERNS } from '../src/workload/pressure.js';
 import { textTable } from '../src/report/table.js';
 import { vmstatSum as vmsum } from '../src/sim/results.js';
-import { registeredRmapSchemes } from '../src/rmap/index.js';
-import { writeResult, fmtRate, benchArgs, benchMain, hostCores, timeSliceWarning } from './common.js';
+import { writeResult, fmtRate, benchArgs, benchMain, hostCores } from './common.js';
+import { pressurePoints, pressureRmap, PRESSURE_MEM } from './pressure_points.js';
 
 const MiB = 1 << 20;
-const MEM = 4 * MiB;
+const MEM = PRESSURE_MEM;
 const LATENCY_US = 100;
 const BANDWIDTH = 400; // MB/s
 const PAGE_US = 4096 / BANDWIDTH; // one page's transfer, µs
@@ -56,67 +55,41 @@ interface Row {
 
 export async function main(argv: string[]) {
   const { seconds, out } = benchArgs('writeout', argv, { seconds: { kind: 'number', dflt: 3, min: 0.1 }, out: { kind: 'string', dflt: 'results/bench-writeout.json' } });
-  const rmap = registeredRmapSchemes().includes('ptechain') ? 'ptechain' : 'scan';
+  const rmap = pressureRmap();
   console.log(
     `swap write-out, sync vs async: pressure workload on ${MEM / MiB} MiB RAM (1.5 x RAM working set), 2q + ${rmap}, split locks, kswapd on, ${seconds} s per run; ` +
       `device ${LATENCY_US} us + ${PAGE_US.toFixed(2)} us/page (${BANDWIDTH} MB/s); sync sleeps ${(LATENCY_US + PAGE_US).toFixed(2)} us per page`,
   );
-  const warn = timeSliceWarning(3);
-  if (warn) console.log(`${warn} (2 CPUs + kswapd)`);
-  const rows: Row[] = [];
-  const pool = createRunPool(3);
-  try {
-    for (const pattern of PATTERNS) {
-      for (const cpus of [1, 2]) {
-        for (const mode of MODES) {
-          const r = await runMachine({
-            config: {
-              mem: MEM,
-              swap: 8 * MEM,
-              cpus,
-              policy: '2q',
-              rmap,
-              locks: 'split',
-              seed: 7,
-              populate: true,
-              swapWriteout: mode,
-              swapIoUs: LATENCY_US + PAGE_US,
-              swapLatencyUs: LATENCY_US,
-              swapBandwidth: BANDWIDTH,
-            },
-            spec: { name: 'pressure', pattern },
-            durationMs: seconds * 1000,
-            pool,
-          });
-          if (r.error) throw new Error(`${pattern} ${cpus} CPUs ${mode}: ${r.error.message}`);
-          const touches = r.perCpu.reduce((a, c) => a + c.units, 0);
-          const pswpout = vmsum(r.m, 'pswpout');
-          const reclaimUs = vmsum(r.m, 'reclaim_us');
-          const cpuUs = reclaimUs - vmsum(r.m, 'writeout_wait_us');
-          const requests = mode === 'async' ? vmsum(r.m, 'swap_wb_req') : pswpout;
-          rows.push({
-            pattern,
-            cpus,
-            mode,
-            ms: r.durationMs,
-            touches,
-            touchesPerSec: (touches / r.durationMs) * 1000,
-            pswpout,
-            reclaimMs: reclaimUs / 1000,
-            reclaimCpuMs: cpuUs / 1000,
-            writtenPerReclaimSec: reclaimUs > 0 ? (pswpout / reclaimUs) * 1e6 : 0,
-            writtenPerReclaimCpuSec: cpuUs > 0 ? (pswpout / cpuUs) * 1e6 : 0,
-            pgmajfault: vmsum(r.m, 'pgmajfault'),
-            requests,
-            pagesPerRequest: requests > 0 ? pswpout / requests : 0,
-            oomKill: vmsum(r.m, 'oom_kill'),
-          });
-        }
-      }
-    }
-  } finally {
-    await pool.destroy();
-  }
+  const rows: Row[] = await pressurePoints(
+    PATTERNS,
+    MODES,
+    seconds,
+    (mode) => ({ policy: '2q', swapWriteout: mode, swapIoUs: LATENCY_US + PAGE_US, swapLatencyUs: LATENCY_US, swapBandwidth: BANDWIDTH }),
+    (mode) => mode,
+    ({ pattern, cpus, variant: mode, r, touches }) => {
+      const pswpout = vmsum(r.m, 'pswpout');
+      const reclaimUs = vmsum(r.m, 'reclaim_us');
+      const cpuUs = reclaimUs - vmsum(r.m, 'writeout_wait_us');
+      const requests = mode === 'async' ? vmsum(r.m, 'swap_wb_req') : pswpout;
+      return {
+        pattern,
+        cpus,
+        mode,
+        ms: r.durationMs,
+        touches,
+        touchesPerSec: (touches / r.durationMs) * 1000,
+        pswpout,
+        reclaimMs: reclaimUs / 1000,
+        reclaimCpuMs: cpuUs / 1000,
+        writtenPerReclaimSec: reclaimUs > 0 ? (pswpout / reclaimUs) * 1e6 : 0,
+        writtenPerReclaimCpuSec: cpuUs > 0 ? (pswpout / cpuUs) * 1e6 : 0,
+        pgmajfault: vmsum(r.m, 'pgmajfault'),
+        requests,
+        pagesPerRequest: requests > 0 ? pswpout / requests : 0,
+        oomKill: vmsum(r.m, 'oom_kill'),
+      };
+    },
+  );
   console.log(
     textTable(
       ['pattern', 'CPUs', 'write-out', 'touches/s', 'pswpout', 'reclaim ms', 'reclaim CPU ms', 'written/reclaim s', 'written/reclaim CPU s', 'pgmajfault', 'pages/request', 'oom kills'],

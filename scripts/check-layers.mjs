@@ -12,7 +12,8 @@ import { pathToFileURL } from 'node:url';
 
 /**
  * Bottom to top. A module may import its own layer and any layer to its left.
- * `config` (src/config.ts) is the leaf every layer may read. `cli` is
+ * `config` (src/config.ts and its zod-free src/config_messages.ts) is the
+ * leaf every layer may read. `cli` is
  * src/cli.ts and src/cli/; `workers` (the piscina entry) runs sim/'s CPU loop
  * and sits beside cli; `bench` is on top and nothing in src/ or workers/
  * imports it.
@@ -27,7 +28,7 @@ const IMPORT_RE = /(?:^|\n)\s*(?:import|export)\s[^'"`;]*?from\s*['"]([^'"]+)['"
 /** The layer of a file path relative to root, or null when outside the check. */
 export function layerOf(rel) {
   const p = rel.split(sep).join('/');
-  if (p === 'src/config.ts') return 'config';
+  if (p === 'src/config.ts' || p === 'src/config_messages.ts') return 'config';
   if (p === 'src/cli.ts' || p.startsWith('src/cli/')) return 'cli';
   const m = /^src\/([^/]+)\//.exec(p);
   if (m) return m[1];

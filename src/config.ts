@@ -16,6 +16,7 @@
  * the value came from one). Nothing here is shared memory; no locking.
  */
 import { z } from 'zod';
+import { INTEGER_RE, NUMBER_RE, atLeast, atMost, notA, unknownValue } from './config_messages.js';
 
 export const RMAP_SCHEMES = ['scan', 'ptechain', 'vmnode', 'ptechain25', 'hint', 'objrmap', 'anonmm'] as const;
 export const LOCK_SCHEMES = ['bkl', '2.4', 'split'] as const;
@@ -111,7 +112,7 @@ const numeric = (what: string, re: RegExp) =>
   z.union([z.number(), z.string()]).transform((v, ctx) => {
     if (typeof v === 'number') return v;
     if (!re.test(v)) {
-      ctx.addIssue({ code: 'custom', message: `not ${what}: ${JSON.stringify(v)}` });
+      ctx.addIssue({ code: 'custom', message: notA(what, v) });
       return z.NEVER;
     }
     return Number(v);
@@ -119,19 +120,19 @@ const numeric = (what: string, re: RegExp) =>
 
 /** An integer in [min, max] (a number, or a flag's digits). */
 export const int = (min: number, max: number) =>
-  numeric('an integer', /^\s*-?\d+\s*$/).pipe(z.number().int('must be an integer').min(min, `must be >= ${min}`).max(max, `must be <= ${max}`));
+  numeric('an integer', INTEGER_RE).pipe(z.number().int('must be an integer').min(min, atLeast(min)).max(max, atMost(max)));
 
 /** A number in [min, max] (a number, or a flag's decimal). */
 export const num = (min: number, max: number) =>
-  numeric('a number', /^\s*-?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?\s*$/i).pipe(z.number().min(min, `must be >= ${min}`).max(max, `must be <= ${max}`));
+  numeric('a number', NUMBER_RE).pipe(z.number().min(min, atLeast(min)).max(max, atMost(max)));
 
 /** A number in (0, max]: a device latency or bandwidth (0 or less is no device). */
 export const positive = (max: number) =>
-  numeric('a number', /^\s*-?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?\s*$/i).pipe(z.number().gt(0, 'must be > 0').max(max, `must be <= ${max}`));
+  numeric('a number', NUMBER_RE).pipe(z.number().gt(0, 'must be > 0').max(max, atMost(max)));
 
 /** One of `names` (an enum with the accepted values in its message). */
 export const oneOf = <T extends readonly [string, ...string[]]>(names: T) =>
-  z.enum(names, { error: (iss) => `unknown value ${JSON.stringify(iss.input)} (${names.join(', ')})` });
+  z.enum(names, { error: (iss) => unknownValue(iss.input, names) });
 
 /** Memory bounds of the machine (i386 without PAE: at most 4 GiB of RAM and of swap). */
 export const MEM_MIN = 1 * MiB;

@@ -44,6 +44,7 @@ import type { MachineReplayResult } from './replay_machine.js';
 export type { MachineReplayResult, MachineReplaySize } from './replay_machine.js';
 import type { PolicyName, RmapSchemeName } from '../config.js';
 import { CliError, EXIT_FAIL, EXIT_OK, type Io } from './io.js';
+import { intProblem, oneOfProblem } from '../config_messages.js';
 import { textTable } from '../report/table.js';
 
 export interface ReplayOpts {
@@ -98,18 +99,17 @@ export interface ReplayFlags {
   json?: string;
 }
 
-/** An integer flag in [min, max] (config.ts's int()). */
+/** An integer flag in [min, max] (config.ts's int(), same wording: config_messages.ts). */
 function intFlag(flag: string, raw: string, min: number, max: number): number {
-  if (!/^\s*-?\d+\s*$/.test(raw)) throw new CliError(`${flag}: not an integer: ${JSON.stringify(raw)}`);
-  const v = Number(raw);
-  if (v < min) throw new CliError(`${flag}: must be >= ${min}`);
-  if (v > max) throw new CliError(`${flag}: must be <= ${max}`);
-  return v;
+  const why = intProblem(raw, min, max);
+  if (why !== null) throw new CliError(`${flag}: ${why}`);
+  return Number(raw);
 }
 
 /** A flag naming one of `names` (config.ts's oneOf()). */
 function oneOfFlag<T extends string>(flag: string, raw: string, names: readonly T[]): T {
-  if (!(names as readonly string[]).includes(raw)) throw new CliError(`${flag}: unknown value ${JSON.stringify(raw)} (${names.join(', ')})`);
+  const why = oneOfProblem(raw, names);
+  if (why !== null) throw new CliError(`${flag}: ${why}`);
   return raw as T;
 }
 

@@ -142,6 +142,8 @@ export function readTrace(m: Machine): CpuTrace[] {
 export interface LatencyHistogram {
   /** what was timed */
   what: string;
+  /** what `count` counts, plural ("steps", "high-order requests") */
+  per: string;
   unit: 'us';
   count: number;
   min: number;

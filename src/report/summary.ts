@@ -91,7 +91,7 @@ export function formatVerdict(r: RunResults): string {
   if (r.opLatency) {
     const l = r.opLatency;
     lines.push(
-      `${l.what} latency (${fmtInt(l.count)} steps, 3% buckets): p50 ${l.p50.toFixed(1)} us, p90 ${l.p90.toFixed(1)} us, p99 ${l.p99.toFixed(1)} us, max ${l.max.toFixed(1)} us`,
+      `${l.what} latency (${fmtInt(l.count)} ${l.per}, 3% buckets): p50 ${l.p50.toFixed(1)} us, p90 ${l.p90.toFixed(1)} us, p99 ${l.p99.toFixed(1)} us, max ${l.max.toFixed(1)} us`,
     );
   }
   if (r.latency) {

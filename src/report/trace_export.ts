@@ -278,6 +278,7 @@ export function faultLatency(a: TraceAnalysis): LatencyHistogram | undefined {
   }
   return {
     what: 'handle_mm_fault',
+    per: 'faults',
     unit: 'us',
     count: v.length,
     min: v[0]!,

@@ -21,7 +21,7 @@
  * one visit per mm of the family, however the mms' VMAs are split, and it
  * costs no word in any VMA. File pages (and shared anonymous regions, each
  * with the shmem inode of its VMA: Tweedie's "one inode per new vma") are
- * found through i_mmap exactly as objrmap does (objrmap.ts i_mmap_walk).
+ * found through i_mmap exactly as objrmap does (obj_walk.ts, the walk both share).
  *
  * The price, as Andrea Arcangeli said of it: an anonymous page has one
  * address for its whole family, so mremap cannot simply move a page that
@@ -79,15 +79,15 @@ import {
   pageStruct,
   type Layout,
 } from '../machine/layout.js';
-import { PG_anon, isFileMapping, anonOfMapping, mappingOfAnon } from '../machine/page.js';
+import { PG_anon, anonOfMapping, mappingOfAnon } from '../machine/page.js';
 import { SITE } from '../sync/classes.js';
 import { mm_ptl_lock, mm_ptl_unlock, mmap_assert_locked } from '../sync/scheme.js';
 import { kmem_cache_alloc, kmem_cache_free } from '../mm/slab.js';
-import { SWAP_SUCCESS, type RmapScheme } from './types.js';
-import { objWalkMethods, ACT_UNMAP } from './unmap.js';
+import { no_prealloc, type RmapScheme } from './types.js';
+import { walkMethods } from './unmap.js';
 import { poolObj, poolInUse } from './pool.js';
 import { AO_HEAD, AO_NR, AO_WORDS, anonObjCache, anon_obj_lock, anon_obj_unlock, anon_obj_add, anon_obj_del, anon_obj_check, type AnonMembers } from './anon_obj.js';
-import { i_mmap_walk, walk_list, type WalkList } from './objrmap.js';
+import { obj_walk, type WalkList } from './obj_walk.js';
 
 /* struct anonmm: the pool's anonymous object (anon_obj.ts), its members the mms of the family */
 const MMS: AnonMembers = { base: mmBase, next: MM_ANON_NEXT, prev: MM_ANON_PREV };
@@ -156,29 +156,6 @@ const FAMILY_LIST: WalkList = {
   addr: (_w, _l, _mm, index) => (index << PAGE_SHIFT) >>> 0,
 };
 
-/** The anonymous walk: every mm of family f at the page's address, f's lock held (objrmap.ts walk_list). */
-function anonmm_walk(cpu: CpuBase, f: number, pfn: number, index: number, act: number, out: Int32Array, entry: number): number {
-  anon_obj_lock(cpu, f, act === ACT_UNMAP ? SITE.try_to_unmap : SITE.page_referenced);
-  const r = walk_list(cpu, anonmmScheme, cpu.w[poolObj(cpu.l, f) + AO_HEAD]!, FAMILY_LIST, pfn, index, act, out, entry);
-  anon_obj_unlock(cpu, f);
-  return r;
-}
-
-function obj_walk(cpu: CpuBase, pfn: number, act: number, out: Int32Array, entry: number): number {
-  const w = cpu.w;
-  const l = cpu.l;
-  const p = pageStruct(l, pfn);
-  const none = act === ACT_UNMAP ? SWAP_SUCCESS : 0;
-  if (Atomics.load(w, p + PG_MAPCOUNT) < 0) return none;
-  const mapping = w[p + PG_MAPPING]!;
-  const index = w[p + PG_INDEX]!;
-  if (isFileMapping(mapping)) return i_mmap_walk(cpu, mapping, pfn, index, act, out, entry);
-  if (mapping >= 0) return none; // a truncated file page still mapped, or not mapped yet
-  const f = anonOfMapping(mapping);
-  if (f < 0 || f >= l.rmapEntries) return none;
-  return anonmm_walk(cpu, f, pfn, index, act, out, entry);
-}
-
 export const anonmmScheme: RmapScheme = {
   name: 'anonmm',
   ptOrder: 0,
@@ -205,14 +182,12 @@ export const anonmmScheme: RmapScheme = {
   },
   remove() {},
   removeLocked() {},
-  ...objWalkMethods(obj_walk),
+  ...walkMethods((cpu, pfn, act, out, entry) => obj_walk(cpu, anonmmScheme, FAMILY_LIST, pfn, act, out, entry)),
   /** anonmm objects (32 bytes each, one per family); the per-mm links are in mm_struct, file pages cost nothing */
   metadataBytes(cpu) {
     return poolInUse(cpu.w, cpu.l) * AO_WORDS * 4;
   },
-  prealloc() {
-    return true;
-  },
+  prealloc: no_prealloc,
   anon_vma_prepare(cpu, vma) {
     return anonmm_prepare(cpu, vma);
   },

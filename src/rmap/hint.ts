@@ -49,7 +49,7 @@ import { chain_lock, chain_unlock, chain_assert_locked } from '../sync/scheme.js
 import { ptep_to_mm, ptep_to_address } from '../mm/pgtable.js';
 import { pte_present, pte_pfn } from '../mm/pte.js';
 import { flush_tlb_others } from '../mm/tlb.js';
-import { SWAP_SUCCESS, type RmapScheme } from './types.js';
+import { SWAP_SUCCESS, no_prealloc, no_anon_vma_prepare, type RmapScheme } from './types.js';
 import { page_referenced_one, try_to_unmap_one, unmap_result, ACT_COLLECT, ACT_REFERENCED, ACT_UNMAP } from './unmap.js';
 import { scan_rmap } from './scan.js';
 
@@ -128,12 +128,8 @@ export const hintScheme: RmapScheme = {
   metadataBytes() {
     return 0;
   },
-  prealloc() {
-    return true;
-  },
-  anon_vma_prepare() {
-    return true;
-  },
+  prealloc: no_prealloc,
+  anon_vma_prepare: no_anon_vma_prepare,
 };
 
 /** Checker extra (quiescent): a hint, where set, is a pte that maps the page. */

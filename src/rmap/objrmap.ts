@@ -62,32 +62,23 @@ import {
   PG_FLAGS,
   PG_MAPPING,
   PG_INDEX,
-  PG_MAPCOUNT,
-  VMA_START,
-  VMA_END,
   VMA_MM,
-  VMA_PGOFF,
   VMA_ANON,
   VMA_ANON_NEXT,
   VMA_ANON_PREV,
-  VMA_I_MMAP_NEXT,
-  I_MMAP,
-  I_MMAP_LOCK,
-  PAGE_SHIFT,
   vmaBase,
-  inodeBase,
   pageStruct,
   type Layout,
 } from '../machine/layout.js';
-import { PG_anon, isFileMapping, inodeOfMapping, anonOfMapping, mappingOfAnon } from '../machine/page.js';
-import { VM } from '../machine/vmstat.js';
-import { C_I_MMAP, SITE } from '../sync/classes.js';
-import { scheme_spin_lock, scheme_spin_unlock, mm_ptl_lock, mm_ptl_unlock, mmap_assert_locked } from '../sync/scheme.js';
+import { PG_anon, mappingOfAnon } from '../machine/page.js';
+import { SITE } from '../sync/classes.js';
+import { mm_ptl_lock, mm_ptl_unlock, mmap_assert_locked } from '../sync/scheme.js';
 import { kmem_cache_alloc, kmem_cache_free } from '../mm/slab.js';
 import { installAnonVmaHooks, vma_pgoff_of } from '../mm/vma.js';
-import { SWAP_SUCCESS, SWAP_FAIL, type RmapScheme } from './types.js';
-import { rmap_vaddr_one, swap_merge, objWalkMethods, ACT_COLLECT, ACT_REFERENCED, ACT_UNMAP } from './unmap.js';
+import { no_prealloc, type RmapScheme } from './types.js';
+import { walkMethods } from './unmap.js';
 import { poolObj, poolInUse } from './pool.js';
+import { obj_walk, ANON_VMA_LIST } from './obj_walk.js';
 import { AO_HEAD, AO_NR, AO_WORDS, anonObjCache, anon_obj_lock, anon_obj_unlock, anon_obj_add, anon_obj_del, anon_obj_check, type AnonMembers } from './anon_obj.js';
 
 /* struct anon_vma: the pool's anonymous object (anon_obj.ts), its members the VMAs of the family */
@@ -153,113 +144,6 @@ function anon_vma_prepare(cpu: CpuBase, vma: number): boolean {
   return true;
 }
 
-/**
- * The members of an object's list as a walk sees them: the next member, the
- * mm of a member, and the address at which a member may map linear page
- * `index` (-1: it does not cover it).
- */
-export interface WalkList {
-  next(w: Int32Array, l: Layout, el: number): number;
-  mm(w: Int32Array, l: Layout, el: number): number;
-  addr(w: Int32Array, l: Layout, el: number, index: number): number;
-}
-
-/** VMAs of i_mmap (nextWord VMA_I_MMAP_NEXT) or of an anon_vma: addr = vm_start + ((index - vm_pgoff) << 12). */
-const vmaList = (nextWord: number): WalkList => ({
-  next: (w, l, v) => w[vmaBase(l, v) + nextWord]!,
-  mm: (w, l, v) => w[vmaBase(l, v) + VMA_MM]!,
-  addr(w, l, v, index) {
-    const vb = vmaBase(l, v);
-    const start = w[vb + VMA_START]! >>> 0;
-    const off = index - w[vb + VMA_PGOFF]!;
-    if (off < 0 || off >= ((w[vb + VMA_END]! >>> 0) - start) >>> PAGE_SHIFT) return -1;
-    return (start + off * (1 << PAGE_SHIFT)) >>> 0;
-  },
-});
-const I_MMAP_LIST = vmaList(VMA_I_MMAP_NEXT);
-const ANON_VMA_LIST = vmaList(VMA_ANON_NEXT);
-
-/**
- * Visit every member of a list (i_mmap, anon_vma, anonmm family), with its
- * lock held, that may map linear page `index`: rmap_vaddr_one at the
- * address it maps there. ACT_REFERENCED / ACT_COLLECT stop once `mapcount`
- * mappings were found (2.6.9 page_referenced_anon), ACT_UNMAP once the page
- * is unmapped. vmstat rmap_walk_vma counts the members visited.
- */
-export function walk_list(
-  cpu: CpuBase,
-  r: RmapScheme,
-  first: number,
-  list: WalkList,
-  pfn: number,
-  index: number,
-  act: number,
-  out: Int32Array,
-  entry: number,
-): number {
-  const w = cpu.w;
-  const l = cpu.l;
-  const mcOff = pageStruct(l, pfn) + PG_MAPCOUNT;
-  let left = Atomics.load(w, mcOff) + 1;
-  let acc = act === ACT_UNMAP ? SWAP_SUCCESS : 0;
-  let visited = 0;
-  for (let el = first; el !== NIL && left > 0; el = list.next(w, l, el)) {
-    const addr = list.addr(w, l, el, index);
-    if (addr < 0) continue;
-    const mm = list.mm(w, l, el);
-    visited++;
-    if (act === ACT_COLLECT) {
-      const n = rmap_vaddr_one(cpu, r, act, pfn, mm, addr, out, acc, 0);
-      if (n > acc) left--;
-      acc = n;
-    } else if (act === ACT_REFERENCED) {
-      const k = rmap_vaddr_one(cpu, r, act, pfn, mm, addr, out, 0, 0);
-      if (k >= 0) left--;
-      if (k > 0) acc++;
-    } else {
-      acc = swap_merge(acc, rmap_vaddr_one(cpu, r, act, pfn, mm, addr, out, 0, entry));
-      if (acc === SWAP_FAIL) break;
-      left = Atomics.load(w, mcOff) + 1;
-    }
-  }
-  w[cpu.vm + VM.rmap_walk_vma]! += visited;
-  w[cpu.vm + VM.rmap_walk_visit]! += visited;
-  return acc;
-}
-
-/**
- * The walk of a file page (mapping > 0 names its inode) over the inode's
- * i_mmap list, i_mmap_lock held; also anonmm's walk of file pages
- * (rmap/anonmm.ts: the per-VMA shmem inode of a shared anonymous region too).
- */
-export function i_mmap_walk(cpu: CpuBase, mapping: number, pfn: number, index: number, act: number, out: Int32Array, entry: number): number {
-  const ib = inodeBase(cpu.l, inodeOfMapping(mapping));
-  const site = act === ACT_UNMAP ? SITE.try_to_unmap : SITE.page_referenced;
-  scheme_spin_lock(cpu, ib + I_MMAP_LOCK, C_I_MMAP, site);
-  const r = walk_list(cpu, objrmapScheme, cpu.w[ib + I_MMAP]!, I_MMAP_LIST, pfn, index, act, out, entry);
-  scheme_spin_unlock(cpu, ib + I_MMAP_LOCK, C_I_MMAP);
-  return r;
-}
-
-/** The object walk of page pfn: its file's i_mmap or its anon_vma. */
-function obj_walk(cpu: CpuBase, pfn: number, act: number, out: Int32Array, entry: number): number {
-  const w = cpu.w;
-  const l = cpu.l;
-  const p = pageStruct(l, pfn);
-  const none = act === ACT_UNMAP ? SWAP_SUCCESS : 0;
-  if (Atomics.load(w, p + PG_MAPCOUNT) < 0) return none;
-  const mapping = w[p + PG_MAPPING]!;
-  const index = w[p + PG_INDEX]!;
-  if (isFileMapping(mapping)) return i_mmap_walk(cpu, mapping, pfn, index, act, out, entry);
-  if (mapping >= 0) return none; // no object: a truncated file page still mapped (mm/filemap.ts), or not mapped yet
-  const av = anonOfMapping(mapping);
-  if (av < 0 || av >= l.rmapEntries) return none;
-  anon_obj_lock(cpu, av, act === ACT_UNMAP ? SITE.try_to_unmap : SITE.page_referenced);
-  const r = walk_list(cpu, objrmapScheme, w[poolObj(l, av) + AO_HEAD]!, ANON_VMA_LIST, pfn, index, act, out, entry);
-  anon_obj_unlock(cpu, av);
-  return r;
-}
-
 export const objrmapScheme: RmapScheme = {
   name: 'objrmap',
   ptOrder: 0,
@@ -275,14 +159,12 @@ export const objrmapScheme: RmapScheme = {
   },
   remove() {},
   removeLocked() {},
-  ...objWalkMethods(obj_walk),
+  ...walkMethods((cpu, pfn, act, out, entry) => obj_walk(cpu, objrmapScheme, ANON_VMA_LIST, pfn, act, out, entry)),
   /** anon_vma objects (32 bytes each); the per-VMA links are in vm_area_struct, file pages cost nothing */
   metadataBytes(cpu) {
     return poolInUse(cpu.w, cpu.l) * AO_WORDS * 4;
   },
-  prealloc() {
-    return true;
-  },
+  prealloc: no_prealloc,
   anon_vma_prepare(cpu, vma) {
     return anon_vma_prepare(cpu, vma);
   },

@@ -57,11 +57,10 @@ import {
 } from '../machine/layout.js';
 import { PG_pgtable, PG_reserved, PG_compound } from '../machine/page.js';
 import { VM } from '../machine/vmstat.js';
-import { SITE } from '../sync/classes.js';
-import { chain_lock, chain_unlock, chain_assert_locked } from '../sync/scheme.js';
-import { flush_tlb_others } from '../mm/tlb.js';
-import { SWAP_SUCCESS, SWAP_FAIL, type RmapScheme } from './types.js';
-import { page_referenced_one, try_to_unmap_one, swap_merge, unmap_result, ACT_COLLECT, ACT_REFERENCED, ACT_UNMAP } from './unmap.js';
+import { chain_assert_locked } from '../sync/scheme.js';
+import { SWAP_SUCCESS, SWAP_FAIL, no_prealloc, type RmapScheme } from './types.js';
+import { page_referenced_one, try_to_unmap_one, swap_merge, ACT_COLLECT, ACT_REFERENCED } from './unmap.js';
+import { chainScheme } from './chain_scheme.js';
 
 /** Word offset of the next-pte word of pte address a (the chain page follows the table). */
 const nextOf = (cpu: CpuBase, a: number) => cpu.l.frames + a + PAGE_WORDS;
@@ -84,7 +83,7 @@ export const pte_address = (pmdAddr: number, pteAddr: number) => (((pmdAddr & 0x
 /* ---- the chain, under the chain lock ---- */
 
 /** pte_link: push pte address a on page pfn's chain. Chain lock held. */
-export function pte_link(cpu: CpuBase, a: number, pfn: number): void {
+export function pte_link(cpu: CpuBase, pfn: number, a: number): void {
   chain_assert_locked(cpu, pfn);
   const p = pageStruct(cpu.l, pfn) + PG_RMAP;
   cpu.w[nextOf(cpu, a)] = cpu.w[p]!;
@@ -92,7 +91,7 @@ export function pte_link(cpu: CpuBase, a: number, pfn: number): void {
 }
 
 /** pte_unlink: take pte address a off page pfn's chain, walking it for a's predecessor. Chain lock held. */
-export function pte_unlink(cpu: CpuBase, a: number, pfn: number): void {
+export function pte_unlink(cpu: CpuBase, pfn: number, a: number): void {
   chain_assert_locked(cpu, pfn);
   const w = cpu.w;
   const head = pageStruct(cpu.l, pfn) + PG_RMAP;
@@ -152,58 +151,18 @@ function chain_walk(cpu: CpuBase, pfn: number, act: number, out: Int32Array, ent
   return ret;
 }
 
-function remove(cpu: CpuBase, pfn: number, pteAddr: number): void {
-  chain_lock(cpu, pfn, SITE.page_remove_rmap);
-  pte_unlink(cpu, pteAddr, pfn);
-  chain_unlock(cpu, pfn);
-}
-
-export const ptechainScheme: RmapScheme = {
+export const ptechainScheme: RmapScheme = chainScheme({
   name: 'ptechain',
   ptOrder: 1,
-  add(cpu, pfn, pteAddr) {
-    chain_lock(cpu, pfn, SITE.page_add_rmap);
-    pte_link(cpu, pteAddr, pfn);
-    chain_unlock(cpu, pfn);
-  },
-  remove(cpu, pfn, pteAddr) {
-    remove(cpu, pfn, pteAddr);
-  },
-  removeLocked(cpu, pfn, pteAddr) {
-    pte_unlink(cpu, pteAddr, pfn);
-  },
-  walk(cpu, pfn, out) {
-    chain_lock(cpu, pfn, SITE.page_referenced);
-    const n = chain_walk(cpu, pfn, ACT_COLLECT, out, 0);
-    chain_unlock(cpu, pfn);
-    return n;
-  },
-  page_referenced(cpu, pfn) {
-    cpu.w[cpu.vm + VM.rmap_walk]!++;
-    chain_lock(cpu, pfn, SITE.page_referenced);
-    const n = chain_walk(cpu, pfn, ACT_REFERENCED, cpu.scratch, 0);
-    chain_unlock(cpu, pfn);
-    return n;
-  },
-  try_to_unmap(cpu, pfn, entry) {
-    cpu.w[cpu.vm + VM.rmap_walk]!++;
-    chain_lock(cpu, pfn, SITE.try_to_unmap);
-    const r = chain_walk(cpu, pfn, ACT_UNMAP, cpu.scratch, entry);
-    chain_unlock(cpu, pfn);
-    flush_tlb_others(cpu);
-    return unmap_result(cpu, pfn, r);
-  },
+  link: pte_link,
+  unlink: pte_unlink,
+  walk: chain_walk,
   /** the chain pages: one per pte table, 4 KiB each (one word per pte slot) */
   metadataBytes(cpu) {
     return nr_pte_tables(cpu.w, cpu.l) * PAGE_WORDS * 4;
   },
-  prealloc() {
-    return true;
-  },
-  anon_vma_prepare() {
-    return true;
-  },
-};
+  prealloc: no_prealloc,
+});
 
 /** Number of pte tables in the machine (sum of every live mm's MM_NR_PTES). */
 export function nr_pte_tables(w: Int32Array, l: CpuBase['l']): number {

@@ -48,13 +48,12 @@ import type { CpuBase } from '../machine/cpu.js';
 import { NIL, LINE_WORDS, PAGE_STRUCT_WORDS, PG_RMAP, PG_FLAGS, PG_MAPCOUNT, pageStruct, type Layout } from '../machine/layout.js';
 import { PG_direct, PG_pgtable, PG_reserved, PG_compound } from '../machine/page.js';
 import { VM } from '../machine/vmstat.js';
-import { SITE } from '../sync/classes.js';
-import { chain_lock, chain_unlock, chain_assert_locked } from '../sync/scheme.js';
+import { chain_assert_locked } from '../sync/scheme.js';
 import { ptep_to_mm, ptep_to_address } from '../mm/pgtable.js';
-import { flush_tlb_others } from '../mm/tlb.js';
 import type { SlabCache } from '../mm/slab.js';
 import { SWAP_SUCCESS, SWAP_AGAIN, SWAP_FAIL, type RmapScheme } from './types.js';
-import { page_referenced_one, try_to_unmap_one, unmap_result, ACT_COLLECT, ACT_REFERENCED } from './unmap.js';
+import { page_referenced_one, try_to_unmap_one, ACT_COLLECT, ACT_REFERENCED, ACT_UNMAP } from './unmap.js';
+import { chainScheme } from './chain_scheme.js';
 import { poolCacheFor, poolObj, poolInUse, poolCached, poolCachedId, rmap_prealloc, rmap_obj_alloc, rmap_obj_free } from './pool.js';
 
 /* ---- struct pte_chain: one line; packed next_and_idx ---- */
@@ -268,44 +267,20 @@ function chain_unmap(cpu: CpuBase, pfn: number, entry: number): number {
   return ret;
 }
 
-export const ptechain25Scheme: RmapScheme = {
+/** The walk under the chain lock: visit (collect, or test-and-clear then collapse a lone survivor) or unmap. */
+function chain_walk(cpu: CpuBase, pfn: number, act: number, out: Int32Array, entry: number): number {
+  if (act === ACT_UNMAP) return chain_unmap(cpu, pfn, entry);
+  const n = chain_visit(cpu, pfn, act, out);
+  if (act === ACT_REFERENCED) collapse_singleton(cpu, pfn);
+  return n;
+}
+
+export const ptechain25Scheme: RmapScheme = chainScheme({
   name: 'ptechain25',
   ptOrder: 0,
-  add(cpu, pfn, pteAddr) {
-    chain_lock(cpu, pfn, SITE.page_add_rmap);
-    __page_add_rmap(cpu, pfn, pteAddr);
-    chain_unlock(cpu, pfn);
-  },
-  remove(cpu, pfn, pteAddr) {
-    chain_lock(cpu, pfn, SITE.page_remove_rmap);
-    __page_remove_rmap(cpu, pfn, pteAddr);
-    chain_unlock(cpu, pfn);
-  },
-  removeLocked(cpu, pfn, pteAddr) {
-    __page_remove_rmap(cpu, pfn, pteAddr);
-  },
-  walk(cpu, pfn, out) {
-    chain_lock(cpu, pfn, SITE.page_referenced);
-    const n = chain_visit(cpu, pfn, ACT_COLLECT, out);
-    chain_unlock(cpu, pfn);
-    return n;
-  },
-  page_referenced(cpu, pfn) {
-    cpu.w[cpu.vm + VM.rmap_walk]!++;
-    chain_lock(cpu, pfn, SITE.page_referenced);
-    const n = chain_visit(cpu, pfn, ACT_REFERENCED, cpu.scratch);
-    collapse_singleton(cpu, pfn);
-    chain_unlock(cpu, pfn);
-    return n;
-  },
-  try_to_unmap(cpu, pfn, entry) {
-    cpu.w[cpu.vm + VM.rmap_walk]!++;
-    chain_lock(cpu, pfn, SITE.try_to_unmap);
-    const r = chain_unmap(cpu, pfn, entry);
-    chain_unlock(cpu, pfn);
-    flush_tlb_others(cpu);
-    return unmap_result(cpu, pfn, r);
-  },
+  link: __page_add_rmap,
+  unlink: __page_remove_rmap,
+  walk: chain_walk,
   /** pte_chain blocks allocated, one 64-byte line each (PG_direct pages cost nothing) */
   metadataBytes(cpu) {
     return poolInUse(cpu.w, cpu.l) * LINE_WORDS * 4;
@@ -313,10 +288,7 @@ export const ptechain25Scheme: RmapScheme = {
   prealloc(cpu) {
     return rmap_prealloc(cpu, cacheOf(cpu));
   },
-  anon_vma_prepare() {
-    return true;
-  },
-};
+});
 
 /**
  * The packing invariants of page pfn's pte_chain (quiescent, or chain lock

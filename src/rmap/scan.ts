@@ -25,10 +25,9 @@ import { mmlist_lock, mmlist_unlock, mm_ptl_lock, mm_ptl_unlock } from '../sync/
 import { SITE } from '../sync/classes.js';
 import { mmlist_first } from '../mm/mm_struct.js';
 import { pte_present, pte_pfn } from '../mm/pte.js';
-import { flush_tlb_others } from '../mm/tlb.js';
 import { VM } from '../machine/vmstat.js';
-import { SWAP_SUCCESS, SWAP_AGAIN, type RmapScheme } from './types.js';
-import { page_referenced_one, try_to_unmap_one, swap_merge, unmap_result, ACT_COLLECT, ACT_REFERENCED, ACT_UNMAP } from './unmap.js';
+import { SWAP_SUCCESS, SWAP_AGAIN, no_prealloc, no_anon_vma_prepare, type RmapScheme } from './types.js';
+import { page_referenced_one, try_to_unmap_one, swap_merge, walkMethods, ACT_COLLECT, ACT_REFERENCED, ACT_UNMAP } from './unmap.js';
 
 /**
  * Walk mm's tables for ptes mapping pfn, with its page_table_lock held.
@@ -101,28 +100,12 @@ export const scanScheme: RmapScheme = {
   add() {},
   remove() {},
   removeLocked() {},
-  walk(cpu, pfn, out) {
-    return scan_rmap(cpu, scanScheme, pfn, ACT_COLLECT, out, 0);
-  },
-  page_referenced(cpu, pfn) {
-    cpu.w[cpu.vm + VM.rmap_walk]!++;
-    return scan_rmap(cpu, scanScheme, pfn, ACT_REFERENCED, cpu.scratch, 0);
-  },
-  try_to_unmap(cpu, pfn, entry) {
-    cpu.w[cpu.vm + VM.rmap_walk]!++;
-    const r = scan_rmap(cpu, scanScheme, pfn, ACT_UNMAP, cpu.scratch, entry);
-    flush_tlb_others(cpu);
-    return unmap_result(cpu, pfn, r);
-  },
+  ...walkMethods((cpu, pfn, act, out, entry) => scan_rmap(cpu, scanScheme, pfn, act, out, entry)),
   metadataBytes() {
     return 0;
   },
-  prealloc() {
-    return true;
-  },
-  anon_vma_prepare() {
-    return true;
-  },
+  prealloc: no_prealloc,
+  anon_vma_prepare: no_anon_vma_prepare,
 };
 
 export { SWAP_AGAIN };

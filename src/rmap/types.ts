@@ -95,3 +95,8 @@ export interface RmapScheme {
    */
   readonly addressTracksPage?: boolean;
 }
+
+/** prealloc of a scheme without an rmap pool: nothing to allocate before the pte lock. */
+export const no_prealloc = (): boolean => true;
+/** anon_vma_prepare of a scheme without anonymous objects. */
+export const no_anon_vma_prepare = (): boolean => true;

@@ -224,26 +224,30 @@ export function try_to_unmap_walk(cpu: CpuBase, r: RmapScheme, pfn: number, entr
   return ret;
 }
 
-/** One walk that collects, test-and-clears or unmaps (act), as the object schemes have (objrmap, anonmm). */
-export type ObjWalk = (cpu: CpuBase, pfn: number, act: number, out: Int32Array, entry: number) => number;
+/**
+ * One walk that collects, test-and-clears or unmaps (act), taking and
+ * dropping the scheme's own lock: every scheme has one but hint (whose fast
+ * path is not a walk).
+ */
+export type SchemeWalk = (cpu: CpuBase, pfn: number, act: number, out: Int32Array, entry: number) => number;
 
 /**
- * walk, page_referenced and try_to_unmap of an object scheme from its one
- * walk: the rmap_walk count, the TLB flush once after the last pte, and the
- * final _mapcount check (unmap_result).
+ * walk, page_referenced and try_to_unmap of a scheme from its one walk: the
+ * rmap_walk count, the TLB flush once after the last pte, and the final
+ * _mapcount check (unmap_result).
  */
-export function objWalkMethods(obj_walk: ObjWalk): Pick<RmapScheme, 'walk' | 'page_referenced' | 'try_to_unmap'> {
+export function walkMethods(scheme_walk: SchemeWalk): Pick<RmapScheme, 'walk' | 'page_referenced' | 'try_to_unmap'> {
   return {
     walk(cpu, pfn, out) {
-      return obj_walk(cpu, pfn, ACT_COLLECT, out, 0);
+      return scheme_walk(cpu, pfn, ACT_COLLECT, out, 0);
     },
     page_referenced(cpu, pfn) {
       cpu.w[cpu.vm + VM.rmap_walk]!++;
-      return obj_walk(cpu, pfn, ACT_REFERENCED, cpu.scratch, 0);
+      return scheme_walk(cpu, pfn, ACT_REFERENCED, cpu.scratch, 0);
     },
     try_to_unmap(cpu, pfn, entry) {
       cpu.w[cpu.vm + VM.rmap_walk]!++;
-      const r = obj_walk(cpu, pfn, ACT_UNMAP, cpu.scratch, entry);
+      const r = scheme_walk(cpu, pfn, ACT_UNMAP, cpu.scratch, entry);
       flush_tlb_others(cpu);
       return unmap_result(cpu, pfn, r);
     },

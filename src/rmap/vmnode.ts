@@ -55,15 +55,14 @@ import type { CpuBase } from '../machine/cpu.js';
 import { NIL, PAGE_WORDS, PAGE_STRUCT_WORDS, PG_RMAP, PG_FLAGS, pageStruct, type Layout } from '../machine/layout.js';
 import { PG_pgtable, PG_reserved, PG_compound } from '../machine/page.js';
 import { VM } from '../machine/vmstat.js';
-import { SITE } from '../sync/classes.js';
-import { chain_lock, chain_unlock, chain_assert_locked } from '../sync/scheme.js';
+import { chain_assert_locked } from '../sync/scheme.js';
 import { ptep_to_mm, ptep_to_address } from '../mm/pgtable.js';
-import { flush_tlb_others } from '../mm/tlb.js';
 import type { SlabCache } from '../mm/slab.js';
 import { SWAP_SUCCESS, SWAP_FAIL, type RmapScheme } from './types.js';
-import { page_referenced_one, try_to_unmap_one, swap_merge, unmap_result, ACT_COLLECT, ACT_REFERENCED, ACT_UNMAP } from './unmap.js';
+import { page_referenced_one, try_to_unmap_one, swap_merge, ACT_COLLECT, ACT_REFERENCED, ACT_UNMAP } from './unmap.js';
 import { poolCacheFor, poolObj, poolInUse, poolCached, poolCachedId, rmap_prealloc, rmap_obj_alloc, rmap_obj_free } from './pool.js';
 import { nr_pte_tables } from './ptechain.js';
+import { chainScheme } from './chain_scheme.js';
 
 /* struct vm_node: 4 words */
 export const VN_PTE = 0;
@@ -157,43 +156,12 @@ function node_walk(cpu: CpuBase, pfn: number, act: number, out: Int32Array, entr
   return ret;
 }
 
-export const vmnodeScheme: RmapScheme = {
+export const vmnodeScheme: RmapScheme = chainScheme({
   name: 'vmnode',
   ptOrder: 1,
-  add(cpu, pfn, pteAddr, vma) {
-    chain_lock(cpu, pfn, SITE.page_add_rmap);
-    __vm_node_add(cpu, pfn, pteAddr, vma);
-    chain_unlock(cpu, pfn);
-  },
-  remove(cpu, pfn, pteAddr) {
-    chain_lock(cpu, pfn, SITE.page_remove_rmap);
-    __vm_node_remove(cpu, pfn, pteAddr);
-    chain_unlock(cpu, pfn);
-  },
-  removeLocked(cpu, pfn, pteAddr) {
-    __vm_node_remove(cpu, pfn, pteAddr);
-  },
-  walk(cpu, pfn, out) {
-    chain_lock(cpu, pfn, SITE.page_referenced);
-    const n = node_walk(cpu, pfn, ACT_COLLECT, out, 0);
-    chain_unlock(cpu, pfn);
-    return n;
-  },
-  page_referenced(cpu, pfn) {
-    cpu.w[cpu.vm + VM.rmap_walk]!++;
-    chain_lock(cpu, pfn, SITE.page_referenced);
-    const n = node_walk(cpu, pfn, ACT_REFERENCED, cpu.scratch, 0);
-    chain_unlock(cpu, pfn);
-    return n;
-  },
-  try_to_unmap(cpu, pfn, entry) {
-    cpu.w[cpu.vm + VM.rmap_walk]!++;
-    chain_lock(cpu, pfn, SITE.try_to_unmap);
-    const r = node_walk(cpu, pfn, ACT_UNMAP, cpu.scratch, entry);
-    chain_unlock(cpu, pfn);
-    flush_tlb_others(cpu);
-    return unmap_result(cpu, pfn, r);
-  },
+  link: __vm_node_add,
+  unlink: __vm_node_remove,
+  walk: node_walk,
   /** vm_nodes allocated (16 bytes each) + the shadow pages (4 KiB per pte table) */
   metadataBytes(cpu) {
     return poolInUse(cpu.w, cpu.l) * VM_NODE_WORDS * 4 + nr_pte_tables(cpu.w, cpu.l) * PAGE_WORDS * 4;
@@ -201,10 +169,7 @@ export const vmnodeScheme: RmapScheme = {
   prealloc(cpu) {
     return rmap_prealloc(cpu, cacheOf(cpu));
   },
-  anon_vma_prepare() {
-    return true;
-  },
-};
+});
 
 /**
  * Checker extra (quiescent): every node on a page's list points back

@@ -75,6 +75,8 @@ export interface CpuResult {
   warmup?: { ops: number; units: number; elapsedMs: number };
   /** per-step latency histogram (workload/latency.ts), when the workload keeps one */
   latency?: Float64Array;
+  /** what one latency sample times (the workload's result().latencyOf) */
+  latencyOf?: string;
   /** atNs: the CPU's virtual time when it threw (virtual clock) */
   error?: { cpu: number; op: string; message: string; stack?: string; atNs?: number };
 }
@@ -160,6 +162,7 @@ export function runCpuTask(t: CpuTask): CpuResult {
     res.failures = r.failures;
     res.extra = { ...res.extra, ...r.extra };
     if (r.latency) res.latency = r.latency;
+    if (r.latencyOf) res.latencyOf = r.latencyOf;
   } catch (e) {
     res.elapsedMs = elapsed(t0, virtual);
     fail(w, res, t.cpu, cpu.op, e);

@@ -273,7 +273,8 @@ export function buildResults(outcome: RunOutcome, opts: BuildOptions): RunResult
     };
   }
   if (opts.latency) r.latency = opts.latency;
-  const op = latencySummary(`${opts.spec.name} step`, outcome.perCpu.flatMap((c) => (c.latency ? [c.latency] : [])));
+  const of = outcome.perCpu.find((c) => c.latencyOf)?.latencyOf;
+  const op = latencySummary(of ?? `${opts.spec.name} step`, outcome.perCpu.flatMap((c) => (c.latency ? [c.latency] : [])), of ? `${of}s` : 'steps');
   if (op) r.opLatency = op;
   const counts: Record<string, number> = {};
   for (const c of outcome.perCpu) for (const [k, v] of Object.entries(c.extra)) counts[k] = (counts[k] ?? 0) + v;

@@ -14,9 +14,12 @@
 import { MAX_LOCK_CLASSES, MAX_LOCK_SITES } from '../machine/layout.js';
 
 export const enum LockKind {
+  /** a spinlock of the configured implementation (--lock-impl: under futex it sleeps) */
   Spin = 0,
   Sleep = 1,
   RW = 2,
+  /** a bit spinlock (bit_spin_lock on a flags word): it spins whatever --lock-impl says */
+  BitSpin = 3,
 }
 
 export const LOCK_CLASSES = [
@@ -25,7 +28,7 @@ export const LOCK_CLASSES = [
   { name: '&mm->page_table_lock', kind: LockKind.Spin },
   { name: 'ptlock_ptr(page)', kind: LockKind.Spin },
   { name: 'PG_locked', kind: LockKind.Sleep },
-  { name: 'PG_chainlock', kind: LockKind.Spin },
+  { name: 'PG_chainlock', kind: LockKind.BitSpin },
   { name: 'pagemap_lru_lock', kind: LockKind.Spin },
   { name: '&zone->lock', kind: LockKind.Spin },
   { name: 'pagecache_lock', kind: LockKind.Spin },
@@ -72,6 +75,10 @@ export const NR_LOCK_CLASSES = LOCK_CLASSES.length;
 
 /** Kind per class as a typed array: the lockdep hot path reads it monomorphically. */
 export const CLASS_KIND: Int8Array = Int8Array.from(LOCK_CLASSES, (c) => c.kind);
+/** Does a waiter for this class spin (a spinlock of any implementation but futex's, or a bit spinlock)? */
+export const classSpins = (cls: number, futexImpl: boolean) => CLASS_KIND[cls] === LockKind.BitSpin || (CLASS_KIND[cls] === LockKind.Spin && !futexImpl);
+/** Is it a spinlock by kind, whatever its implementation (lockdep: no sleeping under it)? */
+export const isSpinClass = (cls: number) => CLASS_KIND[cls] === LockKind.Spin || CLASS_KIND[cls] === LockKind.BitSpin;
 
 /** Call sites (lock_stat contention points). Add new ones at the end. */
 export const LOCK_SITES = [

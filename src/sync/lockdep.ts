@@ -54,7 +54,7 @@ import {
   percpuBase,
   type Layout,
 } from '../machine/layout.js';
-import { LOCK_CLASSES, LOCK_SITES, CLASS_KIND, LockKind, C_BKL } from './classes.js';
+import { LOCK_CLASSES, LOCK_SITES, C_BKL, isSpinClass } from './classes.js';
 
 export const LD_ABBA = 1;
 export const LD_SLEEP_IN_SPIN = 2;
@@ -118,14 +118,14 @@ export function lockdepAcquire(cpu: CpuBase, cls: number, site: number, trylock:
   const stack = cpu.pc + PC_LOCKDEP_STACK;
   if (cpu.lockdep && !trylock) {
     const g = cpu.l.lockdep;
-    const sleeping = CLASS_KIND[cls] !== LockKind.Spin;
+    const sleeping = !isSpinClass(cls);
     for (let i = 0; i < depth; i++) {
       const held = w[stack + 2 * i]!;
       if (held === cls) continue;
       const e = g + held * MAX_LOCK_CLASSES + cls;
       if (Atomics.load(w, e) !== 0 || Atomics.compareExchange(w, e, 0, site + 1) !== 0) continue;
       // a new dependency held -> cls: check it once
-      if (sleeping && CLASS_KIND[held] === LockKind.Spin && held !== C_BKL) {
+      if (sleeping && isSpinClass(held) && held !== C_BKL) {
         report(cpu, LD_SLEEP_IN_SPIN, held, cls, w[stack + 2 * i + 1]!, site);
       }
       const back = reaches(cpu, cls, held);

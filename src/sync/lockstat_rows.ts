@@ -202,6 +202,7 @@ export function lockStatRows(m: Machine): LockStatRow[] {
 const perfType = (cls: number, read: number) => {
   switch (CLASS_KIND[cls]) {
     case LockKind.Spin:
+    case LockKind.BitSpin:
       return 'spinlock';
     case LockKind.Sleep:
       return 'mutex';

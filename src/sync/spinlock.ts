@@ -28,7 +28,7 @@ import { futex_lock, futex_trylock, futex_unlock } from './futex.js';
 import { lockstatAcquired, lockstatHeld, lkLastCpu1 } from './lockstat.js';
 import { clock_ms, vtOn, vt_acquired, vt_released, vt_sync_lock, vt_sync_release } from '../timing/conductor.js';
 import { lockdepAcquire, lockdepHeldIndex, lockdepHolds, lockdepReleaseAt } from './lockdep.js';
-import { LOCK_CLASSES, CLASS_KIND, LockKind, C_CHAIN_LOCK } from './classes.js';
+import { LOCK_CLASSES, CLASS_KIND, LockKind, classSpins } from './classes.js';
 import { trace_lock_acquired, trace_lock_release } from '../machine/trace.js';
 
 /* indexes into config LOCK_IMPLS (H_LOCK_IMPL) */
@@ -125,7 +125,7 @@ export function lock_acquired(cpu: CpuBase, off: number, cls: number, read: numb
   // virtual clock: a release stamped later than this CPU's clock was waited for; the lock's line comes from its last acquirer
   // (a sleeping lock's waiter pays a wake-up: the sleeping classes, and spinlocks built as futex mutexes)
   const waitFrom = vtOn
-    ? vt_acquired(lkLastCpu1(cpu.w[off + LK_LAST]!) - 1, off, read, CLASS_KIND[cls] !== LockKind.Spin || (cpu.lockImpl === IMPL_FUTEX && cls !== C_CHAIN_LOCK))
+    ? vt_acquired(lkLastCpu1(cpu.w[off + LK_LAST]!) - 1, off, read, !classSpins(cls, cpu.lockImpl === IMPL_FUTEX))
     : -1;
   if (waitFrom >= 0 && spins === 0) {
     t0 = waitFrom;

@@ -246,6 +246,7 @@ export const HIGHORDER: Workload = {
             pageFrees: n.frees,
           },
           latency: lat,
+          latencyOf: 'high-order request',
         };
       },
     };

@@ -20,8 +20,9 @@
  * started at create() (it has also grown its heap by heapPages with brk and
  * written them). The executables are two files every CPU maps (so their
  * text pages are shared by all parents, as one binary's page cache is).
- * step() = one fork+exit+wait (or fork+exec+exit+wait); its wall time goes
- * to the per-operation latency histogram (latency.ts: results' opLatency).
+ * step() = one fork+exit+wait (or fork+exec+exit+wait); its time (clock_ms:
+ * host, or virtual under the virtual clock) goes to the per-operation latency
+ * histogram (latency.ts: results' opLatency).
  * After each step the parent checks one of its own pages (rotating): the
  * child's writes must not have reached it.
  *
@@ -37,6 +38,7 @@ import { load_image, do_execve, type Image } from '../vm/binfmt.js';
 import { sys_brk } from '../vm/brk.js';
 import { newOracle } from './oracle.js';
 import { newLatency, record } from './latency.js';
+import { clock_ms } from '../timing/index.js';
 import { paramInt, paramSize, paramFields } from './params.js';
 import { LAT_PROC_IMAGE, HELLO_IMAGE, imagePages, newView, writePage, checkPage, startProgram, type ProcView } from './proc_image.js';
 import { MiB } from './wis.js';
@@ -115,7 +117,7 @@ function make(kind: number, name: string, description: string): Workload {
       let ops = 0;
       return {
         step() {
-          const t0 = performance.now();
+          const t0 = clock_ms();
           const child = do_fork(cpu, parent);
           if (child === NIL) throw new Error(`${name}: fork failed (out of memory) on cpu ${cpu.id}`);
           if (kind === EXEC) {
@@ -136,7 +138,7 @@ function make(kind: number, name: string, description: string): Workload {
             }
             mmput(cpu, child);
           }
-          record(lat, performance.now() - t0);
+          record(lat, clock_ms() - t0);
           checkPage(pv, parent, mine[ops % mine.length]!);
           ops++;
           return 1;

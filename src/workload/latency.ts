@@ -34,13 +34,13 @@ function bucketTop(b: number): number {
   return (SUB + sub + 1) * 2 ** (e - SUB_SHIFT);
 }
 
-/** Record one operation that took `ms` milliseconds (performance.now() difference). */
+/** Record one operation that took `ms` milliseconds (a clock_ms() difference: host time, or virtual time under the virtual clock). */
 export function record(h: Float64Array, ms: number): void {
   h[bucketOf(ms * 1e6)]!++;
 }
 
 /** Merge per-CPU histograms into percentiles (microseconds; each the top of its bucket). */
-export function latencySummary(what: string, hs: ArrayLike<number>[]): LatencyHistogram | undefined {
+export function latencySummary(what: string, hs: ArrayLike<number>[], per = 'steps'): LatencyHistogram | undefined {
   const sum = new Float64Array(LAT_BUCKETS);
   for (const h of hs) for (let b = 0; b < LAT_BUCKETS; b++) sum[b]! += h[b] ?? 0;
   const count = sum.reduce((s, n) => s + n, 0);
@@ -62,5 +62,5 @@ export function latencySummary(what: string, hs: ArrayLike<number>[]): LatencyHi
   }
   const buckets: { le: number; count: number }[] = [];
   for (let b = 0; b < LAT_BUCKETS; b++) if (sum[b]! > 0) buckets.push({ le: bucketTop(b) / 1000, count: sum[b]! });
-  return { what, unit: 'us', count, min, p50: q(0.5), p90: q(0.9), p99: q(0.99), max, mean: mean / count, buckets };
+  return { what, per, unit: 'us', count, min, p50: q(0.5), p90: q(0.9), p99: q(0.99), max, mean: mean / count, buckets };
 }

@@ -7,8 +7,8 @@
  * file again and touches every page — the pages it owns it writes (page p
  * belongs to process p mod N), the others it reads — so each step removes
  * and re-adds one reverse mapping per page on pages mapped by N ptes: what
- * the rmap schemes differ in. Its wall time goes to the latency histogram
- * (opLatency).
+ * the rmap schemes differ in. Its time (clock_ms: host, or virtual under the
+ * virtual clock) goes to the latency histogram (opLatency).
  *
  * Content oracle across CPUs: a page this CPU's processes own must read
  * exactly the stamp last written; a page another CPU owns must read either
@@ -31,6 +31,7 @@ import { mmput } from '../vm/fork.js';
 import { user_access, ACCESS_OK } from '../vm/access.js';
 import { newOracle, makeStamp, checkRead, nextVersion, fileKey, stampCheck, ORACLE_WORDS } from './oracle.js';
 import { newLatency, record } from './latency.js';
+import { clock_ms } from '../timing/index.js';
 import { paramInt, paramFields } from './params.js';
 import type { Cpu } from '../vm/cpu.js';
 import type { Workload, WorkloadSpec, WorkloadSetup, WorkloadInstance } from './types.js';
@@ -104,7 +105,7 @@ export const SHARED_FILE: Workload = {
         const k = ops % p.processes;
         const mm = mms[k]!;
         const me = cpu.id * p.processes + k;
-        const t0 = performance.now();
+        const t0 = clock_ms();
         do_munmap(cpu, mm, addrs[k]!, len);
         const a = do_mmap(cpu, mm, 0, len, PROT_READ | PROT_WRITE, MAP_SHARED, ino, 0);
         if (a < 0) throw new Error(`shared_file: mmap failed (${a}) on cpu ${cpu.id}`);
@@ -139,7 +140,7 @@ export const SHARED_FILE: Workload = {
               oracle.failures.push(`${where(addr)}: read [${Array.from(buf).join(',')}], not the file's contents nor cpu ${owner}'s stamp (newest seen v${seen[page]})`);
           }
         }
-        record(lat, performance.now() - t0);
+        record(lat, clock_ms() - t0);
         ops++;
         return p.filePages;
       },

@@ -46,7 +46,8 @@ export interface WorkloadInstance {
   /** tear down what this CPU holds */
   end(): void;
   /** workload-specific counts and failures */
-  result(): { units: number; failures: string[]; extra?: Record<string, number>; latency?: Float64Array };
+  /** latencyOf: what one latency sample times, singular (default "<workload> step") */
+  result(): { units: number; failures: string[]; extra?: Record<string, number>; latency?: Float64Array; latencyOf?: string };
 }
 
 /** A workload's spec schema: its fields without `name` (input: what a file or the flags give). */

@@ -8,12 +8,11 @@
  */
 import { describe, it, expect } from 'vitest';
 import { check_invariants } from '../../src/sim/checker.js';
-import { runMachine } from '../../src/sim/run.js';
 import { makeConfig, ConfigError } from '../../src/config.js';
 import { G_FREEABLE, FQ_NR, globalLine } from '../../src/machine/layout.js';
 import { mmput } from '../../src/vm/fork.js';
 import { shrink_all_memory, lru_add_drain } from '../../src/reclaim/index.js';
-import { bootR, vmsum, newProc, mapAnon, put, get, rmapNames, usePool, runProblems } from './helpers.js';
+import { bootR, vmsum, newProc, mapAnon, put, get, rmapNames, usePool, oracleRun } from './helpers.js';
 
 const RMAP = rmapNames().includes('ptechain') ? 'ptechain' : 'scan';
 
@@ -69,23 +68,17 @@ describe('freeable queue on worker CPUs with kswapd, content oracle', () => {
 
   for (const writeout of ['sync', 'async'] as const) {
     it(`${writeout} write-out: pages are taken from the queue and rescued from it; oracle and checker clean`, async () => {
-      const seed = 1 + Math.floor(Math.random() * 1e6);
-      const r = await runMachine({
-        config: { mem: '2M', swap: '16M', cpus: 2, seed, policy: 'clock', freeable: true, rmap: RMAP, locks: 'split', lockdep: true, debug: true, swapWriteout: writeout },
-        spec: { name: 'pressure', pattern: 'uniform', wsBytes: 3 << 20 },
-        durationMs: 1500,
-        checkpoints: 1,
-        checkEmpty: true,
-        pool: pool(),
-      });
-      const why = `seed ${seed}`;
-      expect(r.error, why).toBeUndefined();
-      expect(runProblems(r), why).toEqual([]);
-      expect(vmsum(r.m, 'oracle_fail'), why).toBe(0);
-      expect(vmsum(r.m, 'pgfreeable'), why).toBeGreaterThan(0);
-      expect(vmsum(r.m, 'pgalloc_freeable'), why).toBeGreaterThan(0);
-      expect(vmsum(r.m, 'pgrescued'), why).toBeGreaterThan(0);
-      console.log(`${writeout}: seed ${seed}: ${['pgfreeable', 'pgalloc_freeable', 'pgrescued', 'alloc_slow', 'pswpout'].map((k) => `${k} ${vmsum(r.m, k as never)}`).join(', ')}`);
+      await oracleRun(
+        writeout,
+        {
+          config: { mem: '2M', swap: '16M', cpus: 2, policy: 'clock', freeable: true, rmap: RMAP, locks: 'split', lockdep: true, debug: true, swapWriteout: writeout },
+          spec: { name: 'pressure', pattern: 'uniform', wsBytes: 3 << 20 },
+          durationMs: 1500,
+          pool: pool(),
+        },
+        ['pgfreeable', 'pgalloc_freeable', 'pgrescued'],
+        ['alloc_slow', 'pswpout'],
+      );
     }, 120_000);
   }
 });

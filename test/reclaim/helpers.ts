@@ -13,7 +13,10 @@ import { user_access, ACCESS_OK } from '../../src/vm/access.js';
 import { pte_table } from '../../src/mm/pgtable.js';
 import { PAGE_WORDS, pageStruct } from '../../src/machine/layout.js';
 import { registeredRmapSchemes } from '../../src/rmap/index.js';
-import type { RunOutcome } from '../../src/sim/run.js';
+import { expect } from 'vitest';
+import { runMachine, type RunOptions, type RunOutcome } from '../../src/sim/run.js';
+import { vmstatSum } from '../../src/sim/results.js';
+import type { VmstatName } from '../../src/machine/vmstat.js';
 
 export const POLICY_NAMES = ['swapout', 'clock', '2q'] as const;
 
@@ -28,7 +31,7 @@ export function bootR(cfg: Record<string, unknown> = {}): { m: Machine; cpu: Cpu
 }
 
 /** Sum of a vmstat counter over every CPU slot. */
-export { vmstatSum as vmsum } from '../../src/sim/results.js';
+export { vmstatSum as vmsum };
 
 export function newProc(cpu: Cpu): number {
   const mm = mm_alloc(cpu, cpu.mmCache);
@@ -83,3 +86,27 @@ export const runProblems = (r: RunOutcome): string[] => [
   ...r.checker.violations,
   ...r.perCpu.flatMap((c) => c.failures),
 ];
+
+/**
+ * A run on worker CPUs under the content oracle with a fresh random seed,
+ * named in every failed expectation and in the log line: no CPU threw, the
+ * checkpoint, final (empty) checker and oracle found nothing, and every
+ * counter of `counted` moved. Logs `label: seed S: name value, ...` for
+ * `counted` then `shown`.
+ */
+export async function oracleRun(
+  label: string,
+  opts: Omit<RunOptions, 'config'> & { config: Record<string, unknown> },
+  counted: readonly VmstatName[],
+  shown: readonly VmstatName[] = [],
+): Promise<RunOutcome> {
+  const seed = 1 + Math.floor(Math.random() * 1e6);
+  const r = await runMachine({ checkpoints: 1, checkEmpty: true, ...opts, config: { ...opts.config, seed } });
+  const why = `seed ${seed}`;
+  expect(r.error, why).toBeUndefined();
+  expect(runProblems(r), why).toEqual([]);
+  expect(vmstatSum(r.m, 'oracle_fail'), why).toBe(0);
+  for (const k of counted) expect(vmstatSum(r.m, k), `${why}: ${k}`).toBeGreaterThan(0);
+  console.log(`${label}: seed ${seed}: ${[...counted, ...shown].map((k) => `${k} ${vmstatSum(r.m, k)}`).join(', ')}`);
+  return r;
+}

@@ -112,7 +112,7 @@ describe.each(['bkl', '2.4', 'split'])('under the %s scheme', (locks) => {
     expect(() => __rmqueue(c, 0)).toThrow(/does not hold/);
     expect(() => lru_tail(c, false)).toThrow(/does not hold/);
     expect(() => __find_page(c, mappingOfInode(INODE), 0)).toThrow(/does not hold/);
-    expect(() => pte_link(c, 0x1000, PFN)).toThrow(/does not hold/);
+    expect(() => pte_link(c, PFN, 0x1000)).toThrow(/does not hold/);
     zone_lock(c, SITE.free_pages_bulk);
     expect(__rmqueue(c, 0)).toBeGreaterThanOrEqual(0);
     zone_unlock(c);

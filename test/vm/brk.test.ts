@@ -1,16 +1,15 @@
 import { describe, it, expect } from 'vitest';
 import { boot } from '../helpers.js';
+import { P, read, write } from './helpers.js';
 import { mm_alloc } from '../../src/mm/mm_struct.js';
 import { do_mmap, PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_ANONYMOUS, MAP_FIXED } from '../../src/vm/mmap.js';
 import { sys_brk, set_brk } from '../../src/vm/brk.js';
 import { do_fork, mmput } from '../../src/vm/fork.js';
-import { user_access } from '../../src/vm/access.js';
 import { VM_FAULT_SIGSEGV } from '../../src/vm/fault.js';
 import { check_invariants } from '../../src/sim/checker.js';
 import { MM_MMAP, MM_RSS, VMA_START, VMA_END, VMA_NEXT, mmBase, vmaBase } from '../../src/machine/layout.js';
 import type { Cpu } from '../../src/vm/cpu.js';
 
-const P = 4096;
 const HEAP = 0x08100000;
 
 function vmas(cpu: Cpu, mm: number): [number, number][] {
@@ -19,12 +18,6 @@ function vmas(cpu: Cpu, mm: number): [number, number][] {
     out.push([cpu.w[vmaBase(cpu.l, v) + VMA_START]! >>> 0, cpu.w[vmaBase(cpu.l, v) + VMA_END]! >>> 0]);
   return out;
 }
-const buf = new Int32Array(1);
-const write = (cpu: Cpu, mm: number, a: number, v: number) => ((buf[0] = v), user_access(cpu, mm, a, true, buf, 1));
-const read = (cpu: Cpu, mm: number, a: number) => {
-  const r = user_access(cpu, mm, a, false, buf, 1);
-  return r < 0 ? r : buf[0];
-};
 
 function heapMm(cpu: Cpu): number {
   const mm = mm_alloc(cpu, cpu.mmCache);

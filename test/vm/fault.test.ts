@@ -1,9 +1,9 @@
 import { describe, it, expect } from 'vitest';
 import { boot } from '../helpers.js';
+import { RW, ANON, P, read, write } from './helpers.js';
 import { mm_alloc } from '../../src/mm/mm_struct.js';
-import { do_mmap, PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_SHARED, MAP_ANONYMOUS } from '../../src/vm/mmap.js';
+import { do_mmap, PROT_READ, MAP_PRIVATE, MAP_SHARED, MAP_ANONYMOUS } from '../../src/vm/mmap.js';
 import { do_fork, mmput } from '../../src/vm/fork.js';
-import { user_access } from '../../src/vm/access.js';
 import { VM_FAULT_SIGSEGV, VM_FAULT_SIGBUS } from '../../src/vm/fault.js';
 import { check_invariants } from '../../src/sim/checker.js';
 import { createFiles, file_word } from '../../src/mm/files.js';
@@ -14,18 +14,6 @@ import { pte_pfn, pte_index } from '../../src/mm/pte.js';
 import { PG_MAPCOUNT, PG_COUNT, pageStruct } from '../../src/machine/layout.js';
 import type { Cpu } from '../../src/vm/cpu.js';
 
-const RW = PROT_READ | PROT_WRITE;
-const ANON = MAP_PRIVATE | MAP_ANONYMOUS;
-const P = 4096;
-const buf = new Int32Array(8);
-const write = (cpu: Cpu, mm: number, a: number, v: number) => {
-  buf[0] = v;
-  return user_access(cpu, mm, a, true, buf, 1);
-};
-const read = (cpu: Cpu, mm: number, a: number) => {
-  const r = user_access(cpu, mm, a, false, buf, 1);
-  return r < 0 ? r : buf[0];
-};
 const pfnOf = (cpu: Cpu, mm: number, a: number) => pte_pfn(cpu.w[cpu.l.frames + (pte_table(cpu, mm, a) << 10) + pte_index(a)]!);
 const vm = (cpu: Cpu, name: keyof typeof VM) => cpu.w[cpu.vm + VM[name]]!;
 

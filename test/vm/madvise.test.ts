@@ -1,24 +1,16 @@
 import { describe, it, expect } from 'vitest';
 import { boot } from '../helpers.js';
+import { P, RW, read, write } from './helpers.js';
 import { mm_alloc } from '../../src/mm/mm_struct.js';
 import { inode_alloc, file_word } from '../../src/mm/files.js';
-import { do_mmap, do_munmap, PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_SHARED, MAP_ANONYMOUS, MAP_FIXED, EINVAL, ENOMEM } from '../../src/vm/mmap.js';
+import { do_mmap, do_munmap, MAP_PRIVATE, MAP_SHARED, MAP_ANONYMOUS, MAP_FIXED, EINVAL, ENOMEM } from '../../src/vm/mmap.js';
 import { sys_madvise, MADV_DONTNEED } from '../../src/vm/madvise.js';
 import { mmput } from '../../src/vm/fork.js';
-import { user_access } from '../../src/vm/access.js';
 import { check_invariants } from '../../src/sim/checker.js';
 import { MM_RSS, mmBase } from '../../src/machine/layout.js';
 import { VM } from '../../src/machine/vmstat.js';
 import type { Cpu } from '../../src/vm/cpu.js';
 
-const P = 4096;
-const RW = PROT_READ | PROT_WRITE;
-const buf = new Int32Array(1);
-const write = (cpu: Cpu, mm: number, a: number, v: number) => ((buf[0] = v), user_access(cpu, mm, a, true, buf, 1));
-const read = (cpu: Cpu, mm: number, a: number) => {
-  const r = user_access(cpu, mm, a, false, buf, 1);
-  return r < 0 ? r : buf[0];
-};
 const rss = (cpu: Cpu, mm: number) => cpu.w[mmBase(cpu.l, mm) + MM_RSS];
 
 describe('madvise(MADV_DONTNEED)', () => {

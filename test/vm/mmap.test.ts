@@ -1,18 +1,15 @@
 import { describe, it, expect } from 'vitest';
 import { boot } from '../helpers.js';
+import { RW, ANON, P, read, write } from './helpers.js';
 import { mm_alloc } from '../../src/mm/mm_struct.js';
-import { do_mmap, do_munmap, do_mremap, PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_SHARED, MAP_ANONYMOUS, MAP_FIXED } from '../../src/vm/mmap.js';
+import { do_mmap, do_munmap, do_mremap, PROT_READ, MAP_SHARED, MAP_FIXED } from '../../src/vm/mmap.js';
 import { mmput } from '../../src/vm/fork.js';
-import { user_access } from '../../src/vm/access.js';
 import { VM_FAULT_SIGSEGV } from '../../src/vm/fault.js';
 import { check_invariants } from '../../src/sim/checker.js';
 import { MM_MMAP, MM_MAP_COUNT, VMA_START, VMA_END, VMA_NEXT, VMA_PGOFF, mmBase, vmaBase } from '../../src/machine/layout.js';
 import { pte_table } from '../../src/mm/pgtable.js';
 import type { Cpu } from '../../src/vm/cpu.js';
 
-const RW = PROT_READ | PROT_WRITE;
-const ANON = MAP_PRIVATE | MAP_ANONYMOUS;
-const P = 4096;
 
 function vmas(cpu: Cpu, mm: number): [number, number, number][] {
   const out: [number, number, number][] = [];
@@ -23,15 +20,6 @@ function vmas(cpu: Cpu, mm: number): [number, number, number][] {
   return out;
 }
 
-const buf = new Int32Array(8);
-const write = (cpu: Cpu, mm: number, a: number, v: number) => {
-  buf[0] = v;
-  return user_access(cpu, mm, a, true, buf, 1);
-};
-const read = (cpu: Cpu, mm: number, a: number) => {
-  const r = user_access(cpu, mm, a, false, buf, 1);
-  return r < 0 ? r : buf[0];
-};
 
 describe('mmap / munmap / mremap', () => {
   it('adjacent anonymous mappings merge into one VMA', () => {

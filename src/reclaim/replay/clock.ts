@@ -29,7 +29,7 @@
  * decisions must coincide (a working set that fits; a loop larger than
  * memory) — test/reclaim/replay-machine.test.ts — and differ elsewhere.
  */
-import { checkInput, PG_DIRTY, PG_EVICTED, PG_POLICY, PG_RESIDENT, type PolicyCounts, type PolicyInput } from './common.js';
+import { checkInput, evict_page, replayCounts, PG_DIRTY, PG_EVICTED, PG_POLICY, PG_RESIDENT, type PolicyCounts, type PolicyInput } from './common.js';
 
 const PG_REFERENCED = PG_POLICY;
 
@@ -40,7 +40,6 @@ export function replayClock(inp: PolicyInput): PolicyCounts {
   const frame = new Int32Array(M);
   let used = 0;
   let hand = 0;
-  let hits = 0;
   let misses = 0;
   let refaults = 0;
   let evictions = 0;
@@ -52,7 +51,6 @@ export function replayClock(inp: PolicyInput): PolicyCounts {
     const f = flags[id];
     const dirty = ops[i] !== 0 ? PG_DIRTY : 0;
     if ((f & PG_RESIDENT) !== 0) {
-      hits++;
       if (hitLog !== null) hitLog[i] = 1;
       flags[id] = f | PG_REFERENCED | dirty;
       continue;
@@ -73,13 +71,12 @@ export function replayClock(inp: PolicyInput): PolicyCounts {
         fv = flags[v];
       }
       scanned++;
-      if ((fv & PG_DIRTY) !== 0) writebacks++;
-      flags[v] = (fv & ~(PG_RESIDENT | PG_DIRTY)) | PG_EVICTED;
+      if (evict_page(flags, v, 0)) writebacks++;
       evictions++;
       frame[hand] = id;
       hand = hand + 1 === M ? 0 : hand + 1;
     }
     flags[id] = (f & ~PG_REFERENCED) | PG_RESIDENT | dirty;
   }
-  return { hits, misses, refaults, evictions, writebacks, stats: { scanned } };
+  return replayCounts(inp, misses, refaults, evictions, writebacks, { scanned });
 }

@@ -85,7 +85,7 @@
  * page ids. stats.handSteps counts every entry a hand looked at. No
  * allocation per reference.
  */
-import { checkInput, PG_DIRTY, PG_EVICTED, PG_POLICY, PG_RESIDENT, type PolicyCounts, type PolicyInput } from './common.js';
+import { checkInput, evict_page, replayCounts, PG_DIRTY, PG_EVICTED, PG_POLICY, PG_RESIDENT, type PolicyCounts, type PolicyInput } from './common.js';
 
 const PG_HOT = PG_POLICY;
 const PG_TEST = PG_POLICY << 1;
@@ -121,7 +121,6 @@ export function replayClockPro(inp: PolicyInput, opts: ClockProOptions = {}): Po
   let nrResCold = 0;
   let nrNonres = 0;
 
-  let hits = 0;
   let misses = 0;
   let refaults = 0;
   let evictions = 0;
@@ -264,10 +263,9 @@ export function replayClockPro(inp: PolicyInput, opts: ClockProOptions = {}): Po
       return false;
     }
     // Evict x.
-    if ((f & PG_DIRTY) !== 0) writebacks++;
+    if (evict_page(flags, x, 0)) writebacks++;
     evictions++;
     nrResCold--;
-    flags[x] = (f & ~(PG_RESIDENT | PG_DIRTY)) | PG_EVICTED;
     if ((f & PG_TEST) !== 0) {
       nrNonres++;
       handCold = fwd[x];
@@ -283,7 +281,6 @@ export function replayClockPro(inp: PolicyInput, opts: ClockProOptions = {}): Po
     const f0 = flags[id];
     const dirty = ops[i] !== 0 ? PG_DIRTY : 0;
     if ((f0 & PG_RESIDENT) !== 0) {
-      hits++;
       if (hitLog !== null) hitLog[i] = 1;
       flags[id] = f0 | PG_REF | dirty;
       continue;
@@ -316,12 +313,5 @@ export function replayClockPro(inp: PolicyInput, opts: ClockProOptions = {}): Po
       nrResCold++;
     }
   }
-  return {
-    hits,
-    misses,
-    refaults,
-    evictions,
-    writebacks,
-    stats: { coldTarget: mc, hot: nrHot, residentCold: nrResCold, nonresident: nrNonres, promotions, testRefaults, demotions, testExpired, handSteps },
-  };
+  return replayCounts(inp, misses, refaults, evictions, writebacks, { coldTarget: mc, hot: nrHot, residentCold: nrResCold, nonresident: nrNonres, promotions, testRefaults, demotions, testExpired, handSteps });
 }

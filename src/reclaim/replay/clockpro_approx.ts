@@ -84,7 +84,7 @@
  *    2.6's lru_cache_add_active() for new anonymous pages. The initial
  *    inactive target is 1% of M, CLOCK-Pro's initial m_c (clockpro.ts).
  */
-import { checkInput, list_add, list_del, PG_DIRTY, PG_EVICTED, PG_POLICY, PG_RESIDENT, type PolicyCounts, type PolicyInput } from './common.js';
+import { checkInput, evict_page, list_add, list_del, replayCounts, PG_DIRTY, PG_EVICTED, PG_POLICY, PG_RESIDENT, type PolicyCounts, type PolicyInput } from './common.js';
 
 const PG_ACTIVE = PG_POLICY;
 const PG_REF = PG_POLICY << 1;
@@ -124,7 +124,6 @@ export function replayClockProApprox(inp: PolicyInput, opts: ClockProApproxOptio
   let nrActive = 0;
   let nrInactive = 0;
   let used = 0;
-  let hits = 0;
   let misses = 0;
   let refaults = 0;
   let evictions = 0;
@@ -212,8 +211,7 @@ export function replayClockProApprox(inp: PolicyInput, opts: ClockProApproxOptio
         continue;
       }
       // rule 5
-      if ((f & PG_DIRTY) !== 0) writebacks++;
-      flags[x] = (f & ~(PG_RESIDENT | PG_DIRTY)) | PG_EVICTED;
+      if (evict_page(flags, x, 0)) writebacks++;
       evictions++;
       remember(x);
       return;
@@ -225,7 +223,6 @@ export function replayClockProApprox(inp: PolicyInput, opts: ClockProApproxOptio
     const f = flags[id];
     const dirty = ops[i] !== 0 ? PG_DIRTY : 0;
     if ((f & PG_RESIDENT) !== 0) {
-      hits++;
       if (hitLog !== null) hitLog[i] = 1;
       flags[id] = f | PG_REF | dirty;
       continue;
@@ -259,12 +256,5 @@ export function replayClockProApprox(inp: PolicyInput, opts: ClockProApproxOptio
       nrInactive++;
     }
   }
-  return {
-    hits,
-    misses,
-    refaults,
-    evictions,
-    writebacks,
-    stats: { inactiveTarget: target, nrActive, nrInactive, found, expired, activations, deactivations, rotations },
-  };
+  return replayCounts(inp, misses, refaults, evictions, writebacks, { inactiveTarget: target, nrActive, nrInactive, found, expired, activations, deactivations, rotations });
 }

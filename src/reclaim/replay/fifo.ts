@@ -15,7 +15,7 @@
  * No machine counterpart: no kernel policy is FIFO, and `smpvm replay --cpus N`
  * refuses it.
  */
-import { checkInput, PG_DIRTY, PG_EVICTED, PG_RESIDENT, type PolicyCounts, type PolicyInput } from './common.js';
+import { checkInput, evict_page, replayCounts, PG_DIRTY, PG_EVICTED, PG_RESIDENT, type PolicyCounts, type PolicyInput } from './common.js';
 
 export function replayFifo(inp: PolicyInput): PolicyCounts {
   checkInput(inp, 'fifo');
@@ -24,7 +24,6 @@ export function replayFifo(inp: PolicyInput): PolicyCounts {
   const frame = new Int32Array(M);
   let used = 0;
   let hand = 0;
-  let hits = 0;
   let misses = 0;
   let refaults = 0;
   let evictions = 0;
@@ -35,7 +34,6 @@ export function replayFifo(inp: PolicyInput): PolicyCounts {
     const f = flags[id];
     const dirty = ops[i] !== 0 ? PG_DIRTY : 0;
     if ((f & PG_RESIDENT) !== 0) {
-      hits++;
       if (hitLog !== null) hitLog[i] = 1;
       flags[id] = f | dirty;
       continue;
@@ -46,15 +44,12 @@ export function replayFifo(inp: PolicyInput): PolicyCounts {
     if (used < M) {
       frame[used++] = id;
     } else {
-      const v = frame[hand];
-      const fv = flags[v];
-      if ((fv & PG_DIRTY) !== 0) writebacks++;
-      flags[v] = (fv & ~(PG_RESIDENT | PG_DIRTY)) | PG_EVICTED;
+      if (evict_page(flags, frame[hand], 0)) writebacks++;
       evictions++;
       frame[hand] = id;
       hand = hand + 1 === M ? 0 : hand + 1;
     }
     flags[id] = f | PG_RESIDENT | dirty;
   }
-  return { hits, misses, refaults, evictions, writebacks, stats: {} };
+  return replayCounts(inp, misses, refaults, evictions, writebacks, {});
 }

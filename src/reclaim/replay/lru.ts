@@ -17,7 +17,7 @@
  * No machine counterpart, for the reason just given; `smpvm replay --cpus N`
  * refuses it.
  */
-import { checkInput, PG_DIRTY, PG_EVICTED, PG_RESIDENT, type PolicyCounts, type PolicyInput } from './common.js';
+import { checkInput, evict_page, replayCounts, PG_DIRTY, PG_EVICTED, PG_RESIDENT, type PolicyCounts, type PolicyInput } from './common.js';
 
 export function replayLru(inp: PolicyInput): PolicyCounts {
   checkInput(inp, 'lru');
@@ -29,7 +29,6 @@ export function replayLru(inp: PolicyInput): PolicyCounts {
   next[S] = S;
   prev[S] = S;
   let used = 0;
-  let hits = 0;
   let misses = 0;
   let refaults = 0;
   let evictions = 0;
@@ -40,7 +39,6 @@ export function replayLru(inp: PolicyInput): PolicyCounts {
     const f = flags[id];
     const dirty = ops[i] !== 0 ? PG_DIRTY : 0;
     if ((f & PG_RESIDENT) !== 0) {
-      hits++;
       if (hitLog !== null) hitLog[i] = 1;
       flags[id] = f | dirty;
       if (next[S] !== id) {
@@ -67,9 +65,7 @@ export function replayLru(inp: PolicyInput): PolicyCounts {
       const p = prev[v];
       next[p] = S;
       prev[S] = p;
-      const fv = flags[v];
-      if ((fv & PG_DIRTY) !== 0) writebacks++;
-      flags[v] = (fv & ~(PG_RESIDENT | PG_DIRTY)) | PG_EVICTED;
+      if (evict_page(flags, v, 0)) writebacks++;
       evictions++;
     }
     const h = next[S];
@@ -79,5 +75,5 @@ export function replayLru(inp: PolicyInput): PolicyCounts {
     next[S] = id;
     flags[id] = f | PG_RESIDENT | dirty;
   }
-  return { hits, misses, refaults, evictions, writebacks, stats: {} };
+  return replayCounts(inp, misses, refaults, evictions, writebacks, {});
 }

@@ -69,7 +69,7 @@
  * fits; a loop larger than memory) — test/reclaim/replay-machine.test.ts —
  * and differ elsewhere.
  */
-import { checkInput, list_add, list_del, PG_DIRTY, PG_EVICTED, PG_POLICY, PG_RESIDENT, type PolicyCounts, type PolicyInput } from './common.js';
+import { checkInput, evict_page, list_add, list_del, replayCounts, PG_DIRTY, PG_EVICTED, PG_POLICY, PG_RESIDENT, type PolicyCounts, type PolicyInput } from './common.js';
 
 const PG_ACTIVE = PG_POLICY;
 const PG_REFERENCED = PG_POLICY << 1;
@@ -99,7 +99,6 @@ export function replayTwoQ(inp: PolicyInput, opts: TwoQOptions): PolicyCounts {
   let nrInactive = 0;
   let used = 0;
   let age = 0; // nonresident_age
-  let hits = 0;
   let misses = 0;
   let refaults = 0;
   let evictions = 0;
@@ -148,9 +147,7 @@ export function replayTwoQ(inp: PolicyInput, opts: TwoQOptions): PolicyCounts {
     const v = prev[INA];
     list_del(next, prev, v);
     nrInactive--;
-    const fv = flags[v];
-    if ((fv & PG_DIRTY) !== 0) writebacks++;
-    flags[v] = (fv & ~(PG_RESIDENT | PG_DIRTY | PG_REFERENCED)) | PG_EVICTED;
+    if (evict_page(flags, v, PG_REFERENCED)) writebacks++;
     evictions++;
     if (workingset) shadow[v] = age++; // workingset_eviction()
   }
@@ -160,7 +157,6 @@ export function replayTwoQ(inp: PolicyInput, opts: TwoQOptions): PolicyCounts {
     const f = flags[id];
     const dirty = ops[i] !== 0 ? PG_DIRTY : 0;
     if ((f & PG_RESIDENT) !== 0) {
-      hits++;
       if (hitLog !== null) hitLog[i] = 1;
       flags[id] = f | dirty;
       markPageAccessed(id);
@@ -193,12 +189,5 @@ export function replayTwoQ(inp: PolicyInput, opts: TwoQOptions): PolicyCounts {
     }
     markPageAccessed(id); // the faulting reference itself
   }
-  return {
-    hits,
-    misses,
-    refaults,
-    evictions,
-    writebacks,
-    stats: { activations, deactivations, rotations, refaultActivations, shadowHits, nrActive, nrInactive, activeMax },
-  };
+  return replayCounts(inp, misses, refaults, evictions, writebacks, { activations, deactivations, rotations, refaultActivations, shadowHits, nrActive, nrInactive, activeMax });
 }
