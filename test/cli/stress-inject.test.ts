@@ -6,15 +6,10 @@
  * per bug below), not of something unrelated, within 60 s — the missing pte
  * and LRU locks (no_pte_lock, no_lru_lock) and the skipped shmem swap-entry
  * record (no_shmem_swp) included. Races are timing-dependent:
- * a failure prints the whole output with the seed. The runs share one
- * worker pool (test/run-pool.ts).
+ * a failure prints the whole output with the seed.
  */
-import { describe, it, expect, vi, afterAll } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import { main } from '../../src/cli.js';
-import { destroySharedPool } from '../run-pool.js';
-
-vi.mock('../../src/sim/run.js', (orig) => import('../run-pool.js').then((p) => p.withSharedPool(orig)));
-afterAll(destroySharedPool);
 import { bufferIo } from '../../src/cli/io.js';
 import { INJECT } from '../../src/cli/stress.js';
 
