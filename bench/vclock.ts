@@ -9,9 +9,9 @@
  *             critical section, 2 µs outside) under each lock implementation,
  *             1..48 CPUs on the amd-48 preset (Boyd-Wickizer et al. 2012):
  *             acquisitions per virtual second, and MCS / ticket at 48.
- *   quantum   the same at 48 CPUs, and page_fault1_processes at 16 CPUs,
- *             at quantum 0, the default quantum and 10 µs: the relative
- *             differences.
+ *   quantum   the same at 48 CPUs, page_fault1_processes at 16 CPUs, and
+ *             at 2 CPUs under 2.4 and split, at quantum 0, the default
+ *             quantum and 10 µs: the relative differences.
  *   speed     page_fault1_processes under split at 1, 16, 64, 128 CPUs,
  *             with strict and with stamped releases (conductor.ts): simulated
  *             faults per host second, host seconds, hand-overs per fault (in
@@ -24,6 +24,8 @@
  *             points after a warm-up; a 2-CPU point has the line round trip
  *             measured just before and after it (retried if it moved by more
  *             than 1.5x) and its virtual run prices lines by their mean.
+ *             Virtual points at quantum 0: the model, without the quantum's
+ *             ordering error (which the quantum section measures).
  *   zone      page_fault1_processes under split at 112 CPUs on the
  *             skylake-2s-112 preset with MCS spinlocks (qspinlock, as his
  *             kernels had), without and with Aaron Lu's free_pcppages_bulk
@@ -114,6 +116,10 @@ async function quantum(): Promise<unknown> {
   for (const impl of ['ticket', 'mcs'] as const) await row(`lock_counter ${impl} 48 CPUs`, async (q) => (await counter(48, impl, q)).perVirtualSec);
   for (const locks of ['split', 'bkl'] as const) {
     await row(`page_fault1_processes ${locks} 16 CPUs`, async (q) => (await point({ cpus: 16, locks, quantum: q, mem: 64 * MiB }, { name: 'page_fault1_processes', regionBytes: MiB }, 8)).perVirtualSec);
+  }
+  // two CPUs taking zone->lock twice a fault (2.4: no per-CPU page lists): where the quantum's error shows most
+  for (const locks of ['2.4', 'split'] as const) {
+    await row(`page_fault1_processes ${locks} 2 CPUs`, async (q) => (await point({ cpus: 2, locks, quantum: q, mem: 64 * MiB }, { name: 'page_fault1_processes', regionBytes: MiB }, 8)).perVirtualSec);
   }
   return out;
 }
@@ -221,6 +227,7 @@ async function validate(): Promise<unknown> {
   const table = checkCostTable(cal.table, 'host');
   console.log(`host line round trip at calibration ${cal.roundTripNs === null ? 'not measured' : `${cal.roundTripNs.toFixed(0)} ns`}`);
   console.log('2-CPU rows: lines priced at half the round trip measured around that row\'s host run (mean of before and after)');
+  console.log('virtual runs at quantum 0 (strict discrete-event order: the model itself, not the quantum\'s approximation of it)');
   console.log('locks  mode        cpus  host faults/s  idle %  round trip ns (before/after)  virtual faults/s  virtual/host');
   const out = [];
   for (const locks of ['bkl', '2.4', 'split'] as const) {
@@ -232,7 +239,7 @@ async function validate(): Promise<unknown> {
         for (let a = 1; a < HOST_ATTEMPTS && unsteady(h); a++) h = await hostPoint(config, spec);
         const rtt = h.rttBefore && h.rttAfter ? (h.rttBefore + h.rttAfter) / 2 : null;
         const rowTable = rtt === null ? table : checkCostTable(withRoundTrip(cal.table, rtt), 'host');
-        const v = await point({ ...config, cost: rowTable }, spec, 16);
+        const v = await point({ ...config, cost: rowTable, quantum: 0 }, spec, 16);
         const row = { locks, mode, cpus, hostRate: h.rate, idlePct: h.idlePct, rttBefore: h.rttBefore, rttAfter: h.rttAfter, roundTripDrift: drift(h), timeSliced: sliced(h), virtualRate: v.perVirtualSec, ratio: v.perVirtualSec / h.rate };
         out.push(row);
         const rttCol = h.rttBefore && h.rttAfter ? `${h.rttBefore.toFixed(0)}/${h.rttAfter.toFixed(0)}${sliced(h) ? ' time-sliced' : drift(h) > ROUND_TRIP_DRIFT ? ' moved' : ''}` : '-';
