@@ -113,13 +113,17 @@ async function quantum(): Promise<unknown> {
     out[k] = r;
     console.log(`${k.padEnd(36)} q=0 ${fmtRate(q0).padStart(8)}/s${qs.map((q) => `  q=${q} ${fmtRate(r.q[q]!).padStart(8)}/s ${r.diffPct[q]! >= 0 ? '+' : ''}${r.diffPct[q]!.toFixed(1)}%`).join('')}`);
   };
-  for (const impl of ['ticket', 'mcs'] as const) await row(`lock_counter ${impl} 48 CPUs`, async (q) => (await counter(48, impl, q)).perVirtualSec);
+  for (const impl of ['ticket', 'mcs', 'futex'] as const) await row(`lock_counter ${impl} 48 CPUs`, async (q) => (await counter(48, impl, q)).perVirtualSec);
   for (const locks of ['split', 'bkl'] as const) {
     await row(`page_fault1_processes ${locks} 16 CPUs`, async (q) => (await point({ cpus: 16, locks, quantum: q, mem: 64 * MiB }, { name: 'page_fault1_processes', regionBytes: MiB }, 8)).perVirtualSec);
   }
   // two CPUs taking zone->lock twice a fault (2.4: no per-CPU page lists): where the quantum's error shows most
   for (const locks of ['2.4', 'split'] as const) {
     await row(`page_fault1_processes ${locks} 2 CPUs`, async (q) => (await point({ cpus: 2, locks, quantum: q, mem: 64 * MiB }, { name: 'page_fault1_processes', regionBytes: MiB }, 8)).perVirtualSec);
+  }
+  // the same with futex mutexes for spinlocks: every wait a quantum's misordering invents is a sleep and a wake-up
+  for (const cpus of [2, 16]) {
+    await row(`page_fault1_processes 2.4 futex ${cpus} CPUs`, async (q) => (await point({ cpus, locks: '2.4', lockImpl: 'futex', quantum: q, mem: 128 * MiB }, { name: 'page_fault1_processes', regionBytes: MiB }, 4)).perVirtualSec);
   }
   return out;
 }
