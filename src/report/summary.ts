@@ -73,9 +73,9 @@ export function formatSummary(r: RunResults): string {
   return t.toString() + '\n';
 }
 
-/** Checker, oracle and lockdep in a few lines. */
+/** The run's warnings (the time-slicing one is in formatEvents), then checker, oracle and lockdep in a few lines. */
 export function formatVerdict(r: RunResults): string {
-  const lines: string[] = [];
+  const lines: string[] = r.warnings.filter((w) => !w.includes('time-sliced'));
   const ck = r.checker;
   lines.push(
     ck.ok

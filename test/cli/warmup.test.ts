@@ -93,6 +93,15 @@ describe('--warmup', () => {
     expect(r.opsPerSec).toBe(0);
   });
 
+  it('prints its warnings: the futex mutex at a quantum above 0 says its waits are overcounted', async () => {
+    const args = ['run', '--clock', 'virtual', '--lock-impl', 'futex', '-c', '2', '--ops', '1', '--mem', '16M', '--region', '256K'];
+    const q = await cli(...args);
+    expect(q.code).toBe(0);
+    expect(q.out).toMatch(/^warning: at quantum 1000 ns the futex mutex's contended waits are overcounted .*--quantum 0$/m);
+    const q0 = await cli(...args, '--quantum', '0');
+    expect(q0.out).not.toMatch(/overcounted/);
+  });
+
   it.each([
     [['--warmup', '-1'], /^smpvm: --warmup: /],
     [['--warmup', 'x'], /^smpvm: --warmup: not a number of seconds/],
