@@ -214,7 +214,7 @@ function measured(c: CpuResult, warmupMs: number, vmstat: Vmstat): PerCpuResult 
  * its clock, and with the futex mutex each such wait is also a wake-up.
  */
 export const QUANTUM_FUTEX_WARNING = (q: number) =>
-  `warning: at quantum ${q} ns the futex mutex's contended waits are overcounted (35-57% fewer ops/s than at quantum 0 in bench/vclock.ts quantum): compare lock implementations at --quantum 0`;
+  `warning: at quantum ${q} ns the futex mutex's contended waits are overcounted (up to 34% fewer ops/s than at quantum 0 in bench/vclock.ts quantum): compare lock implementations at --quantum 0`;
 
 export function buildResults(outcome: RunOutcome, opts: BuildOptions): RunResults {
   const m = outcome.m;

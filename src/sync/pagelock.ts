@@ -63,7 +63,7 @@ export function lock_page(cpu: CpuBase, pfn: number, site: number): void {
 export function unlock_page(cpu: CpuBase, pfn: number): void {
   const p = pageStruct(cpu.l, pfn);
   releasing(cpu, p + PG_LOCKWORD, C_PAGE_LOCK, 0);
-  vt_sync_release(p + PG_LOCKWORD, 0);
+  vt_sync_release(p + PG_LOCKWORD, 0, true);
   Atomics.and(cpu.w, p + PG_FLAGS, ~PG_locked);
   futex_unlock(cpu.w, p + PG_LOCKWORD);
   vt_released();

@@ -124,7 +124,7 @@ export function down_read(cpu: CpuBase, off: number, cls: number, site: number):
 
 export function up_read(cpu: CpuBase, off: number, cls: number): void {
   releasing(cpu, off, cls, 1);
-  vt_sync_release(off, 1);
+  vt_sync_release(off, 1, true);
   const w = cpu.w;
   const o = off + LK_STATE;
   const old = Atomics.sub(w, o, 1);
@@ -172,7 +172,7 @@ export function down_write(cpu: CpuBase, off: number, cls: number, site: number)
 
 export function up_write(cpu: CpuBase, off: number, cls: number): void {
   releasing(cpu, off, cls, 0);
-  vt_sync_release(off, 0);
+  vt_sync_release(off, 0, true);
   const w = cpu.w;
   w[off + LK_HOLDER] = 0;
   const old = Atomics.exchange(w, off + LK_STATE, 0);

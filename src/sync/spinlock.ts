@@ -87,7 +87,7 @@ export function raw_trylock(cpu: CpuBase, off: number): boolean {
 
 export function raw_unlock(cpu: CpuBase, off: number): void {
   const w = cpu.w;
-  vt_sync_release(off, 0);
+  vt_sync_release(off, 0, cpu.lockImpl === IMPL_FUTEX);
   switch (cpu.lockImpl) {
     case IMPL_TAS:
       tas_unlock(w, off);
