@@ -194,12 +194,6 @@ async function zone(): Promise<unknown> {
   return out;
 }
 
-/**
- * Validation against the host: the host table calibrated now (sim/calibrate.ts),
- * then page_fault1 processes and threads under each lock scheme at 1 and 2
- * CPUs on both clocks; virtual / host faults per second, with the host's line
- * round trip and idle time beside them.
- */
 /** A host page_fault1 point after calibrate's warm-up; with 2+ CPUs, the line round trip just before and just after it. */
 async function hostPoint(config: Record<string, unknown>, spec: { name: string; [k: string]: unknown }) {
   const cpus = config.cpus as number;
@@ -225,6 +219,12 @@ const drift = (p: HostPoint) => (p.rttBefore && p.rttAfter ? Math.max(p.rttBefor
 const sliced = (p: HostPoint) => Math.max(p.rttBefore ?? 0, p.rttAfter ?? 0) > SLICED_NS;
 const unsteady = (p: HostPoint) => drift(p) > ROUND_TRIP_DRIFT || sliced(p);
 
+/**
+ * Validation against the host: the host table calibrated now (sim/calibrate.ts),
+ * then page_fault1 processes and threads under each lock scheme at 1 and 2
+ * CPUs on both clocks; virtual / host faults per second, with the host's line
+ * round trip and idle time beside them.
+ */
 async function validate(): Promise<unknown> {
   console.log('\n## validation: page_fault1 on both clocks at 1 and 2 CPUs, the host table calibrated in this run');
   const cal = await calibrate((s) => console.log(`calibrate: ${s}`));

@@ -45,8 +45,7 @@ export interface WorkloadInstance {
   step(): number;
   /** tear down what this CPU holds */
   end(): void;
-  /** workload-specific counts and failures */
-  /** latencyOf: what one latency sample times, singular (default "<workload> step") */
+  /** workload-specific counts and failures; latencyOf: what one latency sample times, singular (default "<workload> step") */
   result(): { units: number; failures: string[]; extra?: Record<string, number>; latency?: Float64Array; latencyOf?: string };
 }
 
