@@ -86,8 +86,16 @@ export async function hostRate(opts: Omit<RunOptions, 'durationMs' | 'warmupMs' 
   return buildResults(o, { spec: opts.spec, durationMs: HOST_WARMUP_MS + 1000, warmupMs: HOST_WARMUP_MS }).opsPerSec;
 }
 
-const LINE_COSTS = ['line_same_core', 'line_same_socket', 'line_cross_socket'] as const;
-const lineSource = (when: string, rtt: number) => `smpvm calibrate ${when}: half the cache-line round trip between two threads (${rtt.toFixed(0)} ns; sim/hostprobe.ts)`;
+/** Record a measured cost: ns to one decimal, never below 0, with where it came from. */
+function setCost(costs: Record<string, Entry>, name: string, value: number, source: string): void {
+  costs[name] = { value: Math.max(0, Math.round(value * 10) / 10), unit: costs[name]!.unit, source };
+}
+
+/** Price every line transfer (same core, same socket, cross socket: this host cannot tell them apart) at half the round trip. */
+function setLineCosts(costs: Record<string, Entry>, when: string, rttNs: number): void {
+  const source = `smpvm calibrate ${when}: half the cache-line round trip between two threads (${rttNs.toFixed(0)} ns; sim/hostprobe.ts)`;
+  for (const n of ['line_same_core', 'line_same_socket', 'line_cross_socket']) setCost(costs, n, rttNs / 2, source);
+}
 
 /**
  * The table with its line transfers priced by another round trip: this VM's
@@ -97,8 +105,7 @@ const lineSource = (when: string, rtt: number) => `smpvm calibrate ${when}: half
  */
 export function withRoundTrip(t: Calibration['table'], rttNs: number): Calibration['table'] {
   const costs = JSON.parse(JSON.stringify(t.costs)) as Record<string, Entry>;
-  const when = new Date().toISOString();
-  for (const n of LINE_COSTS) costs[n] = { value: Math.round((rttNs / 2) * 10) / 10, unit: costs[n]!.unit, source: lineSource(when, rttNs) };
+  setLineCosts(costs, new Date().toISOString(), rttNs);
   return { ...t, costs };
 }
 
@@ -111,7 +118,7 @@ export async function calibrate(log: (s: string) => void = () => undefined): Pro
   const base = loadCostTable(DEFAULT_COST_PRESET);
   const costs: Record<string, Entry> = {};
   for (const [name, unit] of COST_SPEC) costs[name] = { value: base.ns[name]!, unit, source: `not measured on this host: the ${DEFAULT_COST_PRESET} value` };
-  const set = (name: CostName, value: number, source: string) => (costs[name] = { value: Math.max(0, Math.round(value * 10) / 10), unit: costs[name]!.unit, source });
+  const set = (name: CostName, value: number, source: string) => setCost(costs, name, value, source);
   const when = new Date().toISOString();
 
   const m = bootMachine({ cpus: 1, mem: 64 * MiB, swap: 0, populate: true });
@@ -129,7 +136,7 @@ export async function calibrate(log: (s: string) => void = () => undefined): Pro
   });
   set('lock_op', lockPair / 2, `smpvm calibrate ${when}: half an uncontended spin_lock + spin_unlock pair`);
   const rtt = await lineRoundTripNs();
-  if (rtt !== null) for (const n of LINE_COSTS) set(n, rtt / 2, lineSource(when, rtt));
+  if (rtt !== null) setLineCosts(costs, when, rtt);
   log(`clear_page ${costs.clear_page!.value} ns, copy_page ${costs.copy_page!.value} ns, alloc+free ${pair.toFixed(0)} ns, lock+unlock ${lockPair.toFixed(1)} ns, line round trip ${rtt === null ? 'not measured (one core)' : `${rtt.toFixed(0)} ns`}`);
 
   // the rest of a fault, and of an mmap+munmap pair: host ns per unit minus the virtual charge without it
