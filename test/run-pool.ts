@@ -22,11 +22,10 @@ import type * as Run from '../src/sim/run.js';
 let pool: Piscina | undefined;
 
 /** The shared pool; a new one if there is none yet or a stuck run destroyed it (no threads left). */
-function sharedPool(): Piscina {
+function sharedPool(mod: typeof Run): Piscina {
   if (!pool || pool.threads.length === 0) {
     pool = new Piscina({
-      filename: new URL('../workers/cpu.ts', import.meta.url).href,
-      execArgv: ['--import', 'tsx'],
+      ...mod.workerFile(),
       minThreads: 1,
       maxThreads: MAX_CPUS_VIRTUAL + 1,
       idleTimeout: Infinity,
@@ -38,7 +37,7 @@ function sharedPool(): Piscina {
 /** The module sim/run.js with runMachine running on the shared pool when the caller passes none. */
 export async function withSharedPool(importOriginal: () => Promise<unknown>): Promise<typeof Run> {
   const mod = (await importOriginal()) as typeof Run;
-  const runMachine: typeof Run.runMachine = (opts) => mod.runMachine(opts.pool ? opts : { ...opts, pool: sharedPool() });
+  const runMachine: typeof Run.runMachine = (opts) => mod.runMachine(opts.pool ? opts : { ...opts, pool: sharedPool(mod) });
   return { ...mod, runMachine };
 }
 

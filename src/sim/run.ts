@@ -140,7 +140,8 @@ async function within<T, F>(p: Promise<T>, ms: number, fallback: F): Promise<T |
   }
 }
 
-function workerFile(): { filename: string; execArgv: string[] } {
+/** The CPU worker's file and Node flags: the TypeScript source through tsx, or the compiled build (also test/run-pool.ts's). */
+export function workerFile(): { filename: string; execArgv: string[] } {
   const ts = import.meta.url.endsWith('.ts');
   const filename = new URL(`../../workers/cpu.${ts ? 'ts' : 'js'}`, import.meta.url).href;
   return { filename, execArgv: ts ? ['--import', 'tsx'] : [] };
