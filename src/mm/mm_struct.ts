@@ -18,6 +18,19 @@
  * mm_free sets MM_PGD to NIL under mmlist_lock: try_to_unuse, which pins the
  * mms of its list by that test under mmlist_lock, never trylocks a slot
  * mm_free has passed.
+ *
+ * The slot's two locks, mmap_sem and page_table_lock, are type-stable, as
+ * the kernel's SLAB_TYPESAFE_BY_RCU caches (anon_vma's lock, initialised
+ * once by its constructor and never on allocation, so page_lock_anon_vma
+ * may lock an anon_vma that is being freed and then check it): they are
+ * zero from boot and mm_alloc leaves them alone. A reverse-map walker that
+ * found an mm under its rmap lock and trylocks its page_table_lock after
+ * dropping that lock (reclaim/flip.ts) may so lock a slot that mm_free has
+ * freed and mm_alloc handed out again; it then finds MM_PGD not leading to
+ * its pte and lets go, and the new mm's first locker waits for it. Zeroed
+ * under such a holder, the lock was left "held by nobody": the holder's
+ * unlock took a ticket lock's owner past its next ticket, and every later
+ * spin_lock waited for ever (the migrate stress's hang of 2026-12-07).
  */
 import type { CpuBase } from '../machine/cpu.js';
 import {
@@ -38,6 +51,8 @@ import {
   MM_FREE_NEXT,
   MM_GEN,
   MM_MMAP_SEM,
+  MM_PAGE_TABLE_LOCK,
+  LOCK_WORDS,
   G_MMALLOC,
   AC_MM,
   G_MMLIST,
@@ -67,7 +82,10 @@ export function mm_alloc(cpu: CpuBase, cache: SlabCache): number {
   const w = cpu.w;
   const b = mmBase(cpu.l, mm);
   const gen = w[b + MM_GEN]! + 1;
-  w.fill(0, b, b + MM_WORDS);
+  // every word but the two locks: they are type-stable (see the header)
+  w.fill(0, b, b + MM_MMAP_SEM);
+  w.fill(0, b + MM_MMAP_SEM + LOCK_WORDS, b + MM_PAGE_TABLE_LOCK);
+  w.fill(0, b + MM_PAGE_TABLE_LOCK + LOCK_WORDS, b + MM_WORDS);
   w[b + MM_GEN] = gen;
   w[b + MM_MMAP] = NIL;
   w[b + MM_MMAP_CACHE] = NIL;

@@ -50,6 +50,7 @@ import {
   H_STW_PARKED,
   H_RUNNING,
   PC_STATE,
+  PC_OPS,
   G_KSWAPD,
   K_WAKE,
   globalLine,
@@ -98,6 +99,8 @@ export interface RunOptions {
    * the virtual clock) while the other CPUs keep faulting (sim/cpuloop.ts)
    */
   swapoffAtMs?: number;
+  /** the hung-task detector's period (default HUNG_MS) */
+  hungMs?: number;
 }
 
 /** A pool of `threads` CPU workers that runMachine can reuse across runs (RunOptions.pool). */
@@ -185,18 +188,52 @@ async function checkpoint(m: Machine, monitor: Cpu): Promise<string[]> {
 
 const STUCK = 'stuck' as const;
 
-/** The CPUs' results; null if the stop flag went up and some CPU did not stop within STOP_GRACE_MS. */
-async function collect(m: Machine, all: Promise<CpuResult[]>, tick: () => void): Promise<CpuResult[] | null> {
+/**
+ * The hung-task detector (khungtaskd, 120 s in the kernel): a run whose CPUs
+ * complete no operation for this long while nothing has stopped them — a
+ * deadlock, or a lock left held by nobody — gets the stop flag, and then the
+ * stuck-CPU report with every CPU's held locks. Without it such a run of an
+ * operation budget waited for ever (in a test, until its timeout, and the
+ * pool's stuck threads then starved every later run of the file).
+ */
+export const HUNG_MS = 60_000;
+
+/** The CPUs' completed operations so far (PC_OPS, the low 31 bits: a change is all that matters). */
+function ops_done(w: Int32Array, m: Machine, n: number): number {
+  let s = 0;
+  for (let c = 0; c < n; c++) s += Atomics.load(w, percpuBase(m.layout, c) + PC_OPS);
+  return s;
+}
+
+/**
+ * The CPUs' results; null if the stop flag went up and some CPU did not stop
+ * within STOP_GRACE_MS. `hung.at` is set (performance.now()) if the
+ * hung-task detector raised the flag after `hung.ms` without an operation.
+ */
+async function collect(m: Machine, n: number, all: Promise<CpuResult[]>, tick: () => void, hung: { at: number; ms: number }): Promise<CpuResult[] | null> {
   const w = m.w;
   let res: CpuResult[] | null = null;
   void all.then((r) => (res = r));
   let stopAt = -1;
+  let ops = -1;
+  let opsAt = performance.now();
   for (;;) {
     await Promise.race([all, sleep(RMAP_SAMPLE_MS)]);
     if (res !== null) return res;
     tick();
     if (Atomics.load(w, H_RUNNING) <= 1) kick_kswapd(m); // the CPUs are done: kswapd may leave
-    if (Atomics.load(w, H_STOP) === 0) continue;
+    if (Atomics.load(w, H_STOP) === 0) {
+      const now = performance.now();
+      const o = ops_done(w, m, n);
+      if (o !== ops) {
+        ops = o;
+        opsAt = now;
+      } else if (now - opsAt > hung.ms) {
+        hung.at = now;
+        Atomics.store(w, H_STOP, 1);
+      }
+      continue;
+    }
     kick_kswapd(m);
     if (stopAt < 0) stopAt = performance.now();
     else if (performance.now() - stopAt > STOP_GRACE_MS) return null;
@@ -318,7 +355,9 @@ export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
       if (r.async) await Promise.race([r.value, sleep(RMAP_SAMPLE_MS)]);
     }
   }
-  const collected = await collect(m, all, tick);
+  const hung = { at: -1, ms: opts.hungMs ?? HUNG_MS };
+  const collected = await collect(m, n, all, tick, hung);
+  const hungMsg = hung.at < 0 ? '' : `no CPU completed an operation in ${hung.ms / 1000} s (${((hung.at - t0) / 1000).toFixed(1)} s after the gate): the hung-task detector raised the stop flag`;
   Atomics.store(w, H_STOP, 1); // every CPU is done: kswapd leaves too
   kick_kswapd(m);
   const kswapd = collected === null ? undefined : await within(kswapdDone, STOP_GRACE_MS, STUCK);
@@ -329,6 +368,7 @@ export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
     // the hung-task detector's lock dump: what every CPU holds (or waits for, last) right now
     const held = held_locks(m, n);
     const message =
+      (hungMsg ? `${hungMsg}, and ` : '') +
       `cpu ${stuck.map((c) => `${c} (in ${op_of(w, m.layout, c, spec.name)})`).join(', ')} did not stop within ${STOP_GRACE_MS / 1000} s of the stop flag: a livelock, or a loop on corrupted state` +
       (held.length ? `; held locks (the last may be awaited): ${held.join('; ')}` : '');
     const stats = { free: 0, pagetables: 0, user: 0, cached: 0, mapped: 0, reserved: 0 };
@@ -354,6 +394,7 @@ export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
   let error = perCpu.find((r) => r.error && r.cpu === errCpu)?.error ?? perCpu.find((r) => r.error)?.error ?? kswapd?.error;
   const vst = virtual ? vt_stats(w, m.layout) : undefined;
   if (vst?.deadlock) error = { cpu: errCpu, op: 'deadlock', message: deadlock_report(m, opts.spec.name, nk) };
+  if (!error && hungMsg) error = { cpu: -1, op: 'hung', message: `${hungMsg}; every CPU then stopped` };
   if (!error && crashed !== undefined) {
     error = { cpu: errCpu, op: 'worker', message: crashed instanceof Error ? crashed.message : String(crashed) };
   }

@@ -152,9 +152,21 @@ export function lock_releasing(cpu: CpuBase, cls: number, read: number): void {
   }
 }
 
-/** Bookkeeping before a release (see lock_releasing); debug builds clear the holder. */
+/**
+ * Bookkeeping before a release (see lock_releasing); debug builds check the
+ * releasing CPU is the holder and clear the holder word. The check is
+ * lib/spinlock_debug.c's debug_spin_unlock ("wrong owner", "already
+ * unlocked"): an unlock of another instance of the same class (mm A's
+ * page_table_lock taken, mm B's released) passes lockdep, which pops by
+ * class, and would leave A held by nobody and B's ticket ahead of its owner
+ * for ever; here it throws where it happens, naming the lock.
+ */
 export function releasing(cpu: CpuBase, off: number, cls: number, read: number): void {
-  if (cpu.debug && read === 0) cpu.w[off + LK_HOLDER] = 0;
+  if (cpu.debug && read === 0) {
+    const h = cpu.w[off + LK_HOLDER]!;
+    if (h !== cpu.id + 1) throw new Error(`BUG: ${LOCK_CLASSES[cls]!.name} @${off} ${h === 0 ? 'already unlocked' : `wrong owner (held by cpu ${h - 1})`} on cpu ${cpu.id}`);
+    cpu.w[off + LK_HOLDER] = 0;
+  }
   lock_releasing(cpu, cls, read);
 }
 

@@ -25,6 +25,7 @@ import type { Machine } from '../../src/machine/machine.js';
 import type { Piscina } from 'piscina';
 import { makeCpu } from '../../src/vm/cpu.js';
 import { SITE } from '../../src/sync/classes.js';
+import { debug_show_held_locks } from '../../src/sync/lockdep.js';
 import { RMAP_SCHEMES, LOCK_SCHEMES } from '../../src/config.js';
 import { __alloc_pages } from '../../src/mm/page_alloc.js';
 import { __free_pages } from '../../src/mm/page_ref.js';
@@ -64,6 +65,9 @@ async function stress(pool: Piscina, rmap: (typeof RMAP_SCHEMES)[number], locks:
     cpu ??= makeCpu(m, monitorCpu(m.layout));
     try {
       migrator(m, cpu);
+      // every lock the migrator and compactor took is released on every return path
+      const held = debug_show_held_locks(m.w, m.layout, cpu.id);
+      if (held !== '') throw new Error(`the migrator returned holding ${held}`);
     } catch (e) {
       // the migrator may hold locks now: stop the run (the workers may be left spinning on them)
       st.error = `the migrator threw: ${(e as Error).stack ?? String(e)}`;

@@ -59,4 +59,20 @@ describe('run orchestrator (real workers)', () => {
     expect(r.error!.message).toMatch(/cpu 0: pagemap_lru_lock@test; cpu 1: pagemap_lru_lock@test/);
     expect(r.checker.violations).toEqual(['not checked: a CPU was stuck']);
   }, STOP_GRACE_MS * 3);
+
+  it('a run whose CPUs stop completing operations (a lock leaked, nobody to stop them) is ended by the hung-task detector', async () => {
+    const pool = new Piscina({ filename: fileURLToPath(new URL('./leak.worker.ts', import.meta.url)), minThreads: 2, maxThreads: 2, execArgv: ['--import', 'tsx'] });
+    const r = await runMachine({
+      config: { mem: '8M', swap: 0, cpus: 2, debug: true, seed: 7, lockdep: true, locks: 'split' },
+      spec: { name: 'page_fault1_processes', regionBytes: 1 << 20 },
+      opsPerCpu: 1, // an operation budget: without the detector this waited for ever
+      kswapd: false,
+      pool,
+      hungMs: 500,
+    });
+    expect(r.error).toBeDefined();
+    expect(r.error!.message).toMatch(/^no CPU completed an operation in 0\.5 s \([\d.]+ s after the gate\): the hung-task detector raised the stop flag, and cpu 1 \(in munmap\) did not stop within/);
+    // the leaked lock is still on CPU 0's held stack; CPU 1's last is the one it waits for
+    expect(r.error!.message).toMatch(/cpu 0: pagemap_lru_lock@test; cpu 1: pagemap_lru_lock@test/);
+  }, STOP_GRACE_MS * 3);
 });

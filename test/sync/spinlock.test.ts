@@ -16,6 +16,7 @@ import { FUTEX_CONTENDED } from '../../src/sync/futex.js';
 import { C_TEST_A, C_TEST_B, SITE } from '../../src/sync/classes.js';
 import { lockStatRows, type LockStatRow } from '../../src/sync/lockstat_rows.js';
 import { startCpuWorker, until, testMachine, mainCpu, contendedCounter, type CpuWorker } from './harness.js';
+import { makeCpuBase } from '../../src/machine/cpu.js';
 import { testMem, A_CNT, CTL_MARK, CTL_SEQ, CTL_ORDER } from './testmem.js';
 
 /** Busy-wait `ms` milliseconds (the lock is held; nothing to wait for but the clock). */
@@ -170,5 +171,22 @@ describe('spin_lock_init', () => {
     expect(() => spin_lock_init(m.w, lockA + 2)).toThrow(/aligned/);
     expect(() => spin_lock_init(m.w, m.w.length - 2)).toThrow(/outside/);
     expect(() => spin_lock_init(m.w, -4)).toThrow(/outside/);
+  });
+});
+
+describe('debug unlock check (lib/spinlock_debug.c debug_spin_unlock)', () => {
+  it('an unlock by a CPU that is not the holder, or of a free lock, throws naming the lock; lockdep alone misses it', () => {
+    const m = testMachine('ticket', { debug: true });
+    const { lockA, lockB } = testMem(m.layout);
+    const a = mainCpu(m);
+    const b = makeCpuBase(m, 1);
+    spin_lock(a, lockA, C_TEST_A, SITE.test);
+    // the same class, another instance: lockdep pops by class and would let this pass
+    expect(() => spin_unlock(a, lockB, C_TEST_A)).toThrow(/BUG: .* @\d+ already unlocked on cpu 2/);
+    expect(() => spin_unlock(b, lockA, C_TEST_A)).toThrow(/wrong owner \(held by cpu 2\) on cpu 1/);
+    expect(spin_is_locked(a, lockA)).toBe(true);
+    expect(spin_is_locked(a, lockB)).toBe(false); // the bad unlock changed nothing
+    spin_unlock(a, lockA, C_TEST_A);
+    expect(spin_is_locked(a, lockA)).toBe(false);
   });
 });
