@@ -69,7 +69,7 @@ import { INJECTIONS } from '../config.js';
 import { spin_relax } from '../sync/relax.js';
 import { C_TLB_ACK, SITE } from '../sync/classes.js';
 import { lockstatAcquired } from '../sync/lockstat.js';
-import { clock_ms } from '../timing/conductor.js';
+import { clock_ms, vtOn } from '../timing/conductor.js';
 
 const INJECT_NO_TLB_FLUSH = INJECTIONS.indexOf('no_tlb_flush');
 
@@ -174,12 +174,33 @@ function tlb_post(w: Int32Array, pc: number, tag: number): void {
   Atomics.add(w, pc + PC_TLB_PENDING, 1);
 }
 
+/**
+ * How long a shootdown waits for one CPU's acknowledgement on the host
+ * clock before it gives up with an error: CONFIG_CSD_LOCK_WAIT_DEBUG's
+ * "csd: Detected non-responsive CSD lock" (5 s in the kernel too). An access
+ * lasts well under a microsecond, so only a CPU that died inside one (or a
+ * bug) trips it — a hang of the sender, and of every lock it holds, made an
+ * error. Under the virtual clock the waiter parks and the conductor reports
+ * the deadlock instead.
+ */
+export const CSD_LOCK_TIMEOUT_MS = 5000;
+
 /** Wait until CPU c is not inside a user access begun before now. Returns the spins it took. */
-function wait_cpu(w: Int32Array, off: number): number {
+function wait_cpu(cpu: CpuBase, c: number, off: number): number {
+  const w = cpu.w;
   const s = Atomics.load(w, off);
   if ((s & 1) === 0) return 0;
   let spins = 1;
-  for (; Atomics.load(w, off) === s; spins++) spin_relax(w, off, s, spins);
+  let t0 = -1;
+  for (; Atomics.load(w, off) === s; spins++) {
+    spin_relax(w, off, s, spins);
+    if (vtOn || (spins & 0xffff) !== 0) continue;
+    const now = performance.now();
+    if (t0 < 0) t0 = now;
+    else if (now - t0 > CSD_LOCK_TIMEOUT_MS) {
+      throw new Error(`csd_lock_wait: cpu ${cpu.id} waited ${CSD_LOCK_TIMEOUT_MS / 1000} s for cpu ${c} to acknowledge a TLB flush (it stays inside one user access)`);
+    }
+  }
   return spins;
 }
 
@@ -206,7 +227,7 @@ function shootdown(cpu: CpuBase, mask: number, all: boolean, tag: number, site: 
     const off = percpuBase(l, c) + PC_TLB_SEQ;
     if ((Atomics.load(w, off) & 1) === 0) continue;
     if (t0 < 0) t0 = clock_ms();
-    spins += wait_cpu(w, off);
+    spins += wait_cpu(cpu, c, off);
   }
   lockstatAcquired(cpu, cpu.pc + PC_TLB_ACK, C_TLB_ACK, 0, site, t0 < 0 ? -1 : clock_ms() - t0, spins);
 }

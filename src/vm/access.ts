@@ -22,6 +22,19 @@
  * start, and a CPU that clears ptes and frees pages waits for accesses
  * still in flight — the TLB-shootdown acknowledgement.
  *
+ * Debug builds check every TLB hit as the kernel's CONFIG_DEBUG_PAGEALLOC
+ * checks a use after free (it unmaps freed pages, so a stale pointer
+ * faults): the frame a cached translation reaches must still be in use
+ * (_count > 0, or frozen at 0 by a migration that holds its page lock) and
+ * not a page table. The shootdown protocol guarantees it —
+ * whoever frees a frame first waits out every access that began before its
+ * flush request, and every later access drains the request first — so a
+ * hit on a free frame or a page table is a missing TLB flush, reported
+ * (the CPU throws) before the stale store lands: otherwise a store into a
+ * frame reused as a page table tore ptes, and the run failed later and
+ * elsewhere (a swap entry that was never allocated, a frame number out of
+ * range). A frame reused for user data is the content oracle's to catch.
+ *
  * Locking rule for the walk's reads of the pgd entry and the pte: plain
  * (tear-free, aligned Int32) loads, as the hardware walker's. They come
  * after tlb_access_begin's Atomics.add (a full barrier, and an effect V8
@@ -31,7 +44,8 @@
  * Atomics.load costs ~9 ns on Node 20 against ~1.6 ns for a plain load
  * (measured), and the walk runs twice per fault.
  */
-import { PAGE_WORDS, MM_PGD, mmBase } from '../machine/layout.js';
+import { PAGE_WORDS, MM_PGD, PG_COUNT, PG_FLAGS, mmBase, pageStruct } from '../machine/layout.js';
+import { PG_locked, PG_pgtable } from '../machine/page.js';
 import { VM } from '../machine/vmstat.js';
 import { tlb_access_begin, tlb_access_end, tlb_lookup, tlb_fill, mm_cpumask_set } from '../mm/tlb.js';
 import { _PAGE_PRESENT, _PAGE_RW, _PAGE_ACCESSED, _PAGE_DIRTY, pgd_index, pte_index } from '../mm/pte.js';
@@ -63,7 +77,7 @@ export function user_access(cpu: Cpu, mm: number, addr: number, write: boolean, 
         continue;
       }
       if (pte !== 0) tlb_fill(cpu, mm, vpn, pte);
-    }
+    } else if (cpu.debug) debug_pagealloc_hit(cpu, mm, addr, pte);
     if (pte !== 0) {
       const f = frames + (pte >>> 12) * PAGE_WORDS + wordInPage;
       if (write) for (let i = 0; i < n; i++) w[f + i] = buf[i]!;
@@ -75,6 +89,20 @@ export function user_access(cpu: Cpu, mm: number, addr: number, write: boolean, 
     const r = handle_mm_fault(cpu, mm, addr, write);
     if (r < 0) return r;
   }
+}
+
+/** Debug builds: a TLB hit must reach a frame in use that is not a page table (see the header). */
+function debug_pagealloc_hit(cpu: Cpu, mm: number, addr: number, pte: number): void {
+  const pfn = pte >>> 12;
+  const p = pageStruct(cpu.l, pfn);
+  const flags = Atomics.load(cpu.w, p + PG_FLAGS);
+  // _count 0 and unlocked: a locked page at 0 is frozen by a migration (page_freeze_refs), still in use
+  const free = Atomics.load(cpu.w, p + PG_COUNT) === 0 && (flags & PG_locked) === 0;
+  if (!free && (flags & PG_pgtable) === 0) return;
+  tlb_access_end(cpu); // the access is over: a CPU shooting down this one's TLB must not wait for it for ever
+  throw new Error(
+    `debug_pagealloc: cpu ${cpu.id}'s TLB entry for mm ${mm} at 0x${addr.toString(16)} reached pfn ${pfn}, which is ${free ? 'free' : 'a page table now'}: a stale translation, a TLB flush missing`,
+  );
 }
 
 /** walk()'s answer when the pte changed under it: walk again. */
@@ -116,7 +144,7 @@ export function user_write_word(cpu: Cpu, mm: number, addr: number, value: numbe
         continue;
       }
       if (pte !== 0) tlb_fill(cpu, mm, vpn, pte);
-    }
+    } else if (cpu.debug) debug_pagealloc_hit(cpu, mm, addr, pte);
     if (pte !== 0) {
       w[cpu.l.frames + (pte >>> 12) * PAGE_WORDS + ((addr & 0xfff) >>> 2)] = value;
       tlb_access_end(cpu);

@@ -6,17 +6,21 @@
  * munmap on CPU 0 of a page CPU 1 caches sends CPU 1 a flush through its
  * mailbox, which CPU 1 takes before its next access (it faults: SIGSEGV),
  * counted in vmstat and lock_stat; with the planted bug no_tlb_flush CPU 1
- * still reads the freed frame. Bad TLB sizes are one-line config errors.
+ * still reads the freed frame — and a debug build says so at the access
+ * (debug_pagealloc). A CPU that never acknowledges a shootdown stops the
+ * sender with an error (csd_lock_wait). Bad TLB sizes are one-line config
+ * errors.
  */
 import { describe, it, expect } from 'vitest';
 import { makeConfig } from '../../src/config.js';
 import { do_munmap } from '../../src/vm/mmap.js';
 import { user_access, ACCESS_OK } from '../../src/vm/access.js';
 import { VM_FAULT_SIGSEGV } from '../../src/vm/fault.js';
-import { tlb_lookup } from '../../src/mm/tlb.js';
+import { tlb_lookup, flush_tlb_mm, CSD_LOCK_TIMEOUT_MS } from '../../src/mm/tlb.js';
 import { pte_pfn, pte_index, mk_pte, _PAGE_PRESENT, _PAGE_USER, _PAGE_RW } from '../../src/mm/pte.js';
 import { pte_table } from '../../src/mm/pgtable.js';
-import { PAGE_WORDS } from '../../src/machine/layout.js';
+import { PAGE_WORDS, PC_TLB_SEQ } from '../../src/machine/layout.js';
+import { lru_add_drain } from '../../src/reclaim/lru.js';
 import { lockStatRows } from '../../src/sync/lockstat_rows.js';
 import { bootR, newProc, mapAnon, put, get, pteOf, vmsum } from '../reclaim/helpers.js';
 
@@ -74,6 +78,34 @@ describe('per-CPU TLBs', () => {
       }
     });
   }
+
+  it('debug builds: an access through a stale entry to a freed frame throws (debug_pagealloc) and leaves no access in flight', () => {
+    const { cpus } = bootR({ cpus: 2, mem: '4M', swap: 0, inject: 'no_tlb_flush', debug: true });
+    const [c0, c1] = [cpus[0]!, cpus[1]!];
+    const mm = newProc(c0);
+    const a = mapAnon(c0, mm, 1);
+    expect(put(c0, mm, a, 77)).toBe(0);
+    expect(get(c1, mm, a)).toBe(77);
+    const pfn = tlb_lookup(c1, mm, a >>> 12) >>> 12;
+    expect(do_munmap(c0, mm, a, 4096)).toBe(0);
+    lru_add_drain(c0); // the pagevec's reference: now the frame is free
+    expect(() => user_access(c1, mm, a, false, buf, 1)).toThrow(
+      new RegExp(`^debug_pagealloc: cpu 1's TLB entry for mm ${mm} at 0x${a.toString(16)} reached pfn ${pfn}, which is free: a stale translation, a TLB flush missing$`),
+    );
+    expect(Atomics.load(c1.w, c1.pc + PC_TLB_SEQ) & 1).toBe(0); // a shootdown to CPU 1 would not wait for ever
+  });
+
+  it('a shootdown that a CPU never acknowledges stops with an error after CSD_LOCK_TIMEOUT_MS, naming both CPUs', () => {
+    const { cpus } = bootR({ cpus: 2, mem: '4M', swap: 0 });
+    const [c0, c1] = [cpus[0]!, cpus[1]!];
+    const mm = newProc(c0);
+    const a = mapAnon(c0, mm, 1);
+    expect(get(c1, mm, a)).toBe(0); // CPU 1 is in mm_cpumask
+    Atomics.add(c1.w, c1.pc + PC_TLB_SEQ, 1); // and dies inside an access
+    const t0 = performance.now();
+    expect(() => flush_tlb_mm(c0, mm)).toThrow(/^csd_lock_wait: cpu 0 waited 5 s for cpu 1 to acknowledge a TLB flush/);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(CSD_LOCK_TIMEOUT_MS);
+  }, CSD_LOCK_TIMEOUT_MS * 3);
 
   it('a TLB size of 0 or not a power of two is a one-line config error naming the field', () => {
     expect(() => makeConfig({ tlbEntries: 0 })).toThrow(/^config\.tlbEntries: must be >= 1$/);
