@@ -95,9 +95,12 @@ export function user_access(cpu: Cpu, mm: number, addr: number, write: boolean, 
 function debug_pagealloc_hit(cpu: Cpu, mm: number, addr: number, pte: number): void {
   const pfn = pte >>> 12;
   const p = pageStruct(cpu.l, pfn);
+  // _count 0 and unlocked: a locked page at 0 is frozen by a migration (page_freeze_refs), still in use.
+  // The count first: a migration locks before it freezes, so a frozen count read here is followed by a
+  // locked flag (it unlocks only after its shootdown, which waits for this access to end)
+  const count = Atomics.load(cpu.w, p + PG_COUNT);
   const flags = Atomics.load(cpu.w, p + PG_FLAGS);
-  // _count 0 and unlocked: a locked page at 0 is frozen by a migration (page_freeze_refs), still in use
-  const free = Atomics.load(cpu.w, p + PG_COUNT) === 0 && (flags & PG_locked) === 0;
+  const free = count === 0 && (flags & PG_locked) === 0;
   if (!free && (flags & PG_pgtable) === 0) return;
   tlb_access_end(cpu); // the access is over: a CPU shooting down this one's TLB must not wait for it for ever
   throw new Error(
