@@ -86,6 +86,7 @@ export const VMSTAT_NAMES = [
   'compact_success',
   'compact_fail',
   'shmem_swapout',
+  'shmem_swapout_raced', // shmem_writepage found its fresh slot cached by a speculative read (swapin_readahead): slot given back, page kept
   'shmem_swapin',
   'swap_wb_req',
   'swap_wb_wait',

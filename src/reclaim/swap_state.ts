@@ -84,7 +84,7 @@ export function add_to_swap(cpu: CpuBase, pfn: number): boolean {
   const entry = get_swap_page(cpu);
   if (entry === 0) return false;
   if (!add_to_page_cache(cpu, pfn, SWAPPER_SPACE, entry)) {
-    swap_free(cpu, entry); // cannot happen for a fresh slot; undo anyway
+    swap_free(cpu, entry); // raced with a speculative read_swap_cache_async of the fresh slot (2.6 add_to_swap's -EEXIST)
     return false;
   }
   Atomics.or(cpu.w, ps(cpu, pfn) + PG_FLAGS, PG_uptodate | PG_dirty);
