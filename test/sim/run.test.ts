@@ -61,7 +61,7 @@ describe('run orchestrator (real workers)', () => {
   }, STOP_GRACE_MS * 3);
 
   it('a run whose CPUs stop completing operations (a lock leaked, nobody to stop them) is ended by the hung-task detector', async () => {
-    const pool = new Piscina({ filename: fileURLToPath(new URL('./leak.worker.ts', import.meta.url)), minThreads: 2, maxThreads: 2, execArgv: ['--import', 'tsx'] });
+    const pool = new Piscina({ filename: fileURLToPath(new URL('./stuck.worker.ts', import.meta.url)), minThreads: 2, maxThreads: 2, execArgv: ['--import', 'tsx'] });
     const r = await runMachine({
       config: { mem: '8M', swap: 0, cpus: 2, debug: true, seed: 7, lockdep: true, locks: 'split' },
       spec: { name: 'page_fault1_processes', regionBytes: 1 << 20 },
