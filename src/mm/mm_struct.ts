@@ -1,8 +1,10 @@
 /*
  * mm_struct.ts — address spaces: the mm table (layout MM_*).
  *
- * mm_alloc builds a fresh mm (pgd, mm_users = 1, no VMAs, unlocked mmap_sem
- * and page_table_lock) from the mm table's slab; mm_free returns it. An mm is
+ * mm_alloc builds a fresh mm (pgd, mm_users = 1, no VMAs) from the mm
+ * table's slab, its mmap_sem and page_table_lock as the last user left them
+ * (free, or held a moment longer by a stale walker: see below); mm_free
+ * returns it. An mm is
  * on the global mmlist (init_mm.mmlist, under mmlist_lock) while alive, as in
  * 2.4, so that swap_out and swapoff can find every address space.
  *

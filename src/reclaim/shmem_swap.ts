@@ -19,7 +19,10 @@
  *                      the swap cache, record the entry in the index and
  *                      take the index's count (swap_map 2). The caller
  *                      writes it (swap_writepage) and frees it like any
- *                      swap-cache page; the index's count remains.
+ *                      swap-cache page; the index's count remains. If a
+ *                      speculative read (swapin_readahead) cached a page
+ *                      under the fresh slot first, the page stays in its
+ *                      inode and the slot goes back (SHMEM_BUSY).
  *   shmem_getpage      the fault side (filemap_nopage for a shmem inode):
  *                      the inode's cache; else the index; an entry is looked
  *                      up in the swap cache, or read (with read-ahead, a
@@ -121,9 +124,10 @@ export function shmem_writepage(cpu: ReclaimCpu, pfn: number): number {
   if (!__add_to_page_cache(cpu, pfn, SWAPPER_SPACE, entry)) {
     // a speculative read got there first: swapin_readahead reads the neighbours of a faulting slot,
     // and a slot get_swap_page has just handed out is in use (its count is ours) though nothing is
-    // cached under it yet. 2.6 shmem_writepage's move_to_swap_cache fails with -EEXIST the same way:
-    // keep the page in its inode, give the slot back, try again later (the readahead copy, stale,
-    // holds its own count and is freed with it)
+    // cached under it yet. 2.6 shmem_writepage's move_to_swap_cache fails with -EEXIST too and keeps
+    // the page in its inode (redirtied, activated: WRITEPAGE_ACTIVATE); here it is kept on its list
+    // (SHMEM_BUSY) and written out on a later pass. The slot goes back; the readahead copy, stale,
+    // holds its own count and is freed with it
     if (!__add_to_page_cache(cpu, pfn, mapping, index)) throw new Error(`shmem_writepage: inode ${ino} page ${index} reappeared under its lock`);
     unlock_both(cpu, mapping);
     Atomics.sub(w, p + PG_COUNT, 1); // the cache's reference, which the re-add took a second time

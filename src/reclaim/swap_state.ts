@@ -81,11 +81,14 @@ export function in_swap_cache(cpu: CpuBase, pfn: number, entry: number): boolean
  * (its contents are not on disk yet) and uptodate. False when swap is full.
  */
 export function add_to_swap(cpu: CpuBase, pfn: number): boolean {
-  const entry = get_swap_page(cpu);
-  if (entry === 0) return false;
-  if (!add_to_page_cache(cpu, pfn, SWAPPER_SPACE, entry)) {
-    swap_free(cpu, entry); // raced with a speculative read_swap_cache_async of the fresh slot (2.6 add_to_swap's -EEXIST)
-    return false;
+  for (;;) {
+    const entry = get_swap_page(cpu);
+    if (entry === 0) return false;
+    if (add_to_page_cache(cpu, pfn, SWAPPER_SPACE, entry)) break;
+    // -EEXIST, 2.6's "Raced with 'speculative' read_swap_cache_async": swapin_readahead cached a page
+    // under the slot between get_swap_page and here (the slot was in use, its count ours). That copy
+    // keeps the slot; give ours back and take another
+    swap_free(cpu, entry);
   }
   Atomics.or(cpu.w, ps(cpu, pfn) + PG_FLAGS, PG_uptodate | PG_dirty);
   return true;

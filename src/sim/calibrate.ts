@@ -11,7 +11,11 @@
  *                               the 1 MiB region measured below (the pcp bulk walks'
  *                               working set: cached on this host, not the preset's
  *                               DRAM miss, which made split's fit absorb 2 x 90 ns a
- *                               fault that bkl and 2.4, without pcp lists, never pay)
+ *                               fault that bkl and 2.4, without pcp lists, never pay).
+ *                               So the table fits runs of about that working set, as
+ *                               fault_walk does; with regions far beyond the caches
+ *                               the struct pages are cold and the preset's value is
+ *                               the better guess
  *   line_*                      half the cache-line round trip between two threads
  *                               (sim/hostprobe.ts); this host has no sockets or
  *                               SMT siblings to tell apart, so all three are that

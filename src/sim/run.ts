@@ -99,7 +99,7 @@ export interface RunOptions {
    * the virtual clock) while the other CPUs keep faulting (sim/cpuloop.ts)
    */
   swapoffAtMs?: number;
-  /** the hung-task detector's period (default HUNG_MS) */
+  /** the hung-task detector's period (default HUNG_MS; 0: off) */
   hungMs?: number;
 }
 
@@ -358,7 +358,8 @@ export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
   }
   // host clock only: under the virtual clock a lock nobody releases parks every CPU, which the
   // conductor reports as a deadlock; and one operation of a big run can take minutes of host time there
-  const hung = { at: -1, ms: virtual ? Infinity : (opts.hungMs ?? HUNG_MS) };
+  const hungMs = opts.hungMs ?? HUNG_MS;
+  const hung = { at: -1, ms: virtual || hungMs <= 0 ? Infinity : hungMs };
   const collected = await collect(m, n, all, tick, hung);
   const hungMsg = hung.at < 0 ? '' : `no CPU completed an operation in ${hung.ms / 1000} s (${((hung.at - t0) / 1000).toFixed(1)} s after the gate): the hung-task detector raised the stop flag`;
   Atomics.store(w, H_STOP, 1); // every CPU is done: kswapd leaves too

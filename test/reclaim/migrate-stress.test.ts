@@ -107,6 +107,7 @@ async function stress(pool: Piscina, rmap: (typeof RMAP_SCHEMES)[number], locks:
       checkpoints: 2,
       checkEmpty: true,
       pool,
+      hungMs: 15_000, // a hang is reported, with the held locks, well within the test's timeout
     });
   } finally {
     clearInterval(timer);

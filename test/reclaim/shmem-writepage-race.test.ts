@@ -6,12 +6,15 @@
  * swapin_readahead, reading the neighbours of its faulting slot, sees the
  * slot in use and caches a page under it first. 2.6's move_to_swap_cache
  * then fails with -EEXIST and shmem_writepage keeps the page in its inode
- * and gives the slot back; so does smpvm now. The race is made
+ * and gives the slot back; so does smpvm now, and add_to_swap (anonymous
+ * pages) takes another slot, as 2.6's does. The race is made
  * deterministic here: get_swap_page is wrapped (vi.mock) so that the
  * speculative read happens right after it.
  */
 import { describe, it, expect, vi } from 'vitest';
-import { NIL, PG_COUNT, pageStruct, shmemSwpEntry } from '../../src/machine/layout.js';
+import { NIL, PG_COUNT, PG_PRIVATE, pageStruct, shmemSwpEntry } from '../../src/machine/layout.js';
+import { alloc_page } from '../../src/mm/page_alloc.js';
+import { __free_page } from '../../src/mm/page_ref.js';
 import { SWAPPER_SPACE, mappingOfInode } from '../../src/machine/page.js';
 import { shmem_inode_new, inode_put } from '../../src/mm/shmem.js';
 import { page_cache_mapping } from '../../src/mm/filemap.js';
@@ -41,7 +44,7 @@ const { shmem_writepage, SHMEM_BUSY, SHMEM_MOVED } = await import('../../src/rec
 const { shmem_getpage } = await import('../../src/reclaim/shmem_swap.js');
 const { put_page, lru_add_drain } = await import('../../src/reclaim/lru.js');
 const { swap_count } = await import('../../src/reclaim/swapfile.js');
-const { read_swap_cache_async } = await import('../../src/reclaim/swap_state.js');
+const { read_swap_cache_async, add_to_swap, delete_from_swap_cache } = await import('../../src/reclaim/swap_state.js');
 race.read = (cpu, entry) => read_swap_cache_async(cpu, entry, NIL, true);
 
 describe('shmem_writepage and a speculative read of its fresh slot', () => {
@@ -74,5 +77,23 @@ describe('shmem_writepage and a speculative read of its fresh slot', () => {
     put_page(cpu, race.readahead); // read_swap_cache_async's reference to the speculative copy
     expect(check_invariants(cpu).violations).toEqual([]);
     inode_put(cpu, ino);
+  });
+
+  it('add_to_swap takes another slot (2.6 add_to_swap: -EEXIST, "raced with speculative read_swap_cache_async")', () => {
+    const { cpu } = bootR({ mem: '2M', swap: '8M' });
+    const pfn = alloc_page(cpu, SITE.test);
+    expect(trylock_page(cpu, pfn, SITE.test)).toBe(true);
+    race.on = true;
+    expect(add_to_swap(cpu, pfn)).toBe(true); // returned false (the page activated as if swap were full)
+    const entry = cpu.w[pageStruct(cpu.l, pfn) + PG_PRIVATE]!;
+    expect(page_cache_mapping(cpu, pfn)).toBe(SWAPPER_SPACE);
+    expect(entry).not.toBe(race.entry);
+    expect(swap_count(cpu, entry)).toBe(1); // the swap cache's
+    expect(swap_count(cpu, race.entry)).toBe(1); // the speculative copy's
+    delete_from_swap_cache(cpu, pfn);
+    unlock_page(cpu, pfn);
+    __free_page(cpu, pfn);
+    put_page(cpu, race.readahead);
+    expect(check_invariants(cpu).violations).toEqual([]);
   });
 });

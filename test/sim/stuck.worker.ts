@@ -27,9 +27,11 @@ export default function run(t: CpuTask): CpuResult {
   const leak = t.opsBudget > 0;
   start_barrier(w);
   w[cpu.pc + PC_STATE] = 1;
-  if (t.cpu === 1) Atomics.wait(w, H_ERROR, 0, leak ? 200 : 5000); // let CPU 0 take the lock first
+  // let CPU 0 take the lock first: it notifies H_ERROR once it holds it (and again when it fails)
+  if (t.cpu === 1) Atomics.wait(w, H_ERROR, 0, 5000);
   enter_op(cpu, OP_MUNMAP); // where page_fault1 takes it: release_pages at munmap
   lru_lock(cpu, SITE.test); // CPU 1 never gets past this
+  if (t.cpu === 0) Atomics.notify(w, H_ERROR);
   const res: CpuResult = { cpu: t.cpu, ops: 0, units: 0, elapsedMs: 0, failures: [], extra: {} };
   if (leak) {
     res.ops = w[cpu.pc + PC_OPS] = 1;
