@@ -36,6 +36,7 @@ import { SITE } from '../sync/classes.js';
 import { __alloc_pages } from './page_alloc.js';
 import { __free_pages } from './page_ref.js';
 import { clear_page } from './clear_page.js';
+import { tlb_sync_walkers } from './tlb.js';
 import { _PAGE_PRESENT, _PAGE_RW, _PAGE_USER, pgd_index, PMD_SIZE } from './pte.js';
 
 /** Word offset of the pgd entry for addr. */
@@ -132,7 +133,9 @@ export function pte_alloc(cpu: CpuBase, mm: number, addr: number, order: number)
  * free_pte_table: clear the pgd entry for the 4 MiB slot containing addr and
  * free its (empty) table. Caller holds mmap_sem for writing and has checked
  * that no VMA covers any part of the slot; takes page_table_lock so scanners
- * walking the pgd under it never see a freed table.
+ * walking the pgd under it never see a freed table, and waits out the
+ * other CPUs' user accesses in flight (tlb_sync_walkers), whose lockless
+ * walks take no lock.
  */
 export function free_pte_table(cpu: CpuBase, mm: number, addr: number, order: number): void {
   mmap_assert_write_locked(cpu, mm);
@@ -148,6 +151,7 @@ export function free_pte_table(cpu: CpuBase, mm: number, addr: number, order: nu
   const pfn = e >>> 12;
   const nr = w[pageStruct(cpu.l, pfn) + PG_PT_NR]!;
   if (nr !== 0) throw new Error(`free_pte_table: table ${pfn} of mm ${mm} still has ${nr} entries`);
+  tlb_sync_walkers(cpu, mm); // a walk that read the entry before it was cleared is over before the table goes
   pgtable_page_dtor(cpu, pfn);
   __free_pages(cpu, pfn, order);
 }

@@ -232,6 +232,25 @@ function shootdown(cpu: CpuBase, mask: number, all: boolean, tag: number, site: 
   lockstatAcquired(cpu, cpu.pc + PC_TLB_ACK, C_TLB_ACK, 0, site, t0 < 0 ? -1 : clock_ms() - t0, spins);
 }
 
+/**
+ * Wait until no other CPU that may use mm is inside a user access begun
+ * before now: the half of a shootdown that freeing a page table needs. A
+ * walk in flight may hold the pgd entry just cleared and read the table
+ * after it was freed and reused; these TLBs cache final ptes only (no
+ * paging-structure cache), so there is nothing to flush, only walks to wait
+ * out — the kernel's tlb_remove_table, whose IPI (or RCU grace period)
+ * keeps a lockless walker's table alive.
+ */
+export function tlb_sync_walkers(cpu: CpuBase, mm: number): void {
+  const w = cpu.w;
+  const l = cpu.l;
+  const mask = Atomics.load(w, mmBase(l, mm) + MM_CPUMASK);
+  for (let c = 0; c < l.nrCpuSlots; c++) {
+    if (c === cpu.id || (mask & cpumask_bit(c)) === 0) continue;
+    wait_cpu(cpu, c, percpuBase(l, c) + PC_TLB_SEQ);
+  }
+}
+
 /** flush_tlb_mm: flush mm's translations here and on every other CPU that may cache them; wait for them. */
 export function flush_tlb_mm(cpu: CpuBase, mm: number): void {
   local_flush_mm(cpu, mm);

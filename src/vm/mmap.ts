@@ -71,7 +71,7 @@ import { do_swap_page } from '../reclaim/swap_fault.js';
 import { lock_page_sleep } from '../reclaim/context.js';
 import { unlock_page } from '../sync/pagelock.js';
 import { PG_anon, PG_swapcache, PG_dirty } from '../machine/page.js';
-import { flush_tlb_mm } from '../mm/tlb.js';
+import { flush_tlb_mm, flush_tlb_page } from '../mm/tlb.js';
 import {
   find_vma,
   vm_area_alloc,
@@ -374,6 +374,9 @@ function mremap_cow(cpu: Cpu, mm: number, oldVma: number, newVma: number, spt: n
   if (pte_dirty(pte)) Atomics.or(w, pageStruct(l, pfn) + PG_FLAGS, PG_dirty);
   page_remove_rmap(cpu, cpu.rmap, pfn, sAddr, oldVma, src);
   pte_unlock(cpu, ptl);
+  // now, not at move_page_tables' end: the page's last reference may go before that, and a CPU of this
+  // mm must not read it through the old translation once it is freed
+  flush_tlb_page(cpu, mm, src);
   const rw = (w[vmaBase(l, newVma) + VMA_FLAGS]! & VM_WRITE) !== 0 ? _PAGE_RW : 0;
   ptl = pte_lock(cpu, mm, dpt, SITE.mremap);
   Atomics.store(w, l.frames + dAddr, mk_pte(np, _PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED | _PAGE_DIRTY | rw));

@@ -18,7 +18,10 @@ import { user_access, ACCESS_OK } from '../../src/vm/access.js';
 import { VM_FAULT_SIGSEGV } from '../../src/vm/fault.js';
 import { tlb_lookup, flush_tlb_mm, CSD_LOCK_TIMEOUT_MS } from '../../src/mm/tlb.js';
 import { pte_pfn, pte_index, mk_pte, _PAGE_PRESENT, _PAGE_USER, _PAGE_RW } from '../../src/mm/pte.js';
-import { pte_table } from '../../src/mm/pgtable.js';
+import { pte_table, free_pte_table } from '../../src/mm/pgtable.js';
+import { sys_madvise, MADV_DONTNEED } from '../../src/vm/madvise.js';
+import { mmap_write_lock, mmap_write_unlock } from '../../src/sync/scheme.js';
+import { SITE } from '../../src/sync/classes.js';
 import { PAGE_WORDS, PC_TLB_SEQ } from '../../src/machine/layout.js';
 import { lru_add_drain } from '../../src/reclaim/lru.js';
 import { lockStatRows } from '../../src/sync/lockstat_rows.js';
@@ -105,6 +108,20 @@ describe('per-CPU TLBs', () => {
     const t0 = performance.now();
     expect(() => flush_tlb_mm(c0, mm)).toThrow(/^csd_lock_wait: cpu 0 waited 5 s for cpu 1 to acknowledge a TLB flush/);
     expect(performance.now() - t0).toBeGreaterThanOrEqual(CSD_LOCK_TIMEOUT_MS);
+  }, CSD_LOCK_TIMEOUT_MS * 3);
+
+  it('free_pte_table waits out another CPU\'s user access in flight before the table goes (here one that never ends: csd_lock_wait)', () => {
+    const { cpus } = bootR({ cpus: 2, mem: '4M', swap: 0 });
+    const [c0, c1] = [cpus[0]!, cpus[1]!];
+    const mm = newProc(c0);
+    const a = mapAnon(c0, mm, 1);
+    expect(put(c0, mm, a, 5)).toBe(0);
+    expect(get(c1, mm, a)).toBe(5); // CPU 1 uses mm
+    expect(sys_madvise(c0, mm, a, 4096, MADV_DONTNEED)).toBe(0); // the table is empty now (and CPU 1's entry shot down)
+    Atomics.add(c1.w, c1.pc + PC_TLB_SEQ, 1); // CPU 1 is inside an access: its walk may hold the pgd entry
+    mmap_write_lock(c0, mm, SITE.test);
+    expect(() => free_pte_table(c0, mm, a, 0)).toThrow(/^csd_lock_wait: cpu 0 waited 5 s for cpu 1/); // freed the table at once before
+    mmap_write_unlock(c0, mm);
   }, CSD_LOCK_TIMEOUT_MS * 3);
 
   it('a TLB size of 0 or not a power of two is a one-line config error naming the field', () => {
