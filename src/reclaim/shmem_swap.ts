@@ -118,23 +118,22 @@ export function shmem_writepage(cpu: ReclaimCpu, pfn: number): number {
     swap_free(cpu, entry);
     return SHMEM_BUSY;
   }
-  const index = w[p + PG_INDEX]!;
-  const ino = inodeOfMapping(mapping);
-  __remove_from_page_cache(cpu, pfn);
-  if (!__add_to_page_cache(cpu, pfn, SWAPPER_SPACE, entry)) {
+  if (__find_page(cpu, SWAPPER_SPACE, entry) !== NIL) {
     // a speculative read got there first: swapin_readahead reads the neighbours of a faulting slot,
     // and a slot get_swap_page has just handed out is in use (its count is ours) though nothing is
     // cached under it yet. 2.6 shmem_writepage's move_to_swap_cache fails with -EEXIST too and keeps
     // the page in its inode (redirtied, activated: WRITEPAGE_ACTIVATE); here it is kept on its list
     // (SHMEM_BUSY) and written out on a later pass. The slot goes back; the readahead copy, stale,
-    // holds its own count and is freed with it
-    if (!__add_to_page_cache(cpu, pfn, mapping, index)) throw new Error(`shmem_writepage: inode ${ino} page ${index} reappeared under its lock`);
+    // holds its own count and is freed with it. (Both cache locks are held: the lookup stands.)
     unlock_both(cpu, mapping);
-    Atomics.sub(w, p + PG_COUNT, 1); // the cache's reference, which the re-add took a second time
     swap_free(cpu, entry);
     w[cpu.vm + VM.shmem_swapout_raced]!++;
     return SHMEM_BUSY;
   }
+  const index = w[p + PG_INDEX]!;
+  const ino = inodeOfMapping(mapping);
+  __remove_from_page_cache(cpu, pfn);
+  if (!__add_to_page_cache(cpu, pfn, SWAPPER_SPACE, entry)) throw new Error(`shmem_writepage: fresh swap entry 0x${(entry >>> 0).toString(16)} already cached`);
   if (cpu.inject !== INJECT_NO_SHMEM_SWP) {
     // the index's count, then the entry: a fault reading the entry under this lock finds the slot held
     swap_duplicate(cpu, entry);
