@@ -66,7 +66,7 @@ import {
 } from '../machine/layout.js';
 import { C_MM_ALLOC } from '../sync/classes.js';
 import { SITE } from '../sync/classes.js';
-import { mmlist_lock, mmlist_unlock } from '../sync/scheme.js';
+import { mmlist_lock, mmlist_unlock, mm_ptl_lock, mm_ptl_unlock } from '../sync/scheme.js';
 import { kmem_cache_alloc, kmem_cache_free, slabCache, type SlabCache } from './slab.js';
 import { pgd_alloc, pgd_free } from './pgtable.js';
 
@@ -84,8 +84,9 @@ export function mm_alloc(cpu: CpuBase, cache: SlabCache): number {
   const w = cpu.w;
   const b = mmBase(cpu.l, mm);
   const gen = w[b + MM_GEN]! + 1;
-  // every word but the two locks: they are type-stable (see the header)
-  w.fill(0, b, b + MM_MMAP_SEM);
+  // every word but the two locks, type-stable (see the header), and MM_PGD,
+  // NIL until the new pgd is in: never a 0 that a stale walker would follow
+  w.fill(0, b + MM_PGD + 1, b + MM_MMAP_SEM);
   w.fill(0, b + MM_MMAP_SEM + LOCK_WORDS, b + MM_PAGE_TABLE_LOCK);
   w.fill(0, b + MM_PAGE_TABLE_LOCK + LOCK_WORDS, b + MM_WORDS);
   w[b + MM_GEN] = gen;
@@ -95,7 +96,6 @@ export function mm_alloc(cpu: CpuBase, cache: SlabCache): number {
   w[b + MM_OWNER_CPU] = cpu.id;
   const pgd = pgd_alloc(cpu, mm);
   if (pgd < 0) {
-    w[b + MM_PGD] = NIL;
     kmem_cache_free(cpu, cache, mm);
     return NIL;
   }
@@ -129,6 +129,11 @@ export function mm_free(cpu: CpuBase, cache: SlabCache, mm: number): void {
   const pgd = w[b + MM_PGD]!;
   w[b + MM_PGD] = NIL;
   mmlist_unlock(cpu);
+  // spin_unlock_wait(&mm->page_table_lock): a walker that trylocked the
+  // slot's page_table_lock and read MM_PGD before the NIL above is done
+  // with the pgd before it is freed (reclaim/flip.ts)
+  mm_ptl_lock(cpu, mm, SITE.exit_mmap);
+  mm_ptl_unlock(cpu, mm);
   pgd_free(cpu, pgd);
   kmem_cache_free(cpu, cache, mm);
 }

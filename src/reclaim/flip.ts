@@ -21,7 +21,8 @@
  *   lock the cache slot's lock (page cache, swapper space, or none for an
  *     anonymous page outside the swap cache)
  *   per mapping: trylock mm->page_table_lock, check that the pgd still leads
- *     to that pte and the pte still maps old, trylock its pte lock, keep it
+ *     to that pte's table, trylock the pte lock, drop page_table_lock, check
+ *     under the pte lock that the pte still maps old, keep the lock
  *   freeze _count (ptes + cache + ours → 0: page_freeze_refs)
  *   every pte: ptep_get_and_clear (dirty bit to the page)
  *   flush_tlb_mm of every mm seen: no CPU still reads or writes old
@@ -112,25 +113,25 @@ function lock_one(cpu: ReclaimCpu, pfn: number, i: number, nptl: number): number
   const same = cpu.lockScheme === LS_24;
   const mmHeld = cpu.lockScheme === LS_BKL || (same && have);
   if (!mmHeld && !mm_ptl_trylock(cpu, mm, SITE.migrate_pages)) return -1;
-  let ok = false;
+  // under page_table_lock: the slot's pgd (pinned: mm_free waits for the
+  // lock before pgd_free) still leads to the table (pinned: free_pte_table
+  // clears the entry under the lock); the slot may hold a newer mm by now,
+  // whose mapping at that pte is as good as the one the walk found
   const pgd = w[mmBase(l, mm) + MM_PGD]!;
   const e = pgd === NIL ? 0 : Atomics.load(w, l.frames + pgd * PAGE_WORDS + pgd_index(addr));
+  let got = -2;
   if (e !== 0 && (((e >>> 12) << 10) | pte_index(addr)) === pteAddr) {
-    const pte = Atomics.load(w, l.frames + pteAddr);
-    ok = pte_present(pte) && pte_pfn(pte) === pfn;
+    if (have || same) got = off;
+    else got = pte_trylock(cpu, mm, pteAddr >>> 10, SITE.migrate_pages); // taken before page_table_lock goes: the table is still this one
   }
-  if (!ok || have) {
-    if (!mmHeld) mm_ptl_unlock(cpu, mm);
-    return ok ? nptl : -1;
-  }
-  if (same) {
-    ptls[nptl] = off; // the page_table_lock we hold is this pte's lock: keep it
-    return nptl + 1;
-  }
-  const got = pte_trylock(cpu, mm, pteAddr >>> 10, SITE.migrate_pages);
-  mm_ptl_unlock(cpu, mm);
-  if (got === -2) return -1;
-  ptls[nptl] = got;
+  // under the pte lock: the pte still maps old
+  const pte = got === -2 ? 0 : Atomics.load(w, l.frames + pteAddr);
+  const ok = pte_present(pte) && pte_pfn(pte) === pfn;
+  if (!ok && got !== -2 && !have && !same) pte_unlock(cpu, got);
+  if (!mmHeld && !(ok && same && !have)) mm_ptl_unlock(cpu, mm);
+  if (!ok) return -1;
+  if (have) return nptl;
+  ptls[nptl] = got; // under 2.4 the page_table_lock we hold is this pte's lock: keep it
   return nptl + 1;
 }
 

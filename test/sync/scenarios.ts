@@ -11,6 +11,7 @@ import { seeded, randInt } from '../rng.js';
 import { spin_lock, spin_unlock, spin_trylock } from '../../src/sync/spinlock.js';
 import { down_read, up_read, down_write, up_write, down_read_trylock } from '../../src/sync/rwsem.js';
 import { lock_page, unlock_page, pte_chain_lock, pte_chain_unlock } from '../../src/sync/pagelock.js';
+import { mm_free, mmCache } from '../../src/mm/mm_struct.js';
 import { C_TEST_A, C_TEST_B, C_TEST_RWSEM, SITE, type LockSiteName } from '../../src/sync/classes.js';
 import {
   testMem,
@@ -245,6 +246,17 @@ function badUnlock(cpu: CpuBase) {
   return '';
 }
 
+/**
+ * mm_free of args.mm (test/mm/mm_struct.test.ts, on a booted machine whose
+ * global lines are all the kernel's): word args.mark goes to 1 on entry and
+ * to 2 once the mm, its pgd included, is freed.
+ */
+function mmFree(cpu: CpuBase, args: { mm: number; mark: number }) {
+  setWord(cpu.w, args.mark, 1);
+  mm_free(cpu, mmCache(cpu), args.mm);
+  setWord(cpu.w, args.mark, 2);
+}
+
 export const SCENARIOS = {
   counter,
   orderedWaiter,
@@ -256,6 +268,7 @@ export const SCENARIOS = {
   lockPair,
   pageAndSpin,
   badUnlock,
+  mmFree,
 } as const;
 
 export type ScenarioName = keyof typeof SCENARIOS;
