@@ -263,6 +263,7 @@ export const PC_LOCKDEP_VIOL = 5;
 export const PC_TRACE_HEAD = 6;
 export const PC_TRACE_LOST = 7;
 export const PC_OP = 9; // the operation this CPU is in (cpu.ts OP_*): what a stuck-CPU report names
+export const PC_NVCSW = 10; // sleeps so far (low 31 bits; owner writes, the orchestrator reads): the hung-task detector's progress besides PC_OPS
 export const PC_RMAP_CACHE = 8; // one-deep per-CPU cache of a free rmap-pool object, id + 1 (2.5 local_pte_chain); 0 = empty
 export const PC_TLB_SEQ = 16; // own line: odd while a user access is in flight
 /* the rest of that line: the TLB shootdown mailbox (mm/tlb.ts) */

@@ -24,7 +24,7 @@ import { sleep_on, vtOn } from '../timing/conductor.js';
 import { COST, C_IO_PAGE } from '../timing/cost.js';
 import type { CpuBase } from '../machine/cpu.js';
 import { LS_BKL } from '../machine/cpu.js';
-import { G_KSWAPD, K_IO_WAIT, MM_MMAP_SEM, globalLine, mmBase } from '../machine/layout.js';
+import { G_KSWAPD, K_IO_WAIT, MM_MMAP_SEM, PC_NVCSW, globalLine, mmBase } from '../machine/layout.js';
 import type { RmapScheme } from '../rmap/types.js';
 import { C_MMAP_SEM } from '../sync/classes.js';
 import { lock_kernel, unlock_kernel, kernel_trylock, mmap_read_unlock } from '../sync/scheme.js';
@@ -111,7 +111,9 @@ const io_factor = () => (vtOn ? COST[C_IO_PAGE]! : 1);
 
 export function io_sleep(cpu: CpuBase): void {
   const us = cpu.m.cfg.swapIoUs;
-  if (us > 0) sleep_on(cpu.w, globalLine(cpu.l, G_KSWAPD) + K_IO_WAIT, 0, (us / 1000) * io_factor());
+  if (us <= 0) return;
+  cpu.w[cpu.pc + PC_NVCSW] = (cpu.w[cpu.pc + PC_NVCSW]! + 1) & 0x7fffffff; // a context switch: the hung-task detector sees a CPU that sleeps on I/O as alive
+  sleep_on(cpu.w, globalLine(cpu.l, G_KSWAPD) + K_IO_WAIT, 0, (us / 1000) * io_factor());
 }
 
 /** down_read_trylock(&mm->mmap_sem) through the scheme (kernel_flag under bkl). */

@@ -51,6 +51,7 @@ import {
   H_RUNNING,
   PC_STATE,
   PC_OPS,
+  PC_NVCSW,
   G_KSWAPD,
   K_WAKE,
   globalLine,
@@ -190,7 +191,9 @@ const STUCK = 'stuck' as const;
 
 /**
  * The hung-task detector (khungtaskd, 120 s in the kernel): a run whose CPUs
- * complete no operation for this long while nothing has stopped them — a
+ * complete no operation and switch no context (PC_NVCSW: an I/O sleep, as
+ * khungtaskd reads a task's nvcsw + nivcsw) for this long while nothing has
+ * stopped them — a
  * deadlock, or a lock left held by nobody — gets the stop flag, and then the
  * stuck-CPU report with every CPU's held locks (host clock; the virtual
  * clock's conductor reports a deadlock instead). Without it such a run of an
@@ -199,10 +202,10 @@ const STUCK = 'stuck' as const;
  */
 export const HUNG_MS = 60_000;
 
-/** The CPUs' completed operations so far (PC_OPS, the low 31 bits: a change is all that matters). */
-function ops_done(w: Int32Array, m: Machine, n: number): number {
+/** The CPUs' progress so far: completed operations and sleeps (PC_OPS, PC_NVCSW: low 31 bits; a change is all that matters). */
+function progress(w: Int32Array, m: Machine, n: number): number {
   let s = 0;
-  for (let c = 0; c < n; c++) s += Atomics.load(w, percpuBase(m.layout, c) + PC_OPS);
+  for (let c = 0; c < n; c++) s += Atomics.load(w, percpuBase(m.layout, c) + PC_OPS) + Atomics.load(w, percpuBase(m.layout, c) + PC_NVCSW);
   return s;
 }
 
@@ -225,7 +228,7 @@ async function collect(m: Machine, n: number, all: Promise<CpuResult[]>, tick: (
     if (Atomics.load(w, H_RUNNING) <= 1) kick_kswapd(m); // the CPUs are done: kswapd may leave
     if (Atomics.load(w, H_STOP) === 0) {
       const now = performance.now();
-      const o = ops_done(w, m, n);
+      const o = progress(w, m, n);
       if (o !== ops) {
         ops = o;
         opsAt = now;
@@ -361,7 +364,7 @@ export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
   const hungMs = opts.hungMs ?? HUNG_MS;
   const hung = { at: -1, ms: virtual || hungMs <= 0 ? Infinity : hungMs };
   const collected = await collect(m, n, all, tick, hung);
-  const hungMsg = hung.at < 0 ? '' : `no CPU completed an operation in ${hung.ms / 1000} s (${((hung.at - t0) / 1000).toFixed(1)} s after the gate): the hung-task detector raised the stop flag`;
+  const hungMsg = hung.at < 0 ? '' : `no CPU completed an operation or slept in ${hung.ms / 1000} s (${((hung.at - t0) / 1000).toFixed(1)} s after the gate): the hung-task detector raised the stop flag`;
   Atomics.store(w, H_STOP, 1); // every CPU is done: kswapd leaves too
   kick_kswapd(m);
   const kswapd = collected === null ? undefined : await within(kswapdDone, STOP_GRACE_MS, STUCK);
