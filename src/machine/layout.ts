@@ -319,7 +319,8 @@ export const VT_STAMP_WORDS = VT_STAMPS * 6;
  * issue 17: the coherence table (timing/coherence.ts owns its meaning): who
  * holds each struct page line and each global line, VT_LINE_WORDS words per
  * line: the last writer (slot + 1, 0: none) and a mask of read sharers. One
- * entry per frame (pfn), then one per global line (nrFrames + G_*), then
+ * entry per frame (pfn), then one per global line (nrFrames + G_*), then one
+ * per mm slot's field line (nrFrames + NR_GLOBAL_LINES + mm), then
  * VT_XFER_WORDS per CPU slot: its line transfers (Int32) and their virtual
  * ns (Float64 at the slot's words 2..3).
  */
@@ -464,7 +465,7 @@ export function computeLayout(cfg: Config): Layout {
   const vt = o;
   o += VT_HDR_WORDS + nrCpuSlots * VT_SLOT_WORDS + VT_STAMP_WORDS;
   const vtLines = o;
-  o += (nrFrames + NR_GLOBAL_LINES) * VT_LINE_WORDS + nrCpuSlots * VT_XFER_WORDS;
+  o += (nrFrames + NR_GLOBAL_LINES + cfg.maxMm) * VT_LINE_WORDS + nrCpuSlots * VT_XFER_WORDS;
   o = alignUp(o, PAGE_WORDS);
   const frames = o;
   o += nrFrames * PAGE_WORDS;

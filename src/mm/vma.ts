@@ -12,6 +12,7 @@
  * do reclaim's virtual scans (swap_out takes it with down_read_trylock).
  * i_mmap links: the inode's I_MMAP_LOCK (i_mmap_lock), inside mmap_sem.
  */
+import { charge, mm_line_r, mm_line_w } from '../timing/index.js';
 import type { CpuBase } from '../machine/cpu.js';
 import {
   NIL,
@@ -121,6 +122,7 @@ export function find_vma(cpu: CpuBase, mm: number, addr: number): number {
   const w = cpu.w;
   const l = cpu.l;
   const mb = mmBase(l, mm);
+  charge(mm_line_r(mm)); // mmap_cache, mmap: the line a sibling thread's fault wrote last (MM_RSS)
   const hint = w[mb + MM_MMAP_CACHE]!;
   if (hint >= 0) {
     const b = vmaBase(l, hint);
@@ -130,7 +132,10 @@ export function find_vma(cpu: CpuBase, mm: number, addr: number): number {
   while (v >= 0) {
     const b = vmaBase(l, v);
     if (w[b + VMA_END]! >>> 0 > addr) {
-      if (w[b + VMA_START]! >>> 0 <= addr) w[mb + MM_MMAP_CACHE] = v;
+      if (w[b + VMA_START]! >>> 0 <= addr) {
+        w[mb + MM_MMAP_CACHE] = v;
+        charge(mm_line_w(mm));
+      }
       return v;
     }
     v = w[b + VMA_NEXT]!;

@@ -26,6 +26,7 @@
  *     Lock order: [i_mmap_lock | anon_vma->lock | mmlist_lock] →
  *     mm->page_table_lock → (trylock) pte lock → PG_chainlock (remove()).
  */
+import { charge, page_line_w, mm_line_w } from '../timing/index.js';
 import type { CpuBase } from '../machine/cpu.js';
 import { LS_24 } from '../machine/cpu.js';
 import {
@@ -108,7 +109,10 @@ export function try_to_unmap_one(
     return SWAP_FAIL;
   }
   const pte = Atomics.exchange(w, ptep, entry); // ptep_get_and_clear (+ set_pte of the swap entry)
-  if (entry === 0) w[pageStruct(cpu.l, ptPfnOfPteAddr(pteAddr)) + PG_PT_NR]!--;
+  if (entry === 0) {
+    w[pageStruct(cpu.l, ptPfnOfPteAddr(pteAddr)) + PG_PT_NR]!--;
+    charge(page_line_w(ptPfnOfPteAddr(pteAddr)));
+  }
   const p = pageStruct(cpu.l, pfn);
   if (pte_dirty(pte)) Atomics.or(w, p + PG_FLAGS, PG_dirty);
   if (r !== null) {
@@ -117,6 +121,7 @@ export function try_to_unmap_one(
   }
   Atomics.sub(w, p + PG_MAPCOUNT, 1);
   Atomics.sub(w, mmBase(cpu.l, mm) + MM_RSS, 1);
+  charge(mm_line_w(mm));
   pte_unlock(cpu, ptl);
   // the mapping's reference: the caller holds its own, so this never frees
   if (Atomics.sub(w, p + PG_COUNT, 1) <= 1) throw new Error(`try_to_unmap_one: page ${pfn} lost its last reference`);

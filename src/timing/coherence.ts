@@ -24,7 +24,13 @@
  * put_page, page_add_rmap / page_remove_rmap and the LRU list links (a list
  * add or del also writes the neighbours' lines); and the global lines
  * (layout.ts G_*) whose list heads and counters the lists update: the LRU
- * heads (G_LRU) and the buddy free_area heads and nr_free (G_ZONE_AREA).
+ * heads (G_LRU) and the buddy free_area heads and nr_free (G_ZONE_AREA);
+ * and each mm's first line (MM_RSS, mmap_cache: the fields a fault reads
+ * and writes, layout.ts MM_*), which the threads of one process share and
+ * bounce between their CPUs at every fault — the cost that made 2.6.34 split
+ * the rss counters per thread (SPLIT_RSS_COUNTING); its second line, the
+ * locks, is the lock library's. A pte table's own struct page (its count
+ * of entries, PG_PT_NR) is a struct page line like any other.
  * A lock word's line is transferred by the lock library (conductor.ts
  * vt_acquired: from the lock's previous acquirer); lock_line_acquired then
  * records the acquirer as the holder of that line, so the list heads beside
@@ -64,7 +70,7 @@ let myXfers = 0;
 let myXferNs = 0;
 let f: Float64Array = new Float64Array(0);
 
-const statsBase = (l: Layout) => l.vtLines + (l.nrFrames + NR_GLOBAL_LINES) * VT_LINE_WORDS;
+const statsBase = (l: Layout) => l.vtLines + (l.nrFrames + NR_GLOBAL_LINES + l.maxMm) * VT_LINE_WORDS;
 
 /** The orchestrator, before a virtual-clock run: nobody holds any line, nothing transferred. */
 export function coherence_reset(wv: Int32Array, l: Layout): void {
@@ -153,6 +159,16 @@ export function page_line_r(pfn: number): number {
 /** Virtual ns for this CPU to write global line `g` (layout.ts G_*; 0 on the host clock). */
 export function global_line_w(g: number): number {
   return on ? take(base + (nrFrames + g) * VT_LINE_WORDS) : 0;
+}
+
+/** Virtual ns for this CPU to write mm `mm`'s field line (MM_RSS, mmap_cache; 0 on the host clock). */
+export function mm_line_w(mm: number): number {
+  return on ? take(base + (nrFrames + NR_GLOBAL_LINES + mm) * VT_LINE_WORDS) : 0;
+}
+
+/** Virtual ns for this CPU to read mm `mm`'s field line (find_vma; 0 on the host clock). */
+export function mm_line_r(mm: number): number {
+  return on ? share(base + (nrFrames + NR_GLOBAL_LINES + mm) * VT_LINE_WORDS) : 0;
 }
 
 /**

@@ -19,7 +19,7 @@
  * reading/installing the pte; page_add_rmap/page_remove_rmap inside it.
  * Hot path (anonymous write fault) allocates nothing.
  */
-import { charge, COST, C_FAULT, C_FAULT_WALK } from '../timing/index.js';
+import { charge, page_line_w, mm_line_w, COST, C_FAULT, C_FAULT_WALK } from '../timing/index.js';
 import {
   NIL,
   PG_FLAGS,
@@ -83,6 +83,8 @@ function set_pte_new(cpu: Cpu, ptPfn: number, slot: number, pfn: number, prot: n
   Atomics.store(w, cpu.l.frames + pteAddrOf(ptPfn, slot), mk_pte(pfn, prot));
   w[pageStruct(cpu.l, ptPfn) + PG_PT_NR]!++;
   Atomics.add(w, mmBase(cpu.l, mm) + MM_RSS, 1);
+  // the table's struct page and the mm's rss line: a thread's sibling on another CPU wrote them last (a locked add: one after the other)
+  charge(page_line_w(ptPfn) + mm_line_w(mm));
 }
 
 /**
@@ -98,6 +100,7 @@ function do_anonymous_page(cpu: Cpu, mm: number, vma: number, addr: number, ptPf
     if (w[ptep] === 0) {
       Atomics.store(w, ptep, mk_pte(ZERO_PFN, _PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED));
       w[pageStruct(cpu.l, ptPfn) + PG_PT_NR]!++;
+      charge(page_line_w(ptPfn));
     }
     pte_unlock(cpu, ptl);
     return VM_FAULT_MINOR;

@@ -23,6 +23,7 @@ import { flush_tlb_mm } from '../mm/tlb.js';
 import { page_remove_rmap } from '../rmap/index.js';
 import { ZERO_PFN } from '../mm/page_ref.js';
 import { free_swap_and_cache, free_pages_and_swap_cache } from '../reclaim/swap_state.js';
+import { charge, page_line_w, mm_line_w } from '../timing/index.js';
 import type { Cpu } from './cpu.js';
 
 /** Clear the ptes of [start, end) inside one pte table (end within the same 4 MiB). */
@@ -33,6 +34,7 @@ function zap_pte_range(cpu: Cpu, mm: number, vma: number, ptPfn: number, start: 
   let nr = 0;
   let rss = 0;
   let present = 0;
+  let cleared = 0;
   const ptl = pte_lock(cpu, mm, ptPfn, SITE.zap_pte_range);
   for (let addr = start; addr < end; addr = (addr + 4096) >>> 0) {
     const slot = pte_index(addr);
@@ -41,6 +43,7 @@ function zap_pte_range(cpu: Cpu, mm: number, vma: number, ptPfn: number, start: 
     if (w[ptep] === 0) continue;
     const pte = Atomics.exchange(w, ptep, 0); // ptep_get_and_clear
     w[pageStruct(l, ptPfn) + PG_PT_NR]!--;
+    cleared++;
     if (pte_present(pte)) {
       const pfn = pte_pfn(pte);
       present++; // a TLB may cache it, the ZERO_PAGE's too
@@ -53,8 +56,12 @@ function zap_pte_range(cpu: Cpu, mm: number, vma: number, ptPfn: number, start: 
       free_swap_and_cache(cpu, pte);
     }
   }
+  if (cleared !== 0) charge(page_line_w(ptPfn)); // PG_PT_NR, this table's struct page
   pte_unlock(cpu, ptl);
-  if (rss) Atomics.sub(w, mmBase(l, mm) + MM_RSS, rss);
+  if (rss) {
+    Atomics.sub(w, mmBase(l, mm) + MM_RSS, rss);
+    charge(mm_line_w(mm));
+  }
   if (present === 0) return;
   flush_tlb_mm(cpu, mm); // tlb_finish_mmu: nobody can still use these pages
   if (nr !== 0) free_pages_and_swap_cache(cpu, gather, nr);

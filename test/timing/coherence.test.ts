@@ -11,7 +11,7 @@ import { computeLayout, globalLine, pageStruct, G_LRU, PG_LOCKWORD } from '../..
 import { makeConfig } from '../../src/config.js';
 import { loadCostTable, installCosts, COST, C_LINE_CORE, C_LINE_SOCKET, C_LINE_CROSS } from '../../src/timing/cost.js';
 import { setTopology } from '../../src/timing/topology.js';
-import { coherence_attach, coherence_detach, coherence_reset, coherence_stats, page_line_w, page_line_r, global_line_w, page_line_own, lock_line_acquired } from '../../src/timing/coherence.js';
+import { coherence_attach, coherence_detach, coherence_reset, coherence_stats, page_line_w, page_line_r, global_line_w, page_line_own, lock_line_acquired, mm_line_w, mm_line_r } from '../../src/timing/coherence.js';
 import { runMachine } from '../../src/sim/run.js';
 import { buildResults } from '../../src/sim/results.js';
 
@@ -78,6 +78,21 @@ describe('coherence table', () => {
     expect(page_line_w(9)).toBe(0);
   });
 
+  it("an mm's field line is followed apart from every struct page and global line", () => {
+    coherence_reset(w, l);
+    as(0);
+    expect(mm_line_w(3)).toBe(0); // first written: from memory (not a transfer)
+    as(1);
+    expect(mm_line_r(3)).toBe(COST[C_LINE_SOCKET]); // a sibling thread's find_vma after CPU 0's fault wrote MM_RSS
+    expect(mm_line_w(3)).toBe(COST[C_LINE_SOCKET]); // its MM_RSS add: CPU 0's copy invalidated
+    expect(page_line_w(l.nrFrames + 3)).toBe(0); // not an alias of a frame's line past the end
+    expect(global_line_w(3)).toBe(0);
+    expect(mm_line_w(4)).toBe(0); // another mm: another line
+    as(0);
+    expect(mm_line_r(4)).toBe(COST[C_LINE_SOCKET]);
+    expect(mm_line_w(3)).toBe(COST[C_LINE_SOCKET]);
+  });
+
   it('costs nothing when no virtual-clock CPU is attached', () => {
     coherence_reset(w, l);
     as(0);
@@ -89,9 +104,9 @@ describe('coherence table', () => {
 });
 
 describe('line transfers in a virtual-clock run', () => {
-  const run = async (cpus: number) => {
-    const spec = { name: 'page_fault1_processes', regionBytes: 256 * 1024 };
-    const o = await runMachine({ config: { clock: 'virtual', cpus, locks: '2.4', mem: 16 * MiB, swap: 0, populate: true, cost: 'skylake-2s-112' }, spec, opsPerCpu: 4 });
+  const run = async (cpus: number, mode = 'processes', locks = '2.4') => {
+    const spec = { name: `page_fault1_${mode}`, regionBytes: 256 * 1024 };
+    const o = await runMachine({ config: { clock: 'virtual', cpus, locks, mem: 16 * MiB, swap: 0, populate: true, cost: 'skylake-2s-112', quantum: 0 }, spec, opsPerCpu: 4 });
     const r = buildResults(o, { spec, opsPerCpu: 4 });
     expect(r.error).toBeUndefined();
     expect(r.checker.ok).toBe(true);
@@ -103,5 +118,13 @@ describe('line transfers in a virtual-clock run', () => {
     const two = await run(2);
     expect(two.lineTransfers).toBeGreaterThan(0);
     expect(two.lineTransferNs).toBeGreaterThan(0);
+  }, 60_000);
+
+  it("threads bounce their mm's field line and their shared pte table's struct page at every fault; processes do not (bkl: nothing else differs)", async () => {
+    const procs = await run(2, 'processes', 'bkl');
+    const threads = await run(2, 'threads', 'bkl');
+    const faults = 2 * 4 * 64; // 2 CPUs x 4 loops x 64 pages
+    // each fault of a thread: find_vma reads the mm line, the rss add takes it back, the table's struct page moves
+    expect(threads.lineTransfers - procs.lineTransfers).toBeGreaterThan(faults);
   }, 60_000);
 });
