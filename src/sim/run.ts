@@ -37,6 +37,7 @@
  */
 import { Piscina } from 'piscina';
 import { bootMachine } from './boot.js';
+import { jit_setup } from './jit.js';
 import { makeCpu, type Cpu } from '../vm/cpu.js';
 import type { Machine } from '../machine/machine.js';
 import type { Config } from '../config.js';
@@ -143,8 +144,12 @@ async function within<T, F>(p: Promise<T>, ms: number, fallback: F): Promise<T |
   }
 }
 
-/** The CPU worker's file and Node flags: the TypeScript source through tsx, or the compiled build (also test/run-pool.ts's). */
+/**
+ * The CPU worker's file and Node flags: the TypeScript source through tsx, or the compiled build (also test/run-pool.ts's).
+ * It also sets the V8 flag the workers need before any of them starts (jit.ts).
+ */
 export function workerFile(): { filename: string; execArgv: string[] } {
+  jit_setup();
   const ts = import.meta.url.endsWith('.ts');
   const filename = new URL(`../../workers/cpu.${ts ? 'ts' : 'js'}`, import.meta.url).href;
   return { filename, execArgv: ts ? ['--import', 'tsx'] : [] };
