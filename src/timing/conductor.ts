@@ -91,6 +91,10 @@
  * only on clocks and buffer contents, so a seed, config and cost table give
  * the same run on any host under any load.
  *
+ * Host profile (VtTuning.hostProfile, bench/vclock.ts): each thread adds up
+ * its own host time in turn and in the scans above, in this thread's
+ * variables only (vt_host_profile); nothing shared, nothing simulated.
+ *
  * Host mode: vtOn is false and every entry point is one untaken branch.
  */
 import { H_ERROR, H_STOP, VT_HDR_WORDS, VT_SLOT_WORDS, VT_STAMPS, G_KSWAPD, K_WAKE, globalLine, type Layout } from '../machine/layout.js';
@@ -146,7 +150,7 @@ export interface VtHostProfile {
 }
 let prof = false;
 const hp: VtHostProfile = { turnMs: 0, conductorMs: 0, turns: 0, slept: 0 };
-/** performance.now() when this thread last got the turn, or started a conductor scan */
+/** performance.now() when this thread last got the turn */
 let turnT0 = 0;
 
 /** This thread's host profile of the run it last took part in (zeros unless VtTuning.hostProfile). */
@@ -560,8 +564,9 @@ function wake_scan(): void {
  * read of the word: under the virtual clock only turn holders write the words
  * CPUs park on, and each hand-over (VS_GO's store, wait and load) orders the
  * last holder's writes before this one's reads, as for the conductor's own
- * words. (Atomics.load was a builtin call per parked slot per scan, and a
- * release scans every slot: at 64 CPUs, ~58 parked, 1/10 of the host time.)
+ * words. (Atomics.load is not inlined: a builtin call per parked slot per
+ * scan, 3.5% of the CPU threads' host time at 64 CPUs by `perf`, where a
+ * release scans ~58 parked slots.)
  */
 function wakeable(b: number): boolean {
   if (w[b + VS_STATE] !== ST_PARKED) return false;
