@@ -28,13 +28,14 @@ describe('worker JIT across runs (sim/jit.ts)', () => {
   it("a worker's second run does not throw away the fault path its first compiled", () => {
     const [first, second, third] = traceRuns('untracked');
     expect(first!.optimized).toBeGreaterThan(20);
-    expect(second!.invalidated).toBe(0);
-    expect(third!.invalidated).toBe(0);
+    // (a first run's late paths may still change a map or two; the fault path's ~50 functions do not go)
+    expect(second!.invalidated).toBeLessThanOrEqual(3);
+    expect(third!.invalidated).toBeLessThanOrEqual(3);
   });
 
   it('with field types tracked (V8 default) it does: the check above can fail', () => {
     const [first, second] = traceRuns('tracked');
     expect(first!.optimized).toBeGreaterThan(20);
-    expect(second!.invalidated).toBeGreaterThan(10);
+    expect(second!.invalidated).toBeGreaterThan(20);
   });
 });
