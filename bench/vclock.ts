@@ -14,10 +14,13 @@
  *             quantum and 10 µs: the relative differences.
  *   speed     page_fault1_processes under split at 1, 16, 64, 128 CPUs,
  *             with strict and with stamped releases (conductor.ts): simulated
- *             faults per host second, host seconds, hand-overs per fault (in
- *             all and by why the giver stopped), host RSS; at 64 CPUs also
- *             a larger quantum, a spin before sleeping on the turn word, and
- *             8 MiB per CPU (the rate once every worker's JIT has warmed).
+ *             faults per host second, host seconds, process CPU seconds,
+ *             hand-overs per fault (in all and by why the giver stopped),
+ *             where the host time per fault went (conductor.ts hostProfile:
+ *             in turn, of it the conductor's scans, and between turns), host
+ *             RSS; at 64 CPUs also a larger quantum, a spin before sleeping
+ *             on the turn word, 8 MiB per CPU, and the first 64-CPU stamped
+ *             row again once the pool's workers are warm.
  *   validate  `smpvm calibrate`'s host table measured in the same run, then
  *             page_fault1 processes/threads under each lock scheme at 1 and 2
  *             CPUs on both clocks: virtual / host faults per second. Host
@@ -43,7 +46,7 @@ import { calibrate, withRoundTrip, hostRate } from '../src/sim/calibrate.js';
 import { lineRoundTripNs } from '../src/sim/hostprobe.js';
 import { checkCostTable } from '../src/timing/cost.js';
 import { IdleSampler } from '../src/cli/progress.js';
-import type { VtTuning } from '../src/timing/conductor.js';
+import type { VtTuning, VtHostProfile } from '../src/timing/conductor.js';
 
 const MiB = 1 << 20;
 const IMPLS = ['tas', 'ttas', 'ticket', 'mcs', 'futex'] as const;
@@ -55,9 +58,16 @@ interface Point {
   hostS: number;
   handoffs: number;
   handoffsBy: Record<string, number>;
+  /** runs the pool's workers had made before this one (0: fresh workers, their JIT cold) */
+  poolRuns: number;
+  /** process CPU seconds over the host seconds' span (every thread: the CPUs, V8's compiler and GC threads, the main thread) */
+  cpuS: number;
+  /** with vtTuning.hostProfile: the CPU threads' host profiles summed (timing/conductor.ts VtHostProfile) */
+  vtHost?: VtHostProfile;
 }
 
 const pools = new Map<number, Piscina>();
+const poolRuns = new Map<Piscina, number>();
 function pool(threads: number): Piscina {
   let p = pools.get(threads);
   if (!p) {
@@ -71,11 +81,33 @@ function pool(threads: number): Piscina {
 async function point(config: Record<string, unknown>, spec: { name: string; [k: string]: unknown }, opsPerCpu: number, vtTuning: VtTuning = {}): Promise<Point> {
   const cpus = config.cpus as number;
   const threads = [...pools.keys()].find((k) => k >= cpus + 1) ?? cpus + 1;
-  const o = await runMachine({ config: { clock: 'virtual', swap: 0, populate: true, ...config }, spec, opsPerCpu, pool: pool(threads), vtTuning });
+  const p = pool(threads);
+  const runsBefore = poolRuns.get(p) ?? 0;
+  poolRuns.set(p, runsBefore + 1);
+  const o = await runMachine({ config: { clock: 'virtual', swap: 0, populate: true, ...config }, spec, opsPerCpu, pool: p, vtTuning });
   const res = buildResults(o, { spec, opsPerCpu });
   if (res.error || !res.checker.ok) throw new Error(`${spec.name} at ${cpus} CPUs: ${res.error?.message ?? res.checker.violations[0]}`);
   const units = res.ops;
-  return { res, units, perVirtualSec: res.opsPerSec, hostS: res.hostSeconds, handoffs: res.virtual?.handoffs ?? 0, handoffsBy: res.virtual?.handoffsBy ?? {} };
+  let vtHost: VtHostProfile | undefined;
+  for (const r of [...o.perCpu, o.kswapd]) {
+    if (!r?.vtHost) continue;
+    vtHost ??= { turnMs: 0, conductorMs: 0, turns: 0, slept: 0 };
+    vtHost.turnMs += r.vtHost.turnMs;
+    vtHost.conductorMs += r.vtHost.conductorMs;
+    vtHost.turns += r.vtHost.turns;
+    vtHost.slept += r.vtHost.slept;
+  }
+  return {
+    res,
+    units,
+    perVirtualSec: res.opsPerSec,
+    hostS: res.hostSeconds,
+    handoffs: res.virtual?.handoffs ?? 0,
+    handoffsBy: res.virtual?.handoffsBy ?? {},
+    poolRuns: runsBefore,
+    cpuS: (o.cpuMs ?? NaN) / 1000,
+    vtHost,
+  };
 }
 
 const counter = (cpus: number, lockImpl: string, quantum = DEFAULT_QUANTUM_NS) =>
@@ -133,11 +165,15 @@ const rssMiB = () => process.memoryUsage().rss / MiB;
 async function speed(): Promise<unknown> {
   console.log('\n## speed and size: page_fault1_processes, split, skylake-2s-112, 1 MiB region per CPU (8 MiB: the longer rows)');
   console.log('releases: strict (every release hands over if another clock is lower) or stamped (conductor.ts release stamps)');
-  console.log('cpus  lock    region  quantum  releases  spin    faults  virtual faults/s  host s  faults/host-s  hand-overs/fault  host RSS MiB  hand-overs/fault by why');
+  console.log('run: how many runs the pool\'s workers had made before (0: fresh workers, V8 compiles the fault path in each of them during the row)');
+  console.log('CPU s: process CPU time over the host seconds (all threads: V8\'s compiler and GC threads too); host µs per fault = in turn (of it conductor scans) + between turns');
+  console.log(
+    'cpus  lock    region  quantum  releases  spin  run    faults  virtual faults/s  host s  CPU s  faults/host-s  hand-overs/fault  host µs/fault: turn (conductor) + between  µs/hand-over  host RSS MiB  hand-overs/fault by why',
+  );
   const out = [];
   const Q = DEFAULT_QUANTUM_NS;
-  // [cpus, quantum, strict releases, spin before sleep, MiB per CPU, spinlock implementation]
-  const cases: [number, number, boolean, number, number, string?][] = [
+  // [cpus, quantum, strict releases, spin before sleep, MiB per CPU, spinlock implementation, host profile]
+  const cases: [number, number, boolean, number, number, string?, boolean?][] = [
     [1, Q, true, 0, 1],
     [1, Q, false, 0, 1],
     [1, Q, false, 0, 8],
@@ -149,6 +185,10 @@ async function speed(): Promise<unknown> {
     [64, 10_000, false, 0, 1],
     [64, Q, false, 0, 8],
     [64, Q, false, 2000, 8],
+    // the headline row again, its workers' JIT warm: what the first runs of the pool paid for
+    // compiling; once without the host profile (its performance.now() calls cost host time too)
+    [64, Q, false, 0, 1, 'ticket', false],
+    [64, Q, false, 0, 1],
     [128, Q, true, 0, 1],
     [128, Q, false, 0, 1],
     // MCS spinlocks: at 128 CPUs two collapsed ticket locks compete for the convoy, and the
@@ -156,16 +196,43 @@ async function speed(): Promise<unknown> {
     [128, Q, true, 0, 1, 'mcs'],
     [128, Q, false, 0, 1, 'mcs'],
   ];
-  for (const [cpus, q, strict, spin, mib, lockImpl = 'ticket'] of cases) {
+  for (const [cpus, q, strict, spin, mib, lockImpl = 'ticket', hostProfile = true] of cases) {
     const p = await point({ cpus, locks: 'split', lockImpl, quantum: q, mem: Math.max(64, cpus * 3 * mib) * MiB }, { name: 'page_fault1_processes', regionBytes: mib * MiB }, 8, {
       spinBeforeSleep: spin,
       strictReleases: strict,
+      hostProfile,
     });
     const by = Object.entries(p.handoffsBy).map(([k, v]) => `${k} ${(v / p.units).toFixed(2)}`).join(', ');
-    const row = { cpus, lockImpl, regionMiB: mib, quantum: q, releases: strict ? 'strict' : 'stamped', spin, faults: p.units, perVirtualSec: p.perVirtualSec, hostS: p.hostS, faultsPerHostS: p.units / p.hostS, handoffsPerFault: p.handoffs / p.units, handoffsBy: p.handoffsBy, rssMiB: rssMiB() };
+    const h = p.vtHost ?? { turnMs: NaN, conductorMs: NaN, turns: NaN, slept: NaN };
+    const hostMs = p.hostS * 1000;
+    const perFault = (ms: number) => (ms * 1000) / p.units;
+    const between = hostMs - h.turnMs;
+    const row = {
+      cpus,
+      lockImpl,
+      regionMiB: mib,
+      quantum: q,
+      releases: strict ? 'strict' : 'stamped',
+      spin,
+      hostProfile,
+      poolRuns: p.poolRuns,
+      faults: p.units,
+      perVirtualSec: p.perVirtualSec,
+      hostS: p.hostS,
+      cpuS: p.cpuS,
+      faultsPerHostS: p.units / p.hostS,
+      handoffsPerFault: p.handoffs / p.units,
+      handoffsBy: p.handoffsBy,
+      hostUsPerFault: hostProfile ? { turn: perFault(h.turnMs), conductor: perFault(h.conductorMs), between: perFault(between) } : null,
+      usPerHandoff: hostProfile && p.handoffs ? (between * 1000) / p.handoffs : null,
+      sleptPct: hostProfile && h.turns ? (h.slept / h.turns) * 100 : null,
+      rssMiB: rssMiB(),
+    };
     out.push(row);
+    const u = row.hostUsPerFault;
+    const split = u ? `${u.turn.toFixed(1)} (${u.conductor.toFixed(1)}) + ${u.between.toFixed(1)}` : 'not profiled';
     console.log(
-      `${String(cpus).padStart(4)}  ${lockImpl.padEnd(6)}  ${`${mib}M`.padStart(6)}  ${String(q).padStart(7)}  ${row.releases.padStart(8)}  ${String(spin).padStart(4)}  ${String(p.units).padStart(8)}  ${fmtRate(p.perVirtualSec).padStart(16)}  ${p.hostS.toFixed(2).padStart(6)}  ${fmtRate(row.faultsPerHostS).padStart(13)}  ${row.handoffsPerFault.toFixed(2).padStart(16)}  ${row.rssMiB.toFixed(0).padStart(12)}  ${by}`,
+      `${String(cpus).padStart(4)}  ${lockImpl.padEnd(6)}  ${`${mib}M`.padStart(6)}  ${String(q).padStart(7)}  ${row.releases.padStart(8)}  ${String(spin).padStart(4)}  ${String(p.poolRuns).padStart(3)}  ${String(p.units).padStart(8)}  ${fmtRate(p.perVirtualSec).padStart(16)}  ${p.hostS.toFixed(2).padStart(6)}  ${p.cpuS.toFixed(1).padStart(5)}  ${fmtRate(row.faultsPerHostS).padStart(13)}  ${row.handoffsPerFault.toFixed(2).padStart(16)}  ${split.padStart(40)}  ${(row.usPerHandoff?.toFixed(0) ?? '-').padStart(12)}  ${row.rssMiB.toFixed(0).padStart(12)}  ${by}`,
     );
   }
   return out;

@@ -43,7 +43,7 @@ import { sys_swapoff } from '../reclaim/swapoff.js';
 import { workloadByName, type WorkloadSpec, type WorkloadSetup } from '../workload/index.js';
 import { kswapd_run } from '../reclaim/kswapd.js';
 import { rmap_vt_sample } from './rmap_sample.js';
-import { vt_abort, vt_loop_left, vt_sample_due, vt_checkpoint_due, vt_checkpoint_park, vt_begin, vt_end, vt_setup_done, vt_done, vt_now, charge, vtOn, COST, C_USER_STEP, type VtTuning } from '../timing/index.js';
+import { vt_abort, vt_loop_left, vt_sample_due, vt_checkpoint_due, vt_checkpoint_park, vt_begin, vt_end, vt_setup_done, vt_done, vt_now, charge, vtOn, COST, C_USER_STEP, vt_host_profile, type VtTuning, type VtHostProfile } from '../timing/index.js';
 
 export interface CpuTask {
   sab: SharedArrayBuffer;
@@ -77,6 +77,8 @@ export interface CpuResult {
   latency?: Float64Array;
   /** what one latency sample times (the workload's result().latencyOf) */
   latencyOf?: string;
+  /** virtual clock with VtTuning.hostProfile: where this CPU's thread spent host time (timing/conductor.ts) */
+  vtHost?: VtHostProfile;
   /** atNs: the CPU's virtual time when it threw (virtual clock) */
   error?: { cpu: number; op: string; message: string; stack?: string; atNs?: number };
 }
@@ -114,7 +116,7 @@ export function runCpuTask(t: CpuTask): CpuResult {
   else start_barrier(w);
   if (!inst) {
     Atomics.sub(w, H_RUNNING, 1);
-    leave(virtual);
+    leave(virtual, t, res);
     return res;
   }
   w[cpu.pc + PC_STATE] = 1;
@@ -170,18 +172,19 @@ export function runCpuTask(t: CpuTask): CpuResult {
   res.ops = ops;
   res.units = units;
   cpu_done(w, cpu.pc);
-  leave(virtual);
+  leave(virtual, t, res);
   return res;
 }
 
 /** Time since t0 in ms: virtual time under the virtual clock (which starts at 0; also after an abort), else host time. */
 const elapsed = (t0: number, virtual: boolean) => (virtual ? vt_now() / 1e6 : performance.now() - t0);
 
-/** Leave the virtual clock: hand the turn on for good. */
-function leave(virtual: boolean): void {
+/** Leave the virtual clock: hand the turn on for good (and report the host profile, if asked for). */
+function leave(virtual: boolean, t: CpuTask, res: CpuResult): void {
   if (!virtual) return;
   vt_done();
   vt_end();
+  if (t.vtTuning?.hostProfile) res.vtHost = vt_host_profile();
 }
 
 /**
@@ -211,7 +214,7 @@ function runKswapdTask(t: CpuTask): CpuResult {
   }
   res.elapsedMs = elapsed(t0, virtual);
   cpu_done(w, cpu.pc);
-  leave(virtual);
+  leave(virtual, t, res);
   return res;
 }
 

@@ -37,6 +37,7 @@
  */
 import { Piscina } from 'piscina';
 import { bootMachine } from './boot.js';
+import { jit_setup } from './jit.js';
 import { makeCpu, type Cpu } from '../vm/cpu.js';
 import type { Machine } from '../machine/machine.js';
 import type { Config } from '../config.js';
@@ -121,6 +122,8 @@ export interface RunOutcome {
   kswapd?: CpuResult;
   /** the rmap scheme's metadata, sampled while the CPUs ran (rmap_sample.ts) */
   rmap: RmapOverhead;
+  /** process CPU milliseconds (every thread: the CPUs, V8's compiler and GC threads, this one) over the same span */
+  cpuMs?: number;
   /** host milliseconds from the gate to the end (durationMs is virtual under the virtual clock) */
   hostMs: number;
   /** virtual clock: turns handed over and parks; cache-line transfers (timing/coherence.ts) and their virtual ns */
@@ -144,8 +147,12 @@ async function within<T, F>(p: Promise<T>, ms: number, fallback: F): Promise<T |
   }
 }
 
-/** The CPU worker's file and Node flags: the TypeScript source through tsx, or the compiled build (also test/run-pool.ts's). */
+/**
+ * The CPU worker's file and Node flags: the TypeScript source through tsx, or the compiled build (also test/run-pool.ts's).
+ * It also sets the V8 flag the workers need before any of them starts (jit.ts).
+ */
 export function workerFile(): { filename: string; execArgv: string[] } {
+  jit_setup();
   const ts = import.meta.url.endsWith('.ts');
   const filename = new URL(`../../workers/cpu.${ts ? 'ts' : 'js'}`, import.meta.url).href;
   return { filename, execArgv: ts ? ['--import', 'tsx'] : [] };
@@ -298,6 +305,7 @@ export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
   const vtCheckNs = virtual && m.cfg.checkpointUs > 0 ? m.cfg.checkpointUs * 1000 : Infinity;
   if (virtual) vt_init(w, m.layout, nk ? [...Array(n).keys(), kswapdCpu(m.layout)] : [...Array(n).keys()], vtCheckNs);
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   Atomics.store(w, H_GATE, 1);
   Atomics.notify(w, H_GATE);
   // rmap metadata samples count while every CPU runs (the last one is the run's end). This sampler
@@ -393,6 +401,8 @@ export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
   }
   const perCpu = collected;
   const hostMs = performance.now() - t0;
+  const cpuUsed = process.cpuUsage(cpu0);
+  const cpuMs = (cpuUsed.user + cpuUsed.system) / 1000;
   // the run lasted from the gate until the slowest CPU stopped working
   const durationMs = perCpu.length ? Math.max(...perCpu.map((r) => r.elapsedMs)) : hostMs;
   if (!opts.pool) await pool.destroy();
@@ -428,7 +438,7 @@ export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
   }
   const vt = vst && { handoffs: vst.handoffs, handoffsBy: vst.handoffsBy, parks: vst.parks, lineTransfers: vst.lineTransfers, lineTransferNs: vst.lineTransferNs };
   const rmapR = virtual ? rmap_vt_overhead(m, rmap.r.scheme) : rmap.r;
-  return { m, perCpu, durationMs, checker, checkpoints: { done: cpDone, violations: cpVio }, error, kswapd, rmap: rmapR, hostMs, vt };
+  return { m, perCpu, durationMs, checker, checkpoints: { done: cpDone, violations: cpVio }, error, kswapd, rmap: rmapR, hostMs, cpuMs, vt };
 }
 
 /** What every CPU slot (and kswapd and the monitor) holds by lockdep's held stacks (the last may be awaited); empty without lockdep. */
