@@ -24,7 +24,11 @@
  *   validate  `smpvm calibrate`'s host table measured in the same run, then
  *             page_fault1 processes/threads under each lock scheme at 1 and 2
  *             CPUs on both clocks: virtual / host faults per second. Host
- *             points after a warm-up; a 2-CPU point has the line round trip
+ *             points after a warm-up, each read against a reference run
+ *             (1-CPU split processes, calibrate's fit) just before it, and
+ *             the median of HOST_REPS such pairs taken in as many passes
+ *             over the rows; the ratio printed raw and normalised by the
+ *             reference (this VM's speed drifts by tens of %); a 2-CPU point has the line round trip
  *             measured just before and after it (retried if it moved by more
  *             than 1.5x) and its virtual run prices lines by their mean.
  *             Virtual points at quantum 0: the model, without the quantum's
@@ -42,7 +46,7 @@ import { buildResults, type RunResults } from '../src/sim/results.js';
 import type { Piscina } from 'piscina';
 import { DEFAULT_QUANTUM_NS } from '../src/config.js';
 import { writeResult, fmtRate, isMain } from './common.js';
-import { calibrate, withRoundTrip, hostRate } from '../src/sim/calibrate.js';
+import { calibrate, withRoundTrip, hostRate, HOST_REPS } from '../src/sim/calibrate.js';
 import { lineRoundTripNs } from '../src/sim/hostprobe.js';
 import { checkCostTable } from '../src/timing/cost.js';
 import { IdleSampler } from '../src/cli/progress.js';
@@ -297,27 +301,45 @@ async function validate(): Promise<unknown> {
   const cal = await calibrate((s) => console.log(`calibrate: ${s}`));
   const table = checkCostTable(cal.table, 'host');
   console.log(`host line round trip at calibration ${cal.roundTripNs === null ? 'not measured' : `${cal.roundTripNs.toFixed(0)} ns`}`);
-  console.log('2-CPU rows: lines priced at half the round trip measured around that row\'s host run (mean of before and after)');
+  console.log(`this VM's speed moves by up to 40% from one minute to the next; so each row's host run has a reference run just before it`);
+  console.log(`(page_fault1_processes under split on 1 CPU: calibrate's fit) and is read as host/reference; the row is the median of ${HOST_REPS}`);
+  console.log(`such pairs, one in each of ${HOST_REPS} passes over the rows. virtual/host is the raw ratio; "normalised" divides the model's`);
+  console.log('row/reference by the host\'s: the model against the host with the host\'s drift taken out');
+  console.log('2-CPU rows: lines priced at half the round trip measured around that (median) host run (mean of before and after)');
   console.log('virtual runs at quantum 0 (strict discrete-event order: the model itself, not the quantum\'s approximation of it)');
-  console.log('locks  mode        cpus  host faults/s  idle %  round trip ns (before/after)  virtual faults/s  virtual/host');
-  const out = [];
-  for (const locks of ['bkl', '2.4', 'split'] as const) {
-    for (const mode of ['processes', 'threads'] as const) {
-      for (const cpus of [1, 2]) {
-        const spec = { name: `page_fault1_${mode}`, regionBytes: MiB };
-        const config = { cpus, locks, mem: 64 * MiB, swap: 0, populate: true };
-        let h = await hostPoint(config, spec);
-        for (let a = 1; a < HOST_ATTEMPTS && unsteady(h); a++) h = await hostPoint(config, spec);
-        const rtt = h.rttBefore && h.rttAfter ? (h.rttBefore + h.rttAfter) / 2 : null;
-        const rowTable = rtt === null ? table : checkCostTable(withRoundTrip(cal.table, rtt), 'host');
-        const v = await point({ ...config, cost: rowTable, quantum: 0 }, spec, 16);
-        const row = { locks, mode, cpus, hostRate: h.rate, idlePct: h.idlePct, rttBefore: h.rttBefore, rttAfter: h.rttAfter, roundTripDrift: drift(h), timeSliced: sliced(h), virtualRate: v.perVirtualSec, ratio: v.perVirtualSec / h.rate };
-        out.push(row);
-        const rttCol = h.rttBefore && h.rttAfter ? `${h.rttBefore.toFixed(0)}/${h.rttAfter.toFixed(0)}${sliced(h) ? ' time-sliced' : drift(h) > ROUND_TRIP_DRIFT ? ' moved' : ''}` : '-';
-        console.log(`${locks.padEnd(6)} ${mode.padEnd(10)} ${String(cpus).padStart(4)}  ${fmtRate(h.rate).padStart(13)}  ${(row.idlePct ?? NaN).toFixed(1).padStart(6)}  ${rttCol.padStart(28)}  ${fmtRate(v.perVirtualSec).padStart(16)}  ${row.ratio.toFixed(2).padStart(12)}`);
-      }
+  console.log('locks  mode        cpus  host faults/s  reference  host/ref range  idle %  round trip ns (before/after)  virtual faults/s  virtual/host  normalised');
+  const rows = (['bkl', '2.4', 'split'] as const).flatMap((locks) =>
+    (['processes', 'threads'] as const).flatMap((mode) =>
+      [1, 2].map((cpus) => ({ locks, mode, cpus, spec: { name: `page_fault1_${mode}`, regionBytes: MiB }, config: { cpus, locks, mem: 64 * MiB, swap: 0, populate: true }, hs: [] as (HostPoint & { ref: number })[] })),
+    ),
+  );
+  const refSpec = { name: 'page_fault1_processes', regionBytes: MiB };
+  const refConfig = { cpus: 1, locks: 'split', mem: 64 * MiB, swap: 0, populate: true };
+  for (let r = 0; r < HOST_REPS; r++) {
+    for (const row of rows) {
+      const ref = await hostPoint(refConfig, refSpec);
+      let h = await hostPoint(row.config, row.spec);
+      for (let a = 1; a < HOST_ATTEMPTS && unsteady(h); a++) h = await hostPoint(row.config, row.spec);
+      row.hs.push({ ...h, ref: ref.rate });
     }
   }
+  const vRef = (await point({ ...refConfig, cost: table, quantum: 0 }, refSpec, 16)).perVirtualSec;
+  const out = [];
+  for (const { locks, mode, cpus, spec, config, hs } of rows) {
+    hs.sort((a, b) => a.rate / a.ref - b.rate / b.ref);
+    const h = hs[HOST_REPS >> 1]!;
+    const rel = h.rate / h.ref;
+    const rtt = h.rttBefore && h.rttAfter ? (h.rttBefore + h.rttAfter) / 2 : null;
+    const rowTable = rtt === null ? table : checkCostTable(withRoundTrip(cal.table, rtt), 'host');
+    const v = await point({ ...config, cost: rowTable, quantum: 0 }, spec, 16);
+    const normalised = v.perVirtualSec / vRef / rel;
+    const row = { locks, mode, cpus, hostRate: h.rate, referenceRate: h.ref, hostRelative: hs.map((x) => x.rate / x.ref), idlePct: h.idlePct, rttBefore: h.rttBefore, rttAfter: h.rttAfter, roundTripDrift: drift(h), timeSliced: sliced(h), virtualRate: v.perVirtualSec, virtualReferenceRate: vRef, ratio: v.perVirtualSec / h.rate, normalised };
+    out.push(row);
+    const rttCol = h.rttBefore && h.rttAfter ? `${h.rttBefore.toFixed(0)}/${h.rttAfter.toFixed(0)}${sliced(h) ? ' time-sliced' : drift(h) > ROUND_TRIP_DRIFT ? ' moved' : ''}` : '-';
+    const range = `${(hs[0]!.rate / hs[0]!.ref).toFixed(2)}-${(hs[HOST_REPS - 1]!.rate / hs[HOST_REPS - 1]!.ref).toFixed(2)}`;
+    console.log(`${locks.padEnd(6)} ${mode.padEnd(10)} ${String(cpus).padStart(4)}  ${fmtRate(h.rate).padStart(13)}  ${fmtRate(h.ref).padStart(9)}  ${range.padStart(14)}  ${(row.idlePct ?? NaN).toFixed(1).padStart(6)}  ${rttCol.padStart(28)}  ${fmtRate(v.perVirtualSec).padStart(16)}  ${row.ratio.toFixed(2).padStart(12)}  ${normalised.toFixed(2).padStart(10)}`);
+  }
+  console.log(`virtual reference (page_fault1_processes, split, 1 CPU): ${fmtRate(vRef)} faults/s`);
   return { roundTripNs: cal.roundTripNs, table: cal.table, rows: out };
 }
 
