@@ -153,9 +153,15 @@ async function quantum(): Promise<unknown> {
   for (const locks of ['split', 'bkl'] as const) {
     await row(`page_fault1_processes ${locks} 16 CPUs`, async (q) => (await point({ cpus: 16, locks, quantum: q, mem: 64 * MiB }, { name: 'page_fault1_processes', regionBytes: MiB }, 8)).perVirtualSec);
   }
-  // two CPUs taking zone->lock twice a fault (2.4: no per-CPU page lists): where the quantum's error shows most
-  for (const locks of ['2.4', 'split'] as const) {
-    await row(`page_fault1_processes ${locks} 2 CPUs`, async (q) => (await point({ cpus: 2, locks, quantum: q, mem: 64 * MiB }, { name: 'page_fault1_processes', regionBytes: MiB }, 8)).perVirtualSec);
+  // a few CPUs taking zone->lock twice a fault (2.4: no per-CPU page lists): where the quantum's error shows most; how it falls with the CPU count
+  for (const cpus of [2, 4, 8, 16]) {
+    for (const locks of cpus === 16 ? (['2.4'] as const) : (['2.4', 'split'] as const)) {
+      await row(`page_fault1_processes ${locks} ${cpus} CPUs`, async (q) => (await point({ cpus, locks, quantum: q, mem: 64 * MiB }, { name: 'page_fault1_processes', regionBytes: MiB }, 8)).perVirtualSec);
+    }
+  }
+  // threads: the mm's own line and the shared page-table lock move between every pair of faults
+  for (const cpus of [2, 16]) {
+    await row(`page_fault1_threads split ${cpus} CPUs`, async (q) => (await point({ cpus, locks: 'split', quantum: q, mem: 64 * MiB }, { name: 'page_fault1_threads', regionBytes: MiB }, 8)).perVirtualSec);
   }
   // the same with futex mutexes for spinlocks: every wait a quantum's misordering invents is a sleep and a wake-up
   for (const cpus of [2, 16]) {
