@@ -23,6 +23,7 @@ import { trylock_page, unlock_page } from '../../src/sync/pagelock.js';
 import { check_invariants } from '../../src/sim/checker.js';
 import type { CpuBase } from '../../src/machine/cpu.js';
 import { bootR, vmsum } from './helpers.js';
+import { LOCK_SCHEMES } from '../../src/config.js';
 
 const race = vi.hoisted(() => ({ on: false, entry: 0, readahead: -1, read: null as null | ((cpu: CpuBase, entry: number) => number) }));
 vi.mock('../../src/reclaim/swapfile.js', async (importOriginal) => {
@@ -47,9 +48,9 @@ const { swap_count } = await import('../../src/reclaim/swapfile.js');
 const { read_swap_cache_async, add_to_swap, delete_from_swap_cache } = await import('../../src/reclaim/swap_state.js');
 race.read = (cpu, entry) => read_swap_cache_async(cpu, entry, NIL, true);
 
-describe('shmem_writepage and a speculative read of its fresh slot', () => {
+describe.each(LOCK_SCHEMES)('shmem_writepage and a speculative read of its fresh slot (%s)', (locks) => {
   it('keeps the page in its inode, gives the slot back, counts shmem_swapout_raced; the next write-out moves it', () => {
-    const { m, cpu } = bootR({ mem: '2M', swap: '8M', filePages: 16, maxFiles: 4 });
+    const { m, cpu } = bootR({ mem: '2M', swap: '8M', filePages: 16, maxFiles: 4, locks });
     const ino = shmem_inode_new(cpu, 4);
     const mapping = mappingOfInode(ino);
     const pfn = shmem_getpage(cpu, ino, 0, NIL); // the inode cache's reference and ours
@@ -80,7 +81,7 @@ describe('shmem_writepage and a speculative read of its fresh slot', () => {
   });
 
   it('add_to_swap takes another slot (2.6 add_to_swap: -EEXIST, "raced with speculative read_swap_cache_async")', () => {
-    const { cpu } = bootR({ mem: '2M', swap: '8M' });
+    const { cpu } = bootR({ mem: '2M', swap: '8M', locks });
     const pfn = alloc_page(cpu, SITE.test);
     expect(trylock_page(cpu, pfn, SITE.test)).toBe(true);
     race.on = true;
