@@ -22,9 +22,9 @@
  * start, and a CPU that clears ptes and frees pages waits for accesses
  * still in flight — the TLB-shootdown acknowledgement.
  *
- * Debug builds check every TLB hit as the kernel's CONFIG_DEBUG_PAGEALLOC
- * checks a use after free (it unmaps freed pages, so a stale pointer
- * faults): the frame a cached translation reaches must still be in use
+ * Debug builds check every TLB hit and every walk's result as the kernel's
+ * CONFIG_DEBUG_PAGEALLOC checks a use after free (it unmaps freed pages, so
+ * a stale pointer faults): the frame a translation reaches must still be in use
  * (_count > 0, or frozen at 0 by a migration that holds its page lock) and
  * not a page table. The shootdown protocol guarantees it —
  * whoever frees a frame first waits out every access that began before its
@@ -76,8 +76,11 @@ export function user_access(cpu: Cpu, mm: number, addr: number, write: boolean, 
         tlb_access_end(cpu);
         continue;
       }
-      if (pte !== 0) tlb_fill(cpu, mm, vpn, pte);
-    } else if (cpu.debug) debug_pagealloc_hit(cpu, mm, addr, pte);
+      if (pte !== 0) {
+        if (cpu.debug) debug_pagealloc_hit(cpu, mm, addr, pte, 'page walk');
+        tlb_fill(cpu, mm, vpn, pte);
+      }
+    } else if (cpu.debug) debug_pagealloc_hit(cpu, mm, addr, pte, 'TLB entry');
     if (pte !== 0) {
       const f = frames + (pte >>> 12) * PAGE_WORDS + wordInPage;
       if (write) for (let i = 0; i < n; i++) w[f + i] = buf[i]!;
@@ -91,8 +94,14 @@ export function user_access(cpu: Cpu, mm: number, addr: number, write: boolean, 
   }
 }
 
-/** Debug builds: a TLB hit must reach a frame in use that is not a page table (see the header). */
-function debug_pagealloc_hit(cpu: Cpu, mm: number, addr: number, pte: number): void {
+/**
+ * Debug builds: a translation, from the TLB or from a walk, must reach a
+ * frame in use that is not a page table (see the header). A walk is as
+ * safe to check as a hit: whoever clears the pte frees its page only after
+ * a shootdown, which waits for this access to end, and free_pte_table waits
+ * for it too before the table it read goes (tlb_sync_walkers).
+ */
+function debug_pagealloc_hit(cpu: Cpu, mm: number, addr: number, pte: number, how: string): void {
   const pfn = pte >>> 12;
   const p = pageStruct(cpu.l, pfn);
   // _count 0 and unlocked: a locked page at 0 is frozen by a migration (page_freeze_refs), still in use.
@@ -104,7 +113,7 @@ function debug_pagealloc_hit(cpu: Cpu, mm: number, addr: number, pte: number): v
   if (!free && (flags & PG_pgtable) === 0) return;
   tlb_access_end(cpu); // the access is over: a CPU shooting down this one's TLB must not wait for it for ever
   throw new Error(
-    `debug_pagealloc: cpu ${cpu.id}'s TLB entry for mm ${mm} at 0x${addr.toString(16)} reached pfn ${pfn}, which is ${free ? 'free' : 'a page table now'}: a stale translation, a TLB flush missing`,
+    `debug_pagealloc: cpu ${cpu.id}'s ${how} for mm ${mm} at 0x${addr.toString(16)} reached pfn ${pfn}, which is ${free ? 'free' : 'a page table now'}: a stale translation, a TLB flush missing`,
   );
 }
 
@@ -146,8 +155,11 @@ export function user_write_word(cpu: Cpu, mm: number, addr: number, value: numbe
         tlb_access_end(cpu);
         continue;
       }
-      if (pte !== 0) tlb_fill(cpu, mm, vpn, pte);
-    } else if (cpu.debug) debug_pagealloc_hit(cpu, mm, addr, pte);
+      if (pte !== 0) {
+        if (cpu.debug) debug_pagealloc_hit(cpu, mm, addr, pte, 'page walk');
+        tlb_fill(cpu, mm, vpn, pte);
+      }
+    } else if (cpu.debug) debug_pagealloc_hit(cpu, mm, addr, pte, 'TLB entry');
     if (pte !== 0) {
       w[cpu.l.frames + (pte >>> 12) * PAGE_WORDS + ((addr & 0xfff) >>> 2)] = value;
       tlb_access_end(cpu);

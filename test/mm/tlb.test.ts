@@ -22,7 +22,7 @@ import { pte_table, free_pte_table } from '../../src/mm/pgtable.js';
 import { sys_madvise, MADV_DONTNEED } from '../../src/vm/madvise.js';
 import { mmap_write_lock, mmap_write_unlock } from '../../src/sync/scheme.js';
 import { SITE } from '../../src/sync/classes.js';
-import { PAGE_WORDS, PC_TLB_SEQ } from '../../src/machine/layout.js';
+import { PAGE_WORDS, PC_TLB_SEQ, PG_COUNT, pageStruct } from '../../src/machine/layout.js';
 import { lru_add_drain } from '../../src/reclaim/lru.js';
 import { lockStatRows } from '../../src/sync/lockstat_rows.js';
 import { bootR, newProc, mapAnon, put, get, pteOf, vmsum } from '../reclaim/helpers.js';
@@ -81,6 +81,24 @@ describe('per-CPU TLBs', () => {
       }
     });
   }
+
+  it('debug builds: a page walk that reaches a frame freed under its pte throws (debug_pagealloc)', () => {
+    const { cpus } = bootR({ cpus: 2, mem: '4M', swap: 0, debug: true });
+    const [c0, c1] = [cpus[0]!, cpus[1]!];
+    const mm = newProc(c0);
+    const a = mapAnon(c0, mm, 1);
+    expect(put(c0, mm, a, 77)).toBe(0);
+    lru_add_drain(c0);
+    const pfn = tlb_lookup(c0, mm, a >>> 12) >>> 12;
+    expect(tlb_lookup(c1, mm, a >>> 12)).toBe(0); // CPU 1 has no entry: its access walks
+    const count = pageStruct(c0.l, pfn) + PG_COUNT;
+    const refs = Atomics.exchange(c0.w, count, 0); // a put_page too many: freed while a pte still maps it
+    expect(() => user_access(c1, mm, a, false, buf, 1)).toThrow(
+      new RegExp(`^debug_pagealloc: cpu 1's page walk for mm ${mm} at 0x${a.toString(16)} reached pfn ${pfn}, which is free: a stale translation, a TLB flush missing$`),
+    );
+    expect(Atomics.load(c1.w, c1.pc + PC_TLB_SEQ) & 1).toBe(0);
+    Atomics.store(c0.w, count, refs);
+  });
 
   it('debug builds: an access through a stale entry to a freed frame throws (debug_pagealloc) and leaves no access in flight', () => {
     const { cpus } = bootR({ cpus: 2, mem: '4M', swap: 0, inject: 'no_tlb_flush', debug: true });
