@@ -204,6 +204,9 @@ function wait_cpu(cpu: CpuBase, c: number, off: number): number {
   return spins;
 }
 
+/** Is CPU slot c one this CPU must flush or wait for: another slot, in `mask` (or `all`)? */
+const other_in_mask = (cpu: CpuBase, c: number, mask: number, all: boolean) => c !== cpu.id && (all || (mask & cpumask_bit(c)) !== 0);
+
 /**
  * Send flush `tag` to every CPU slot in `mask` but this one and wait for
  * each to acknowledge (leave the access it may be in). `all`: every slot.
@@ -214,7 +217,7 @@ function shootdown(cpu: CpuBase, mask: number, all: boolean, tag: number, site: 
   const n = l.nrCpuSlots;
   let sent = 0;
   for (let c = 0; c < n; c++) {
-    if (c === cpu.id || (!all && (mask & cpumask_bit(c)) === 0)) continue;
+    if (!other_in_mask(cpu, c, mask, all)) continue;
     tlb_post(w, percpuBase(l, c), tag);
     sent++;
   }
@@ -223,7 +226,7 @@ function shootdown(cpu: CpuBase, mask: number, all: boolean, tag: number, site: 
   let t0 = -1;
   let spins = 0;
   for (let c = 0; c < n; c++) {
-    if (c === cpu.id || (!all && (mask & cpumask_bit(c)) === 0)) continue;
+    if (!other_in_mask(cpu, c, mask, all)) continue;
     const off = percpuBase(l, c) + PC_TLB_SEQ;
     if ((Atomics.load(w, off) & 1) === 0) continue;
     if (t0 < 0) t0 = clock_ms();
@@ -246,7 +249,7 @@ export function tlb_sync_walkers(cpu: CpuBase, mm: number): void {
   const l = cpu.l;
   const mask = Atomics.load(w, mmBase(l, mm) + MM_CPUMASK);
   for (let c = 0; c < l.nrCpuSlots; c++) {
-    if (c === cpu.id || (mask & cpumask_bit(c)) === 0) continue;
+    if (!other_in_mask(cpu, c, mask, false)) continue;
     wait_cpu(cpu, c, percpuBase(l, c) + PC_TLB_SEQ);
   }
 }

@@ -127,7 +127,8 @@ function lock_one(cpu: ReclaimCpu, pfn: number, i: number, nptl: number): number
   // under the pte lock: the pte still maps old
   const pte = got === -2 ? 0 : Atomics.load(w, l.frames + pteAddr);
   const ok = pte_present(pte) && pte_pfn(pte) === pfn;
-  if (!ok && got !== -2 && !have && !same) pte_unlock(cpu, got);
+  const tookPtl = got !== -2 && !have && !same; // a split pte lock this call took beside page_table_lock
+  if (!ok && tookPtl) pte_unlock(cpu, got);
   if (!mmHeld && !(ok && same && !have)) mm_ptl_unlock(cpu, mm);
   if (!ok) return -1;
   if (have) return nptl;

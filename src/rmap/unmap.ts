@@ -110,8 +110,9 @@ export function try_to_unmap_one(
   }
   const pte = Atomics.exchange(w, ptep, entry); // ptep_get_and_clear (+ set_pte of the swap entry)
   if (entry === 0) {
-    w[pageStruct(cpu.l, ptPfnOfPteAddr(pteAddr)) + PG_PT_NR]!--;
-    charge(page_line_w(ptPfnOfPteAddr(pteAddr)));
+    const pt = ptPfnOfPteAddr(pteAddr);
+    w[pageStruct(cpu.l, pt) + PG_PT_NR]!--;
+    charge(page_line_w(pt));
   }
   const p = pageStruct(cpu.l, pfn);
   if (pte_dirty(pte)) Atomics.or(w, p + PG_FLAGS, PG_dirty);

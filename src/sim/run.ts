@@ -212,7 +212,10 @@ export const HUNG_MS = 60_000;
 /** The CPUs' progress so far: completed operations and sleeps (PC_OPS, PC_NVCSW: low 31 bits; a change is all that matters). */
 function progress(w: Int32Array, m: Machine, n: number): number {
   let s = 0;
-  for (let c = 0; c < n; c++) s += Atomics.load(w, percpuBase(m.layout, c) + PC_OPS) + Atomics.load(w, percpuBase(m.layout, c) + PC_NVCSW);
+  for (let c = 0; c < n; c++) {
+    const pc = percpuBase(m.layout, c);
+    s += Atomics.load(w, pc + PC_OPS) + Atomics.load(w, pc + PC_NVCSW);
+  }
   return s;
 }
 

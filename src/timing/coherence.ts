@@ -161,14 +161,17 @@ export function global_line_w(g: number): number {
   return on ? take(base + (nrFrames + g) * VT_LINE_WORDS) : 0;
 }
 
+/** The entry of mm `mm`'s field line: after the frames' and the global lines'. */
+const mmEntry = (mm: number) => base + (nrFrames + NR_GLOBAL_LINES + mm) * VT_LINE_WORDS;
+
 /** Virtual ns for this CPU to write mm `mm`'s field line (MM_RSS, mmap_cache; 0 on the host clock). */
 export function mm_line_w(mm: number): number {
-  return on ? take(base + (nrFrames + NR_GLOBAL_LINES + mm) * VT_LINE_WORDS) : 0;
+  return on ? take(mmEntry(mm)) : 0;
 }
 
 /** Virtual ns for this CPU to read mm `mm`'s field line (find_vma; 0 on the host clock). */
 export function mm_line_r(mm: number): number {
-  return on ? share(base + (nrFrames + NR_GLOBAL_LINES + mm) * VT_LINE_WORDS) : 0;
+  return on ? share(mmEntry(mm)) : 0;
 }
 
 /**
