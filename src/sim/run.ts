@@ -103,6 +103,8 @@ export interface RunOptions {
   swapoffAtMs?: number;
   /** the hung-task detector's period (default HUNG_MS; 0: off) */
   hungMs?: number;
+  /** how long a CPU gets to stop after the stop flag before it is reported stuck (default STOP_GRACE_MS; tests of stuck runs) */
+  stopGraceMs?: number;
 }
 
 /** A pool of `threads` CPU workers that runMachine can reuse across runs (RunOptions.pool). */
@@ -221,10 +223,10 @@ function progress(w: Int32Array, m: Machine, n: number): number {
 
 /**
  * The CPUs' results; null if the stop flag went up and some CPU did not stop
- * within STOP_GRACE_MS. `hung.at` is set (performance.now()) if the
+ * within graceMs (STOP_GRACE_MS unless the run says). `hung.at` is set (performance.now()) if the
  * hung-task detector raised the flag after `hung.ms` without an operation.
  */
-async function collect(m: Machine, n: number, all: Promise<CpuResult[]>, tick: () => void, hung: { at: number; ms: number }): Promise<CpuResult[] | null> {
+async function collect(m: Machine, n: number, all: Promise<CpuResult[]>, tick: () => void, hung: { at: number; ms: number }, graceMs: number): Promise<CpuResult[] | null> {
   const w = m.w;
   let res: CpuResult[] | null = null;
   void all.then((r) => (res = r));
@@ -250,7 +252,7 @@ async function collect(m: Machine, n: number, all: Promise<CpuResult[]>, tick: (
     }
     kick_kswapd(m);
     if (stopAt < 0) stopAt = performance.now();
-    else if (performance.now() - stopAt > STOP_GRACE_MS) return null;
+    else if (performance.now() - stopAt > graceMs) return null;
   }
 }
 
@@ -374,11 +376,12 @@ export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
   // conductor reports as a deadlock; and one operation of a big run can take minutes of host time there
   const hungMs = opts.hungMs ?? HUNG_MS;
   const hung = { at: -1, ms: virtual || hungMs <= 0 ? Infinity : hungMs };
-  const collected = await collect(m, n, all, tick, hung);
+  const graceMs = opts.stopGraceMs ?? STOP_GRACE_MS;
+  const collected = await collect(m, n, all, tick, hung, graceMs);
   const hungMsg = hung.at < 0 ? '' : `no CPU completed an operation or slept in ${hung.ms / 1000} s (${((hung.at - t0) / 1000).toFixed(1)} s after the gate): the hung-task detector raised the stop flag`;
   Atomics.store(w, H_STOP, 1); // every CPU is done: kswapd leaves too
   kick_kswapd(m);
-  const kswapd = collected === null ? undefined : await within(kswapdDone, STOP_GRACE_MS, STUCK);
+  const kswapd = collected === null ? undefined : await within(kswapdDone, graceMs, STUCK);
   if (collected === null || kswapd === STUCK) {
     const stuck =
       collected === null ? [...Array(n).keys()].filter((c) => Atomics.load(w, percpuBase(m.layout, c) + PC_STATE) === 1) : [kswapdCpu(m.layout)];
@@ -387,7 +390,7 @@ export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
     const held = held_locks(m, n);
     const message =
       (hungMsg ? `${hungMsg}, and ` : '') +
-      `cpu ${stuck.map((c) => `${c} (in ${op_of(w, m.layout, c, spec.name)})`).join(', ')} did not stop within ${STOP_GRACE_MS / 1000} s of the stop flag: a livelock, or a loop on corrupted state` +
+      `cpu ${stuck.map((c) => `${c} (in ${op_of(w, m.layout, c, spec.name)})`).join(', ')} did not stop within ${graceMs / 1000} s of the stop flag: a livelock, or a loop on corrupted state` +
       (held.length ? `; held locks (the last may be awaited): ${held.join('; ')}` : '');
     const stats = { free: 0, pagetables: 0, user: 0, cached: 0, mapped: 0, reserved: 0 };
     const first = settled.find((r) => r.error)?.error;

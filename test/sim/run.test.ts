@@ -1,7 +1,10 @@
 import { describe, it, expect } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import { runMachine, STOP_GRACE_MS } from '../../src/sim/run.js';
+import { runMachine } from '../../src/sim/run.js';
+
+/** the stuck-run tests' stop grace (STOP_GRACE_MS, 10 s, in real runs): a stuck CPU stays stuck */
+const GRACE_MS = 2000;
 
 describe('run orchestrator (real workers)', () => {
   it('runs page_fault1_processes on 2 CPUs from a barrier and collects per-CPU results', async () => {
@@ -52,13 +55,14 @@ describe('run orchestrator (real workers)', () => {
       durationMs: 100,
       kswapd: false,
       pool,
+      stopGraceMs: GRACE_MS,
     });
     expect(r.error).toBeDefined();
     expect(r.error!.cpu).toBe(0);
     expect(r.error!.message).toMatch(/^cpu 0 died holding the lru lock \(and then cpu 1 \(in munmap\) did not stop within/);
     expect(r.error!.message).toMatch(/cpu 0: pagemap_lru_lock@test; cpu 1: pagemap_lru_lock@test/);
     expect(r.checker.violations).toEqual(['not checked: a CPU was stuck']);
-  }, STOP_GRACE_MS * 3);
+  }, GRACE_MS * 10);
 
   it('a run whose CPUs stop completing operations (a lock leaked, nobody to stop them) is ended by the hung-task detector', async () => {
     const pool = new Piscina({ filename: fileURLToPath(new URL('./stuck.worker.ts', import.meta.url)), minThreads: 2, maxThreads: 2, execArgv: ['--import', 'tsx'] });
@@ -69,12 +73,13 @@ describe('run orchestrator (real workers)', () => {
       kswapd: false,
       pool,
       hungMs: 500,
+      stopGraceMs: GRACE_MS,
     });
     expect(r.error).toBeDefined();
     expect(r.error!.message).toMatch(/^no CPU completed an operation or slept in 0\.5 s \([\d.]+ s after the gate\): the hung-task detector raised the stop flag, and cpu 1 \(in munmap\) did not stop within/);
     // the leaked lock is still on CPU 0's held stack; CPU 1's last is the one it waits for
     expect(r.error!.message).toMatch(/cpu 0: pagemap_lru_lock@test; cpu 1: pagemap_lru_lock@test/);
-  }, STOP_GRACE_MS * 3);
+  }, GRACE_MS * 10);
 
   it('a CPU that sleeps on I/O for longer than the period without completing an operation is not hung', async () => {
     const pool = new Piscina({ filename: fileURLToPath(new URL('./sleeper.worker.ts', import.meta.url)), minThreads: 2, maxThreads: 2, execArgv: ['--import', 'tsx'] });
