@@ -219,6 +219,9 @@ export function __do_mmap(
   if (flags & MAP_SHARED) vflags |= VM_SHARED;
   let ino = anon ? NIL : file;
   if (anon && flags & MAP_SHARED) {
+    // the shmem object's size: at most config.filePages, the largest inode of the layout's page cache
+    // (a bigger one is refused as shmem_file_setup refuses a size past its limit: -EINVAL)
+    if (len >>> PAGE_SHIFT > l.filePages) return EINVAL;
     ino = shmem_inode_new(cpu, len >>> PAGE_SHIFT);
     if (ino < 0) return ENOMEM;
     vflags |= VM_ANON_SHARED;

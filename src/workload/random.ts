@@ -185,8 +185,8 @@ function op_mmap(s: Stream, t: Task): void {
   let file = -1;
   let pgoff = 0;
   let flags = MAP_PRIVATE;
+  if (pages > s.filePages && kind !== R_ANON) return; // a file, or a shmem object, is at most filePages long
   if (kind === R_FILE_PRIVATE || kind === R_FILE_SHARED) {
-    if (pages > s.filePages) return;
     file = s.files[below(s, s.files.length)]!;
     pgoff = below(s, s.filePages - pages + 1);
     flags = kind === R_FILE_SHARED ? MAP_SHARED : MAP_PRIVATE;

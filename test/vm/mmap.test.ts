@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { boot } from '../helpers.js';
 import { RW, ANON, P, read, write } from './helpers.js';
 import { mm_alloc } from '../../src/mm/mm_struct.js';
-import { do_mmap, do_munmap, do_mremap, PROT_READ, MAP_SHARED, MAP_FIXED } from '../../src/vm/mmap.js';
+import { do_mmap, do_munmap, do_mremap, PROT_READ, MAP_SHARED, MAP_FIXED, MAP_ANONYMOUS, EINVAL } from '../../src/vm/mmap.js';
 import { mmput } from '../../src/vm/fork.js';
 import { VM_FAULT_SIGSEGV } from '../../src/vm/fault.js';
 import { check_invariants } from '../../src/sim/checker.js';
@@ -22,6 +22,17 @@ function vmas(cpu: Cpu, mm: number): [number, number, number][] {
 
 
 describe('mmap / munmap / mremap', () => {
+  it('a shared anonymous mapping longer than the largest shmem object (config.filePages) is refused with EINVAL', () => {
+    const { cpu } = boot({ filePages: 16 });
+    const mm = mm_alloc(cpu, cpu.mmCache);
+    expect(do_mmap(cpu, mm, 0, 17 * P, RW, MAP_SHARED | MAP_ANONYMOUS, -1, 0)).toBe(EINVAL);
+    expect(vmas(cpu, mm)).toEqual([]);
+    const a = do_mmap(cpu, mm, 0, 16 * P, RW, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    expect(a).toBeGreaterThan(0);
+    mmput(cpu, mm);
+    expect(check_invariants(cpu, { expectEmpty: true }).violations).toEqual([]);
+  });
+
   it('adjacent anonymous mappings merge into one VMA', () => {
     const { cpu } = boot();
     const mm = mm_alloc(cpu, cpu.mmCache);
