@@ -26,7 +26,7 @@
  *             CPUs on both clocks: virtual / host faults per second. Host
  *             points after a warm-up, each read against a reference run
  *             (1-CPU split processes, calibrate's fit) just before it, and
- *             the median of HOST_REPS such pairs taken in as many passes
+ *             the median of VALIDATE_REPS (default HOST_REPS) such pairs taken in as many passes
  *             over the rows; the ratio printed raw and normalised by the
  *             reference (this VM's speed drifts by tens of %); a 2-CPU point has the line round trip
  *             measured just before and after it (retried if it moved by more
@@ -302,14 +302,18 @@ const unsteady = (p: HostPoint) => drift(p) > ROUND_TRIP_DRIFT || sliced(p);
  * CPUs on both clocks; virtual / host faults per second, with the host's line
  * round trip and idle time beside them.
  */
+/** Passes over the validation rows (VALIDATE_REPS=N; odd, for a median): more passes, less of the host's drift in the medians. */
+const VALIDATE_REPS = Number(process.env.VALIDATE_REPS ?? HOST_REPS);
+
 async function validate(): Promise<unknown> {
+  if (!Number.isInteger(VALIDATE_REPS) || VALIDATE_REPS < 1 || VALIDATE_REPS % 2 === 0) throw new Error(`VALIDATE_REPS: an odd number of passes, got ${process.env.VALIDATE_REPS}`);
   console.log('\n## validation: page_fault1 on both clocks at 1 and 2 CPUs, the host table calibrated in this run');
   const cal = await calibrate((s) => console.log(`calibrate: ${s}`));
   const table = checkCostTable(cal.table, 'host');
   console.log(`host line round trip at calibration ${cal.roundTripNs === null ? 'not measured' : `${cal.roundTripNs.toFixed(0)} ns`}`);
   console.log(`this VM's speed moves by up to 40% from one minute to the next; so each row's host run has a reference run just before it`);
-  console.log(`(page_fault1_processes under split on 1 CPU: calibrate's fit) and is read as host/reference; the row is the median of ${HOST_REPS}`);
-  console.log(`such pairs, one in each of ${HOST_REPS} passes over the rows. virtual/host is the raw ratio; "normalised" divides the model's`);
+  console.log(`(page_fault1_processes under split on 1 CPU: calibrate's fit) and is read as host/reference; the row is the median of ${VALIDATE_REPS}`);
+  console.log(`such pairs, one in each of ${VALIDATE_REPS} passes over the rows. virtual/host is the raw ratio; "normalised" divides the model's`);
   console.log('row/reference by the host\'s: the model against the host with the host\'s drift taken out');
   console.log('2-CPU rows: lines priced at half the round trip measured around that (median) host run (mean of before and after)');
   console.log('virtual runs at quantum 0 (strict discrete-event order: the model itself, not the quantum\'s approximation of it)');
@@ -321,7 +325,7 @@ async function validate(): Promise<unknown> {
   );
   const refSpec = { name: 'page_fault1_processes', regionBytes: MiB };
   const refConfig = { cpus: 1, locks: 'split', mem: 64 * MiB, swap: 0, populate: true };
-  for (let r = 0; r < HOST_REPS; r++) {
+  for (let r = 0; r < VALIDATE_REPS; r++) {
     for (const row of rows) {
       const ref = await hostPoint(refConfig, refSpec);
       let h = await hostPoint(row.config, row.spec);
@@ -333,7 +337,7 @@ async function validate(): Promise<unknown> {
   const out = [];
   for (const { locks, mode, cpus, spec, config, hs } of rows) {
     hs.sort((a, b) => a.rate / a.ref - b.rate / b.ref);
-    const h = hs[HOST_REPS >> 1]!;
+    const h = hs[VALIDATE_REPS >> 1]!;
     const rel = h.rate / h.ref;
     const rtt = h.rttBefore && h.rttAfter ? (h.rttBefore + h.rttAfter) / 2 : null;
     const rowTable = rtt === null ? table : checkCostTable(withRoundTrip(cal.table, rtt), 'host');
@@ -342,7 +346,7 @@ async function validate(): Promise<unknown> {
     const row = { locks, mode, cpus, hostRate: h.rate, referenceRate: h.ref, hostRelative: hs.map((x) => x.rate / x.ref), idlePct: h.idlePct, rttBefore: h.rttBefore, rttAfter: h.rttAfter, roundTripDrift: drift(h), timeSliced: sliced(h), virtualRate: v.perVirtualSec, virtualReferenceRate: vRef, ratio: v.perVirtualSec / h.rate, normalised };
     out.push(row);
     const rttCol = h.rttBefore && h.rttAfter ? `${h.rttBefore.toFixed(0)}/${h.rttAfter.toFixed(0)}${sliced(h) ? ' time-sliced' : drift(h) > ROUND_TRIP_DRIFT ? ' moved' : ''}` : '-';
-    const range = `${(hs[0]!.rate / hs[0]!.ref).toFixed(2)}-${(hs[HOST_REPS - 1]!.rate / hs[HOST_REPS - 1]!.ref).toFixed(2)}`;
+    const range = `${(hs[0]!.rate / hs[0]!.ref).toFixed(2)}-${(hs[VALIDATE_REPS - 1]!.rate / hs[VALIDATE_REPS - 1]!.ref).toFixed(2)}`;
     console.log(`${locks.padEnd(6)} ${mode.padEnd(10)} ${String(cpus).padStart(4)}  ${fmtRate(h.rate).padStart(13)}  ${fmtRate(h.ref).padStart(9)}  ${range.padStart(14)}  ${(row.idlePct ?? NaN).toFixed(1).padStart(6)}  ${rttCol.padStart(28)}  ${fmtRate(v.perVirtualSec).padStart(16)}  ${row.ratio.toFixed(2).padStart(12)}  ${normalised.toFixed(2).padStart(10)}`);
   }
   console.log(`virtual reference (page_fault1_processes, split, 1 CPU): ${fmtRate(vRef)} faults/s`);
