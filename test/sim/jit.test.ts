@@ -16,7 +16,8 @@ function traceRuns(mode: 'untracked' | 'tracked'): { optimized: number; invalida
   const out = execFileSync(process.execPath, ['--import', 'tsx', '--trace-opt', '--trace-deopt', child, mode], { encoding: 'utf8', maxBuffer: 1 << 28 });
   const runs: { optimized: number; invalidated: number }[] = [];
   for (const line of out.split('\n')) {
-    if (line.startsWith('=== ')) runs.push({ optimized: 0, invalidated: 0 });
+    // V8's trace lines come from every thread and may be written in pieces: a marker can land mid-line
+    if (line.includes('=== ')) runs.push({ optimized: 0, invalidated: 0 });
     else if (runs.length && line.includes('completed optimizing')) runs[runs.length - 1]!.optimized++;
     else if (runs.length && line.includes('marking dependent code')) runs[runs.length - 1]!.invalidated++;
   }
