@@ -42,10 +42,12 @@
  * the set: a fault on a cleared pte finds it none, prepares, and then
  * waits for the pte lock, finds the new pte there and backs out (fault.ts
  * re-checks every pte under its lock) — no pte ever says "nothing here"
- * to anyone who holds its lock. The price: a page mapped through more than
- * FLIP_MAX_PTL pte locks (page tables, or mms under `2.4`) is not flipped,
- * since a CPU can hold only so many spinlocks at once (MCS_LEVELS, the
- * lockdep stack).
+ * to anyone who holds its lock. So whoever reads a pte without its lock
+ * must take the lock before acting on "none" (mremap's move_page_tables,
+ * vm/mmap.ts, skipped such a pte and lost the page). The price: a page
+ * mapped through more than FLIP_MAX_PTL pte locks (page tables, or mms
+ * under `2.4`) is not flipped, since a CPU can hold only so many spinlocks
+ * at once (MCS_LEVELS, the lockdep stack).
  *
  * Not movable, reported and left as it was (MIGRATE_BUSY): under write-back,
  * pinned (a reference beyond its ptes, its cache slot and ours — a racing

@@ -29,6 +29,16 @@ import { KINDS } from './flip_kinds.js';
 
 const T = SITE.test;
 
+/** One anonymous page stamped `value`, shared by mm and its forked child, on the LRU: where, and its frame. */
+function forkedPage(cpu: ReturnType<typeof bootR>['cpu'], value: number) {
+  const mm = newProc(cpu);
+  const a = mapAnon(cpu, mm, 1);
+  expect(put(cpu, mm, a, value)).toBe(0);
+  const child = do_fork(cpu, mm);
+  lru_add_drain(cpu);
+  return { mm, child, a, old: pte_pfn(pteOf(cpu, mm, a)) };
+}
+
 describe('try_to_flip_page_to: every pte rewritten through the rmap, no swap', () => {
   for (const rmap of RMAP_SCHEMES) {
     for (const locks of LOCK_SCHEMES) {
@@ -72,12 +82,7 @@ describe('try_to_flip_page_to: every pte rewritten through the rmap, no swap', (
 
   it('an anonymous page in the swap cache moves with its swap-cache slot', () => {
     const { m, cpu } = bootR({ rmap: 'objrmap', mem: '4M', swap: '4M' });
-    const mm = newProc(cpu);
-    const a = mapAnon(cpu, mm, 1);
-    expect(put(cpu, mm, a, 55)).toBe(0);
-    const child = do_fork(cpu, mm);
-    lru_add_drain(cpu);
-    const old = pte_pfn(pteOf(cpu, mm, a));
+    const { mm, child, a, old } = forkedPage(cpu, 55);
     expect(add_to_swap(cpu, old)).toBe(true);
     const to = __alloc_pages(cpu, 0, T);
     expect(migrate_page(cpu, old, to)).toBe(MIGRATE_OK);
@@ -126,12 +131,7 @@ describe('try_to_flip_page_to: every pte rewritten through the rmap, no swap', (
     // split_vma's state before objrmap.ts anon_vma_split held anon_vma->lock across it: the child's
     // upper half on the list while its whole VMA still covers the page (test/rmap/objrmap-split.test.ts)
     const { m, cpu } = bootR({ rmap: 'objrmap', mem: '4M', swap: 0 });
-    const parent = newProc(cpu);
-    const a = mapAnon(cpu, parent, 2);
-    expect(put(cpu, parent, a, 77)).toBe(0);
-    const child = do_fork(cpu, parent);
-    lru_add_drain(cpu);
-    const old = pte_pfn(pteOf(cpu, parent, a));
+    const { mm: parent, child, a, old } = forkedPage(cpu, 77);
     mmap_write_lock(cpu, child, T); // as split_vma holds it
     const v = find_vma(cpu, child, a);
     const half = vm_area_alloc(cpu, cpu.vmaCache, child);
