@@ -10,7 +10,11 @@
  * Locking: the list and every field of a VMA are changed only with the mm's
  * mmap_sem held for writing; find_vma runs with it held for reading, and so
  * do reclaim's virtual scans (swap_out takes it with down_read_trylock).
- * i_mmap links: the inode's I_MMAP_LOCK (i_mmap_lock), inside mmap_sem.
+ * i_mmap links: the inode's I_MMAP_LOCK (i_mmap_lock), inside mmap_sem; a
+ * VMA is off i_mmap while its bounds change. A VMA on an anon_vma list
+ * (objrmap) is walked under anon_vma->lock without mmap_sem, so split_vma
+ * links the new half and shrinks the old one in one hold of that lock
+ * (2.6.7 vma_adjust): a walker never sees both halves cover a page.
  */
 import { charge, mm_line_r, mm_line_w } from '../timing/index.js';
 import type { CpuBase } from '../machine/cpu.js';
@@ -84,19 +88,22 @@ export function vm_area_free(cpu: CpuBase, cache: SlabCache, v: number): void {
  * anon_vma hooks. A VMA whose VMA_ANON is set (only the objrmap scheme sets
  * it) must be on that anon_vma's list for as long as it exists, so the
  * object-based walk finds every VMA that may map the anon_vma's pages:
- * anon_vma_link when a VMA is made as a copy of one (split_vma here; fork
- * and mremap in vm/), the unlink in vm_area_free. mm/ knows nothing of
- * rmap/, so rmap/objrmap.ts installs the list operations when it loads; for
- * every other scheme VMA_ANON stays NIL and they are never called.
+ * anon_vma_link when a VMA is made as a copy of one (fork and mremap in
+ * vm/), split when split_vma cuts one in two, the unlink in vm_area_free.
+ * mm/ knows nothing of rmap/, so rmap/objrmap.ts installs the list
+ * operations when it loads; for every other scheme VMA_ANON stays NIL and
+ * they are never called.
  */
 export interface AnonVmaHooks {
   link(cpu: CpuBase, v: number): void;
   unlink(cpu: CpuBase, v: number): void;
+  /** split_vma's vma_adjust: link n (v's upper half from addr) and end v at addr under one anon_vma->lock hold. */
+  split(cpu: CpuBase, v: number, n: number, addr: number): void;
 }
 function noAnonVma(): never {
   throw new Error('VMA_ANON is set but no anon_vma implementation is loaded');
 }
-export const anon_vma_hooks: AnonVmaHooks = { link: noAnonVma, unlink: noAnonVma };
+export const anon_vma_hooks: AnonVmaHooks = { link: noAnonVma, unlink: noAnonVma, split: noAnonVma };
 export function installAnonVmaHooks(h: AnonVmaHooks): void {
   Object.assign(anon_vma_hooks, h);
 }
@@ -256,8 +263,10 @@ export function split_vma(cpu: CpuBase, cache: SlabCache, mm: number, v: number,
   w[nb + VMA_PGOFF] = w[b + VMA_PGOFF]! + ((addr - start) >>> PAGE_SHIFT);
   w[nb + VMA_ANON] = w[b + VMA_ANON]!;
   if (w[nb + VMA_FILE]! >= 0) inode_get(cpu, w[nb + VMA_FILE]!); // get_file: both halves map it
-  anon_vma_link(cpu, n); // on the anon_vma list before v stops covering the upper half
-  w[b + VMA_END] = addr;
+  // n goes on the anon_vma list as v stops covering the upper half, both
+  // under anon_vma->lock: a walk in between would find each pte there twice
+  if (w[b + VMA_ANON]! >= 0) anon_vma_hooks.split(cpu, v, n, addr);
+  else w[b + VMA_END] = addr;
   vma_link(cpu, mm, v);
   vma_link(cpu, mm, n);
   return n;

@@ -42,15 +42,23 @@
  * the set: a fault on a cleared pte finds it none, prepares, and then
  * waits for the pte lock, finds the new pte there and backs out (fault.ts
  * re-checks every pte under its lock) — no pte ever says "nothing here"
- * to anyone who holds its lock. The price: a page mapped through more than
- * FLIP_MAX_PTL pte locks (page tables, or mms under `2.4`) is not flipped,
- * since a CPU can hold only so many spinlocks at once (MCS_LEVELS, the
- * lockdep stack).
+ * to anyone who holds its lock. So whoever reads a pte without its lock
+ * must take the lock before acting on "none" (mremap's move_page_tables,
+ * vm/mmap.ts, skipped such a pte and lost the page). The price: a page
+ * mapped through more than FLIP_MAX_PTL pte locks (page tables, or mms
+ * under `2.4`) is not flipped, since a CPU can hold only so many spinlocks
+ * at once (MCS_LEVELS, the lockdep stack).
  *
  * Not movable, reported and left as it was (MIGRATE_BUSY): under write-back,
  * pinned (a reference beyond its ptes, its cache slot and ours — a racing
  * fault between find_get_page and its pte lock, get_user_pages), a pte lock
- * or mm->page_table_lock busy, a mapping that came or went during the walk.
+ * or mm->page_table_lock busy, a mapping that came or went during the walk,
+ * a pte the walk found twice. The count check (n locked ptes that map old,
+ * _mapcount + 1 = n, _count frozen at n + cache + ours) proves every mapping
+ * is among them only if the n are distinct: a walk that met one pte twice
+ * (two VMAs of one mm covering it: split_vma before vma_adjust's locking,
+ * objrmap.ts) would have had the pte rewritten twice — the second time from
+ * the 0 the first clear left — and another mapping left on the old frame.
  * Compound pages: MIGRATE_UNMOVABLE.
  *
  * Locking: page lock (held by the caller) → rmap locks (inside the walk,
@@ -105,6 +113,8 @@ function lock_one(cpu: ReclaimCpu, pfn: number, i: number, nptl: number): number
   const mm = found[3 * i]!;
   const addr = found[3 * i + 1]!;
   const pteAddr = found[3 * i + 2]!;
+  // a pte the walk found twice would be counted for a mapping it missed
+  for (let j = 0; j < i; j++) if (found[3 * j + 2] === pteAddr) return -1;
   const off = pte_lockptr(cpu, mm, pteAddr >>> 10);
   const have = off < 0 || holds(off, nptl); // kernel_flag (held throughout), none (planted bug), or taken for a sibling
   if (!have && nptl === FLIP_MAX_PTL) return -1;

@@ -48,9 +48,11 @@
  * the page_table_lock is the pte lock). A VMA is on its lists from before it
  * maps a page until after it is zapped (vm_area_free runs after the zap),
  * and mm_free runs after every VMA is freed, so the VMA and its mm are alive
- * while the walker holds the object lock. add/remove take no lock at all:
- * page_add_rmap only records (anon_vma, index) the first time an anonymous
- * page is mapped (page_add_anon_rmap). anon_vma_prepare takes
+ * while the walker holds the object lock. A listed VMA's bounds shrink only
+ * under its anon_vma->lock (split_vma; mremap's in-place growth covers no
+ * page yet), so a walk finds each pte of a page once. add/remove take no
+ * lock at all: page_add_rmap only records (anon_vma, index) the first time
+ * an anonymous page is mapped (page_add_anon_rmap). anon_vma_prepare takes
  * anon_vma->lock → mm->page_table_lock, the same order.
  *
  *   i_mmap_lock | anon_vma->lock → mm->page_table_lock → (trylock) pte lock
@@ -63,6 +65,7 @@ import {
   PG_MAPPING,
   PG_INDEX,
   VMA_MM,
+  VMA_END,
   VMA_ANON,
   VMA_ANON_NEXT,
   VMA_ANON_PREV,
@@ -94,6 +97,22 @@ function anon_vma_link(cpu: CpuBase, v: number): void {
   const av = cpu.w[vmaBase(cpu.l, v) + VMA_ANON]!;
   anon_obj_lock(cpu, av, SITE.anon_vma);
   anon_obj_add(cpu, av, v, VMAS);
+  anon_obj_unlock(cpu, av);
+}
+
+/**
+ * split_vma's part of 2.6.7 vma_adjust: n, a copy of v from addr up, goes on
+ * v's anon_vma list and v ends at addr, in one hold of anon_vma->lock. A
+ * walk sees both VMAs before it or both after it, never v still covering
+ * n's range beside n (each pte there found twice: flip.ts would rewrite one
+ * pte twice and leave another mapping the old frame). mmap_sem write held.
+ */
+function anon_vma_split(cpu: CpuBase, v: number, n: number, addr: number): void {
+  const w = cpu.w;
+  const av = w[vmaBase(cpu.l, n) + VMA_ANON]!;
+  anon_obj_lock(cpu, av, SITE.anon_vma);
+  anon_obj_add(cpu, av, n, VMAS);
+  w[vmaBase(cpu.l, v) + VMA_END] = addr;
   anon_obj_unlock(cpu, av);
 }
 
@@ -170,7 +189,7 @@ export const objrmapScheme: RmapScheme = {
   },
 };
 
-installAnonVmaHooks({ link: anon_vma_link, unlink: anon_vma_unlink });
+installAnonVmaHooks({ link: anon_vma_link, unlink: anon_vma_unlink, split: anon_vma_split });
 
 /**
  * Checker extra (quiescent): every live VMA with an anon_vma is on that

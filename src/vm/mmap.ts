@@ -108,6 +108,11 @@ export const MAP_ANONYMOUS = 0x20;
 
 const pageAlign = (n: number) => Math.ceil(n / PAGE_SIZE) * PAGE_SIZE;
 
+/** move_one_pte's `orig` when any pte may be moved (move_page_tables outside anonmm) */
+const ANY_PTE = -1;
+/** move_one_pte: the pte under its lock is not the `orig` the caller decided on; nothing moved */
+const MOVE_CHANGED = 1;
+
 /** get_unmapped_area: first gap of len bytes at or above TASK_UNMAPPED_BASE; -1 if none. Caller holds mmap_sem. */
 export function get_unmapped_area(cpu: Cpu, mm: number, len: number): number {
   mmap_assert_locked(cpu, mm);
@@ -255,9 +260,11 @@ export function __do_mmap(
  * Anonymous pages keep page->index under anon_vma (the new VMA carries the
  * old vm_pgoff); under anonmm the add at dst is the page's first mapping
  * again, which records its new address (the caller made sure no other pte
- * maps it).
+ * maps it). The pte is read again under its lock: none there, nothing
+ * moves; `orig` (anonmm_move_pte: the pte it decided on) not there any
+ * more, nothing moves and MOVE_CHANGED says look again.
  */
-function move_one_pte(cpu: Cpu, mm: number, oldVma: number, newVma: number, spt: number, src: number, dst: number): number {
+function move_one_pte(cpu: Cpu, mm: number, oldVma: number, newVma: number, spt: number, src: number, dst: number, orig = ANY_PTE): number {
   const w = cpu.w;
   const l = cpu.l;
   const sAddr = pteAddrOf(spt, pte_index(src));
@@ -265,6 +272,11 @@ function move_one_pte(cpu: Cpu, mm: number, oldVma: number, newVma: number, spt:
   if (dpt === NIL || !cpu.rmap.prealloc(cpu)) return ENOMEM;
   const dAddr = pteAddrOf(dpt, pte_index(dst));
   let ptl = pte_lock(cpu, mm, spt, SITE.mremap);
+  const cur = Atomics.load(w, l.frames + sAddr);
+  if (cur === 0 || (orig !== ANY_PTE && cur !== orig)) {
+    pte_unlock(cpu, ptl);
+    return cur === orig || (cur === 0 && orig === ANY_PTE) ? 0 : MOVE_CHANGED;
+  }
   const pte = Atomics.exchange(w, l.frames + sAddr, 0);
   w[pageStruct(l, spt) + PG_PT_NR]!--;
   const mapped = pte_present(pte) && pte_pfn(pte) !== ZERO_PFN;
@@ -278,10 +290,23 @@ function move_one_pte(cpu: Cpu, mm: number, oldVma: number, newVma: number, spt:
   return 0;
 }
 
+/** Is the pte of addr in table spt none, read under its lock? */
+function pte_none_locked(cpu: Cpu, mm: number, spt: number, addr: number): boolean {
+  const ptl = pte_lock(cpu, mm, spt, SITE.mremap);
+  const none = Atomics.load(cpu.w, cpu.l.frames + pteAddrOf(spt, pte_index(addr))) === 0;
+  pte_unlock(cpu, ptl);
+  return none;
+}
+
 /**
  * move_page_tables: move the ptes of [old, old+len) to [neu, neu+len) in mm
  * (mmap_sem held for writing), one pte at a time; under anonmm through
- * anonmm_move_pte.
+ * anonmm_move_pte. A pte read none without its lock is skipped only once
+ * its lock confirms it (2.6.7 get_one_pte_map_nested tests pte_none under
+ * page_table_lock): reclaim/flip.ts clears a pte and sets it to the new
+ * frame under that lock, and a move that skipped the pte in between left
+ * the page mapped at the old address, which munmap then zapped — the page
+ * gone from the new one (the migrate stress: anonymous pages read zeros).
  */
 function move_page_tables(cpu: Cpu, mm: number, oldVma: number, newVma: number, old: number, neu: number, len: number): number {
   const w = cpu.w;
@@ -295,7 +320,7 @@ function move_page_tables(cpu: Cpu, mm: number, oldVma: number, newVma: number, 
       off = (((src & ~0x3fffff) >>> 0) + 0x400000 - old - PAGE_SIZE) >>> 0; // skip the empty 4 MiB slot
       continue;
     }
-    if (w[l.frames + pteAddrOf(spt, pte_index(src))] === 0) continue;
+    if (Atomics.load(w, l.frames + pteAddrOf(spt, pte_index(src))) === 0 && pte_none_locked(cpu, mm, spt, src)) continue;
     const r = byAddress ? anonmm_move_pte(cpu, mm, oldVma, newVma, spt, src, dst) : move_one_pte(cpu, mm, oldVma, newVma, spt, src, dst);
     if (r < 0) return r;
   }
@@ -322,13 +347,23 @@ function anonmm_move_pte(cpu: Cpu, mm: number, oldVma: number, newVma: number, s
   for (;;) {
     const pte = Atomics.load(w, sOff);
     if (is_swap_pte(pte)) {
-      if (swap_count(w, l, pte) <= 1) return move_one_pte(cpu, mm, oldVma, newVma, spt, src, dst); // this pte is the slot's only user
+      if (swap_count(w, l, pte) <= 1) {
+        // this pte is the slot's only user
+        const r = move_one_pte(cpu, mm, oldVma, newVma, spt, src, dst, pte);
+        if (r === MOVE_CHANGED) continue;
+        return r;
+      }
       const r = do_swap_page(cpu, mm, oldVma, src, spt, pte, false);
       if (r === VM_FAULT_OOM) return ENOMEM;
       if (r < 0) return EFAULT;
       continue;
     }
-    if (!pte_present(pte) || pte_pfn(pte) === ZERO_PFN) return move_one_pte(cpu, mm, oldVma, newVma, spt, src, dst);
+    if (!pte_present(pte) || pte_pfn(pte) === ZERO_PFN) {
+      // none (or a flip's cleared pte: flip.ts holds its lock until the new frame is in), or the zero page
+      const r = move_one_pte(cpu, mm, oldVma, newVma, spt, src, dst, pte);
+      if (r === MOVE_CHANGED) continue;
+      return r;
+    }
     // pin the page under the pte lock (reclaim may unmap it as soon as we let go), then lock it
     const pfn = pte_pfn(pte);
     let ptl = pte_lock(cpu, mm, spt, SITE.mremap);
@@ -339,7 +374,7 @@ function anonmm_move_pte(cpu: Cpu, mm: number, oldVma: number, newVma: number, s
     const p = pageStruct(l, pfn);
     if ((Atomics.load(w, p + PG_FLAGS) & PG_anon) === 0) {
       put_page(cpu, pfn);
-      return move_one_pte(cpu, mm, oldVma, newVma, spt, src, dst); // a file page: i_mmap finds it in the new VMA
+      return move_one_pte(cpu, mm, oldVma, newVma, spt, src, dst); // a file page (whatever maps it now): i_mmap finds it in the new VMA
     }
     lock_page_sleep(cpu, pfn, SITE.mremap);
     ptl = pte_lock(cpu, mm, spt, SITE.mremap);

@@ -11,13 +11,15 @@
 import { describe, it, expect } from 'vitest';
 import { check_invariants } from '../../src/sim/checker.js';
 import { do_fork, mmput } from '../../src/vm/fork.js';
-import { PG_FLAGS, PG_COUNT, PG_MAPCOUNT, PG_RMAP, NIL, G_ZONE, Z_FREE, globalLine, pageStruct } from '../../src/machine/layout.js';
+import { PG_FLAGS, PG_COUNT, PG_MAPCOUNT, PG_RMAP, NIL, G_ZONE, Z_FREE, VMA_START, VMA_END, VMA_FLAGS, VMA_FILE, VMA_PGOFF, VMA_ANON, globalLine, pageStruct, vmaBase } from '../../src/machine/layout.js';
+import { find_vma, vm_area_alloc, vm_area_free, anon_vma_link } from '../../src/mm/vma.js';
 import { PG_swapcache, PG_writeback } from '../../src/machine/page.js';
 import { pte_pfn } from '../../src/mm/pte.js';
 import { __alloc_pages } from '../../src/mm/page_alloc.js';
 import { __free_pages, get_page } from '../../src/mm/page_ref.js';
 import { drain_all_pages } from '../../src/mm/pcp.js';
 import { SITE } from '../../src/sync/classes.js';
+import { mmap_write_lock, mmap_write_unlock } from '../../src/sync/scheme.js';
 import { RMAP_SCHEMES, LOCK_SCHEMES } from '../../src/config.js';
 import { lru_add_drain, add_to_swap } from '../../src/reclaim/index.js';
 import { put_page } from '../../src/reclaim/lru.js';
@@ -26,6 +28,16 @@ import { bootR, newProc, mapAnon, put, get, pteOf, vmsum, pageWord } from './hel
 import { KINDS } from './flip_kinds.js';
 
 const T = SITE.test;
+
+/** One anonymous page stamped `value`, shared by mm and its forked child, on the LRU: where, and its frame. */
+function forkedPage(cpu: ReturnType<typeof bootR>['cpu'], value: number) {
+  const mm = newProc(cpu);
+  const a = mapAnon(cpu, mm, 1);
+  expect(put(cpu, mm, a, value)).toBe(0);
+  const child = do_fork(cpu, mm);
+  lru_add_drain(cpu);
+  return { mm, child, a, old: pte_pfn(pteOf(cpu, mm, a)) };
+}
 
 describe('try_to_flip_page_to: every pte rewritten through the rmap, no swap', () => {
   for (const rmap of RMAP_SCHEMES) {
@@ -70,12 +82,7 @@ describe('try_to_flip_page_to: every pte rewritten through the rmap, no swap', (
 
   it('an anonymous page in the swap cache moves with its swap-cache slot', () => {
     const { m, cpu } = bootR({ rmap: 'objrmap', mem: '4M', swap: '4M' });
-    const mm = newProc(cpu);
-    const a = mapAnon(cpu, mm, 1);
-    expect(put(cpu, mm, a, 55)).toBe(0);
-    const child = do_fork(cpu, mm);
-    lru_add_drain(cpu);
-    const old = pte_pfn(pteOf(cpu, mm, a));
+    const { mm, child, a, old } = forkedPage(cpu, 55);
     expect(add_to_swap(cpu, old)).toBe(true);
     const to = __alloc_pages(cpu, 0, T);
     expect(migrate_page(cpu, old, to)).toBe(MIGRATE_OK);
@@ -118,5 +125,35 @@ describe('try_to_flip_page_to: every pte rewritten through the rmap, no swap', (
     __free_pages(cpu, old, 0);
     expect(check_invariants(cpu).violations).toEqual([]);
     mmput(cpu, mm);
+  });
+
+  it('a pte the walk finds twice (two VMAs of one mm covering it) is reported busy, not rewritten twice', () => {
+    // split_vma's state before objrmap.ts anon_vma_split held anon_vma->lock across it: the child's
+    // upper half on the list while its whole VMA still covers the page (test/rmap/objrmap-split.test.ts)
+    const { m, cpu } = bootR({ rmap: 'objrmap', mem: '4M', swap: 0 });
+    const { mm: parent, child, a, old } = forkedPage(cpu, 77);
+    mmap_write_lock(cpu, child, T); // as split_vma holds it
+    const v = find_vma(cpu, child, a);
+    const half = vm_area_alloc(cpu, cpu.vmaCache, child);
+    for (const k of [VMA_START, VMA_END, VMA_FLAGS, VMA_FILE, VMA_PGOFF, VMA_ANON]) m.w[vmaBase(m.layout, half) + k] = m.w[vmaBase(m.layout, v) + k]!;
+    anon_vma_link(cpu, half); // list: half (child), v (child), the parent's VMA
+    mmap_write_unlock(cpu, child);
+    const to = __alloc_pages(cpu, 0, T);
+    expect(migrate_page(cpu, old, to)).toBe(MIGRATE_BUSY);
+    // nothing moved: both ptes still map the old frame, present, with the data
+    for (const mm of [parent, child]) expect(pte_pfn(pteOf(cpu, mm, a))).toBe(old);
+    for (const mm of [parent, child]) expect(get(cpu, mm, a)).toBe(77);
+    expect(pageWord(m, to, PG_COUNT)).toBe(1);
+    mmap_write_lock(cpu, child, T);
+    vm_area_free(cpu, cpu.vmaCache, half); // off the list again: the page moves
+    mmap_write_unlock(cpu, child);
+    expect(migrate_page(cpu, old, to)).toBe(MIGRATE_OK);
+    for (const mm of [parent, child]) expect(pte_pfn(pteOf(cpu, mm, a))).toBe(to);
+    __free_pages(cpu, old, 0);
+    expect(check_invariants(cpu).violations).toEqual([]);
+    mmput(cpu, child);
+    mmput(cpu, parent);
+    drain_all_pages(cpu);
+    expect(check_invariants(cpu, { expectEmpty: true }).violations).toEqual([]);
   });
 });

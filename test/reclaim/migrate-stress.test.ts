@@ -12,7 +12,11 @@
  *
  * This stress found a race in do_no_page (test/vm/fault-lru-race.test.ts
  * pins it down): a page-cache page migrated right after the fault mapped it
- * had its freed frame put on the LRU list by the fault.
+ * had its freed frame put on the LRU list by the fault. Under host load it
+ * found two more around the flip: split_vma shrinking the old half after
+ * linking the new one on the anon_vma list (a pte walked twice, another
+ * missed: test/rmap/objrmap-split.test.ts) and mremap skipping a pte the
+ * flip had cleared (test/vm/mremap-flip-race.test.ts).
  *
  * The main thread needs the machine runMachine builds: bootMachine is
  * wrapped (vi.mock) to hand it over; the migrator runs on the monitor CPU

@@ -2,6 +2,7 @@
  * lock-worker.ts — a simulated CPU for the sync tests: a worker thread that
  * attaches to the machine buffer it is sent and runs one scenario at a time
  * (scenarios.ts) as the CPU it is told, posting back the result or the error.
+ * A scenario gets the CPU, its arguments and the attached machine.
  * Loaded through tsx (execArgv ['--import', 'tsx']), see harness.ts.
  */
 import { parentPort } from 'node:worker_threads';
@@ -19,10 +20,10 @@ interface Request {
 
 parentPort!.on('message', (req: Request) => {
   try {
-    const m = attachMachine(req.sab);
-    const cpu = makeCpuBase(m, req.cpu);
-    const fn = SCENARIOS[req.scenario] as (c: typeof cpu, a: unknown) => unknown;
-    const result = fn(cpu, req.args);
+    const attached = attachMachine(req.sab);
+    const cpu = makeCpuBase(attached, req.cpu);
+    const fn = SCENARIOS[req.scenario] as (c: typeof cpu, a: unknown, m: typeof attached) => unknown;
+    const result = fn(cpu, req.args, attached);
     parentPort!.postMessage({ id: req.id, ok: true, result });
   } catch (e) {
     const err = e as Error;

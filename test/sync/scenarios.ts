@@ -12,6 +12,9 @@ import { spin_lock, spin_unlock, spin_trylock } from '../../src/sync/spinlock.js
 import { down_read, up_read, down_write, up_write, down_read_trylock } from '../../src/sync/rwsem.js';
 import { lock_page, unlock_page, pte_chain_lock, pte_chain_unlock } from '../../src/sync/pagelock.js';
 import { mm_free, mmCache } from '../../src/mm/mm_struct.js';
+import type { Machine } from '../../src/machine/machine.js';
+import { makeCpu } from '../../src/vm/cpu.js';
+import { do_mremap } from '../../src/vm/mmap.js';
 import { C_TEST_A, C_TEST_B, C_TEST_RWSEM, SITE, type LockSiteName } from '../../src/sync/classes.js';
 import {
   testMem,
@@ -257,6 +260,20 @@ function mmFree(cpu: CpuBase, args: { mm: number; mark: number }) {
   setWord(cpu.w, args.mark, 2);
 }
 
+/**
+ * do_mremap of [args.old, +args.len) in args.mm to twice the length, moved
+ * (test/vm/mremap-flip-race.test.ts, on a booted machine): this CPU as a
+ * full VM CPU (makeCpu over the attached machine `m`); word args.mark goes
+ * to 1 just before. Returns the new address or -errno. args.warm: only load
+ * the modules (the first call pays tsx's start-up).
+ */
+function mremap(cpu: CpuBase, args: { mm: number; old: number; len: number; mark: number; warm?: boolean }, m: Machine) {
+  const vcpu = makeCpu(m, cpu.id);
+  if (args.warm) return 0;
+  setWord(cpu.w, args.mark, 1);
+  return do_mremap(vcpu, args.mm, args.old, args.len, 2 * args.len, true);
+}
+
 export const SCENARIOS = {
   counter,
   orderedWaiter,
@@ -269,6 +286,7 @@ export const SCENARIOS = {
   pageAndSpin,
   badUnlock,
   mmFree,
+  mremap,
 } as const;
 
 export type ScenarioName = keyof typeof SCENARIOS;
