@@ -13,10 +13,11 @@
  * The start barrier, the error and the exit are cpuloop.ts's own.
  */
 import { attachMachine } from '../../src/machine/machine.js';
-import { H_ERROR, PC_OPS, PC_STATE } from '../../src/machine/layout.js';
+import { H_ERROR, PC_OPS, PC_STATE, G_LRU, globalLine } from '../../src/machine/layout.js';
 import { makeCpu } from '../../src/vm/cpu.js';
 import { enter_op, OP_MUNMAP } from '../../src/machine/cpu.js';
 import { lru_lock } from '../../src/sync/scheme.js';
+import { spin_is_locked } from '../../src/sync/spinlock.js';
 import { SITE } from '../../src/sync/classes.js';
 import { start_barrier, cpu_done, fail, type CpuTask, type CpuResult } from '../../src/sim/cpuloop.js';
 
@@ -27,11 +28,12 @@ export default function run(t: CpuTask): CpuResult {
   const leak = t.opsBudget > 0;
   start_barrier(w);
   w[cpu.pc + PC_STATE] = 1;
-  // let CPU 0 take the lock first: it notifies H_ERROR once it holds it (and again when it fails)
-  if (t.cpu === 1) Atomics.wait(w, H_ERROR, 0, 5000);
+  // let CPU 0 take the lock first. CPU 1 polls the lock word itself: a bare notify
+  // (the H_ERROR word stays 0 when CPU 0 leaks the lock) is lost if CPU 1 starts
+  // waiting after it, and a loaded host then kept CPU 1 idle for the whole wait
+  if (t.cpu === 1) for (const t0 = Date.now(); !spin_is_locked(cpu, globalLine(m.layout, G_LRU)) && Date.now() - t0 < 5000; ) Atomics.wait(w, H_ERROR, 0, 1);
   enter_op(cpu, OP_MUNMAP); // where page_fault1 takes it: release_pages at munmap
   lru_lock(cpu, SITE.test); // CPU 1 never gets past this
-  if (t.cpu === 0) Atomics.notify(w, H_ERROR);
   const res: CpuResult = { cpu: t.cpu, ops: 0, units: 0, elapsedMs: 0, failures: [], extra: {} };
   if (leak) {
     res.ops = w[cpu.pc + PC_OPS] = 1;
