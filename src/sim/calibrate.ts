@@ -49,6 +49,7 @@ import { spin_lock, spin_unlock } from '../sync/spinlock.js';
 import { C_TEST_A, SITE } from '../sync/classes.js';
 import { G_COUNTER, PG_FLAGS, globalLine, pageStruct } from '../machine/layout.js';
 import { checkCostTable, loadCostTable, COST_SPEC, DEFAULT_COST_PRESET, type CostName } from '../timing/cost.js';
+import { median } from './median.js';
 
 const MiB = 1 << 20;
 /** The region of the 1-CPU runs measured here (and of bench/vclock.ts validate's). */
@@ -96,7 +97,6 @@ async function perUnitNs(workload: string, clock: 'host' | 'virtual', cost?: unk
  * 831 k and 1000 k faults/s a minute apart, 2026-12-07).
  */
 export const HOST_REPS = 3;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 
 /**
  * Units per host second of a host-clock run measured after HOST_WARMUP_MS

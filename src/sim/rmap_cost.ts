@@ -43,6 +43,7 @@ import { SITE } from '../sync/classes.js';
 import { VM } from '../machine/vmstat.js';
 import { RMAP_SCHEMES } from '../config.js';
 import { SWAP_SUCCESS } from '../rmap/types.js';
+import { median } from './median.js'; // the upper median, as every table of this report has used
 
 const P = 4096;
 const MiB = 1 << 20;
@@ -65,8 +66,6 @@ function populated(cpu: Cpu, pages: number): number {
 }
 
 const pfnAt = (cpu: Cpu, mm: number, a: number) => pte_pfn(cpu.w[cpu.l.frames + (pte_table(cpu, mm, a) << 10) + pte_index(a)]!);
-/** upper median, as every table of this report has used */
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 const vmstat = (cpu: Cpu, k: keyof typeof VM) => cpu.w[cpu.vm + VM[k]]!;
 /** struct page word the scheme uses per physical page (PG_RMAP): not counted in metadataBytes */
 const PAGE_WORD: Record<Scheme, number> = { scan: 0, ptechain: 4, vmnode: 4, ptechain25: 4, hint: 4, objrmap: 0, anonmm: 0 };

@@ -273,9 +273,10 @@ function move_one_pte(cpu: Cpu, mm: number, oldVma: number, newVma: number, spt:
   const dAddr = pteAddrOf(dpt, pte_index(dst));
   let ptl = pte_lock(cpu, mm, spt, SITE.mremap);
   const cur = Atomics.load(w, l.frames + sAddr);
-  if (cur === 0 || (orig !== ANY_PTE && cur !== orig)) {
+  const changed = orig !== ANY_PTE && cur !== orig;
+  if (cur === 0 || changed) {
     pte_unlock(cpu, ptl);
-    return cur === orig || (cur === 0 && orig === ANY_PTE) ? 0 : MOVE_CHANGED;
+    return changed ? MOVE_CHANGED : 0;
   }
   const pte = Atomics.exchange(w, l.frames + sAddr, 0);
   w[pageStruct(l, spt) + PG_PT_NR]!--;
@@ -346,23 +347,19 @@ function anonmm_move_pte(cpu: Cpu, mm: number, oldVma: number, newVma: number, s
   const sOff = l.frames + pteAddrOf(spt, pte_index(src));
   for (;;) {
     const pte = Atomics.load(w, sOff);
-    if (is_swap_pte(pte)) {
-      if (swap_count(w, l, pte) <= 1) {
-        // this pte is the slot's only user
-        const r = move_one_pte(cpu, mm, oldVma, newVma, spt, src, dst, pte);
-        if (r === MOVE_CHANGED) continue;
-        return r;
-      }
+    const swap = is_swap_pte(pte);
+    // moved as it is: a swap pte that is its slot's only user; none (or a flip's cleared pte:
+    // flip.ts holds its lock until the new frame is in); the zero page
+    if (swap ? swap_count(w, l, pte) <= 1 : !pte_present(pte) || pte_pfn(pte) === ZERO_PFN) {
+      const r = move_one_pte(cpu, mm, oldVma, newVma, spt, src, dst, pte);
+      if (r === MOVE_CHANGED) continue;
+      return r;
+    }
+    if (swap) {
       const r = do_swap_page(cpu, mm, oldVma, src, spt, pte, false);
       if (r === VM_FAULT_OOM) return ENOMEM;
       if (r < 0) return EFAULT;
       continue;
-    }
-    if (!pte_present(pte) || pte_pfn(pte) === ZERO_PFN) {
-      // none (or a flip's cleared pte: flip.ts holds its lock until the new frame is in), or the zero page
-      const r = move_one_pte(cpu, mm, oldVma, newVma, spt, src, dst, pte);
-      if (r === MOVE_CHANGED) continue;
-      return r;
     }
     // pin the page under the pte lock (reclaim may unmap it as soon as we let go), then lock it
     const pfn = pte_pfn(pte);
