@@ -39,6 +39,16 @@ function forkedPage(cpu: ReturnType<typeof bootR>['cpu'], value: number) {
   return { mm, child, a, old: pte_pfn(pteOf(cpu, mm, a)) };
 }
 
+/** After a move: free the old frame (the caller's now), check; let the child, then the parent, exit; every frame free. */
+function freeOldAndExit(cpu: ReturnType<typeof bootR>['cpu'], old: number, child: number, parent: number): void {
+  __free_pages(cpu, old, 0);
+  expect(check_invariants(cpu).violations).toEqual([]);
+  mmput(cpu, child);
+  mmput(cpu, parent);
+  drain_all_pages(cpu);
+  expect(check_invariants(cpu, { expectEmpty: true }).violations).toEqual([]);
+}
+
 describe('try_to_flip_page_to: every pte rewritten through the rmap, no swap', () => {
   for (const rmap of RMAP_SCHEMES) {
     for (const locks of LOCK_SCHEMES) {
@@ -91,12 +101,7 @@ describe('try_to_flip_page_to: every pte rewritten through the rmap, no swap', (
     expect(pte_pfn(pteOf(cpu, mm, a))).toBe(to);
     expect(pte_pfn(pteOf(cpu, child, a))).toBe(to);
     expect(get(cpu, child, a)).toBe(55);
-    __free_pages(cpu, old, 0);
-    expect(check_invariants(cpu).violations).toEqual([]);
-    mmput(cpu, child);
-    mmput(cpu, mm);
-    drain_all_pages(cpu);
-    expect(check_invariants(cpu, { expectEmpty: true }).violations).toEqual([]);
+    freeOldAndExit(cpu, old, child, mm);
   });
 
   it('a pinned page and a page under write-back are reported busy and left mapped, data and target intact', () => {
@@ -149,11 +154,6 @@ describe('try_to_flip_page_to: every pte rewritten through the rmap, no swap', (
     mmap_write_unlock(cpu, child);
     expect(migrate_page(cpu, old, to)).toBe(MIGRATE_OK);
     for (const mm of [parent, child]) expect(pte_pfn(pteOf(cpu, mm, a))).toBe(to);
-    __free_pages(cpu, old, 0);
-    expect(check_invariants(cpu).violations).toEqual([]);
-    mmput(cpu, child);
-    mmput(cpu, parent);
-    drain_all_pages(cpu);
-    expect(check_invariants(cpu, { expectEmpty: true }).violations).toEqual([]);
+    freeOldAndExit(cpu, old, child, parent);
   });
 });
