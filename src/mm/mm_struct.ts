@@ -17,9 +17,18 @@
  * swap_out never starts from a slot that is free or being built again (a
  * trylock of the old mmap_sem, zeroed by the next mm_alloc under it, left the
  * new mm's count at -1: held for writing for ever). For the same reason
- * mm_free sets MM_PGD to NIL under mmlist_lock: try_to_unuse, which pins the
- * mms of its list by that test under mmlist_lock, never trylocks a slot
- * mm_free has passed.
+ * mm_free sets MM_PGD to NIL under mmlist_lock: try_to_unuse, which checks
+ * the mms of its list by that test under mmlist_lock before it pins them,
+ * never pins a slot mm_free has passed.
+ *
+ * mm_users (MM_USERS): mm_alloc's user, one more per thread sharing the mm
+ * (mmget), and a walker's pin: try_to_unuse (reclaim/swapoff.ts) finds an
+ * mm on the mmlist under mmlist_lock and pins it with mmget_not_zero, so
+ * that it cannot go away while mmlist_lock is dropped and the walker sleeps
+ * on its mmap_sem (2.6 try_to_unuse's atomic_inc(&mm->mm_users)). Whoever
+ * drops the last user (mmput) tears the mm down — a task exiting, or the
+ * walker if the task exited while it held its pin. The teardown is vm/'s
+ * exit_mmap, called through mm_hooks (mm/ sits below vm/).
  *
  * The slot's two locks, mmap_sem and page_table_lock, are type-stable, as
  * the kernel's SLAB_TYPESAFE_BY_RCU caches (anon_vma's lock, initialised
@@ -136,6 +145,63 @@ export function mm_free(cpu: CpuBase, cache: SlabCache, mm: number): void {
   mm_ptl_unlock(cpu, mm);
   pgd_free(cpu, pgd);
   kmem_cache_free(cpu, cache, mm);
+}
+
+/**
+ * The teardown of an mm whose last user left: vm/fork.ts's exit_mmap, which
+ * unmaps everything and ends in mm_free. mm/ sits below vm/ and cannot
+ * import it; vm/cpu.ts's makeCpu sets it before any mm exists.
+ */
+export const mm_hooks: { exit_mmap: (cpu: CpuBase, mm: number) => void } = {
+  exit_mmap: () => {
+    throw new Error('mmput: exit_mmap not installed (vm/cpu.ts makeCpu)');
+  },
+};
+
+/** mmget: one more user of mm (a thread sharing it); the caller holds one already. */
+export function mmget(cpu: CpuBase, mm: number): void {
+  Atomics.add(cpu.w, mmBase(cpu.l, mm) + MM_USERS, 1);
+}
+
+/**
+ * mmget_not_zero: pin an mm found on the mmlist, unless its last user has
+ * gone (exit_mmap runs or is about to). Caller holds mmlist_lock and has
+ * checked that the slot still holds the mm it listed (MM_PGD, MM_GEN). The
+ * count never rises from 0, so a dying mm is never revived (2.6
+ * try_to_unuse: "if (atomic_inc_return(&mm->mm_users) == 1)" undoes it).
+ */
+export function mmget_not_zero(cpu: CpuBase, mm: number): boolean {
+  const off = mmBase(cpu.l, mm) + MM_USERS;
+  for (let c = Atomics.load(cpu.w, off); c > 0; ) {
+    const was = Atomics.compareExchange(cpu.w, off, c, c + 1);
+    if (was === c) return true;
+    c = was;
+  }
+  return false;
+}
+
+/**
+ * mmput: drop a user of mm; the last one tears it down (mm_hooks.exit_mmap).
+ * That takes mmap_sem for writing: the caller holds no page lock, no
+ * spinlock and not mm's mmap_sem.
+ */
+export function mmput(cpu: CpuBase, mm: number): void {
+  if (Atomics.sub(cpu.w, mmBase(cpu.l, mm) + MM_USERS, 1) === 1) mm_hooks.exit_mmap(cpu, mm);
+}
+
+/**
+ * mmput_not_last: drop a user of mm unless it is the last one
+ * (atomic_add_unless(&mm->mm_users, -1, 1)). False: the caller holds the
+ * last user and must mmput where the teardown may run.
+ */
+export function mmput_not_last(cpu: CpuBase, mm: number): boolean {
+  const off = mmBase(cpu.l, mm) + MM_USERS;
+  for (let c = Atomics.load(cpu.w, off); c > 1; ) {
+    const was = Atomics.compareExchange(cpu.w, off, c, c - 1);
+    if (was === c) return true;
+    c = was;
+  }
+  return false;
 }
 
 /** First mm on the mmlist (NIL if none); walk with MM_MMLIST_NEXT under mmlist_lock. */

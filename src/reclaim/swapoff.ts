@@ -20,15 +20,28 @@
  *   and replace each pte holding the entry with a read-only pte to the page
  *   (unuse_pte: rmap, rss, the pte's slot count released); once only the
  *   swap cache holds the slot, the page leaves the cache, dirty — it is the
- *   only copy now. A slot some pte still names (its mm's mmap_sem was busy,
- *   or a fork copied the entry meanwhile) is retried in the next pass. This
- *   is the notorious O(slots × mms × ptes) swapoff of 2.4.
+ *   only copy now. A slot some pte still names (a fork copied the entry
+ *   meanwhile, or the page left the swap cache while its lock was dropped)
+ *   is retried in the next pass. This is the notorious O(slots × mms × ptes)
+ *   swapoff of 2.4.
  *
- * Locking: the page lock is held while an mm is searched; mmap_sem is only
- * trylocked (under mmlist_lock, which also keeps the mm from being freed
- * meanwhile) — taking it blocking under a page lock would invert the lock
- * order; a busy mm is left for the next pass. Page lock → pte lock → chain
- * lock inside. Under bkl, kernel_flag throughout.
+ * Locking: the page lock is held while an mm is searched, and mmap_sem comes
+ * before it in the lock order. As 2.6's unuse_mm and try_to_unuse do: each
+ * mm is pinned under mmlist_lock by a user reference (mmget_not_zero: an mm
+ * already exiting is skipped, exit_mmap frees its entries), so it cannot go
+ * away once mmlist_lock is dropped; its mmap_sem is trylocked for reading;
+ * if that fails (a writer holds it or waits for it), the page is activated
+ * (reclaim is then unlikely to unmap it meanwhile), unlocked, mmap_sem is
+ * taken with a sleeping down_read, and the page locked again and re-checked
+ * (still entry's uptodate swap-cache page, no write-back under way) before
+ * the search; if it is not, the slot waits for the next pass. So a CPU that
+ * keeps mmap_sem busy only delays swapoff: skipping a busy mm instead, as
+ * this file did, failed with EBUSY after MAX_PASSES when every pass met it
+ * busy. The pin is dropped after the search; if the task exited
+ * meanwhile, swapoff holds the last user and tears the mm down itself
+ * (mmput → exit_mmap, which takes mmap_sem: after unlocking the page). Page
+ * lock → pte lock → chain lock inside. Under bkl, kernel_flag throughout
+ * (mmap_sem is kernel_flag: the trylock never fails).
  */
 import {
   NIL,
@@ -45,7 +58,6 @@ import {
   globalLine,
   inodeBase,
   MM_PGD,
-  MM_USERS,
   MM_GEN,
   MM_RSS,
   MM_MMLIST_NEXT,
@@ -63,10 +75,10 @@ import { PG_anon, PG_uptodate, PG_dirty, PG_swapcache } from '../machine/page.js
 import { I_SHMEM } from '../mm/files.js';
 import { VM } from '../machine/vmstat.js';
 import { SITE } from '../sync/classes.js';
-import { mmlist_lock, mmlist_unlock, pte_lock, pte_unlock, mmap_assert_locked } from '../sync/scheme.js';
+import { mmlist_lock, mmlist_unlock, mmap_read_lock, pte_lock, pte_unlock, mmap_assert_locked } from '../sync/scheme.js';
 import { unlock_page } from '../sync/pagelock.js';
 import { get_page } from '../mm/page_ref.js';
-import { mmlist_first } from '../mm/mm_struct.js';
+import { mmlist_first, mmget_not_zero, mmput, mmput_not_last } from '../mm/mm_struct.js';
 import { pte_table } from '../mm/pgtable.js';
 import { vma_pgoff_of } from '../mm/vma.js';
 import {
@@ -83,7 +95,8 @@ import {
 } from '../mm/pte.js';
 import { page_add_rmap } from '../rmap/index.js';
 import { bkl_enter, bkl_exit, lock_page_sleep, mmap_read_trylock, mmap_read_unlock, type ReclaimCpu } from './context.js';
-import { put_page } from './lru.js';
+import { put_page, activate_page, mark_page_accessed } from './lru.js';
+import { policyOf } from './policy.js';
 import { swap_free, swap_count, swap_set_writeok } from './swapfile.js';
 import { wait_on_page_writeback } from './writeback.js';
 import { read_swap_cache_async, delete_from_swap_cache, in_swap_cache, RSC_GONE, RSC_NOMEM } from './swap_state.js';
@@ -92,7 +105,7 @@ import { shmem_unuse_all } from './shmem_swap.js';
 
 export const ENOMEM = -12;
 export const EBUSY = -16;
-/** passes over the swap map before swapoff gives up (busy mms) */
+/** passes over the swap map before swapoff gives up (slots a fork keeps copying, pages that keep leaving the swap cache) */
 const MAX_PASSES = 64;
 
 /** Find the next pte in [a, end) of table pt holding swap offset `off` (lock-free look); -1 if none. */
@@ -106,11 +119,11 @@ function find_swap_pte(cpu: ReclaimCpu, pt: number, a: number, end: number, off:
 }
 
 /**
- * unuse_mm: replace every pte of mm holding `entry` with one mapping the
- * (locked, uptodate, swap-cached) page pfn. Caller holds mm's mmap_sem for
- * reading. Returns how many ptes were replaced.
+ * unuse_vmas (2.6 unuse_vma, for every VMA): replace every pte of mm holding
+ * `entry` with one mapping the (locked, uptodate, swap-cached) page pfn.
+ * Caller holds mm's mmap_sem for reading. Returns how many ptes were replaced.
  */
-function unuse_mm(cpu: ReclaimCpu, mm: number, entry: number, pfn: number): number {
+function unuse_vmas(cpu: ReclaimCpu, mm: number, entry: number, pfn: number): number {
   mmap_assert_locked(cpu, mm);
   const w = cpu.w;
   const l = cpu.l;
@@ -152,8 +165,51 @@ function unuse_mm(cpu: ReclaimCpu, mm: number, entry: number, pfn: number): numb
   return n;
 }
 
-/** unuse every mm's ptes of entry (page pfn locked). */
-function unuse_all(cpu: ReclaimCpu, entry: number, pfn: number): void {
+/**
+ * Lock page pfn (we hold a reference), wait for its write-back, and say
+ * whether it is still entry's uptodate swap-cache page — what a search for
+ * entry's ptes needs. The page is locked on return either way.
+ */
+function lock_swap_page(cpu: ReclaimCpu, pfn: number, entry: number): boolean {
+  lock_page_sleep(cpu, pfn, SITE.try_to_unuse);
+  wait_on_page_writeback(cpu, pfn); // issue 18: the slot is written until the device is done
+  return (Atomics.load(cpu.w, pageStruct(cpu.l, pfn) + PG_FLAGS) & PG_uptodate) !== 0 && in_swap_cache(cpu, pfn, entry);
+}
+
+/**
+ * unuse_mm (2.6 mm/swapfile.c): search pinned mm for entry's ptes with its
+ * mmap_sem held for reading; page pfn locked. mmap_sem comes first in the
+ * lock order, so only a trylock under the page lock; when it fails, 2.6's
+ * way round: activate the page ("so shrink_cache is unlikely to unmap its
+ * ptes while lock is dropped, so swapoff can make progress"), unlock it,
+ * sleep on mmap_sem, lock the page again. False if the page is no longer
+ * entry's uptodate swap-cache page then (not searched); locked again on
+ * return either way.
+ */
+function unuse_mm(cpu: ReclaimCpu, mm: number, entry: number, pfn: number): boolean {
+  if (!mmap_read_trylock(cpu, mm, SITE.try_to_unuse)) {
+    // CLOCK-Pro's PG_active is its hot state, the policy's to give: there a reference is what counts
+    if (policyOf(cpu).hitSetsReferenced === true) mark_page_accessed(cpu, pfn);
+    else activate_page(cpu, pfn);
+    unlock_page(cpu, pfn);
+    mmap_read_lock(cpu, mm, SITE.try_to_unuse);
+    if (!lock_swap_page(cpu, pfn, entry)) {
+      mmap_read_unlock(cpu, mm);
+      return false;
+    }
+  }
+  unuse_vmas(cpu, mm, entry, pfn);
+  mmap_read_unlock(cpu, mm);
+  return true;
+}
+
+/**
+ * unuse every mm's ptes of entry (page pfn locked, uptodate, entry's
+ * swap-cache page). False if the page had to be unlocked and is no longer
+ * that, or an mm was torn down here: the slot waits for the next pass. The
+ * page is locked on return either way.
+ */
+function unuse_all(cpu: ReclaimCpu, entry: number, pfn: number): boolean {
   const w = cpu.w;
   const l = cpu.l;
   const list = cpu.scratch2;
@@ -168,17 +224,26 @@ function unuse_all(cpu: ReclaimCpu, entry: number, pfn: number): void {
   for (let i = 0; i < nmm && swap_count(cpu, entry) > 1; i++) {
     const mm = list[2 * i]!;
     const b = mmBase(l, mm);
+    // the pin (2.6: atomic_inc(&mm->mm_users) under mmlist_lock): the slot still holds the mm listed, not yet exiting
     mmlist_lock(cpu, SITE.try_to_unuse);
-    let pinned = w[b + MM_PGD] !== NIL && w[b + MM_GEN] === list[2 * i + 1] && mmap_read_trylock(cpu, mm, SITE.try_to_unuse);
-    if (pinned && Atomics.load(w, b + MM_USERS) <= 0) {
-      mmap_read_unlock(cpu, mm);
-      pinned = false;
-    }
+    const pinned = w[b + MM_PGD] !== NIL && w[b + MM_GEN] === list[2 * i + 1] && mmget_not_zero(cpu, mm);
     mmlist_unlock(cpu);
-    if (!pinned) continue;
-    unuse_mm(cpu, mm, entry, pfn);
-    mmap_read_unlock(cpu, mm);
+    if (!pinned) continue; // exiting: exit_mmap releases its entries
+    const searched = unuse_mm(cpu, mm, entry, pfn);
+    if (mmput_not_last(cpu, mm)) {
+      if (!searched) return false;
+      continue;
+    }
+    // the task exited while pinned: the last user is ours, and so is the
+    // teardown — mmput's exit_mmap takes mmap_sem, above the page lock.
+    // Its zap_page_range gathers in cpu.scratch2, this walk's list: stop
+    // here, the next pass lists the mms again.
+    unlock_page(cpu, pfn);
+    mmput(cpu, mm);
+    lock_swap_page(cpu, pfn, entry);
+    return false;
   }
+  return true;
 }
 
 /**
@@ -199,10 +264,7 @@ export function try_to_unuse(cpu: ReclaimCpu): number {
       const pfn = read_swap_cache_async(cpu, entry, NIL, false);
       if (pfn === RSC_GONE) continue;
       if (pfn === RSC_NOMEM) return ENOMEM;
-      lock_page_sleep(cpu, pfn, SITE.try_to_unuse);
-      wait_on_page_writeback(cpu, pfn); // issue 18: the slot is written until the device is done
-      if ((Atomics.load(w, pageStruct(l, pfn) + PG_FLAGS) & PG_uptodate) !== 0 && in_swap_cache(cpu, pfn, entry)) {
-        unuse_all(cpu, entry, pfn);
+      if (lock_swap_page(cpu, pfn, entry) && unuse_all(cpu, entry, pfn)) {
         if (swap_count(cpu, entry) === 1) {
           Atomics.or(w, pageStruct(l, pfn) + PG_FLAGS, PG_dirty); // the only copy from now on
           delete_from_swap_cache(cpu, pfn);

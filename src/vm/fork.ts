@@ -21,7 +21,6 @@ import {
   PG_PT_NR,
   MM_MMAP,
   MM_RSS,
-  MM_USERS,
   MM_START_BRK,
   MM_BRK,
   VMA_START,
@@ -38,7 +37,7 @@ import {
 import { VM } from '../machine/vmstat.js';
 import { SITE } from '../sync/classes.js';
 import { mmap_write_lock, mmap_write_unlock, pte_lock, pte_unlock } from '../sync/scheme.js';
-import { mm_alloc, mm_free } from '../mm/mm_struct.js';
+import { mm_alloc, mm_free, mmget, mmput as mm_mmput } from '../mm/mm_struct.js';
 import { pte_alloc, pte_table } from '../mm/pgtable.js';
 import { pte_present, pte_pfn, is_swap_pte, _PAGE_RW, PMD_SIZE, pteAddrOf, pte_index } from '../mm/pte.js';
 import { flush_tlb_mm } from '../mm/tlb.js';
@@ -191,15 +190,14 @@ export function exit_mmap(cpu: Cpu, mm: number): void {
   mm_free(cpu, cpu.mmCache, mm);
 }
 
-/** mmput: drop a user of mm (a task exiting); the last one tears it down. */
+/**
+ * mmput for a task exiting (vmstat exit): mm/mm_struct.ts's mmput, whose
+ * last user — this task, or swapoff if it held a pin meanwhile — tears the
+ * mm down with exit_mmap.
+ */
 export function mmput(cpu: Cpu, mm: number): void {
   cpu.w[cpu.vm + VM.exit]!++;
-  if (Atomics.sub(cpu.w, mmBase(cpu.l, mm) + MM_USERS, 1) === 1) exit_mmap(cpu, mm);
-}
-
-/** mmget: another task (thread) shares mm. */
-export function mmget(cpu: Cpu, mm: number): void {
-  Atomics.add(cpu.w, mmBase(cpu.l, mm) + MM_USERS, 1);
+  mm_mmput(cpu, mm);
 }
 
 /** exec: a fresh, empty mm replaces the old one (exec_mmap); returns it or NIL. */
@@ -211,4 +209,4 @@ export function do_exec(cpu: Cpu, old: number): number {
   return mm;
 }
 
-export { PAGE_WORDS, mm_free };
+export { PAGE_WORDS, mm_free, mmget };
