@@ -80,7 +80,10 @@ describe('swapoff while another CPU faults the same pages', () => {
         if (Atomics.load(ctl, 0) !== 2) await worker.terminate();
         await exited;
       }
-      const why = `${locks}: CPU 1 saw ${ctl[3]} bad pages (first ${ctl[4]! - 1}: ${ctl[5]})`;
+      // on failure, which slots were left and with what count (swap_map), for the next reader of a flake
+      const left: string[] = [];
+      for (let s = 1; s < m.layout.nrSwap && left.length < 8; s++) if (m.w[m.layout.swapMap + s] !== 0) left.push(`${s}:${m.w[m.layout.swapMap + s]}`);
+      const why = `${locks}: rc ${rc!}, CPU 1 saw ${ctl[3]} bad pages (first ${ctl[4]! - 1}: ${ctl[5]}); ${swap_info(m).inuse} slots in use (slot:count ${left.join(' ')})`;
       expect(rc, why).toBe(0);
       expect(ctl[3], why).toBe(0);
       expect(ctl[1]).toBeGreaterThanOrEqual(2); // rounds: at least two, the last begun after swapoff returned
