@@ -16,6 +16,10 @@
  *                               fault_walk does; with regions far beyond the caches
  *                               the struct pages are cold and the preset's value is
  *                               the better guess
+ *   futex_wake                  half the wake-up round trip between two threads asleep
+ *                               in Atomics.wait (sim/hostprobe.ts): what a host rwsem,
+ *                               futex or page-lock waiter pays to be woken (a VM's
+ *                               tens of µs against the presets' ~2 µs of bare metal)
  *   line_*                      half the cache-line round trip between two threads
  *                               (sim/hostprobe.ts); this host has no sockets or
  *                               SMT siblings to tell apart, so all three are that
@@ -30,7 +34,7 @@
  *   syscall_entry               the same with mmap1_processes (ns per mmap + munmap
  *                               pair, minus the virtual charge, halved)
  * Every other entry (list_op, hash_step, buddy_split, pte_write,
- * user_step, futex_wake, the hand-over factors, io_page)
+ * user_step, the hand-over factors, io_page)
  * is copied from the skylake-2s-112 preset and its source says so.
  *
  * The result is a cost file (timing/cost.ts format) named `host`.
@@ -41,7 +45,7 @@ import { bootMachine } from './boot.js';
 import { makeCpu } from '../vm/cpu.js';
 import { runMachine, type RunOptions } from './run.js';
 import { buildResults } from './results.js';
-import { lineRoundTripNs } from './hostprobe.js';
+import { lineRoundTripNs, wakeRoundTripNs } from './hostprobe.js';
 import { clear_page, copy_page } from '../mm/clear_page.js';
 import { alloc_page } from '../mm/page_alloc.js';
 import { __free_page } from '../mm/page_ref.js';
@@ -169,7 +173,9 @@ export async function calibrate(log: (s: string) => void = () => undefined): Pro
   set('struct_page_miss', touch, `smpvm calibrate ${when}: a struct page line of the ${frames} frames of a ${REGION_BYTES / MiB} MiB region, read in a scattered order (cached here; the pcp bulk walks' working set)`);
   const rtt = await lineRoundTripNs();
   if (rtt !== null) setLineCosts(costs, when, rtt);
-  log(`clear_page ${costs.clear_page!.value} ns, copy_page ${costs.copy_page!.value} ns, alloc+free ${pair.toFixed(0)} ns, lock+unlock ${lockPair.toFixed(1)} ns, struct page line ${costs.struct_page_miss!.value} ns, line round trip ${rtt === null ? 'not measured (one core)' : `${rtt.toFixed(0)} ns`}`);
+  const wake = await wakeRoundTripNs();
+  if (wake !== null) set('futex_wake', wake / 2, `smpvm calibrate ${when}: half the wake-up round trip between two threads asleep in Atomics.wait (${wake.toFixed(0)} ns; sim/hostprobe.ts), as a host rwsem / futex waiter sleeps`);
+  log(`clear_page ${costs.clear_page!.value} ns, copy_page ${costs.copy_page!.value} ns, alloc+free ${pair.toFixed(0)} ns, lock+unlock ${lockPair.toFixed(1)} ns, struct page line ${costs.struct_page_miss!.value} ns, line round trip ${rtt === null ? 'not measured (one core)' : `${rtt.toFixed(0)} ns`}, wake-up ${wake === null ? 'not measured (one core)' : `${(wake / 2).toFixed(0)} ns`}`);
 
   // the rest of a fault, and of an mmap+munmap pair: host ns per unit minus the virtual charge without it
   const table = () => ({ name: 'host', description: `this host, measured by smpvm calibrate at ${when}`, topology: '1x2', costs: JSON.parse(JSON.stringify(costs)) as Record<string, Entry> });

@@ -15,11 +15,18 @@
  * the round trip (two line transfers). The worker is an eval'd CommonJS
  * snippet, so it starts the same under tsx and from dist/.
  *
+ * The second probe is the same echo with both sides asleep in Atomics.wait
+ * between values (Atomics.notify after each store): a round trip is two
+ * wake-ups of a sleeping thread, which is what a futex / rwsem waiter pays
+ * on this host (the cost table's futex_wake: `smpvm calibrate`). A VM reads
+ * tens of µs; bare metal a few.
+ *
  * Locking: the probe's words are its own buffer's; each is written by one
- * side only (Atomics.store) and spun on by the other (Atomics.load).
+ * side only (Atomics.store) and spun or slept on by the other.
  */
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
+import { median } from './median.js';
 
 /* probe words, each on its own 64-byte line */
 const READY = 0;
@@ -36,17 +43,18 @@ Atomics.store(w, ${READY}, 1);
 Atomics.notify(w, ${READY});
 for (let i = 1; i <= workerData.rounds; i++) {
   let v;
-  while ((v = Atomics.load(w, ${PING})) !== i && v !== ${STOP});
+  while ((v = Atomics.load(w, ${PING})) !== i && v !== ${STOP}) if (workerData.sleep) Atomics.wait(w, ${PING}, v);
   if (v === ${STOP}) break;
   Atomics.store(w, ${PONG}, i);
+  if (workerData.sleep) Atomics.notify(w, ${PONG});
 }
 `;
 
-/** One probe of up to `rounds` round trips (fewer if the budget runs out): ns per round trip. */
-async function probeOnce(rounds: number): Promise<number> {
+/** One probe of up to `rounds` round trips (fewer if the budget runs out): ns per round trip; `sleep`: both sides sleep between values. */
+async function probeOnce(rounds: number, sleep: boolean): Promise<number> {
   const sab = new SharedArrayBuffer(256);
   const w = new Int32Array(sab);
-  const wk = new Worker(PONG_SRC, { eval: true, workerData: { sab, rounds } });
+  const wk = new Worker(PONG_SRC, { eval: true, workerData: { sab, rounds, sleep } });
   const exited = new Promise<void>((res, rej) => {
     wk.once('error', rej);
     wk.once('exit', () => res());
@@ -61,12 +69,18 @@ async function probeOnce(rounds: number): Promise<number> {
   let done = 0;
   while (done < rounds) {
     Atomics.store(w, PING, done + 1);
-    while (Atomics.load(w, PONG) !== done + 1);
+    if (sleep) {
+      Atomics.notify(w, PING);
+      while (Atomics.load(w, PONG) !== done + 1) Atomics.wait(w, PONG, done);
+    } else while (Atomics.load(w, PONG) !== done + 1);
     done++;
     if ((done & 1023) === 0 && performance.now() - t0 > PROBE_BUDGET_MS) break;
   }
   const ns = ((performance.now() - t0) * 1e6) / done;
-  if (done < rounds) Atomics.store(w, PING, STOP);
+  if (done < rounds) {
+    Atomics.store(w, PING, STOP);
+    Atomics.notify(w, PING);
+  }
   await exited;
   return ns;
 }
@@ -79,7 +93,19 @@ async function probeOnce(rounds: number): Promise<number> {
 export async function lineRoundTripNs(rounds = 50_000, trials = 3): Promise<number | null> {
   if (availableParallelism() < 2) return null;
   const ns: number[] = [];
-  for (let t = 0; t < trials; t++) ns.push(await probeOnce(rounds));
-  ns.sort((a, b) => a - b);
-  return ns[ns.length >> 1]!;
+  for (let t = 0; t < trials; t++) ns.push(await probeOnce(rounds, false));
+  return median(ns);
+}
+
+/**
+ * The host's wake-up round trip between two sleeping threads, ns (two
+ * wake-ups: from one thread's Atomics.notify until the other runs, and
+ * back): the median of `trials` probes. null on a one-core host (there the
+ * scheduler's own turn-taking would be measured).
+ */
+export async function wakeRoundTripNs(rounds = 2000, trials = 3): Promise<number | null> {
+  if (availableParallelism() < 2) return null;
+  const ns: number[] = [];
+  for (let t = 0; t < trials; t++) ns.push(await probeOnce(rounds, true));
+  return median(ns);
 }

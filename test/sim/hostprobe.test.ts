@@ -9,10 +9,13 @@
  * core — 3.3 ms a round trip was seen here with four jobs on two cores — but
  * not more); a
  * probe asked for more rounds than its budget allows stops at the budget and
- * lets the echo thread go; a one-core host is not probed at all.
+ * lets the echo thread go; a one-core host is not probed at all. The wake-up
+ * probe (both sides asleep between values, the cost table's futex_wake)
+ * finishes with its sleeping echo and reads more than the spinning one: a
+ * sleep and a wake-up cost more than a line transfer.
  */
 import { describe, it, expect, vi } from 'vitest';
-import { lineRoundTripNs } from '../../src/sim/hostprobe.js';
+import { lineRoundTripNs, wakeRoundTripNs } from '../../src/sim/hostprobe.js';
 
 /** ns per iteration of the probe's loop body on this thread alone: store PING, load a word this thread owns. */
 function localLoopNs(rounds: number): number {
@@ -47,8 +50,19 @@ describe('lineRoundTripNs', () => {
   it('is not measured on a one-core host', async () => {
     vi.resetModules();
     vi.doMock('node:os', async (orig) => ({ ...(await orig<typeof import('node:os')>()), availableParallelism: () => 1 }));
-    const { lineRoundTripNs: probe } = await import('../../src/sim/hostprobe.js');
+    const { lineRoundTripNs: probe, wakeRoundTripNs: wprobe } = await import('../../src/sim/hostprobe.js');
     expect(await probe(5_000, 1)).toBeNull();
+    expect(await wprobe(500, 1)).toBeNull();
     vi.doUnmock('node:os');
+  });
+});
+
+describe('wakeRoundTripNs', () => {
+  it('wakes a sleeping echo thread every round, and a wake-up costs more than a line transfer', async () => {
+    const spin = await lineRoundTripNs(5_000, 3);
+    const wake = await wakeRoundTripNs(500, 3);
+    expect(Number.isFinite(wake)).toBe(true);
+    expect(wake, `wake round trip ${wake} ns, line round trip ${spin} ns`).toBeGreaterThan(spin!);
+    expect(wake, `wake round trip ${wake} ns`).toBeLessThan(50e6);
   });
 });
