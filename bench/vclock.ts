@@ -9,9 +9,10 @@
  *             critical section, 2 µs outside) under each lock implementation,
  *             1..48 CPUs on the amd-48 preset (Boyd-Wickizer et al. 2012):
  *             acquisitions per virtual second, and MCS / ticket at 48.
- *   quantum   the same at 48 CPUs, page_fault1_processes at 16 CPUs, and
- *             at 2 CPUs under 2.4 and split, at quantum 0, the default
- *             quantum and 10 µs: the relative differences.
+ *   quantum   the same at 48 CPUs, page_fault1_processes and threads from
+ *             2 to 64 CPUs under 2.4 and split, and with futex mutexes, at
+ *             quantum 0 (the default), 1000 ns and 10 µs: the relative
+ *             differences, and their range at 1000 ns over every row.
  *   speed     page_fault1_processes under split at 1, 16, 64, 128 CPUs,
  *             with strict and with stamped releases (conductor.ts): simulated
  *             faults per host second, host seconds, process CPU seconds,
@@ -114,7 +115,7 @@ async function point(config: Record<string, unknown>, spec: { name: string; [k: 
   };
 }
 
-const counter = (cpus: number, lockImpl: string, quantum = DEFAULT_QUANTUM_NS) =>
+const counter = (cpus: number, lockImpl: string, quantum?: number) =>
   point({ cpus, lockImpl, cost: 'amd-48', quantum, mem: 8 * MiB, maxMm: 8 }, { name: 'lock_counter', csLines: 3, thinkNs: 2000 }, 400);
 
 async function collapse(): Promise<unknown> {
@@ -135,9 +136,12 @@ async function collapse(): Promise<unknown> {
   return { cpus: cpusList, rows, mcsOverTicketAt48: ratio };
 }
 
+/** The quantum the speed and quantum sections set against quantum 0 (the default, config.ts DEFAULT_QUANTUM_NS). */
+const Q_1US = 1000;
+
 async function quantum(): Promise<unknown> {
-  const qs = [DEFAULT_QUANTUM_NS, 10_000];
-  console.log(`\n## quantum: ${qs.join(' and ')} ns against 0 (strict discrete-event order)`);
+  const qs = [Q_1US, 10_000];
+  console.log(`\n## quantum: ${qs.join(' and ')} ns against ${DEFAULT_QUANTUM_NS} (the default: strict discrete-event order)`);
   const out: Record<string, { q0: number; q: Record<number, number>; diffPct: Record<number, number> }> = {};
   const row = async (k: string, rate: (q: number) => Promise<number>) => {
     const q0 = await rate(0);
@@ -147,27 +151,27 @@ async function quantum(): Promise<unknown> {
       r.diffPct[q] = ((r.q[q]! - q0) / q0) * 100;
     }
     out[k] = r;
-    console.log(`${k.padEnd(36)} q=0 ${fmtRate(q0).padStart(8)}/s${qs.map((q) => `  q=${q} ${fmtRate(r.q[q]!).padStart(8)}/s ${r.diffPct[q]! >= 0 ? '+' : ''}${r.diffPct[q]!.toFixed(1)}%`).join('')}`);
+    console.log(`${k.padEnd(44)} q=0 ${fmtRate(q0).padStart(8)}/s${qs.map((q) => `  q=${q} ${fmtRate(r.q[q]!).padStart(8)}/s ${r.diffPct[q]! >= 0 ? '+' : ''}${r.diffPct[q]!.toFixed(1)}%`).join('')}`);
   };
-  for (const impl of ['ticket', 'mcs', 'futex'] as const) await row(`lock_counter ${impl} 48 CPUs`, async (q) => (await counter(48, impl, q)).perVirtualSec);
-  for (const locks of ['split', 'bkl'] as const) {
-    await row(`page_fault1_processes ${locks} 16 CPUs`, async (q) => (await point({ cpus: 16, locks, quantum: q, mem: 64 * MiB }, { name: 'page_fault1_processes', regionBytes: MiB }, 8)).perVirtualSec);
-  }
+  const pf = (name: string, cpus: number, locks: string, o: { lockImpl?: string; mib?: number; ops?: number; region?: number; cost?: string } = {}) => (q: number) =>
+    point({ cpus, locks, lockImpl: o.lockImpl ?? 'ticket', quantum: q, mem: Math.max(o.mib ?? 64, cpus * 3) * MiB, ...(o.cost ? { cost: o.cost } : {}) }, { name, regionBytes: o.region ?? MiB }, o.ops ?? 8).then((p) => p.perVirtualSec);
+  for (const impl of IMPLS) for (const cpus of [16, 48]) await row(`lock_counter ${impl} ${cpus} CPUs`, async (q) => (await counter(cpus, impl, q)).perVirtualSec);
+  for (const locks of ['split', 'bkl'] as const) await row(`page_fault1_processes ${locks} 16 CPUs`, pf('page_fault1_processes', 16, locks));
   // a few CPUs taking zone->lock twice a fault (2.4: no per-CPU page lists): where the quantum's error shows most; how it falls with the CPU count
-  for (const cpus of [2, 4, 8, 16]) {
-    for (const locks of cpus === 16 ? (['2.4'] as const) : (['2.4', 'split'] as const)) {
-      await row(`page_fault1_processes ${locks} ${cpus} CPUs`, async (q) => (await point({ cpus, locks, quantum: q, mem: 64 * MiB }, { name: 'page_fault1_processes', regionBytes: MiB }, 8)).perVirtualSec);
-    }
+  for (const cpus of [2, 4, 8, 16, 32]) {
+    for (const locks of cpus >= 16 ? (['2.4'] as const) : (['2.4', 'split'] as const)) await row(`page_fault1_processes ${locks} ${cpus} CPUs`, pf('page_fault1_processes', cpus, locks));
   }
-  // threads: the mm's own line and the shared page-table lock move between every pair of faults
-  for (const cpus of [2, 16]) {
-    await row(`page_fault1_threads split ${cpus} CPUs`, async (q) => (await point({ cpus, locks: 'split', quantum: q, mem: 64 * MiB }, { name: 'page_fault1_threads', regionBytes: MiB }, 8)).perVirtualSec);
+  // threads: the mm's own line, mmap_sem and the shared page-table lock move between every pair of faults
+  for (const cpus of [2, 8, 16, 32, 64]) await row(`page_fault1_threads split ${cpus} CPUs`, pf('page_fault1_threads', cpus, 'split'));
+  // npm start's virtual curve (cli/commands.ts START_VIRTUAL): 256 KiB regions, 4 loops, skylake-2s-112
+  for (const mode of ['processes', 'threads'] as const) {
+    for (const cpus of [8, 16, 64]) await row(`page_fault1_${mode} split 256K ${cpus} CPUs`, pf(`page_fault1_${mode}`, cpus, 'split', { mib: 256, ops: 4, region: 256 << 10, cost: 'skylake-2s-112' }));
   }
   // the same with futex mutexes for spinlocks: every wait a quantum's misordering invents is a sleep and a wake-up
-  for (const cpus of [2, 16]) {
-    await row(`page_fault1_processes 2.4 futex ${cpus} CPUs`, async (q) => (await point({ cpus, locks: '2.4', lockImpl: 'futex', quantum: q, mem: 128 * MiB }, { name: 'page_fault1_processes', regionBytes: MiB }, 4)).perVirtualSec);
-  }
-  return out;
+  for (const cpus of [2, 16]) await row(`page_fault1_processes 2.4 futex ${cpus} CPUs`, pf('page_fault1_processes', cpus, '2.4', { lockImpl: 'futex', mib: 128, ops: 4 }));
+  const errs = Object.values(out).map((r) => r.diffPct[Q_1US]!);
+  console.log(`at ${Q_1US} ns against quantum 0: from ${Math.min(...errs).toFixed(1)}% to +${Math.max(...errs).toFixed(1)}% over ${errs.length} rows (the default, 0, is exact by definition)`);
+  return { rows: out, q1usMinPct: Math.min(...errs), q1usMaxPct: Math.max(...errs) };
 }
 
 const rssMiB = () => process.memoryUsage().rss / MiB;
@@ -181,9 +185,17 @@ async function speed(): Promise<unknown> {
     'cpus  lock    region  quantum  releases  spin  run    faults  virtual faults/s  host s  CPU s  faults/host-s  hand-overs/fault  host µs/fault: turn (conductor) + between  µs/hand-over  host RSS MiB  hand-overs/fault by why',
   );
   const out = [];
-  const Q = DEFAULT_QUANTUM_NS;
+  const Q = Q_1US;
   // [cpus, quantum, strict releases, spin before sleep, MiB per CPU, spinlock implementation, host profile]
-  const cases: [number, number, boolean, number, number, string?, boolean?][] = [
+  // spin null: the run's default (sim/run.ts vtTuningFor: poll before sleeping with no more CPUs than host cores)
+  const cases: [number, number, boolean, number | null, number, string?, boolean?][] = [
+    // the default: quantum 0 (strict order; releases are then strict too)
+    [1, 0, true, null, 1],
+    [2, 0, true, null, 1],
+    [16, 0, true, null, 1],
+    [64, 0, true, null, 1],
+    [64, 0, true, null, 1],
+    [128, 0, true, null, 1],
     [1, Q, true, 0, 1],
     [1, Q, false, 0, 1],
     [1, Q, false, 0, 8],
@@ -208,7 +220,7 @@ async function speed(): Promise<unknown> {
   ];
   for (const [cpus, q, strict, spin, mib, lockImpl = 'ticket', hostProfile = true] of cases) {
     const p = await point({ cpus, locks: 'split', lockImpl, quantum: q, mem: Math.max(64, cpus * 3 * mib) * MiB }, { name: 'page_fault1_processes', regionBytes: mib * MiB }, 8, {
-      spinBeforeSleep: spin,
+      ...(spin === null ? {} : { spinBeforeSleep: spin }),
       strictReleases: strict,
       hostProfile,
     });
@@ -242,7 +254,7 @@ async function speed(): Promise<unknown> {
     const u = row.hostUsPerFault;
     const split = u ? `${u.turn.toFixed(1)} (${u.conductor.toFixed(1)}) + ${u.between.toFixed(1)}` : 'not profiled';
     console.log(
-      `${String(cpus).padStart(4)}  ${lockImpl.padEnd(6)}  ${`${mib}M`.padStart(6)}  ${String(q).padStart(7)}  ${row.releases.padStart(8)}  ${String(spin).padStart(4)}  ${String(p.poolRuns).padStart(3)}  ${String(p.units).padStart(8)}  ${fmtRate(p.perVirtualSec).padStart(16)}  ${p.hostS.toFixed(2).padStart(6)}  ${p.cpuS.toFixed(1).padStart(5)}  ${fmtRate(row.faultsPerHostS).padStart(13)}  ${row.handoffsPerFault.toFixed(2).padStart(16)}  ${split.padStart(40)}  ${(row.usPerHandoff?.toFixed(0) ?? '-').padStart(12)}  ${row.rssMiB.toFixed(0).padStart(12)}  ${by}`,
+      `${String(cpus).padStart(4)}  ${lockImpl.padEnd(6)}  ${`${mib}M`.padStart(6)}  ${String(q).padStart(7)}  ${row.releases.padStart(8)}  ${String(spin ?? 'auto').padStart(4)}  ${String(p.poolRuns).padStart(3)}  ${String(p.units).padStart(8)}  ${fmtRate(p.perVirtualSec).padStart(16)}  ${p.hostS.toFixed(2).padStart(6)}  ${p.cpuS.toFixed(1).padStart(5)}  ${fmtRate(row.faultsPerHostS).padStart(13)}  ${row.handoffsPerFault.toFixed(2).padStart(16)}  ${split.padStart(40)}  ${(row.usPerHandoff?.toFixed(0) ?? '-').padStart(12)}  ${row.rssMiB.toFixed(0).padStart(12)}  ${by}`,
     );
   }
   return out;

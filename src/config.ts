@@ -37,8 +37,19 @@ export const CLOCKS = ['host', 'virtual'] as const;
 export const MAX_CPUS_HOST = 64;
 /** virtual clock: layout sizes (per-CPU areas, LK_LAST's CPU field) allow this many */
 export const MAX_CPUS_VIRTUAL = 256;
-/** default quantum, virtual ns (README "Virtual time": its error against quantum 0) */
-export const DEFAULT_QUANTUM_NS = 1000;
+/**
+ * The default quantum, virtual ns: 0, strict discrete-event order. A quantum
+ * above 0 saves host time (speed rows of bench/vclock.ts) but lets a CPU
+ * act up to that far out of virtual-time order, and what that costs varies
+ * with the configuration far beyond any tolerance worth stating: at 1000 ns
+ * (2026-12-07, bench/vclock.ts quantum) ticket and MCS rows of earlier runs
+ * read within 2.4% from 16 CPUs up, but page_fault1_processes at 64 CPUs on
+ * 256 KiB regions read 39% low, tas and ttas lock_counter 60–128% high,
+ * and few-CPU and futex rows up to 34% low. Quantum 0 costs `npm start`'s
+ * curve about the same host time (19.9 against 17.5 host s from 16 to 64
+ * CPUs) and a 64-CPU point up to 1.7×.
+ */
+export const DEFAULT_QUANTUM_NS = 0;
 
 /**
  * A cost table as the machine carries it (timing/cost.ts loads and checks
@@ -237,7 +248,7 @@ export const CONFIG_FIELDS = {
    * table times the work.
    */
   clock: oneOf(CLOCKS).default('host'),
-  /** virtual clock: how far (virtual ns) a CPU may run ahead of the next-lowest clock before it hands over; 0 = strict discrete-event order */
+  /** virtual clock: how far (virtual ns) a CPU may run ahead of the next-lowest clock before it hands over; 0 = strict discrete-event order (the default) */
   quantum: num(0, 1e9).default(DEFAULT_QUANTUM_NS),
   /** virtual clock: a stop-the-world checkpoint (the invariant checker) every this many virtual µs; 0 = none (the checker still runs at the end) */
   checkpointUs: num(0, 1e9).default(0),

@@ -1,7 +1,13 @@
 import { describe, it, expect } from 'vitest';
-import { makeConfig, parseSize, ConfigError } from '../src/config.js';
+import { makeConfig, parseSize, ConfigError, DEFAULT_QUANTUM_NS } from '../src/config.js';
 
 describe('config', () => {
+  it('defaults the quantum to 0 (strict order) at any CPU count; a given quantum stays', () => {
+    expect(DEFAULT_QUANTUM_NS).toBe(0);
+    for (const cpus of [1, 16, 128]) expect(makeConfig({ clock: 'virtual', cpus }).quantum).toBe(0);
+    expect(makeConfig({ clock: 'virtual', cpus: 2, quantum: 500 }).quantum).toBe(500);
+  });
+
   it('has defaults that build a small machine', () => {
     const c = makeConfig({});
     expect(c.mem).toBe(64 << 20);

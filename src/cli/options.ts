@@ -217,7 +217,7 @@ export function addSharedOptions(cmd: Command, d: CommandDefaults): Command {
     .option('--hold-time', 'measure lock hold times (lock_stat holdtime columns; costs two clock reads per acquisition) (default off)')
     .option('--no-populate', "leave the machine buffer's host pages unmapped at boot (by default every page is touched first, as MAP_POPULATE, so host first-touch faults are not timed as simulated work)")
     .option('--clock <clock>', `host (workers run at once, host time) or virtual (one CPU at a time in virtual-time order, timed by a cost table; deterministic, up to ${MAX_CPUS_VIRTUAL} CPUs); default host`)
-    .option('--quantum <ns>', `virtual clock: how far a CPU may run ahead of the next-lowest clock before handing over, virtual ns (0 = strict order; default ${DEFAULT_QUANTUM_NS}, which reads futex-mutex spinlocks up to 34% and few-CPU runs up to 23% slow: compare lock implementations at 0, README "Virtual time")`)
+    .option('--quantum <ns>', `virtual clock: how far a CPU may run ahead of the next-lowest clock before handing over, virtual ns (default ${DEFAULT_QUANTUM_NS}: strict order; above 0 saves host time but read up to 39% low and 128% high at 1000, README "Virtual time")`)
     .option('--topology <SxC>', "virtual clock: sockets x cores per socket, e.g. 2x28 (default: the cost table's)")
     .option('--cost <file|preset>', `virtual clock: cost table, a JSON file or a preset (${COST_PRESETS.join(', ')}; default ${DEFAULT_COST_PRESET})`)
     .option('--writeout <mode>', `swap write-out: sync (one page at a time, the writer sleeps) or async (clustered on consecutive slots, queued on the swap device, freed on a later pass) (default ${show('swapWriteout', d)})`)

@@ -93,13 +93,17 @@ describe('--warmup', () => {
     expect(r.opsPerSec).toBe(0);
   });
 
-  it('prints its warnings: the futex mutex at a quantum above 0 says its waits are overcounted', async () => {
+  it('prints its warnings: a quantum above 0 says it is out of order (the futex mutex: overcounted waits); the default quantum 0 does not', async () => {
     const args = ['run', '--clock', 'virtual', '--lock-impl', 'futex', '-c', '2', '--ops', '1', '--mem', '16M', '--region', '256K'];
-    const q = await cli(...args);
+    const q = await cli(...args, '--quantum', '1000');
     expect(q.code).toBe(0);
-    expect(q.out).toMatch(/^warning: at quantum 1000 ns the futex mutex's contended waits are overcounted .*--quantum 0$/m);
-    const q0 = await cli(...args, '--quantum', '0');
-    expect(q0.out).not.toMatch(/overcounted/);
+    expect(q.out).toMatch(/^warning: at quantum 1000 ns CPUs act up to 1000 ns out of virtual-time order.*futex mutex's contended waits are overcounted.*--quantum 0$/m);
+    const t = await cli('run', '--clock', 'virtual', '-c', '2', '--ops', '1', '--mem', '16M', '--region', '256K', '--quantum', '500');
+    expect(t.out).toMatch(/^warning: at quantum 500 ns CPUs act up to 500 ns out of virtual-time order/m);
+    expect(t.out).not.toMatch(/futex/);
+    const q0 = await cli(...args);
+    expect(q0.out).toMatch(/quantum 0 ns/);
+    expect(q0.out).not.toMatch(/out of virtual-time order|overcounted/);
   });
 
   it.each([

@@ -32,8 +32,8 @@ describe('lock hand-over by implementation, lock_counter on amd-48', () => {
     expect(m12).toBeGreaterThan(2 * t12);
     const [tas, ttas, futex] = [await rate(12, 'tas'), await rate(12, 'ttas'), await rate(12, 'futex')];
     expect(tas).toBeLessThan(0.97 * ttas); // the same without the release pull-back
-    // a contended futex hand-over is a wake-up (futex_wake, 2 µs here), also after a stamped wait:
-    // without that the mutex ran as fast as ttas
-    expect(futex).toBeLessThan(0.4 * ttas);
+    // a contended futex hand-over is a wake-up (futex_wake, 2 µs here; quantum 0, the default below
+    // 16 CPUs: 50% of ttas): without that the mutex ran as fast as ttas
+    expect(futex).toBeLessThan(0.7 * ttas);
   }, 120_000);
 });
