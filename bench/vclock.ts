@@ -34,6 +34,9 @@
  *             than 1.5x) and its virtual run prices lines by their mean.
  *             Virtual points at quantum 0: the model, without the quantum's
  *             ordering error (which the quantum section measures).
+ *   spin      2-CPU page_fault1 at quantum 0 with the turn-word poll (the
+ *             default with no more CPUs than host cores, sim/run.ts
+ *             vtTuningFor) and without: host seconds per run.
  *   zone      page_fault1_processes under split at 112 CPUs on the
  *             skylake-2s-112 preset with MCS spinlocks (qspinlock, as his
  *             kernels had), without and with Aaron Lu's free_pcppages_bulk
@@ -260,6 +263,30 @@ async function speed(): Promise<unknown> {
   return out;
 }
 
+/**
+ * The turn-word poll (sim/run.ts vtTuningFor): 2-CPU runs at quantum 0, the
+ * run's default (poll before sleeping: no more CPUs than host cores) against
+ * sleeping at once, alternately, REPS times each: host seconds per run.
+ */
+async function spin(): Promise<unknown> {
+  const REPS = 3;
+  console.log(`\n## the turn-word poll: 2-CPU page_fault1 at quantum 0, host s per run (${REPS} alternate runs each, after one warm-up run)`);
+  const out: Record<string, { poll: number[]; sleep: number[] }> = {};
+  for (const [name, locks] of [['page_fault1_processes', '2.4'], ['page_fault1_processes', 'split'], ['page_fault1_threads', 'split']] as const) {
+    const k = `${name} ${locks}`;
+    const run = (t: VtTuning) => point({ cpus: 2, locks, quantum: 0, mem: 64 * MiB }, { name, regionBytes: MiB }, 8, t).then((p) => p.hostS);
+    await run({});
+    out[k] = { poll: [], sleep: [] };
+    for (let i = 0; i < REPS; i++) {
+      out[k].poll.push(await run({}));
+      out[k].sleep.push(await run({ spinBeforeSleep: 0 }));
+    }
+    const f = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(' ');
+    console.log(`${k.padEnd(30)} poll (default) ${f(out[k].poll)}   sleep at once ${f(out[k].sleep)}`);
+  }
+  return out;
+}
+
 async function zone(): Promise<unknown> {
   // spinlocks are MCS: his 2018 kernels had qspinlock (MCS-based, since 4.2), not ticket locks
   console.log("\n## zone->lock: page_fault1_processes, split (MCS spinlocks, as qspinlock), 112 CPUs, skylake-2s-112, without and with Aaron Lu's free_pcppages_bulk change");
@@ -365,7 +392,7 @@ async function validate(): Promise<unknown> {
   return { roundTripNs: cal.roundTripNs, table: cal.table, rows: out };
 }
 
-const SECTIONS: Record<string, () => Promise<unknown>> = { collapse, quantum, speed, zone, validate };
+const SECTIONS: Record<string, () => Promise<unknown>> = { collapse, quantum, speed, spin, zone, validate };
 
 export async function main(sections = Object.keys(SECTIONS)): Promise<void> {
   const out: Record<string, unknown> = { date: new Date().toISOString() };

@@ -265,8 +265,8 @@ export const VT_SPIN_POLLS = 20_000;
  * with no more CPUs than host cores, a CPU that hands the turn over polls
  * its turn word for VT_SPIN_POLLS before it sleeps, so the next hand-over to
  * it is a store it sees at once instead of a futex wake-up of a sleeping
- * thread (20–40 µs on this VM): a 2-CPU page_fault1 run at quantum 0 took
- * 0.1 host s against 0.9–1.1 asleep (2026-12-07). With more CPUs the pollers
+ * thread (20–40 µs on this VM): a 2-CPU page_fault1 run at quantum 0 takes
+ * 0.04–0.19 host s against 0.35–0.81 asleep (bench/vclock.ts spin). With more CPUs the pollers
  * would take cores from the turn's holder: at 4 and 8 CPUs polling made the
  * same runs 3–7× slower, so they sleep at once.
  */
