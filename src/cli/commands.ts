@@ -294,20 +294,6 @@ async function runScale(io: Io, o: SharedOpts, d: CommandDefaults): Promise<Scal
   };
 }
 
-/** The points' quanta: `quantum 1000 ns`, or by CPU count when the default differs along the curve (config.ts defaultQuantum). */
-function quantaText(s: ScaleResults): string {
-  const by = new Map<number, number[]>();
-  for (const p of s.runs) {
-    const r = p.processes ?? p.threads;
-    if (!r?.virtual) continue;
-    const cpus = by.get(r.virtual.quantumNs) ?? [];
-    cpus.push(p.tasks);
-    by.set(r.virtual.quantumNs, cpus);
-  }
-  if (by.size <= 1) return `quantum ${[...by.keys()][0] ?? 0} ns`;
-  return [...by].map(([q, cpus]) => `quantum ${q} ns at ${cpus.join(',')} CPUs`).join(', ');
-}
-
 function printScale(io: Io, s: ScaleResults): void {
   const first = s.runs[0]?.processes ?? s.runs[0]?.threads;
   if (first) {
@@ -315,7 +301,7 @@ function printScale(io: Io, s: ScaleResults): void {
     io.out(`\n${s.workload}: mem ${fmtSize(c.mem)}${first.workload.regionBytes ? `, region ${fmtSize(Number(first.workload.regionBytes))}/CPU` : ''}, rmap ${c.rmap}, locks ${c.locks}/${c.lockImpl}, ${first.stop.durationMs !== undefined ? fmtSeconds(first.stop.durationMs) : `${first.stop.opsPerCpu} steps/CPU`}${first.stop.warmupMs ? ` (the first ${fmtSeconds(first.stop.warmupMs)} a warm-up)` : ''} per point, host cores ${s.hostCores}\n`);
     if (first.virtual) {
       const hostS = s.runs.reduce((a, p) => a + (p.processes?.hostSeconds ?? 0) + (p.threads?.hostSeconds ?? 0), 0);
-      io.out(`virtual clock: cost table ${first.virtual.cost.name} ${first.virtual.cost.hash}, topology ${first.virtual.topology}, ${quantaText(s)}; ops/s are per virtual second (${hostS.toFixed(1)} host s in all)\n`);
+      io.out(`virtual clock: cost table ${first.virtual.cost.name} ${first.virtual.cost.hash}, topology ${first.virtual.topology}, quantum ${first.virtual.quantumNs} ns; ops/s are per virtual second (${hostS.toFixed(1)} host s in all)\n`);
     }
     if (s.hostLineRoundTripNs.length === 2) {
       const [a, b] = s.hostLineRoundTripNs.map((x) => x.toFixed(0));

@@ -78,6 +78,7 @@ import { SITE } from '../sync/classes.js';
 import { mmlist_lock, mmlist_unlock, mm_ptl_lock, mm_ptl_unlock } from '../sync/scheme.js';
 import { kmem_cache_alloc, kmem_cache_free, slabCache, type SlabCache } from './slab.js';
 import { pgd_alloc, pgd_free } from './pgtable.js';
+import { atomic_add_above } from './atomic.js';
 
 const MMLIST_HEAD = FL_HEAD; // word in the G_MMLIST line: first mm on mmlist + 1
 
@@ -170,15 +171,7 @@ export function mmget(cpu: CpuBase, mm: number): void {
  * count never rises from 0, so a dying mm is never revived (2.6
  * try_to_unuse: "if (atomic_inc_return(&mm->mm_users) == 1)" undoes it).
  */
-export function mmget_not_zero(cpu: CpuBase, mm: number): boolean {
-  const off = mmBase(cpu.l, mm) + MM_USERS;
-  for (let c = Atomics.load(cpu.w, off); c > 0; ) {
-    const was = Atomics.compareExchange(cpu.w, off, c, c + 1);
-    if (was === c) return true;
-    c = was;
-  }
-  return false;
-}
+export const mmget_not_zero = (cpu: CpuBase, mm: number): boolean => atomic_add_above(cpu.w, mmBase(cpu.l, mm) + MM_USERS, 1, 0);
 
 /**
  * mmput: drop a user of mm; the last one tears it down (mm_hooks.exit_mmap).
@@ -194,15 +187,7 @@ export function mmput(cpu: CpuBase, mm: number): void {
  * (atomic_add_unless(&mm->mm_users, -1, 1)). False: the caller holds the
  * last user and must mmput where the teardown may run.
  */
-export function mmput_not_last(cpu: CpuBase, mm: number): boolean {
-  const off = mmBase(cpu.l, mm) + MM_USERS;
-  for (let c = Atomics.load(cpu.w, off); c > 1; ) {
-    const was = Atomics.compareExchange(cpu.w, off, c, c - 1);
-    if (was === c) return true;
-    c = was;
-  }
-  return false;
-}
+export const mmput_not_last = (cpu: CpuBase, mm: number): boolean => atomic_add_above(cpu.w, mmBase(cpu.l, mm) + MM_USERS, -1, 1);
 
 /** First mm on the mmlist (NIL if none); walk with MM_MMLIST_NEXT under mmlist_lock. */
 export const mmlist_first = (cpu: CpuBase) => cpu.w[globalLine(cpu.l, G_MMLIST) + MMLIST_HEAD]! - 1;

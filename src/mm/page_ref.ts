@@ -28,6 +28,7 @@ import { PAGE_STRUCT_WORDS, PG_FLAGS, PG_COUNT } from '../machine/layout.js';
 import { PG_reserved } from '../machine/page.js';
 import { __free_pages_ok } from './page_alloc.js';
 import { charge, page_line_w } from '../timing/index.js';
+import { atomic_add_above } from './atomic.js';
 
 const ps = (cpu: CpuBase, pfn: number) => cpu.l.memMap + pfn * PAGE_STRUCT_WORDS;
 
@@ -62,15 +63,8 @@ export function get_page(cpu: CpuBase, pfn: number): void {
  * compaction). Returns false if the page was free.
  */
 export function get_page_unless_zero(cpu: CpuBase, pfn: number): boolean {
-  const w = cpu.w;
-  const off = ps(cpu, pfn) + PG_COUNT;
   charge(page_line_w(pfn));
-  for (let c = Atomics.load(w, off); c > 0; ) {
-    const old = Atomics.compareExchange(w, off, c, c + 1);
-    if (old === c) return true;
-    c = old;
-  }
-  return false;
+  return atomic_add_above(cpu.w, ps(cpu, pfn) + PG_COUNT, 1, 0);
 }
 
 /** put_page_testzero: drop a reference; true if it was the last one (the caller must free). */

@@ -90,10 +90,13 @@ async function probeOnce(rounds: number, sleep: boolean): Promise<number> {
  * `trials` probes. null on a host with one core, where the two threads would
  * take turns on it and the figure would be the scheduler's time slice.
  */
-export async function lineRoundTripNs(rounds = 50_000, trials = 3): Promise<number | null> {
+export const lineRoundTripNs = (rounds = 50_000, trials = 3): Promise<number | null> => probeMedian(rounds, trials, false);
+
+/** The median of `trials` probes; null on a one-core host. */
+async function probeMedian(rounds: number, trials: number, sleep: boolean): Promise<number | null> {
   if (availableParallelism() < 2) return null;
   const ns: number[] = [];
-  for (let t = 0; t < trials; t++) ns.push(await probeOnce(rounds, false));
+  for (let t = 0; t < trials; t++) ns.push(await probeOnce(rounds, sleep));
   return median(ns);
 }
 
@@ -103,9 +106,4 @@ export async function lineRoundTripNs(rounds = 50_000, trials = 3): Promise<numb
  * back): the median of `trials` probes. null on a one-core host (there the
  * scheduler's own turn-taking would be measured).
  */
-export async function wakeRoundTripNs(rounds = 2000, trials = 3): Promise<number | null> {
-  if (availableParallelism() < 2) return null;
-  const ns: number[] = [];
-  for (let t = 0; t < trials; t++) ns.push(await probeOnce(rounds, true));
-  return median(ns);
-}
+export const wakeRoundTripNs = (rounds = 2000, trials = 3): Promise<number | null> => probeMedian(rounds, trials, true);
