@@ -11,10 +11,14 @@
  * or the stop flag is up (reclaim/kswapd.ts). RunOptions.kswapd = false runs
  * without it (direct reclaim only).
  *
- * Workers run compiled JavaScript (dist/workers/cpu.js) when this module is
- * compiled; under tsx/vitest (this file is .ts) they load workers/cpu.ts
- * through `--import tsx` (TOOLCHAIN.md: ~230 ms per worker start, which the
- * barrier absorbs).
+ * Workers run one bundled ES module of the worker and everything it
+ * imports (scripts/bundle-worker.mjs: dist/workers/cpu.bundle.js, built by
+ * `npm run build`; vitest's own bundle of the sources under test, named by
+ * SMPVM_WORKER_BUNDLE): a worker starts in ~90 ms of host CPU against ~300
+ * ms for the ~215 modules of dist/workers/cpu.js, and ~230-460 ms through
+ * tsx. Without a bundle they load dist/workers/cpu.js when this module is
+ * compiled, workers/cpu.ts through `--import tsx` under tsx. The start
+ * barrier absorbs the skew (TOOLCHAIN.md).
  *
  * Virtual clock (config.clock 'virtual', issue 17): the cost table is
  * resolved before boot; the participating slots (the CPUs, kswapd) are
@@ -37,6 +41,8 @@
  */
 import { Piscina } from 'piscina';
 import { availableParallelism } from 'node:os';
+import { existsSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { bootMachine } from './boot.js';
 import { jit_setup } from './jit.js';
 import { makeCpu, type Cpu } from '../vm/cpu.js';
@@ -150,15 +156,23 @@ async function within<T, F>(p: Promise<T>, ms: number, fallback: F): Promise<T |
   }
 }
 
+/** The environment variable naming a worker bundle to run instead (vitest.config.ts sets it). */
+export const WORKER_BUNDLE_ENV = 'SMPVM_WORKER_BUNDLE';
+
 /**
- * The CPU worker's file and Node flags: the TypeScript source through tsx, or the compiled build (also test/run-pool.ts's).
+ * The CPU worker's file and Node flags (also test/run-pool.ts's): the bundle
+ * SMPVM_WORKER_BUNDLE names, else the build's bundle when this module is
+ * compiled, else the compiled entry, else the TypeScript source through tsx.
  * It also sets the V8 flag the workers need before any of them starts (jit.ts).
  */
 export function workerFile(): { filename: string; execArgv: string[] } {
   jit_setup();
+  const env = process.env[WORKER_BUNDLE_ENV];
+  if (env) return { filename: pathToFileURL(env).href, execArgv: [] };
   const ts = import.meta.url.endsWith('.ts');
-  const filename = new URL(`../../workers/cpu.${ts ? 'ts' : 'js'}`, import.meta.url).href;
-  return { filename, execArgv: ts ? ['--import', 'tsx'] : [] };
+  if (ts) return { filename: new URL('../../workers/cpu.ts', import.meta.url).href, execArgv: ['--import', 'tsx'] };
+  const bundle = new URL('../../workers/cpu.bundle.js', import.meta.url);
+  return { filename: (existsSync(bundle) ? bundle : new URL('../../workers/cpu.js', import.meta.url)).href, execArgv: [] };
 }
 
 /** Wake kswapd's idle sleep (K_WAKE) so it sees the stop / stop-the-world flag or that the CPUs are done. */
