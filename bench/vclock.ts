@@ -37,6 +37,9 @@
  *   spin      2-CPU page_fault1 at quantum 0 with the turn-word poll (the
  *             default with no more CPUs than host cores, sim/run.ts
  *             vtTuningFor) and without: host seconds per run.
+ *   keepawake page_fault1_processes at 4, 16 and 64 CPUs, quantum 0, with
+ *             the host's cores kept awake (sim/keepawake.ts, the default
+ *             with more CPUs than cores) and without: host seconds per run.
  *   zone      page_fault1_processes under split at 112 CPUs on the
  *             skylake-2s-112 preset with MCS spinlocks (qspinlock, as his
  *             kernels had), without and with Aaron Lu's free_pcppages_bulk
@@ -287,6 +290,27 @@ async function spin(): Promise<unknown> {
   return out;
 }
 
+async function keepawake(): Promise<unknown> {
+  const REPS = 3;
+  console.log(`\n## keeping the host's cores awake (sim/keepawake.ts): page_fault1_processes, split, quantum 0, host s per run (${REPS} alternate runs each, after one warm-up run)`);
+  const out: Record<number, { awake: number[]; halting: number[]; ratio: number }> = {};
+  for (const cpus of [4, 16, 64]) {
+    const run = (keepAwake: boolean) => point({ cpus, locks: 'split', quantum: 0, mem: Math.max(64, cpus * 3) * MiB }, { name: 'page_fault1_processes', regionBytes: MiB }, 8, { keepAwake }).then((p) => p.hostS);
+    await run(true);
+    const r = { awake: [] as number[], halting: [] as number[], ratio: 0 };
+    for (let i = 0; i < REPS; i++) {
+      r.awake.push(await run(true));
+      r.halting.push(await run(false));
+    }
+    const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+    r.ratio = med(r.halting) / med(r.awake);
+    out[cpus] = r;
+    const f = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(' ');
+    console.log(`${String(cpus).padStart(3)} CPUs  kept awake (default) ${f(r.awake)}   without ${f(r.halting)}   median without / with ${r.ratio.toFixed(2)}x`);
+  }
+  return out;
+}
+
 async function zone(): Promise<unknown> {
   // spinlocks are MCS: his 2018 kernels had qspinlock (MCS-based, since 4.2), not ticket locks
   console.log("\n## zone->lock: page_fault1_processes, split (MCS spinlocks, as qspinlock), 112 CPUs, skylake-2s-112, without and with Aaron Lu's free_pcppages_bulk change");
@@ -392,7 +416,7 @@ async function validate(): Promise<unknown> {
   return { roundTripNs: cal.roundTripNs, table: cal.table, rows: out };
 }
 
-const SECTIONS: Record<string, () => Promise<unknown>> = { collapse, quantum, speed, spin, zone, validate };
+const SECTIONS: Record<string, () => Promise<unknown>> = { collapse, quantum, speed, spin, keepawake, zone, validate };
 
 export async function main(sections = Object.keys(SECTIONS)): Promise<void> {
   const out: Record<string, unknown> = { date: new Date().toISOString() };

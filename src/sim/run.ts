@@ -45,6 +45,7 @@ import { existsSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { bootMachine } from './boot.js';
 import { jit_setup } from './jit.js';
+import { keep_awake, keepers_cpu_ms, KEEPAWAKE_SUPPORTED } from './keepawake.js';
 import { makeCpu, type Cpu } from '../vm/cpu.js';
 import type { Machine } from '../machine/machine.js';
 import type { Config } from '../config.js';
@@ -282,9 +283,14 @@ export const VT_SPIN_POLLS = 20_000;
  * thread (20–40 µs on this VM): a 2-CPU page_fault1 run at quantum 0 takes
  * 0.04–0.19 host s against 0.35–0.81 asleep (bench/vclock.ts spin). With more CPUs the pollers
  * would take cores from the turn's holder: at 4 and 8 CPUs polling made the
- * same runs 3–7× slower, so they sleep at once.
+ * same runs 3–7× slower, so they sleep at once, and the host's cores are
+ * kept awake instead (keepawake.ts), so that the wake-ups do not also wake
+ * a halted core.
  */
-export const vtTuningFor = (t: VtTuning | undefined, cpus: number): VtTuning => ({ spinBeforeSleep: cpus <= availableParallelism() ? VT_SPIN_POLLS : 0, ...t });
+export const vtTuningFor = (t: VtTuning | undefined, cpus: number): VtTuning => {
+  const fits = cpus <= availableParallelism();
+  return { spinBeforeSleep: fits ? VT_SPIN_POLLS : 0, keepAwake: !fits && KEEPAWAKE_SUPPORTED, ...t };
+};
 
 export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
   const m = bootMachine(resolveCost(opts.config));
@@ -340,75 +346,83 @@ export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
   await waitFor(w, H_BARRIER, (v) => v >= n + nk, () => crashed !== undefined);
   const vtCheckNs = virtual && m.cfg.checkpointUs > 0 ? m.cfg.checkpointUs * 1000 : Infinity;
   if (virtual) vt_init(w, m.layout, nk ? [...Array(n).keys(), kswapdCpu(m.layout)] : [...Array(n).keys()], vtCheckNs);
+  // host side: more CPU threads than cores hand turns over through sleeps; keep the cores awake meanwhile (keepawake.ts)
+  const awake = vtTuning?.keepAwake ? keep_awake() : undefined;
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
-  Atomics.store(w, H_GATE, 1);
-  Atomics.notify(w, H_GATE);
-  // rmap metadata samples count while every CPU runs (the last one is the run's end). This sampler
-  // looks at the buffer at host-time moments, so under the virtual clock (whose results must not
-  // depend on the host) the CPUs sample at virtual times instead (rmap_vt_sample)
-  const rmap = new RmapSampler(monitor, RMAP_SAMPLE_MS);
-  const tick = () => {
-    if (!virtual && Atomics.load(w, H_STOP) === 0 && Atomics.load(w, H_RUNNING) === n + nk) rmap.sample();
-  };
-  tick(); // what create() built (a fork parent's resident memory) before the first period
+  const keep0 = keepers_cpu_ms();
   const cpVio: string[] = [];
   let cpDone = 0;
-  const total = virtual ? 0 : (opts.durationMs ?? 0);
-  const nCheck = virtual ? 0 : (opts.checkpoints ?? 0);
-  if (total > 0) {
-    const slice = total / (nCheck + 1);
-    for (let i = 0; i <= nCheck; i++) {
-      const end = t0 + slice * (i + 1);
-      while (performance.now() < end && Atomics.load(w, H_STOP) === 0 && Atomics.load(w, H_RUNNING) > 0) {
-        await sleep(Math.min(RMAP_SAMPLE_MS, Math.max(1, end - performance.now())));
-        tick();
-        opts.onProgress?.((performance.now() - t0) / total);
-      }
-      if (i < nCheck && Atomics.load(w, H_STOP) === 0 && Atomics.load(w, H_RUNNING) > 0) {
-        cpVio.push(...(await checkpoint(m, monitor)));
-        cpDone++;
-      }
-    }
-    Atomics.store(w, H_STOP, 1);
-  } else if (nCheck > 0) {
-    // op-budget run: checkpoints at fixed intervals while CPUs are running
-    while (Atomics.load(w, H_RUNNING) > 0 && cpDone < nCheck && Atomics.load(w, H_STOP) === 0) {
-      for (let i = 0; i < 100 / RMAP_SAMPLE_MS; i++) {
-        await sleep(RMAP_SAMPLE_MS);
-        tick();
-      }
-      if (Atomics.load(w, H_RUNNING) > 0) {
-        cpVio.push(...(await checkpoint(m, monitor)));
-        cpDone++;
-      }
-    }
-  }
-  if (vtCheckNs !== Infinity) {
-    // virtual checkpoints: the CPUs stop the world themselves at virtual times (conductor.ts);
-    // each time, check it here and give the turn back, until every CPU and kswapd are done
-    let finished = false;
-    void Promise.all([all, kswapdDone]).then(() => (finished = true));
-    const ready = m.layout.vt + VT_CP_READY;
-    for (;;) {
-      if (Atomics.load(w, ready) === 1) {
-        cpVio.push(...check_invariants(monitor).violations.map((v) => `checkpoint at ${vt_checkpoint_time(w, m.layout)} virtual ns: ${v}`));
-        cpDone++;
-        vt_checkpoint_resume(w, m.layout, vtCheckNs);
-        continue;
-      }
-      if (finished) break;
-      // a pending waitAsync does not keep the process alive; the timer does
-      const r = Atomics.waitAsync(w, ready, 0, RMAP_SAMPLE_MS);
-      if (r.async) await Promise.race([r.value, sleep(RMAP_SAMPLE_MS)]);
-    }
-  }
+  const rmap = new RmapSampler(monitor, RMAP_SAMPLE_MS);
   // host clock only: under the virtual clock a lock nobody releases parks every CPU, which the
   // conductor reports as a deadlock; and one operation of a big run can take minutes of host time there
   const hungMs = opts.hungMs ?? HUNG_MS;
   const hung = { at: -1, ms: virtual || hungMs <= 0 ? Infinity : hungMs };
   const graceMs = opts.stopGraceMs ?? STOP_GRACE_MS;
-  const collected = await collect(m, n, all, tick, hung, graceMs);
+  let collected: CpuResult[] | null;
+  try {
+    Atomics.store(w, H_GATE, 1);
+    Atomics.notify(w, H_GATE);
+    // rmap metadata samples count while every CPU runs (the last one is the run's end). This sampler
+    // looks at the buffer at host-time moments, so under the virtual clock (whose results must not
+    // depend on the host) the CPUs sample at virtual times instead (rmap_vt_sample)
+    const tick = () => {
+      if (!virtual && Atomics.load(w, H_STOP) === 0 && Atomics.load(w, H_RUNNING) === n + nk) rmap.sample();
+    };
+    tick(); // what create() built (a fork parent's resident memory) before the first period
+    const total = virtual ? 0 : (opts.durationMs ?? 0);
+    const nCheck = virtual ? 0 : (opts.checkpoints ?? 0);
+    if (total > 0) {
+      const slice = total / (nCheck + 1);
+      for (let i = 0; i <= nCheck; i++) {
+        const end = t0 + slice * (i + 1);
+        while (performance.now() < end && Atomics.load(w, H_STOP) === 0 && Atomics.load(w, H_RUNNING) > 0) {
+          await sleep(Math.min(RMAP_SAMPLE_MS, Math.max(1, end - performance.now())));
+          tick();
+          opts.onProgress?.((performance.now() - t0) / total);
+        }
+        if (i < nCheck && Atomics.load(w, H_STOP) === 0 && Atomics.load(w, H_RUNNING) > 0) {
+          cpVio.push(...(await checkpoint(m, monitor)));
+          cpDone++;
+        }
+      }
+      Atomics.store(w, H_STOP, 1);
+    } else if (nCheck > 0) {
+      // op-budget run: checkpoints at fixed intervals while CPUs are running
+      while (Atomics.load(w, H_RUNNING) > 0 && cpDone < nCheck && Atomics.load(w, H_STOP) === 0) {
+        for (let i = 0; i < 100 / RMAP_SAMPLE_MS; i++) {
+          await sleep(RMAP_SAMPLE_MS);
+          tick();
+        }
+        if (Atomics.load(w, H_RUNNING) > 0) {
+          cpVio.push(...(await checkpoint(m, monitor)));
+          cpDone++;
+        }
+      }
+    }
+    if (vtCheckNs !== Infinity) {
+      // virtual checkpoints: the CPUs stop the world themselves at virtual times (conductor.ts);
+      // each time, check it here and give the turn back, until every CPU and kswapd are done
+      let finished = false;
+      void Promise.all([all, kswapdDone]).then(() => (finished = true));
+      const ready = m.layout.vt + VT_CP_READY;
+      for (;;) {
+        if (Atomics.load(w, ready) === 1) {
+          cpVio.push(...check_invariants(monitor).violations.map((v) => `checkpoint at ${vt_checkpoint_time(w, m.layout)} virtual ns: ${v}`));
+          cpDone++;
+          vt_checkpoint_resume(w, m.layout, vtCheckNs);
+          continue;
+        }
+        if (finished) break;
+        // a pending waitAsync does not keep the process alive; the timer does
+        const r = Atomics.waitAsync(w, ready, 0, RMAP_SAMPLE_MS);
+        if (r.async) await Promise.race([r.value, sleep(RMAP_SAMPLE_MS)]);
+      }
+    }
+    collected = await collect(m, n, all, tick, hung, graceMs);
+  } finally {
+    awake?.();
+  }
   const hungMsg = hung.at < 0 ? '' : `no CPU completed an operation or slept in ${hung.ms / 1000} s (${((hung.at - t0) / 1000).toFixed(1)} s after the gate): the hung-task detector raised the stop flag`;
   Atomics.store(w, H_STOP, 1); // every CPU is done: kswapd leaves too
   kick_kswapd(m);
@@ -439,7 +453,7 @@ export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
   const perCpu = collected;
   const hostMs = performance.now() - t0;
   const cpuUsed = process.cpuUsage(cpu0);
-  const cpuMs = (cpuUsed.user + cpuUsed.system) / 1000;
+  const cpuMs = (cpuUsed.user + cpuUsed.system) / 1000 - (keepers_cpu_ms() - keep0);
   // the run lasted from the gate until the slowest CPU stopped working
   const durationMs = perCpu.length ? Math.max(...perCpu.map((r) => r.elapsedMs)) : hostMs;
   if (!opts.pool) await pool.destroy();

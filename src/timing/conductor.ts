@@ -31,7 +31,11 @@
  *              holds (wake_scan); pick the candidate with the lowest time,
  *              ties to the lower slot id (a parked slot's time is its
  *              deadline: it times out); if it is me, go on; else VT_TURN =
- *              it, VS_GO[it] = 1 + notify, and sleep on my VS_GO.
+ *              it, VS_GO[it] = 1 + notify, and sleep on my VS_GO. The pick
+ *              also finds the lowest time of the other candidates, which is
+ *              the chosen one's horizon less the quantum: it goes in the
+ *              chosen slot's VS_LOW, so the new turn holder need not scan
+ *              the slots again (one scan of three per hand-over saved).
  *   waiting:   a CPU that would spin on a word another CPU must change (a
  *              lock held, an MCS successor, a TLB flush, a futex, an rwsem,
  *              a page lock, kswapd's sleep, an I/O wait) parks instead: it
@@ -103,7 +107,7 @@ import { line_ns } from './topology.js';
 import { lock_line_acquired } from './coherence.js';
 import {
   VT_TURN, VT_ABORT, VT_DEADLOCK, VT_READY, VT_PARTICIPANTS, VT_PARKS, VT_RS_COUNT, VT_RS_LEFT, VT_RS_F, RS_NEXT, RS_PEAK_BYTES, RS_PEAK_PTES,
-  RS_END_BYTES, RS_END_PTES, VT_CP_GEN, VT_CP_READY, VT_CP_NEXT, VS_STATE, VS_GO, VS_OFF, VS_VAL, VS_MODE, VS_WOKE_OFF, VS_CLOCK, VS_DEADLINE, VS_SINCE,
+  RS_END_BYTES, RS_END_PTES, VT_CP_GEN, VT_CP_READY, VT_CP_NEXT, VS_STATE, VS_GO, VS_OFF, VS_VAL, VS_MODE, VS_WOKE_OFF, VS_CLOCK, VS_DEADLINE, VS_SINCE, VS_LOW,
   ST_IDLE, ST_RUNNING, ST_RUNNABLE, ST_PARKED, ST_DONE, PK_NE, PK_EQ, PK_ONE, K_SPIN, K_TICKET, K_RACE, K_SLEEP, K_FREE, K_TAS, WOKE_TIMEOUT,
   GO_SLEEP, HO_ACQUIRE, HO_RELEASE, HO_PARK, HO_SLEEP, HO_DONE, VtAbort, hand_turn,
 } from './vt_region.js';
@@ -129,6 +133,8 @@ export interface VtTuning {
   strictReleases?: boolean;
   /** account this thread's host time while it holds the turn (VtHostProfile; bench/vclock.ts) */
   hostProfile?: boolean;
+  /** the orchestrator keeps the host's cores awake during the run (sim/keepawake.ts; the conductor ignores it) */
+  keepAwake?: boolean;
 }
 
 /**
@@ -169,14 +175,16 @@ let stampR = 0;
 /* checkpoints: the word CPUs park on at one, and kswapd's idle-sleep word (asleep there it holds nothing) */
 let cpWord = 0;
 let quietWord = 0;
-/** the time pick() chose its candidate by */
+/** the time pick() chose its candidate by, and the lowest time of the others (the chosen one's horizon, less the quantum) */
 let pickedT = Infinity;
+let otherT = Infinity;
 const STAMP_SHIFT = 32 - Math.log2(VT_STAMPS);
 if (!Number.isInteger(Math.log2(VT_STAMPS))) throw new Error('conductor.ts: VT_STAMPS must be a power of two');
 
 const slotLine = (s: number) => vt + VT_HDR_WORDS + s * VT_SLOT_WORDS;
 const clockIdx = (b: number) => (b + VS_CLOCK) >>> 1;
 const deadlineIdx = (b: number) => (b + VS_DEADLINE) >>> 1;
+const lowIdx = (b: number) => (b + VS_LOW) >>> 1;
 
 /** Virtual ns this CPU has used; host mode: 0. */
 export function vt_now(): number {
@@ -419,6 +427,8 @@ function handover(st: number): boolean {
   f[clockIdx(b)] = clk;
   w[b + VS_STATE] = st;
   wake_scan();
+  // a tas release pulled its line back from a spinner it woke (wake, K_TAS): my clock moved
+  if (clk > f[clockIdx(b)]!) f[clockIdx(b)] = clk;
   const next = pick();
   if (prof) hp.conductorMs += performance.now() - t;
   if (f[(vt + VT_CP_NEXT) >>> 1] !== Infinity && (next < 0 || pickedT >= f[(vt + VT_CP_NEXT) >>> 1]!) && at_checkpoint()) {
@@ -439,7 +449,7 @@ function handover(st: number): boolean {
     give_turn(next);
     if (st === ST_DONE) return true;
     wait_turn();
-  }
+  } else f[lowIdx(b)] = otherT;
   return resume();
 }
 
@@ -473,19 +483,29 @@ function resume(): boolean {
   w[b + VS_STATE] = ST_RUNNING;
   w[b + VS_WOKE_OFF] = -1;
   f[deadlineIdx(b)] = Infinity;
-  set_horizon();
+  // the giver's pick saw every other candidate: no scan (a turn from the orchestrator: scan)
+  const low = f[lowIdx(b)]!;
+  f[lowIdx(b)] = NaN;
+  if (low === low) horizon = low + quantum;
+  else set_horizon();
   return woke;
 }
 
 function give_turn(next: number): void {
   if (prof) hp.turnMs += performance.now() - turnT0;
-  hand_turn(w, f, vt, next, why);
+  hand_turn(w, f, vt, next, why, otherT);
 }
 
-/** The candidate with the lowest time (a parked slot's is its deadline); ties to the lower id; -1 none. */
+/**
+ * The candidate with the lowest time (a parked slot's is its deadline); ties
+ * to the lower id; -1 none. Also the lowest time of the others (otherT): the
+ * chosen one's horizon less the quantum, what set_horizon would find on its
+ * turn (nothing changes in between).
+ */
 function pick(): number {
   let best = -1;
   let bt = Infinity;
+  let ot = Infinity;
   for (let s = 0; s < nslots; s++) {
     const b = slotLine(s);
     const st = w[b + VS_STATE]!;
@@ -494,11 +514,13 @@ function pick(): number {
     else if (st === ST_PARKED) t = f[deadlineIdx(b)]!;
     else continue;
     if (t < bt) {
+      ot = bt;
       bt = t;
       best = s;
-    }
+    } else if (t < ot) ot = t;
   }
   pickedT = bt;
+  otherT = ot;
   return best;
 }
 

@@ -15,8 +15,10 @@
  * conductor.ts wait_turn), VS_OFF / VS_VAL /
  * VS_MODE (what a parked slot waits for: the word at VS_OFF to equal, or to
  * differ from, VS_VAL), VS_WOKE_OFF (the word a wake-up was for; -2: the
- * park timed out), and three Float64 fields: the slot's clock, its park
- * deadline (+Infinity: none), when it parked. Then the release stamps. All
+ * park timed out), and four Float64 fields: the slot's clock, its park
+ * deadline (+Infinity: none), when it parked, and VS_LOW (the lowest time
+ * of the other candidates, which whoever gave it the turn found while
+ * picking it: its horizon without another scan; NaN: not known). Then the release stamps. All
  * in virtual nanoseconds; a Float64 holds 2^53 ns (104 days) exactly, so
  * clocks never round. The coherence table follows (coherence.ts).
  *
@@ -80,7 +82,9 @@ export const VS_WOKE_OFF = 5;
 export const VS_CLOCK = 8; // Float64 at words 8..9
 export const VS_DEADLINE = 10; // Float64 at words 10..11
 export const VS_SINCE = 12; // Float64 at words 12..13
-if (VS_SINCE + 2 > VT_SLOT_WORDS || VT_HDR_WORDS % 2 !== 0) throw new Error('conductor.ts: slot line overflow');
+/** Float64 at words 14..15: the lowest time of the other candidates when this slot was given the turn (NaN: not known) */
+export const VS_LOW = 14;
+if (VS_LOW + 2 > VT_SLOT_WORDS || VT_HDR_WORDS % 2 !== 0) throw new Error('conductor.ts: slot line overflow');
 
 export const ST_IDLE = 0;
 export const ST_RUNNING = 1;
@@ -128,6 +132,7 @@ export function vt_init(wv: Int32Array, l: Layout, participants: readonly number
     wv[b + VS_OFF] = -1;
     wv[b + VS_WOKE_OFF] = -1;
     fv[(b + VS_DEADLINE) >>> 1] = Infinity;
+    fv[(b + VS_LOW) >>> 1] = NaN;
   }
   const keys = base + VT_HDR_WORDS + l.nrCpuSlots * VT_SLOT_WORDS;
   wv.fill(-1, keys, keys + VT_STAMPS);
@@ -191,9 +196,12 @@ export function vt_stats(
 /**
  * Give the turn to slot `next` of the conductor region at `base` (counted
  * under `reason`); a parked slot is picked by its deadline: it times out.
+ * `low`: the lowest time of the other candidates, which the giver found
+ * while picking `next` (its horizon, less the quantum); NaN: `next` scans.
  */
-export function hand_turn(wv: Int32Array, fv: Float64Array, base: number, next: number, reason: number): void {
+export function hand_turn(wv: Int32Array, fv: Float64Array, base: number, next: number, reason: number, low = NaN): void {
   const nb = base + VT_HDR_WORDS + next * VT_SLOT_WORDS;
+  fv[(nb + VS_LOW) >>> 1] = low;
   if (wv[nb + VS_STATE] === ST_PARKED) {
     const ci = (nb + VS_CLOCK) >>> 1;
     fv[ci] = Math.max(fv[ci]!, fv[(nb + VS_DEADLINE) >>> 1]!);
