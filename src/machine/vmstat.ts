@@ -13,7 +13,8 @@
  * alloc_slow / alloc_slow_us, allocations that missed the pages_min fast
  * path and the microseconds they took (bench/freeable.ts). pgfreeable,
  * pgalloc_freeable, pgrescued are 2.4-rmap's inactive_clean events in the
- * kernel's style: pages parked, taken by the allocator, looked up again.
+ * kernel's style: pages parked, taken by the allocator, looked up again;
+ * pgmigrate_freeable, parked pages compaction moved (still parked).
  * rmap_walk_visit (issue 19): what reverse-map walks visited to find a
  * page's mappings — a chain entry (ptechain, ptechain25 slots, vmnode), a
  * hint, a VMA or mm of an object list (objrmap, anonmm), or, for a scan
@@ -96,6 +97,7 @@ export const VMSTAT_NAMES = [
   'pgfreeable',
   'pgalloc_freeable',
   'pgrescued',
+  'pgmigrate_freeable',
   'alloc_slow',
   'alloc_slow_us',
   'mremap_cow', // anonmm: pages mremap copied because another pte of the family maps them (Hugh's "mremap moved %d cows")

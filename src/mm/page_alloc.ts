@@ -102,6 +102,7 @@ import {
   PG_writeback,
   PG_chainlock,
   PG_slab,
+  PG_freeable,
 } from '../machine/page.js';
 import { VM } from '../machine/vmstat.js';
 import { zone_lock, zone_unlock, usesPcp, zone_assert_locked } from '../sync/scheme.js';
@@ -123,9 +124,15 @@ export const WMARK_HIGH = Z_HIGH;
 /** Orders above this are "costly" (2.6 PAGE_ALLOC_COSTLY_ORDER). */
 export const PAGE_ALLOC_COSTLY_ORDER = 3;
 
-/** Flags a page must not carry when it is freed (2.6.16 free_pages_check). */
+/**
+ * Flags a page must not carry when it is freed (2.6.16 free_pages_check).
+ * PG_freeable too: FQ_NR counts the pages that carry it, and only
+ * TestClearPageFreeable moves the count (reclaim/freeable.ts), so a frame
+ * that reached the allocator with it would leave FQ_NR counting a page
+ * nobody parked.
+ */
 const PAGE_FLAGS_CHECK_AT_FREE =
-  PG_locked | PG_lru | PG_active | PG_swapcache | PG_writeback | PG_reserved | PG_buddy | PG_pcp | PG_chainlock | PG_slab;
+  PG_locked | PG_lru | PG_active | PG_swapcache | PG_writeback | PG_reserved | PG_buddy | PG_pcp | PG_chainlock | PG_slab | PG_freeable;
 
 /* ---- word offsets (pure arithmetic on the layout) ---- */
 const zoneLine = (cpu: CpuBase) => globalLine(cpu.l, G_ZONE);

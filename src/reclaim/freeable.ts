@@ -27,6 +27,12 @@
  *   free      a parked page whose last user lets go (truncate, exit of the
  *             swap entry's last owner) leaves the queue in its release
  *             (del_page_from_lru clears PG_freeable).
+ *   migrate   compaction moves a parked page (migrate.ts, either method):
+ *             it stays parked in its new frame — PG_freeable is copied
+ *             with MIGRATE_FLAGS under the frozen count, then
+ *             freeable_migrate takes it off the old frame (the caller's
+ *             fresh allocation now) and queues the new one; FQ_NR does not
+ *             change.
  *
  * THE QUEUE is a ring of pfns (l.freeq, wbqSize entries, under the lru
  * lock) — not a third list: a parked page stays linked on the inactive list
@@ -44,6 +50,19 @@
  * the lru lock, drops it, then trylocks the page and removes it from its
  * cache under the cache lock (vmscan.ts remove_mapping). PG_freeable is set
  * and cleared with Atomics.
+ *
+ * THE COUNTING RULE (what keeps FQ_NR equal to the PG_freeable pages at
+ * every checkpoint and at the end): PG_freeable goes 0 → 1 only in
+ * freeable_park (Atomics.or, then FQ_NR + 1), on a page its caller has
+ * isolated and locked; it goes 1 → 0 only in TestClearPageFreeable
+ * (Atomics.and, then FQ_NR − 1) — lookup, take, release — except in
+ * migration, which moves it from the old frame to the new one while the
+ * old page's count is frozen at 0 under its cache lock (no lookup can hold
+ * it, so no rescue can clear it meanwhile), leaving FQ_NR alone. No frame
+ * may reach the allocator with the flag: a plain store to the flags word
+ * (free_pages_check / clear_freed_page, prep_new_page of migration's old
+ * frame) would drop it without FQ_NR; free_pages_check reports it as a bad
+ * page in debug runs.
  */
 import {
   G_FREEABLE,
@@ -220,6 +239,27 @@ export function freeable_take(cpu: CpuBase, remove_mapping: (cpu: CpuBase, pfn: 
     putback_lru_pages(cpu, a, 1);
   }
   return false;
+}
+
+/**
+ * freeable_migrate: migrate_page moved parked page `old` to `to` (MIGRATE_OK;
+ * both locked by the caller, `to` not yet back on a list, `old`'s count 0
+ * and the caller's to hand on). PG_freeable came to `to` with
+ * MIGRATE_FLAGS: the parked page is `to` now, so FQ_NR stays; here `old`
+ * gives the flag up (with no FQ_NR change: it is not a parked page any
+ * more, just a frame) and `to` is queued — unless a lookup has rescued it
+ * already, since it went into its cache (TestClearPageFreeable counted
+ * that). Counts pgmigrate_freeable. Takes the lru lock (page lock → lru
+ * lock, as parking).
+ */
+export function freeable_migrate(cpu: CpuBase, old: number, to: number): void {
+  const w = cpu.w;
+  Atomics.and(w, pageStruct(cpu.l, old) + PG_FLAGS, ~PG_freeable);
+  w[cpu.vm + VM.pgmigrate_freeable]!++;
+  if ((Atomics.load(w, pageStruct(cpu.l, to) + PG_FLAGS) & PG_freeable) === 0) return;
+  lru_lock(cpu, SITE.migrate_pages);
+  fq_push(cpu, to);
+  lru_unlock(cpu);
 }
 
 /**

@@ -18,6 +18,9 @@
  *     freeze its count (2 → 0: page_freeze_refs), copy the 4 KiB and the
  *     page state to the new frame, and swap the two in the cache slot
  *   unlock the new page and put it on the LRU where the old one was
+ *   (a page parked on the clock policy's freeable queue moves parked:
+ *   PG_freeable comes with MIGRATE_FLAGS and freeable_migrate queues the
+ *   new frame and takes the flag off the old one, FQ_NR unchanged)
  *
  * Processes then fault the page back in from the swap or page cache as a
  * minor fault (do_swap_page / filemap_nopage find the new frame). 2.6.18's
@@ -65,6 +68,7 @@ import { isolate_lru_page, putback_lru_pages } from './lru.js';
 import { swap_writeok } from './swapfile.js';
 import { add_to_swap } from './swap_state.js';
 import { try_to_flip_page_to } from './flip.js';
+import { freeable_migrate } from './freeable.js';
 import { MIGRATE_OK, MIGRATE_BUSY, MIGRATE_NOSWAP, MIGRATE_UNMOVABLE, MIGRATE_FLAGS, METHOD_FLIP } from './migrate_codes.js';
 
 const INJECT_NO_MIGRATE_COPY = INJECTIONS.indexOf('no_migrate_copy');
@@ -80,7 +84,7 @@ function migrate_locked(cpu: ReclaimCpu, old: number, to: number): number {
   const l = cpu.l;
   const op = pageStruct(l, old);
   const flags = Atomics.load(w, op + PG_FLAGS);
-  if ((flags & (PG_writeback | PG_freeable)) !== 0) return MIGRATE_BUSY; // issue 18: in flight, or parked for the allocator
+  if ((flags & PG_writeback) !== 0) return MIGRATE_BUSY; // issue 18: in flight (a parked page moves parked: MIGRATE_FLAGS)
   if ((flags & PG_compound) !== 0) return MIGRATE_UNMOVABLE;
   const mapping = w[op + PG_MAPPING]!;
   let swapcache = (flags & PG_swapcache) !== 0;
@@ -145,6 +149,8 @@ function __migrate_page(cpu: ReclaimCpu, old: number, to: number): number {
     putback_lru_pages(cpu, back, 1);
     return r;
   }
+  // issue 18: a parked page stays parked in its new frame (the flag came with MIGRATE_FLAGS)
+  if ((Atomics.load(cpu.w, pageStruct(cpu.l, old) + PG_FLAGS) & PG_freeable) !== 0) freeable_migrate(cpu, old, to);
   unlock_page(cpu, to);
   back[0] = to;
   putback_lru_pages(cpu, back, 1); // onto the list the old page was on; drops our reference
