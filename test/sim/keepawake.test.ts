@@ -37,3 +37,26 @@ describe.runIf(KEEPAWAKE_SUPPORTED)('keep_awake', () => {
     expect(keepers_cpu_ms() - b).toBeLessThanOrEqual(20); // asleep in Atomics.wait (10 ms ticks)
   });
 });
+
+describe('vtTuningFor: the host-side defaults of a virtual-clock run', () => {
+  it('polls with no more CPUs than host cores, keeps the cores awake with more; an explicit tuning wins', async () => {
+    const { vtTuningFor, VT_SPIN_POLLS } = await import('../../src/sim/run.js');
+    const cores = availableParallelism();
+    expect(vtTuningFor(undefined, cores)).toMatchObject({ spinBeforeSleep: VT_SPIN_POLLS, keepAwake: false });
+    expect(vtTuningFor(undefined, cores + 1)).toMatchObject({ spinBeforeSleep: 0, keepAwake: KEEPAWAKE_SUPPORTED });
+    expect(vtTuningFor({ keepAwake: false }, cores + 1).keepAwake).toBe(false);
+  });
+
+  it.runIf(KEEPAWAKE_SUPPORTED)('a run with more CPUs than cores keeps them awake while it runs, and lets the keepers sleep after', async () => {
+    const { runMachine } = await import('../../src/sim/run.js');
+    const cpus = availableParallelism() + 2;
+    const a = keepers_cpu_ms();
+    const o = await runMachine({ config: { clock: 'virtual', cpus, mem: '32M', swap: 0 }, spec: { name: 'page_fault1_processes', regionBytes: 1 << 20 }, opsPerCpu: 8 });
+    expect(o.error).toBeUndefined();
+    expect(keepers_cpu_ms() - a).toBeGreaterThan(0); // the keepers spun during the run
+    await sleep(200);
+    const b = keepers_cpu_ms();
+    await sleep(500);
+    expect(keepers_cpu_ms() - b).toBeLessThanOrEqual(20);
+  });
+});
