@@ -55,7 +55,7 @@
  * Results: a table on stdout and results/bench-nonresident.json.
  */
 import { Worker, isMainThread, workerData, parentPort } from 'node:worker_threads';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import os from 'node:os';
 import { makeConfig } from '../src/config.js';
@@ -64,6 +64,7 @@ import { populate } from '../src/machine/machine.js';
 import { mappingOfInode } from '../src/machine/page.js';
 import { nrTableAt, nr_init, nr_table_words, remember_page, recently_evicted, type NrHand, type NrTable } from '../src/reclaim/nonresident.js';
 import { median, benchMain } from './common.js';
+import { task_stat } from '../src/sim/procstat.js';
 
 /* ---- control area: one 64-byte line per field, per-worker lines after ---- */
 const C_ARRIVE = 0;
@@ -119,20 +120,8 @@ interface WorkerResult {
   cpuMs: number;
 }
 
-/**
- * CPU time (user + system) of the calling thread, from /proc/thread-self/stat
- * (fields 14 and 15, in USER_HZ = 100 ticks/s: 10 ms resolution). Node 20 has
- * no per-thread CPU clock (process.threadCpuUsage is Node 23.9+).
- */
-function threadCpuMs(): number {
-  try {
-    const st = readFileSync('/proc/thread-self/stat', 'utf8');
-    const f = st.slice(st.lastIndexOf(')') + 2).split(' '); // f[0] is field 3 (state)
-    return (Number(f[11]) + Number(f[12])) * 10;
-  } catch {
-    return NaN;
-  }
-}
+/** CPU time (user + system) of the calling thread, ms (sim/procstat.ts: 10 ms resolution). */
+const threadCpuMs = (): number => task_stat()?.cpuMs ?? NaN;
 
 /** Bijective scramble of the eviction sequence number into a page index. */
 function scramble(i: number): number {

@@ -52,7 +52,7 @@ import { runMachine, createRunPool } from '../src/sim/run.js';
 import { buildResults, type RunResults } from '../src/sim/results.js';
 import type { Piscina } from 'piscina';
 import { DEFAULT_QUANTUM_NS } from '../src/config.js';
-import { writeResult, fmtRate, isMain } from './common.js';
+import { writeResult, fmtRate, isMain, median } from './common.js';
 import { calibrate, withRoundTrip, hostRate, HOST_REPS } from '../src/sim/calibrate.js';
 import { lineRoundTripNs } from '../src/sim/hostprobe.js';
 import { checkCostTable } from '../src/timing/cost.js';
@@ -302,8 +302,7 @@ async function keepawake(): Promise<unknown> {
       r.awake.push(await run(true));
       r.halting.push(await run(false));
     }
-    const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
-    r.ratio = med(r.halting) / med(r.awake);
+    r.ratio = median(r.halting) / median(r.awake);
     out[cpus] = r;
     const f = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(' ');
     console.log(`${String(cpus).padStart(3)} CPUs  kept awake (default) ${f(r.awake)}   without ${f(r.halting)}   median without / with ${r.ratio.toFixed(2)}x`);

@@ -10,26 +10,44 @@
 //
 // `npm run build` runs it after tsc; vitest.config.ts runs bundleWorker() into
 // node_modules/.cache so the tests' workers run the sources under test (not a
-// stale dist/) without tsx. sim/run.ts workerFile() chooses the file.
+// stale dist/) without tsx. sim/run.ts workerFile() chooses the file. Under
+// `vitest` in watch mode the bundle is the one built when vitest started: an
+// edit to the sources reaches the tests' main thread, not their workers,
+// until vitest is restarted (`npm test` and `vitest run` build it afresh).
 import { buildSync } from 'esbuild';
 import { fileURLToPath } from 'node:url';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-/** Bundle workers/cpu.ts into `outfile` (an ES module; a linked source map beside it). */
+/**
+ * Bundle workers/cpu.ts into `outfile` (an ES module; a linked source map
+ * beside it); returns its absolute path. Each file is written aside and
+ * renamed into place, so a worker of another run loading it meanwhile reads
+ * the old bundle or the new one, never half of one.
+ */
 export function bundleWorker(outfile) {
-  buildSync({
+  const out = resolve(root, outfile);
+  const r = buildSync({
     absWorkingDir: root,
     entryPoints: ['workers/cpu.ts'],
-    outfile,
+    outfile: out,
     bundle: true,
     platform: 'node',
     format: 'esm',
     target: 'node20',
     sourcemap: 'linked',
     logLevel: 'warning',
+    write: false,
   });
-  return outfile;
+  mkdirSync(dirname(out), { recursive: true });
+  for (const f of r.outputFiles) {
+    const tmp = `${f.path}.${process.pid}.tmp`;
+    writeFileSync(tmp, f.contents);
+    renameSync(tmp, f.path);
+  }
+  return out;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -14,7 +14,7 @@
  * path and the microseconds they took (bench/freeable.ts). pgfreeable,
  * pgalloc_freeable, pgrescued are 2.4-rmap's inactive_clean events in the
  * kernel's style: pages parked, taken by the allocator, looked up again;
- * pgmigrate_freeable, parked pages compaction moved (still parked).
+ * pgmigrate_freeable, parked pages compaction moved (parked when moved).
  * rmap_walk_visit (issue 19): what reverse-map walks visited to find a
  * page's mappings — a chain entry (ptechain, ptechain25 slots, vmnode), a
  * hint, a VMA or mm of an object list (objrmap, anonmm), or, for a scan

@@ -48,8 +48,11 @@
  * Locking: parking runs under the page lock and takes the lru lock (page
  * lock → lru lock, as lru_cache_add under a page lock); taking pops under
  * the lru lock, drops it, then trylocks the page and removes it from its
- * cache under the cache lock (vmscan.ts remove_mapping). PG_freeable is set
- * and cleared with Atomics.
+ * cache under the cache lock (vmscan.ts remove_mapping); a migration
+ * (freeable_migrate) holds the page locks of the old and the new frame
+ * and takes the lru lock (page lock → lru lock, as parking; under `bkl`
+ * the big lock is the lru lock). PG_freeable is set and cleared with
+ * Atomics.
  *
  * THE COUNTING RULE (what keeps FQ_NR equal to the PG_freeable pages at
  * every checkpoint and at the end): PG_freeable goes 0 → 1 only in

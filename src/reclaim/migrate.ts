@@ -43,8 +43,9 @@
  *
  * Locking: entered with no lock held. LRU lock (isolation) ; page lock
  * (trylock) → rmap locks → pte locks (trylock, in try_to_unmap) ; page lock
- * → cache lock → bucket lock. The order of vmscan.ts: migration is reclaim
- * that keeps the page.
+ * → cache lock → bucket lock ; page locks of both frames → lru lock (a
+ * parked page's new frame queued, freeable.ts freeable_migrate). The order
+ * of vmscan.ts: migration is reclaim that keeps the page.
  */
 import { PG_FLAGS, PG_COUNT, PG_MAPPING, PG_INDEX, PG_PRIVATE, PG_MAPCOUNT, pageStruct } from '../machine/layout.js';
 import {

@@ -41,7 +41,7 @@
  */
 import { Piscina } from 'piscina';
 import { availableParallelism } from 'node:os';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { bootMachine } from './boot.js';
 import { jit_setup } from './jit.js';
@@ -163,7 +163,8 @@ export const WORKER_BUNDLE_ENV = 'SMPVM_WORKER_BUNDLE';
 /**
  * The CPU worker's file and Node flags (also test/run-pool.ts's): the bundle
  * SMPVM_WORKER_BUNDLE names, else the build's bundle when this module is
- * compiled, else the compiled entry, else the TypeScript source through tsx.
+ * compiled (and the bundle no older than it), else the compiled entry, else
+ * the TypeScript source through tsx.
  * It also sets the V8 flag the workers need before any of them starts (jit.ts).
  */
 export function workerFile(): { filename: string; execArgv: string[] } {
@@ -172,8 +173,10 @@ export function workerFile(): { filename: string; execArgv: string[] } {
   if (env) return { filename: pathToFileURL(env).href, execArgv: [] };
   const ts = import.meta.url.endsWith('.ts');
   if (ts) return { filename: new URL('../../workers/cpu.ts', import.meta.url).href, execArgv: ['--import', 'tsx'] };
+  // the build's bundle unless it is older than this file (a bare tsc since the last `npm run build`: it would be stale)
   const bundle = new URL('../../workers/cpu.bundle.js', import.meta.url);
-  return { filename: (existsSync(bundle) ? bundle : new URL('../../workers/cpu.js', import.meta.url)).href, execArgv: [] };
+  const fresh = existsSync(bundle) && statSync(bundle).mtimeMs >= statSync(new URL(import.meta.url)).mtimeMs;
+  return { filename: (fresh ? bundle : new URL('../../workers/cpu.js', import.meta.url)).href, execArgv: [] };
 }
 
 /** Wake kswapd's idle sleep (K_WAKE) so it sees the stop / stop-the-world flag or that the CPUs are done. */
@@ -346,8 +349,6 @@ export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
   await waitFor(w, H_BARRIER, (v) => v >= n + nk, () => crashed !== undefined);
   const vtCheckNs = virtual && m.cfg.checkpointUs > 0 ? m.cfg.checkpointUs * 1000 : Infinity;
   if (virtual) vt_init(w, m.layout, nk ? [...Array(n).keys(), kswapdCpu(m.layout)] : [...Array(n).keys()], vtCheckNs);
-  // host side: more CPU threads than cores hand turns over through sleeps; keep the cores awake meanwhile (keepawake.ts)
-  const awake = vtTuning?.keepAwake ? keep_awake() : undefined;
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   const keep0 = keepers_cpu_ms();
@@ -360,6 +361,8 @@ export async function runMachine(opts: RunOptions): Promise<RunOutcome> {
   const hung = { at: -1, ms: virtual || hungMs <= 0 ? Infinity : hungMs };
   const graceMs = opts.stopGraceMs ?? STOP_GRACE_MS;
   let collected: CpuResult[] | null;
+  // host side: more CPU threads than cores hand turns over through sleeps; keep the cores awake meanwhile (keepawake.ts)
+  const awake = vtTuning?.keepAwake ? keep_awake() : undefined;
   try {
     Atomics.store(w, H_GATE, 1);
     Atomics.notify(w, H_GATE);

@@ -135,6 +135,8 @@ export interface VtTuning {
   hostProfile?: boolean;
   /** the orchestrator keeps the host's cores awake during the run (sim/keepawake.ts; the conductor ignores it) */
   keepAwake?: boolean;
+  /** debug: at every turn also scan for the horizon, and throw if the giver's (VS_LOW) differs (test/timing/horizon.test.ts) */
+  checkHorizon?: boolean;
 }
 
 /**
@@ -165,6 +167,7 @@ export function vt_host_profile(): VtHostProfile {
 }
 let spinBeforeSleep = 0;
 let strictReleases = false;
+let checkHorizon = false;
 /** why the current hand-over happens (HO_*), for the VT_HO counters */
 let why = HO_ACQUIRE;
 /* the release stamps (layout.ts VT_STAMPS): keys at word stampKey, owners at stampOwner, Float64 times at stampW / stampR (Float64 indexes) */
@@ -218,6 +221,7 @@ export function vt_attach(wv: Int32Array, l: Layout, slot: number, quantumNs: nu
   quantum = quantumNs;
   spinBeforeSleep = tuning.spinBeforeSleep ?? 0;
   strictReleases = tuning.strictReleases ?? false;
+  checkHorizon = tuning.checkHorizon ?? false;
   prof = tuning.hostProfile ?? false;
   hp.turnMs = hp.conductorMs = hp.turns = hp.slept = 0;
   stampKey = vt + VT_HDR_WORDS + nslots * VT_SLOT_WORDS;
@@ -424,11 +428,14 @@ export function vt_done(): void {
 function handover(st: number): boolean {
   const b = myLine;
   const t = prof ? performance.now() : 0;
-  f[clockIdx(b)] = clk;
+  const ci = clockIdx(b);
+  f[ci] = clk;
   w[b + VS_STATE] = st;
   wake_scan();
-  // a tas release pulled its line back from a spinner it woke (wake, K_TAS): my clock moved
-  if (clk > f[clockIdx(b)]!) f[clockIdx(b)] = clk;
+  // a tas release pulled its line back from a spinner it woke (wake, K_TAS: my clock moved), or
+  // I was woken myself (my stored clock moved): the pick and my next turn see the same time
+  if (clk > f[ci]!) f[ci] = clk;
+  else clk = f[ci]!;
   const next = pick();
   if (prof) hp.conductorMs += performance.now() - t;
   if (f[(vt + VT_CP_NEXT) >>> 1] !== Infinity && (next < 0 || pickedT >= f[(vt + VT_CP_NEXT) >>> 1]!) && at_checkpoint()) {
@@ -439,18 +446,17 @@ function handover(st: number): boolean {
     Atomics.notify(w, vt + VT_CP_READY);
     if (st === ST_DONE) return true;
     wait_turn();
-    return resume();
+    return resume(taken_low());
   }
   if (next < 0) {
     if (any_parked()) deadlock(st);
     return true;
   }
-  if (next !== me) {
-    give_turn(next);
-    if (st === ST_DONE) return true;
-    wait_turn();
-  } else f[lowIdx(b)] = otherT;
-  return resume();
+  if (next === me) return resume(otherT);
+  give_turn(next);
+  if (st === ST_DONE) return true;
+  wait_turn();
+  return resume(taken_low());
 }
 
 /** Wait for my turn (VS_GO: GO_SLEEP, GO_TURN): spinBeforeSleep polls, then Atomics.wait; I clear my own word. */
@@ -470,8 +476,20 @@ function wait_turn(): void {
   }
 }
 
-/** My turn: take my clock back (a waker or my timeout may have moved it) and run. */
-function resume(): boolean {
+/** The lowest time of the other candidates that whoever gave me the turn left in my VS_LOW (NaN: not known); cleared. */
+function taken_low(): number {
+  const i = lowIdx(myLine);
+  const low = f[i]!;
+  f[i] = NaN;
+  return low;
+}
+
+/**
+ * My turn: take my clock back (a waker or my timeout may have moved it) and
+ * run, with the horizon `low` + the quantum (`low`: the lowest time of the
+ * other candidates, found by the pick that chose me; NaN: scan for it).
+ */
+function resume(low: number): boolean {
   const b = myLine;
   let woke = w[b + VS_WOKE_OFF] !== WOKE_TIMEOUT;
   if (w[b + VS_STATE] === ST_PARKED) {
@@ -484,11 +502,19 @@ function resume(): boolean {
   w[b + VS_WOKE_OFF] = -1;
   f[deadlineIdx(b)] = Infinity;
   // the giver's pick saw every other candidate: no scan (a turn from the orchestrator: scan)
-  const low = f[lowIdx(b)]!;
-  f[lowIdx(b)] = NaN;
-  if (low === low) horizon = low + quantum;
-  else set_horizon();
+  if (low !== low) set_horizon();
+  else {
+    horizon = low + quantum;
+    if (checkHorizon) check_horizon();
+  }
   return woke;
+}
+
+/** checkHorizon: the horizon the giver passed is the one a scan finds now. */
+function check_horizon(): void {
+  const h = horizon;
+  set_horizon();
+  if (h !== horizon) throw new Error(`conductor: cpu ${me} at ${clk} ns was given horizon ${h}, a scan finds ${horizon}`);
 }
 
 function give_turn(next: number): void {
