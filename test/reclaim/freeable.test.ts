@@ -27,6 +27,18 @@ import { runMachine } from '../../src/sim/run.js';
 
 const RMAP = rmapNames().includes('ptechain') ? 'ptechain' : 'scan';
 
+/** A clock-policy machine with the freeable queue, one process with 256 pages written (100 + i) and reclaimed: some parked. */
+function parkSome(config: Record<string, unknown> = {}) {
+  const { m, cpu } = bootR({ policy: 'clock', freeable: true, rmap: RMAP, ...config });
+  const mm = newProc(cpu);
+  const N = 256;
+  const a = mapAnon(cpu, mm, N);
+  for (let i = 0; i < N; i++) put(cpu, mm, a + i * 4096, 100 + i);
+  lru_add_drain(cpu);
+  shrink_all_memory(cpu, N);
+  return { m, cpu, mm, a, N };
+}
+
 describe('freeable queue, deterministic', () => {
   it('is part of the clock policy only', () => {
     expect(() => makeConfig({ freeable: true, policy: '2q' })).toThrow(ConfigError);
@@ -35,14 +47,8 @@ describe('freeable queue, deterministic', () => {
   });
 
   it('parks clean pages, rescues the ones looked up again, hands the rest to allocations; no data lost', () => {
-    const { m, cpu } = bootR({ policy: 'clock', freeable: true, rmap: RMAP });
+    const { m, cpu, mm, a, N } = parkSome();
     const nr = () => m.w[globalLine(m.layout, G_FREEABLE) + FQ_NR]!;
-    const mm = newProc(cpu);
-    const N = 256;
-    const a = mapAnon(cpu, mm, N);
-    for (let i = 0; i < N; i++) put(cpu, mm, a + i * 4096, 100 + i);
-    lru_add_drain(cpu);
-    shrink_all_memory(cpu, N);
     expect(vmsum(m, 'pgfreeable')).toBeGreaterThan(0);
     expect(nr()).toBeGreaterThan(0);
     expect(check_invariants(cpu).violations).toEqual([]);
@@ -75,15 +81,9 @@ describe('freeable queue, deterministic', () => {
 
   for (const method of MIGRATE_METHODS) {
     it(`migrateMethod ${method}: a parked page migrates parked; FQ_NR unchanged, the old frame comes back without PG_freeable`, () => {
-      const { m, cpu } = bootR({ policy: 'clock', freeable: true, rmap: RMAP, migrateMethod: method });
+      const { m, cpu, mm, a, N } = parkSome({ migrateMethod: method });
       const w = m.w;
       const g = globalLine(m.layout, G_FREEABLE);
-      const mm = newProc(cpu);
-      const N = 256;
-      const a = mapAnon(cpu, mm, N);
-      for (let i = 0; i < N; i++) put(cpu, mm, a + i * 4096, 100 + i);
-      lru_add_drain(cpu);
-      shrink_all_memory(cpu, N);
       const parked: number[] = [];
       for (let pfn = 1; pfn < m.layout.nrFrames; pfn++) {
         if ((pageWord(m, pfn, PG_FLAGS) & (PG_freeable | PG_lru)) === (PG_freeable | PG_lru)) parked.push(pfn);
