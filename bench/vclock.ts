@@ -269,43 +269,48 @@ async function speed(): Promise<unknown> {
 /**
  * The turn-word poll (sim/run.ts vtTuningFor): 2-CPU runs at quantum 0, the
  * run's default (poll before sleeping: no more CPUs than host cores) against
- * sleeping at once, alternately, REPS times each: host seconds per run.
+ * sleeping at once, alternately, AB_REPS times each: host seconds per run.
  */
 async function spin(): Promise<unknown> {
-  const REPS = 3;
-  console.log(`\n## the turn-word poll: 2-CPU page_fault1 at quantum 0, host s per run (${REPS} alternate runs each, after one warm-up run)`);
+  console.log(`\n## the turn-word poll: 2-CPU page_fault1 at quantum 0, host s per run (${AB_REPS} alternate runs each, after one warm-up run)`);
   const out: Record<string, { poll: number[]; sleep: number[] }> = {};
   for (const [name, locks] of [['page_fault1_processes', '2.4'], ['page_fault1_processes', 'split'], ['page_fault1_threads', 'split']] as const) {
     const k = `${name} ${locks}`;
-    const run = (t: VtTuning) => point({ cpus: 2, locks, quantum: 0, mem: 64 * MiB }, { name, regionBytes: MiB }, 8, t).then((p) => p.hostS);
-    await run({});
-    out[k] = { poll: [], sleep: [] };
-    for (let i = 0; i < REPS; i++) {
-      out[k].poll.push(await run({}));
-      out[k].sleep.push(await run({ spinBeforeSleep: 0 }));
-    }
-    const f = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(' ');
-    console.log(`${k.padEnd(30)} poll (default) ${f(out[k].poll)}   sleep at once ${f(out[k].sleep)}`);
+    const run = (t: VtTuning) => () => point({ cpus: 2, locks, quantum: 0, mem: 64 * MiB }, { name, regionBytes: MiB }, 8, t).then((p) => p.hostS);
+    const [poll, sleep] = await alternate(run({}), run({ spinBeforeSleep: 0 }));
+    out[k] = { poll, sleep };
+    console.log(`${k.padEnd(30)} poll (default) ${secs(poll)}   sleep at once ${secs(sleep)}`);
   }
   return out;
 }
 
+/** How many runs of each variant the spin and keepawake sections alternate. */
+const AB_REPS = 3;
+
+/** One warm-up run of `a`, then AB_REPS runs of `a` and of `b`, alternately: their results. */
+async function alternate(a: () => Promise<number>, b: () => Promise<number>): Promise<[number[], number[]]> {
+  await a();
+  const as: number[] = [];
+  const bs: number[] = [];
+  for (let i = 0; i < AB_REPS; i++) {
+    as.push(await a());
+    bs.push(await b());
+  }
+  return [as, bs];
+}
+
+/** Host seconds, as the two sections print them. */
+const secs = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(' ');
+
 async function keepawake(): Promise<unknown> {
-  const REPS = 3;
-  console.log(`\n## keeping the host's cores awake (sim/keepawake.ts): page_fault1_processes, split, quantum 0, host s per run (${REPS} alternate runs each, after one warm-up run)`);
+  console.log(`\n## keeping the host's cores awake (sim/keepawake.ts): page_fault1_processes, split, quantum 0, host s per run (${AB_REPS} alternate runs each, after one warm-up run)`);
   const out: Record<number, { awake: number[]; halting: number[]; ratio: number }> = {};
   for (const cpus of [4, 16, 64]) {
-    const run = (keepAwake: boolean) => point({ cpus, locks: 'split', quantum: 0, mem: Math.max(64, cpus * 3) * MiB }, { name: 'page_fault1_processes', regionBytes: MiB }, 8, { keepAwake }).then((p) => p.hostS);
-    await run(true);
-    const r = { awake: [] as number[], halting: [] as number[], ratio: 0 };
-    for (let i = 0; i < REPS; i++) {
-      r.awake.push(await run(true));
-      r.halting.push(await run(false));
-    }
-    r.ratio = median(r.halting) / median(r.awake);
+    const run = (keepAwake: boolean) => () => point({ cpus, locks: 'split', quantum: 0, mem: Math.max(64, cpus * 3) * MiB }, { name: 'page_fault1_processes', regionBytes: MiB }, 8, { keepAwake }).then((p) => p.hostS);
+    const [awake, halting] = await alternate(run(true), run(false));
+    const r = { awake, halting, ratio: median(halting) / median(awake) };
     out[cpus] = r;
-    const f = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(' ');
-    console.log(`${String(cpus).padStart(3)} CPUs  kept awake (default) ${f(r.awake)}   without ${f(r.halting)}   median without / with ${r.ratio.toFixed(2)}x`);
+    console.log(`${String(cpus).padStart(3)} CPUs  kept awake (default) ${secs(awake)}   without ${secs(halting)}   median without / with ${r.ratio.toFixed(2)}x`);
   }
   return out;
 }
