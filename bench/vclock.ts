@@ -33,7 +33,9 @@
  *             measured just before and after it (retried if it moved by more
  *             than 1.5x) and its virtual run prices lines by their mean.
  *             Virtual points at quantum 0: the model, without the quantum's
- *             ordering error (which the quantum section measures).
+ *             ordering error (which the quantum section measures). The
+ *             2-CPU rows run again with `calibrate --corun`'s table (the
+ *             fits measured with the other core running a copy of the run).
  *   spin      2-CPU page_fault1 at quantum 0 with the turn-word poll (the
  *             default with no more CPUs than host cores, sim/run.ts
  *             vtTuningFor) and without: host seconds per run.
@@ -53,7 +55,7 @@ import { buildResults, type RunResults } from '../src/sim/results.js';
 import type { Piscina } from 'piscina';
 import { DEFAULT_QUANTUM_NS } from '../src/config.js';
 import { writeResult, fmtRate, isMain, median } from './common.js';
-import { calibrate, withRoundTrip, hostRate, HOST_REPS } from '../src/sim/calibrate.js';
+import { calibrate, withRoundTrip, hostRate, HOST_REPS, type Calibration } from '../src/sim/calibrate.js';
 import { lineRoundTripNs } from '../src/sim/hostprobe.js';
 import { checkCostTable } from '../src/timing/cost.js';
 import { IdleSampler } from '../src/cli/progress.js';
@@ -347,7 +349,7 @@ async function hostPoint(config: Record<string, unknown>, spec: { name: string; 
   const rate = await hostRate({ config, spec, pool: pool(Math.max(3, ...pools.keys())) });
   idle.mark();
   const rttAfter = cpus > 1 ? await lineRoundTripNs() : null;
-  return { rate, idlePct: idle.pct(), rttBefore, rttAfter };
+  return { rate, idlePct: idle.pct(), stealPct: idle.stealPct(), rttBefore, rttAfter };
 }
 
 /**
@@ -377,6 +379,8 @@ async function validate(): Promise<unknown> {
   console.log('\n## validation: page_fault1 on both clocks at 1 and 2 CPUs, the host table calibrated in this run');
   const cal = await calibrate((s) => console.log(`calibrate: ${s}`));
   const table = checkCostTable(cal.table, 'host');
+  // the 2-CPU rows' table: the fits measured with the other core running a copy of the run (sim/calibrate.ts, co-run)
+  const co = await calibrate((s) => console.log(`calibrate --corun: ${s}`), { corun: true });
   console.log(`host line round trip at calibration ${cal.roundTripNs === null ? 'not measured' : `${cal.roundTripNs.toFixed(0)} ns`}`);
   console.log(`this VM's speed moves by up to 40% from one minute to the next; so each row's host run has a reference run just before it`);
   console.log(`(page_fault1_processes under split on 1 CPU: calibrate's fit) and is read as host/reference; the row is the median of ${VALIDATE_REPS}`);
@@ -384,7 +388,9 @@ async function validate(): Promise<unknown> {
   console.log('row/reference by the host\'s: the model against the host with the host\'s drift taken out');
   console.log('2-CPU rows: lines priced at half the round trip measured around that (median) host run (mean of before and after)');
   console.log('virtual runs at quantum 0 (strict discrete-event order: the model itself, not the quantum\'s approximation of it)');
-  console.log('locks  mode        cpus  host faults/s  reference  host/ref range  idle %  round trip ns (before/after)  virtual faults/s  virtual/host  normalised');
+  console.log('co-run: the 2-CPU rows again with the host-corun table (calibrate --corun: fault_walk and syscall_entry fitted with the other core running a copy of the run)');
+  console.log('steal %: the hypervisor\'s steal time during the (median) host run (/proc/stat; a descheduled vCPU stalls its lock holder)');
+  console.log('locks  mode        cpus  host faults/s  reference  host/ref range  idle %  steal %  round trip ns (before/after)  virtual faults/s  virtual/host  normalised  co-run: virtual faults/s  virtual/host  normalised');
   const rows = (['bkl', '2.4', 'split'] as const).flatMap((locks) =>
     (['processes', 'threads'] as const).flatMap((mode) =>
       [1, 2].map((cpus) => ({ locks, mode, cpus, spec: { name: `page_fault1_${mode}`, regionBytes: MiB }, config: { cpus, locks, mem: 64 * MiB, swap: 0, populate: true }, hs: [] as (HostPoint & { ref: number })[] })),
@@ -407,17 +413,19 @@ async function validate(): Promise<unknown> {
     const h = hs[VALIDATE_REPS >> 1]!;
     const rel = h.rate / h.ref;
     const rtt = h.rttBefore && h.rttAfter ? (h.rttBefore + h.rttAfter) / 2 : null;
-    const rowTable = rtt === null ? table : checkCostTable(withRoundTrip(cal.table, rtt), 'host');
-    const v = await point({ ...config, cost: rowTable, quantum: 0 }, spec, 16);
+    const rowTable = (t: Calibration['table']) => checkCostTable(rtt === null ? t : withRoundTrip(t, rtt), t.name);
+    const v = await point({ ...config, cost: rowTable(cal.table), quantum: 0 }, spec, 16);
     const normalised = v.perVirtualSec / vRef / rel;
-    const row = { locks, mode, cpus, hostRate: h.rate, referenceRate: h.ref, hostRelative: hs.map((x) => x.rate / x.ref), idlePct: h.idlePct, rttBefore: h.rttBefore, rttAfter: h.rttAfter, roundTripDrift: drift(h), timeSliced: sliced(h), virtualRate: v.perVirtualSec, virtualReferenceRate: vRef, ratio: v.perVirtualSec / h.rate, normalised };
+    const vc = cpus > 1 ? (await point({ ...config, cost: rowTable(co.table), quantum: 0 }, spec, 16)).perVirtualSec : null;
+    const corun = vc === null ? null : { virtualRate: vc, ratio: vc / h.rate, normalised: vc / vRef / rel };
+    const row = { locks, mode, cpus, hostRate: h.rate, referenceRate: h.ref, hostRelative: hs.map((x) => x.rate / x.ref), idlePct: h.idlePct, stealPct: h.stealPct, rttBefore: h.rttBefore, rttAfter: h.rttAfter, roundTripDrift: drift(h), timeSliced: sliced(h), virtualRate: v.perVirtualSec, virtualReferenceRate: vRef, ratio: v.perVirtualSec / h.rate, normalised, corun };
     out.push(row);
     const rttCol = h.rttBefore && h.rttAfter ? `${h.rttBefore.toFixed(0)}/${h.rttAfter.toFixed(0)}${sliced(h) ? ' time-sliced' : drift(h) > ROUND_TRIP_DRIFT ? ' moved' : ''}` : '-';
     const range = `${(hs[0]!.rate / hs[0]!.ref).toFixed(2)}-${(hs[VALIDATE_REPS - 1]!.rate / hs[VALIDATE_REPS - 1]!.ref).toFixed(2)}`;
-    console.log(`${locks.padEnd(6)} ${mode.padEnd(10)} ${String(cpus).padStart(4)}  ${fmtRate(h.rate).padStart(13)}  ${fmtRate(h.ref).padStart(9)}  ${range.padStart(14)}  ${(row.idlePct ?? NaN).toFixed(1).padStart(6)}  ${rttCol.padStart(28)}  ${fmtRate(v.perVirtualSec).padStart(16)}  ${row.ratio.toFixed(2).padStart(12)}  ${normalised.toFixed(2).padStart(10)}`);
+    console.log(`${locks.padEnd(6)} ${mode.padEnd(10)} ${String(cpus).padStart(4)}  ${fmtRate(h.rate).padStart(13)}  ${fmtRate(h.ref).padStart(9)}  ${range.padStart(14)}  ${(row.idlePct ?? NaN).toFixed(1).padStart(6)}  ${(row.stealPct ?? NaN).toFixed(1).padStart(7)}  ${rttCol.padStart(28)}  ${fmtRate(v.perVirtualSec).padStart(16)}  ${row.ratio.toFixed(2).padStart(12)}  ${normalised.toFixed(2).padStart(10)}  ${corun ? `${fmtRate(corun.virtualRate).padStart(24)}  ${corun.ratio.toFixed(2).padStart(12)}  ${corun.normalised.toFixed(2).padStart(10)}` : `${'-'.padStart(24)}  ${'-'.padStart(12)}  ${'-'.padStart(10)}`}`);
   }
   console.log(`virtual reference (page_fault1_processes, split, 1 CPU): ${fmtRate(vRef)} faults/s`);
-  return { roundTripNs: cal.roundTripNs, table: cal.table, rows: out };
+  return { roundTripNs: cal.roundTripNs, table: cal.table, corunTable: co.table, rows: out };
 }
 
 const SECTIONS: Record<string, () => Promise<unknown>> = { collapse, quantum, speed, spin, keepawake, zone, validate };

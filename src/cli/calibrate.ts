@@ -1,7 +1,8 @@
 /*
  * cli/calibrate.ts — `smpvm calibrate` (issue 17): measure this host's cost
  * table for the virtual clock (sim/calibrate.ts) and write it as a cost file
- * that `--clock virtual --cost FILE` loads.
+ * that `--clock virtual --cost FILE` loads; `--corun` fits it with the
+ * host's other cores busy (sim/calibrate.ts).
  */
 import type { Command } from 'commander';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -15,9 +16,10 @@ export function addCalibrateCommand(p: Command, io: Io, done: (code: number) => 
   p.command('calibrate')
     .description('measure the virtual clock\'s cost table on this host (per-operation costs on one CPU, the cache-line round trip); write it as a cost file')
     .option('--out <file>', `cost file to write (default ${CALIBRATE_OUT}); use it with --clock virtual --cost FILE`)
-    .action(async (o: { out?: string }) => {
+    .option('--corun', 'fit the fault and syscall costs with every other host core running a copy of the same run (table host-corun: the costs a CPU sees when its siblings are busy, for multi-CPU comparisons)', false)
+    .action(async (o: { out?: string; corun: boolean }) => {
       const file = o.out ?? CALIBRATE_OUT;
-      const c = await calibrate((s) => io.out(`${s}\n`));
+      const c = await calibrate((s) => io.out(`${s}\n`), { corun: o.corun });
       mkdirSync(dirname(file), { recursive: true });
       writeFileSync(file, JSON.stringify(c.table, null, 2) + '\n');
       io.out(`cost table: ${file} (--clock virtual --cost ${file})\n`);

@@ -4,6 +4,7 @@
  * the scaling CSV's *_idle columns.
  */
 import { cpus as hostCpus } from 'node:os';
+import { readFileSync } from 'node:fs';
 import cliProgress from 'cli-progress';
 import type { Io } from './io.js';
 
@@ -39,6 +40,20 @@ export function progressBar(io: Io, long: boolean, label: string): Progress {
 interface Ticks {
   idle: number;
   total: number;
+  /** /proc/stat's aggregate steal and its total (every column), jiffies; null off Linux */
+  steal: number | null;
+  stealTotal: number;
+}
+
+/** The aggregate `cpu` line of /proc/stat: [steal, sum of every column], or null where there is none. */
+function stealTicks(): [number, number] | null {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8');
+    const v = f.slice(0, f.indexOf('\n')).trim().split(/\s+/).slice(1).map(Number);
+    return v.length >= 8 && v.every(Number.isFinite) ? [v[7]!, v.reduce((a, b) => a + b, 0)] : null;
+  } catch {
+    return null;
+  }
 }
 
 function sample(): Ticks {
@@ -49,7 +64,8 @@ function sample(): Ticks {
     idle += t.idle;
     total += t.user + t.nice + t.sys + t.idle + t.irq;
   }
-  return { idle, total };
+  const st = stealTicks();
+  return { idle, total, steal: st ? st[0] : null, stealTotal: st ? st[1] : 0 };
 }
 
 /**
@@ -71,5 +87,17 @@ export class IdleSampler {
     const total = this.last.total - this.first.total;
     if (total <= 0) return null;
     return ((this.last.idle - this.first.idle) / total) * 100;
+  }
+  /**
+   * steal % over the marked interval: the time the hypervisor ran something
+   * else while this VM's vCPUs wanted to run (/proc/stat; a lock holder
+   * descheduled so is what makes a VM's lock waits jump to milliseconds);
+   * null off Linux or if the interval was too short
+   */
+  stealPct(): number | null {
+    const a = this.first;
+    const b = this.last;
+    if (!a || !b || a.steal === null || b.steal === null || b.stealTotal <= a.stealTotal) return null;
+    return ((b.steal - a.steal) / (b.stealTotal - a.stealTotal)) * 100;
   }
 }
