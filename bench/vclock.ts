@@ -42,6 +42,10 @@
  *   keepawake page_fault1_processes at 4, 16 and 64 CPUs, quantum 0, with
  *             the host's cores kept awake (sim/keepawake.ts, the default
  *             with more CPUs than cores) and without: host seconds per run.
+ *   turncost  the speed section's warm 64-CPU quantum-1000 stamped row at 1,
+ *             2, 4, 8, 16, 32 and 64 CPUs: host µs per fault in turn, of it
+ *             the conductor's scans, and the rest per turn; where the
+ *             in-turn time grows with the CPU count.
  *   zone      page_fault1_processes under split at 112 CPUs on the
  *             skylake-2s-112 preset with MCS spinlocks (qspinlock, as his
  *             kernels had), without and with Aaron Lu's free_pcppages_bulk
@@ -317,6 +321,47 @@ async function keepawake(): Promise<unknown> {
   return out;
 }
 
+/** page_fault1_processes under split as the speed section runs it (1 MiB region per CPU, 8 loops), on the skylake-2s-112 preset. */
+const pf1 = (cpus: number, quantum: number, vtTuning: VtTuning) =>
+  point({ cpus, locks: 'split', quantum, mem: Math.max(64, cpus * 3) * MiB }, { name: 'page_fault1_processes', regionBytes: MiB }, 8, vtTuning);
+
+/**
+ * Where the host time in turn per fault grows with the CPU count: page_fault1
+ * as the speed section's warm quantum-1000 stamped row, from 1 to 64 CPUs,
+ * after two warm-up runs at 64 (every worker of the pool has compiled the
+ * fault path): the median of TURNCOST_REPS runs of each.
+ */
+const TURNCOST_REPS = 3;
+
+async function turncost(): Promise<unknown> {
+  console.log(`\n## host time in turn by CPU count: page_fault1_processes, split, skylake-2s-112, quantum ${Q_1US}, stamped, warm workers (median of ${TURNCOST_REPS} runs)`);
+  console.log('µs per fault in turn = conductor scans + the rest (simulated work, the lock library, the cost table); µs per turn: in turn less conductor, per turn');
+  console.log('cpus  hand-overs/fault  turns/fault  in turn µs/fault  conductor µs/fault  rest µs/fault  rest µs/turn  faults/host-s');
+  const tuning: VtTuning = { strictReleases: false, spinBeforeSleep: 0, hostProfile: true };
+  for (let i = 0; i < 2; i++) await pf1(64, Q_1US, tuning);
+  const out = [];
+  for (const cpus of [1, 2, 4, 8, 16, 32, 64]) {
+    const ps: Point[] = [];
+    for (let i = 0; i < TURNCOST_REPS; i++) ps.push(await pf1(cpus, Q_1US, tuning));
+    const per = (g: (p: Point) => number) => median(ps.map(g));
+    const row = {
+      cpus,
+      handoffsPerFault: per((p) => p.handoffs / p.units),
+      turnsPerFault: per((p) => p.vtHost!.turns / p.units),
+      turnUs: per((p) => (p.vtHost!.turnMs * 1000) / p.units),
+      conductorUs: per((p) => (p.vtHost!.conductorMs * 1000) / p.units),
+      restUs: per((p) => ((p.vtHost!.turnMs - p.vtHost!.conductorMs) * 1000) / p.units),
+      restUsPerTurn: per((p) => ((p.vtHost!.turnMs - p.vtHost!.conductorMs) * 1000) / p.vtHost!.turns),
+      faultsPerHostS: per((p) => p.units / p.hostS),
+    };
+    out.push(row);
+    console.log(
+      `${String(cpus).padStart(4)}  ${row.handoffsPerFault.toFixed(3).padStart(16)}  ${row.turnsPerFault.toFixed(3).padStart(11)}  ${row.turnUs.toFixed(2).padStart(16)}  ${row.conductorUs.toFixed(2).padStart(18)}  ${row.restUs.toFixed(2).padStart(13)}  ${row.restUsPerTurn.toFixed(1).padStart(12)}  ${fmtRate(row.faultsPerHostS).padStart(13)}`,
+    );
+  }
+  return out;
+}
+
 async function zone(): Promise<unknown> {
   // spinlocks are MCS: his 2018 kernels had qspinlock (MCS-based, since 4.2), not ticket locks
   console.log("\n## zone->lock: page_fault1_processes, split (MCS spinlocks, as qspinlock), 112 CPUs, skylake-2s-112, without and with Aaron Lu's free_pcppages_bulk change");
@@ -428,7 +473,7 @@ async function validate(): Promise<unknown> {
   return { roundTripNs: cal.roundTripNs, table: cal.table, corunTable: co.table, rows: out };
 }
 
-const SECTIONS: Record<string, () => Promise<unknown>> = { collapse, quantum, speed, spin, keepawake, zone, validate };
+const SECTIONS: Record<string, () => Promise<unknown>> = { collapse, quantum, speed, spin, keepawake, turncost, zone, validate };
 
 export async function main(sections = Object.keys(SECTIONS)): Promise<void> {
   const out: Record<string, unknown> = { date: new Date().toISOString() };
