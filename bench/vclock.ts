@@ -27,7 +27,7 @@
  *             CPUs on both clocks: virtual / host faults per second. Host
  *             points after a warm-up, each read against a reference run
  *             (1-CPU split processes, calibrate's fit) just before it, and
- *             the median of VALIDATE_REPS (default HOST_REPS) such pairs taken in as many passes
+ *             the median of VALIDATE_REPS (default 5) such pairs taken in as many passes
  *             over the rows; the ratio printed raw and normalised by the
  *             reference (this VM's speed drifts by tens of %); a 2-CPU point has the line round trip
  *             measured just before and after it (retried if it moved by more
@@ -59,7 +59,7 @@ import { buildResults, type RunResults } from '../src/sim/results.js';
 import type { Piscina } from 'piscina';
 import { DEFAULT_QUANTUM_NS } from '../src/config.js';
 import { writeResult, fmtRate, isMain, median } from './common.js';
-import { calibrate, withRoundTrip, hostRate, HOST_REPS, type Calibration } from '../src/sim/calibrate.js';
+import { calibrate, withRoundTrip, hostRate, type Calibration } from '../src/sim/calibrate.js';
 import { lineRoundTripNs } from '../src/sim/hostprobe.js';
 import { checkCostTable } from '../src/timing/cost.js';
 import { IdleSampler } from '../src/cli/progress.js';
@@ -416,16 +416,20 @@ const unsteady = (p: HostPoint) => drift(p) > ROUND_TRIP_DRIFT || sliced(p);
  * CPUs on both clocks; virtual / host faults per second, with the host's line
  * round trip and idle time beside them.
  */
-/** Passes over the validation rows (VALIDATE_REPS=N; odd, for a median): more passes, less of the host's drift in the medians. */
-const VALIDATE_REPS = Number(process.env.VALIDATE_REPS ?? HOST_REPS);
+/**
+ * Passes over the validation rows (VALIDATE_REPS=N; odd, for a median):
+ * more passes, less of the host's drift in the medians. 5: the first run
+ * with every row within its target (2026-12-08 02:25) took 5; with 3, two
+ * 2-CPU rows were out in each of the three runs before it.
+ */
+const VALIDATE_REPS = Number(process.env.VALIDATE_REPS ?? 5);
 
 async function validate(): Promise<unknown> {
   if (!Number.isInteger(VALIDATE_REPS) || VALIDATE_REPS < 1 || VALIDATE_REPS % 2 === 0) throw new Error(`VALIDATE_REPS: an odd number of passes, got ${process.env.VALIDATE_REPS}`);
   console.log('\n## validation: page_fault1 on both clocks at 1 and 2 CPUs, the host table calibrated in this run');
-  const cal = await calibrate((s) => console.log(`calibrate: ${s}`));
+  // and the 2-CPU rows' second table: the fits for a CPU whose sibling runs a copy of the run (sim/calibrate.ts, co-run)
+  const cal = await calibrate((s) => console.log(`calibrate: ${s}`), { corun: true });
   const table = checkCostTable(cal.table, 'host');
-  // the 2-CPU rows' table: the fits measured with the other core running a copy of the run (sim/calibrate.ts, co-run)
-  const co = await calibrate((s) => console.log(`calibrate --corun: ${s}`), { corun: true });
   console.log(`host line round trip at calibration ${cal.roundTripNs === null ? 'not measured' : `${cal.roundTripNs.toFixed(0)} ns`}`);
   console.log(`this VM's speed moves by up to 40% from one minute to the next; so each row's host run has a reference run just before it`);
   console.log(`(page_fault1_processes under split on 1 CPU: calibrate's fit) and is read as host/reference; the row is the median of ${VALIDATE_REPS}`);
@@ -433,7 +437,7 @@ async function validate(): Promise<unknown> {
   console.log('row/reference by the host\'s: the model against the host with the host\'s drift taken out');
   console.log('2-CPU rows: lines priced at half the round trip measured around that (median) host run (mean of before and after)');
   console.log('virtual runs at quantum 0 (strict discrete-event order: the model itself, not the quantum\'s approximation of it)');
-  console.log('co-run: the 2-CPU rows again with the host-corun table (calibrate --corun: fault_walk and syscall_entry fitted with the other core running a copy of the run)');
+  console.log('co-run: the 2-CPU rows again with the host-corun table (calibrate --corun: fault_walk and syscall_entry fitted for a CPU whose sibling core runs a copy of the run)');
   console.log('steal %: the hypervisor\'s steal time during the (median) host run (/proc/stat; a descheduled vCPU stalls its lock holder)');
   console.log('locks  mode        cpus  host faults/s  reference  host/ref range  idle %  steal %  round trip ns (before/after)  virtual faults/s  virtual/host  normalised  co-run: virtual faults/s  virtual/host  normalised');
   const rows = (['bkl', '2.4', 'split'] as const).flatMap((locks) =>
@@ -461,7 +465,7 @@ async function validate(): Promise<unknown> {
     const rowTable = (t: Calibration['table']) => checkCostTable(rtt === null ? t : withRoundTrip(t, rtt), t.name);
     const v = await point({ ...config, cost: rowTable(cal.table), quantum: 0 }, spec, 16);
     const normalised = v.perVirtualSec / vRef / rel;
-    const vc = cpus > 1 ? (await point({ ...config, cost: rowTable(co.table), quantum: 0 }, spec, 16)).perVirtualSec : null;
+    const vc = cpus > 1 && cal.corunTable ? (await point({ ...config, cost: rowTable(cal.corunTable), quantum: 0 }, spec, 16)).perVirtualSec : null;
     const corun = vc === null ? null : { virtualRate: vc, ratio: vc / h.rate, normalised: vc / vRef / rel };
     const row = { locks, mode, cpus, hostRate: h.rate, referenceRate: h.ref, hostRelative: hs.map((x) => x.rate / x.ref), idlePct: h.idlePct, stealPct: h.stealPct, rttBefore: h.rttBefore, rttAfter: h.rttAfter, roundTripDrift: drift(h), timeSliced: sliced(h), virtualRate: v.perVirtualSec, virtualReferenceRate: vRef, ratio: v.perVirtualSec / h.rate, normalised, corun };
     out.push(row);
@@ -470,7 +474,7 @@ async function validate(): Promise<unknown> {
     console.log(`${locks.padEnd(6)} ${mode.padEnd(10)} ${String(cpus).padStart(4)}  ${fmtRate(h.rate).padStart(13)}  ${fmtRate(h.ref).padStart(9)}  ${range.padStart(14)}  ${(row.idlePct ?? NaN).toFixed(1).padStart(6)}  ${(row.stealPct ?? NaN).toFixed(1).padStart(7)}  ${rttCol.padStart(28)}  ${fmtRate(v.perVirtualSec).padStart(16)}  ${row.ratio.toFixed(2).padStart(12)}  ${normalised.toFixed(2).padStart(10)}  ${corun ? `${fmtRate(corun.virtualRate).padStart(24)}  ${corun.ratio.toFixed(2).padStart(12)}  ${corun.normalised.toFixed(2).padStart(10)}` : `${'-'.padStart(24)}  ${'-'.padStart(12)}  ${'-'.padStart(10)}`}`);
   }
   console.log(`virtual reference (page_fault1_processes, split, 1 CPU): ${fmtRate(vRef)} faults/s`);
-  return { roundTripNs: cal.roundTripNs, table: cal.table, corunTable: co.table, rows: out };
+  return { roundTripNs: cal.roundTripNs, table: cal.table, corunTable: cal.corunTable, rows: out };
 }
 
 const SECTIONS: Record<string, () => Promise<unknown>> = { collapse, quantum, speed, spin, keepawake, turncost, zone, validate };

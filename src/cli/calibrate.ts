@@ -20,8 +20,9 @@ export function addCalibrateCommand(p: Command, io: Io, done: (code: number) => 
     .action(async (o: { out?: string; corun: boolean }) => {
       const file = o.out ?? CALIBRATE_OUT;
       const c = await calibrate((s) => io.out(`${s}\n`), { corun: o.corun });
+      if (o.corun && !c.corunTable) io.out('co-run: this host has one core; the table is the one measured alone\n');
       mkdirSync(dirname(file), { recursive: true });
-      writeFileSync(file, JSON.stringify(c.table, null, 2) + '\n');
+      writeFileSync(file, JSON.stringify(c.corunTable ?? c.table, null, 2) + '\n');
       io.out(`cost table: ${file} (--clock virtual --cost ${file})\n`);
       done(0);
     });

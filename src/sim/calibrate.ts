@@ -33,18 +33,19 @@
  *                               under bkl), so the model charges it there too
  *   syscall_entry               the same with mmap1_processes (ns per mmap + munmap
  *                               pair, minus the virtual charge, halved)
- * Co-run (`calibrate --corun`, bench/vclock.ts validate's 2-CPU rows): the
- * two fits (fault_walk, syscall_entry) are measured with every other host
- * core running a copy of the same 1-CPU host run (another seed, its own
- * machine) at the same time, and the table is named `host-corun`. Two
- * independent 1-CPU runs side by side on this VM each run 9-12% slower than
- * one alone (2026-12-08: 577 and 587 k faults/s against 664 k; 612 and
- * 697 k against 715 k): the cores share the L3 and whatever the hypervisor
- * shares, which no simulated lock or line explains. A 2-CPU run sees its
- * work at that speed, so the table it is compared with is measured there;
- * the 1-CPU rows keep the table measured alone. (A preset's per-operation
- * costs are the published single-thread figures: the model does not price
- * shared-cache or memory-bandwidth contention between CPUs.)
+ * Co-run (`calibrate --corun`, bench/vclock.ts validate's 2-CPU rows): a
+ * second table, `host-corun`, whose two fits (fault_walk, syscall_entry)
+ * are for a CPU whose siblings are busy: each host run alone is followed by
+ * the same run beside a copy of itself on every other host core (another
+ * seed, its own machine), and the fitted host ns are the alone median times
+ * the median alone/co-run ratio of those pairs (read pair by pair, since
+ * this VM drifts by tens of % between minutes, more than the effect).
+ * Two independent 1-CPU runs side by side on this VM each ran 3-12% slower
+ * than one alone (2026-12-08): the cores share the L3 and whatever the
+ * hypervisor shares, which no simulated lock or line explains, and a 2-CPU
+ * run sees its work at that speed. (The presets' per-operation costs are
+ * single-thread figures: the model does not price shared-cache or
+ * memory-bandwidth contention between CPUs.)
  * Every other entry (list_op, hash_step, buddy_split, pte_write,
  * user_step, the hand-over factors, io_page)
  * is copied from the skylake-2s-112 preset and its source says so.
@@ -92,25 +93,37 @@ function timeNs(n: number, f: (i: number) => void): number {
  */
 export const HOST_WARMUP_MS = 500;
 
+/** ns per unit of a 1-CPU virtual run of `workload` under the cost table `cost`. */
+async function virtualNsPerUnit(workload: string, cost: unknown): Promise<number> {
+  const o = await runMachine({ config: { ...unitConfig, clock: 'virtual', cost }, spec: { name: workload, regionBytes: REGION_BYTES }, opsPerCpu: 20, kswapd: false });
+  if (o.error) throw new Error(`calibrate: ${workload} (virtual) failed: ${o.error.message}`);
+  return (o.durationMs * 1e6) / o.perCpu.reduce((s, c) => s + c.units, 0);
+}
+
+const unitConfig = { cpus: 1, mem: 64 * MiB, swap: 0, populate: true };
+
 /**
- * ns per unit of a 1-CPU run of `workload` under `clock` (cost: the table,
- * for virtual runs); a host run with `siblings` copies of it beside it.
+ * Host ns per unit of a 1-CPU run of `workload`: the median of HOST_REPS
+ * runs. With `siblings` (co-run), each run alone is followed by one beside
+ * `siblings` copies of itself, and `corunFactor` is the median of the pairs'
+ * alone/co-run rate ratios: the slowdown the copies cause, read pair by pair
+ * so that this VM's drift from one minute to the next (tens of %) stays out
+ * of it; `corunNs` is ns scaled by it.
  */
-async function perUnitNs(workload: string, clock: 'host' | 'virtual', cost?: unknown, siblings = 0): Promise<number> {
-  const config: Record<string, unknown> = { cpus: 1, mem: 64 * MiB, swap: 0, populate: true, clock };
-  if (cost) config.cost = cost;
-  const spec = { name: workload, regionBytes: REGION_BYTES };
-  if (clock === 'virtual') {
-    const o = await runMachine({ config, spec, opsPerCpu: 20, kswapd: false });
-    if (o.error) throw new Error(`calibrate: ${workload} (${clock}) failed: ${o.error.message}`);
-    return (o.durationMs * 1e6) / o.perCpu.reduce((s, c) => s + c.units, 0);
-  }
-  const rates: number[] = [];
+async function hostNsPerUnit(workload: string, siblings: number): Promise<{ ns: number; corunFactor: number; corunNs: number }> {
+  const opts = { config: { ...unitConfig, clock: 'host' }, spec: { name: workload, regionBytes: REGION_BYTES }, kswapd: false };
+  const alone: number[] = [];
+  const factors: number[] = [];
   for (let i = 0; i < HOST_REPS; i++) {
-    const copies = await hostRates({ config, spec, kswapd: false }, siblings);
-    rates.push(copies.reduce((a, b) => a + b, 0) / copies.length); // co-run: the mean of the copies
+    const a = await hostRate(opts);
+    alone.push(a);
+    if (siblings === 0) continue;
+    const copies = await hostRates(opts, siblings);
+    factors.push(a / (copies.reduce((x, y) => x + y, 0) / copies.length)); // the copies' mean
   }
-  return 1e9 / median(rates);
+  const ns = 1e9 / median(alone);
+  const corunFactor = siblings === 0 ? 1 : median(factors);
+  return { ns, corunFactor, corunNs: ns * corunFactor };
 }
 
 /**
@@ -167,16 +180,17 @@ export function withRoundTrip(t: Calibration['table'], rttNs: number): Calibrati
 export interface Calibration {
   table: { name: string; description: string; topology: string; costs: Record<string, Entry> };
   roundTripNs: number | null;
+  /** CalibrateOptions.corun (and a host with more than one core): the table `host-corun` */
+  corunTable?: Calibration['table'];
 }
 
 export interface CalibrateOptions {
-  /** fit fault_walk and syscall_entry with every other host core running a copy of the run (table `host-corun`) */
+  /** also fit fault_walk and syscall_entry for every other host core running a copy of the run (Calibration.corunTable) */
   corun?: boolean;
 }
 
 export async function calibrate(log: (s: string) => void = () => undefined, opts: CalibrateOptions = {}): Promise<Calibration> {
   const siblings = opts.corun ? Math.max(0, availableParallelism() - 1) : 0;
-  const name = opts.corun ? 'host-corun' : 'host';
   const base = loadCostTable(DEFAULT_COST_PRESET);
   const costs: Record<string, Entry> = {};
   for (const [name, unit] of COST_SPEC) costs[name] = { value: base.ns[name]!, unit, source: `not measured on this host: the ${DEFAULT_COST_PRESET} value` };
@@ -214,19 +228,31 @@ export async function calibrate(log: (s: string) => void = () => undefined, opts
   log(`clear_page ${costs.clear_page!.value} ns, copy_page ${costs.copy_page!.value} ns, alloc+free ${pair.toFixed(0)} ns, lock+unlock ${lockPair.toFixed(1)} ns, struct page line ${costs.struct_page_miss!.value} ns, line round trip ${rtt === null ? 'not measured (one core)' : `${rtt.toFixed(0)} ns`}, wake-up ${wake === null ? 'not measured (one core)' : `${(wake / 2).toFixed(0)} ns`}`);
 
   // the rest of a fault, and of an mmap+munmap pair: host ns per unit minus the virtual charge without it
-  const how = siblings > 0 ? `, with ${siblings} copy${siblings === 1 ? '' : 'ies'} of the run on the other host core${siblings === 1 ? '' : 's'} (co-run)` : '';
-  const table = () => ({ name, description: `this host, measured by smpvm calibrate at ${when}${siblings > 0 ? '; the fits co-run: every other core busy with the same run' : ''}`, topology: '1x2', costs: JSON.parse(JSON.stringify(costs)) as Record<string, Entry> });
+  const table = () => ({ name: 'host', description: `this host, measured by smpvm calibrate at ${when}`, topology: '1x2', costs: JSON.parse(JSON.stringify(costs)) as Record<string, Entry> });
   set('fault_entry', 0, `smpvm calibrate ${when}: a fault on this host is a function call, no exception entry; its work is fault_walk`);
   set('fault_walk', 0, 'being measured');
-  const hostFault = await perUnitNs('page_fault1_processes', 'host', undefined, siblings);
-  const virtFault = await perUnitNs('page_fault1_processes', 'virtual', checkCostTable(table(), 'host'));
-  set('fault_walk', hostFault - virtFault, `smpvm calibrate ${when}: page_fault1_processes on 1 CPU${how}, ${hostFault.toFixed(0)} host ns per fault minus ${virtFault.toFixed(0)} ns the other entries charge`);
   set('syscall_entry', 0, 'being measured');
-  const hostMmap = await perUnitNs('mmap1_processes', 'host', undefined, siblings);
-  const virtMmap = await perUnitNs('mmap1_processes', 'virtual', checkCostTable(table(), 'host'));
-  set('syscall_entry', (hostMmap - virtMmap) / 2, `smpvm calibrate ${when}: mmap1_processes on 1 CPU${how}, ${hostMmap.toFixed(0)} host ns per mmap+munmap minus ${virtMmap.toFixed(0)} ns the other entries charge, halved`);
-  log(`fault${siblings > 0 ? ` (co-run, ${siblings} sibling${siblings === 1 ? '' : 's'})` : ''}: ${hostFault.toFixed(0)} host ns (fault_walk ${costs.fault_walk!.value} ns); mmap+munmap: ${hostMmap.toFixed(0)} host ns (syscall_entry ${costs.syscall_entry!.value} ns)`);
+  // mmap1 takes no fault: its virtual charge does not depend on fault_walk; page_fault1's loop maps and unmaps, so its does on syscall_entry
+  const virtMmap = await virtualNsPerUnit('mmap1_processes', checkCostTable(table(), 'host'));
+  const hostFault = await hostNsPerUnit('page_fault1_processes', siblings);
+  const hostMmap = await hostNsPerUnit('mmap1_processes', siblings);
+  const fit = async (fault: number, mmap: number, howFault = '', howMmap = '') => {
+    set('syscall_entry', (mmap - virtMmap) / 2, `smpvm calibrate ${when}: mmap1_processes on 1 CPU${howMmap}, ${mmap.toFixed(0)} host ns per mmap+munmap minus ${virtMmap.toFixed(0)} ns the other entries charge, halved`);
+    set('fault_walk', 0, 'being measured');
+    const virtFault = await virtualNsPerUnit('page_fault1_processes', checkCostTable(table(), 'host'));
+    set('fault_walk', fault - virtFault, `smpvm calibrate ${when}: page_fault1_processes on 1 CPU${howFault}, ${fault.toFixed(0)} host ns per fault minus ${virtFault.toFixed(0)} ns the other entries charge`);
+  };
+  let corunTable: Calibration['table'] | undefined;
+  if (siblings > 0) {
+    const how = (f: number) => ` beside ${siblings} cop${siblings === 1 ? 'y' : 'ies'} of itself on the other host core${siblings === 1 ? '' : 's'} (co-run: ${f.toFixed(3)}x the time alone, the median of ${HOST_REPS} alone/co-run pairs)`;
+    await fit(hostFault.corunNs, hostMmap.corunNs, how(hostFault.corunFactor), how(hostMmap.corunFactor));
+    corunTable = { ...table(), name: 'host-corun', description: `this host with every other core busy with the same run, measured by smpvm calibrate --corun at ${when}` };
+    checkCostTable(corunTable, 'co-run table');
+    log(`co-run (${siblings} sibling${siblings === 1 ? '' : 's'}): a fault takes ${hostFault.corunFactor.toFixed(3)}x, an mmap+munmap ${hostMmap.corunFactor.toFixed(3)}x the time alone (fault_walk ${costs.fault_walk!.value} ns, syscall_entry ${costs.syscall_entry!.value} ns)`);
+  }
+  await fit(hostFault.ns, hostMmap.ns);
+  log(`fault: ${hostFault.ns.toFixed(0)} host ns (fault_walk ${costs.fault_walk!.value} ns); mmap+munmap: ${hostMmap.ns.toFixed(0)} host ns (syscall_entry ${costs.syscall_entry!.value} ns)`);
   const t = table();
   checkCostTable(t, 'calibrated table');
-  return { table: t, roundTripNs: rtt };
+  return { table: t, roundTripNs: rtt, corunTable };
 }
