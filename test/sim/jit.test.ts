@@ -37,6 +37,8 @@ describe('worker JIT across runs (sim/jit.ts)', () => {
   it('with field types tracked (V8 default) it does: the check above can fail', () => {
     const [first, second] = traceRuns('tracked');
     expect(first!.optimized).toBeGreaterThan(20);
-    expect(second!.invalidated).toBeGreaterThan(20);
+    // measured 49 on a quiet host and 19 under a CI run's load (a run's end may come before V8 has
+    // optimized everything the second run then throws away); untracked stays at 3 or less
+    expect(second!.invalidated).toBeGreaterThan(10);
   });
 });

@@ -137,9 +137,12 @@ describe.skipIf(!existsSync(REDIS) && !process.env.CI)('sweep on a BullMQ queue'
     await w1.exit;
     const killedMidPoint = w1.stderr().match(/worker: running (.*) \(attempt/g)!.length > (w1.stderr().match(/ ops\/s/g) ?? []).length;
     expect(killedMidPoint).toBe(true);
-    const w2 = smpvm('worker', '--queue', url(), '--lock-ms', '2000');
+    // worker 2 is never killed: a long lock, so that a late renewal on a loaded host cannot make its own
+    // point look stalled (worker 1's 2 s lock still expires, and worker 2's stalled check hands it over)
+    const w2 = smpvm('worker', '--queue', url(), '--lock-ms', '10000');
     try {
-      expect(await sweep.exit).toBe(0);
+      const code = await sweep.exit;
+      expect(code, `sweep exit ${code}\n--- sweep:\n${sweep.stderr()}\n--- worker 1:\n${w1.stderr()}\n--- worker 2:\n${w2.stderr()}`).toBe(0);
     } finally {
       w2.child.kill('SIGINT');
       await w2.exit;
