@@ -308,11 +308,15 @@ async function alternate(a: () => Promise<number>, b: () => Promise<number>): Pr
 /** Host seconds, as the two sections print them. */
 const secs = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(' ');
 
+/** page_fault1_processes under split as the speed section runs it (1 MiB region per CPU, 8 loops), on the skylake-2s-112 preset. */
+const pf1 = (cpus: number, quantum: number, vtTuning: VtTuning) =>
+  point({ cpus, locks: 'split', quantum, mem: Math.max(64, cpus * 3) * MiB }, { name: 'page_fault1_processes', regionBytes: MiB }, 8, vtTuning);
+
 async function keepawake(): Promise<unknown> {
   console.log(`\n## keeping the host's cores awake (sim/keepawake.ts): page_fault1_processes, split, quantum 0, host s per run (${AB_REPS} alternate runs each, after one warm-up run)`);
   const out: Record<number, { awake: number[]; halting: number[]; ratio: number }> = {};
   for (const cpus of [4, 16, 64]) {
-    const run = (keepAwake: boolean) => () => point({ cpus, locks: 'split', quantum: 0, mem: Math.max(64, cpus * 3) * MiB }, { name: 'page_fault1_processes', regionBytes: MiB }, 8, { keepAwake }).then((p) => p.hostS);
+    const run = (keepAwake: boolean) => () => pf1(cpus, 0, { keepAwake }).then((p) => p.hostS);
     const [awake, halting] = await alternate(run(true), run(false));
     const r = { awake, halting, ratio: median(halting) / median(awake) };
     out[cpus] = r;
@@ -320,10 +324,6 @@ async function keepawake(): Promise<unknown> {
   }
   return out;
 }
-
-/** page_fault1_processes under split as the speed section runs it (1 MiB region per CPU, 8 loops), on the skylake-2s-112 preset. */
-const pf1 = (cpus: number, quantum: number, vtTuning: VtTuning) =>
-  point({ cpus, locks: 'split', quantum, mem: Math.max(64, cpus * 3) * MiB }, { name: 'page_fault1_processes', regionBytes: MiB }, 8, vtTuning);
 
 /**
  * Where the host time in turn per fault grows with the CPU count: page_fault1
@@ -461,9 +461,7 @@ async function validate(): Promise<unknown> {
     }
   }
   const vRef = (await point({ ...refConfig, cost: table, quantum: 0 }, refSpec, 16)).perVirtualSec;
-  const out = [];
-  type Judged = { cpus: number; normalised: number; corun: number | null };
-  const judged: Judged[] = [];
+  const out: { cpus: number; normalised: number; corun: { normalised: number } | null; [field: string]: unknown }[] = [];
   for (const { locks, mode, cpus, spec, config, hs } of rows) {
     hs.sort((a, b) => a.rate / a.ref - b.rate / b.ref);
     const h = hs[VALIDATE_REPS >> 1]!;
@@ -476,7 +474,6 @@ async function validate(): Promise<unknown> {
     const corun = vc === null ? null : { virtualRate: vc, ratio: vc / h.rate, normalised: vc / vRef / rel };
     const row = { locks, mode, cpus, hostRate: h.rate, referenceRate: h.ref, hostRelative: hs.map((x) => x.rate / x.ref), idlePct: h.idlePct, stealPct: h.stealPct, rttBefore: h.rttBefore, rttAfter: h.rttAfter, roundTripDrift: drift(h), timeSliced: sliced(h), virtualRate: v.perVirtualSec, virtualReferenceRate: vRef, ratio: v.perVirtualSec / h.rate, normalised, corun };
     out.push(row);
-    judged.push({ cpus, normalised, corun: corun?.normalised ?? null });
     const rttCol = h.rttBefore && h.rttAfter ? `${h.rttBefore.toFixed(0)}/${h.rttAfter.toFixed(0)}${sliced(h) ? ' time-sliced' : drift(h) > ROUND_TRIP_DRIFT ? ' moved' : ''}` : '-';
     const range = `${(hs[0]!.rate / hs[0]!.ref).toFixed(2)}-${(hs[VALIDATE_REPS - 1]!.rate / hs[VALIDATE_REPS - 1]!.ref).toFixed(2)}`;
     console.log(`${locks.padEnd(6)} ${mode.padEnd(10)} ${String(cpus).padStart(4)}  ${fmtRate(h.rate).padStart(13)}  ${fmtRate(h.ref).padStart(9)}  ${range.padStart(14)}  ${(row.idlePct ?? NaN).toFixed(1).padStart(6)}  ${(row.stealPct ?? NaN).toFixed(1).padStart(7)}  ${rttCol.padStart(28)}  ${fmtRate(v.perVirtualSec).padStart(16)}  ${row.ratio.toFixed(2).padStart(12)}  ${normalised.toFixed(2).padStart(10)}  ${corun ? `${fmtRate(corun.virtualRate).padStart(24)}  ${corun.ratio.toFixed(2).padStart(12)}  ${corun.normalised.toFixed(2).padStart(10)}` : `${'-'.padStart(24)}  ${'-'.padStart(12)}  ${'-'.padStart(10)}`}`);
@@ -484,9 +481,9 @@ async function validate(): Promise<unknown> {
   console.log(`virtual reference (page_fault1_processes, split, 1 CPU): ${fmtRate(vRef)} faults/s`);
   // the issue's targets, on the normalised ratio: within 15% at 1 CPU, 20% at 2
   const targets = VALIDATE_TARGETS.map(({ cpus, within }) => {
-    const rs = judged.filter((r) => r.cpus === cpus);
-    const count = (g: (r: Judged) => number | null) => rs.filter((r) => { const v = g(r); return v !== null && Math.abs(v - 1) <= within; }).length;
-    return { cpus, within, rows: rs.length, alone: count((r) => r.normalised), corun: cpus > 1 && cal.corunTable ? count((r) => r.corun) : null };
+    const rs = out.filter((r) => r.cpus === cpus);
+    const count = (g: (r: (typeof out)[number]) => number | undefined) => rs.filter((r) => { const v = g(r); return v !== undefined && Math.abs(v - 1) <= within; }).length;
+    return { cpus, within, rows: rs.length, alone: count((r) => r.normalised), corun: cpus > 1 && cal.corunTable ? count((r) => r.corun?.normalised) : null };
   });
   for (const t of targets) console.log(`${t.cpus} CPU${t.cpus > 1 ? 's' : ''}: ${t.alone} of ${t.rows} rows within ${t.within * 100}% (normalised)${t.corun === null ? '' : `; with the co-run table ${t.corun} of ${t.rows}`}`);
   return { roundTripNs: cal.roundTripNs, table: cal.table, corunTable: cal.corunTable, rows: out, targets };

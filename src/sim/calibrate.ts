@@ -93,14 +93,15 @@ function timeNs(n: number, f: (i: number) => void): number {
  */
 export const HOST_WARMUP_MS = 500;
 
+/** The machine of the 1-CPU runs the fits measure, on either clock. */
+const unitConfig = { cpus: 1, mem: 64 * MiB, swap: 0, populate: true };
+
 /** ns per unit of a 1-CPU virtual run of `workload` under the cost table `cost`. */
 async function virtualNsPerUnit(workload: string, cost: unknown): Promise<number> {
   const o = await runMachine({ config: { ...unitConfig, clock: 'virtual', cost }, spec: { name: workload, regionBytes: REGION_BYTES }, opsPerCpu: 20, kswapd: false });
   if (o.error) throw new Error(`calibrate: ${workload} (virtual) failed: ${o.error.message}`);
   return (o.durationMs * 1e6) / o.perCpu.reduce((s, c) => s + c.units, 0);
 }
-
-const unitConfig = { cpus: 1, mem: 64 * MiB, swap: 0, populate: true };
 
 /**
  * Host ns per unit of a 1-CPU run of `workload`: the median of HOST_REPS
